@@ -1,0 +1,165 @@
+//! The command line: parse flags, turn them into validated settings, run,
+//! write outputs. `main.rs` only calls [`main`] and exits with its status.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, EXAMPLE, EXAMPLE_ORIGIN};
+use crate::engine::{self, Settings};
+use crate::error::Error;
+use crate::model::Model;
+use crate::output;
+use crate::progress::Progress;
+use crate::report::Report;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "carecast",
+    version,
+    about = "Monte Carlo simulation of demand and cost for a council's children's services",
+    long_about = "carecast simulates thousands of possible futures of children in care — entries, exits, \
+                  placement moves and prices — and reports the cost of each financial year against the \
+                  budget: percentiles, the probability of an overspend and its expected size.\n\n\
+                  Exit status: 0 success; 2 usage or config error; 1 any other failure."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Simulate a config and print cost percentiles per financial year against the budget.
+    Run(RunArgs),
+    /// Check a config without running it; prints what it describes.
+    Validate {
+        /// The config file (TOML).
+        config: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// The config file (TOML). Without it, the built-in example (configs/example.toml) is run.
+    config: Option<PathBuf>,
+    /// Number of simulated futures [default: the config's simulation.runs, else 10000].
+    #[arg(long, value_name = "N")]
+    runs: Option<u64>,
+    /// Seed of the random streams; the same config, seed and runs give byte-identical
+    /// outputs [default: the config's simulation.seed, else 42].
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Worker threads [default: one per core]. Results do not depend on it.
+    #[arg(long, value_name = "T")]
+    threads: Option<usize>,
+    /// Write the full results as JSON (SPEC §3.2) to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write the full results as tidy CSV (scenario,fy,month,metric,component,stat,value) to FILE.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// Run one deterministic projection with every input at its expected value and every
+    /// random count at its expectation (fractional children allowed): the spreadsheet's view.
+    #[arg(long)]
+    central: bool,
+    /// Print nothing on the terminal (no table, no progress bar); only write the files asked for.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Runs the command line and returns the process exit status.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Validate { config } => validate(config),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn load(path: Option<&PathBuf>) -> Result<Model, Error> {
+    Ok(match path {
+        Some(p) => config::load(p)?.0,
+        None => config::parse(EXAMPLE, EXAMPLE_ORIGIN)?,
+    })
+}
+
+fn run(args: RunArgs) -> Result<(), Error> {
+    let model = load(args.config.as_ref())?;
+    let runs = args.runs.unwrap_or(model.default_runs);
+    if runs == 0 {
+        return Err(Error::Usage("--runs must be at least 1".into()));
+    }
+    if args.threads == Some(0) {
+        return Err(Error::Usage("--threads must be at least 1".into()));
+    }
+    let settings = Settings {
+        runs,
+        seed: args.seed.unwrap_or(model.default_seed),
+        threads: args.threads,
+        central: args.central,
+    };
+    let show_progress = !args.quiet && !settings.central && std::io::stderr().is_terminal();
+    let progress = Progress::new(if settings.central { 1 } else { runs }, show_progress);
+
+    let report = engine::with_threads(settings.threads, || -> Result<Report, Error> {
+        let results = engine::run(&model, &settings, &|n| progress.advance(n))?;
+        progress.finish();
+        Ok(Report::new(&model, &settings, std::slice::from_ref(&results)))
+    })??;
+
+    let mut files = Vec::new();
+    if let Some(path) = args.json {
+        files.push((path, output::json::render(&report)));
+    }
+    if let Some(path) = args.csv {
+        files.push((path, output::csv::render(&report)));
+    }
+    output::write_all_or_nothing(files)?;
+
+    if !args.quiet {
+        print_stdout(&output::table::render(&report))?;
+    }
+    Ok(())
+}
+
+fn validate(path: PathBuf) -> Result<(), Error> {
+    let (model, _) = config::load(&path)?;
+    let uncertain = model.params.iter().filter(|p| !p.dist.is_fixed()).count();
+    let years: Vec<&str> = model.calendar.years.iter().map(|y| y.label.as_str()).collect();
+    let text = format!(
+        "{}: valid — {:?}: {} placement type(s), {} age band(s), {} cost line(s), {} uncertain input(s), years {}\n",
+        path.display(),
+        model.name,
+        model.placements.len(),
+        if model.ages.tracked { model.ages.bands.len() } else { 0 },
+        model.cost_lines.len(),
+        uncertain,
+        years.join(", ")
+    );
+    print_stdout(&text)
+}
+
+/// Prints to stdout; a closed pipe (`carecast run | head`) is not an error.
+fn print_stdout(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::Runtime(format!("cannot write to standard output: {e}"))),
+    }
+}

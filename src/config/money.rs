@@ -1,0 +1,180 @@
+//! Amounts of money and plain numbers as people write them in a config.
+//!
+//! Finance papers write `11500000`, `"11,500,000"`, `"£11.5m"` or `"520k"`;
+//! all four are accepted and parsed to an exact [`Decimal`], so budgets and
+//! planned savings keep every penny. Rates may also be written as percentages
+//! (`"3%"` is `0.03`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+
+/// An exact amount written in the config (pounds, or a plain number).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Amount(pub Decimal);
+
+/// A real number written in the config: an integer, a float, or a string in
+/// one of the money or percentage forms of [`parse_amount`].
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+pub struct Number(pub f64);
+
+const EXPECTED: &str =
+    "a number or an amount such as 11500000, \"11,500,000\", \"£11.5m\", \"520k\" or \"3%\"";
+
+/// Parses an amount: optional sign, optional `£`, digits with optional
+/// thousands commas and decimals, and an optional suffix `k`, `m`, `bn` or `%`.
+pub fn parse_amount(text: &str) -> Result<Decimal, String> {
+    let bad = || format!("{text:?} is not {EXPECTED}");
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let (negative, rest) = match compact.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, compact.as_str()),
+    };
+    let rest = rest.strip_prefix('£').unwrap_or(rest);
+    let lower = rest.to_ascii_lowercase();
+    let (digits, scale) = if let Some(d) = lower.strip_suffix("bn") {
+        (d, Decimal::from(1_000_000_000u64))
+    } else if let Some(d) = lower.strip_suffix('m') {
+        (d, Decimal::from(1_000_000u64))
+    } else if let Some(d) = lower.strip_suffix('k') {
+        (d, Decimal::from(1_000u64))
+    } else if let Some(d) = lower.strip_suffix('%') {
+        (d, Decimal::new(1, 2))
+    } else {
+        (lower.as_str(), Decimal::ONE)
+    };
+    if digits.is_empty() || !valid_grouping(digits) {
+        return Err(bad());
+    }
+    let plain: String = digits.chars().filter(|&c| c != ',').collect();
+    let value = Decimal::from_str(&plain).map_err(|_| bad())?;
+    let value = value.checked_mul(scale).ok_or_else(bad)?;
+    Ok(if negative { -value } else { value })
+}
+
+/// Digits, at most one decimal point, and commas only as thousands separators.
+fn valid_grouping(s: &str) -> bool {
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (s, None),
+    };
+    if let Some(f) = frac
+        && (f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return false;
+    }
+    if int.is_empty() {
+        return frac.is_some();
+    }
+    if !int.contains(',') {
+        return int.bytes().all(|b| b.is_ascii_digit());
+    }
+    let groups: Vec<&str> = int.split(',').collect();
+    let first_ok = (1..=3).contains(&groups[0].len());
+    first_ok
+        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()))
+        && groups[1..].iter().all(|g| g.len() == 3)
+}
+
+fn decimal_from_f64(v: f64) -> Option<Decimal> {
+    if !v.is_finite() {
+        return None;
+    }
+    // The shortest round-trip text is what the user wrote (e.g. 0.1, not
+    // 0.1000000000000000055511151231257827).
+    Decimal::from_str(&format!("{v}"))
+        .or_else(|_| Decimal::from_scientific(&format!("{v:e}")))
+        .ok()
+}
+
+struct AmountVisitor;
+
+impl<'de> Visitor<'de> for AmountVisitor {
+    type Value = Decimal;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(EXPECTED)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Decimal, E> {
+        Ok(Decimal::from(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Decimal, E> {
+        Ok(Decimal::from(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Decimal, E> {
+        decimal_from_f64(v).ok_or_else(|| E::custom(format!("{v} is not a finite amount")))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
+        parse_amount(v).map_err(E::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(AmountVisitor).map(Amount)
+    }
+}
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = d.deserialize_any(AmountVisitor)?;
+        value
+            .to_f64()
+            .map(Number)
+            .ok_or_else(|| de::Error::custom(format!("{value} is out of range")))
+    }
+}
+
+impl Amount {
+    pub fn to_f64(self) -> f64 {
+        self.0.to_f64().unwrap_or(f64::NAN)
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn accepts_the_ways_people_write_money() {
+        assert_eq!(parse_amount("11500000").unwrap(), d("11500000"));
+        assert_eq!(parse_amount("11,500,000").unwrap(), d("11500000"));
+        assert_eq!(parse_amount("£11.5m").unwrap(), d("11500000"));
+        assert_eq!(parse_amount("520k").unwrap(), d("520000"));
+        assert_eq!(parse_amount("£1.276m").unwrap(), d("1276000"));
+        assert_eq!(parse_amount("£16.943M").unwrap(), d("16943000"));
+        assert_eq!(parse_amount("-£0.27m").unwrap(), d("-270000"));
+        assert_eq!(parse_amount("£1,383,250.75").unwrap(), d("1383250.75"));
+        assert_eq!(parse_amount("2.5%").unwrap(), d("0.025"));
+        assert_eq!(parse_amount("1.2bn").unwrap(), d("1200000000"));
+        assert_eq!(parse_amount(" £ 450 k ").unwrap(), d("450000"));
+    }
+
+    #[test]
+    fn rejects_what_is_not_an_amount() {
+        for bad in ["", "£", "abc", "1,50", "1,5000", ",100", "1.2.3", "12x", "m", "1.", "--5"] {
+            assert!(parse_amount(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn floats_keep_what_was_written() {
+        assert_eq!(decimal_from_f64(0.1).unwrap(), d("0.1"));
+        assert_eq!(decimal_from_f64(11.5e6).unwrap(), d("11500000"));
+        assert!(decimal_from_f64(f64::NAN).is_none());
+    }
+}

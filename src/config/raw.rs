@@ -1,0 +1,198 @@
+//! The config file as written: serde types that mirror the TOML one to one.
+//!
+//! Every table denies unknown keys, so a misspelt key is an error rather than
+//! a silently ignored line. Nothing here is checked beyond its type; the
+//! checks that need the whole config live in `validate`.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use crate::config::money::{Amount, Number};
+use crate::dist::RawDist;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub name: String,
+    pub description: Option<String>,
+    pub simulation: Option<RawSimulation>,
+    pub horizon: RawHorizon,
+    #[serde(default)]
+    pub age_band: Vec<RawAgeBand>,
+    #[serde(default)]
+    pub placement: Vec<RawPlacement>,
+    pub entries: Option<RawEntries>,
+    pub exits: Option<RawExits>,
+    #[serde(default)]
+    pub transition: Vec<RawTransition>,
+    #[serde(default)]
+    pub cost_line: Vec<RawCostLine>,
+    pub care_leavers: Option<RawCareLeavers>,
+    pub budget: RawBudget,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSimulation {
+    pub runs: Option<u64>,
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHorizon {
+    pub start: String,
+    pub years: i64,
+    pub fy_start_month: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAgeBand {
+    pub id: String,
+    pub label: Option<String>,
+    /// First age in the band, in whole years.
+    pub from: i64,
+    /// First age beyond the band, in whole years (the last band ends at 18).
+    pub to: i64,
+}
+
+/// A value given once for the whole placement, or per age band as a table
+/// keyed by band id. A table with a `dist` key is one distribution, not a
+/// table of bands.
+#[derive(Debug)]
+pub enum RawByBand<T> {
+    One(T),
+    PerBand(IndexMap<String, T>),
+}
+
+fn reread<'de, T: Deserialize<'de>, E: serde::de::Error>(value: toml::Value) -> Result<T, E> {
+    T::deserialize(value).map_err(|e| E::custom(e.message()))
+}
+
+impl<'de, T: for<'a> Deserialize<'a>> Deserialize<'de> for RawByBand<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = toml::Value::deserialize(d)?;
+        match value {
+            toml::Value::Table(table) if !table.contains_key("dist") => {
+                let mut out = IndexMap::new();
+                for (band, v) in table {
+                    let item = reread::<T, D::Error>(v)
+                        .map_err(|e| serde::de::Error::custom(format!("band {band:?}: {e}")))?;
+                    out.insert(band, item);
+                }
+                Ok(RawByBand::PerBand(out))
+            }
+            other => reread(other).map(RawByBand::One),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlacement {
+    pub id: String,
+    pub label: Option<String>,
+    pub weekly_cost: RawDist,
+    pub inflation: Option<RawDist>,
+    pub initial: Option<RawByBand<Number>>,
+    pub capacity: Option<Number>,
+    pub overflow: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEntries {
+    pub per_year: RawDist,
+    pub dispersion: Option<RawDist>,
+    pub trend: Option<RawDist>,
+    pub seasonality: Option<Vec<Number>>,
+    pub mix: Option<IndexMap<String, Number>>,
+    pub age_mix: Option<IndexMap<String, Number>>,
+    pub mix_by_band: Option<IndexMap<String, IndexMap<String, Number>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExits {
+    #[serde(default)]
+    pub mean_months: IndexMap<String, RawByBand<RawDist>>,
+    #[serde(default)]
+    pub annual_probability: IndexMap<String, RawByBand<RawDist>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTransition {
+    pub from: String,
+    pub to: String,
+    /// Probability that a child moves within a year.
+    pub annual_rate: RawDist,
+    pub bands: Option<Vec<String>>,
+}
+
+/// A money amount for one year: fixed (an exact decimal) or uncertain.
+#[derive(Debug)]
+pub enum RawMoney {
+    Exact(Amount),
+    Uncertain(RawDist),
+}
+
+impl<'de> Deserialize<'de> for RawMoney {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = toml::Value::deserialize(d)?;
+        match value {
+            toml::Value::Table(_) => reread(value).map(RawMoney::Uncertain),
+            other => reread(other).map(RawMoney::Exact),
+        }
+    }
+}
+
+/// One amount for every year, or a list with one amount per year.
+#[derive(Debug)]
+pub enum RawPerYear<T> {
+    Each(Vec<T>),
+    All(T),
+}
+
+impl<'de, T: for<'a> Deserialize<'a>> Deserialize<'de> for RawPerYear<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = toml::Value::deserialize(d)?;
+        match value {
+            toml::Value::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, v) in items.into_iter().enumerate() {
+                    let item = reread::<T, D::Error>(v)
+                        .map_err(|e| serde::de::Error::custom(format!("year {}: {e}", i + 1)))?;
+                    out.push(item);
+                }
+                Ok(RawPerYear::Each(out))
+            }
+            other => reread(other).map(RawPerYear::All),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCostLine {
+    pub id: String,
+    pub label: Option<String>,
+    pub per_year: RawPerYear<RawMoney>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCareLeavers {
+    pub label: Option<String>,
+    pub weekly_cost: RawDist,
+    /// Months of support after the 18th birthday.
+    pub months: i64,
+    pub inflation: Option<RawDist>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBudget {
+    pub per_year: Vec<Amount>,
+}

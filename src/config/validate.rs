@@ -1,0 +1,584 @@
+//! Turns the config as written ([`RawConfig`]) into the validated [`Model`].
+//!
+//! This is the one place where a config is checked: names resolve to
+//! indices, shares sum to one, distributions get their parameters checked
+//! against what the field means, and every message names the field path.
+
+use std::collections::HashSet;
+
+use indexmap::IndexMap;
+use rust_decimal::Decimal;
+
+use crate::config::money::Number;
+use crate::config::raw::*;
+use crate::dist::{Dist, Domain, RawDist};
+use crate::error::FieldError;
+use crate::model::*;
+
+type Result<T> = std::result::Result<T, FieldError>;
+
+/// Shares must sum to one within this tolerance.
+const SHARE_TOLERANCE: f64 = 1e-6;
+const DEFAULT_RUNS: u64 = 10_000;
+const DEFAULT_SEED: u64 = 42;
+const MAX_RUNS: u64 = 100_000_000;
+
+struct Builder {
+    params: Vec<Param>,
+}
+
+impl Builder {
+    fn param(&mut self, raw: &RawDist, domain: Domain, error_path: &str, key_path: String) -> Result<ParamId> {
+        let dist = Dist::build(raw, domain, error_path)?;
+        self.params.push(Param { path: key_path, dist });
+        Ok(ParamId(self.params.len() - 1))
+    }
+
+    fn fixed(&mut self, value: f64, key_path: String) -> ParamId {
+        self.params.push(Param { path: key_path, dist: Dist::fixed(value) });
+        ParamId(self.params.len() - 1)
+    }
+}
+
+fn err<T>(path: impl Into<String>, message: impl ToString) -> Result<T> {
+    Err(FieldError::new(path, message))
+}
+
+fn check_id(id: &str, path: &str) -> Result<()> {
+    if id.is_empty() {
+        return err(path, "must not be empty");
+    }
+    if !id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+')) {
+        return err(path, format!("{id:?} may use only letters, digits, '_', '-' and '+'"));
+    }
+    Ok(())
+}
+
+fn whole_count(n: Number, path: &str, what: &str) -> Result<f64> {
+    let v = n.0;
+    if !(v.is_finite() && v >= 0.0) {
+        return err(path, format!("{what} must be 0 or more, got {v}"));
+    }
+    if v.fract() != 0.0 {
+        return err(path, format!("{what} must be a whole number, got {v}"));
+    }
+    if v > 1e9 {
+        return err(path, format!("{what} of {v} is beyond any council"));
+    }
+    Ok(v)
+}
+
+/// Checks a table of shares keyed by names from `names` and returns them in
+/// the order of `names` (0 for names not given).
+fn shares(table: &IndexMap<String, Number>, names: &[&str], path: &str, what: &str) -> Result<Vec<f64>> {
+    let mut out = vec![0.0; names.len()];
+    for (key, value) in table {
+        let Some(i) = names.iter().position(|n| n == key) else {
+            return err(format!("{path}.{key}"), format!("unknown {what} {key:?}; expected one of {}", names.join(", ")));
+        };
+        let v = value.0;
+        if !(0.0..=1.0).contains(&v) {
+            return err(format!("{path}.{key}"), format!("a share must be between 0 and 1, got {v}"));
+        }
+        out[i] = v;
+    }
+    let total: f64 = out.iter().sum();
+    if (total - 1.0).abs() > SHARE_TOLERANCE {
+        return err(path, format!("shares must sum to 1, they sum to {total}"));
+    }
+    Ok(out)
+}
+
+pub fn validate(raw: RawConfig) -> Result<Model> {
+    let mut b = Builder { params: Vec::new() };
+
+    if raw.name.trim().is_empty() {
+        return err("name", "must not be empty");
+    }
+
+    let (default_runs, default_seed) = match &raw.simulation {
+        Some(s) => {
+            let runs = s.runs.unwrap_or(DEFAULT_RUNS);
+            if runs == 0 || runs > MAX_RUNS {
+                return err("simulation.runs", format!("must be between 1 and {MAX_RUNS}, got {runs}"));
+            }
+            (runs, s.seed.unwrap_or(DEFAULT_SEED))
+        }
+        None => (DEFAULT_RUNS, DEFAULT_SEED),
+    };
+
+    // Horizon.
+    let start = YearMonth::parse(&raw.horizon.start).map_err(|m| FieldError::new("horizon.start", m))?;
+    let years = raw.horizon.years;
+    if !(1..=50).contains(&years) {
+        return err("horizon.years", format!("must be between 1 and 50 financial years, got {years}"));
+    }
+    let fy_start_month = raw.horizon.fy_start_month.unwrap_or(4);
+    if !(1..=12).contains(&fy_start_month) {
+        return err("horizon.fy_start_month", format!("must be a month number 1–12, got {fy_start_month}"));
+    }
+    let calendar = Calendar::new(start, years as usize, fy_start_month as u32);
+    let n_years = calendar.years.len();
+
+    // Age bands.
+    let ages = age_bands(&raw.age_band)?;
+    let band_ids: Vec<&str> = ages.bands.iter().map(|b| b.id.as_str()).collect();
+
+    // Placements.
+    let mut seen = HashSet::new();
+    for (i, p) in raw.placement.iter().enumerate() {
+        check_id(&p.id, &format!("placement[{i}].id"))?;
+        if !seen.insert(p.id.as_str()) {
+            return err(format!("placement[{i}].id"), format!("placement {:?} is declared twice", p.id));
+        }
+    }
+    let placement_ids: Vec<&str> = raw.placement.iter().map(|p| p.id.as_str()).collect();
+    let mut placements = Vec::new();
+    for (i, p) in raw.placement.iter().enumerate() {
+        let path = format!("placement[{i}]");
+        let key = format!("placement.{}", p.id);
+        let weekly_cost =
+            b.param(&p.weekly_cost, Domain::NonNegative, &format!("{path}.weekly_cost"), format!("{key}.weekly_cost"))?;
+        let inflation = match &p.inflation {
+            Some(r) => b.param(r, Domain::Rate, &format!("{path}.inflation"), format!("{key}.inflation"))?,
+            None => b.fixed(0.0, format!("{key}.inflation")),
+        };
+        let initial = initial_stock(p.initial.as_ref(), &ages, &band_ids, &format!("{path}.initial"))?;
+        let capacity = match p.capacity {
+            Some(c) => Some(whole_count(c, &format!("{path}.capacity"), "capacity")?),
+            None => None,
+        };
+        let overflow = match &p.overflow {
+            Some(o) => {
+                let Some(j) = placement_ids.iter().position(|id| id == o) else {
+                    return err(
+                        format!("{path}.overflow"),
+                        format!("unknown placement {o:?}; expected one of {}", placement_ids.join(", ")),
+                    );
+                };
+                if capacity.is_none() {
+                    return err(
+                        format!("{path}.overflow"),
+                        "an overflow placement only applies to a placement with a `capacity`",
+                    );
+                }
+                Some(j)
+            }
+            None => {
+                if capacity.is_some() {
+                    return err(
+                        format!("{path}.overflow"),
+                        "a placement with a `capacity` needs an `overflow` placement for the children it cannot take",
+                    );
+                }
+                None
+            }
+        };
+        placements.push(Placement {
+            id: p.id.clone(),
+            label: p.label.clone().unwrap_or_else(|| p.id.clone()),
+            weekly_cost,
+            inflation,
+            initial,
+            capacity,
+            overflow,
+        });
+    }
+    // Every overflow chain must end in a placement without a capacity limit.
+    for start in 0..placements.len() {
+        let mut chain = vec![start];
+        let mut at = start;
+        while let Some(next) = placements[at].overflow {
+            if chain.contains(&next) {
+                let names: Vec<&str> = chain.iter().chain([&next]).map(|&k| placements[k].id.as_str()).collect();
+                return err(
+                    format!("placement[{start}].overflow"),
+                    format!("overflow placements form a cycle: {}", names.join(" → ")),
+                );
+            }
+            chain.push(next);
+            at = next;
+        }
+    }
+
+    // Entries.
+    let entries = match &raw.entries {
+        None => None,
+        Some(e) => {
+            if placements.is_empty() {
+                return err("entries", "entries need at least one [[placement]] to go into");
+            }
+            Some(entries(&mut b, e, &ages, &band_ids, &placement_ids)?)
+        }
+    };
+
+    // Exits.
+    let exits = exits(&mut b, raw.exits.as_ref(), &ages, &band_ids, &placement_ids)?;
+
+    // Transitions.
+    let mut transitions = Vec::new();
+    for (i, t) in raw.transition.iter().enumerate() {
+        let path = format!("transition[{i}]");
+        let find = |id: &str, field: &str| {
+            placement_ids.iter().position(|p| *p == id).ok_or_else(|| {
+                FieldError::new(
+                    format!("{path}.{field}"),
+                    format!("unknown placement {id:?}; expected one of {}", placement_ids.join(", ")),
+                )
+            })
+        };
+        let from = find(&t.from, "from")?;
+        let to = find(&t.to, "to")?;
+        if from == to {
+            return err(format!("{path}.to"), "a move must go to a different placement");
+        }
+        let bands = match &t.bands {
+            None => vec![true; ages.bands.len()],
+            Some(list) => {
+                let mut mask = vec![false; ages.bands.len()];
+                for (k, id) in list.iter().enumerate() {
+                    let Some(j) = band_ids.iter().position(|b| b == id) else {
+                        return err(format!("{path}.bands[{k}]"), unknown_band(id, &band_ids));
+                    };
+                    mask[j] = true;
+                }
+                mask
+            }
+        };
+        let annual_rate = b.param(
+            &t.annual_rate,
+            Domain::Fraction,
+            &format!("{path}.annual_rate"),
+            format!("transition.{}.{}.annual_rate", t.from, t.to),
+        )?;
+        transitions.push(Transition { from, to, annual_rate, bands });
+    }
+    // The moves out of one compartment are a multinomial: their monthly
+    // probabilities may not add up to more than one.
+    for (p, id) in placement_ids.iter().enumerate() {
+        for band in 0..ages.bands.len() {
+            let worst: f64 = transitions
+                .iter()
+                .filter(|t| t.from == p && t.bands[band])
+                .map(|t| monthly_from_annual(b.params[t.annual_rate.0].dist.support().1))
+                .sum();
+            if worst > 1.0 + 1e-12 {
+                return err("transition", format!("moves out of {id:?} could exceed every child in a month"));
+            }
+        }
+    }
+
+    // Cost lines.
+    let mut line_ids: HashSet<&str> = placement_ids.iter().copied().collect();
+    let mut cost_lines = Vec::new();
+    for (i, l) in raw.cost_line.iter().enumerate() {
+        let path = format!("cost_line[{i}]");
+        check_id(&l.id, &format!("{path}.id"))?;
+        if l.id == "care_leavers" || l.id == "total" || !line_ids.insert(l.id.as_str()) {
+            return err(format!("{path}.id"), format!("{:?} is already the name of a placement or cost line", l.id));
+        }
+        let amounts: Vec<&RawMoney> = match &l.per_year {
+            RawPerYear::All(m) => vec![m; n_years],
+            RawPerYear::Each(list) => {
+                if list.len() != n_years {
+                    return err(
+                        format!("{path}.per_year"),
+                        format!("has {} amounts but the horizon has {n_years} financial years", list.len()),
+                    );
+                }
+                list.iter().collect()
+            }
+        };
+        let mut per_year = Vec::new();
+        for (y, m) in amounts.into_iter().enumerate() {
+            per_year.push(match m {
+                RawMoney::Exact(a) => LineAmount::Exact(a.0),
+                RawMoney::Uncertain(d) => LineAmount::Uncertain(b.param(
+                    d,
+                    Domain::Any,
+                    &format!("{path}.per_year[{y}]"),
+                    format!("cost_line.{}.{}", l.id, calendar.years[y].label),
+                )?),
+            });
+        }
+        cost_lines.push(CostLine { id: l.id.clone(), label: l.label.clone().unwrap_or_else(|| l.id.clone()), per_year });
+    }
+
+    // Care leavers.
+    let care_leavers = match &raw.care_leavers {
+        None => None,
+        Some(c) => {
+            if !ages.tracked {
+                return err("care_leavers", "care leavers need [[age_band]]s, so that children reach 18");
+            }
+            if !(1..=120).contains(&c.months) {
+                return err("care_leavers.months", format!("must be 1–120 months of support, got {}", c.months));
+            }
+            let weekly_cost = b.param(
+                &c.weekly_cost,
+                Domain::NonNegative,
+                "care_leavers.weekly_cost",
+                "care_leavers.weekly_cost".into(),
+            )?;
+            let inflation = match &c.inflation {
+                Some(r) => b.param(r, Domain::Rate, "care_leavers.inflation", "care_leavers.inflation".into())?,
+                None => b.fixed(0.0, "care_leavers.inflation".into()),
+            };
+            Some(CareLeavers {
+                label: c.label.clone().unwrap_or_else(|| "Care leavers".into()),
+                weekly_cost,
+                inflation,
+                months: c.months as usize,
+            })
+        }
+    };
+
+    // Budget.
+    if raw.budget.per_year.len() != n_years {
+        return err(
+            "budget.per_year",
+            format!(
+                "has {} amounts but the horizon has {n_years} financial years ({})",
+                raw.budget.per_year.len(),
+                calendar.years.iter().map(|y| y.label.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        );
+    }
+    let budget: Vec<Decimal> = raw.budget.per_year.iter().map(|a| a.0).collect();
+    if let Some(i) = budget.iter().position(|a| a.is_sign_negative()) {
+        return err(format!("budget.per_year[{i}]"), format!("a budget must be 0 or more, got {}", budget[i]));
+    }
+
+    Ok(Model {
+        name: raw.name,
+        description: raw.description,
+        calendar,
+        ages,
+        placements,
+        entries,
+        exits,
+        transitions,
+        cost_lines,
+        care_leavers,
+        budget,
+        params: b.params,
+        default_runs,
+        default_seed,
+    })
+}
+
+fn unknown_band(id: &str, band_ids: &[&str]) -> String {
+    if band_ids.len() == 1 && band_ids[0] == "all" {
+        format!("unknown age band {id:?}: no [[age_band]] is declared")
+    } else {
+        format!("unknown age band {id:?}; expected one of {}", band_ids.join(", "))
+    }
+}
+
+pub fn monthly_from_annual(p: f64) -> f64 {
+    1.0 - (1.0 - p).powf(1.0 / 12.0)
+}
+
+fn age_bands(raw: &[RawAgeBand]) -> Result<Ages> {
+    if raw.is_empty() {
+        let all = Band { id: "all".into(), label: "All ages".into(), from_years: 0, to_years: 18 };
+        return Ok(Ages { bands: vec![all], tracked: false });
+    }
+    let mut bands = Vec::new();
+    let mut expect_from = 0;
+    let mut seen = HashSet::new();
+    for (i, a) in raw.iter().enumerate() {
+        let path = format!("age_band[{i}]");
+        check_id(&a.id, &format!("{path}.id"))?;
+        if !seen.insert(a.id.as_str()) {
+            return err(format!("{path}.id"), format!("age band {:?} is declared twice", a.id));
+        }
+        if a.from != expect_from {
+            return err(
+                format!("{path}.from"),
+                format!("age bands must run on from 0 without gaps: expected from = {expect_from}, got {}", a.from),
+            );
+        }
+        if a.to <= a.from || a.to > 18 {
+            return err(format!("{path}.to"), format!("must be above `from` ({}) and at most 18, got {}", a.from, a.to));
+        }
+        expect_from = a.to;
+        bands.push(Band {
+            id: a.id.clone(),
+            label: a.label.clone().unwrap_or_else(|| a.id.clone()),
+            from_years: a.from as u32,
+            to_years: a.to as u32,
+        });
+    }
+    if expect_from != 18 {
+        return err(
+            format!("age_band[{}].to", raw.len() - 1),
+            format!("the last age band must end at 18, when children leave care; it ends at {expect_from}"),
+        );
+    }
+    Ok(Ages { bands, tracked: true })
+}
+
+fn initial_stock(raw: Option<&RawByBand<Number>>, ages: &Ages, band_ids: &[&str], path: &str) -> Result<Vec<f64>> {
+    let mut out = vec![0.0; ages.bands.len()];
+    match raw {
+        None => {}
+        Some(RawByBand::One(n)) => {
+            if ages.tracked {
+                return err(path, format!("give the children per age band, e.g. {{ {} = 10, … }}", band_ids[0]));
+            }
+            out[0] = whole_count(*n, path, "a number of children")?;
+        }
+        Some(RawByBand::PerBand(table)) => {
+            for (band, n) in table {
+                let Some(j) = band_ids.iter().position(|b| b == band) else {
+                    return err(format!("{path}.{band}"), unknown_band(band, band_ids));
+                };
+                out[j] = whole_count(*n, &format!("{path}.{band}"), "a number of children")?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn entries(b: &mut Builder, e: &RawEntries, ages: &Ages, band_ids: &[&str], placement_ids: &[&str]) -> Result<Entries> {
+    let per_year = b.param(&e.per_year, Domain::NonNegative, "entries.per_year", "entries.per_year".into())?;
+    let dispersion = match &e.dispersion {
+        Some(d) => Some(b.param(d, Domain::Positive, "entries.dispersion", "entries.dispersion".into())?),
+        None => None,
+    };
+    let trend = match &e.trend {
+        Some(t) => b.param(t, Domain::Rate, "entries.trend", "entries.trend".into())?,
+        None => b.fixed(0.0, "entries.trend".into()),
+    };
+    let mut seasonality = [1.0; 12];
+    if let Some(s) = &e.seasonality {
+        if s.len() != 12 {
+            return err("entries.seasonality", format!("needs 12 factors, January to December; got {}", s.len()));
+        }
+        for (i, f) in s.iter().enumerate() {
+            if !(f.0.is_finite() && f.0 >= 0.0) {
+                return err(format!("entries.seasonality[{i}]"), format!("a factor must be 0 or more, got {}", f.0));
+            }
+            seasonality[i] = f.0;
+        }
+        let total: f64 = seasonality.iter().sum();
+        if (total - 12.0).abs() > 1e-6 {
+            return err("entries.seasonality", format!("the 12 factors must average 1 (sum to 12); they sum to {total}"));
+        }
+    }
+    let age_mix = match (&e.age_mix, ages.tracked) {
+        (Some(m), true) => shares(m, band_ids, "entries.age_mix", "age band")?,
+        (None, true) => return err("entries.age_mix", "with [[age_band]]s declared, give the share of entrants in each band"),
+        (Some(_), false) => return err("entries.age_mix", "needs [[age_band]]s to be declared"),
+        (None, false) => vec![1.0],
+    };
+    let common = match &e.mix {
+        Some(m) => Some(shares(m, placement_ids, "entries.mix", "placement")?),
+        None => None,
+    };
+    let mut mix: Vec<Option<Vec<f64>>> = vec![common; band_ids.len()];
+    if let Some(by_band) = &e.mix_by_band {
+        if !ages.tracked {
+            return err("entries.mix_by_band", "needs [[age_band]]s to be declared");
+        }
+        for (band, m) in by_band {
+            let Some(j) = band_ids.iter().position(|id| id == band) else {
+                return err(format!("entries.mix_by_band.{band}"), unknown_band(band, band_ids));
+            };
+            mix[j] = Some(shares(m, placement_ids, &format!("entries.mix_by_band.{band}"), "placement")?);
+        }
+    }
+    let mut out_mix = Vec::new();
+    for (j, m) in mix.into_iter().enumerate() {
+        match m {
+            Some(m) => out_mix.push(m),
+            None if age_mix[j] == 0.0 => out_mix.push(vec![1.0 / placement_ids.len() as f64; placement_ids.len()]),
+            None => {
+                return err(
+                    "entries.mix",
+                    format!("give the placements entrants go to (`mix`, or `mix_by_band` for band {:?})", band_ids[j]),
+                );
+            }
+        }
+    }
+    Ok(Entries { per_year, dispersion, trend, seasonality, age_mix, mix: out_mix })
+}
+
+fn exits(
+    b: &mut Builder,
+    raw: Option<&RawExits>,
+    ages: &Ages,
+    band_ids: &[&str],
+    placement_ids: &[&str],
+) -> Result<Vec<Vec<ExitRate>>> {
+    if raw.is_none() && !placement_ids.is_empty() {
+        return err("exits", "give each placement's exits: [exits] mean_months = { … } or annual_probability = { … }");
+    }
+    let empty = RawExits { mean_months: IndexMap::new(), annual_probability: IndexMap::new() };
+    let raw = raw.unwrap_or(&empty);
+    for (table, name) in [(&raw.mean_months, "mean_months"), (&raw.annual_probability, "annual_probability")] {
+        for key in table.keys() {
+            if !placement_ids.contains(&key.as_str()) {
+                return err(
+                    format!("exits.{name}.{key}"),
+                    format!("unknown placement {key:?}; expected one of {}", placement_ids.join(", ")),
+                );
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for id in placement_ids {
+        let (table, name, is_stay) = match (raw.mean_months.get(*id), raw.annual_probability.get(*id)) {
+            (Some(_), Some(_)) => {
+                return err(format!("exits.annual_probability.{id}"), "give either mean_months or annual_probability, not both");
+            }
+            (Some(m), None) => (m, "mean_months", true),
+            (None, Some(p)) => (p, "annual_probability", false),
+            (None, None) => {
+                return err(
+                    "exits",
+                    format!("no exit rate for placement {id:?}: add it to mean_months or annual_probability (0 for none)"),
+                );
+            }
+        };
+        let path = format!("exits.{name}.{id}");
+        let mut rates = Vec::new();
+        let mut build = |raw: &RawDist, path: &str, key: String| -> Result<ExitRate> {
+            if is_stay {
+                let id = b.param(raw, Domain::Positive, path, key)?;
+                let lo = b.params[id.0].dist.support().0;
+                if lo < 1.0 {
+                    return err(path, format!("a mean stay must be at least 1 month, this one can be {lo}"));
+                }
+                Ok(ExitRate::MeanMonths(id))
+            } else {
+                Ok(ExitRate::AnnualProbability(b.param(raw, Domain::Fraction, path, key)?))
+            }
+        };
+        match table {
+            RawByBand::One(d) => {
+                let rate = build(d, &path, format!("exits.{id}"))?;
+                rates = vec![rate; ages.bands.len()];
+            }
+            RawByBand::PerBand(per_band) => {
+                if !ages.tracked {
+                    return err(&path, "a rate per age band needs [[age_band]]s to be declared");
+                }
+                for key in per_band.keys() {
+                    if !band_ids.contains(&key.as_str()) {
+                        return err(format!("{path}.{key}"), unknown_band(key, band_ids));
+                    }
+                }
+                for band in band_ids {
+                    let Some(d) = per_band.get(*band) else {
+                        return err(&path, format!("no rate for age band {band:?}"));
+                    };
+                    rates.push(build(d, &format!("{path}.{band}"), format!("exits.{id}.{band}"))?);
+                }
+            }
+        }
+        out.push(rates);
+    }
+    Ok(out)
+}

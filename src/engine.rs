@@ -1,0 +1,99 @@
+//! Runs the model many times in parallel, reproducibly.
+//!
+//! Run `i` always draws from the streams keyed by `(seed, i, purpose)` and
+//! writes row `i` of the results, so the results do not depend on how many
+//! threads there are or which thread ran which run. Nothing is summed across
+//! runs here; statistics are computed afterwards in a fixed order.
+
+use rayon::prelude::*;
+
+use crate::error::Error;
+use crate::model::draws::{Expected, Random};
+use crate::model::layout::Layout;
+use crate::model::month::State;
+use crate::model::run::simulate;
+use crate::model::Model;
+
+/// Runs handed to a worker at a time: large enough to amortise scheduling,
+/// small enough to keep both cores busy and the progress bar moving.
+const CHUNK: usize = 64;
+
+/// How to run a model.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub runs: u64,
+    pub seed: u64,
+    /// Worker threads; `None` for one per core.
+    pub threads: Option<usize>,
+    /// One expected-value projection instead of random runs.
+    pub central: bool,
+}
+
+/// The per-run results of one scenario: `runs` rows of `layout.width()` values.
+#[derive(Clone, Debug)]
+pub struct ScenarioRuns {
+    pub id: String,
+    pub layout: Layout,
+    pub data: Vec<f64>,
+}
+
+impl ScenarioRuns {
+    /// Column `col` across all runs, in run order.
+    pub fn column(&self, col: usize) -> Vec<f64> {
+        let w = self.layout.width();
+        self.data.iter().skip(col).step_by(w).copied().collect()
+    }
+
+    pub fn runs(&self) -> usize {
+        self.data.len() / self.layout.width().max(1)
+    }
+}
+
+/// Simulates `model` under `settings` on the current rayon pool (see
+/// [`with_threads`]), calling `progress` with the number of
+/// runs just finished (from any thread).
+pub fn run(model: &Model, settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<ScenarioRuns, Error> {
+    let layout = Layout::new(model);
+    let width = layout.width();
+    if settings.central {
+        let mut data = vec![0.0; width];
+        let mut state = State::new(model);
+        simulate(model, &layout, &mut Expected, &mut state, &mut data);
+        progress(1);
+        return Ok(ScenarioRuns { id: "base".into(), layout, data });
+    }
+    let runs = usize::try_from(settings.runs).map_err(|_| Error::Usage("too many runs for this machine".into()))?;
+    let cells = runs
+        .checked_mul(width)
+        .filter(|&n| n <= isize::MAX as usize / 8)
+        .ok_or_else(|| Error::Usage(format!("{runs} runs would not fit in memory")))?;
+    let mut data = Vec::new();
+    data.try_reserve_exact(cells).map_err(|_| {
+        Error::Runtime(format!("not enough memory for {runs} runs ({} MB of results)", cells * 8 / 1_000_000))
+    })?;
+    data.resize(cells, 0.0);
+
+    let work = |data: &mut Vec<f64>| {
+        data.par_chunks_mut(width * CHUNK).enumerate().for_each(|(chunk, rows)| {
+            let mut state = State::new(model);
+            for (i, row) in rows.chunks_mut(width).enumerate() {
+                let run = (chunk * CHUNK + i) as u64;
+                let mut draws = Random::new(settings.seed, run);
+                simulate(model, &layout, &mut draws, &mut state, row);
+            }
+            progress((rows.len() / width) as u64);
+        });
+    };
+    work(&mut data);
+    Ok(ScenarioRuns { id: "base".into(), layout, data })
+}
+
+/// Runs `f` on a pool of `threads` workers (one per core when `None`); every
+/// parallel step inside it, simulation and statistics, uses that pool.
+pub fn with_threads<R: Send>(threads: Option<usize>, f: impl FnOnce() -> R + Send) -> Result<R, Error> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Runtime(format!("cannot start worker threads: {e}")))?;
+    Ok(pool.install(f))
+}

@@ -1,0 +1,21 @@
+//! carecast: Monte Carlo simulation of demand and cost for a council's
+//! children's services.
+//!
+//! The flow is config → model → engine → statistics → outputs:
+//! - [`config`] reads TOML into raw types and validates them into a [`model::Model`];
+//! - [`model`] is the model itself: one month ([`model::month`]), one run ([`model::run`]);
+//! - [`engine`] runs many futures in parallel, reproducibly;
+//! - [`stats`] and [`report`] summarise the runs;
+//! - [`output`] renders the report (terminal table, JSON, CSV);
+//! - [`cli`] is the command line.
+
+pub mod cli;
+pub mod config;
+pub mod dist;
+pub mod engine;
+pub mod error;
+pub mod model;
+pub mod output;
+pub mod progress;
+pub mod report;
+pub mod stats;

@@ -1,0 +1,297 @@
+//! Where random numbers come from, and the central projection that replaces
+//! them by expectations.
+//!
+//! The model's month is written once, generic over [`Draws`]. [`Random`]
+//! draws from streams keyed by (seed, run, purpose, month, index): the same
+//! key gives the same numbers whatever thread runs it and whatever else the
+//! run draws, which makes runs reproducible and lets scenarios share their
+//! random numbers. [`Expected`] gives the expectation of every draw (the
+//! spreadsheet's view), with fractional children.
+
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Binomial, Distribution, Gamma, Poisson};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use crate::model::Param;
+
+/// What a stream of random numbers is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Purpose {
+    /// An uncertain input, keyed by the hash of its config path.
+    Param = 1,
+    InitialAges = 2,
+    Exits = 3,
+    Moves = 4,
+    Entries = 5,
+    EntryMix = 6,
+    EntryAges = 7,
+}
+
+/// SplitMix64's finaliser: a bijective mix of 64 bits.
+#[inline]
+pub fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// FNV-1a hash of a config path, the stable key of an input's stream.
+pub fn path_key(path: &str) -> u64 {
+    path.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// The seed of the stream for `(seed, run, purpose, month, index)`.
+#[inline]
+pub fn stream_seed(seed: u64, run: u64, purpose: Purpose, month: u64, index: u64) -> u64 {
+    let base = mix64(mix64(seed ^ 0x6361_7265_6361_7374) ^ run);
+    mix64(base ^ mix64(((purpose as u64) << 56) ^ (month << 32) ^ index))
+}
+
+/// Random draws and their expectations behind one interface.
+pub trait Draws {
+    /// Starts the stream for one purpose; the draws that follow come from it.
+    fn begin(&mut self, purpose: Purpose, month: usize, index: u64);
+    /// The value of an uncertain input for this run.
+    fn param(&mut self, param: &Param) -> f64;
+    /// Binomial(n, p).
+    fn binomial(&mut self, n: f64, p: f64) -> f64;
+    /// A count with the given mean: Poisson, or negative binomial with size
+    /// `dispersion` (a gamma-mixed Poisson: variance mean + mean²/size).
+    fn count(&mut self, mean: f64, dispersion: Option<f64>) -> f64;
+    /// Splits `n` into `out` with probabilities `probs` (summing to 1).
+    fn multinomial(&mut self, n: f64, probs: &[f64], out: &mut [f64]);
+    /// Removes `k` children chosen uniformly from `cells`, adding each to the
+    /// same cell of `taken`.
+    fn take(&mut self, cells: &mut [f64], k: f64, taken: &mut [f64]);
+    /// Adds `k` children to `cells`, each in a cell chosen uniformly.
+    fn spread(&mut self, cells: &mut [f64], k: f64);
+}
+
+/// Random draws for one run.
+pub struct Random {
+    seed: u64,
+    run: u64,
+    rng: Xoshiro256PlusPlus,
+}
+
+impl Random {
+    pub fn new(seed: u64, run: u64) -> Random {
+        Random { seed, run, rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(seed, run, Purpose::Param, 0, 0)) }
+    }
+
+    #[inline]
+    fn below(&mut self, n: u64) -> u64 {
+        self.rng.random_range(0..n)
+    }
+}
+
+impl Draws for Random {
+    #[inline]
+    fn begin(&mut self, purpose: Purpose, month: usize, index: u64) {
+        self.rng = Xoshiro256PlusPlus::seed_from_u64(stream_seed(self.seed, self.run, purpose, month as u64, index));
+    }
+
+    fn param(&mut self, param: &Param) -> f64 {
+        if param.dist.is_fixed() {
+            return param.dist.mean();
+        }
+        self.begin(Purpose::Param, 0, path_key(&param.path));
+        param.dist.sample(&mut self.rng)
+    }
+
+    #[inline]
+    fn binomial(&mut self, n: f64, p: f64) -> f64 {
+        if n <= 0.0 || p <= 0.0 {
+            return 0.0;
+        }
+        if p >= 1.0 {
+            return n;
+        }
+        match Binomial::new(n as u64, p) {
+            Ok(d) => d.sample(&mut self.rng) as f64,
+            Err(_) => 0.0,
+        }
+    }
+
+    #[inline]
+    fn count(&mut self, mean: f64, dispersion: Option<f64>) -> f64 {
+        if mean <= 0.0 {
+            return 0.0;
+        }
+        let lambda = match dispersion {
+            Some(k) => match Gamma::new(k, mean / k) {
+                Ok(g) => g.sample(&mut self.rng),
+                Err(_) => mean,
+            },
+            None => mean,
+        };
+        if lambda <= 0.0 {
+            return 0.0;
+        }
+        match Poisson::new(lambda) {
+            Ok(d) => d.sample(&mut self.rng),
+            Err(_) => 0.0,
+        }
+    }
+
+    fn multinomial(&mut self, n: f64, probs: &[f64], out: &mut [f64]) {
+        let mut remaining = n;
+        let mut rest = 1.0;
+        let last = probs.iter().rposition(|&p| p > 0.0).unwrap_or(0);
+        for (i, (&p, o)) in probs.iter().zip(out.iter_mut()).enumerate() {
+            if i == last {
+                *o = remaining;
+                remaining = 0.0;
+            } else if p <= 0.0 || remaining <= 0.0 {
+                *o = 0.0;
+            } else {
+                let k = self.binomial(remaining, (p / rest).min(1.0));
+                *o = k;
+                remaining -= k;
+                rest -= p;
+            }
+        }
+    }
+
+    fn take(&mut self, cells: &mut [f64], k: f64, taken: &mut [f64]) {
+        if k <= 0.0 {
+            return;
+        }
+        let total: f64 = cells.iter().sum();
+        if k >= total {
+            for (c, t) in cells.iter_mut().zip(taken.iter_mut()) {
+                *t += *c;
+                *c = 0.0;
+            }
+            return;
+        }
+        if cells.len() == 1 {
+            cells[0] -= k;
+            taken[0] += k;
+            return;
+        }
+        // Sampling without replacement: pick one of the remaining children at
+        // random, k times (a multivariate hypergeometric draw).
+        let mut remaining = total as u64;
+        for _ in 0..k as u64 {
+            let mut r = self.below(remaining) as f64;
+            for (c, t) in cells.iter_mut().zip(taken.iter_mut()) {
+                if r < *c {
+                    *c -= 1.0;
+                    *t += 1.0;
+                    break;
+                }
+                r -= *c;
+            }
+            remaining -= 1;
+        }
+    }
+
+    fn spread(&mut self, cells: &mut [f64], k: f64) {
+        if cells.len() == 1 {
+            cells[0] += k;
+            return;
+        }
+        let n = cells.len() as u64;
+        for _ in 0..k as u64 {
+            let i = self.below(n) as usize;
+            cells[i] += 1.0;
+        }
+    }
+}
+
+/// Expectations in place of draws: the central projection.
+pub struct Expected;
+
+impl Draws for Expected {
+    fn begin(&mut self, _: Purpose, _: usize, _: u64) {}
+
+    fn param(&mut self, param: &Param) -> f64 {
+        param.dist.mean()
+    }
+
+    fn binomial(&mut self, n: f64, p: f64) -> f64 {
+        n * p.clamp(0.0, 1.0)
+    }
+
+    fn count(&mut self, mean: f64, _: Option<f64>) -> f64 {
+        mean.max(0.0)
+    }
+
+    fn multinomial(&mut self, n: f64, probs: &[f64], out: &mut [f64]) {
+        for (o, p) in out.iter_mut().zip(probs) {
+            *o = n * p;
+        }
+    }
+
+    fn take(&mut self, cells: &mut [f64], k: f64, taken: &mut [f64]) {
+        let total: f64 = cells.iter().sum();
+        if total <= 0.0 || k <= 0.0 {
+            return;
+        }
+        let share = (k / total).min(1.0);
+        for (c, t) in cells.iter_mut().zip(taken.iter_mut()) {
+            let moved = *c * share;
+            *c -= moved;
+            *t += moved;
+        }
+    }
+
+    fn spread(&mut self, cells: &mut [f64], k: f64) {
+        let each = k / cells.len() as f64;
+        for c in cells.iter_mut() {
+            *c += each;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streams_depend_on_every_part_of_the_key() {
+        let a = stream_seed(1, 2, Purpose::Exits, 3, 4);
+        assert_ne!(a, stream_seed(2, 2, Purpose::Exits, 3, 4));
+        assert_ne!(a, stream_seed(1, 3, Purpose::Exits, 3, 4));
+        assert_ne!(a, stream_seed(1, 2, Purpose::Moves, 3, 4));
+        assert_ne!(a, stream_seed(1, 2, Purpose::Exits, 4, 4));
+        assert_ne!(a, stream_seed(1, 2, Purpose::Exits, 3, 5));
+        assert_eq!(a, stream_seed(1, 2, Purpose::Exits, 3, 4));
+    }
+
+    #[test]
+    fn take_removes_exactly_k_without_replacement() {
+        let mut d = Random::new(9, 0);
+        d.begin(Purpose::Exits, 0, 0);
+        let mut cells = vec![3.0, 0.0, 5.0, 2.0];
+        let mut taken = vec![0.0; 4];
+        d.take(&mut cells, 7.0, &mut taken);
+        assert_eq!(cells.iter().sum::<f64>(), 3.0);
+        assert_eq!(taken.iter().sum::<f64>(), 7.0);
+        assert!(cells.iter().all(|&c| c >= 0.0));
+        assert_eq!(taken[1], 0.0);
+    }
+
+    #[test]
+    fn expected_take_is_proportional() {
+        let mut cells = vec![10.0, 30.0];
+        let mut taken = vec![0.0; 2];
+        Expected.take(&mut cells, 8.0, &mut taken);
+        assert_eq!(taken, vec![2.0, 6.0]);
+        assert_eq!(cells, vec![8.0, 24.0]);
+    }
+
+    #[test]
+    fn multinomial_conserves_the_total() {
+        let mut d = Random::new(5, 1);
+        d.begin(Purpose::EntryMix, 0, 0);
+        let mut out = vec![0.0; 3];
+        for n in [0.0, 1.0, 17.0, 400.0] {
+            d.multinomial(n, &[0.2, 0.0, 0.8], &mut out);
+            assert_eq!(out.iter().sum::<f64>(), n);
+            assert_eq!(out[1], 0.0);
+        }
+    }
+}

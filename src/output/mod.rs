@@ -1,0 +1,77 @@
+//! Output formats, one module each, all rendered from a [`Report`].
+//! Files are written whole or not at all.
+
+pub mod csv;
+pub mod json;
+pub mod table;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::error::Error;
+
+/// Writes every file or none: each goes to a temporary file beside its
+/// target, and the temporaries are renamed into place only once all of them
+/// have been written.
+pub fn write_all_or_nothing(files: Vec<(PathBuf, Vec<u8>)>) -> Result<(), Error> {
+    let mut staged = Vec::new();
+    for (path, bytes) in files {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let fail = |source: std::io::Error| Error::Write { path: path.clone(), source };
+        let mut tmp = tempfile::Builder::new().prefix(".carecast-").tempfile_in(&dir).map_err(fail)?;
+        tmp.write_all(&bytes).map_err(fail)?;
+        tmp.as_file().sync_all().map_err(fail)?;
+        staged.push((tmp, path));
+    }
+    for (tmp, path) in staged {
+        tmp.persist(&path).map_err(|e| Error::Write { path: path.clone(), source: e.error })?;
+    }
+    Ok(())
+}
+
+/// Money for UK readers: `£26.14m`, `£450k`, `£820`.
+pub fn money(x: f64) -> String {
+    let sign = if x < 0.0 { "-" } else { "" };
+    let a = x.abs();
+    if a >= 1e6 {
+        format!("{sign}£{:.2}m", a / 1e6)
+    } else if a >= 1e4 {
+        format!("{sign}£{:.0}k", a / 1e3)
+    } else {
+        format!("{sign}£{a:.0}")
+    }
+}
+
+/// A probability as a percentage: `12.3%`.
+pub fn percent(p: f64) -> String {
+    format!("{:.1}%", p * 100.0)
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_reads_like_a_committee_paper() {
+        assert_eq!(money(26_142_857.14), "£26.14m");
+        assert_eq!(money(450_000.0), "£450k");
+        assert_eq!(money(820.0), "£820");
+        assert_eq!(money(-1_383_000.0), "-£1.38m");
+        assert_eq!(percent(0.1234), "12.3%");
+    }
+
+    #[test]
+    fn nothing_is_written_when_one_file_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("a.json");
+        let bad = dir.path().join("missing-dir").join("b.csv");
+        let r = write_all_or_nothing(vec![(good.clone(), b"{}".to_vec()), (bad, b"x".to_vec())]);
+        assert!(r.is_err());
+        assert!(!good.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no temporary file left behind");
+    }
+}

@@ -1,0 +1,120 @@
+//! The terminal table (SPEC §3.1): per scenario and financial year, the
+//! budget, cost percentiles, chance and expected size of an overspend, and
+//! children in care at the year end.
+
+use std::fmt::Write;
+
+use crate::output::{money, percent};
+use crate::report::Report;
+
+/// Renders the table as plain text.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let central = report.mode == "central";
+    let _ = if central {
+        writeln!(out, "{} — central projection (every input at its expected value)", report.name)
+    } else {
+        writeln!(out, "{} — {} runs, seed {}", report.name, thousands(report.runs), report.seed)
+    };
+    for sc in &report.scenarios {
+        let _ = writeln!(out, "\nScenario: {}", sc.id);
+        let mut rows: Vec<Vec<String>> = Vec::new();
+        if central {
+            rows.push(["Year", "Budget", "Cost", "Over (+) / under (-)", "LAC at year end"].map(String::from).to_vec());
+            for y in &sc.years {
+                rows.push(vec![
+                    year_label(&y.fy, y.partial, y.months),
+                    money(y.budget),
+                    money(y.cost.mean),
+                    money(y.cost.mean - y.budget),
+                    format!("{:.1}", y.lac_end.mean),
+                ]);
+            }
+        } else {
+            rows.push(
+                ["Year", "Budget", "Mean", "P10", "P50", "P90", "P(over)", "E[over]", "LAC end P10 / P50 / P90"]
+                    .map(String::from)
+                    .to_vec(),
+            );
+            for y in &sc.years {
+                rows.push(vec![
+                    year_label(&y.fy, y.partial, y.months),
+                    money(y.budget),
+                    money(y.cost.mean),
+                    money(y.cost.p10),
+                    money(y.cost.p50),
+                    money(y.cost.p90),
+                    percent(y.overspend.probability),
+                    money(y.overspend.mean),
+                    format!("{:.0} / {:.0} / {:.0}", y.lac_end.p10, y.lac_end.p50, y.lac_end.p90),
+                ]);
+            }
+        }
+        out.push_str(&layout(&rows));
+    }
+    if !central {
+        out.push_str(
+            "\nP(over): share of runs whose cost exceeds the budget. E[over]: mean overspend across all runs \
+             (underspends count as 0).\n",
+        );
+    }
+    out
+}
+
+fn year_label(fy: &str, partial: bool, months: usize) -> String {
+    if partial { format!("{fy} ({months} mo)") } else { fy.to_string() }
+}
+
+/// Left-aligns the first column and right-aligns the others.
+fn layout(rows: &[Vec<String>]) -> String {
+    let cols = rows[0].len();
+    let widths: Vec<usize> =
+        (0..cols).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for (i, r) in rows.iter().enumerate() {
+        let mut line = String::new();
+        for (c, cell) in r.iter().enumerate() {
+            let pad = widths[c] - cell.chars().count();
+            if c == 0 {
+                line.push_str(cell);
+                line.push_str(&" ".repeat(pad));
+            } else {
+                line.push_str("  ");
+                line.push_str(&" ".repeat(pad));
+                line.push_str(cell);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+        if i == 0 {
+            let total: usize = widths.iter().sum::<usize>() + 2 * (cols - 1);
+            out.push_str(&"-".repeat(total));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(10000), "10,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+}
