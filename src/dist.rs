@@ -256,7 +256,8 @@ impl Dist {
         };
         let dist = Dist { kind, domain };
         let (lo, hi) = dist.support();
-        if !domain.contains(lo, hi) {
+        let unbounded_normal = matches!(dist.kind, Kind::Normal { sd, .. } if sd > 0.0);
+        if !unbounded_normal && !domain.contains(lo, hi) {
             let what = match &dist.kind {
                 Kind::Fixed(v) => format!("got {v}"),
                 _ => format!("this {} distribution ranges over [{lo}, {hi}]", dist.name()),
