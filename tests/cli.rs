@@ -1,0 +1,194 @@
+//! The binary as a user drives it (SPEC §4).
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn carecast() -> Command {
+    Command::cargo_bin("carecast").unwrap()
+}
+
+fn run_json(config: &Path, extra: &[&str], dir: &Path, name: &str) -> (Vec<u8>, Vec<u8>) {
+    let json = dir.join(format!("{name}.json"));
+    let csv = dir.join(format!("{name}.csv"));
+    carecast()
+        .arg("run")
+        .arg(config)
+        .args(extra)
+        .arg("--json")
+        .arg(&json)
+        .arg("--csv")
+        .arg(&csv)
+        .arg("--quiet")
+        .assert()
+        .success();
+    (std::fs::read(json).unwrap(), std::fs::read(csv).unwrap())
+}
+
+fn shipped_configs() -> Vec<PathBuf> {
+    let mut configs: Vec<PathBuf> = std::fs::read_dir("configs")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    configs.sort();
+    configs
+}
+
+#[test]
+fn outputs_are_byte_identical_for_1_2_and_8_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Path::new("configs/example.toml");
+    let base = ["--runs", "700", "--seed", "17"];
+    let (json1, csv1) = run_json(config, &[&base[..], &["--threads", "1"]].concat(), dir.path(), "t1");
+    for threads in ["2", "4", "8"] {
+        let (json, csv) = run_json(config, &[&base[..], &["--threads", threads]].concat(), dir.path(), threads);
+        assert!(json == json1, "JSON differs with {threads} threads");
+        assert!(csv == csv1, "CSV differs with {threads} threads");
+    }
+    // A different seed gives different results.
+    let (other, _) = run_json(config, &["--runs", "700", "--seed", "18"], dir.path(), "s18");
+    assert!(other != json1);
+}
+
+#[test]
+fn central_projection_of_the_immigration_death_config_is_500_every_month() {
+    let dir = tempfile::tempdir().unwrap();
+    let (json, _) = run_json(Path::new("tests/configs/immigration_death.toml"), &["--central"], dir.path(), "c");
+    let v: Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(v["mode"], "central");
+    let months = v["scenarios"][0]["months"].as_array().unwrap();
+    assert_eq!(months.len(), 48);
+    for m in months {
+        assert_eq!(m["lac"]["mean"].as_f64(), Some(500.0), "{}", m["month"]);
+        assert_eq!(m["lac"]["p5"].as_f64(), Some(500.0));
+    }
+    let last = &v["scenarios"][0]["years"][3];
+    assert_eq!(last["fy"], "2027/28");
+    assert_eq!(last["cost"]["mean"].as_f64(), Some(26_142_857.14));
+}
+
+#[test]
+fn json_follows_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let (json, csv) = run_json(Path::new("configs/example.toml"), &["--runs", "200"], dir.path(), "x");
+    let v: Value = serde_json::from_slice(&json).unwrap();
+    for key in ["carecast_version", "name", "runs", "seed", "scenarios", "differences"] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(v["runs"], 200);
+    let year = &v["scenarios"][0]["years"][0];
+    assert_eq!(year["fy"], "2024/25");
+    assert_eq!(year["budget"].as_f64(), Some(28_500_000.0));
+    for key in ["cost", "lac_end", "entries", "exits"] {
+        for stat in ["mean", "sd", "p5", "p10", "p25", "p50", "p75", "p90", "p95"] {
+            assert!(year[key][stat].is_number(), "{key}.{stat}");
+        }
+    }
+    for key in ["probability", "mean", "mean_if_overspent"] {
+        assert!(year["overspend"].get(key).is_some(), "overspend.{key}");
+    }
+    // Components are in config order and their means add up to the total.
+    let components = year["components"].as_object().unwrap();
+    let ids: Vec<&str> = components.keys().map(String::as_str).collect();
+    assert_eq!(
+        ids,
+        [
+            "fostering",
+            "ifa",
+            "kinship",
+            "res_inhouse",
+            "res_external",
+            "semi_independent",
+            "with_parents",
+            "agency_staff",
+            "legal",
+            "care_leavers"
+        ]
+    );
+    let sum: f64 = components.values().map(|c| c["mean"].as_f64().unwrap()).sum();
+    let total = year["cost"]["mean"].as_f64().unwrap();
+    assert!((sum - total).abs() < 0.01 * components.len() as f64, "{sum} vs {total}");
+    let month = &v["scenarios"][0]["months"][0];
+    assert_eq!(month["month"], "2024-04");
+    assert!(month["lac_by_placement"]["ifa"]["p50"].is_number());
+
+    let csv = String::from_utf8(csv).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("scenario,fy,month,metric,component,stat,value"));
+    assert!(csv.contains("\nbase,2024/25,,cost,,p90,"));
+    assert!(csv.contains("\nbase,,2024-04,lac_by_placement,ifa,mean,"));
+    assert!(lines.all(|l| l.split(',').count() == 7));
+}
+
+#[test]
+fn every_shipped_config_validates_and_runs() {
+    let configs = shipped_configs();
+    assert!(!configs.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    for config in configs {
+        carecast().arg("validate").arg(&config).assert().success();
+        let (json, _) = run_json(&config, &["--runs", "100"], dir.path(), "any");
+        let v: Value = serde_json::from_slice(&json).unwrap();
+        assert!(!v["scenarios"][0]["years"].as_array().unwrap().is_empty(), "{}", config.display());
+        run_json(&config, &["--central"], dir.path(), "central");
+    }
+}
+
+#[test]
+fn run_without_a_config_runs_the_built_in_example() {
+    let out = carecast().args(["run", "--runs", "300"]).assert().success().get_output().stdout.clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("Example council"), "{text}");
+    assert!(text.contains("2027/28"));
+    assert!(text.contains("P(over)"));
+}
+
+#[test]
+fn the_embedded_example_is_the_shipped_file() {
+    assert_eq!(carecast::config::EXAMPLE, std::fs::read_to_string("configs/example.toml").unwrap());
+}
+
+#[test]
+fn help_explains_every_flag() {
+    let out = carecast().args(["run", "--help"]).assert().success().get_output().stdout.clone();
+    let help = String::from_utf8(out).unwrap();
+    for flag in ["--runs", "--seed", "--threads", "--json", "--csv", "--central", "--quiet"] {
+        assert!(help.contains(flag), "--help does not mention {flag}");
+    }
+    carecast().arg("--help").assert().success();
+    carecast().arg("--version").assert().success();
+}
+
+#[test]
+fn nothing_but_results_on_stdout() {
+    let out = carecast()
+        .args(["run", "tests/configs/immigration_death.toml", "--runs", "50"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert!(out.stderr.is_empty(), "stderr should be empty when it is not a terminal");
+    let quiet = carecast()
+        .args(["run", "tests/configs/immigration_death.toml", "--runs", "50", "--quiet"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert!(quiet.stdout.is_empty());
+}
+
+#[test]
+fn a_failed_write_leaves_no_partial_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("out.json");
+    carecast()
+        .args(["run", "tests/configs/immigration_death.toml", "--runs", "20", "--json"])
+        .arg(&json)
+        .arg("--csv")
+        .arg(dir.path().join("no-such-dir").join("out.csv"))
+        .assert()
+        .code(1);
+    assert!(!json.exists());
+}
