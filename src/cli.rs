@@ -119,7 +119,11 @@ fn run(args: RunArgs) -> Result<(), Error> {
     let report = engine::with_threads(settings.threads, || -> Result<Report, Error> {
         let results = engine::run(&model, &settings, &|n| progress.advance(n))?;
         progress.finish();
-        Ok(Report::new(&model, &settings, std::slice::from_ref(&results)))
+        Ok(Report::new(
+            &model,
+            &settings,
+            std::slice::from_ref(&results),
+        ))
     })??;
 
     let mut files = Vec::new();
@@ -140,13 +144,22 @@ fn run(args: RunArgs) -> Result<(), Error> {
 fn validate(path: PathBuf) -> Result<(), Error> {
     let (model, _) = config::load(&path)?;
     let uncertain = model.params.iter().filter(|p| !p.dist.is_fixed()).count();
-    let years: Vec<&str> = model.calendar.years.iter().map(|y| y.label.as_str()).collect();
+    let years: Vec<&str> = model
+        .calendar
+        .years
+        .iter()
+        .map(|y| y.label.as_str())
+        .collect();
     let text = format!(
         "{}: valid — {:?}: {} placement type(s), {} age band(s), {} cost line(s), {} uncertain input(s), years {}\n",
         path.display(),
         model.name,
         model.placements.len(),
-        if model.ages.tracked { model.ages.bands.len() } else { 0 },
+        if model.ages.tracked {
+            model.ages.bands.len()
+        } else {
+            0
+        },
         model.cost_lines.len(),
         uncertain,
         years.join(", ")
@@ -160,6 +173,8 @@ fn print_stdout(text: &str) -> Result<(), Error> {
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::Runtime(format!("cannot write to standard output: {e}"))),
+        Err(e) => Err(Error::Runtime(format!(
+            "cannot write to standard output: {e}"
+        ))),
     }
 }

@@ -22,10 +22,10 @@ use std::fmt;
 
 use rand::Rng;
 use rand_distr::{Beta, Distribution, Gamma, LogNormal, Normal, Pert, Poisson, Triangular};
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use crate::config::money::Number;
+use crate::config::money::{Number, check_magnitude};
 use crate::error::FieldError;
 
 /// z such that Φ(z) = 0.9.
@@ -69,13 +69,13 @@ impl<'de> Deserialize<'de> for RawDist {
                 f.write_str("a number, an amount such as \"£820\", or a table such as { dist = \"pert\", min = 700, mode = 820, max = 1100 }")
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawDist, E> {
-                Ok(RawDist::Fixed(v as f64))
+                self.visit_f64(v as f64)
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawDist, E> {
-                Ok(RawDist::Fixed(v as f64))
+                self.visit_f64(v as f64)
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawDist, E> {
-                Ok(RawDist::Fixed(v))
+                check_magnitude(v).map(RawDist::Fixed).map_err(E::custom)
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawDist, E> {
                 let n: Number = Deserialize::deserialize(de::value::StrDeserializer::<E>::new(v))?;
@@ -147,16 +147,56 @@ pub struct Dist {
 #[derive(Clone, Debug)]
 enum Kind {
     Fixed(f64),
-    Normal { mean: f64, sd: f64, d: Normal<f64> },
-    LogNormal { mu: f64, sigma: f64, d: LogNormal<f64> },
-    Triangular { min: f64, mode: f64, max: f64, d: Triangular<f64> },
-    Pert { min: f64, mode: f64, max: f64, shape: f64, d: Pert<f64> },
-    Uniform { min: f64, max: f64 },
-    Beta { alpha: f64, beta: f64, d: Beta<f64> },
-    Gamma { shape: f64, scale: f64, d: Gamma<f64> },
-    Poisson { mean: f64, d: Option<Poisson<f64>> },
-    NegBinomial { mean: f64, size: f64, d: Gamma<f64> },
-    Discrete { values: Vec<f64>, cumulative: Vec<f64> },
+    Normal {
+        mean: f64,
+        sd: f64,
+        d: Normal<f64>,
+    },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+        d: LogNormal<f64>,
+    },
+    Triangular {
+        min: f64,
+        mode: f64,
+        max: f64,
+        d: Triangular<f64>,
+    },
+    Pert {
+        min: f64,
+        mode: f64,
+        max: f64,
+        shape: f64,
+        d: Pert<f64>,
+    },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
+    Beta {
+        alpha: f64,
+        beta: f64,
+        d: Beta<f64>,
+    },
+    Gamma {
+        shape: f64,
+        scale: f64,
+        d: Gamma<f64>,
+    },
+    Poisson {
+        mean: f64,
+        d: Option<Poisson<f64>>,
+    },
+    NegBinomial {
+        mean: f64,
+        size: f64,
+        d: Gamma<f64>,
+    },
+    Discrete {
+        values: Vec<f64>,
+        cumulative: Vec<f64>,
+    },
 }
 
 /// Collects parameter errors for one distribution.
@@ -219,12 +259,19 @@ impl Params<'_> {
 }
 
 fn min_mode_max(p: &Params) -> Result<(f64, f64, f64), FieldError> {
-    let (min, mode, max) = (p.get("min", p.spec.min)?, p.get("mode", p.spec.mode)?, p.get("max", p.spec.max)?);
+    let (min, mode, max) = (
+        p.get("min", p.spec.min)?,
+        p.get("mode", p.spec.mode)?,
+        p.get("max", p.spec.max)?,
+    );
     if min > max {
         return Err(p.err("min", format!("min ({min}) is greater than max ({max})")));
     }
     if mode < min || mode > max {
-        return Err(p.err("mode", format!("mode ({mode}) must lie between min ({min}) and max ({max})")));
+        return Err(p.err(
+            "mode",
+            format!("mode ({mode}) must lie between min ({min}) and max ({max})"),
+        ));
     }
     Ok((min, mode, max))
 }
@@ -240,7 +287,10 @@ fn positive_sd(p: &Params) -> Result<f64, FieldError> {
 impl Dist {
     /// A constant.
     pub fn fixed(value: f64) -> Dist {
-        Dist { kind: Kind::Fixed(value), domain: Domain::Any }
+        Dist {
+            kind: Kind::Fixed(value),
+            domain: Domain::Any,
+        }
     }
 
     /// Validates a written distribution for a field whose values must lie in `domain`.
@@ -262,7 +312,10 @@ impl Dist {
                 Kind::Fixed(v) => format!("got {v}"),
                 _ => format!("this {} distribution ranges over [{lo}, {hi}]", dist.name()),
             };
-            return Err(FieldError::new(path, format!("expected {}; {what}", domain.describe())));
+            return Err(FieldError::new(
+                path,
+                format!("expected {}; {what}", domain.describe()),
+            ));
         }
         // A normal is unbounded; accept it for a bounded field only when the
         // bound is more than four standard deviations away (samples beyond it,
@@ -300,7 +353,11 @@ impl Dist {
                 p.only(&["mean", "sd"])?;
                 let mean = p.get("mean", s.mean)?;
                 let sd = positive_sd(&p)?;
-                Kind::Normal { mean, sd, d: Normal::new(mean, sd).map_err(|e| p.err("sd", e))? }
+                Kind::Normal {
+                    mean,
+                    sd,
+                    d: Normal::new(mean, sd).map_err(|e| p.err("sd", e))?,
+                }
             }
             "lognormal" => {
                 let (mu, sigma) = if s.median.is_some() || s.p90.is_some() {
@@ -308,10 +365,15 @@ impl Dist {
                     let median = p.get("median", s.median)?;
                     let p90 = p.get("p90", s.p90)?;
                     if median <= 0.0 {
-                        return Err(p.err("median", format!("median must be above 0, got {median}")));
+                        return Err(
+                            p.err("median", format!("median must be above 0, got {median}"))
+                        );
                     }
                     if p90 < median {
-                        return Err(p.err("p90", format!("p90 ({p90}) must be at least the median ({median})")));
+                        return Err(p.err(
+                            "p90",
+                            format!("p90 ({p90}) must be at least the median ({median})"),
+                        ));
                     }
                     (median.ln(), (p90 / median).ln() / Z90)
                 } else {
@@ -324,7 +386,11 @@ impl Dist {
                     let s2 = (1.0 + (sd / mean).powi(2)).ln();
                     (mean.ln() - s2 / 2.0, s2.sqrt())
                 };
-                Kind::LogNormal { mu, sigma, d: LogNormal::new(mu, sigma).map_err(|e| FieldError::new(path, e))? }
+                Kind::LogNormal {
+                    mu,
+                    sigma,
+                    d: LogNormal::new(mu, sigma).map_err(|e| FieldError::new(path, e))?,
+                }
             }
             "triangular" => {
                 p.only(&["min", "mode", "max"])?;
@@ -345,8 +411,17 @@ impl Dist {
                 if min == max {
                     Kind::Fixed(min)
                 } else {
-                    let d = Pert::new(min, max).with_shape(shape).with_mode(mode).map_err(|e| FieldError::new(path, e))?;
-                    Kind::Pert { min, mode, max, shape, d }
+                    let d = Pert::new(min, max)
+                        .with_shape(shape)
+                        .with_mode(mode)
+                        .map_err(|e| FieldError::new(path, e))?;
+                    Kind::Pert {
+                        min,
+                        mode,
+                        max,
+                        shape,
+                        d,
+                    }
                 }
             }
             "uniform" => {
@@ -366,12 +441,20 @@ impl Dist {
                     let mean = p.get("mean", s.mean)?;
                     let sd = positive_sd(&p)?;
                     if !(mean > 0.0 && mean < 1.0) {
-                        return Err(p.err("mean", format!("the mean of a beta must be strictly between 0 and 1, got {mean}")));
+                        return Err(p.err(
+                            "mean",
+                            format!(
+                                "the mean of a beta must be strictly between 0 and 1, got {mean}"
+                            ),
+                        ));
                     }
                     if sd <= 0.0 || sd * sd >= mean * (1.0 - mean) {
                         return Err(p.err(
                             "sd",
-                            format!("for mean {mean} the sd must be above 0 and below {:.6}, got {sd}", (mean * (1.0 - mean)).sqrt()),
+                            format!(
+                                "for mean {mean} the sd must be above 0 and below {:.6}, got {sd}",
+                                (mean * (1.0 - mean)).sqrt()
+                            ),
                         ));
                     }
                     let nu = mean * (1.0 - mean) / (sd * sd) - 1.0;
@@ -383,7 +466,11 @@ impl Dist {
                 if beta <= 0.0 {
                     return Err(p.err("beta", format!("beta must be above 0, got {beta}")));
                 }
-                Kind::Beta { alpha, beta, d: Beta::new(alpha, beta).map_err(|e| FieldError::new(path, e))? }
+                Kind::Beta {
+                    alpha,
+                    beta,
+                    d: Beta::new(alpha, beta).map_err(|e| FieldError::new(path, e))?,
+                }
             }
             "gamma" => {
                 let (shape, scale) = if s.shape.is_some() || s.scale.is_some() {
@@ -407,7 +494,11 @@ impl Dist {
                 if scale <= 0.0 {
                     return Err(p.err("scale", format!("scale must be above 0, got {scale}")));
                 }
-                Kind::Gamma { shape, scale, d: Gamma::new(shape, scale).map_err(|e| FieldError::new(path, e))? }
+                Kind::Gamma {
+                    shape,
+                    scale,
+                    d: Gamma::new(shape, scale).map_err(|e| FieldError::new(path, e))?,
+                }
             }
             "poisson" => {
                 p.only(&["mean"])?;
@@ -415,7 +506,11 @@ impl Dist {
                 if mean < 0.0 {
                     return Err(p.err("mean", format!("mean must be 0 or more, got {mean}")));
                 }
-                let d = if mean > 0.0 { Some(Poisson::new(mean).map_err(|e| p.err("mean", e))?) } else { None };
+                let d = if mean > 0.0 {
+                    Some(Poisson::new(mean).map_err(|e| p.err("mean", e))?)
+                } else {
+                    None
+                };
                 Kind::Poisson { mean, d }
             }
             "negative_binomial" => {
@@ -428,13 +523,26 @@ impl Dist {
                 if size <= 0.0 {
                     return Err(p.err("size", format!("size must be above 0, got {size}")));
                 }
-                Kind::NegBinomial { mean, size, d: Gamma::new(size, mean / size).map_err(|e| p.err("size", e))? }
+                Kind::NegBinomial {
+                    mean,
+                    size,
+                    d: Gamma::new(size, mean / size).map_err(|e| p.err("size", e))?,
+                }
             }
             "discrete" => {
                 p.only(&["values", "weights"])?;
-                let values: Vec<f64> = s.values.clone().unwrap_or_default().iter().map(|n| n.0).collect();
+                let values: Vec<f64> = s
+                    .values
+                    .clone()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|n| n.0)
+                    .collect();
                 if values.is_empty() {
-                    return Err(FieldError::new(path, "a discrete distribution needs a non-empty `values` list"));
+                    return Err(FieldError::new(
+                        path,
+                        "a discrete distribution needs a non-empty `values` list",
+                    ));
                 }
                 let weights: Vec<f64> = match &s.weights {
                     Some(w) => w.iter().map(|n| n.0).collect(),
@@ -443,11 +551,18 @@ impl Dist {
                 if weights.len() != values.len() {
                     return Err(p.err(
                         "weights",
-                        format!("has {} entries but `values` has {}", weights.len(), values.len()),
+                        format!(
+                            "has {} entries but `values` has {}",
+                            weights.len(),
+                            values.len()
+                        ),
                     ));
                 }
                 if let Some(i) = weights.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
-                    return Err(p.err(&format!("weights[{i}]"), format!("weights must be 0 or more, got {}", weights[i])));
+                    return Err(p.err(
+                        &format!("weights[{i}]"),
+                        format!("weights must be 0 or more, got {}", weights[i]),
+                    ));
                 }
                 if let Some(i) = values.iter().position(|v| !v.is_finite()) {
                     return Err(p.err(&format!("values[{i}]"), "is not a finite number"));
@@ -508,9 +623,13 @@ impl Dist {
             Kind::Normal { sd, mean, .. } if *sd == 0.0 => (*mean, *mean),
             Kind::Normal { .. } => (f64::NEG_INFINITY, f64::INFINITY),
             Kind::LogNormal { .. } => (0.0, f64::INFINITY),
-            Kind::Triangular { min, max, .. } | Kind::Pert { min, max, .. } | Kind::Uniform { min, max } => (*min, *max),
+            Kind::Triangular { min, max, .. }
+            | Kind::Pert { min, max, .. }
+            | Kind::Uniform { min, max } => (*min, *max),
             Kind::Beta { .. } => (0.0, 1.0),
-            Kind::Gamma { .. } | Kind::Poisson { .. } | Kind::NegBinomial { .. } => (0.0, f64::INFINITY),
+            Kind::Gamma { .. } | Kind::Poisson { .. } | Kind::NegBinomial { .. } => {
+                (0.0, f64::INFINITY)
+            }
             Kind::Discrete { values, .. } => (
                 values.iter().copied().fold(f64::INFINITY, f64::min),
                 values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
@@ -525,7 +644,13 @@ impl Dist {
             Kind::Normal { mean, .. } => *mean,
             Kind::LogNormal { mu, sigma, .. } => (mu + sigma * sigma / 2.0).exp(),
             Kind::Triangular { min, mode, max, .. } => (min + mode + max) / 3.0,
-            Kind::Pert { min, mode, max, shape, .. } => (min + shape * mode + max) / (shape + 2.0),
+            Kind::Pert {
+                min,
+                mode,
+                max,
+                shape,
+                ..
+            } => (min + shape * mode + max) / (shape + 2.0),
             Kind::Uniform { min, max } => (min + max) / 2.0,
             Kind::Beta { alpha, beta, .. } => alpha / (alpha + beta),
             Kind::Gamma { shape, scale, .. } => shape * scale,
@@ -550,23 +675,34 @@ impl Dist {
         match &self.kind {
             Kind::Fixed(_) => 0.0,
             Kind::Normal { sd, .. } => sd * sd,
-            Kind::LogNormal { mu, sigma, .. } => ((sigma * sigma).exp() - 1.0) * (2.0 * mu + sigma * sigma).exp(),
-            Kind::Triangular { min: a, mode: c, max: b, .. } => {
-                (a * a + b * b + c * c - a * b - a * c - b * c) / 18.0
+            Kind::LogNormal { mu, sigma, .. } => {
+                ((sigma * sigma).exp() - 1.0) * (2.0 * mu + sigma * sigma).exp()
             }
-            Kind::Pert { min, max, shape, .. } => {
+            Kind::Triangular {
+                min: a,
+                mode: c,
+                max: b,
+                ..
+            } => (a * a + b * b + c * c - a * b - a * c - b * c) / 18.0,
+            Kind::Pert {
+                min, max, shape, ..
+            } => {
                 let m = self.mean();
                 (m - min) * (max - m) / (shape + 3.0)
             }
             Kind::Uniform { min, max } => (max - min).powi(2) / 12.0,
-            Kind::Beta { alpha: a, beta: b, .. } => a * b / ((a + b).powi(2) * (a + b + 1.0)),
+            Kind::Beta {
+                alpha: a, beta: b, ..
+            } => a * b / ((a + b).powi(2) * (a + b + 1.0)),
             Kind::Gamma { shape, scale, .. } => shape * scale * scale,
             Kind::Poisson { mean, .. } => *mean,
             Kind::NegBinomial { mean, size, .. } => mean + mean * mean / size,
             Kind::Discrete { values, .. } => {
                 let m = self.mean();
                 let mut prev = 0.0;
-                let Kind::Discrete { cumulative, .. } = &self.kind else { unreachable!() };
+                let Kind::Discrete { cumulative, .. } = &self.kind else {
+                    unreachable!()
+                };
                 values
                     .iter()
                     .zip(cumulative)
@@ -594,11 +730,17 @@ impl Dist {
             Kind::Poisson { d, .. } => d.as_ref().map_or(0.0, |d| d.sample(rng)),
             Kind::NegBinomial { d, .. } => {
                 let lambda = d.sample(rng);
-                if lambda > 0.0 { Poisson::new(lambda).map_or(0.0, |p| p.sample(rng)) } else { 0.0 }
+                if lambda > 0.0 {
+                    Poisson::new(lambda).map_or(0.0, |p| p.sample(rng))
+                } else {
+                    0.0
+                }
             }
             Kind::Discrete { values, cumulative } => {
                 let u = unit(rng);
-                let i = cumulative.partition_point(|&c| c <= u).min(values.len() - 1);
+                let i = cumulative
+                    .partition_point(|&c| c <= u)
+                    .min(values.len() - 1);
                 values[i]
             }
         };
@@ -627,7 +769,10 @@ mod tests {
     use rand_xoshiro::Xoshiro256PlusPlus;
 
     fn spec(dist: &str) -> RawDistSpec {
-        RawDistSpec { dist: dist.into(), ..Default::default() }
+        RawDistSpec {
+            dist: dist.into(),
+            ..Default::default()
+        }
     }
     fn n(v: f64) -> Option<Number> {
         Some(Number(v))
@@ -648,23 +793,74 @@ mod tests {
         let m4 = xs.iter().map(|x| (x - mean).powi(4)).sum::<f64>() / n as f64;
         let se_mean = (var / n as f64).sqrt();
         let se_var = ((m4 - var * var) / n as f64).sqrt();
-        assert!((mean - d.mean()).abs() <= 4.0 * se_mean, "{}: mean {mean} vs {}", d.name(), d.mean());
-        assert!((var - d.variance()).abs() <= 4.0 * se_var, "{}: var {var} vs {}", d.name(), d.variance());
+        assert!(
+            (mean - d.mean()).abs() <= 4.0 * se_mean,
+            "{}: mean {mean} vs {}",
+            d.name(),
+            d.mean()
+        );
+        assert!(
+            (var - d.variance()).abs() <= 4.0 * se_var,
+            "{}: var {var} vs {}",
+            d.name(),
+            d.variance()
+        );
     }
 
     #[test]
     fn every_family_samples_its_analytic_moments() {
         let cases = [
-            RawDistSpec { mean: n(10.0), sd: n(2.0), ..spec("normal") },
-            RawDistSpec { median: n(3830.0), p90: n(6000.0), ..spec("lognormal") },
-            RawDistSpec { mean: n(820.0), sd: n(120.0), ..spec("lognormal") },
-            RawDistSpec { min: n(1.0), mode: n(2.0), max: n(6.0), ..spec("triangular") },
-            RawDistSpec { min: n(1.0), mode: n(2.0), max: n(6.0), ..spec("pert") },
-            RawDistSpec { min: n(-1.0), max: n(3.0), ..spec("uniform") },
-            RawDistSpec { mean: n(0.6), sd: n(0.1), ..spec("beta") },
-            RawDistSpec { mean: n(4.0), sd: n(1.5), ..spec("gamma") },
-            RawDistSpec { mean: n(20.0), ..spec("poisson") },
-            RawDistSpec { mean: n(20.0), size: n(5.0), ..spec("negative_binomial") },
+            RawDistSpec {
+                mean: n(10.0),
+                sd: n(2.0),
+                ..spec("normal")
+            },
+            RawDistSpec {
+                median: n(3830.0),
+                p90: n(6000.0),
+                ..spec("lognormal")
+            },
+            RawDistSpec {
+                mean: n(820.0),
+                sd: n(120.0),
+                ..spec("lognormal")
+            },
+            RawDistSpec {
+                min: n(1.0),
+                mode: n(2.0),
+                max: n(6.0),
+                ..spec("triangular")
+            },
+            RawDistSpec {
+                min: n(1.0),
+                mode: n(2.0),
+                max: n(6.0),
+                ..spec("pert")
+            },
+            RawDistSpec {
+                min: n(-1.0),
+                max: n(3.0),
+                ..spec("uniform")
+            },
+            RawDistSpec {
+                mean: n(0.6),
+                sd: n(0.1),
+                ..spec("beta")
+            },
+            RawDistSpec {
+                mean: n(4.0),
+                sd: n(1.5),
+                ..spec("gamma")
+            },
+            RawDistSpec {
+                mean: n(20.0),
+                ..spec("poisson")
+            },
+            RawDistSpec {
+                mean: n(20.0),
+                size: n(5.0),
+                ..spec("negative_binomial")
+            },
             RawDistSpec {
                 values: Some(vec![Number(1.0), Number(2.0), Number(5.0)]),
                 weights: Some(vec![Number(1.0), Number(2.0), Number(1.0)]),
@@ -678,7 +874,15 @@ mod tests {
 
     #[test]
     fn lognormal_median_and_p90_are_honoured() {
-        let d = build(RawDistSpec { median: n(100.0), p90: n(200.0), ..spec("lognormal") }, Domain::Any).unwrap();
+        let d = build(
+            RawDistSpec {
+                median: n(100.0),
+                p90: n(200.0),
+                ..spec("lognormal")
+            },
+            Domain::Any,
+        )
+        .unwrap();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
         let n = 100_000;
         let below_median = (0..n).filter(|_| d.sample(&mut rng) < 100.0).count() as f64 / n as f64;
@@ -690,16 +894,57 @@ mod tests {
 
     #[test]
     fn bad_parameters_name_the_field() {
-        let e = build(RawDistSpec { mean: n(1.0), sd: n(-1.0), ..spec("normal") }, Domain::Any).unwrap_err();
+        let e = build(
+            RawDistSpec {
+                mean: n(1.0),
+                sd: n(-1.0),
+                ..spec("normal")
+            },
+            Domain::Any,
+        )
+        .unwrap_err();
         assert_eq!(e.path, "x.sd");
-        let e = build(RawDistSpec { min: n(5.0), mode: n(5.0), max: n(1.0), ..spec("pert") }, Domain::Any).unwrap_err();
+        let e = build(
+            RawDistSpec {
+                min: n(5.0),
+                mode: n(5.0),
+                max: n(1.0),
+                ..spec("pert")
+            },
+            Domain::Any,
+        )
+        .unwrap_err();
         assert_eq!(e.path, "x.min");
-        let e = build(RawDistSpec { min: n(0.0), mode: n(0.5), max: n(1.5), ..spec("triangular") }, Domain::Fraction)
-            .unwrap_err();
+        let e = build(
+            RawDistSpec {
+                min: n(0.0),
+                mode: n(0.5),
+                max: n(1.5),
+                ..spec("triangular")
+            },
+            Domain::Fraction,
+        )
+        .unwrap_err();
         assert!(e.message.contains("between 0 and 1"), "{}", e.message);
-        let e = build(RawDistSpec { mean: n(1.0), sd: n(1.0), ..spec("normal") }, Domain::NonNegative).unwrap_err();
+        let e = build(
+            RawDistSpec {
+                mean: n(1.0),
+                sd: n(1.0),
+                ..spec("normal")
+            },
+            Domain::NonNegative,
+        )
+        .unwrap_err();
         assert!(e.message.contains("crosses"), "{}", e.message);
-        let e = build(RawDistSpec { mean: n(1.0), median: n(1.0), ..spec("lognormal") }, Domain::Any).unwrap_err();
+        let e = build(
+            RawDistSpec {
+                mean: n(1.0),
+                median: n(1.0),
+                ..spec("lognormal")
+            },
+            Domain::Any,
+        )
+        .unwrap_err();
         assert_eq!(e.path, "x.mean");
         let e = build(spec("weibull"), Domain::Any).unwrap_err();
         assert_eq!(e.path, "x.dist");

@@ -8,11 +8,11 @@
 use rayon::prelude::*;
 
 use crate::error::Error;
+use crate::model::Model;
 use crate::model::draws::{Expected, Random};
 use crate::model::layout::Layout;
 use crate::model::month::State;
 use crate::model::run::simulate;
-use crate::model::Model;
 
 /// Runs handed to a worker at a time: large enough to amortise scheduling,
 /// small enough to keep both cores busy and the progress bar moving.
@@ -52,7 +52,11 @@ impl ScenarioRuns {
 /// Simulates `model` under `settings` on the current rayon pool (see
 /// [`with_threads`]), calling `progress` with the number of
 /// runs just finished (from any thread).
-pub fn run(model: &Model, settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<ScenarioRuns, Error> {
+pub fn run(
+    model: &Model,
+    settings: &Settings,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ScenarioRuns, Error> {
     let layout = Layout::new(model);
     let width = layout.width();
     if settings.central {
@@ -60,37 +64,54 @@ pub fn run(model: &Model, settings: &Settings, progress: &(dyn Fn(u64) + Sync)) 
         let mut state = State::new(model);
         simulate(model, &layout, &mut Expected, &mut state, &mut data);
         progress(1);
-        return Ok(ScenarioRuns { id: "base".into(), layout, data });
+        return Ok(ScenarioRuns {
+            id: "base".into(),
+            layout,
+            data,
+        });
     }
-    let runs = usize::try_from(settings.runs).map_err(|_| Error::Usage("too many runs for this machine".into()))?;
+    let runs = usize::try_from(settings.runs)
+        .map_err(|_| Error::Usage("too many runs for this machine".into()))?;
     let cells = runs
         .checked_mul(width)
         .filter(|&n| n <= isize::MAX as usize / 8)
         .ok_or_else(|| Error::Usage(format!("{runs} runs would not fit in memory")))?;
     let mut data = Vec::new();
     data.try_reserve_exact(cells).map_err(|_| {
-        Error::Runtime(format!("not enough memory for {runs} runs ({} MB of results)", cells * 8 / 1_000_000))
+        Error::Runtime(format!(
+            "not enough memory for {runs} runs ({} MB of results)",
+            cells * 8 / 1_000_000
+        ))
     })?;
     data.resize(cells, 0.0);
 
     let work = |data: &mut Vec<f64>| {
-        data.par_chunks_mut(width * CHUNK).enumerate().for_each(|(chunk, rows)| {
-            let mut state = State::new(model);
-            for (i, row) in rows.chunks_mut(width).enumerate() {
-                let run = (chunk * CHUNK + i) as u64;
-                let mut draws = Random::new(settings.seed, run);
-                simulate(model, &layout, &mut draws, &mut state, row);
-            }
-            progress((rows.len() / width) as u64);
-        });
+        data.par_chunks_mut(width * CHUNK)
+            .enumerate()
+            .for_each(|(chunk, rows)| {
+                let mut state = State::new(model);
+                for (i, row) in rows.chunks_mut(width).enumerate() {
+                    let run = (chunk * CHUNK + i) as u64;
+                    let mut draws = Random::new(settings.seed, run);
+                    simulate(model, &layout, &mut draws, &mut state, row);
+                }
+                progress((rows.len() / width) as u64);
+            });
     };
     work(&mut data);
-    Ok(ScenarioRuns { id: "base".into(), layout, data })
+    Ok(ScenarioRuns {
+        id: "base".into(),
+        layout,
+        data,
+    })
 }
 
 /// Runs `f` on a pool of `threads` workers (one per core when `None`); every
 /// parallel step inside it, simulation and statistics, uses that pool.
-pub fn with_threads<R: Send>(threads: Option<usize>, f: impl FnOnce() -> R + Send) -> Result<R, Error> {
+pub fn with_threads<R: Send>(
+    threads: Option<usize>,
+    f: impl FnOnce() -> R + Send,
+) -> Result<R, Error> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()

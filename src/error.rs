@@ -16,7 +16,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(path: impl Into<String>, message: impl ToString) -> FieldError {
-        FieldError { path: path.into(), message: message.to_string() }
+        FieldError {
+            path: path.into(),
+            message: message.to_string(),
+        }
     }
 }
 
@@ -41,7 +44,10 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     #[error("cannot write {}: {source}", path.display())]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Runtime(String),
 }

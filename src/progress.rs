@@ -10,7 +10,9 @@ impl Progress {
     pub fn new(total: u64, show: bool) -> Progress {
         let bar = show.then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-            if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  eta {eta}") {
+            if let Ok(style) =
+                ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  eta {eta}")
+            {
                 bar.set_style(style);
             }
             bar

@@ -6,9 +6,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::engine::{ScenarioRuns, Settings};
-use crate::model::layout::YearField;
 use crate::model::Model;
-use crate::stats::{round_dp, Overspend, Summary};
+use crate::model::layout::YearField;
+use crate::stats::{Overspend, Summary, round_dp};
 
 /// Decimal places kept for counts of children.
 const COUNT_DP: i32 = 4;
@@ -90,7 +90,10 @@ fn scenario(model: &Model, runs: &ScenarioRuns) -> ScenarioReport {
             let year = &model.calendar.years[fy];
             let budget_pence = model.budget_pence(fy);
             let cost_col = runs.column(layout.year(fy, YearField::Cost));
-            let cost_pence: Vec<i64> = cost_col.iter().map(|c| (c * 100.0).round() as i64).collect();
+            let cost_pence: Vec<i64> = cost_col
+                .iter()
+                .map(|c| (c * 100.0).round() as i64)
+                .collect();
             let components = layout
                 .components
                 .iter()
@@ -126,12 +129,21 @@ fn scenario(model: &Model, runs: &ScenarioRuns) -> ScenarioReport {
                 .map(|(p, pl)| (pl.id.clone(), summary(layout.lac_placement(m, p), COUNT_DP)))
                 .collect(),
             lac_by_band: (0..layout.bands)
-                .map(|b| (model.ages.bands[b].id.clone(), summary(layout.lac_band(m, b), COUNT_DP)))
+                .map(|b| {
+                    (
+                        model.ages.bands[b].id.clone(),
+                        summary(layout.lac_band(m, b), COUNT_DP),
+                    )
+                })
                 .collect(),
         })
         .collect();
 
-    ScenarioReport { id: runs.id.clone(), years, months }
+    ScenarioReport {
+        id: runs.id.clone(),
+        years,
+        months,
+    }
 }
 
 /// Rounds money to pence (exposed for the output modules).

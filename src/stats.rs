@@ -23,15 +23,32 @@ pub struct Summary {
 }
 
 /// The percentiles reported, with their names.
-pub const PERCENTILES: [(&str, f64); 7] =
-    [("p5", 0.05), ("p10", 0.10), ("p25", 0.25), ("p50", 0.50), ("p75", 0.75), ("p90", 0.90), ("p95", 0.95)];
+pub const PERCENTILES: [(&str, f64); 7] = [
+    ("p5", 0.05),
+    ("p10", 0.10),
+    ("p25", 0.25),
+    ("p50", 0.50),
+    ("p75", 0.75),
+    ("p90", 0.90),
+    ("p95", 0.95),
+];
 
 impl Summary {
     /// Summarises `values` (reordered in place).
     pub fn of(values: &mut [f64]) -> Summary {
         let n = values.len();
         if n == 0 {
-            return Summary { mean: 0.0, sd: 0.0, p5: 0.0, p10: 0.0, p25: 0.0, p50: 0.0, p75: 0.0, p90: 0.0, p95: 0.0 };
+            return Summary {
+                mean: 0.0,
+                sd: 0.0,
+                p5: 0.0,
+                p10: 0.0,
+                p25: 0.0,
+                p50: 0.0,
+                p75: 0.0,
+                p90: 0.0,
+                p95: 0.0,
+            };
         }
         // Sums in run order, before sorting: the same values always give the
         // same bits.
@@ -43,7 +60,17 @@ impl Summary {
         };
         values.sort_unstable_by(f64::total_cmp);
         let q = |p: f64| percentile_sorted(values, p);
-        Summary { mean, sd, p5: q(0.05), p10: q(0.10), p25: q(0.25), p50: q(0.50), p75: q(0.75), p90: q(0.90), p95: q(0.95) }
+        Summary {
+            mean,
+            sd,
+            p5: q(0.05),
+            p10: q(0.10),
+            p25: q(0.25),
+            p50: q(0.50),
+            p75: q(0.75),
+            p90: q(0.90),
+            p95: q(0.95),
+        }
     }
 
     /// The statistics as (name, value) pairs, in the order of the JSON.
@@ -112,13 +139,21 @@ impl Overspend {
     /// From per-run costs and the budget, both in whole pence.
     pub fn of(cost_pence: &[i64], budget_pence: i64) -> Overspend {
         let n = cost_pence.len().max(1) as f64;
-        let over: Vec<i64> = cost_pence.iter().map(|c| c - budget_pence).filter(|&d| d > 0).collect();
+        let over: Vec<i64> = cost_pence
+            .iter()
+            .map(|c| c - budget_pence)
+            .filter(|&d| d > 0)
+            .collect();
         let total: i128 = over.iter().map(|&d| d as i128).sum();
         let pounds = total as f64 / 100.0;
         Overspend {
             probability: over.len() as f64 / n,
             mean: round_dp(pounds / n, 2),
-            mean_if_overspent: if over.is_empty() { None } else { Some(round_dp(pounds / over.len() as f64, 2)) },
+            mean_if_overspent: if over.is_empty() {
+                None
+            } else {
+                Some(round_dp(pounds / over.len() as f64, 2))
+            },
         }
     }
 }

@@ -41,21 +41,41 @@ fn outputs_are_byte_identical_for_1_2_and_8_threads() {
     let dir = tempfile::tempdir().unwrap();
     let config = Path::new("configs/example.toml");
     let base = ["--runs", "700", "--seed", "17"];
-    let (json1, csv1) = run_json(config, &[&base[..], &["--threads", "1"]].concat(), dir.path(), "t1");
+    let (json1, csv1) = run_json(
+        config,
+        &[&base[..], &["--threads", "1"]].concat(),
+        dir.path(),
+        "t1",
+    );
     for threads in ["2", "4", "8"] {
-        let (json, csv) = run_json(config, &[&base[..], &["--threads", threads]].concat(), dir.path(), threads);
+        let (json, csv) = run_json(
+            config,
+            &[&base[..], &["--threads", threads]].concat(),
+            dir.path(),
+            threads,
+        );
         assert!(json == json1, "JSON differs with {threads} threads");
         assert!(csv == csv1, "CSV differs with {threads} threads");
     }
     // A different seed gives different results.
-    let (other, _) = run_json(config, &["--runs", "700", "--seed", "18"], dir.path(), "s18");
+    let (other, _) = run_json(
+        config,
+        &["--runs", "700", "--seed", "18"],
+        dir.path(),
+        "s18",
+    );
     assert!(other != json1);
 }
 
 #[test]
 fn central_projection_of_the_immigration_death_config_is_500_every_month() {
     let dir = tempfile::tempdir().unwrap();
-    let (json, _) = run_json(Path::new("tests/configs/immigration_death.toml"), &["--central"], dir.path(), "c");
+    let (json, _) = run_json(
+        Path::new("tests/configs/immigration_death.toml"),
+        &["--central"],
+        dir.path(),
+        "c",
+    );
     let v: Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(v["mode"], "central");
     let months = v["scenarios"][0]["months"].as_array().unwrap();
@@ -72,9 +92,21 @@ fn central_projection_of_the_immigration_death_config_is_500_every_month() {
 #[test]
 fn json_follows_the_contract() {
     let dir = tempfile::tempdir().unwrap();
-    let (json, csv) = run_json(Path::new("configs/example.toml"), &["--runs", "200"], dir.path(), "x");
+    let (json, csv) = run_json(
+        Path::new("configs/example.toml"),
+        &["--runs", "200"],
+        dir.path(),
+        "x",
+    );
     let v: Value = serde_json::from_slice(&json).unwrap();
-    for key in ["carecast_version", "name", "runs", "seed", "scenarios", "differences"] {
+    for key in [
+        "carecast_version",
+        "name",
+        "runs",
+        "seed",
+        "scenarios",
+        "differences",
+    ] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
     assert_eq!(v["runs"], 200);
@@ -107,16 +139,25 @@ fn json_follows_the_contract() {
             "care_leavers"
         ]
     );
-    let sum: f64 = components.values().map(|c| c["mean"].as_f64().unwrap()).sum();
+    let sum: f64 = components
+        .values()
+        .map(|c| c["mean"].as_f64().unwrap())
+        .sum();
     let total = year["cost"]["mean"].as_f64().unwrap();
-    assert!((sum - total).abs() < 0.01 * components.len() as f64, "{sum} vs {total}");
+    assert!(
+        (sum - total).abs() < 0.01 * components.len() as f64,
+        "{sum} vs {total}"
+    );
     let month = &v["scenarios"][0]["months"][0];
     assert_eq!(month["month"], "2024-04");
     assert!(month["lac_by_placement"]["ifa"]["p50"].is_number());
 
     let csv = String::from_utf8(csv).unwrap();
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("scenario,fy,month,metric,component,stat,value"));
+    assert_eq!(
+        lines.next(),
+        Some("scenario,fy,month,metric,component,stat,value")
+    );
     assert!(csv.contains("\nbase,2024/25,,cost,,p90,"));
     assert!(csv.contains("\nbase,,2024-04,lac_by_placement,ifa,mean,"));
     assert!(lines.all(|l| l.split(',').count() == 7));
@@ -131,14 +172,24 @@ fn every_shipped_config_validates_and_runs() {
         carecast().arg("validate").arg(&config).assert().success();
         let (json, _) = run_json(&config, &["--runs", "100"], dir.path(), "any");
         let v: Value = serde_json::from_slice(&json).unwrap();
-        assert!(!v["scenarios"][0]["years"].as_array().unwrap().is_empty(), "{}", config.display());
+        assert!(
+            !v["scenarios"][0]["years"].as_array().unwrap().is_empty(),
+            "{}",
+            config.display()
+        );
         run_json(&config, &["--central"], dir.path(), "central");
     }
 }
 
 #[test]
 fn run_without_a_config_runs_the_built_in_example() {
-    let out = carecast().args(["run", "--runs", "300"]).assert().success().get_output().stdout.clone();
+    let out = carecast()
+        .args(["run", "--runs", "300"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("Example council"), "{text}");
     assert!(text.contains("2027/28"));
@@ -147,14 +198,31 @@ fn run_without_a_config_runs_the_built_in_example() {
 
 #[test]
 fn the_embedded_example_is_the_shipped_file() {
-    assert_eq!(carecast::config::EXAMPLE, std::fs::read_to_string("configs/example.toml").unwrap());
+    assert_eq!(
+        carecast::config::EXAMPLE,
+        std::fs::read_to_string("configs/example.toml").unwrap()
+    );
 }
 
 #[test]
 fn help_explains_every_flag() {
-    let out = carecast().args(["run", "--help"]).assert().success().get_output().stdout.clone();
+    let out = carecast()
+        .args(["run", "--help"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let help = String::from_utf8(out).unwrap();
-    for flag in ["--runs", "--seed", "--threads", "--json", "--csv", "--central", "--quiet"] {
+    for flag in [
+        "--runs",
+        "--seed",
+        "--threads",
+        "--json",
+        "--csv",
+        "--central",
+        "--quiet",
+    ] {
         assert!(help.contains(flag), "--help does not mention {flag}");
     }
     carecast().arg("--help").assert().success();
@@ -164,14 +232,28 @@ fn help_explains_every_flag() {
 #[test]
 fn nothing_but_results_on_stdout() {
     let out = carecast()
-        .args(["run", "tests/configs/immigration_death.toml", "--runs", "50"])
+        .args([
+            "run",
+            "tests/configs/immigration_death.toml",
+            "--runs",
+            "50",
+        ])
         .assert()
         .success()
         .get_output()
         .clone();
-    assert!(out.stderr.is_empty(), "stderr should be empty when it is not a terminal");
+    assert!(
+        out.stderr.is_empty(),
+        "stderr should be empty when it is not a terminal"
+    );
     let quiet = carecast()
-        .args(["run", "tests/configs/immigration_death.toml", "--runs", "50", "--quiet"])
+        .args([
+            "run",
+            "tests/configs/immigration_death.toml",
+            "--runs",
+            "50",
+            "--quiet",
+        ])
         .assert()
         .success()
         .get_output()
@@ -184,7 +266,13 @@ fn a_failed_write_leaves_no_partial_output() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("out.json");
     carecast()
-        .args(["run", "tests/configs/immigration_death.toml", "--runs", "20", "--json"])
+        .args([
+            "run",
+            "tests/configs/immigration_death.toml",
+            "--runs",
+            "20",
+            "--json",
+        ])
         .arg(&json)
         .arg("--csv")
         .arg(dir.path().join("no-such-dir").join("out.csv"))

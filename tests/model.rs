@@ -3,8 +3,8 @@
 
 use carecast::config;
 use carecast::engine::{self, ScenarioRuns, Settings};
-use carecast::model::layout::YearField;
 use carecast::model::Model;
+use carecast::model::layout::YearField;
 
 const IMMIGRATION_DEATH: &str = include_str!("configs/immigration_death.toml");
 
@@ -13,12 +13,22 @@ fn model(text: &str) -> Model {
 }
 
 fn simulate(model: &Model, runs: u64, seed: u64) -> ScenarioRuns {
-    let settings = Settings { runs, seed, threads: None, central: false };
+    let settings = Settings {
+        runs,
+        seed,
+        threads: None,
+        central: false,
+    };
     engine::run(model, &settings, &|_| {}).unwrap()
 }
 
 fn central(model: &Model) -> ScenarioRuns {
-    let settings = Settings { runs: 1, seed: 0, threads: None, central: true };
+    let settings = Settings {
+        runs: 1,
+        seed: 0,
+        threads: None,
+        central: true,
+    };
     engine::run(model, &settings, &|_| {}).unwrap()
 }
 
@@ -37,7 +47,13 @@ fn moments(xs: &[f64]) -> Moments {
     let mean = xs.iter().sum::<f64>() / n;
     let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
     let m4 = xs.iter().map(|x| (x - mean).powi(4)).sum::<f64>() / n;
-    Moments { n, mean, var, se_mean: (var / n).sqrt(), se_var: ((m4 - var * var) / n).sqrt() }
+    Moments {
+        n,
+        mean,
+        var,
+        se_mean: (var / n).sqrt(),
+        se_var: ((m4 - var * var) / n).sqrt(),
+    }
 }
 
 fn assert_within(label: &str, observed: f64, expected: f64, se: f64) {
@@ -58,12 +74,27 @@ fn immigration_death_stock_has_the_analytic_mean_and_variance() {
         let q: f64 = (1.0f64 - h).powf(t);
         let var = n0 * q * (1.0 - q) + lambda * (1.0 - q) / h;
         let lac = moments(&runs.column(runs.layout.year(fy, YearField::LacEnd)));
-        assert_within(&format!("mean LAC at the end of year {}", fy + 1), lac.mean, 500.0, lac.se_mean);
-        assert_within(&format!("variance of LAC at the end of year {}", fy + 1), lac.var, var, lac.se_var);
+        assert_within(
+            &format!("mean LAC at the end of year {}", fy + 1),
+            lac.mean,
+            500.0,
+            lac.se_mean,
+        );
+        assert_within(
+            &format!("variance of LAC at the end of year {}", fy + 1),
+            lac.var,
+            var,
+            lac.se_var,
+        );
     }
     // 2027/28 has 366 days (29 February 2028) and a mean stock of 500 throughout.
     let cost = moments(&runs.column(runs.layout.year(3, YearField::Cost)));
-    assert_within("mean cost of 2027/28", cost.mean, 500.0 * 366.0 / 7.0 * 1000.0, cost.se_mean);
+    assert_within(
+        "mean cost of 2027/28",
+        cost.mean,
+        500.0 * 366.0 / 7.0 * 1000.0,
+        cost.se_mean,
+    );
     assert_eq!(cost.n, 20_000.0);
 }
 
@@ -89,7 +120,12 @@ fn negative_binomial_entries_have_variance_m_plus_m2_over_k() {
     for fy in 0..4 {
         let e = moments(&runs.column(runs.layout.year(fy, YearField::Entries)));
         assert_within("mean yearly entrants", e.mean, 12.0 * mean, e.se_mean);
-        assert_within("variance of yearly entrants", e.var, 12.0 * (mean + mean * mean / k), e.se_var);
+        assert_within(
+            "variance of yearly entrants",
+            e.var,
+            12.0 * (mean + mean * mean / k),
+            e.se_var,
+        );
     }
 }
 
@@ -143,7 +179,10 @@ fn capacity_and_overflow_hold_in_every_random_run() {
     for row in runs.data.chunks(w) {
         let entered = row[runs.layout.lac(0)];
         assert_eq!(row[runs.layout.lac_placement(0, 0)], entered.min(10.0));
-        assert_eq!(row[runs.layout.lac_placement(0, 1)], (entered - 10.0).max(0.0));
+        assert_eq!(
+            row[runs.layout.lac_placement(0, 1)],
+            (entered - 10.0).max(0.0)
+        );
         assert!(row[runs.layout.lac_placement(11, 0)] <= 10.0);
     }
 }
@@ -188,8 +227,18 @@ fn ageing_moves_the_share_its_formula_gives() {
     let moved: Vec<f64> = runs.column(runs.layout.lac_band(11, 1));
     let mm = moments(&moved);
     // Each child's starting age is uniform, so the count moved is Binomial(1000, 0.2).
-    assert_within("children moved to the next band", mm.mean, 200.0, (1000.0 * 0.2 * 0.8 / mm.n).sqrt());
-    assert_within("variance of children moved", mm.var, 1000.0 * 0.2 * 0.8, mm.se_var);
+    assert_within(
+        "children moved to the next band",
+        mm.mean,
+        200.0,
+        (1000.0 * 0.2 * 0.8 / mm.n).sqrt(),
+    );
+    assert_within(
+        "variance of children moved",
+        mm.var,
+        1000.0 * 0.2 * 0.8,
+        mm.se_var,
+    );
 }
 
 #[test]
@@ -205,7 +254,8 @@ fn a_child_turning_18_leaves_care() {
         // Nobody is left in the 16–17 band after two years, and every one of
         // them left on an 18th birthday (no one else can have reached 18).
         assert_eq!(row[runs.layout.lac_band(23, 2)], 0.0);
-        let left = row[runs.layout.year(0, YearField::LeftAt18)] + row[runs.layout.year(1, YearField::LeftAt18)];
+        let left = row[runs.layout.year(0, YearField::LeftAt18)]
+            + row[runs.layout.year(1, YearField::LeftAt18)];
         assert_eq!(left, 24.0);
     }
 }
@@ -215,7 +265,12 @@ fn a_run_does_not_depend_on_the_thread_count() {
     let m = model(include_str!("../configs/example.toml"));
     let one = engine::with_threads(Some(1), || simulate(&m, 300, 99)).unwrap();
     let four = engine::with_threads(Some(4), || simulate(&m, 300, 99)).unwrap();
-    assert!(one.data.iter().zip(&four.data).all(|(a, b)| a.to_bits() == b.to_bits()));
+    assert!(
+        one.data
+            .iter()
+            .zip(&four.data)
+            .all(|(a, b)| a.to_bits() == b.to_bits())
+    );
 }
 
 #[test]

@@ -10,8 +10,8 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 
 /// An exact amount written in the config (pounds, or a plain number).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -21,6 +21,10 @@ pub struct Amount(pub Decimal);
 /// one of the money or percentage forms of [`parse_amount`].
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
 pub struct Number(pub f64);
+
+/// The largest magnitude accepted for any number or amount: far beyond any
+/// council's budget, and small enough that sums of pence cannot overflow.
+pub const LIMIT: f64 = 1e15;
 
 const EXPECTED: &str =
     "a number or an amount such as 11500000, \"11,500,000\", \"£11.5m\", \"520k\" or \"3%\"";
@@ -53,7 +57,14 @@ pub fn parse_amount(text: &str) -> Result<Decimal, String> {
     let plain: String = digits.chars().filter(|&c| c != ',').collect();
     let value = Decimal::from_str(&plain).map_err(|_| bad())?;
     let value = value.checked_mul(scale).ok_or_else(bad)?;
+    if value.abs() >= Decimal::from(LIMIT as u64) {
+        return Err(too_large(text));
+    }
     Ok(if negative { -value } else { value })
+}
+
+pub fn too_large(text: impl fmt::Display) -> String {
+    format!("{text} is too large: numbers and amounts must be below 1,000,000,000,000,000 (1e15)")
 }
 
 /// Digits, at most one decimal point, and commas only as thousands separators.
@@ -91,6 +102,17 @@ fn decimal_from_f64(v: f64) -> Option<Decimal> {
         .ok()
 }
 
+/// Rejects non-finite numbers and magnitudes beyond [`LIMIT`].
+pub fn check_magnitude(v: f64) -> Result<f64, String> {
+    if !v.is_finite() {
+        return Err(format!("{v} is not a finite number"));
+    }
+    if v.abs() >= LIMIT {
+        return Err(too_large(format!("{v:e}")));
+    }
+    Ok(v)
+}
+
 struct AmountVisitor;
 
 impl<'de> Visitor<'de> for AmountVisitor {
@@ -100,13 +122,17 @@ impl<'de> Visitor<'de> for AmountVisitor {
         f.write_str(EXPECTED)
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Decimal, E> {
+        check_magnitude(v as f64).map_err(E::custom)?;
         Ok(Decimal::from(v))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Decimal, E> {
+        check_magnitude(v as f64).map_err(E::custom)?;
         Ok(Decimal::from(v))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Decimal, E> {
-        decimal_from_f64(v).ok_or_else(|| E::custom(format!("{v} is not a finite amount")))
+        check_magnitude(v).map_err(E::custom)?;
+        decimal_from_f64(v)
+            .ok_or_else(|| E::custom(format!("{v} cannot be read as an exact number")))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
         parse_amount(v).map_err(E::custom)
@@ -166,7 +192,9 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_an_amount() {
-        for bad in ["", "£", "abc", "1,50", "1,5000", ",100", "1.2.3", "12x", "m", "1.", "--5"] {
+        for bad in [
+            "", "£", "abc", "1,50", "1,5000", ",100", "1.2.3", "12x", "m", "1.", "--5",
+        ] {
             assert!(parse_amount(bad).is_err(), "{bad:?} should be rejected");
         }
     }
@@ -176,5 +204,13 @@ mod tests {
         assert_eq!(decimal_from_f64(0.1).unwrap(), d("0.1"));
         assert_eq!(decimal_from_f64(11.5e6).unwrap(), d("11500000"));
         assert!(decimal_from_f64(f64::NAN).is_none());
+    }
+
+    #[test]
+    fn absurd_magnitudes_are_refused_with_a_reason() {
+        assert!(parse_amount("1000000bn").unwrap_err().contains("too large"));
+        assert!(check_magnitude(1e300).unwrap_err().contains("too large"));
+        assert!(check_magnitude(f64::INFINITY).is_err());
+        assert_eq!(check_magnitude(-2.5), Ok(-2.5));
     }
 }

@@ -22,20 +22,34 @@ const SHARE_TOLERANCE: f64 = 1e-6;
 const DEFAULT_RUNS: u64 = 10_000;
 const DEFAULT_SEED: u64 = 42;
 const MAX_RUNS: u64 = 100_000_000;
+/// More children than England has in care (about 84,000 in 2024), times ten.
+const MAX_CHILDREN: f64 = 1_000_000.0;
 
 struct Builder {
     params: Vec<Param>,
 }
 
 impl Builder {
-    fn param(&mut self, raw: &RawDist, domain: Domain, error_path: &str, key_path: String) -> Result<ParamId> {
+    fn param(
+        &mut self,
+        raw: &RawDist,
+        domain: Domain,
+        error_path: &str,
+        key_path: String,
+    ) -> Result<ParamId> {
         let dist = Dist::build(raw, domain, error_path)?;
-        self.params.push(Param { path: key_path, dist });
+        self.params.push(Param {
+            path: key_path,
+            dist,
+        });
         Ok(ParamId(self.params.len() - 1))
     }
 
     fn fixed(&mut self, value: f64, key_path: String) -> ParamId {
-        self.params.push(Param { path: key_path, dist: Dist::fixed(value) });
+        self.params.push(Param {
+            path: key_path,
+            dist: Dist::fixed(value),
+        });
         ParamId(self.params.len() - 1)
     }
 }
@@ -48,8 +62,14 @@ fn check_id(id: &str, path: &str) -> Result<()> {
     if id.is_empty() {
         return err(path, "must not be empty");
     }
-    if !id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+')) {
-        return err(path, format!("{id:?} may use only letters, digits, '_', '-' and '+'"));
+    if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
+    {
+        return err(
+            path,
+            format!("{id:?} may use only letters, digits, '_', '-' and '+'"),
+        );
     }
     Ok(())
 }
@@ -62,23 +82,40 @@ fn whole_count(n: Number, path: &str, what: &str) -> Result<f64> {
     if v.fract() != 0.0 {
         return err(path, format!("{what} must be a whole number, got {v}"));
     }
-    if v > 1e9 {
-        return err(path, format!("{what} of {v} is beyond any council"));
+    if v > MAX_CHILDREN {
+        return err(
+            path,
+            format!("{what} of {v} is beyond any council (at most {MAX_CHILDREN})"),
+        );
     }
     Ok(v)
 }
 
 /// Checks a table of shares keyed by names from `names` and returns them in
 /// the order of `names` (0 for names not given).
-fn shares(table: &IndexMap<String, Number>, names: &[&str], path: &str, what: &str) -> Result<Vec<f64>> {
+fn shares(
+    table: &IndexMap<String, Number>,
+    names: &[&str],
+    path: &str,
+    what: &str,
+) -> Result<Vec<f64>> {
     let mut out = vec![0.0; names.len()];
     for (key, value) in table {
         let Some(i) = names.iter().position(|n| n == key) else {
-            return err(format!("{path}.{key}"), format!("unknown {what} {key:?}; expected one of {}", names.join(", ")));
+            return err(
+                format!("{path}.{key}"),
+                format!(
+                    "unknown {what} {key:?}; expected one of {}",
+                    names.join(", ")
+                ),
+            );
         };
         let v = value.0;
         if !(0.0..=1.0).contains(&v) {
-            return err(format!("{path}.{key}"), format!("a share must be between 0 and 1, got {v}"));
+            return err(
+                format!("{path}.{key}"),
+                format!("a share must be between 0 and 1, got {v}"),
+            );
         }
         out[i] = v;
     }
@@ -100,7 +137,10 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
         Some(s) => {
             let runs = s.runs.unwrap_or(DEFAULT_RUNS);
             if runs == 0 || runs > MAX_RUNS {
-                return err("simulation.runs", format!("must be between 1 and {MAX_RUNS}, got {runs}"));
+                return err(
+                    "simulation.runs",
+                    format!("must be between 1 and {MAX_RUNS}, got {runs}"),
+                );
             }
             (runs, s.seed.unwrap_or(DEFAULT_SEED))
         }
@@ -108,14 +148,21 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
     };
 
     // Horizon.
-    let start = YearMonth::parse(&raw.horizon.start).map_err(|m| FieldError::new("horizon.start", m))?;
+    let start =
+        YearMonth::parse(&raw.horizon.start).map_err(|m| FieldError::new("horizon.start", m))?;
     let years = raw.horizon.years;
     if !(1..=50).contains(&years) {
-        return err("horizon.years", format!("must be between 1 and 50 financial years, got {years}"));
+        return err(
+            "horizon.years",
+            format!("must be between 1 and 50 financial years, got {years}"),
+        );
     }
     let fy_start_month = raw.horizon.fy_start_month.unwrap_or(4);
     if !(1..=12).contains(&fy_start_month) {
-        return err("horizon.fy_start_month", format!("must be a month number 1–12, got {fy_start_month}"));
+        return err(
+            "horizon.fy_start_month",
+            format!("must be a month number 1–12, got {fy_start_month}"),
+        );
     }
     let calendar = Calendar::new(start, years as usize, fy_start_month as u32);
     let n_years = calendar.years.len();
@@ -129,7 +176,10 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
     for (i, p) in raw.placement.iter().enumerate() {
         check_id(&p.id, &format!("placement[{i}].id"))?;
         if !seen.insert(p.id.as_str()) {
-            return err(format!("placement[{i}].id"), format!("placement {:?} is declared twice", p.id));
+            return err(
+                format!("placement[{i}].id"),
+                format!("placement {:?} is declared twice", p.id),
+            );
         }
     }
     let placement_ids: Vec<&str> = raw.placement.iter().map(|p| p.id.as_str()).collect();
@@ -137,13 +187,27 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
     for (i, p) in raw.placement.iter().enumerate() {
         let path = format!("placement[{i}]");
         let key = format!("placement.{}", p.id);
-        let weekly_cost =
-            b.param(&p.weekly_cost, Domain::NonNegative, &format!("{path}.weekly_cost"), format!("{key}.weekly_cost"))?;
+        let weekly_cost = b.param(
+            &p.weekly_cost,
+            Domain::NonNegative,
+            &format!("{path}.weekly_cost"),
+            format!("{key}.weekly_cost"),
+        )?;
         let inflation = match &p.inflation {
-            Some(r) => b.param(r, Domain::Rate, &format!("{path}.inflation"), format!("{key}.inflation"))?,
+            Some(r) => b.param(
+                r,
+                Domain::Rate,
+                &format!("{path}.inflation"),
+                format!("{key}.inflation"),
+            )?,
             None => b.fixed(0.0, format!("{key}.inflation")),
         };
-        let initial = initial_stock(p.initial.as_ref(), &ages, &band_ids, &format!("{path}.initial"))?;
+        let initial = initial_stock(
+            p.initial.as_ref(),
+            &ages,
+            &band_ids,
+            &format!("{path}.initial"),
+        )?;
         let capacity = match p.capacity {
             Some(c) => Some(whole_count(c, &format!("{path}.capacity"), "capacity")?),
             None => None,
@@ -153,7 +217,10 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
                 let Some(j) = placement_ids.iter().position(|id| id == o) else {
                     return err(
                         format!("{path}.overflow"),
-                        format!("unknown placement {o:?}; expected one of {}", placement_ids.join(", ")),
+                        format!(
+                            "unknown placement {o:?}; expected one of {}",
+                            placement_ids.join(", ")
+                        ),
                     );
                 };
                 if capacity.is_none() {
@@ -190,7 +257,11 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
         let mut at = start;
         while let Some(next) = placements[at].overflow {
             if chain.contains(&next) {
-                let names: Vec<&str> = chain.iter().chain([&next]).map(|&k| placements[k].id.as_str()).collect();
+                let names: Vec<&str> = chain
+                    .iter()
+                    .chain([&next])
+                    .map(|&k| placements[k].id.as_str())
+                    .collect();
                 return err(
                     format!("placement[{start}].overflow"),
                     format!("overflow placements form a cycle: {}", names.join(" → ")),
@@ -206,7 +277,10 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
         None => None,
         Some(e) => {
             if placements.is_empty() {
-                return err("entries", "entries need at least one [[placement]] to go into");
+                return err(
+                    "entries",
+                    "entries need at least one [[placement]] to go into",
+                );
             }
             Some(entries(&mut b, e, &ages, &band_ids, &placement_ids)?)
         }
@@ -223,14 +297,20 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
             placement_ids.iter().position(|p| *p == id).ok_or_else(|| {
                 FieldError::new(
                     format!("{path}.{field}"),
-                    format!("unknown placement {id:?}; expected one of {}", placement_ids.join(", ")),
+                    format!(
+                        "unknown placement {id:?}; expected one of {}",
+                        placement_ids.join(", ")
+                    ),
                 )
             })
         };
         let from = find(&t.from, "from")?;
         let to = find(&t.to, "to")?;
         if from == to {
-            return err(format!("{path}.to"), "a move must go to a different placement");
+            return err(
+                format!("{path}.to"),
+                "a move must go to a different placement",
+            );
         }
         let bands = match &t.bands {
             None => vec![true; ages.bands.len()],
@@ -251,7 +331,12 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
             &format!("{path}.annual_rate"),
             format!("transition.{}.{}.annual_rate", t.from, t.to),
         )?;
-        transitions.push(Transition { from, to, annual_rate, bands });
+        transitions.push(Transition {
+            from,
+            to,
+            annual_rate,
+            bands,
+        });
     }
     // The moves out of one compartment are a multinomial: their monthly
     // probabilities may not add up to more than one.
@@ -263,7 +348,10 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
                 .map(|t| monthly_from_annual(b.params[t.annual_rate.0].dist.support().1))
                 .sum();
             if worst > 1.0 + 1e-12 {
-                return err("transition", format!("moves out of {id:?} could exceed every child in a month"));
+                return err(
+                    "transition",
+                    format!("moves out of {id:?} could exceed every child in a month"),
+                );
             }
         }
     }
@@ -275,7 +363,10 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
         let path = format!("cost_line[{i}]");
         check_id(&l.id, &format!("{path}.id"))?;
         if l.id == "care_leavers" || l.id == "total" || !line_ids.insert(l.id.as_str()) {
-            return err(format!("{path}.id"), format!("{:?} is already the name of a placement or cost line", l.id));
+            return err(
+                format!("{path}.id"),
+                format!("{:?} is already the name of a placement or cost line", l.id),
+            );
         }
         let amounts: Vec<&RawMoney> = match &l.per_year {
             RawPerYear::All(m) => vec![m; n_years],
@@ -283,7 +374,10 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
                 if list.len() != n_years {
                     return err(
                         format!("{path}.per_year"),
-                        format!("has {} amounts but the horizon has {n_years} financial years", list.len()),
+                        format!(
+                            "has {} amounts but the horizon has {n_years} financial years",
+                            list.len()
+                        ),
                     );
                 }
                 list.iter().collect()
@@ -301,7 +395,11 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
                 )?),
             });
         }
-        cost_lines.push(CostLine { id: l.id.clone(), label: l.label.clone().unwrap_or_else(|| l.id.clone()), per_year });
+        cost_lines.push(CostLine {
+            id: l.id.clone(),
+            label: l.label.clone().unwrap_or_else(|| l.id.clone()),
+            per_year,
+        });
     }
 
     // Care leavers.
@@ -309,10 +407,16 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
         None => None,
         Some(c) => {
             if !ages.tracked {
-                return err("care_leavers", "care leavers need [[age_band]]s, so that children reach 18");
+                return err(
+                    "care_leavers",
+                    "care leavers need [[age_band]]s, so that children reach 18",
+                );
             }
             if !(1..=120).contains(&c.months) {
-                return err("care_leavers.months", format!("must be 1–120 months of support, got {}", c.months));
+                return err(
+                    "care_leavers.months",
+                    format!("must be 1–120 months of support, got {}", c.months),
+                );
             }
             let weekly_cost = b.param(
                 &c.weekly_cost,
@@ -321,7 +425,12 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
                 "care_leavers.weekly_cost".into(),
             )?;
             let inflation = match &c.inflation {
-                Some(r) => b.param(r, Domain::Rate, "care_leavers.inflation", "care_leavers.inflation".into())?,
+                Some(r) => b.param(
+                    r,
+                    Domain::Rate,
+                    "care_leavers.inflation",
+                    "care_leavers.inflation".into(),
+                )?,
                 None => b.fixed(0.0, "care_leavers.inflation".into()),
             };
             Some(CareLeavers {
@@ -340,13 +449,21 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
             format!(
                 "has {} amounts but the horizon has {n_years} financial years ({})",
                 raw.budget.per_year.len(),
-                calendar.years.iter().map(|y| y.label.as_str()).collect::<Vec<_>>().join(", ")
+                calendar
+                    .years
+                    .iter()
+                    .map(|y| y.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         );
     }
     let budget: Vec<Decimal> = raw.budget.per_year.iter().map(|a| a.0).collect();
     if let Some(i) = budget.iter().position(|a| a.is_sign_negative()) {
-        return err(format!("budget.per_year[{i}]"), format!("a budget must be 0 or more, got {}", budget[i]));
+        return err(
+            format!("budget.per_year[{i}]"),
+            format!("a budget must be 0 or more, got {}", budget[i]),
+        );
     }
 
     Ok(Model {
@@ -371,7 +488,10 @@ fn unknown_band(id: &str, band_ids: &[&str]) -> String {
     if band_ids.len() == 1 && band_ids[0] == "all" {
         format!("unknown age band {id:?}: no [[age_band]] is declared")
     } else {
-        format!("unknown age band {id:?}; expected one of {}", band_ids.join(", "))
+        format!(
+            "unknown age band {id:?}; expected one of {}",
+            band_ids.join(", ")
+        )
     }
 }
 
@@ -381,8 +501,16 @@ pub fn monthly_from_annual(p: f64) -> f64 {
 
 fn age_bands(raw: &[RawAgeBand]) -> Result<Ages> {
     if raw.is_empty() {
-        let all = Band { id: "all".into(), label: "All ages".into(), from_years: 0, to_years: 18 };
-        return Ok(Ages { bands: vec![all], tracked: false });
+        let all = Band {
+            id: "all".into(),
+            label: "All ages".into(),
+            from_years: 0,
+            to_years: 18,
+        };
+        return Ok(Ages {
+            bands: vec![all],
+            tracked: false,
+        });
     }
     let mut bands = Vec::new();
     let mut expect_from = 0;
@@ -391,16 +519,28 @@ fn age_bands(raw: &[RawAgeBand]) -> Result<Ages> {
         let path = format!("age_band[{i}]");
         check_id(&a.id, &format!("{path}.id"))?;
         if !seen.insert(a.id.as_str()) {
-            return err(format!("{path}.id"), format!("age band {:?} is declared twice", a.id));
+            return err(
+                format!("{path}.id"),
+                format!("age band {:?} is declared twice", a.id),
+            );
         }
         if a.from != expect_from {
             return err(
                 format!("{path}.from"),
-                format!("age bands must run on from 0 without gaps: expected from = {expect_from}, got {}", a.from),
+                format!(
+                    "age bands must run on from 0 without gaps: expected from = {expect_from}, got {}",
+                    a.from
+                ),
             );
         }
         if a.to <= a.from || a.to > 18 {
-            return err(format!("{path}.to"), format!("must be above `from` ({}) and at most 18, got {}", a.from, a.to));
+            return err(
+                format!("{path}.to"),
+                format!(
+                    "must be above `from` ({}) and at most 18, got {}",
+                    a.from, a.to
+                ),
+            );
         }
         expect_from = a.to;
         bands.push(Band {
@@ -413,19 +553,35 @@ fn age_bands(raw: &[RawAgeBand]) -> Result<Ages> {
     if expect_from != 18 {
         return err(
             format!("age_band[{}].to", raw.len() - 1),
-            format!("the last age band must end at 18, when children leave care; it ends at {expect_from}"),
+            format!(
+                "the last age band must end at 18, when children leave care; it ends at {expect_from}"
+            ),
         );
     }
-    Ok(Ages { bands, tracked: true })
+    Ok(Ages {
+        bands,
+        tracked: true,
+    })
 }
 
-fn initial_stock(raw: Option<&RawByBand<Number>>, ages: &Ages, band_ids: &[&str], path: &str) -> Result<Vec<f64>> {
+fn initial_stock(
+    raw: Option<&RawByBand<Number>>,
+    ages: &Ages,
+    band_ids: &[&str],
+    path: &str,
+) -> Result<Vec<f64>> {
     let mut out = vec![0.0; ages.bands.len()];
     match raw {
         None => {}
         Some(RawByBand::One(n)) => {
             if ages.tracked {
-                return err(path, format!("give the children per age band, e.g. {{ {} = 10, … }}", band_ids[0]));
+                return err(
+                    path,
+                    format!(
+                        "give the children per age band, e.g. {{ {} = 10, … }}",
+                        band_ids[0]
+                    ),
+                );
             }
             out[0] = whole_count(*n, path, "a number of children")?;
         }
@@ -441,10 +597,33 @@ fn initial_stock(raw: Option<&RawByBand<Number>>, ages: &Ages, band_ids: &[&str]
     Ok(out)
 }
 
-fn entries(b: &mut Builder, e: &RawEntries, ages: &Ages, band_ids: &[&str], placement_ids: &[&str]) -> Result<Entries> {
-    let per_year = b.param(&e.per_year, Domain::NonNegative, "entries.per_year", "entries.per_year".into())?;
+fn entries(
+    b: &mut Builder,
+    e: &RawEntries,
+    ages: &Ages,
+    band_ids: &[&str],
+    placement_ids: &[&str],
+) -> Result<Entries> {
+    let per_year = b.param(
+        &e.per_year,
+        Domain::NonNegative,
+        "entries.per_year",
+        "entries.per_year".into(),
+    )?;
+    let mean = b.params[per_year.0].dist.mean();
+    if mean > MAX_CHILDREN {
+        return err(
+            "entries.per_year",
+            format!("{mean} entrants a year is beyond any council (at most {MAX_CHILDREN})"),
+        );
+    }
     let dispersion = match &e.dispersion {
-        Some(d) => Some(b.param(d, Domain::Positive, "entries.dispersion", "entries.dispersion".into())?),
+        Some(d) => Some(b.param(
+            d,
+            Domain::Positive,
+            "entries.dispersion",
+            "entries.dispersion".into(),
+        )?),
         None => None,
     };
     let trend = match &e.trend {
@@ -454,22 +633,36 @@ fn entries(b: &mut Builder, e: &RawEntries, ages: &Ages, band_ids: &[&str], plac
     let mut seasonality = [1.0; 12];
     if let Some(s) = &e.seasonality {
         if s.len() != 12 {
-            return err("entries.seasonality", format!("needs 12 factors, January to December; got {}", s.len()));
+            return err(
+                "entries.seasonality",
+                format!("needs 12 factors, January to December; got {}", s.len()),
+            );
         }
         for (i, f) in s.iter().enumerate() {
             if !(f.0.is_finite() && f.0 >= 0.0) {
-                return err(format!("entries.seasonality[{i}]"), format!("a factor must be 0 or more, got {}", f.0));
+                return err(
+                    format!("entries.seasonality[{i}]"),
+                    format!("a factor must be 0 or more, got {}", f.0),
+                );
             }
             seasonality[i] = f.0;
         }
         let total: f64 = seasonality.iter().sum();
         if (total - 12.0).abs() > 1e-6 {
-            return err("entries.seasonality", format!("the 12 factors must average 1 (sum to 12); they sum to {total}"));
+            return err(
+                "entries.seasonality",
+                format!("the 12 factors must average 1 (sum to 12); they sum to {total}"),
+            );
         }
     }
     let age_mix = match (&e.age_mix, ages.tracked) {
         (Some(m), true) => shares(m, band_ids, "entries.age_mix", "age band")?,
-        (None, true) => return err("entries.age_mix", "with [[age_band]]s declared, give the share of entrants in each band"),
+        (None, true) => {
+            return err(
+                "entries.age_mix",
+                "with [[age_band]]s declared, give the share of entrants in each band",
+            );
+        }
         (Some(_), false) => return err("entries.age_mix", "needs [[age_band]]s to be declared"),
         (None, false) => vec![1.0],
     };
@@ -484,25 +677,45 @@ fn entries(b: &mut Builder, e: &RawEntries, ages: &Ages, band_ids: &[&str], plac
         }
         for (band, m) in by_band {
             let Some(j) = band_ids.iter().position(|id| id == band) else {
-                return err(format!("entries.mix_by_band.{band}"), unknown_band(band, band_ids));
+                return err(
+                    format!("entries.mix_by_band.{band}"),
+                    unknown_band(band, band_ids),
+                );
             };
-            mix[j] = Some(shares(m, placement_ids, &format!("entries.mix_by_band.{band}"), "placement")?);
+            mix[j] = Some(shares(
+                m,
+                placement_ids,
+                &format!("entries.mix_by_band.{band}"),
+                "placement",
+            )?);
         }
     }
     let mut out_mix = Vec::new();
     for (j, m) in mix.into_iter().enumerate() {
         match m {
             Some(m) => out_mix.push(m),
-            None if age_mix[j] == 0.0 => out_mix.push(vec![1.0 / placement_ids.len() as f64; placement_ids.len()]),
+            None if age_mix[j] == 0.0 => {
+                out_mix.push(vec![1.0 / placement_ids.len() as f64; placement_ids.len()])
+            }
             None => {
                 return err(
                     "entries.mix",
-                    format!("give the placements entrants go to (`mix`, or `mix_by_band` for band {:?})", band_ids[j]),
+                    format!(
+                        "give the placements entrants go to (`mix`, or `mix_by_band` for band {:?})",
+                        band_ids[j]
+                    ),
                 );
             }
         }
     }
-    Ok(Entries { per_year, dispersion, trend, seasonality, age_mix, mix: out_mix })
+    Ok(Entries {
+        per_year,
+        dispersion,
+        trend,
+        seasonality,
+        age_mix,
+        mix: out_mix,
+    })
 }
 
 fn exits(
@@ -513,32 +726,52 @@ fn exits(
     placement_ids: &[&str],
 ) -> Result<Vec<Vec<ExitRate>>> {
     if raw.is_none() && !placement_ids.is_empty() {
-        return err("exits", "give each placement's exits: [exits] mean_months = { … } or annual_probability = { … }");
+        return err(
+            "exits",
+            "give each placement's exits: [exits] mean_months = { … } or annual_probability = { … }",
+        );
     }
-    let empty = RawExits { mean_months: IndexMap::new(), annual_probability: IndexMap::new() };
+    let empty = RawExits {
+        mean_months: IndexMap::new(),
+        annual_probability: IndexMap::new(),
+    };
     let raw = raw.unwrap_or(&empty);
-    for (table, name) in [(&raw.mean_months, "mean_months"), (&raw.annual_probability, "annual_probability")] {
+    for (table, name) in [
+        (&raw.mean_months, "mean_months"),
+        (&raw.annual_probability, "annual_probability"),
+    ] {
         for key in table.keys() {
             if !placement_ids.contains(&key.as_str()) {
                 return err(
                     format!("exits.{name}.{key}"),
-                    format!("unknown placement {key:?}; expected one of {}", placement_ids.join(", ")),
+                    format!(
+                        "unknown placement {key:?}; expected one of {}",
+                        placement_ids.join(", ")
+                    ),
                 );
             }
         }
     }
     let mut out = Vec::new();
     for id in placement_ids {
-        let (table, name, is_stay) = match (raw.mean_months.get(*id), raw.annual_probability.get(*id)) {
+        let (table, name, is_stay) = match (
+            raw.mean_months.get(*id),
+            raw.annual_probability.get(*id),
+        ) {
             (Some(_), Some(_)) => {
-                return err(format!("exits.annual_probability.{id}"), "give either mean_months or annual_probability, not both");
+                return err(
+                    format!("exits.annual_probability.{id}"),
+                    "give either mean_months or annual_probability, not both",
+                );
             }
             (Some(m), None) => (m, "mean_months", true),
             (None, Some(p)) => (p, "annual_probability", false),
             (None, None) => {
                 return err(
                     "exits",
-                    format!("no exit rate for placement {id:?}: add it to mean_months or annual_probability (0 for none)"),
+                    format!(
+                        "no exit rate for placement {id:?}: add it to mean_months or annual_probability (0 for none)"
+                    ),
                 );
             }
         };
@@ -549,11 +782,19 @@ fn exits(
                 let id = b.param(raw, Domain::Positive, path, key)?;
                 let lo = b.params[id.0].dist.support().0;
                 if lo < 1.0 {
-                    return err(path, format!("a mean stay must be at least 1 month, this one can be {lo}"));
+                    return err(
+                        path,
+                        format!("a mean stay must be at least 1 month, this one can be {lo}"),
+                    );
                 }
                 Ok(ExitRate::MeanMonths(id))
             } else {
-                Ok(ExitRate::AnnualProbability(b.param(raw, Domain::Fraction, path, key)?))
+                Ok(ExitRate::AnnualProbability(b.param(
+                    raw,
+                    Domain::Fraction,
+                    path,
+                    key,
+                )?))
             }
         };
         match table {
@@ -563,7 +804,10 @@ fn exits(
             }
             RawByBand::PerBand(per_band) => {
                 if !ages.tracked {
-                    return err(&path, "a rate per age band needs [[age_band]]s to be declared");
+                    return err(
+                        &path,
+                        "a rate per age band needs [[age_band]]s to be declared",
+                    );
                 }
                 for key in per_band.keys() {
                     if !band_ids.contains(&key.as_str()) {
@@ -574,7 +818,11 @@ fn exits(
                     let Some(d) = per_band.get(*band) else {
                         return err(&path, format!("no rate for age band {band:?}"));
                     };
-                    rates.push(build(d, &format!("{path}.{band}"), format!("exits.{id}.{band}"))?);
+                    rates.push(build(
+                        d,
+                        &format!("{path}.{band}"),
+                        format!("exits.{id}.{band}"),
+                    )?);
                 }
             }
         }

@@ -35,7 +35,10 @@ impl YearMonth {
 
     pub fn plus(self, months: usize) -> YearMonth {
         let index = self.year as i64 * 12 + (self.month as i64 - 1) + months as i64;
-        YearMonth { year: (index / 12) as i32, month: (index % 12) as u32 + 1 }
+        YearMonth {
+            year: (index / 12) as i32,
+            month: (index % 12) as u32 + 1,
+        }
     }
 
     pub fn days(self) -> u32 {
@@ -106,7 +109,11 @@ impl Calendar {
         let mut t = 0;
         loop {
             let date = start.plus(t);
-            let fy_first_year = if date.month >= fy_start_month { date.year } else { date.year - 1 };
+            let fy_first_year = if date.month >= fy_start_month {
+                date.year
+            } else {
+                date.year - 1
+            };
             let new_year = fys.is_empty() || date.month == fy_start_month;
             if new_year {
                 if fys.len() == years {
@@ -115,17 +122,35 @@ impl Calendar {
                 let label = if fy_start_month == 1 {
                     format!("{fy_first_year}")
                 } else {
-                    format!("{}/{:02}", fy_first_year, (fy_first_year + 1).rem_euclid(100))
+                    format!(
+                        "{}/{:02}",
+                        fy_first_year,
+                        (fy_first_year + 1).rem_euclid(100)
+                    )
                 };
-                fys.push(FinancialYear { label, first_month: t, months: 0, days: 0 });
+                fys.push(FinancialYear {
+                    label,
+                    first_month: t,
+                    months: 0,
+                    days: 0,
+                });
             }
             let fy = fys.len() - 1;
             fys[fy].months += 1;
             fys[fy].days += date.days();
-            months.push(Month { date, days: date.days(), fy });
+            months.push(Month {
+                date,
+                days: date.days(),
+                fy,
+            });
             t += 1;
         }
-        Calendar { start, fy_start_month, months, years: fys }
+        Calendar {
+            start,
+            fy_start_month,
+            months,
+            years: fys,
+        }
     }
 }
 
@@ -157,7 +182,11 @@ mod tests {
 
     #[test]
     fn month_parsing() {
-        assert!(YearMonth::parse("2024-13").unwrap_err().contains("month 13"));
+        assert!(
+            YearMonth::parse("2024-13")
+                .unwrap_err()
+                .contains("month 13")
+        );
         assert!(YearMonth::parse("2024-4").is_err());
         assert!(YearMonth::parse("April 2024").is_err());
         assert_eq!(YearMonth::parse("2023-02").unwrap().days(), 28);

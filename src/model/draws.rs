@@ -38,7 +38,9 @@ pub fn mix64(mut z: u64) -> u64 {
 
 /// FNV-1a hash of a config path, the stable key of an input's stream.
 pub fn path_key(path: &str) -> u64 {
-    path.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+    path.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// The seed of the stream for `(seed, run, purpose, month, index)`.
@@ -73,23 +75,42 @@ pub struct Random {
     seed: u64,
     run: u64,
     rng: Xoshiro256PlusPlus,
+    /// The stream most recently begun, seeded only when a draw needs it:
+    /// most purposes draw nothing in most compartments.
+    pending: Option<(Purpose, u64, u64)>,
 }
 
 impl Random {
     pub fn new(seed: u64, run: u64) -> Random {
-        Random { seed, run, rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(seed, run, Purpose::Param, 0, 0)) }
+        Random {
+            seed,
+            run,
+            rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(seed, run, Purpose::Param, 0, 0)),
+            pending: None,
+        }
+    }
+
+    /// The generator of the current stream.
+    #[inline]
+    fn rng(&mut self) -> &mut Xoshiro256PlusPlus {
+        if let Some((purpose, month, index)) = self.pending.take() {
+            self.rng = Xoshiro256PlusPlus::seed_from_u64(stream_seed(
+                self.seed, self.run, purpose, month, index,
+            ));
+        }
+        &mut self.rng
     }
 
     #[inline]
     fn below(&mut self, n: u64) -> u64 {
-        self.rng.random_range(0..n)
+        self.rng().random_range(0..n)
     }
 }
 
 impl Draws for Random {
     #[inline]
     fn begin(&mut self, purpose: Purpose, month: usize, index: u64) {
-        self.rng = Xoshiro256PlusPlus::seed_from_u64(stream_seed(self.seed, self.run, purpose, month as u64, index));
+        self.pending = Some((purpose, month as u64, index));
     }
 
     fn param(&mut self, param: &Param) -> f64 {
@@ -97,7 +118,7 @@ impl Draws for Random {
             return param.dist.mean();
         }
         self.begin(Purpose::Param, 0, path_key(&param.path));
-        param.dist.sample(&mut self.rng)
+        param.dist.sample(self.rng())
     }
 
     #[inline]
@@ -109,7 +130,7 @@ impl Draws for Random {
             return n;
         }
         match Binomial::new(n as u64, p) {
-            Ok(d) => d.sample(&mut self.rng) as f64,
+            Ok(d) => d.sample(self.rng()) as f64,
             Err(_) => 0.0,
         }
     }
@@ -121,7 +142,7 @@ impl Draws for Random {
         }
         let lambda = match dispersion {
             Some(k) => match Gamma::new(k, mean / k) {
-                Ok(g) => g.sample(&mut self.rng),
+                Ok(g) => g.sample(self.rng()),
                 Err(_) => mean,
             },
             None => mean,
@@ -130,7 +151,7 @@ impl Draws for Random {
             return 0.0;
         }
         match Poisson::new(lambda) {
-            Ok(d) => d.sample(&mut self.rng),
+            Ok(d) => d.sample(self.rng()),
             Err(_) => 0.0,
         }
     }

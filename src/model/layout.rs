@@ -47,14 +47,27 @@ impl Layout {
         let mut components: Vec<Component> = model
             .placements
             .iter()
-            .map(|p| Component { id: p.id.clone(), label: p.label.clone() })
+            .map(|p| Component {
+                id: p.id.clone(),
+                label: p.label.clone(),
+            })
             .collect();
-        components.extend(model.cost_lines.iter().map(|l| Component { id: l.id.clone(), label: l.label.clone() }));
+        components.extend(model.cost_lines.iter().map(|l| Component {
+            id: l.id.clone(),
+            label: l.label.clone(),
+        }));
         if let Some(c) = &model.care_leavers {
-            components.push(Component { id: "care_leavers".into(), label: c.label.clone() });
+            components.push(Component {
+                id: "care_leavers".into(),
+                label: c.label.clone(),
+            });
         }
         let placements = model.placements.len();
-        let bands = if model.ages.tracked { model.ages.bands.len() } else { 0 };
+        let bands = if model.ages.tracked {
+            model.ages.bands.len()
+        } else {
+            0
+        };
         Layout {
             years: model.calendar.years.len(),
             months: model.calendar.months.len(),

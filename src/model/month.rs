@@ -11,7 +11,7 @@
 
 use crate::model::draws::{Draws, Purpose};
 use crate::model::run::RunInputs;
-use crate::model::{Model, AGE_CELLS};
+use crate::model::{AGE_CELLS, Model};
 
 /// What happened in a month, for costing and reporting.
 #[derive(Clone, Debug)]
@@ -87,13 +87,19 @@ impl State {
     }
 
     pub fn placement_total(&self, p: usize) -> f64 {
-        self.cells[p * self.width..(p + 1) * self.width].iter().sum()
+        self.cells[p * self.width..(p + 1) * self.width]
+            .iter()
+            .sum()
     }
 
     pub fn band_total(&self, model: &Model, b: usize) -> f64 {
         let range = model.ages.band_cells(b);
         (0..model.placements.len())
-            .map(|p| self.cells[p * self.width + range.start..p * self.width + range.end].iter().sum::<f64>())
+            .map(|p| {
+                self.cells[p * self.width + range.start..p * self.width + range.end]
+                    .iter()
+                    .sum::<f64>()
+            })
             .sum()
     }
 
@@ -112,7 +118,14 @@ impl State {
     }
 
     /// Runs month `t` and reports its totals.
-    pub fn step<D: Draws>(&mut self, model: &Model, inputs: &RunInputs, t: usize, draws: &mut D, out: &mut MonthTotals) {
+    pub fn step<D: Draws>(
+        &mut self,
+        model: &Model,
+        inputs: &RunInputs,
+        t: usize,
+        draws: &mut D,
+        out: &mut MonthTotals,
+    ) {
         let n_place = model.placements.len();
         let n_bands = model.ages.bands.len();
         for p in 0..n_place {
@@ -190,7 +203,11 @@ impl State {
                         let mut moved = std::mem::take(&mut self.scratch);
                         moved[..range.len()].fill(0.0);
                         draws.take(self.compartment(p, &range), k, &mut moved[..range.len()]);
-                        for (dst, m) in self.compartment(tr.to, &range).iter_mut().zip(&moved[..range.len()]) {
+                        for (dst, m) in self
+                            .compartment(tr.to, &range)
+                            .iter_mut()
+                            .zip(&moved[..range.len()])
+                        {
                             *dst += m;
                         }
                         self.scratch = moved;
@@ -220,8 +237,8 @@ impl State {
                     continue;
                 }
                 draws.multinomial(band_counts[b], &entries.mix[b], &mut place_counts);
-                for p in 0..n_place {
-                    let mut count = place_counts[p];
+                for (p, &count) in place_counts.iter().enumerate() {
+                    let mut count = count;
                     let mut at = p;
                     while count > 0.0 {
                         let already = placed[at * n_bands..(at + 1) * n_bands].iter().sum::<f64>();

@@ -4,7 +4,7 @@
 use crate::model::draws::Draws;
 use crate::model::layout::{Layout, YearField};
 use crate::model::month::{MonthTotals, State};
-use crate::model::{decimal_to_pence, ExitRate, LineAmount, Model};
+use crate::model::{ExitRate, LineAmount, Model, decimal_to_pence};
 
 /// The values of a run's uncertain inputs, turned into what the month uses.
 #[derive(Clone, Debug)]
@@ -37,13 +37,23 @@ impl RunInputs {
                     .iter()
                     .map(|rate| match *rate {
                         ExitRate::MeanMonths(m) => (1.0 / v(m)).min(1.0),
-                        ExitRate::AnnualProbability(p) => crate::config::validate::monthly_from_annual(v(p)),
+                        ExitRate::AnnualProbability(p) => {
+                            crate::config::validate::monthly_from_annual(v(p))
+                        }
                     })
                     .collect()
             })
             .collect();
-        let uplift = |base: f64, rate: f64| (0..years).map(|y| base * (1.0 + rate).powi(y as i32)).collect::<Vec<_>>();
-        let weekly = model.placements.iter().map(|p| uplift(v(p.weekly_cost), v(p.inflation))).collect();
+        let uplift = |base: f64, rate: f64| {
+            (0..years)
+                .map(|y| base * (1.0 + rate).powi(y as i32))
+                .collect::<Vec<_>>()
+        };
+        let weekly = model
+            .placements
+            .iter()
+            .map(|p| uplift(v(p.weekly_cost), v(p.inflation)))
+            .collect();
         let (entry_mean, dispersion) = match &model.entries {
             Some(e) => {
                 let per_month = v(e.per_year) / 12.0;
@@ -53,7 +63,11 @@ impl RunInputs {
                     .months
                     .iter()
                     .enumerate()
-                    .map(|(t, m)| per_month * growth.powf(t as f64 / 12.0) * e.seasonality[m.date.month as usize - 1])
+                    .map(|(t, m)| {
+                        per_month
+                            * growth.powf(t as f64 / 12.0)
+                            * e.seasonality[m.date.month as usize - 1]
+                    })
                     .collect();
                 (means, e.dispersion.map(v))
             }
@@ -68,13 +82,27 @@ impl RunInputs {
             Some(c) => uplift(v(c.weekly_cost), v(c.inflation)),
             None => vec![0.0; years],
         };
-        RunInputs { values, hazard, weekly, entry_mean, dispersion, move_prob, leaver_weekly }
+        RunInputs {
+            values,
+            hazard,
+            weekly,
+            entry_mean,
+            dispersion,
+            move_prob,
+            leaver_weekly,
+        }
     }
 }
 
 /// Simulates run `draws` of `model` and writes its results into `row`
 /// (laid out by `layout`). `state` is reusable scratch space.
-pub fn simulate<D: Draws>(model: &Model, layout: &Layout, draws: &mut D, state: &mut State, row: &mut [f64]) {
+pub fn simulate<D: Draws>(
+    model: &Model,
+    layout: &Layout,
+    draws: &mut D,
+    state: &mut State,
+    row: &mut [f64],
+) {
     let inputs = RunInputs::draw(model, draws);
     state.reset(model, draws);
     row.fill(0.0);
@@ -89,11 +117,13 @@ pub fn simulate<D: Draws>(model: &Model, layout: &Layout, draws: &mut D, state: 
         let fy = month.fy;
         let days = month.days as f64;
         // Placement-days by the trapezoid rule over the month.
-        for p in 0..n_place {
+        for (p, c) in cost.iter_mut().enumerate() {
             let placement_days = days * (totals.start[p] + totals.end[p]) / 2.0;
-            cost[p] += placement_days * inputs.weekly[p][fy] / 7.0;
+            *c += placement_days * inputs.weekly[p][fy] / 7.0;
         }
-        leaver_cost += days * (totals.leavers_start + totals.leavers_end) / 2.0 * inputs.leaver_weekly[fy] / 7.0;
+        leaver_cost += days * (totals.leavers_start + totals.leavers_end) / 2.0
+            * inputs.leaver_weekly[fy]
+            / 7.0;
 
         row[layout.year(fy, YearField::Entries)] += totals.entries;
         row[layout.year(fy, YearField::Exits)] += totals.exits + totals.left_at_18;
@@ -113,7 +143,7 @@ pub fn simulate<D: Draws>(model: &Model, layout: &Layout, draws: &mut D, state: 
             let mut total_pence: i64 = 0;
             let mut put = |c: usize, pence: i64, row: &mut [f64]| {
                 row[layout.component(fy, c)] = pence as f64 / 100.0;
-                total_pence += pence;
+                total_pence = total_pence.saturating_add(pence);
             };
             for (p, c) in cost.iter_mut().enumerate() {
                 put(p, pounds_to_pence(*c), row);
@@ -123,14 +153,19 @@ pub fn simulate<D: Draws>(model: &Model, layout: &Layout, draws: &mut D, state: 
             for (l, line) in model.cost_lines.iter().enumerate() {
                 let pence = match &line.per_year[fy] {
                     LineAmount::Exact(a) => decimal_to_pence(
-                        *a * rust_decimal::Decimal::from(year.months as u64) / rust_decimal::Decimal::from(12u64),
+                        *a * rust_decimal::Decimal::from(year.months as u64)
+                            / rust_decimal::Decimal::from(12u64),
                     ),
                     LineAmount::Uncertain(id) => pounds_to_pence(inputs.values[id.0] * share),
                 };
                 put(n_place + l, pence, row);
             }
             if model.care_leavers.is_some() {
-                put(n_place + model.cost_lines.len(), pounds_to_pence(leaver_cost), row);
+                put(
+                    n_place + model.cost_lines.len(),
+                    pounds_to_pence(leaver_cost),
+                    row,
+                );
                 leaver_cost = 0.0;
             }
             row[layout.year(fy, YearField::Cost)] = total_pence as f64 / 100.0;

@@ -12,24 +12,58 @@ struct Rows {
     out: String,
 }
 
+/// Which figure a row holds: everything but the statistic and its value.
+#[derive(Clone, Copy)]
+struct Key<'a> {
+    scenario: &'a str,
+    fy: &'a str,
+    month: &'a str,
+    metric: &'a str,
+    component: &'a str,
+}
+
+impl<'a> Key<'a> {
+    fn year(scenario: &'a str, fy: &'a str, metric: &'a str) -> Key<'a> {
+        Key {
+            scenario,
+            fy,
+            month: "",
+            metric,
+            component: "",
+        }
+    }
+    fn month(scenario: &'a str, month: &'a str, metric: &'a str) -> Key<'a> {
+        Key {
+            scenario,
+            fy: "",
+            month,
+            metric,
+            component: "",
+        }
+    }
+    fn of(self, component: &'a str) -> Key<'a> {
+        Key { component, ..self }
+    }
+}
+
 impl Rows {
-    fn value(&mut self, scenario: &str, fy: &str, month: &str, metric: &str, component: &str, stat: &str, value: f64) {
+    fn value(&mut self, key: Key, stat: &str, value: f64) {
         let _ = writeln!(
             self.out,
             "{},{},{},{},{},{},{}",
-            field(scenario),
-            field(fy),
-            month,
-            metric,
-            field(component),
+            field(key.scenario),
+            field(key.fy),
+            key.month,
+            key.metric,
+            field(key.component),
             stat,
             value
         );
     }
 
-    fn summary(&mut self, scenario: &str, fy: &str, month: &str, metric: &str, component: &str, s: &Summary) {
+    fn summary(&mut self, key: Key, s: &Summary) {
         for (stat, v) in s.fields() {
-            self.value(scenario, fy, month, metric, component, stat, v);
+            self.value(key, stat, v);
         }
     }
 }
@@ -44,36 +78,40 @@ fn field(s: &str) -> String {
 }
 
 pub fn render(report: &Report) -> Vec<u8> {
-    let mut rows = Rows { out: format!("{HEADER}\n") };
+    let mut rows = Rows {
+        out: format!("{HEADER}\n"),
+    };
     for sc in &report.scenarios {
         let id = sc.id.as_str();
         for y in &sc.years {
             let fy = y.fy.as_str();
-            rows.value(id, fy, "", "budget", "", "value", y.budget);
-            rows.summary(id, fy, "", "cost", "", &y.cost);
-            rows.value(id, fy, "", "overspend", "", "probability", y.overspend.probability);
-            rows.value(id, fy, "", "overspend", "", "mean", y.overspend.mean);
+            let year = |metric| Key::year(id, fy, metric);
+            rows.value(year("budget"), "value", y.budget);
+            rows.summary(year("cost"), &y.cost);
+            rows.value(year("overspend"), "probability", y.overspend.probability);
+            rows.value(year("overspend"), "mean", y.overspend.mean);
             if let Some(m) = y.overspend.mean_if_overspent {
-                rows.value(id, fy, "", "overspend", "", "mean_if_overspent", m);
+                rows.value(year("overspend"), "mean_if_overspent", m);
             }
-            rows.summary(id, fy, "", "lac_end", "", &y.lac_end);
-            rows.summary(id, fy, "", "entries", "", &y.entries);
-            rows.summary(id, fy, "", "exits", "", &y.exits);
-            rows.summary(id, fy, "", "left_at_18", "", &y.left_at_18);
+            rows.summary(year("lac_end"), &y.lac_end);
+            rows.summary(year("entries"), &y.entries);
+            rows.summary(year("exits"), &y.exits);
+            rows.summary(year("left_at_18"), &y.left_at_18);
             for (name, s) in &y.prevented {
-                rows.summary(id, fy, "", "prevented", name, s);
+                rows.summary(year("prevented").of(name), s);
             }
             for (name, s) in &y.components {
-                rows.summary(id, fy, "", "component", name, s);
+                rows.summary(year("component").of(name), s);
             }
         }
         for m in &sc.months {
-            rows.summary(id, "", &m.month, "lac", "", &m.lac);
+            let month = |metric| Key::month(id, &m.month, metric);
+            rows.summary(month("lac"), &m.lac);
             for (name, s) in &m.lac_by_placement {
-                rows.summary(id, "", &m.month, "lac_by_placement", name, s);
+                rows.summary(month("lac_by_placement").of(name), s);
             }
             for (name, s) in &m.lac_by_band {
-                rows.summary(id, "", &m.month, "lac_by_band", name, s);
+                rows.summary(month("lac_by_band").of(name), s);
             }
         }
     }

@@ -20,14 +20,23 @@ pub fn write_all_or_nothing(files: Vec<(PathBuf, Vec<u8>)>) -> Result<(), Error>
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let fail = |source: std::io::Error| Error::Write { path: path.clone(), source };
-        let mut tmp = tempfile::Builder::new().prefix(".carecast-").tempfile_in(&dir).map_err(fail)?;
+        let fail = |source: std::io::Error| Error::Write {
+            path: path.clone(),
+            source,
+        };
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".carecast-")
+            .tempfile_in(&dir)
+            .map_err(fail)?;
         tmp.write_all(&bytes).map_err(fail)?;
         tmp.as_file().sync_all().map_err(fail)?;
         staged.push((tmp, path));
     }
     for (tmp, path) in staged {
-        tmp.persist(&path).map_err(|e| Error::Write { path: path.clone(), source: e.error })?;
+        tmp.persist(&path).map_err(|e| Error::Write {
+            path: path.clone(),
+            source: e.error,
+        })?;
     }
     Ok(())
 }
@@ -50,7 +59,6 @@ pub fn percent(p: f64) -> String {
     format!("{:.1}%", p * 100.0)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +80,10 @@ mod tests {
         let r = write_all_or_nothing(vec![(good.clone(), b"{}".to_vec()), (bad, b"x".to_vec())]);
         assert!(r.is_err());
         assert!(!good.exists());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no temporary file left behind");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "no temporary file left behind"
+        );
     }
 }

@@ -12,15 +12,35 @@ pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let central = report.mode == "central";
     let _ = if central {
-        writeln!(out, "{} — central projection (every input at its expected value)", report.name)
+        writeln!(
+            out,
+            "{} — central projection (every input at its expected value)",
+            report.name
+        )
     } else {
-        writeln!(out, "{} — {} runs, seed {}", report.name, thousands(report.runs), report.seed)
+        writeln!(
+            out,
+            "{} — {} runs, seed {}",
+            report.name,
+            thousands(report.runs),
+            report.seed
+        )
     };
     for sc in &report.scenarios {
         let _ = writeln!(out, "\nScenario: {}", sc.id);
         let mut rows: Vec<Vec<String>> = Vec::new();
         if central {
-            rows.push(["Year", "Budget", "Cost", "Over (+) / under (-)", "LAC at year end"].map(String::from).to_vec());
+            rows.push(
+                [
+                    "Year",
+                    "Budget",
+                    "Cost",
+                    "Over (+) / under (-)",
+                    "LAC at year end",
+                ]
+                .map(String::from)
+                .to_vec(),
+            );
             for y in &sc.years {
                 rows.push(vec![
                     year_label(&y.fy, y.partial, y.months),
@@ -32,9 +52,19 @@ pub fn render(report: &Report) -> String {
             }
         } else {
             rows.push(
-                ["Year", "Budget", "Mean", "P10", "P50", "P90", "P(over)", "E[over]", "LAC end P10 / P50 / P90"]
-                    .map(String::from)
-                    .to_vec(),
+                [
+                    "Year",
+                    "Budget",
+                    "Mean",
+                    "P10",
+                    "P50",
+                    "P90",
+                    "P(over)",
+                    "E[over]",
+                    "LAC end P10 / P50 / P90",
+                ]
+                .map(String::from)
+                .to_vec(),
             );
             for y in &sc.years {
                 rows.push(vec![
@@ -46,7 +76,10 @@ pub fn render(report: &Report) -> String {
                     money(y.cost.p90),
                     percent(y.overspend.probability),
                     money(y.overspend.mean),
-                    format!("{:.0} / {:.0} / {:.0}", y.lac_end.p10, y.lac_end.p50, y.lac_end.p90),
+                    format!(
+                        "{:.0} / {:.0} / {:.0}",
+                        y.lac_end.p10, y.lac_end.p50, y.lac_end.p90
+                    ),
                 ]);
             }
         }
@@ -62,14 +95,19 @@ pub fn render(report: &Report) -> String {
 }
 
 fn year_label(fy: &str, partial: bool, months: usize) -> String {
-    if partial { format!("{fy} ({months} mo)") } else { fy.to_string() }
+    if partial {
+        format!("{fy} ({months} mo)")
+    } else {
+        fy.to_string()
+    }
 }
 
 /// Left-aligns the first column and right-aligns the others.
 fn layout(rows: &[Vec<String>]) -> String {
     let cols = rows[0].len();
-    let widths: Vec<usize> =
-        (0..cols).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
     let mut out = String::new();
     for (i, r) in rows.iter().enumerate() {
         let mut line = String::new();
