@@ -284,3 +284,90 @@ fn seeded_results_are_stable_across_versions() {
 }
 
 const PINNED_LAC_END: [f64; 5] = [460.0, 455.0, 472.0, 494.0, 549.0];
+
+#[test]
+fn the_entry_trend_compounds_to_its_annual_rate() {
+    let text = IMMIGRATION_DEATH.replace("per_year = 240", "per_year = 240\ntrend = 0.1");
+    let c = central(&model(&text));
+    let entries = |fy| c.data[c.layout.year(fy, YearField::Entries)];
+    assert!(
+        (entries(0) - 240.0 * (1.1f64.powf(1.0) - 1.0) / (1.1f64.powf(1.0 / 12.0) - 1.0) / 12.0)
+            .abs()
+            < 1e-9
+    );
+    for fy in 1..4 {
+        assert!(
+            (entries(fy) / entries(fy - 1) - 1.1).abs() < 1e-12,
+            "year {fy}"
+        );
+    }
+}
+
+#[test]
+fn seasonality_shapes_the_months_without_changing_the_year() {
+    let factors = "[1.2, 0.8, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]";
+    let text = IMMIGRATION_DEATH.replace(
+        "per_year = 240",
+        &format!("per_year = 240\nseasonality = {factors}"),
+    );
+    let c = central(&model(&text));
+    assert!((c.data[c.layout.year(0, YearField::Entries)] - 240.0).abs() < 1e-9);
+    // January 2025 is month 9 of the horizon: 20 × 1.2 entrants, 20 × 0.8 in February.
+    let jan = c.data[c.layout.lac(9)] - c.data[c.layout.lac(8)] * 0.96;
+    let feb = c.data[c.layout.lac(10)] - c.data[c.layout.lac(9)] * 0.96;
+    assert!((jan - 24.0).abs() < 1e-9, "{jan}");
+    assert!((feb - 16.0).abs() < 1e-9, "{feb}");
+}
+
+const MOVES: &str = r#"
+name = "moves"
+[horizon]
+start = "2024-04"
+years = 1
+[[placement]]
+id = "residential"
+weekly_cost = 4000
+initial = 100
+[[placement]]
+id = "fostering"
+weekly_cost = 500
+initial = 0
+capacity = CAPACITY
+overflow = "residential"
+[exits]
+annual_probability = { residential = 0, fostering = 0 }
+[[transition]]
+from = "residential"
+to = "fostering"
+annual_rate = 0.5
+[budget]
+per_year = ["5m"]
+"#;
+
+#[test]
+fn moves_use_the_exact_monthly_rate() {
+    let c = central(&model(&MOVES.replace("CAPACITY", "1000")));
+    let monthly = 1.0 - 0.5f64.powf(1.0 / 12.0);
+    assert!((c.data[c.layout.lac_placement(0, 1)] - 100.0 * monthly).abs() < 1e-9);
+    // Over a year, half of the children have moved.
+    assert!((c.data[c.layout.lac_placement(11, 1)] - 50.0).abs() < 1e-9);
+}
+
+#[test]
+fn moves_into_a_full_placement_stop_at_its_capacity() {
+    let m = model(&MOVES.replace("CAPACITY", "5"));
+    let runs = simulate(&m, 500, 4);
+    let w = runs.layout.width();
+    let mut reached = 0;
+    for row in runs.data.chunks(w) {
+        for t in 0..12 {
+            assert!(row[runs.layout.lac_placement(t, 1)] <= 5.0);
+            assert_eq!(row[runs.layout.lac(t)], 100.0);
+        }
+        reached += (row[runs.layout.lac_placement(11, 1)] == 5.0) as usize;
+    }
+    assert_eq!(
+        reached, 500,
+        "with 50 expected moves a year every run fills the 5 places"
+    );
+}

@@ -56,17 +56,17 @@ impl RunInputs {
             .collect();
         let (entry_mean, dispersion) = match &model.entries {
             Some(e) => {
-                let per_month = v(e.per_year) / 12.0;
-                let growth = 1.0 + v(e.trend);
+                // Growth compounds monthly: (1 + trend)^(t/12) in month t.
+                let monthly_growth = (1.0 + v(e.trend)).powf(1.0 / 12.0);
+                let mut level = v(e.per_year) / 12.0;
                 let means = model
                     .calendar
                     .months
                     .iter()
-                    .enumerate()
-                    .map(|(t, m)| {
-                        per_month
-                            * growth.powf(t as f64 / 12.0)
-                            * e.seasonality[m.date.month as usize - 1]
+                    .map(|m| {
+                        let mean = level * e.seasonality[m.date.month as usize - 1];
+                        level *= monthly_growth;
+                        mean
                     })
                     .collect();
                 (means, e.dispersion.map(v))
