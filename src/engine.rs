@@ -86,14 +86,14 @@ pub fn run(
     data.resize(cells, 0.0);
 
     let work = |data: &mut Vec<f64>| {
+        // Scratch state and draw tables belong to a worker; they never change a result.
+        let init = || (State::new(model), Random::new(settings.seed, 0));
         data.par_chunks_mut(width * CHUNK)
             .enumerate()
-            .for_each(|(chunk, rows)| {
-                let mut state = State::new(model);
+            .for_each_init(init, |(state, draws), (chunk, rows)| {
                 for (i, row) in rows.chunks_mut(width).enumerate() {
-                    let run = (chunk * CHUNK + i) as u64;
-                    let mut draws = Random::new(settings.seed, run);
-                    simulate(model, &layout, &mut draws, &mut state, row);
+                    draws.restart((chunk * CHUNK + i) as u64);
+                    simulate(model, &layout, draws, state, row);
                 }
                 progress((rows.len() / width) as u64);
             });

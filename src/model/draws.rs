@@ -58,9 +58,21 @@ pub trait Draws {
     fn param(&mut self, param: &Param) -> f64;
     /// Binomial(n, p).
     fn binomial(&mut self, n: f64, p: f64) -> f64;
+    /// Binomial(n, p) for a `p` that is the same in every run (a fixed
+    /// input): the same distribution as [`Draws::binomial`], drawn by
+    /// inversion of a cached table, which is much faster when the same
+    /// (n, p) recurs month after month and run after run.
+    fn binomial_fixed_p(&mut self, n: f64, p: f64) -> f64 {
+        self.binomial(n, p)
+    }
     /// A count with the given mean: Poisson, or negative binomial with size
     /// `dispersion` (a gamma-mixed Poisson: variance mean + mean²/size).
     fn count(&mut self, mean: f64, dispersion: Option<f64>) -> f64;
+    /// A Poisson count whose mean is the same in every run: drawn by
+    /// inversion of a cached table, like [`Draws::binomial_fixed_p`].
+    fn poisson_fixed_mean(&mut self, mean: f64) -> f64 {
+        self.count(mean, None)
+    }
     /// Splits `n` into `out` with probabilities `probs` (summing to 1).
     fn multinomial(&mut self, n: f64, probs: &[f64], out: &mut [f64]);
     /// Removes `k` children chosen uniformly from `cells`, adding each to the
@@ -78,6 +90,92 @@ pub struct Random {
     /// The stream most recently begun, seeded only when a draw needs it:
     /// most purposes draw nothing in most compartments.
     pending: Option<(Purpose, u64, u64)>,
+    /// Cumulative binomial probabilities by (n, p bits), kept across runs.
+    tables: TableCache,
+}
+
+/// A direct-mapped cache of cumulative probability tables, keyed by the
+/// distribution's parameters. A table depends only on its key, so whether it
+/// was cached never changes a draw.
+struct TableCache {
+    slots: Vec<Option<((u64, u64), Vec<f64>)>>,
+}
+
+impl TableCache {
+    fn new() -> TableCache {
+        TableCache {
+            slots: vec![None; TABLE_CACHE],
+        }
+    }
+
+    /// The table for `key`, built by `build` when it is not cached; `None`
+    /// when `build` gives none.
+    #[inline]
+    fn get(&mut self, key: (u64, u64), build: impl FnOnce() -> Option<Vec<f64>>) -> Option<&[f64]> {
+        let slot = (mix64(key.0 ^ mix64(key.1)) as usize) & (TABLE_CACHE - 1);
+        let hit = matches!(&self.slots[slot], Some((k, _)) if *k == key);
+        if !hit {
+            self.slots[slot] = Some((key, build()?));
+        }
+        self.slots[slot].as_ref().map(|(_, t)| t.as_slice())
+    }
+}
+
+/// The first k whose cumulative probability exceeds u; a table ends where
+/// the CDF rounds to 1, so a u beyond it gives the last entry.
+#[inline]
+fn invert(cdf: &[f64], u: f64) -> f64 {
+    cdf.partition_point(|&c| c <= u).min(cdf.len() - 1) as f64
+}
+
+/// The Poisson CDF from 0 until it reaches 1 to double precision; `None`
+/// when e^−mean underflows.
+fn poisson_cdf(mean: f64) -> Option<Vec<f64>> {
+    if mean > 700.0 {
+        return None;
+    }
+    let mut pmf = (-mean).exp();
+    let mut acc = pmf;
+    let mut cdf = vec![acc];
+    let mut k = 0u64;
+    while !(k as f64 > mean && pmf < acc * 1e-17) {
+        k += 1;
+        pmf *= mean / k as f64;
+        acc += pmf;
+        cdf.push(acc);
+    }
+    Some(cdf)
+}
+
+/// Largest n drawn by table inversion.
+const TABLE_MAX_N: u64 = 20_000;
+/// Slots in the table cache (a power of two; each table is a few hundred bytes).
+const TABLE_CACHE: usize = 1024;
+
+/// The binomial CDF from 0 up to where it reaches 1 to double precision,
+/// by the recurrence P(k+1) = P(k)·(n−k)/(k+1)·p/q from P(0) = qⁿ.
+/// `None` when qⁿ underflows (then the caller uses BTPE).
+fn binomial_cdf(n: u64, p: f64) -> Option<Vec<f64>> {
+    let log_p0 = n as f64 * (-p).ln_1p();
+    if log_p0 < -700.0 {
+        return None;
+    }
+    let ratio = p / (1.0 - p);
+    let mut pmf = log_p0.exp();
+    let mut cdf = Vec::with_capacity(16);
+    let mut acc = pmf;
+    cdf.push(acc);
+    let mut k = 0u64;
+    let mode = (n as f64 + 1.0) * p;
+    // Past the mode the terms only shrink: stop once they no longer change
+    // the sum in double precision.
+    while k < n && !(k as f64 > mode && pmf < acc * 1e-17) {
+        pmf *= (n - k) as f64 / (k + 1) as f64 * ratio;
+        acc += pmf;
+        k += 1;
+        cdf.push(acc);
+    }
+    Some(cdf)
 }
 
 impl Random {
@@ -87,7 +185,14 @@ impl Random {
             run,
             rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(seed, run, Purpose::Param, 0, 0)),
             pending: None,
+            tables: TableCache::new(),
         }
+    }
+
+    /// Moves on to run `run`, keeping the table cache.
+    pub fn restart(&mut self, run: u64) {
+        self.run = run;
+        self.pending = None;
     }
 
     /// The generator of the current stream.
@@ -132,6 +237,39 @@ impl Draws for Random {
         match Binomial::new(n as u64, p) {
             Ok(d) => d.sample(self.rng()) as f64,
             Err(_) => 0.0,
+        }
+    }
+
+    fn binomial_fixed_p(&mut self, n: f64, p: f64) -> f64 {
+        if n <= 0.0 || p <= 0.0 {
+            return 0.0;
+        }
+        if p >= 1.0 {
+            return n;
+        }
+        let n = n as u64;
+        if n > TABLE_MAX_N {
+            return self.binomial(n as f64, p);
+        }
+        let u = crate::dist::unit(self.rng());
+        match self.tables.get((n, p.to_bits()), || binomial_cdf(n, p)) {
+            Some(cdf) => invert(cdf, u),
+            None => self.binomial(n as f64, p),
+        }
+    }
+
+    fn poisson_fixed_mean(&mut self, mean: f64) -> f64 {
+        if mean <= 0.0 {
+            return 0.0;
+        }
+        // Key space apart from the binomial tables: n = u64::MAX never occurs there.
+        let u = crate::dist::unit(self.rng());
+        match self
+            .tables
+            .get((u64::MAX, mean.to_bits()), || poisson_cdf(mean))
+        {
+            Some(cdf) => invert(cdf, u),
+            None => self.count(mean, None),
         }
     }
 
@@ -280,6 +418,53 @@ mod tests {
         assert_ne!(a, stream_seed(1, 2, Purpose::Exits, 4, 4));
         assert_ne!(a, stream_seed(1, 2, Purpose::Exits, 3, 5));
         assert_eq!(a, stream_seed(1, 2, Purpose::Exits, 3, 4));
+    }
+
+    #[test]
+    fn binomial_by_table_inversion_has_the_binomial_moments() {
+        let mut d = Random::new(3, 0);
+        d.begin(Purpose::Exits, 0, 0);
+        let (n, p, draws) = (500.0, 0.04, 200_000);
+        let xs: Vec<f64> = (0..draws).map(|_| d.binomial_fixed_p(n, p)).collect();
+        let mean = xs.iter().sum::<f64>() / draws as f64;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (draws - 1) as f64;
+        let m4 = xs.iter().map(|x| (x - mean).powi(4)).sum::<f64>() / draws as f64;
+        assert!(
+            (mean - n * p).abs() <= 4.0 * (var / draws as f64).sqrt(),
+            "{mean}"
+        );
+        let se_var = ((m4 - var * var) / draws as f64).sqrt();
+        assert!((var - n * p * (1.0 - p)).abs() <= 4.0 * se_var, "{var}");
+        // Probabilities of single values against the exact pmf (chi-square-like check).
+        let cdf = binomial_cdf(500, 0.04).unwrap();
+        for k in [10usize, 20, 30] {
+            let pk = cdf[k] - cdf[k - 1];
+            let observed = xs.iter().filter(|&&x| x == k as f64).count() as f64 / draws as f64;
+            assert!(
+                (observed - pk).abs() <= 4.0 * (pk * (1.0 - pk) / draws as f64).sqrt(),
+                "P({k})"
+            );
+        }
+        assert!((cdf.last().unwrap() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn poisson_by_table_inversion_has_the_poisson_moments() {
+        let mut d = Random::new(4, 0);
+        d.begin(Purpose::Entries, 0, 0);
+        let (mean, draws) = (20.0, 200_000);
+        let xs: Vec<f64> = (0..draws).map(|_| d.poisson_fixed_mean(mean)).collect();
+        let m = xs.iter().sum::<f64>() / draws as f64;
+        let var = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (draws - 1) as f64;
+        let m4 = xs.iter().map(|x| (x - m).powi(4)).sum::<f64>() / draws as f64;
+        assert!((m - mean).abs() <= 4.0 * (var / draws as f64).sqrt(), "{m}");
+        assert!(
+            (var - mean).abs() <= 4.0 * ((m4 - var * var) / draws as f64).sqrt(),
+            "{var}"
+        );
+        let cdf = poisson_cdf(mean).unwrap();
+        assert!((cdf.last().unwrap() - 1.0).abs() < 1e-12);
+        assert!((cdf[0] - (-20.0f64).exp()).abs() < 1e-20);
     }
 
     #[test]

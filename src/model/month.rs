@@ -149,7 +149,11 @@ impl State {
                 let mut scratch = std::mem::take(&mut self.scratch);
                 let cells = self.compartment(p, &range);
                 let n: f64 = cells.iter().sum();
-                let k = draws.binomial(n, h);
+                let k = if inputs.hazard_fixed[p][b] {
+                    draws.binomial_fixed_p(n, h)
+                } else {
+                    draws.binomial(n, h)
+                };
                 scratch[..cells.len()].fill(0.0);
                 draws.take(cells, k, &mut scratch[..range.len()]);
                 self.scratch = scratch;
@@ -219,7 +223,11 @@ impl State {
         // 4. Entries.
         if let Some(entries) = &model.entries {
             draws.begin(Purpose::Entries, t, 0);
-            let n = draws.count(inputs.entry_mean[t], inputs.dispersion);
+            let n = if inputs.entries_fixed {
+                draws.poisson_fixed_mean(inputs.entry_mean[t])
+            } else {
+                draws.count(inputs.entry_mean[t], inputs.dispersion)
+            };
             out.entries = n;
 
             // 5. Prevention comes with interventions.

@@ -13,11 +13,15 @@ pub struct RunInputs {
     pub values: Vec<f64>,
     /// Monthly exit hazard `[placement][band]`.
     pub hazard: Vec<Vec<f64>>,
+    /// True where the hazard is the same in every run (its input is fixed).
+    pub hazard_fixed: Vec<Vec<bool>>,
     /// Weekly cost `[placement][financial year]`.
     pub weekly: Vec<Vec<f64>>,
     /// Expected entrants in each month (before the month's randomness).
     pub entry_mean: Vec<f64>,
     pub dispersion: Option<f64>,
+    /// True when the entry rate is the same in every run and entries are Poisson.
+    pub entries_fixed: bool,
     /// Monthly probability of each transition.
     pub move_prob: Vec<f64>,
     /// Weekly cost of a care leaver per financial year.
@@ -39,6 +43,20 @@ impl RunInputs {
                         ExitRate::MeanMonths(m) => (1.0 / v(m)).min(1.0),
                         ExitRate::AnnualProbability(p) => {
                             crate::config::validate::monthly_from_annual(v(p))
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let hazard_fixed = model
+            .exits
+            .iter()
+            .map(|bands| {
+                bands
+                    .iter()
+                    .map(|rate| match *rate {
+                        ExitRate::MeanMonths(id) | ExitRate::AnnualProbability(id) => {
+                            model.param(id).dist.is_fixed()
                         }
                     })
                     .collect()
@@ -73,6 +91,11 @@ impl RunInputs {
             }
             None => (vec![0.0; model.calendar.months.len()], None),
         };
+        let entries_fixed = model.entries.as_ref().is_some_and(|e| {
+            e.dispersion.is_none()
+                && model.param(e.per_year).dist.is_fixed()
+                && model.param(e.trend).dist.is_fixed()
+        });
         let move_prob = model
             .transitions
             .iter()
@@ -85,9 +108,11 @@ impl RunInputs {
         RunInputs {
             values,
             hazard,
+            hazard_fixed,
             weekly,
             entry_mean,
             dispersion,
+            entries_fixed,
             move_prob,
             leaver_weekly,
         }
