@@ -98,8 +98,11 @@ pub struct Random {
 /// distribution's parameters. A table depends only on its key, so whether it
 /// was cached never changes a draw.
 struct TableCache {
-    slots: Vec<Option<((u64, u64), Vec<f64>)>>,
+    slots: Vec<Option<(TableKey, Vec<f64>)>>,
 }
+
+/// A distribution's integer parameter (or a marker) and real parameter's bits.
+type TableKey = (u64, u64);
 
 impl TableCache {
     fn new() -> TableCache {
@@ -111,7 +114,7 @@ impl TableCache {
     /// The table for `key`, built by `build` when it is not cached; `None`
     /// when `build` gives none.
     #[inline]
-    fn get(&mut self, key: (u64, u64), build: impl FnOnce() -> Option<Vec<f64>>) -> Option<&[f64]> {
+    fn get(&mut self, key: TableKey, build: impl FnOnce() -> Option<Vec<f64>>) -> Option<&[f64]> {
         let slot = (mix64(key.0 ^ mix64(key.1)) as usize) & (TABLE_CACHE - 1);
         let hit = matches!(&self.slots[slot], Some((k, _)) if *k == key);
         if !hit {
