@@ -276,6 +276,14 @@ fn min_mode_max(p: &Params) -> Result<(f64, f64, f64), FieldError> {
     Ok((min, mode, max))
 }
 
+/// Requires `value` (the parameter `field`) to be above 0.
+fn above_zero(p: &Params, field: &str, value: f64) -> Result<f64, FieldError> {
+    if value <= 0.0 {
+        return Err(p.err(field, format!("{field} must be above 0, got {value}")));
+    }
+    Ok(value)
+}
+
 fn positive_sd(p: &Params) -> Result<f64, FieldError> {
     let sd = p.get("sd", p.spec.sd)?;
     if sd < 0.0 {
@@ -380,9 +388,7 @@ impl Dist {
                     p.only(&["mean", "sd"])?;
                     let mean = p.get("mean", s.mean)?;
                     let sd = positive_sd(&p)?;
-                    if mean <= 0.0 {
-                        return Err(p.err("mean", format!("mean must be above 0, got {mean}")));
-                    }
+                    above_zero(&p, "mean", mean)?;
                     let s2 = (1.0 + (sd / mean).powi(2)).ln();
                     (mean.ln() - s2 / 2.0, s2.sqrt())
                 };
@@ -405,9 +411,7 @@ impl Dist {
                     Some(_) => p.get("shape", s.shape)?,
                     None => 4.0,
                 };
-                if shape <= 0.0 {
-                    return Err(p.err("shape", format!("shape must be above 0, got {shape}")));
-                }
+                above_zero(&p, "shape", shape)?;
                 if min == max {
                     Kind::Fixed(min)
                 } else {
@@ -460,12 +464,8 @@ impl Dist {
                     let nu = mean * (1.0 - mean) / (sd * sd) - 1.0;
                     (mean * nu, (1.0 - mean) * nu)
                 };
-                if alpha <= 0.0 {
-                    return Err(p.err("alpha", format!("alpha must be above 0, got {alpha}")));
-                }
-                if beta <= 0.0 {
-                    return Err(p.err("beta", format!("beta must be above 0, got {beta}")));
-                }
+                above_zero(&p, "alpha", alpha)?;
+                above_zero(&p, "beta", beta)?;
                 Kind::Beta {
                     alpha,
                     beta,
@@ -480,20 +480,14 @@ impl Dist {
                     p.only(&["mean", "sd"])?;
                     let mean = p.get("mean", s.mean)?;
                     let sd = positive_sd(&p)?;
-                    if mean <= 0.0 {
-                        return Err(p.err("mean", format!("mean must be above 0, got {mean}")));
-                    }
+                    above_zero(&p, "mean", mean)?;
                     if sd <= 0.0 {
                         return Err(p.err("sd", "sd must be above 0"));
                     }
                     ((mean / sd).powi(2), sd * sd / mean)
                 };
-                if shape <= 0.0 {
-                    return Err(p.err("shape", format!("shape must be above 0, got {shape}")));
-                }
-                if scale <= 0.0 {
-                    return Err(p.err("scale", format!("scale must be above 0, got {scale}")));
-                }
+                above_zero(&p, "shape", shape)?;
+                above_zero(&p, "scale", scale)?;
                 Kind::Gamma {
                     shape,
                     scale,
@@ -517,12 +511,8 @@ impl Dist {
                 p.only(&["mean", "size"])?;
                 let mean = p.get("mean", s.mean)?;
                 let size = p.get("size", s.size)?;
-                if mean <= 0.0 {
-                    return Err(p.err("mean", format!("mean must be above 0, got {mean}")));
-                }
-                if size <= 0.0 {
-                    return Err(p.err("size", format!("size must be above 0, got {size}")));
-                }
+                above_zero(&p, "mean", mean)?;
+                above_zero(&p, "size", size)?;
                 Kind::NegBinomial {
                     mean,
                     size,

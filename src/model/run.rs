@@ -33,20 +33,14 @@ impl RunInputs {
         let values: Vec<f64> = model.params.iter().map(|p| draws.param(p)).collect();
         let v = |id: crate::model::ParamId| values[id.0];
         let years = model.calendar.years.len();
+        let hazard_of = |rate: &ExitRate| match *rate {
+            ExitRate::MeanMonths(m) => (1.0 / v(m)).min(1.0),
+            ExitRate::AnnualProbability(p) => crate::config::validate::monthly_from_annual(v(p)),
+        };
         let hazard = model
             .exits
             .iter()
-            .map(|bands| {
-                bands
-                    .iter()
-                    .map(|rate| match *rate {
-                        ExitRate::MeanMonths(m) => (1.0 / v(m)).min(1.0),
-                        ExitRate::AnnualProbability(p) => {
-                            crate::config::validate::monthly_from_annual(v(p))
-                        }
-                    })
-                    .collect()
-            })
+            .map(|bands| bands.iter().map(hazard_of).collect())
             .collect();
         let hazard_fixed = model
             .exits
@@ -54,11 +48,11 @@ impl RunInputs {
             .map(|bands| {
                 bands
                     .iter()
-                    .map(|rate| match *rate {
-                        ExitRate::MeanMonths(id) | ExitRate::AnnualProbability(id) => {
+                    .map(
+                        |&(ExitRate::MeanMonths(id) | ExitRate::AnnualProbability(id))| {
                             model.param(id).dist.is_fixed()
-                        }
-                    })
+                        },
+                    )
                     .collect()
             })
             .collect();
