@@ -755,8 +755,7 @@ impl fmt::Display for Dist {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
-    use rand_xoshiro::Xoshiro256PlusPlus;
+    use crate::model::stream::Stream;
 
     fn spec(dist: &str) -> RawDistSpec {
         RawDistSpec {
@@ -775,7 +774,7 @@ mod tests {
     /// within 4 standard errors (the variance's standard error from the sample
     /// fourth moment).
     fn check_moments(d: &Dist) {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        let mut rng = Stream::new(7);
         let n = 200_000usize;
         let xs: Vec<f64> = (0..n).map(|_| d.sample(&mut rng)).collect();
         let mean = xs.iter().sum::<f64>() / n as f64;
@@ -873,7 +872,7 @@ mod tests {
             Domain::Any,
         )
         .unwrap();
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let mut rng = Stream::new(3);
         let n = 100_000;
         let below_median = (0..n).filter(|_| d.sample(&mut rng) < 100.0).count() as f64 / n as f64;
         let below_p90 = (0..n).filter(|_| d.sample(&mut rng) < 200.0).count() as f64 / n as f64;

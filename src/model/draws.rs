@@ -8,11 +8,11 @@
 //! random numbers. [`Expected`] gives the expectation of every draw (the
 //! spreadsheet's view), with fractional children.
 
-use rand::{RngExt, SeedableRng};
+use rand::RngExt;
 use rand_distr::{Binomial, Distribution, Gamma, Poisson};
-use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::model::Param;
+use crate::model::stream::Stream;
 
 /// What a stream of random numbers is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,7 +62,10 @@ pub trait Draws {
     /// input): the same distribution as [`Draws::binomial`], drawn by
     /// inversion of a cached table, which is much faster when the same
     /// (n, p) recurs month after month and run after run.
-    fn binomial_fixed_p(&mut self, n: f64, p: f64) -> f64 {
+    /// `slot` names where the draw is made (e.g. a compartment) so that its
+    /// table is found without a search.
+    fn binomial_fixed_p(&mut self, n: f64, p: f64, slot: usize) -> f64 {
+        let _ = slot;
         self.binomial(n, p)
     }
     /// A count with the given mean: Poisson, or negative binomial with size
@@ -70,7 +73,8 @@ pub trait Draws {
     fn count(&mut self, mean: f64, dispersion: Option<f64>) -> f64;
     /// A Poisson count whose mean is the same in every run: drawn by
     /// inversion of a cached table, like [`Draws::binomial_fixed_p`].
-    fn poisson_fixed_mean(&mut self, mean: f64) -> f64 {
+    fn poisson_fixed_mean(&mut self, mean: f64, slot: usize) -> f64 {
+        let _ = slot;
         self.count(mean, None)
     }
     /// Splits `n` into `out` with probabilities `probs` (summing to 1).
@@ -86,49 +90,114 @@ pub trait Draws {
 pub struct Random {
     seed: u64,
     run: u64,
-    rng: Xoshiro256PlusPlus,
+    rng: Stream,
     /// The stream most recently begun, seeded only when a draw needs it:
     /// most purposes draw nothing in most compartments.
     pending: Option<(Purpose, u64, u64)>,
-    /// Cumulative binomial probabilities by (n, p bits), kept across runs.
-    tables: TableCache,
 }
 
-/// A direct-mapped cache of cumulative probability tables, keyed by the
-/// distribution's parameters. A table depends only on its key, so whether it
-/// was cached never changes a draw.
-struct TableCache {
-    slots: Vec<Option<(TableKey, Vec<f64>)>>,
+thread_local! {
+    /// Each worker thread's sampling tables.
+    static TABLES: std::cell::RefCell<SlotTables> = std::cell::RefCell::new(SlotTables::default());
 }
 
-/// A distribution's integer parameter (or a marker) and real parameter's bits.
-type TableKey = (u64, u64);
+/// Sampling tables for draws whose parameters are the same in every run,
+/// found by a slot number that the caller gives (a compartment, a month)
+/// rather than by hashing. A table depends only on the distribution's
+/// parameters, which are checked on every use, so a table found or built
+/// never changes a draw.
+#[derive(Default)]
+struct SlotTables {
+    binomial: Vec<BinomialSlot>,
+    poisson: Vec<Option<(u64, Alias)>>,
+}
 
-impl TableCache {
-    fn new() -> TableCache {
-        TableCache {
-            slots: vec![None; TABLE_CACHE],
+/// Binomial tables of one slot, for one p and every n seen.
+#[derive(Default)]
+struct BinomialSlot {
+    p_bits: u64,
+    by_n: Vec<Option<Alias>>,
+}
+
+impl SlotTables {
+    /// A Binomial(n, p) draw with uniform `u`; `None` when no table can be built.
+    fn binomial(&mut self, slot: usize, n: u64, p: f64, u: f64) -> Option<f64> {
+        if self.binomial.len() <= slot {
+            self.binomial.resize_with(slot + 1, BinomialSlot::default);
         }
+        let tables = &mut self.binomial[slot];
+        if tables.p_bits != p.to_bits() {
+            tables.p_bits = p.to_bits();
+            tables.by_n.clear();
+        }
+        let n_index = n as usize;
+        if tables.by_n.len() <= n_index {
+            tables.by_n.resize_with(n_index + 1, || None);
+        }
+        if tables.by_n[n_index].is_none() {
+            tables.by_n[n_index] = Some(Alias::from_cdf(&binomial_cdf(n, p)?));
+        }
+        tables.by_n[n_index].as_ref().map(|t| t.sample(u))
     }
 
-    /// The table for `key`, built by `build` when it is not cached; `None`
-    /// when `build` gives none.
+    /// A Poisson(mean) draw with uniform `u`; `None` when no table can be built.
+    fn poisson(&mut self, slot: usize, mean: f64, u: f64) -> Option<f64> {
+        if self.poisson.len() <= slot {
+            self.poisson.resize_with(slot + 1, || None);
+        }
+        let entry = &mut self.poisson[slot];
+        if !matches!(entry, Some((bits, _)) if *bits == mean.to_bits()) {
+            *entry = Some((mean.to_bits(), Alias::from_cdf(&poisson_cdf(mean)?)));
+        }
+        entry.as_ref().map(|(_, t)| t.sample(u))
+    }
+}
+
+/// Walker's alias table (Vose's construction) for a distribution on
+/// 0..K: one uniform and one table entry per draw, whatever K.
+#[derive(Clone, Debug)]
+struct Alias {
+    /// For column i: the probability of keeping i, and the value taken otherwise.
+    columns: Vec<(f64, u32)>,
+}
+
+impl Alias {
+    fn from_cdf(cdf: &[f64]) -> Alias {
+        let k = cdf.len();
+        let total = cdf[k - 1];
+        let mut scaled: Vec<f64> = (0..k)
+            .map(|i| (cdf[i] - if i == 0 { 0.0 } else { cdf[i - 1] }) / total * k as f64)
+            .collect();
+        let mut columns = vec![(1.0, 0u32); k];
+        let (mut small, mut large): (Vec<usize>, Vec<usize>) =
+            (0..k).partition(|&i| scaled[i] < 1.0);
+        while let (Some(&s), Some(&l)) = (small.last(), large.last()) {
+            small.pop();
+            columns[s] = (scaled[s], l as u32);
+            scaled[l] -= 1.0 - scaled[s];
+            if scaled[l] < 1.0 {
+                large.pop();
+                small.push(l);
+            }
+        }
+        // Whatever is left has probability 1 up to rounding.
+        for i in small.into_iter().chain(large) {
+            columns[i] = (1.0, i as u32);
+        }
+        Alias { columns }
+    }
+
     #[inline]
-    fn get(&mut self, key: TableKey, build: impl FnOnce() -> Option<Vec<f64>>) -> Option<&[f64]> {
-        let slot = (mix64(key.0 ^ mix64(key.1)) as usize) & (TABLE_CACHE - 1);
-        let hit = matches!(&self.slots[slot], Some((k, _)) if *k == key);
-        if !hit {
-            self.slots[slot] = Some((key, build()?));
+    fn sample(&self, u: f64) -> f64 {
+        let x = u * self.columns.len() as f64;
+        let i = (x as usize).min(self.columns.len() - 1);
+        let (keep, alias) = self.columns[i];
+        if x - (i as f64) < keep {
+            i as f64
+        } else {
+            alias as f64
         }
-        self.slots[slot].as_ref().map(|(_, t)| t.as_slice())
     }
-}
-
-/// The first k whose cumulative probability exceeds u; a table ends where
-/// the CDF rounds to 1, so a u beyond it gives the last entry.
-#[inline]
-fn invert(cdf: &[f64], u: f64) -> f64 {
-    cdf.partition_point(|&c| c <= u).min(cdf.len() - 1) as f64
 }
 
 /// The Poisson CDF from 0 until it reaches 1 to double precision; `None`
@@ -152,8 +221,6 @@ fn poisson_cdf(mean: f64) -> Option<Vec<f64>> {
 
 /// Largest n drawn by table inversion.
 const TABLE_MAX_N: u64 = 20_000;
-/// Slots in the table cache (a power of two; each table is a few hundred bytes).
-const TABLE_CACHE: usize = 1024;
 
 /// The binomial CDF from 0 up to where it reaches 1 to double precision,
 /// by the recurrence P(k+1) = P(k)·(n−k)/(k+1)·p/q from P(0) = qⁿ.
@@ -186,9 +253,8 @@ impl Random {
         Random {
             seed,
             run,
-            rng: Xoshiro256PlusPlus::seed_from_u64(stream_seed(seed, run, Purpose::Param, 0, 0)),
+            rng: Stream::new(stream_seed(seed, run, Purpose::Param, 0, 0)),
             pending: None,
-            tables: TableCache::new(),
         }
     }
 
@@ -200,11 +266,9 @@ impl Random {
 
     /// The generator of the current stream.
     #[inline]
-    fn rng(&mut self) -> &mut Xoshiro256PlusPlus {
+    fn rng(&mut self) -> &mut Stream {
         if let Some((purpose, month, index)) = self.pending.take() {
-            self.rng = Xoshiro256PlusPlus::seed_from_u64(stream_seed(
-                self.seed, self.run, purpose, month, index,
-            ));
+            self.rng = Stream::new(stream_seed(self.seed, self.run, purpose, month, index));
         }
         &mut self.rng
     }
@@ -243,7 +307,7 @@ impl Draws for Random {
         }
     }
 
-    fn binomial_fixed_p(&mut self, n: f64, p: f64) -> f64 {
+    fn binomial_fixed_p(&mut self, n: f64, p: f64, slot: usize) -> f64 {
         if n <= 0.0 || p <= 0.0 {
             return 0.0;
         }
@@ -255,23 +319,19 @@ impl Draws for Random {
             return self.binomial(n as f64, p);
         }
         let u = crate::dist::unit(self.rng());
-        match self.tables.get((n, p.to_bits()), || binomial_cdf(n, p)) {
-            Some(cdf) => invert(cdf, u),
+        match TABLES.with_borrow_mut(|tables| tables.binomial(slot, n, p, u)) {
+            Some(k) => k,
             None => self.binomial(n as f64, p),
         }
     }
 
-    fn poisson_fixed_mean(&mut self, mean: f64) -> f64 {
+    fn poisson_fixed_mean(&mut self, mean: f64, slot: usize) -> f64 {
         if mean <= 0.0 {
             return 0.0;
         }
-        // Key space apart from the binomial tables: n = u64::MAX never occurs there.
         let u = crate::dist::unit(self.rng());
-        match self
-            .tables
-            .get((u64::MAX, mean.to_bits()), || poisson_cdf(mean))
-        {
-            Some(cdf) => invert(cdf, u),
+        match TABLES.with_borrow_mut(|tables| tables.poisson(slot, mean, u)) {
+            Some(k) => k,
             None => self.count(mean, None),
         }
     }
@@ -428,7 +488,7 @@ mod tests {
         let mut d = Random::new(3, 0);
         d.begin(Purpose::Exits, 0, 0);
         let (n, p, draws) = (500.0, 0.04, 200_000);
-        let xs: Vec<f64> = (0..draws).map(|_| d.binomial_fixed_p(n, p)).collect();
+        let xs: Vec<f64> = (0..draws).map(|_| d.binomial_fixed_p(n, p, 0)).collect();
         let mean = xs.iter().sum::<f64>() / draws as f64;
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (draws - 1) as f64;
         let m4 = xs.iter().map(|x| (x - mean).powi(4)).sum::<f64>() / draws as f64;
@@ -456,7 +516,7 @@ mod tests {
         let mut d = Random::new(4, 0);
         d.begin(Purpose::Entries, 0, 0);
         let (mean, draws) = (20.0, 200_000);
-        let xs: Vec<f64> = (0..draws).map(|_| d.poisson_fixed_mean(mean)).collect();
+        let xs: Vec<f64> = (0..draws).map(|_| d.poisson_fixed_mean(mean, 0)).collect();
         let m = xs.iter().sum::<f64>() / draws as f64;
         let var = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (draws - 1) as f64;
         let m4 = xs.iter().map(|x| (x - m).powi(4)).sum::<f64>() / draws as f64;

@@ -7,6 +7,7 @@ pub mod draws;
 pub mod layout;
 pub mod month;
 pub mod run;
+pub mod stream;
 
 use std::ops::Range;
 

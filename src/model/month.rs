@@ -150,7 +150,7 @@ impl State {
                 let cells = self.compartment(p, &range);
                 let n: f64 = cells.iter().sum();
                 let k = if inputs.hazard_fixed[p][b] {
-                    draws.binomial_fixed_p(n, h)
+                    draws.binomial_fixed_p(n, h, p * n_bands + b)
                 } else {
                     draws.binomial(n, h)
                 };
@@ -224,7 +224,7 @@ impl State {
         if let Some(entries) = &model.entries {
             draws.begin(Purpose::Entries, t, 0);
             let n = if inputs.entries_fixed {
-                draws.poisson_fixed_mean(inputs.entry_mean[t])
+                draws.poisson_fixed_mean(inputs.entry_mean[t], t)
             } else {
                 draws.count(inputs.entry_mean[t], inputs.dispersion)
             };
