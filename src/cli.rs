@@ -101,8 +101,11 @@ fn load(path: Option<&PathBuf>) -> Result<Model, Error> {
 fn run(args: RunArgs) -> Result<(), Error> {
     let model = load(args.config.as_ref())?;
     let runs = args.runs.unwrap_or(model.default_runs);
-    if runs == 0 {
-        return Err(Error::Usage("--runs must be at least 1".into()));
+    if runs == 0 || runs > crate::config::validate::MAX_RUNS {
+        return Err(Error::Usage(format!(
+            "--runs must be between 1 and {}, got {runs}",
+            crate::config::validate::MAX_RUNS
+        )));
     }
     if args.threads == Some(0) {
         return Err(Error::Usage("--threads must be at least 1".into()));

@@ -627,6 +627,15 @@ impl Dist {
         }
     }
 
+    /// The least value the distribution takes in practice: its lower bound,
+    /// or for a normal four standard deviations below the mean.
+    pub fn lower_bound(&self) -> f64 {
+        match &self.kind {
+            Kind::Normal { mean, sd, .. } => mean - 4.0 * sd,
+            _ => self.support().0,
+        }
+    }
+
     /// The expectation, used by the central projection.
     pub fn mean(&self) -> f64 {
         match &self.kind {

@@ -17,6 +17,8 @@ const COUNT_DP: i32 = 4;
 pub struct Report {
     pub carecast_version: String,
     pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// `risk` (random runs) or `central` (one expected-value projection).
     pub mode: String,
     pub runs: u64,
@@ -71,6 +73,7 @@ impl Report {
         Report {
             carecast_version: env!("CARGO_PKG_VERSION").to_string(),
             name: model.name.clone(),
+            description: model.description.clone(),
             mode: if settings.central { "central" } else { "risk" }.to_string(),
             runs: if settings.central { 1 } else { settings.runs },
             seed: settings.seed,

@@ -371,3 +371,47 @@ fn moves_into_a_full_placement_stop_at_its_capacity() {
         "with 50 expected moves a year every run fills the 5 places"
     );
 }
+
+#[test]
+fn no_child_moves_twice_in_a_month() {
+    let text = r#"
+name = "chain"
+[horizon]
+start = "2024-04"
+years = 1
+[[placement]]
+id = "a"
+weekly_cost = 100
+initial = 100
+[[placement]]
+id = "b"
+weekly_cost = 100
+[[placement]]
+id = "c"
+weekly_cost = 100
+[exits]
+annual_probability = { a = 0, b = 0, c = 0 }
+[[transition]]
+from = "a"
+to = "b"
+annual_rate = 0.9
+[[transition]]
+from = "b"
+to = "c"
+annual_rate = 0.9
+[budget]
+per_year = ["1m"]
+"#;
+    let c = central(&model(text));
+    let monthly = 1.0 - 0.1f64.powf(1.0 / 12.0);
+    assert_eq!(
+        c.data[c.layout.lac_placement(0, 2)],
+        0.0,
+        "nobody reaches c in the first month"
+    );
+    assert!((c.data[c.layout.lac_placement(0, 1)] - 100.0 * monthly).abs() < 1e-9);
+    let runs = simulate(&model(text), 300, 2);
+    for row in runs.data.chunks(runs.layout.width()) {
+        assert_eq!(row[runs.layout.lac_placement(0, 2)], 0.0);
+    }
+}

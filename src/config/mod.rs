@@ -44,7 +44,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Model, ConfigError> {
     })?;
     validate::validate(raw).map_err(|FieldError { path, message }| ConfigError {
         origin: origin.to_string(),
-        line: None,
+        line: locate(text, &path),
         path,
         message,
     })
@@ -59,5 +59,88 @@ fn toml_error(e: &toml::de::Error, path: String, text: &str, origin: &str) -> Co
         line,
         path,
         message: e.message().trim().to_string(),
+    }
+}
+
+/// The line of the field at `path` (`placement[1].weekly_cost.sd`), or of
+/// the nearest enclosing field the file spells out.
+fn locate(text: &str, path: &str) -> Option<usize> {
+    use toml::de::{DeTable, DeValue};
+    let root = DeTable::parse(text).ok()?;
+    let mut table: Option<&DeTable> = Some(root.get_ref());
+    let mut value: Option<&DeValue> = None;
+    let mut found: Option<usize> = None;
+    for segment in path.split('.').flat_map(|s| s.split_inclusive(']')) {
+        if let Some(index) = segment.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+            let Some(DeValue::Array(items)) = value else {
+                break;
+            };
+            let Some(item) = index.parse::<usize>().ok().and_then(|i| items.get(i)) else {
+                break;
+            };
+            found = Some(item.span().start);
+            value = Some(item.get_ref());
+        } else {
+            let (name, rest) = match segment.find('[') {
+                Some(i) => (&segment[..i], Some(&segment[i..])),
+                None => (segment, None),
+            };
+            let Some(t) = table else { break };
+            let Some((key, v)) = t.iter().find(|(k, _)| k.get_ref().as_ref() == name) else {
+                break;
+            };
+            found = Some(key.span().start);
+            value = Some(v.get_ref());
+            if let Some(index) = rest
+                .and_then(|r| r.strip_prefix('['))
+                .and_then(|r| r.strip_suffix(']'))
+            {
+                let Some(DeValue::Array(items)) = value else {
+                    break;
+                };
+                let Some(item) = index.parse::<usize>().ok().and_then(|i| items.get(i)) else {
+                    break;
+                };
+                found = Some(item.span().start);
+                value = Some(item.get_ref());
+            }
+        }
+        table = match value {
+            Some(DeValue::Table(t)) => Some(t),
+            _ => None,
+        };
+    }
+    found.map(|offset| text[..offset.min(text.len())].matches('\n').count() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "name = \"x\"\n[horizon]\nstart = \"2024-04\"\n\n[[placement]]\nid = \"a\"\n\n[[placement]]\nid = \"b\"\nweekly_cost = { dist = \"normal\", mean = 5, sd = -1 }\n[budget]\nper_year = [1, 2]\n";
+
+    #[test]
+    fn validation_errors_find_their_line() {
+        assert_eq!(locate(TEXT, "placement[1].weekly_cost.sd"), Some(10));
+        assert_eq!(locate(TEXT, "placement[0].id"), Some(6));
+        assert_eq!(locate(TEXT, "budget.per_year"), Some(12));
+        assert_eq!(locate(TEXT, "budget.per_year[1]"), Some(12));
+        assert_eq!(
+            locate(TEXT, "horizon.years"),
+            Some(2),
+            "a missing key points at its table"
+        );
+        assert_eq!(locate(TEXT, "entries"), None);
+    }
+
+    #[test]
+    fn a_config_error_names_file_line_and_field() {
+        let text = TEXT.replace(
+            "[budget]",
+            "initial = 3\n[exits]\nmean_months = { a = 5, b = 5 }\n[budget]",
+        );
+        let e = parse(&text.replace("years = 1", ""), "c.toml").unwrap_err();
+        assert_eq!(e.origin, "c.toml");
+        assert!(e.to_string().starts_with("c.toml:"), "{e}");
     }
 }

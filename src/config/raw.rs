@@ -188,6 +188,8 @@ pub struct RawCareLeavers {
     pub weekly_cost: RawDist,
     /// Months of support after the 18th birthday.
     pub months: i64,
+    /// Care leavers already supported at the start.
+    pub initial: Option<Number>,
     pub inflation: Option<RawDist>,
 }
 

@@ -21,7 +21,7 @@ type Result<T> = std::result::Result<T, FieldError>;
 const SHARE_TOLERANCE: f64 = 1e-6;
 const DEFAULT_RUNS: u64 = 10_000;
 const DEFAULT_SEED: u64 = 42;
-const MAX_RUNS: u64 = 100_000_000;
+pub const MAX_RUNS: u64 = 100_000_000;
 /// More children than England has in care (about 84,000 in 2024), times ten.
 const MAX_CHILDREN: f64 = 1_000_000.0;
 
@@ -325,11 +325,33 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
                 mask
             }
         };
+        if let Some(j) = transitions.iter().position(|o: &Transition| {
+            o.from == from && o.to == to && o.bands.iter().zip(&bands).any(|(x, y)| *x && *y)
+        }) {
+            return err(
+                format!("{path}.bands"),
+                format!(
+                    "transition[{j}] already moves children from {:?} to {:?} in some of these age bands",
+                    t.from, t.to
+                ),
+            );
+        }
+        // The input's key names the bands when they are given, so two
+        // transitions between the same placements draw independently.
+        let key = match &t.bands {
+            Some(list) => format!(
+                "transition.{}.{}.{}.annual_rate",
+                t.from,
+                t.to,
+                list.join("+")
+            ),
+            None => format!("transition.{}.{}.annual_rate", t.from, t.to),
+        };
         let annual_rate = b.param(
             &t.annual_rate,
             Domain::Fraction,
             &format!("{path}.annual_rate"),
-            format!("transition.{}.{}.annual_rate", t.from, t.to),
+            key,
         )?;
         transitions.push(Transition {
             from,
@@ -375,8 +397,9 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
                     return err(
                         format!("{path}.per_year"),
                         format!(
-                            "has {} amounts but the horizon has {n_years} financial years",
-                            list.len()
+                            "has {} amounts but the horizon has {n_years} financial year{}",
+                            list.len(),
+                            if n_years == 1 { "" } else { "s" }
                         ),
                     );
                 }
@@ -433,11 +456,16 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
                 )?,
                 None => b.fixed(0.0, "care_leavers.inflation".into()),
             };
+            let initial = match c.initial {
+                Some(n) => whole_count(n, "care_leavers.initial", "a number of care leavers")?,
+                None => 0.0,
+            };
             Some(CareLeavers {
                 label: c.label.clone().unwrap_or_else(|| "Care leavers".into()),
                 weekly_cost,
                 inflation,
                 months: c.months as usize,
+                initial,
             })
         }
     };
@@ -447,8 +475,9 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
         return err(
             "budget.per_year",
             format!(
-                "has {} amounts but the horizon has {n_years} financial years ({})",
+                "has {} amounts but the horizon has {n_years} financial year{} ({})",
                 raw.budget.per_year.len(),
+                if n_years == 1 { "" } else { "s" },
                 calendar
                     .years
                     .iter()
@@ -770,7 +799,7 @@ fn exits(
                 return err(
                     "exits",
                     format!(
-                        "no exit rate for placement {id:?}: add it to mean_months or annual_probability (0 for none)"
+                        "no exit rate for placement {id:?}: add it to mean_months or annual_probability (annual_probability = 0 for none)"
                     ),
                 );
             }
@@ -780,7 +809,7 @@ fn exits(
         let mut build = |raw: &RawDist, path: &str, key: String| -> Result<ExitRate> {
             if is_stay {
                 let id = b.param(raw, Domain::Positive, path, key)?;
-                let lo = b.params[id.0].dist.support().0;
+                let lo = b.params[id.0].dist.lower_bound();
                 if lo < 1.0 {
                     return err(
                         path,

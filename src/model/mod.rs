@@ -142,6 +142,9 @@ pub struct CareLeavers {
     pub weekly_cost: ParamId,
     pub inflation: ParamId,
     pub months: usize,
+    /// Care leavers already supported at the start, spread evenly over the
+    /// months of support.
+    pub initial: f64,
 }
 
 /// A validated config.

@@ -56,6 +56,10 @@ pub struct State {
     place_counts: Vec<f64>,
     /// Entrants placed this month by `[placement × bands + band]`.
     placed: Vec<f64>,
+    /// Children moving this month, by destination and age cell, and their
+    /// total by destination.
+    incoming: Vec<f64>,
+    incoming_total: Vec<f64>,
 }
 
 impl State {
@@ -69,6 +73,15 @@ impl State {
             band_counts: vec![0.0; model.ages.bands.len()],
             place_counts: vec![0.0; model.placements.len()],
             placed: vec![0.0; model.placements.len() * model.ages.bands.len()],
+            incoming: vec![
+                0.0;
+                if model.transitions.is_empty() {
+                    0
+                } else {
+                    model.placements.len() * width
+                }
+            ],
+            incoming_total: vec![0.0; model.placements.len()],
         }
     }
 
@@ -77,6 +90,9 @@ impl State {
         self.cells.fill(0.0);
         self.leavers.fill(0.0);
         draws.begin(Purpose::InitialAges, 0, 0);
+        if let Some(c) = &model.care_leavers {
+            draws.spread(&mut self.leavers, c.initial);
+        }
         for (p, placement) in model.placements.iter().enumerate() {
             for (b, &n) in placement.initial.iter().enumerate() {
                 let range = model.ages.band_cells(b);
@@ -109,10 +125,11 @@ impl State {
         &mut self.cells[base + range.start..base + range.end]
     }
 
-    /// Free places in placement `p` (infinite without a capacity).
-    fn free(&self, model: &Model, p: usize) -> f64 {
+    /// Free places in placement `p` once `pending` more children arrive
+    /// (infinite without a capacity).
+    fn free(&self, model: &Model, p: usize, pending: f64) -> f64 {
         match model.placements[p].capacity {
-            Some(cap) => (cap - self.placement_total(p)).max(0.0),
+            Some(cap) => (cap - self.placement_total(p) - pending).max(0.0),
             None => f64::INFINITY,
         }
     }
@@ -180,9 +197,15 @@ impl State {
         }
 
         // 3. Moves between placements: a multinomial per (placement, band)
-        //    over its destinations; a move into a capacity-limited placement
-        //    happens only into a free place.
+        //    over its destinations, drawn from the stock after ageing. Moved
+        //    children arrive only once every compartment has been drawn, so
+        //    no child moves twice in a month. A move into a capacity-limited
+        //    placement happens only into a free place (counted as the month's
+        //    moves are made, in config order); a child whose move finds no
+        //    place stays where it is.
         if !model.transitions.is_empty() {
+            self.incoming.fill(0.0);
+            self.incoming_total.fill(0.0);
             for p in 0..n_place {
                 if !model.transitions.iter().any(|tr| tr.from == p) {
                     continue;
@@ -197,26 +220,27 @@ impl State {
                             continue;
                         }
                         let q = inputs.move_prob[i];
-                        let k = draws.binomial(remaining, (q / rest).min(1.0));
-                        remaining -= k;
+                        let drawn = draws.binomial(remaining, (q / rest).min(1.0));
+                        remaining -= drawn;
                         rest -= q;
-                        let k = k.min(self.free(model, tr.to));
+                        let k = drawn.min(self.free(model, tr.to, self.incoming_total[tr.to]));
                         if k <= 0.0 {
                             continue;
                         }
-                        let mut moved = std::mem::take(&mut self.scratch);
-                        moved[..range.len()].fill(0.0);
-                        draws.take(self.compartment(p, &range), k, &mut moved[..range.len()]);
-                        for (dst, m) in self
-                            .compartment(tr.to, &range)
-                            .iter_mut()
-                            .zip(&moved[..range.len()])
-                        {
-                            *dst += m;
-                        }
-                        self.scratch = moved;
+                        let base = p * self.width;
+                        let dest = tr.to * self.width;
+                        let (cells, incoming) = (&mut self.cells, &mut self.incoming);
+                        draws.take(
+                            &mut cells[base + range.start..base + range.end],
+                            k,
+                            &mut incoming[dest + range.start..dest + range.end],
+                        );
+                        self.incoming_total[tr.to] += k;
                     }
                 }
+            }
+            for (c, i) in self.cells.iter_mut().zip(&self.incoming) {
+                *c += i;
             }
         }
 
@@ -250,10 +274,7 @@ impl State {
                     let mut at = p;
                     while count > 0.0 {
                         let already = placed[at * n_bands..(at + 1) * n_bands].iter().sum::<f64>();
-                        let free = match model.placements[at].capacity {
-                            Some(cap) => (cap - self.placement_total(at) - already).max(0.0),
-                            None => f64::INFINITY,
-                        };
+                        let free = self.free(model, at, already);
                         let here = count.min(free);
                         placed[at * n_bands + b] += here;
                         count -= here;

@@ -12,33 +12,53 @@ use crate::error::Error;
 
 /// Writes every file or none: each goes to a temporary file beside its
 /// target, and the temporaries are renamed into place only once all of them
-/// have been written.
+/// have been written. Should a rename fail after others succeeded, the files
+/// already renamed are removed again, so no mixed set of outputs is left.
 pub fn write_all_or_nothing(files: Vec<(PathBuf, Vec<u8>)>) -> Result<(), Error> {
+    // Messages name the target, not the temporary file.
+    let fail = |path: &PathBuf, e: std::io::Error| Error::Write {
+        path: path.clone(),
+        source: std::io::Error::new(e.kind(), reason(&e)),
+    };
     let mut staged = Vec::new();
     for (path, bytes) in files {
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let fail = |source: std::io::Error| Error::Write {
-            path: path.clone(),
-            source,
-        };
         let mut tmp = tempfile::Builder::new()
             .prefix(".carecast-")
             .tempfile_in(&dir)
-            .map_err(fail)?;
-        tmp.write_all(&bytes).map_err(fail)?;
-        tmp.as_file().sync_all().map_err(fail)?;
+            .map_err(|e| fail(&path, e))?;
+        tmp.write_all(&bytes).map_err(|e| fail(&path, e))?;
+        tmp.as_file().sync_all().map_err(|e| fail(&path, e))?;
         staged.push((tmp, path));
     }
+    let mut done: Vec<PathBuf> = Vec::new();
     for (tmp, path) in staged {
-        tmp.persist(&path).map_err(|e| Error::Write {
-            path: path.clone(),
-            source: e.error,
-        })?;
+        if let Err(e) = tmp.persist(&path) {
+            for written in &done {
+                let _ = std::fs::remove_file(written);
+            }
+            return Err(fail(&path, e.error));
+        }
+        done.push(path);
     }
     Ok(())
+}
+
+/// Why a write failed, in words that do not mention the temporary file.
+fn reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        NotFound => "the folder does not exist".into(),
+        PermissionDenied => "permission denied".into(),
+        ReadOnlyFilesystem => "the file system is read-only".into(),
+        StorageFull => "no space left on the device".into(),
+        IsADirectory => "it is a directory".into(),
+        NotADirectory => "part of the path is not a folder".into(),
+        kind => kind.to_string(),
+    }
 }
 
 /// Money for UK readers: `£26.14m`, `£450k`, `£820`.
