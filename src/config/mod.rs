@@ -2,6 +2,7 @@
 
 pub mod money;
 pub mod raw;
+pub mod strategy;
 pub mod validate;
 
 use std::path::Path;

@@ -29,6 +29,20 @@ pub struct RawConfig {
     pub cost_line: Vec<RawCostLine>,
     pub care_leavers: Option<RawCareLeavers>,
     pub budget: RawBudget,
+    #[serde(default)]
+    pub intervention: Vec<RawIntervention>,
+    #[serde(default)]
+    pub shock: Vec<RawShock>,
+    #[serde(default)]
+    pub saving: Vec<RawSaving>,
+    #[serde(default)]
+    pub investment: Vec<RawInvestment>,
+    /// Scenarios, as patches to the rest of the config (see `config::scenario`).
+    #[serde(default)]
+    pub scenario: Vec<toml::Table>,
+    /// Pairs of scenario ids to compare, `[from, to]`; by default every
+    /// scenario is compared with the first.
+    pub compare: Option<Vec<[String; 2]>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -197,4 +211,82 @@ pub struct RawCareLeavers {
 #[serde(deny_unknown_fields)]
 pub struct RawBudget {
     pub per_year: Vec<Amount>,
+}
+
+/// An edge-of-care or placement programme (SPEC §2.4).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIntervention {
+    pub id: String,
+    pub label: Option<String>,
+    /// `prevent_entry`, `exit`, `step_down`, `capacity` or `unit_cost`.
+    pub kind: String,
+    /// First month of the programme, `YYYY-MM`.
+    pub start: String,
+    pub ramp_up_months: Option<i64>,
+    /// First month without the programme, `YYYY-MM`.
+    pub end: Option<String>,
+    pub cost_per_year: Option<RawPerYear<RawMoney>>,
+    /// `budget` (default) or `grant`.
+    pub funding: Option<String>,
+    pub delivery_probability: Option<Number>,
+    /// Children (or places) per year at full effect.
+    pub per_year: Option<RawDist>,
+    /// Or the effect as families × success rate × children per family.
+    pub families: Option<RawDist>,
+    pub success_rate: Option<RawDist>,
+    pub children_per_family: Option<RawDist>,
+    /// `prevent_entry`: the age bands it works with.
+    pub bands: Option<Vec<String>>,
+    /// `prevent_entry`: the entry placements it prevents; `exit`: the
+    /// placements children leave from.
+    pub placements: Option<Vec<String>>,
+    /// `step_down`: from and to placements.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// `capacity` and `unit_cost`: the placement affected.
+    pub placement: Option<String>,
+    /// `unit_cost`: pounds a week added (negative for a reduction) …
+    pub change: Option<RawDist>,
+    /// … or a factor applied to the weekly cost.
+    pub factor: Option<RawDist>,
+}
+
+/// A rare event that brings extra children into care (SPEC §2.5).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawShock {
+    pub id: String,
+    pub label: Option<String>,
+    pub probability_per_year: Option<Number>,
+    /// A fixed month, `YYYY-MM`, instead of a probability.
+    pub month: Option<String>,
+    pub children: RawDist,
+    pub spread_months: Option<i64>,
+    pub mix: IndexMap<String, Number>,
+    pub age_mix: Option<IndexMap<String, Number>>,
+}
+
+/// A savings plan (SPEC §2.6).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSaving {
+    pub id: String,
+    pub label: Option<String>,
+    /// Planned saving per financial year, exact.
+    pub per_year: Vec<Amount>,
+    /// Fraction of the plan delivered, drawn once per run (default 1).
+    pub delivery: Option<RawDist>,
+    /// Chance that the whole plan slips by a year.
+    pub slip_probability: Option<Number>,
+}
+
+/// A one-off or recurring investment outside the interventions.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInvestment {
+    pub id: String,
+    pub label: Option<String>,
+    pub per_year: RawPerYear<RawMoney>,
+    pub funding: Option<String>,
 }

@@ -15,7 +15,7 @@ use crate::dist::{Dist, Domain, RawDist};
 use crate::error::FieldError;
 use crate::model::*;
 
-type Result<T> = std::result::Result<T, FieldError>;
+pub(super) type Result<T> = std::result::Result<T, FieldError>;
 
 /// Shares must sum to one within this tolerance.
 const SHARE_TOLERANCE: f64 = 1e-6;
@@ -25,12 +25,12 @@ pub const MAX_RUNS: u64 = 100_000_000;
 /// More children than England has in care (about 84,000 in 2024), times ten.
 const MAX_CHILDREN: f64 = 1_000_000.0;
 
-struct Builder {
+pub(super) struct Builder {
     params: Vec<Param>,
 }
 
 impl Builder {
-    fn param(
+    pub(super) fn param(
         &mut self,
         raw: &RawDist,
         domain: Domain,
@@ -45,7 +45,7 @@ impl Builder {
         Ok(ParamId(self.params.len() - 1))
     }
 
-    fn fixed(&mut self, value: f64, key_path: String) -> ParamId {
+    pub(super) fn fixed(&mut self, value: f64, key_path: String) -> ParamId {
         self.params.push(Param {
             path: key_path,
             dist: Dist::fixed(value),
@@ -54,11 +54,11 @@ impl Builder {
     }
 }
 
-fn err<T>(path: impl Into<String>, message: impl ToString) -> Result<T> {
+pub(super) fn err<T>(path: impl Into<String>, message: impl ToString) -> Result<T> {
     Err(FieldError::new(path, message))
 }
 
-fn check_id(id: &str, path: &str) -> Result<()> {
+pub(super) fn check_id(id: &str, path: &str) -> Result<()> {
     if id.is_empty() {
         return err(path, "must not be empty");
     }
@@ -74,7 +74,7 @@ fn check_id(id: &str, path: &str) -> Result<()> {
     Ok(())
 }
 
-fn whole_count(n: Number, path: &str, what: &str) -> Result<f64> {
+pub(super) fn whole_count(n: Number, path: &str, what: &str) -> Result<f64> {
     let v = n.0;
     if !(v.is_finite() && v >= 0.0) {
         return err(path, format!("{what} must be 0 or more, got {v}"));
@@ -93,7 +93,7 @@ fn whole_count(n: Number, path: &str, what: &str) -> Result<f64> {
 
 /// Checks a table of shares keyed by names from `names` and returns them in
 /// the order of `names` (0 for names not given).
-fn shares(
+pub(super) fn shares(
     table: &IndexMap<String, Number>,
     names: &[&str],
     path: &str,
@@ -390,34 +390,14 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
                 format!("{:?} is already the name of a placement or cost line", l.id),
             );
         }
-        let amounts: Vec<&RawMoney> = match &l.per_year {
-            RawPerYear::All(m) => vec![m; n_years],
-            RawPerYear::Each(list) => {
-                if list.len() != n_years {
-                    return err(
-                        format!("{path}.per_year"),
-                        format!(
-                            "has {} amounts but the horizon has {n_years} financial year{}",
-                            list.len(),
-                            if n_years == 1 { "" } else { "s" }
-                        ),
-                    );
-                }
-                list.iter().collect()
-            }
-        };
-        let mut per_year = Vec::new();
-        for (y, m) in amounts.into_iter().enumerate() {
-            per_year.push(match m {
-                RawMoney::Exact(a) => LineAmount::Exact(a.0),
-                RawMoney::Uncertain(d) => LineAmount::Uncertain(b.param(
-                    d,
-                    Domain::Any,
-                    &format!("{path}.per_year[{y}]"),
-                    format!("cost_line.{}.{}", l.id, calendar.years[y].label),
-                )?),
-            });
-        }
+        let labels: Vec<&str> = calendar.years.iter().map(|y| y.label.as_str()).collect();
+        let per_year = money_per_year(
+            &mut b,
+            &l.per_year,
+            &labels,
+            &format!("{path}.per_year"),
+            &format!("cost_line.{}", l.id),
+        )?;
         cost_lines.push(CostLine {
             id: l.id.clone(),
             label: l.label.clone().unwrap_or_else(|| l.id.clone()),
@@ -495,6 +475,26 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
         );
     }
 
+    let mut taken_ids: HashSet<String> = placement_ids.iter().map(|s| s.to_string()).collect();
+    taken_ids.extend(cost_lines.iter().map(|l| l.id.clone()));
+    let strategy = crate::config::strategy::build(
+        &mut b,
+        &raw,
+        crate::config::strategy::Context {
+            calendar: &calendar,
+            band_ids: &band_ids,
+            bands_tracked: ages.tracked,
+            placements: &placements,
+            taken_ids,
+        },
+    )?;
+    if placements.is_empty() && !(raw.intervention.is_empty() && raw.shock.is_empty()) {
+        return err(
+            "intervention",
+            "interventions and shocks need at least one [[placement]]",
+        );
+    }
+
     Ok(Model {
         name: raw.name,
         description: raw.description,
@@ -507,13 +507,55 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
         cost_lines,
         care_leavers,
         budget,
+        strategy,
         params: b.params,
         default_runs,
         default_seed,
     })
 }
 
-fn unknown_band(id: &str, band_ids: &[&str]) -> String {
+/// Amounts for each financial year, written once for all years or as a
+/// list with one per year; `labels` are the years' labels.
+pub(super) fn money_per_year(
+    b: &mut Builder,
+    raw: &RawPerYear<RawMoney>,
+    labels: &[&str],
+    path: &str,
+    key: &str,
+) -> Result<Vec<LineAmount>> {
+    let n_years = labels.len();
+    let amounts: Vec<&RawMoney> = match raw {
+        RawPerYear::All(m) => vec![m; n_years],
+        RawPerYear::Each(list) => {
+            if list.len() != n_years {
+                return err(
+                    path.to_string(),
+                    format!(
+                        "has {} amounts but the horizon has {n_years} financial year{}",
+                        list.len(),
+                        if n_years == 1 { "" } else { "s" }
+                    ),
+                );
+            }
+            list.iter().collect()
+        }
+    };
+    let mut out = Vec::new();
+    for (y, m) in amounts.into_iter().enumerate() {
+        out.push(match m {
+            RawMoney::Exact(a) => LineAmount::Exact(a.0),
+            RawMoney::Uncertain(d) => LineAmount::Uncertain(b.param(
+                d,
+                Domain::Any,
+                &format!("{path}[{y}]"),
+                format!("{key}.{}", labels[y]),
+            )?),
+        });
+    }
+    Ok(out)
+}
+
+pub(super) fn unknown_band(id: &str, band_ids: &[&str]) -> String {
     if band_ids.len() == 1 && band_ids[0] == "all" {
         format!("unknown age band {id:?}: no [[age_band]] is declared")
     } else {

@@ -26,6 +26,10 @@ pub enum Purpose {
     Entries = 5,
     EntryMix = 6,
     EntryAges = 7,
+    /// An intervention's or shock's own draws, keyed by the hash of its id.
+    Strategy = 8,
+    /// The placement and age split of a shock's entrants.
+    ShockMix = 9,
 }
 
 /// SplitMix64's finaliser: a bijective mix of 64 bits.
@@ -84,6 +88,17 @@ pub trait Draws {
     fn take(&mut self, cells: &mut [f64], k: f64, taken: &mut [f64]);
     /// Adds `k` children to `cells`, each in a cell chosen uniformly.
     fn spread(&mut self, cells: &mut [f64], k: f64);
+    /// 1 with probability `p`, else 0 (the expectation `p` centrally).
+    fn chance(&mut self, p: f64) -> f64;
+    /// One draw of a distribution (its mean centrally).
+    fn sample(&mut self, dist: &crate::dist::Dist) -> f64;
+    /// A whole number of children or places from a real amount: rounded
+    /// down in random runs, kept as it is centrally.
+    fn whole(&mut self, x: f64) -> f64;
+    /// True for the central projection.
+    fn is_central(&self) -> bool;
+    /// A whole number uniform in 0..n (0 centrally).
+    fn pick(&mut self, n: usize) -> usize;
 }
 
 /// Random draws for one run.
@@ -421,6 +436,43 @@ impl Draws for Random {
             cells[i] += 1.0;
         }
     }
+
+    fn chance(&mut self, p: f64) -> f64 {
+        if p >= 1.0 {
+            return 1.0;
+        }
+        if p <= 0.0 {
+            return 0.0;
+        }
+        if crate::dist::unit(self.rng()) < p {
+            1.0
+        } else {
+            0.0
+        }
+    }
+
+    fn sample(&mut self, dist: &crate::dist::Dist) -> f64 {
+        if dist.is_fixed() {
+            return dist.mean();
+        }
+        dist.sample(self.rng())
+    }
+
+    fn whole(&mut self, x: f64) -> f64 {
+        x.floor()
+    }
+
+    fn is_central(&self) -> bool {
+        false
+    }
+
+    fn pick(&mut self, n: usize) -> usize {
+        if n <= 1 {
+            0
+        } else {
+            self.below(n as u64) as usize
+        }
+    }
 }
 
 /// Expectations in place of draws: the central projection.
@@ -465,6 +517,26 @@ impl Draws for Expected {
         for c in cells.iter_mut() {
             *c += each;
         }
+    }
+
+    fn chance(&mut self, p: f64) -> f64 {
+        p.clamp(0.0, 1.0)
+    }
+
+    fn sample(&mut self, dist: &crate::dist::Dist) -> f64 {
+        dist.mean()
+    }
+
+    fn whole(&mut self, x: f64) -> f64 {
+        x
+    }
+
+    fn is_central(&self) -> bool {
+        true
+    }
+
+    fn pick(&mut self, _: usize) -> usize {
+        0
     }
 }
 

@@ -19,17 +19,25 @@ pub enum YearField {
     Exits = 3,
     /// Of those, children who left on their 18th birthday.
     LeftAt18 = 4,
+    /// Grant-funded spend, reported but not compared with the budget.
+    GrantFunded = 5,
 }
 
-const YEAR_FIXED: usize = 5;
+const YEAR_FIXED: usize = 6;
 
 #[derive(Clone, Debug)]
 pub struct Layout {
     pub years: usize,
     pub months: usize,
     pub placements: usize,
-    /// Components of cost: placements, cost lines, then care leavers.
+    /// Components of the cost compared with the budget, in this order:
+    /// placements, cost lines, care leavers, budget-funded interventions and
+    /// investments, then savings (negative).
     pub components: Vec<Component>,
+    /// Grant-funded interventions and investments.
+    pub grants: Vec<Component>,
+    pub interventions: usize,
+    pub shocks: usize,
     /// Age bands reported by month (none when ages are not tracked).
     pub bands: usize,
     year_width: usize,
@@ -40,41 +48,75 @@ pub struct Layout {
 pub struct Component {
     pub id: String,
     pub label: String,
+    /// `placement`, `cost_line`, `care_leavers`, `intervention`,
+    /// `investment` or `saving`.
+    pub kind: &'static str,
 }
 
 impl Layout {
     pub fn new(model: &Model) -> Layout {
+        use crate::model::strategy::Funding;
+        let component = |id: &str, label: &str, kind| Component {
+            id: id.to_string(),
+            label: label.to_string(),
+            kind,
+        };
+        let strategy = &model.strategy;
         let mut components: Vec<Component> = model
             .placements
             .iter()
-            .map(|p| Component {
-                id: p.id.clone(),
-                label: p.label.clone(),
-            })
+            .map(|p| component(&p.id, &p.label, "placement"))
             .collect();
-        components.extend(model.cost_lines.iter().map(|l| Component {
-            id: l.id.clone(),
-            label: l.label.clone(),
-        }));
+        components.extend(
+            model
+                .cost_lines
+                .iter()
+                .map(|l| component(&l.id, &l.label, "cost_line")),
+        );
         if let Some(c) = &model.care_leavers {
-            components.push(Component {
-                id: "care_leavers".into(),
-                label: c.label.clone(),
-            });
+            components.push(component("care_leavers", &c.label, "care_leavers"));
         }
+        let mut grants = Vec::new();
+        for iv in &strategy.interventions {
+            let c = component(&iv.id, &iv.label, "intervention");
+            if iv.funding == Funding::Budget {
+                components.push(c)
+            } else {
+                grants.push(c)
+            }
+        }
+        for inv in &strategy.investments {
+            let c = component(&inv.id, &inv.label, "investment");
+            if inv.funding == Funding::Budget {
+                components.push(c)
+            } else {
+                grants.push(c)
+            }
+        }
+        components.extend(
+            strategy
+                .savings
+                .iter()
+                .map(|s| component(&s.id, &s.label, "saving")),
+        );
         let placements = model.placements.len();
         let bands = if model.ages.tracked {
             model.ages.bands.len()
         } else {
             0
         };
+        let interventions = strategy.interventions.len();
+        let shocks = strategy.shocks.len();
         Layout {
             years: model.calendar.years.len(),
             months: model.calendar.months.len(),
             placements,
-            year_width: YEAR_FIXED + components.len(),
+            year_width: YEAR_FIXED + components.len() + grants.len() + 3 * interventions + shocks,
             month_width: 1 + placements + bands,
             components,
+            grants,
+            interventions,
+            shocks,
             bands,
         }
     }
@@ -90,6 +132,31 @@ impl Layout {
 
     pub fn component(&self, fy: usize, c: usize) -> usize {
         fy * self.year_width + YEAR_FIXED + c
+    }
+
+    /// Grant-funded item `g` in year `fy`.
+    pub fn grant(&self, fy: usize, g: usize) -> usize {
+        self.component(fy, self.components.len() + g)
+    }
+
+    /// Children prevented, exited or moved (or places added) by intervention `i`.
+    pub fn intervention_children(&self, fy: usize, i: usize) -> usize {
+        self.grant(fy, self.grants.len() + 3 * i)
+    }
+
+    /// Running cost of intervention `i`, whatever its funding.
+    pub fn intervention_cost(&self, fy: usize, i: usize) -> usize {
+        self.intervention_children(fy, i) + 1
+    }
+
+    /// 1 when intervention `i` is delivered in the run.
+    pub fn intervention_delivered(&self, fy: usize, i: usize) -> usize {
+        self.intervention_children(fy, i) + 2
+    }
+
+    /// Entrants brought by shock `s`.
+    pub fn shock_entries(&self, fy: usize, s: usize) -> usize {
+        self.grant(fy, self.grants.len() + 3 * self.interventions + s)
     }
 
     fn month_base(&self, m: usize) -> usize {

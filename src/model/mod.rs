@@ -7,6 +7,7 @@ pub mod draws;
 pub mod layout;
 pub mod month;
 pub mod run;
+pub mod strategy;
 pub mod stream;
 
 use std::ops::Range;
@@ -163,6 +164,7 @@ pub struct Model {
     /// Envelope per financial year (full-year amounts; a partial year is
     /// compared with its months' share).
     pub budget: Vec<Decimal>,
+    pub strategy: strategy::Strategy,
     pub params: Vec<Param>,
     pub default_runs: u64,
     pub default_seed: u64,

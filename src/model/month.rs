@@ -11,6 +11,7 @@
 
 use crate::model::draws::{Draws, Purpose};
 use crate::model::run::RunInputs;
+use crate::model::strategy::Effect;
 use crate::model::{AGE_CELLS, Model};
 
 /// What happened in a month, for costing and reporting.
@@ -27,11 +28,19 @@ pub struct MonthTotals {
     /// Care leavers being supported at the start and end of the month.
     pub leavers_start: f64,
     pub leavers_end: f64,
+    /// Per intervention: children prevented, exited or moved, or places
+    /// added, this month.
+    pub intervention_children: Vec<f64>,
+    /// Per shock: entrants this month.
+    pub shock_entries: Vec<f64>,
 }
 
 impl MonthTotals {
-    pub fn new(placements: usize) -> MonthTotals {
+    pub fn new(model: &Model) -> MonthTotals {
+        let placements = model.placements.len();
         MonthTotals {
+            intervention_children: vec![0.0; model.strategy.interventions.len()],
+            shock_entries: vec![0.0; model.strategy.shocks.len()],
             start: vec![0.0; placements],
             end: vec![0.0; placements],
             entries: 0.0,
@@ -60,6 +69,15 @@ pub struct State {
     /// total by destination.
     incoming: Vec<f64>,
     incoming_total: Vec<f64>,
+    /// Entrants of the month by `[band × placements + placement]` meant for.
+    intended: Vec<f64>,
+    /// Places added so far by each capacity intervention, and the extra
+    /// places each placement has this month.
+    places_added: Vec<f64>,
+    extra_capacity: Vec<f64>,
+    /// Scratch for the cells a prevention can act on.
+    eligible: Vec<f64>,
+    taken: Vec<f64>,
 }
 
 impl State {
@@ -82,6 +100,11 @@ impl State {
                 }
             ],
             incoming_total: vec![0.0; model.placements.len()],
+            intended: vec![0.0; model.placements.len() * model.ages.bands.len()],
+            places_added: vec![0.0; model.strategy.interventions.len()],
+            extra_capacity: vec![0.0; model.placements.len()],
+            eligible: Vec::new(),
+            taken: Vec::new(),
         }
     }
 
@@ -89,6 +112,8 @@ impl State {
     pub fn reset<D: Draws>(&mut self, model: &Model, draws: &mut D) {
         self.cells.fill(0.0);
         self.leavers.fill(0.0);
+        self.places_added.fill(0.0);
+        self.extra_capacity.fill(0.0);
         draws.begin(Purpose::InitialAges, 0, 0);
         if let Some(c) = &model.care_leavers {
             draws.spread(&mut self.leavers, c.initial);
@@ -129,9 +154,49 @@ impl State {
     /// (infinite without a capacity).
     fn free(&self, model: &Model, p: usize, pending: f64) -> f64 {
         match model.placements[p].capacity {
-            Some(cap) => (cap - self.placement_total(p) - pending).max(0.0),
+            Some(cap) => {
+                (cap + self.extra_capacity[p] - self.placement_total(p) - pending).max(0.0)
+            }
             None => f64::INFINITY,
         }
+    }
+
+    /// Removes a Poisson(`mean`) number of children, at most all of them,
+    /// chosen uniformly from the placements in `from`; returns how many.
+    fn remove_from<D: Draws>(
+        &mut self,
+        model: &Model,
+        from: &[bool],
+        mean: f64,
+        draws: &mut D,
+    ) -> f64 {
+        let totals: Vec<f64> = (0..model.placements.len())
+            .map(|p| {
+                if from[p] {
+                    self.placement_total(p)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let available: f64 = totals.iter().sum();
+        let k = draws.count(mean, None).min(available);
+        if k <= 0.0 {
+            return 0.0;
+        }
+        let shares: Vec<f64> = totals.iter().map(|n| n / available).collect();
+        let mut per_placement = vec![0.0; totals.len()];
+        draws.multinomial(k, &shares, &mut per_placement);
+        let mut gone = std::mem::take(&mut self.scratch);
+        for (p, &kp) in per_placement.iter().enumerate() {
+            if kp > 0.0 {
+                gone.fill(0.0);
+                let width = self.width;
+                draws.take(&mut self.cells[p * width..(p + 1) * width], kp, &mut gone);
+            }
+        }
+        self.scratch = gone;
+        k
     }
 
     /// Runs month `t` and reports its totals.
@@ -152,6 +217,13 @@ impl State {
         out.exits = 0.0;
         out.left_at_18 = 0.0;
         out.entries = 0.0;
+        out.intervention_children.fill(0.0);
+        out.shock_entries.fill(0.0);
+        let interventions = &model.strategy.interventions;
+        // Monthly effect of each intervention: per-year size / 12 × ramp,
+        // zero when not delivered in this run.
+        let monthly =
+            |i: usize| inputs.effect[i] / 12.0 * interventions[i].ramp(t) * inputs.delivered[i];
 
         // 1. Exits: a binomial draw per (placement, band); the children who
         //    leave are drawn uniformly from the band's ages.
@@ -178,6 +250,23 @@ impl State {
             }
         }
 
+        // 1b. Extra exits from interventions (special guardianship,
+        //     reunification): a Poisson number a month, never more than the
+        //     children in the placements they work with, chosen uniformly.
+        for (i, iv) in interventions.iter().enumerate() {
+            let Effect::Exit { from, .. } = &iv.effect else {
+                continue;
+            };
+            let mean = monthly(i);
+            if mean <= 0.0 {
+                continue;
+            }
+            draws.begin(Purpose::Strategy, t, iv.key);
+            let k = self.remove_from(model, from, mean, draws);
+            out.exits += k;
+            out.intervention_children[i] += k;
+        }
+
         // 2. Ageing: every child is a month older; those reaching 18 leave.
         if model.ages.tracked {
             if !self.leavers.is_empty() {
@@ -193,6 +282,27 @@ impl State {
                 if !self.leavers.is_empty() {
                     self.leavers[0] += leaving;
                 }
+            }
+        }
+
+        // Places added by capacity interventions so far (whole places in
+        // random runs).
+        if interventions
+            .iter()
+            .any(|iv| matches!(iv.effect, Effect::Capacity { .. }))
+        {
+            self.extra_capacity.fill(0.0);
+            for (i, iv) in interventions.iter().enumerate() {
+                let Effect::Capacity { placement, .. } = iv.effect else {
+                    continue;
+                };
+                let added = monthly(i);
+                self.places_added[i] += added;
+                out.intervention_children[i] += added;
+                self.extra_capacity[placement] += self.places_added[i];
+            }
+            for extra in self.extra_capacity.iter_mut() {
+                *extra = draws.whole(*extra);
             }
         }
 
@@ -244,7 +354,47 @@ impl State {
             }
         }
 
-        // 4. Entries.
+        // 3b. Step-downs by interventions: a Poisson number a month, limited
+        //     by the children in the source and the free places at the
+        //     destination; children keep their ages.
+        for (i, iv) in interventions.iter().enumerate() {
+            let Effect::StepDown { from, to, .. } = iv.effect else {
+                continue;
+            };
+            let mean = monthly(i);
+            if mean <= 0.0 {
+                continue;
+            }
+            draws.begin(Purpose::Strategy, t, iv.key);
+            let wanted = draws.count(mean, None);
+            let k = wanted
+                .min(self.placement_total(from))
+                .min(self.free(model, to, 0.0));
+            if k <= 0.0 {
+                continue;
+            }
+            let mut moved = std::mem::take(&mut self.scratch);
+            moved.fill(0.0);
+            let width = self.width;
+            draws.take(
+                &mut self.cells[from * width..(from + 1) * width],
+                k,
+                &mut moved,
+            );
+            for (dst, m) in self.cells[to * width..(to + 1) * width]
+                .iter_mut()
+                .zip(&moved)
+            {
+                *dst += m;
+            }
+            self.scratch = moved;
+            out.intervention_children[i] += k;
+        }
+
+        // 4. Entries, split by age band and by the placement each entrant
+        //    is meant for.
+        let mut intended = std::mem::take(&mut self.intended);
+        intended.fill(0.0);
         if let Some(entries) = &model.entries {
             draws.begin(Purpose::Entries, t, 0);
             let n = if inputs.entries_fixed {
@@ -252,54 +402,119 @@ impl State {
             } else {
                 draws.count(inputs.entry_mean[t], inputs.dispersion)
             };
-            out.entries = n;
-
-            // 5. Prevention comes with interventions.
-
-            // 6. Placement: split by age band, then by placement, then into
-            //    free places along each placement's overflow chain.
             draws.begin(Purpose::EntryMix, t, 0);
-            let mut band_counts = std::mem::take(&mut self.band_counts);
-            let mut place_counts = std::mem::take(&mut self.place_counts);
-            let mut placed = std::mem::take(&mut self.placed);
-            placed.fill(0.0);
-            draws.multinomial(n, &entries.age_mix, &mut band_counts);
+            draws.multinomial(n, &entries.age_mix, &mut self.band_counts);
             for b in 0..n_bands {
-                if band_counts[b] <= 0.0 {
+                if self.band_counts[b] > 0.0 {
+                    draws.multinomial(
+                        self.band_counts[b],
+                        &entries.mix[b],
+                        &mut intended[b * n_place..(b + 1) * n_place],
+                    );
+                }
+            }
+
+            // 5. Prevention: each edge-of-care programme removes entrants of
+            //    its bands and placements before they are placed, a Poisson
+            //    number a month, never more than the eligible entrants.
+            for (i, iv) in interventions.iter().enumerate() {
+                let Effect::PreventEntry {
+                    bands, placements, ..
+                } = &iv.effect
+                else {
+                    continue;
+                };
+                let mean = monthly(i);
+                if mean <= 0.0 {
                     continue;
                 }
-                draws.multinomial(band_counts[b], &entries.mix[b], &mut place_counts);
-                for (p, &count) in place_counts.iter().enumerate() {
-                    let mut count = count;
-                    let mut at = p;
-                    while count > 0.0 {
-                        let already = placed[at * n_bands..(at + 1) * n_bands].iter().sum::<f64>();
-                        let free = self.free(model, at, already);
-                        let here = count.min(free);
-                        placed[at * n_bands + b] += here;
-                        count -= here;
-                        match model.placements[at].overflow {
-                            Some(next) => at = next,
-                            None => break,
+                draws.begin(Purpose::Strategy, t, iv.key);
+                let wanted = draws.count(mean, None);
+                self.eligible.clear();
+                for (b, &in_band) in bands.iter().enumerate() {
+                    for (p, &in_placement) in placements.iter().enumerate() {
+                        if in_band && in_placement {
+                            self.eligible.push(intended[b * n_place + p]);
                         }
                     }
                 }
+                let available: f64 = self.eligible.iter().sum();
+                let k = wanted.min(available);
+                if k <= 0.0 {
+                    continue;
+                }
+                self.taken.clear();
+                self.taken.resize(self.eligible.len(), 0.0);
+                draws.take(&mut self.eligible, k, &mut self.taken);
+                let mut e = 0;
+                for (b, &in_band) in bands.iter().enumerate() {
+                    for (p, &in_placement) in placements.iter().enumerate() {
+                        if in_band && in_placement {
+                            intended[b * n_place + p] = self.eligible[e];
+                            e += 1;
+                        }
+                    }
+                }
+                out.intervention_children[i] += k;
             }
-            // Entrants' ages: uniform over the months of their band.
-            draws.begin(Purpose::EntryAges, t, 0);
-            for p in 0..n_place {
-                for b in 0..n_bands {
-                    let k = placed[p * n_bands + b];
-                    if k > 0.0 {
-                        let range = model.ages.band_cells(b);
-                        draws.spread(self.compartment(p, &range), k);
+        }
+
+        // Shock entrants arrive with their own age and placement mix; they
+        // are not prevented.
+        for (s, shock) in model.strategy.shocks.iter().enumerate() {
+            let n = inputs.shock_entrants[t * model.strategy.shocks.len() + s];
+            if n <= 0.0 {
+                continue;
+            }
+            out.shock_entries[s] = n;
+            draws.begin(Purpose::ShockMix, t, shock.key);
+            draws.multinomial(n, &shock.age_mix, &mut self.band_counts);
+            for b in 0..n_bands {
+                if self.band_counts[b] > 0.0 {
+                    draws.multinomial(self.band_counts[b], &shock.mix, &mut self.place_counts);
+                    for (x, add) in intended[b * n_place..(b + 1) * n_place]
+                        .iter_mut()
+                        .zip(&self.place_counts)
+                    {
+                        *x += add;
                     }
                 }
             }
-            self.band_counts = band_counts;
-            self.place_counts = place_counts;
-            self.placed = placed;
         }
+
+        // 6. Placement: into free places along each placement's overflow
+        //    chain; entrants' ages uniform over the months of their band.
+        let mut placed = std::mem::take(&mut self.placed);
+        placed.fill(0.0);
+        for b in 0..n_bands {
+            for p in 0..n_place {
+                let mut count = intended[b * n_place + p];
+                let mut at = p;
+                while count > 0.0 {
+                    let already = placed[at * n_bands..(at + 1) * n_bands].iter().sum::<f64>();
+                    let here = count.min(self.free(model, at, already));
+                    placed[at * n_bands + b] += here;
+                    count -= here;
+                    match model.placements[at].overflow {
+                        Some(next) => at = next,
+                        None => break,
+                    }
+                }
+            }
+        }
+        draws.begin(Purpose::EntryAges, t, 0);
+        for p in 0..n_place {
+            for b in 0..n_bands {
+                let k = placed[p * n_bands + b];
+                if k > 0.0 {
+                    out.entries += k;
+                    let range = model.ages.band_cells(b);
+                    draws.spread(self.compartment(p, &range), k);
+                }
+            }
+        }
+        self.placed = placed;
+        self.intended = intended;
 
         for p in 0..n_place {
             out.end[p] = self.placement_total(p);

@@ -1,9 +1,10 @@
 //! One simulated future: draw the run's uncertain inputs, start from the
 //! initial stock, step month by month, and write the run's row of results.
 
-use crate::model::draws::Draws;
+use crate::model::draws::{Draws, Purpose, path_key};
 use crate::model::layout::{Layout, YearField};
 use crate::model::month::{MonthTotals, State};
+use crate::model::strategy::{Effect, EffectSize, Funding, Saving, ShockTiming, UnitChange};
 use crate::model::{ExitRate, LineAmount, Model, decimal_to_pence};
 
 /// The values of a run's uncertain inputs, turned into what the month uses.
@@ -26,6 +27,18 @@ pub struct RunInputs {
     pub move_prob: Vec<f64>,
     /// Weekly cost of a care leaver per financial year.
     pub leaver_weekly: Vec<f64>,
+    /// Per intervention: 1 if delivered in this run, else 0 (the
+    /// probability in the central projection).
+    pub delivered: Vec<f64>,
+    /// Per intervention: the effect per year at full capacity (for
+    /// `unit_cost`, the change or factor), whether or not delivered.
+    pub effect: Vec<f64>,
+    /// Shock entrants by `[month × shocks + shock]`.
+    pub shock_entrants: Vec<f64>,
+    /// Per saving: fraction of the plan delivered, and 1 if it slipped a
+    /// year (the probability centrally).
+    pub saving_delivered: Vec<f64>,
+    pub saving_slipped: Vec<f64>,
 }
 
 impl RunInputs {
@@ -99,7 +112,50 @@ impl RunInputs {
             Some(c) => uplift(v(c.weekly_cost), v(c.inflation)),
             None => vec![0.0; years],
         };
+        let strategy = &model.strategy;
+        let mut delivered = Vec::with_capacity(strategy.interventions.len());
+        let mut effect = Vec::with_capacity(strategy.interventions.len());
+        for iv in &strategy.interventions {
+            draws.begin(Purpose::Strategy, 0, iv.key);
+            delivered.push(draws.chance(iv.delivery_probability));
+            effect.push(match (iv.effect.size(), &iv.effect) {
+                (Some(EffectSize::PerYear(id)), _) => v(id),
+                (
+                    Some(EffectSize::Product {
+                        families,
+                        success_rate,
+                        children_per_family,
+                    }),
+                    _,
+                ) => v(families) * v(success_rate) * v(children_per_family),
+                (
+                    None,
+                    Effect::UnitCost {
+                        change: UnitChange::Add(id) | UnitChange::Factor(id),
+                        ..
+                    },
+                ) => v(*id),
+                (None, _) => 0.0,
+            });
+        }
+        let shock_entrants = shock_entrants(model, draws);
+        let mut saving_delivered = Vec::new();
+        let mut saving_slipped = Vec::new();
+        for saving in &strategy.savings {
+            saving_delivered.push(v(saving.delivery));
+            draws.begin(
+                Purpose::Strategy,
+                0,
+                path_key(&format!("saving.{}.slip", saving.id)),
+            );
+            saving_slipped.push(draws.chance(saving.slip_probability));
+        }
         RunInputs {
+            delivered,
+            effect,
+            shock_entrants,
+            saving_delivered,
+            saving_slipped,
             values,
             hazard,
             hazard_fixed,
@@ -111,6 +167,57 @@ impl RunInputs {
             leaver_weekly,
         }
     }
+}
+
+/// Extra entrants from shocks by month, for one run.
+fn shock_entrants<D: Draws>(model: &Model, draws: &mut D) -> Vec<f64> {
+    let shocks = &model.strategy.shocks;
+    let months = model.calendar.months.len();
+    let mut out = vec![0.0; months * shocks.len()];
+    for (s, shock) in shocks.iter().enumerate() {
+        let dist = &model.param(shock.children).dist;
+        // Spreads `n` children over the months from `first` on: equal whole
+        // shares with any remainder in the first months (or exact shares
+        // centrally); months beyond the horizon are lost.
+        let arrive = |first: i64, n: f64, out: &mut Vec<f64>, central: bool| {
+            let k = shock.spread_months as f64;
+            let base = if central { n / k } else { (n / k).floor() };
+            let mut rest = n - base * k;
+            for m in 0..shock.spread_months as i64 {
+                let t = first + m;
+                let extra = if !central && rest > 0.0 { 1.0 } else { 0.0 };
+                rest -= extra;
+                if t >= 0 && (t as usize) < months {
+                    out[t as usize * shocks.len() + s] += base + extra;
+                }
+            }
+        };
+        match shock.timing {
+            ShockTiming::Month(m) => {
+                draws.begin(Purpose::Strategy, 0, shock.key);
+                let n = draws.sample(dist);
+                let central = draws.is_central();
+                arrive(m, if central { n } else { n.round() }, &mut out, central);
+            }
+            ShockTiming::PerYear(p) => {
+                for (y, year) in model.calendar.years.iter().enumerate() {
+                    draws.begin(Purpose::Strategy, y, shock.key);
+                    if draws.is_central() {
+                        // Expected entrants, spread over the year's months.
+                        let each = p * dist.mean() / year.months as f64;
+                        for t in year.first_month..=year.last_month() {
+                            out[t * shocks.len() + s] += each;
+                        }
+                    } else if draws.chance(p) > 0.0 {
+                        let offset = draws.pick(year.months);
+                        let n = draws.sample(dist).round();
+                        arrive((year.first_month + offset) as i64, n, &mut out, false);
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Simulates run `draws` of `model` and writes its results into `row`
@@ -127,18 +234,39 @@ pub fn simulate<D: Draws>(
     row.fill(0.0);
 
     let n_place = model.placements.len();
+    let strategy = &model.strategy;
     let mut cost = vec![0.0; n_place];
+    let mut weekly = vec![0.0; n_place];
     let mut leaver_cost = 0.0;
-    let mut totals = MonthTotals::new(n_place);
+    let mut active_months = vec![0usize; strategy.interventions.len()];
+    let mut totals = MonthTotals::new(model);
 
     for (t, month) in model.calendar.months.iter().enumerate() {
         state.step(model, &inputs, t, draws, &mut totals);
         let fy = month.fy;
         let days = month.days as f64;
+        // Weekly costs this month, after any unit-cost interventions.
+        for (p, w) in weekly.iter_mut().enumerate() {
+            *w = inputs.weekly[p][fy];
+        }
+        for (i, iv) in strategy.interventions.iter().enumerate() {
+            if iv.active(t) {
+                active_months[i] += 1;
+            }
+            if let Effect::UnitCost { placement, change } = iv.effect {
+                let r = iv.ramp(t) * inputs.delivered[i];
+                match change {
+                    UnitChange::Add(_) => weekly[placement] += inputs.effect[i] * r,
+                    UnitChange::Factor(_) => {
+                        weekly[placement] *= 1.0 + (inputs.effect[i] - 1.0) * r
+                    }
+                }
+            }
+        }
         // Placement-days by the trapezoid rule over the month.
         for (p, c) in cost.iter_mut().enumerate() {
             let placement_days = days * (totals.start[p] + totals.end[p]) / 2.0;
-            *c += placement_days * inputs.weekly[p][fy] / 7.0;
+            *c += placement_days * weekly[p].max(0.0) / 7.0;
         }
         leaver_cost += days * (totals.leavers_start + totals.leavers_end) / 2.0
             * inputs.leaver_weekly[fy]
@@ -147,6 +275,12 @@ pub fn simulate<D: Draws>(
         row[layout.year(fy, YearField::Entries)] += totals.entries;
         row[layout.year(fy, YearField::Exits)] += totals.exits + totals.left_at_18;
         row[layout.year(fy, YearField::LeftAt18)] += totals.left_at_18;
+        for (i, k) in totals.intervention_children.iter().enumerate() {
+            row[layout.intervention_children(fy, i)] += k;
+        }
+        for (s, k) in totals.shock_entries.iter().enumerate() {
+            row[layout.shock_entries(fy, s)] += k;
+        }
         let lac: f64 = totals.end.iter().sum();
         row[layout.lac(t)] = lac;
         for p in 0..n_place {
@@ -159,37 +293,105 @@ pub fn simulate<D: Draws>(
         let year = &model.calendar.years[fy];
         if t == year.last_month() {
             row[layout.year(fy, YearField::LacEnd)] = lac;
-            let mut total_pence: i64 = 0;
-            let mut put = |c: usize, pence: i64, row: &mut [f64]| {
-                row[layout.component(fy, c)] = pence as f64 / 100.0;
-                total_pence = total_pence.saturating_add(pence);
-            };
-            for (p, c) in cost.iter_mut().enumerate() {
-                put(p, pounds_to_pence(*c), row);
-                *c = 0.0;
-            }
+            // Every component in pence, in the layout's order; the year's
+            // cost is their exact sum.
+            let mut pence: Vec<i64> = cost.iter().map(|c| pounds_to_pence(*c)).collect();
+            cost.fill(0.0);
             let share = year.months as f64 / 12.0;
-            for (l, line) in model.cost_lines.iter().enumerate() {
-                let pence = match &line.per_year[fy] {
-                    LineAmount::Exact(a) => decimal_to_pence(
-                        *a * rust_decimal::Decimal::from(year.months as u64)
-                            / rust_decimal::Decimal::from(12u64),
-                    ),
-                    LineAmount::Uncertain(id) => pounds_to_pence(inputs.values[id.0] * share),
-                };
-                put(n_place + l, pence, row);
-            }
+            let line = |amount: &LineAmount, scale: f64| match amount {
+                LineAmount::Exact(a) => scaled_pence(*a, scale),
+                LineAmount::Uncertain(id) => pounds_to_pence(inputs.values[id.0] * scale),
+            };
+            pence.extend(
+                model
+                    .cost_lines
+                    .iter()
+                    .map(|l| line(&l.per_year[fy], share)),
+            );
             if model.care_leavers.is_some() {
-                put(
-                    n_place + model.cost_lines.len(),
-                    pounds_to_pence(leaver_cost),
-                    row,
-                );
+                pence.push(pounds_to_pence(leaver_cost));
                 leaver_cost = 0.0;
             }
-            row[layout.year(fy, YearField::Cost)] = total_pence as f64 / 100.0;
+            let mut grants = Vec::new();
+            for (i, iv) in strategy.interventions.iter().enumerate() {
+                let months = active_months[i] as f64 / 12.0;
+                let p = line(&iv.cost_per_year[fy], months * inputs.delivered[i]);
+                row[layout.intervention_cost(fy, i)] = p as f64 / 100.0;
+                row[layout.intervention_delivered(fy, i)] = inputs.delivered[i];
+                if iv.funding == Funding::Budget {
+                    pence.push(p)
+                } else {
+                    grants.push(p)
+                }
+                active_months[i] = 0;
+            }
+            for inv in &strategy.investments {
+                let p = line(&inv.per_year[fy], share);
+                if inv.funding == Funding::Budget {
+                    pence.push(p)
+                } else {
+                    grants.push(p)
+                }
+            }
+            for (k, saving) in strategy.savings.iter().enumerate() {
+                pence.push(-saving_pence(
+                    saving,
+                    fy,
+                    share,
+                    inputs.saving_delivered[k],
+                    inputs.saving_slipped[k],
+                ));
+            }
+            let mut total: i64 = 0;
+            for (c, p) in pence.iter().enumerate() {
+                row[layout.component(fy, c)] = *p as f64 / 100.0;
+                total = total.saturating_add(*p);
+            }
+            let mut grant_total: i64 = 0;
+            for (g, p) in grants.iter().enumerate() {
+                row[layout.grant(fy, g)] = *p as f64 / 100.0;
+                grant_total = grant_total.saturating_add(*p);
+            }
+            row[layout.year(fy, YearField::Cost)] = total as f64 / 100.0;
+            row[layout.year(fy, YearField::GrantFunded)] = grant_total as f64 / 100.0;
         }
     }
+}
+
+/// An exact amount times a factor, in pence: exact when the factor is 1.
+fn scaled_pence(amount: rust_decimal::Decimal, scale: f64) -> i64 {
+    use rust_decimal::prelude::FromPrimitive;
+    if scale == 1.0 {
+        return decimal_to_pence(amount);
+    }
+    match rust_decimal::Decimal::from_f64(scale).and_then(|s| amount.checked_mul(s)) {
+        Some(x) => decimal_to_pence(x),
+        None => pounds_to_pence(crate::config::money::Amount(amount).to_f64() * scale),
+    }
+}
+
+/// A saving delivered in financial year `fy`: the plan for the year (or for
+/// the year before, if the plan slipped), times the fraction delivered and
+/// the year's share of twelve months. Centrally `slipped` is the
+/// probability of a slip, and the plan is the expected mixture of the two.
+fn saving_pence(saving: &Saving, fy: usize, share: f64, delivered: f64, slipped: f64) -> i64 {
+    use rust_decimal::Decimal;
+    use rust_decimal::prelude::FromPrimitive;
+    let this = saving.per_year[fy];
+    let before = if fy > 0 {
+        saving.per_year[fy - 1]
+    } else {
+        Decimal::ZERO
+    };
+    let plan = if slipped == 0.0 {
+        this
+    } else if slipped == 1.0 {
+        before
+    } else {
+        let q = Decimal::from_f64(slipped).unwrap_or(Decimal::ZERO);
+        this * (Decimal::ONE - q) + before * q
+    };
+    scaled_pence(plan, delivered * share)
 }
 
 fn pounds_to_pence(x: f64) -> i64 {

@@ -1,0 +1,488 @@
+//! Validation of the strategy tables: `[[intervention]]`, `[[shock]]`,
+//! `[[saving]]` and `[[investment]]` (SPEC §2.4–2.6).
+
+use std::collections::HashSet;
+
+use crate::config::money::Number;
+use crate::config::raw::{RawConfig, RawIntervention, RawShock};
+use crate::config::validate::{
+    Builder, Result, check_id, err, money_per_year, shares, unknown_band,
+};
+use crate::dist::{Domain, RawDist};
+use crate::model::draws::path_key;
+use crate::model::strategy::*;
+use crate::model::{Calendar, Placement, YearMonth};
+
+/// What the strategy tables refer to.
+pub(super) struct Context<'a> {
+    pub calendar: &'a Calendar,
+    pub band_ids: &'a [&'a str],
+    pub bands_tracked: bool,
+    pub placements: &'a [Placement],
+    /// Ids already used by placements and cost lines (components of cost).
+    pub taken_ids: HashSet<String>,
+}
+
+impl<'a> Context<'a> {
+    fn placement(&self, id: &str, path: &str) -> Result<usize> {
+        self.placements.iter().position(|p| p.id == id).map_or_else(
+            || {
+                let ids: Vec<&str> = self.placements.iter().map(|p| p.id.as_str()).collect();
+                err(
+                    path.to_string(),
+                    format!(
+                        "unknown placement {id:?}; expected one of {}",
+                        ids.join(", ")
+                    ),
+                )
+            },
+            Ok,
+        )
+    }
+
+    fn placement_set(&self, list: Option<&Vec<String>>, path: &str) -> Result<Vec<bool>> {
+        match list {
+            None => Ok(vec![true; self.placements.len()]),
+            Some(ids) => {
+                let mut mask = vec![false; self.placements.len()];
+                for (k, id) in ids.iter().enumerate() {
+                    mask[self.placement(id, &format!("{path}[{k}]"))?] = true;
+                }
+                Ok(mask)
+            }
+        }
+    }
+
+    fn band_set(&self, list: Option<&Vec<String>>, path: &str) -> Result<Vec<bool>> {
+        match list {
+            None => Ok(vec![true; self.band_ids.len()]),
+            Some(ids) => {
+                let mut mask = vec![false; self.band_ids.len()];
+                for (k, id) in ids.iter().enumerate() {
+                    let Some(j) = self.band_ids.iter().position(|b| b == id) else {
+                        return err(format!("{path}[{k}]"), unknown_band(id, self.band_ids));
+                    };
+                    mask[j] = true;
+                }
+                Ok(mask)
+            }
+        }
+    }
+
+    /// A month `YYYY-MM` as an index from the horizon start.
+    fn month(&self, text: &str, path: &str) -> Result<i64> {
+        let ym = YearMonth::parse(text).map_err(|m| crate::error::FieldError::new(path, m))?;
+        let start = self.calendar.start;
+        Ok((ym.year as i64 - start.year as i64) * 12 + ym.month as i64 - start.month as i64)
+    }
+
+    fn labels(&self) -> Vec<&'a str> {
+        self.calendar
+            .years
+            .iter()
+            .map(|y| y.label.as_str())
+            .collect()
+    }
+
+    fn claim(&mut self, id: &str, path: &str) -> Result<()> {
+        check_id(id, path)?;
+        if matches!(id, "care_leavers" | "total") || !self.taken_ids.insert(id.to_string()) {
+            return err(
+                path.to_string(),
+                format!(
+                    "{id:?} is already the name of a placement, cost line, intervention, saving or investment"
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
+fn funding(raw: Option<&String>, path: &str) -> Result<Funding> {
+    match raw.map(String::as_str) {
+        None | Some("budget") => Ok(Funding::Budget),
+        Some("grant") => Ok(Funding::Grant),
+        Some(other) => err(
+            path.to_string(),
+            format!("{other:?} is not a funding source; expected \"budget\" or \"grant\""),
+        ),
+    }
+}
+
+fn probability(raw: Option<Number>, default: f64, path: &str) -> Result<f64> {
+    let p = raw.map_or(default, |n| n.0);
+    if !(0.0..=1.0).contains(&p) {
+        return err(
+            path.to_string(),
+            format!("a probability must be between 0 and 1, got {p}"),
+        );
+    }
+    Ok(p)
+}
+
+pub(super) fn build(b: &mut Builder, raw: &RawConfig, mut ctx: Context) -> Result<Strategy> {
+    let mut strategy = Strategy::default();
+    for (i, r) in raw.intervention.iter().enumerate() {
+        strategy
+            .interventions
+            .push(intervention(b, r, &format!("intervention[{i}]"), &mut ctx)?);
+    }
+    let mut shock_ids = HashSet::new();
+    for (i, r) in raw.shock.iter().enumerate() {
+        let path = format!("shock[{i}]");
+        check_id(&r.id, &format!("{path}.id"))?;
+        if !shock_ids.insert(r.id.clone()) {
+            return err(
+                format!("{path}.id"),
+                format!("shock {:?} is declared twice", r.id),
+            );
+        }
+        strategy.shocks.push(shock(b, r, &path, &ctx)?);
+    }
+    let labels = ctx.labels();
+    for (i, r) in raw.saving.iter().enumerate() {
+        let path = format!("saving[{i}]");
+        ctx.claim(&r.id, &format!("{path}.id"))?;
+        if r.per_year.len() != labels.len() {
+            return err(
+                format!("{path}.per_year"),
+                format!(
+                    "has {} amounts but the horizon has {} financial years",
+                    r.per_year.len(),
+                    labels.len()
+                ),
+            );
+        }
+        let delivery = match &r.delivery {
+            Some(d) => b.param(
+                d,
+                Domain::Fraction,
+                &format!("{path}.delivery"),
+                format!("saving.{}.delivery", r.id),
+            )?,
+            None => b.fixed(1.0, format!("saving.{}.delivery", r.id)),
+        };
+        strategy.savings.push(Saving {
+            id: r.id.clone(),
+            label: r.label.clone().unwrap_or_else(|| r.id.clone()),
+            per_year: r.per_year.iter().map(|a| a.0).collect(),
+            delivery,
+            slip_probability: probability(
+                r.slip_probability,
+                0.0,
+                &format!("{path}.slip_probability"),
+            )?,
+        });
+    }
+    for (i, r) in raw.investment.iter().enumerate() {
+        let path = format!("investment[{i}]");
+        ctx.claim(&r.id, &format!("{path}.id"))?;
+        let per_year = money_per_year(
+            b,
+            &r.per_year,
+            &labels,
+            &format!("{path}.per_year"),
+            &format!("investment.{}", r.id),
+        )?;
+        strategy.investments.push(Investment {
+            id: r.id.clone(),
+            label: r.label.clone().unwrap_or_else(|| r.id.clone()),
+            per_year,
+            funding: funding(r.funding.as_ref(), &format!("{path}.funding"))?,
+        });
+    }
+    Ok(strategy)
+}
+
+/// Reads the effect size: `per_year`, or families × success rate × children per family.
+fn effect_size(b: &mut Builder, r: &RawIntervention, path: &str) -> Result<EffectSize> {
+    let key = format!("intervention.{}", r.id);
+    let product = [&r.families, &r.success_rate, &r.children_per_family];
+    match (&r.per_year, product.iter().any(|x| x.is_some())) {
+        (Some(d), false) => Ok(EffectSize::PerYear(b.param(
+            d,
+            Domain::NonNegative,
+            &format!("{path}.per_year"),
+            format!("{key}.per_year"),
+        )?)),
+        (None, true) => {
+            let mut get = |d: &Option<RawDist>, field: &str, domain: Domain| -> Result<_> {
+                match d {
+                    Some(d) => b.param(
+                        d,
+                        domain,
+                        &format!("{path}.{field}"),
+                        format!("{key}.{field}"),
+                    ),
+                    None => err(
+                        path.to_string(),
+                        format!(
+                            "`{field}` is needed with families × success_rate × children_per_family"
+                        ),
+                    ),
+                }
+            };
+            Ok(EffectSize::Product {
+                families: get(&r.families, "families", Domain::NonNegative)?,
+                success_rate: get(&r.success_rate, "success_rate", Domain::Fraction)?,
+                children_per_family: get(
+                    &r.children_per_family,
+                    "children_per_family",
+                    Domain::NonNegative,
+                )?,
+            })
+        }
+        (Some(_), true) => err(
+            path.to_string(),
+            "give the effect either as `per_year` or as families × success_rate × children_per_family, not both",
+        ),
+        (None, false) => err(
+            path.to_string(),
+            "give the effect as `per_year` or as families × success_rate × children_per_family",
+        ),
+    }
+}
+
+fn intervention(
+    b: &mut Builder,
+    r: &RawIntervention,
+    path: &str,
+    ctx: &mut Context,
+) -> Result<Intervention> {
+    ctx.claim(&r.id, &format!("{path}.id"))?;
+    // Fields that belong to other kinds are refused, so a misplaced key is not ignored.
+    let given: [(&str, bool); 9] = [
+        ("bands", r.bands.is_some()),
+        ("placements", r.placements.is_some()),
+        ("from", r.from.is_some()),
+        ("to", r.to.is_some()),
+        ("placement", r.placement.is_some()),
+        ("change", r.change.is_some()),
+        ("factor", r.factor.is_some()),
+        ("per_year", r.per_year.is_some()),
+        (
+            "families",
+            r.families.is_some() || r.success_rate.is_some() || r.children_per_family.is_some(),
+        ),
+    ];
+    let allowed: &[&str] = match r.kind.as_str() {
+        "prevent_entry" => &["bands", "placements", "per_year", "families"],
+        "exit" => &["placements", "per_year", "families"],
+        "step_down" => &["from", "to", "per_year", "families"],
+        "capacity" => &["placement", "per_year", "families"],
+        "unit_cost" => &["placement", "change", "factor"],
+        other => {
+            return err(
+                format!("{path}.kind"),
+                format!(
+                    "unknown kind {other:?}; expected prevent_entry, exit, step_down, capacity or unit_cost"
+                ),
+            );
+        }
+    };
+    for (field, present) in given {
+        if present && !allowed.contains(&field) {
+            return err(
+                format!("{path}.{field}"),
+                format!("a {} intervention does not take `{field}`", r.kind),
+            );
+        }
+    }
+    let effect = match r.kind.as_str() {
+        "prevent_entry" => {
+            if r.bands.is_some() && !ctx.bands_tracked {
+                return err(
+                    format!("{path}.bands"),
+                    "needs [[age_band]]s to be declared",
+                );
+            }
+            Effect::PreventEntry {
+                size: effect_size(b, r, path)?,
+                bands: ctx.band_set(r.bands.as_ref(), &format!("{path}.bands"))?,
+                placements: ctx
+                    .placement_set(r.placements.as_ref(), &format!("{path}.placements"))?,
+            }
+        }
+        "exit" => Effect::Exit {
+            size: effect_size(b, r, path)?,
+            from: ctx.placement_set(r.placements.as_ref(), &format!("{path}.placements"))?,
+        },
+        "step_down" => {
+            let (Some(from), Some(to)) = (&r.from, &r.to) else {
+                return err(
+                    path.to_string(),
+                    "a step_down needs `from` and `to` placements",
+                );
+            };
+            let from = ctx.placement(from, &format!("{path}.from"))?;
+            let to = ctx.placement(to, &format!("{path}.to"))?;
+            if from == to {
+                return err(
+                    format!("{path}.to"),
+                    "a step-down must go to a different placement",
+                );
+            }
+            Effect::StepDown {
+                size: effect_size(b, r, path)?,
+                from,
+                to,
+            }
+        }
+        "capacity" => {
+            let Some(id) = &r.placement else {
+                return err(
+                    path.to_string(),
+                    "a capacity intervention needs the `placement` it adds places to",
+                );
+            };
+            let placement = ctx.placement(id, &format!("{path}.placement"))?;
+            if ctx.placements[placement].capacity.is_none() {
+                return err(
+                    format!("{path}.placement"),
+                    format!("placement {id:?} has no `capacity` to add places to"),
+                );
+            }
+            Effect::Capacity {
+                size: effect_size(b, r, path)?,
+                placement,
+            }
+        }
+        _ => {
+            let Some(id) = &r.placement else {
+                return err(
+                    path.to_string(),
+                    "a unit_cost intervention needs the `placement` whose cost changes",
+                );
+            };
+            let placement = ctx.placement(id, &format!("{path}.placement"))?;
+            let key = format!("intervention.{}", r.id);
+            let change = match (&r.change, &r.factor) {
+                (Some(d), None) => UnitChange::Add(b.param(
+                    d,
+                    Domain::Any,
+                    &format!("{path}.change"),
+                    format!("{key}.change"),
+                )?),
+                (None, Some(d)) => UnitChange::Factor(b.param(
+                    d,
+                    Domain::NonNegative,
+                    &format!("{path}.factor"),
+                    format!("{key}.factor"),
+                )?),
+                _ => {
+                    return err(
+                        path.to_string(),
+                        "give exactly one of `change` (£ a week) or `factor`",
+                    );
+                }
+            };
+            Effect::UnitCost { placement, change }
+        }
+    };
+    let start = ctx.month(&r.start, &format!("{path}.start"))?;
+    let end = match &r.end {
+        Some(e) => {
+            let end = ctx.month(e, &format!("{path}.end"))?;
+            if end <= start {
+                return err(
+                    format!("{path}.end"),
+                    format!("must be after the start ({})", r.start),
+                );
+            }
+            Some(end)
+        }
+        None => None,
+    };
+    let ramp_up_months = r.ramp_up_months.unwrap_or(0);
+    if !(0..=120).contains(&ramp_up_months) {
+        return err(
+            format!("{path}.ramp_up_months"),
+            format!("must be 0–120 months, got {ramp_up_months}"),
+        );
+    }
+    let labels = ctx.labels();
+    let cost_per_year = match &r.cost_per_year {
+        Some(c) => money_per_year(
+            b,
+            c,
+            &labels,
+            &format!("{path}.cost_per_year"),
+            &format!("intervention.{}.cost", r.id),
+        )?,
+        None => vec![crate::model::LineAmount::Exact(rust_decimal::Decimal::ZERO); labels.len()],
+    };
+    Ok(Intervention {
+        id: r.id.clone(),
+        label: r.label.clone().unwrap_or_else(|| r.id.clone()),
+        effect,
+        start,
+        ramp_up_months: ramp_up_months as u32,
+        end,
+        cost_per_year,
+        funding: funding(r.funding.as_ref(), &format!("{path}.funding"))?,
+        delivery_probability: probability(
+            r.delivery_probability,
+            1.0,
+            &format!("{path}.delivery_probability"),
+        )?,
+        key: path_key(&format!("intervention.{}", r.id)),
+    })
+}
+
+fn shock(b: &mut Builder, r: &RawShock, path: &str, ctx: &Context) -> Result<Shock> {
+    let timing = match (&r.probability_per_year, &r.month) {
+        (Some(p), None) => ShockTiming::PerYear(probability(
+            Some(*p),
+            0.0,
+            &format!("{path}.probability_per_year"),
+        )?),
+        (None, Some(m)) => ShockTiming::Month(ctx.month(m, &format!("{path}.month"))?),
+        _ => {
+            return err(
+                path.to_string(),
+                "give exactly one of `probability_per_year` or a fixed `month`",
+            );
+        }
+    };
+    let spread_months = r.spread_months.unwrap_or(1);
+    if !(1..=60).contains(&spread_months) {
+        return err(
+            format!("{path}.spread_months"),
+            format!("must be 1–60 months, got {spread_months}"),
+        );
+    }
+    let children = b.param(
+        &r.children,
+        Domain::NonNegative,
+        &format!("{path}.children"),
+        format!("shock.{}.children", r.id),
+    )?;
+    let placement_ids: Vec<&str> = ctx.placements.iter().map(|p| p.id.as_str()).collect();
+    let mix = shares(&r.mix, &placement_ids, &format!("{path}.mix"), "placement")?;
+    let age_mix = match (&r.age_mix, ctx.bands_tracked) {
+        (Some(m), true) => shares(m, ctx.band_ids, &format!("{path}.age_mix"), "age band")?,
+        (None, true) => {
+            return err(
+                format!("{path}.age_mix"),
+                "with [[age_band]]s declared, give the shock's share in each band",
+            );
+        }
+        (Some(_), false) => {
+            return err(
+                format!("{path}.age_mix"),
+                "needs [[age_band]]s to be declared",
+            );
+        }
+        (None, false) => vec![1.0],
+    };
+    Ok(Shock {
+        id: r.id.clone(),
+        label: r.label.clone().unwrap_or_else(|| r.id.clone()),
+        timing,
+        children,
+        spread_months: spread_months as usize,
+        age_mix,
+        mix,
+        key: path_key(&format!("shock.{}", r.id)),
+    })
+}
