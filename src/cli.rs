@@ -6,13 +6,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::Config;
 use crate::config::{self, EXAMPLE, EXAMPLE_ORIGIN};
 use crate::engine::{self, Settings};
 use crate::error::Error;
-use crate::model::Model;
 use crate::output;
 use crate::progress::Progress;
-use crate::report::Report;
+use crate::report::{Report, ScenarioResult};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -91,15 +91,16 @@ pub fn main() -> i32 {
     }
 }
 
-fn load(path: Option<&PathBuf>) -> Result<Model, Error> {
+fn load(path: Option<&PathBuf>) -> Result<Config, Error> {
     Ok(match path {
-        Some(p) => config::load(p)?.0,
-        None => config::parse(EXAMPLE, EXAMPLE_ORIGIN)?,
+        Some(p) => config::load_config(p)?,
+        None => config::parse_config(EXAMPLE, EXAMPLE_ORIGIN)?,
     })
 }
 
 fn run(args: RunArgs) -> Result<(), Error> {
-    let model = load(args.config.as_ref())?;
+    let config = load(args.config.as_ref())?;
+    let model = &config.scenarios[0].model;
     let runs = args.runs.unwrap_or(model.default_runs);
     if runs == 0 || runs > crate::config::validate::MAX_RUNS {
         return Err(Error::Usage(format!(
@@ -117,16 +118,31 @@ fn run(args: RunArgs) -> Result<(), Error> {
         central: args.central,
     };
     let show_progress = !args.quiet && !settings.central && std::io::stderr().is_terminal();
-    let progress = Progress::new(if settings.central { 1 } else { runs }, show_progress);
+    let per_scenario = if settings.central { 1 } else { runs };
+    let progress = Progress::new(per_scenario * config.scenarios.len() as u64, show_progress);
 
+    // Every scenario runs with the same seed: run i of each draws the same
+    // random numbers for the same purposes (common random numbers).
     let report = engine::with_threads(settings.threads, || -> Result<Report, Error> {
-        let results = engine::run(&model, &settings, &|n| progress.advance(n))?;
+        let mut results = Vec::new();
+        for scenario in &config.scenarios {
+            let mut runs = engine::run(&scenario.model, &settings, &|n| progress.advance(n))?;
+            runs.id = scenario.id.clone();
+            results.push(runs);
+        }
         progress.finish();
-        Ok(Report::new(
-            &model,
-            &settings,
-            std::slice::from_ref(&results),
-        ))
+        let views: Vec<ScenarioResult> = config
+            .scenarios
+            .iter()
+            .zip(&results)
+            .map(|(s, runs)| ScenarioResult {
+                id: &s.id,
+                label: &s.label,
+                model: &s.model,
+                runs,
+            })
+            .collect();
+        Ok(Report::new(&views, &config.compare, &settings))
     })??;
 
     let mut files = Vec::new();
@@ -145,7 +161,8 @@ fn run(args: RunArgs) -> Result<(), Error> {
 }
 
 fn validate(path: PathBuf) -> Result<(), Error> {
-    let (model, _) = config::load(&path)?;
+    let config = config::load_config(&path)?;
+    let model = &config.scenarios[0].model;
     let uncertain = model.params.iter().filter(|p| !p.dist.is_fixed()).count();
     let years: Vec<&str> = model
         .calendar
@@ -166,7 +183,19 @@ fn validate(path: PathBuf) -> Result<(), Error> {
         model.cost_lines.len(),
         uncertain,
         years.join(", ")
-    );
+    ) + &if config.scenarios.len() > 1 {
+        format!(
+            "scenarios: {}\n",
+            config
+                .scenarios
+                .iter()
+                .map(|s| s.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    } else {
+        String::new()
+    };
     print_stdout(&text)
 }
 

@@ -30,6 +30,7 @@ pub struct Report {
 #[derive(Clone, Debug, Serialize)]
 pub struct ScenarioReport {
     pub id: String,
+    pub label: String,
     pub years: Vec<YearReport>,
     pub months: Vec<MonthReport>,
 }
@@ -48,8 +49,38 @@ pub struct YearReport {
     pub entries: Summary,
     pub exits: Summary,
     pub left_at_18: Summary,
+    /// Entrants prevented by each `prevent_entry` intervention.
     pub prevented: IndexMap<String, Summary>,
+    /// Components of the cost compared with the budget: placements, cost
+    /// lines, care leavers, budget-funded interventions and investments,
+    /// and savings (negative).
     pub components: IndexMap<String, Summary>,
+    /// Grant-funded spend: reported, not compared with the budget.
+    pub grant_funded: GrantFunded,
+    pub interventions: IndexMap<String, InterventionYear>,
+    /// Entrants brought by each shock.
+    pub shocks: IndexMap<String, Summary>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct GrantFunded {
+    pub total: Summary,
+    pub items: IndexMap<String, Summary>,
+}
+
+/// What one intervention did in a year.
+#[derive(Clone, Debug, Serialize)]
+pub struct InterventionYear {
+    pub label: String,
+    pub kind: String,
+    pub funding: String,
+    /// Share of runs in which the programme was delivered.
+    pub delivered: f64,
+    /// Children prevented (`prevent_entry`), exited (`exit`) or moved
+    /// (`step_down`), or places added (`capacity`); 0 for `unit_cost`.
+    pub children: Summary,
+    /// Running cost, whatever its funding.
+    pub cost: Summary,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -61,31 +92,145 @@ pub struct MonthReport {
     pub lac_by_band: IndexMap<String, Summary>,
 }
 
-/// The difference between two scenarios (filled in by scenario comparison).
+/// How one scenario compares with another, run by run with common random
+/// numbers: the saving is the cost of `from` minus the cost of `to`.
 #[derive(Clone, Debug, Serialize)]
 pub struct Difference {
     pub from: String,
     pub to: String,
+    pub years: Vec<DifferenceYear>,
+    /// Over the whole horizon.
+    pub horizon: DifferenceHorizon,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DifferenceYear {
+    pub fy: String,
+    /// Saving on the cost compared with the budget.
+    pub saving: Summary,
+    /// Share of runs in which `to` costs less than `from`.
+    pub probability_positive: f64,
+    /// Saving counting grant-funded spend too.
+    pub saving_including_grants: Summary,
+    /// Children in care at the year end, `to` minus `from`.
+    pub lac_end_difference: Summary,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DifferenceHorizon {
+    pub saving: Summary,
+    pub probability_positive: f64,
+    /// Share of runs in which the savings over the horizon at least cover
+    /// what `to` spends on its strategy (net saving ≥ 0).
+    pub probability_pays_back: f64,
+    pub saving_including_grants: Summary,
+}
+
+/// One scenario's model and runs.
+pub struct ScenarioResult<'a> {
+    pub id: &'a str,
+    pub label: &'a str,
+    pub model: &'a Model,
+    pub runs: &'a ScenarioRuns,
 }
 
 impl Report {
-    pub fn new(model: &Model, settings: &Settings, scenarios: &[ScenarioRuns]) -> Report {
+    /// Summarises the runs of every scenario and the differences between
+    /// the pairs in `compare` (indices into `scenarios`).
+    pub fn new(
+        scenarios: &[ScenarioResult],
+        compare: &[(usize, usize)],
+        settings: &Settings,
+    ) -> Report {
+        let first = scenarios[0].model;
         Report {
             carecast_version: env!("CARGO_PKG_VERSION").to_string(),
-            name: model.name.clone(),
-            description: model.description.clone(),
+            name: first.name.clone(),
+            description: first.description.clone(),
             mode: if settings.central { "central" } else { "risk" }.to_string(),
             runs: if settings.central { 1 } else { settings.runs },
             seed: settings.seed,
-            scenarios: scenarios.iter().map(|s| scenario(model, s)).collect(),
-            differences: Vec::new(),
+            scenarios: scenarios.iter().map(scenario).collect(),
+            differences: compare
+                .iter()
+                .map(|&(a, b)| difference(&scenarios[a], &scenarios[b]))
+                .collect(),
         }
     }
 }
 
-fn scenario(model: &Model, runs: &ScenarioRuns) -> ScenarioReport {
+/// Share of values above zero.
+fn share_positive(xs: &[f64], at_least_zero: bool) -> f64 {
+    let n = xs.len().max(1) as f64;
+    xs.iter()
+        .filter(|&&x| if at_least_zero { x >= 0.0 } else { x > 0.0 })
+        .count() as f64
+        / n
+}
+
+fn difference(from: &ScenarioResult, to: &ScenarioResult) -> Difference {
+    let (lf, lt) = (&from.runs.layout, &to.runs.layout);
+    let runs = from.runs.runs();
+    let mut horizon = vec![0.0; runs];
+    let mut horizon_all = vec![0.0; runs];
+    let pence = |x: f64| (x * 100.0).round() / 100.0;
+    let years = (0..lf.years)
+        .map(|fy| {
+            let cost_from = from.runs.column(lf.year(fy, YearField::Cost));
+            let cost_to = to.runs.column(lt.year(fy, YearField::Cost));
+            let grant_from = from.runs.column(lf.year(fy, YearField::GrantFunded));
+            let grant_to = to.runs.column(lt.year(fy, YearField::GrantFunded));
+            let saving: Vec<f64> = cost_from
+                .iter()
+                .zip(&cost_to)
+                .map(|(a, b)| pence(a - b))
+                .collect();
+            let with_grants: Vec<f64> = (0..runs)
+                .map(|r| pence(cost_from[r] + grant_from[r] - cost_to[r] - grant_to[r]))
+                .collect();
+            for r in 0..runs {
+                horizon[r] += saving[r];
+                horizon_all[r] += with_grants[r];
+            }
+            let lac_from = from.runs.column(lf.year(fy, YearField::LacEnd));
+            let mut lac: Vec<f64> = to
+                .runs
+                .column(lt.year(fy, YearField::LacEnd))
+                .iter()
+                .zip(&lac_from)
+                .map(|(b, a)| b - a)
+                .collect();
+            DifferenceYear {
+                fy: from.model.calendar.years[fy].label.clone(),
+                probability_positive: share_positive(&saving, false),
+                saving: Summary::of(&mut saving.clone()).rounded(2),
+                saving_including_grants: Summary::of(&mut with_grants.clone()).rounded(2),
+                lac_end_difference: Summary::of(&mut lac).rounded(COUNT_DP),
+            }
+        })
+        .collect();
+    let horizon: Vec<f64> = horizon.into_iter().map(pence).collect();
+    Difference {
+        from: from.id.to_string(),
+        to: to.id.to_string(),
+        years,
+        horizon: DifferenceHorizon {
+            probability_positive: share_positive(&horizon, false),
+            probability_pays_back: share_positive(&horizon, true),
+            saving: Summary::of(&mut horizon.clone()).rounded(2),
+            saving_including_grants: Summary::of(
+                &mut horizon_all.into_iter().map(pence).collect::<Vec<_>>(),
+            )
+            .rounded(2),
+        },
+    }
+}
+
+fn scenario(result: &ScenarioResult) -> ScenarioReport {
+    let (model, runs) = (result.model, result.runs);
     let layout = &runs.layout;
     let summary = |col: usize, dp: i32| Summary::of(&mut runs.column(col)).rounded(dp);
+    let strategy = &model.strategy;
 
     let years = (0..layout.years)
         .into_par_iter()
@@ -103,6 +248,32 @@ fn scenario(model: &Model, runs: &ScenarioRuns) -> ScenarioReport {
                 .enumerate()
                 .map(|(c, comp)| (comp.id.clone(), summary(layout.component(fy, c), 2)))
                 .collect();
+            let interventions: IndexMap<String, InterventionYear> = strategy
+                .interventions
+                .iter()
+                .enumerate()
+                .map(|(i, iv)| {
+                    let delivered = runs.column(layout.intervention_delivered(fy, i));
+                    let item = InterventionYear {
+                        label: iv.label.clone(),
+                        kind: iv.effect.kind().to_string(),
+                        funding: iv.funding.name().to_string(),
+                        delivered: round_dp(
+                            delivered.iter().sum::<f64>() / delivered.len().max(1) as f64,
+                            6,
+                        ),
+                        children: summary(layout.intervention_children(fy, i), COUNT_DP),
+                        cost: summary(layout.intervention_cost(fy, i), 2),
+                    };
+                    (iv.id.clone(), item)
+                })
+                .collect();
+            let prevented = strategy
+                .interventions
+                .iter()
+                .filter(|iv| iv.effect.kind() == "prevent_entry")
+                .map(|iv| (iv.id.clone(), interventions[&iv.id].children))
+                .collect();
             YearReport {
                 fy: year.label.clone(),
                 months: year.months,
@@ -114,8 +285,29 @@ fn scenario(model: &Model, runs: &ScenarioRuns) -> ScenarioReport {
                 entries: summary(layout.year(fy, YearField::Entries), COUNT_DP),
                 exits: summary(layout.year(fy, YearField::Exits), COUNT_DP),
                 left_at_18: summary(layout.year(fy, YearField::LeftAt18), COUNT_DP),
-                prevented: IndexMap::new(),
+                prevented,
                 components,
+                grant_funded: GrantFunded {
+                    total: summary(layout.year(fy, YearField::GrantFunded), 2),
+                    items: layout
+                        .grants
+                        .iter()
+                        .enumerate()
+                        .map(|(g, c)| (c.id.clone(), summary(layout.grant(fy, g), 2)))
+                        .collect(),
+                },
+                interventions,
+                shocks: strategy
+                    .shocks
+                    .iter()
+                    .enumerate()
+                    .map(|(k, sh)| {
+                        (
+                            sh.id.clone(),
+                            summary(layout.shock_entries(fy, k), COUNT_DP),
+                        )
+                    })
+                    .collect(),
             }
         })
         .collect();
@@ -143,7 +335,8 @@ fn scenario(model: &Model, runs: &ScenarioRuns) -> ScenarioReport {
         .collect();
 
     ScenarioReport {
-        id: runs.id.clone(),
+        id: result.id.to_string(),
+        label: result.label.to_string(),
         years,
         months,
     }

@@ -2,6 +2,7 @@
 
 pub mod money;
 pub mod raw;
+pub mod scenario;
 pub mod strategy;
 pub mod validate;
 
@@ -14,8 +15,26 @@ use crate::model::Model;
 pub const EXAMPLE: &str = include_str!("../../configs/example.toml");
 pub const EXAMPLE_ORIGIN: &str = "built-in example (configs/example.toml)";
 
-/// Reads and validates a config file.
-pub fn load(path: &Path) -> Result<(Model, String), ConfigError> {
+/// A config with its scenarios, each a validated model.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The config text as run.
+    pub text: String,
+    /// At least one: `base` when the config declares no scenarios.
+    pub scenarios: Vec<Scenario>,
+    /// Pairs of scenarios to compare, `(from, to)` as indices.
+    pub compare: Vec<(usize, usize)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub id: String,
+    pub label: String,
+    pub model: Model,
+}
+
+/// Reads a config file.
+pub fn read(path: &Path) -> Result<String, ConfigError> {
     let origin = path.display().to_string();
     let whole = |message: String| ConfigError {
         origin: origin.clone(),
@@ -24,17 +43,26 @@ pub fn load(path: &Path) -> Result<(Model, String), ConfigError> {
         message,
     };
     let bytes = std::fs::read(path).map_err(|e| whole(format!("cannot read the config: {e}")))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|e| whole(format!("the config is not UTF-8 text: {e}")))?;
-    let model = parse(&text, &origin)?;
+    String::from_utf8(bytes).map_err(|e| whole(format!("the config is not UTF-8 text: {e}")))
+}
+
+/// Reads and validates a config file (its base, without scenarios).
+pub fn load(path: &Path) -> Result<(Model, String), ConfigError> {
+    let text = read(path)?;
+    let model = parse(&text, &path.display().to_string())?;
     Ok((model, text))
 }
 
-/// Parses and validates config text; `origin` names it in messages.
-pub fn parse(text: &str, origin: &str) -> Result<Model, ConfigError> {
+/// Reads and validates a config file with all its scenarios.
+pub fn load_config(path: &Path) -> Result<Config, ConfigError> {
+    let text = read(path)?;
+    parse_config(&text, &path.display().to_string())
+}
+
+fn parse_raw(text: &str, origin: &str) -> Result<raw::RawConfig, ConfigError> {
     let de =
         toml::Deserializer::parse(text).map_err(|e| toml_error(&e, String::new(), text, origin))?;
-    let raw: raw::RawConfig = serde_path_to_error::deserialize(de).map_err(|e| {
+    serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         toml_error(
             e.inner(),
@@ -42,12 +70,110 @@ pub fn parse(text: &str, origin: &str) -> Result<Model, ConfigError> {
             text,
             origin,
         )
-    })?;
+    })
+}
+
+/// Parses and validates config text (its base, without scenarios);
+/// `origin` names it in messages.
+pub fn parse(text: &str, origin: &str) -> Result<Model, ConfigError> {
+    let raw = parse_raw(text, origin)?;
     validate::validate(raw).map_err(|FieldError { path, message }| ConfigError {
         origin: origin.to_string(),
         line: locate(text, &path),
         path,
         message,
+    })
+}
+
+/// Parses and validates config text with all its scenarios.
+pub fn parse_config(text: &str, origin: &str) -> Result<Config, ConfigError> {
+    let raw = parse_raw(text, origin)?;
+    let declared = raw.scenario.clone();
+    let compare_raw = raw.compare.clone();
+    let base = validate::validate(raw).map_err(|FieldError { path, message }| ConfigError {
+        origin: origin.to_string(),
+        line: locate(text, &path),
+        path,
+        message,
+    })?;
+    let mut scenarios = Vec::new();
+    if declared.is_empty() {
+        scenarios.push(Scenario {
+            id: "base".into(),
+            label: "Base".into(),
+            model: base,
+        });
+    } else {
+        let doc: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| toml_error(&e, String::new(), text, origin))?;
+        for (i, patch) in declared.iter().enumerate() {
+            let fail = |path: String, message: String| ConfigError {
+                origin: origin.to_string(),
+                line: locate(text, &format!("scenario[{i}]")),
+                path,
+                message,
+            };
+            let applied = scenario::apply(&doc, patch, i).map_err(|e| fail(e.path, e.message))?;
+            let within = |path: &str| format!("scenario[{i}] ({}) → {path}", applied.id);
+            let raw: raw::RawConfig = serde_path_to_error::deserialize(toml::Value::Table(
+                applied.doc.clone(),
+            ))
+            .map_err(|e| {
+                fail(
+                    within(&e.path().to_string()),
+                    e.inner().message().trim().to_string(),
+                )
+            })?;
+            let model = validate::validate(raw).map_err(|e| fail(within(&e.path), e.message))?;
+            if scenarios.iter().any(|s: &Scenario| s.id == applied.id) {
+                return Err(fail(
+                    format!("scenario[{i}].id"),
+                    format!("scenario {:?} is declared twice", applied.id),
+                ));
+            }
+            scenarios.push(Scenario {
+                id: applied.id,
+                label: applied.label,
+                model,
+            });
+        }
+    }
+    let index = |id: &str, path: String| {
+        scenarios
+            .iter()
+            .position(|s| s.id == id)
+            .ok_or_else(|| ConfigError {
+                origin: origin.to_string(),
+                line: locate(text, "compare"),
+                path,
+                message: format!(
+                    "unknown scenario {id:?}; expected one of {}",
+                    scenarios
+                        .iter()
+                        .map(|s| s.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
+    };
+    let compare = match compare_raw {
+        Some(pairs) => pairs
+            .iter()
+            .enumerate()
+            .map(|(k, [from, to])| {
+                Ok((
+                    index(from, format!("compare[{k}][0]"))?,
+                    index(to, format!("compare[{k}][1]"))?,
+                ))
+            })
+            .collect::<Result<Vec<_>, ConfigError>>()?,
+        None => (1..scenarios.len()).map(|k| (0, k)).collect(),
+    };
+    Ok(Config {
+        text: text.to_string(),
+        scenarios,
+        compare,
     })
 }
 

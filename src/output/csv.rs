@@ -103,6 +103,22 @@ pub fn render(report: &Report) -> Vec<u8> {
             for (name, s) in &y.components {
                 rows.summary(year("component").of(name), s);
             }
+            rows.summary(year("grant_funded"), &y.grant_funded.total);
+            for (name, s) in &y.grant_funded.items {
+                rows.summary(year("grant_funded").of(name), s);
+            }
+            for (name, iv) in &y.interventions {
+                rows.value(
+                    year("intervention_delivered").of(name),
+                    "value",
+                    iv.delivered,
+                );
+                rows.summary(year("intervention_children").of(name), &iv.children);
+                rows.summary(year("intervention_cost").of(name), &iv.cost);
+            }
+            for (name, s) in &y.shocks {
+                rows.summary(year("shock_entries").of(name), s);
+            }
         }
         for m in &sc.months {
             let month = |metric| Key::month(id, &m.month, metric);
@@ -114,6 +130,36 @@ pub fn render(report: &Report) -> Vec<u8> {
                 rows.summary(month("lac_by_band").of(name), s);
             }
         }
+    }
+    for d in &report.differences {
+        let pair = format!("{} vs {}", d.to, d.from);
+        for y in &d.years {
+            let year = |metric| Key::year(&pair, &y.fy, metric);
+            rows.summary(year("saving"), &y.saving);
+            rows.value(
+                year("saving"),
+                "probability_positive",
+                y.probability_positive,
+            );
+            rows.summary(year("saving_including_grants"), &y.saving_including_grants);
+            rows.summary(year("lac_end_difference"), &y.lac_end_difference);
+        }
+        let horizon = |metric| Key::year(&pair, "horizon", metric);
+        rows.summary(horizon("saving"), &d.horizon.saving);
+        rows.value(
+            horizon("saving"),
+            "probability_positive",
+            d.horizon.probability_positive,
+        );
+        rows.value(
+            horizon("saving"),
+            "probability_pays_back",
+            d.horizon.probability_pays_back,
+        );
+        rows.summary(
+            horizon("saving_including_grants"),
+            &d.horizon.saving_including_grants,
+        );
     }
     rows.out.into_bytes()
 }

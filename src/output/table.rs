@@ -27,7 +27,11 @@ pub fn render(report: &Report) -> String {
         )
     };
     for sc in &report.scenarios {
-        let _ = writeln!(out, "\nScenario: {}", sc.id);
+        if sc.label == sc.id {
+            let _ = writeln!(out, "\nScenario: {}", sc.id);
+        } else {
+            let _ = writeln!(out, "\nScenario: {} ({})", sc.id, sc.label);
+        }
         let mut rows: Vec<Vec<String>> = Vec::new();
         if central {
             rows.push(
@@ -82,6 +86,96 @@ pub fn render(report: &Report) -> String {
                     ),
                 ]);
             }
+        }
+        out.push_str(&layout(&rows));
+    }
+    for sc in &report.scenarios {
+        let with_strategy = sc
+            .years
+            .iter()
+            .any(|y| !y.interventions.is_empty() || !y.grant_funded.items.is_empty());
+        if !with_strategy {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "\nStrategy in {}: children (prevented, exited, moved or places added) and cost",
+            sc.id
+        );
+        let mut rows: Vec<Vec<String>> = vec![
+            [
+                "Year",
+                "Intervention",
+                "Kind",
+                "Funding",
+                "Delivered",
+                "Children P10 / P50 / P90",
+                "Mean cost",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ];
+        for y in &sc.years {
+            for iv in y.interventions.values() {
+                rows.push(vec![
+                    y.fy.clone(),
+                    iv.label.clone(),
+                    iv.kind.clone(),
+                    iv.funding.clone(),
+                    percent(iv.delivered),
+                    format!(
+                        "{:.1} / {:.1} / {:.1}",
+                        iv.children.p10, iv.children.p50, iv.children.p90
+                    ),
+                    money(iv.cost.mean),
+                ]);
+            }
+        }
+        out.push_str(&layout(&rows));
+    }
+    if !report.differences.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nComparisons (saving = cost of the first scenario minus cost of the second, run by run)"
+        );
+        let mut rows: Vec<Vec<String>> = vec![
+            [
+                "Comparison",
+                "Year",
+                "Mean saving",
+                "P10",
+                "P50",
+                "P90",
+                "P(saves)",
+                "LAC end diff P50",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ];
+        for d in &report.differences {
+            let pair = format!("{} → {}", d.from, d.to);
+            for y in &d.years {
+                rows.push(vec![
+                    pair.clone(),
+                    y.fy.clone(),
+                    money(y.saving.mean),
+                    money(y.saving.p10),
+                    money(y.saving.p50),
+                    money(y.saving.p90),
+                    percent(y.probability_positive),
+                    format!("{:+.0}", y.lac_end_difference.p50),
+                ]);
+            }
+            rows.push(vec![
+                pair.clone(),
+                "horizon".into(),
+                money(d.horizon.saving.mean),
+                money(d.horizon.saving.p10),
+                money(d.horizon.saving.p50),
+                money(d.horizon.saving.p90),
+                percent(d.horizon.probability_positive),
+                format!("pays back {}", percent(d.horizon.probability_pays_back)),
+            ]);
         }
         out.push_str(&layout(&rows));
     }
