@@ -912,3 +912,169 @@ fn valid_minimal_config_runs_and_writes_both_files() {
 fn valid_banded_config_runs_and_writes_both_files() {
     assert_runs(BANDED);
 }
+
+// ---------------------------------------------------------------------------
+// The strategy: interventions, shocks, savings, investments and scenarios.
+
+const PROGRAMME: &str = r#"
+[[intervention]]
+id = "edge"
+kind = "prevent_entry"
+start = "2024-04"
+per_year = 10
+"#;
+
+#[test]
+fn unknown_intervention_kind() {
+    assert_field_error(
+        &base_plus(&PROGRAMME.replace("prevent_entry", "prevent")),
+        "intervention[0].kind",
+        "unknown kind",
+    );
+}
+
+#[test]
+fn intervention_field_of_another_kind() {
+    let toml = base_plus(&format!("{PROGRAMME}from = \"ifa\"\n"));
+    assert_field_error(&toml, "intervention[0].from", "does not take");
+}
+
+#[test]
+fn intervention_effect_given_twice() {
+    let toml = base_plus(&format!(
+        "{PROGRAMME}families = 25\nsuccess_rate = 0.5\nchildren_per_family = 1.4\n"
+    ));
+    assert_field_error(&toml, "intervention[0]", "not both");
+}
+
+#[test]
+fn intervention_success_rate_outside_0_1() {
+    let toml = base_plus(
+        "[[intervention]]\nid = \"edge\"\nkind = \"prevent_entry\"\nstart = \"2024-04\"\nfamilies = 25\nsuccess_rate = 1.5\nchildren_per_family = 1.4\n",
+    );
+    assert_field_error(&toml, "intervention[0].success_rate", "between 0 and 1");
+}
+
+#[test]
+fn intervention_delivery_probability_outside_0_1() {
+    let toml = base_plus(&format!("{PROGRAMME}delivery_probability = 1.5\n"));
+    assert_field_error(
+        &toml,
+        "intervention[0].delivery_probability",
+        "between 0 and 1",
+    );
+}
+
+#[test]
+fn intervention_unknown_funding() {
+    let toml = base_plus(&format!("{PROGRAMME}funding = \"lottery\"\n"));
+    assert_field_error(&toml, "intervention[0].funding", "\"budget\" or \"grant\"");
+}
+
+#[test]
+fn intervention_end_before_start() {
+    let toml = base_plus(&format!("{PROGRAMME}end = \"2024-01\"\n"));
+    assert_field_error(&toml, "intervention[0].end", "after the start");
+}
+
+#[test]
+fn intervention_start_month_13() {
+    assert_field_error(
+        &base_plus(&PROGRAMME.replace("2024-04", "2024-13")),
+        "intervention[0].start",
+        "month 13",
+    );
+}
+
+#[test]
+fn step_down_to_unknown_placement() {
+    let toml = base_plus(
+        "[[intervention]]\nid = \"sd\"\nkind = \"step_down\"\nstart = \"2024-04\"\nper_year = 5\nfrom = \"ifa\"\nto = \"nonesuch\"\n",
+    );
+    assert_field_error(&toml, "intervention[0].to", "\"nonesuch\"");
+}
+
+#[test]
+fn capacity_programme_on_a_placement_without_capacity() {
+    let toml = base_plus(
+        "[[intervention]]\nid = \"rec\"\nkind = \"capacity\"\nstart = \"2024-04\"\nper_year = 5\nplacement = \"ifa\"\n",
+    );
+    assert_field_error(&toml, "intervention[0].placement", "no `capacity`");
+}
+
+#[test]
+fn intervention_id_clashing_with_a_placement() {
+    assert_field_error(
+        &base_plus(&PROGRAMME.replace("id = \"edge\"", "id = \"ifa\"")),
+        "intervention[0].id",
+        "already",
+    );
+}
+
+#[test]
+fn shock_without_timing() {
+    let toml = base_plus("[[shock]]\nid = \"inq\"\nchildren = 10\nmix = { fostering = 1 }\n");
+    assert_field_error(&toml, "shock[0]", "probability_per_year");
+}
+
+#[test]
+fn shock_mix_not_summing_to_1() {
+    let toml = base_plus(
+        "[[shock]]\nid = \"inq\"\nprobability_per_year = 0.1\nchildren = 10\nmix = { fostering = 0.5 }\n",
+    );
+    assert_field_error(&toml, "shock[0].mix", "sum to 1");
+}
+
+#[test]
+fn saving_with_the_wrong_number_of_years() {
+    let toml = base_plus("[[saving]]\nid = \"s\"\nper_year = [\"100k\"]\n");
+    assert_field_error(&toml, "saving[0].per_year", "financial years");
+}
+
+#[test]
+fn saving_delivery_outside_0_1() {
+    let toml =
+        base_plus("[[saving]]\nid = \"s\"\nper_year = [\"100k\", \"100k\"]\ndelivery = 1.2\n");
+    assert_field_error(&toml, "saving[0].delivery", "between 0 and 1");
+}
+
+#[test]
+fn scenario_disabling_an_unknown_programme() {
+    let toml = base_plus(&format!(
+        "{PROGRAMME}\n[[scenario]]\nid = \"a\"\ndisable = [\"nope\"]\n"
+    ));
+    assert_field_error(&toml, "scenario[0].disable[0]", "\"nope\"");
+}
+
+#[test]
+fn scenario_changing_the_horizon() {
+    let toml = base_plus("[[scenario]]\nid = \"a\"\nhorizon = { years = 3 }\n");
+    assert_field_error(&toml, "scenario[0].horizon", "cannot be changed");
+}
+
+#[test]
+fn scenario_making_an_invalid_config() {
+    let toml = base_plus(&format!(
+        "{PROGRAMME}\n[[scenario]]\nid = \"big\"\nintervention.edge = {{ per_year = -5 }}\n"
+    ));
+    assert_field_error(
+        &toml,
+        "scenario[0] (big) → intervention[0].per_year",
+        "0 or more",
+    );
+}
+
+#[test]
+fn comparison_of_an_unknown_scenario() {
+    let toml = base_plus("compare = [[\"a\", \"b\"]]\n[[scenario]]\nid = \"a\"\n").replacen(
+        "name = \"bad config test\"",
+        "name = \"bad config test\"\ncompare = [[\"a\", \"b\"]]",
+        1,
+    );
+    let toml = toml.replacen(
+        "compare = [[\"a\", \"b\"]]\n[[scenario]]",
+        "[[scenario]]",
+        1,
+    );
+    assert_field_error(&toml, "compare[0][1]", "unknown scenario \"b\"");
+}

@@ -40,7 +40,7 @@ fn shipped_configs() -> Vec<PathBuf> {
 fn outputs_are_byte_identical_for_1_2_and_8_threads() {
     let dir = tempfile::tempdir().unwrap();
     let config = Path::new("configs/example.toml");
-    let base = ["--runs", "700", "--seed", "17"];
+    let base = ["--runs", "250", "--seed", "17"];
     let (json1, csv1) = run_json(
         config,
         &[&base[..], &["--threads", "1"]].concat(),
@@ -60,7 +60,7 @@ fn outputs_are_byte_identical_for_1_2_and_8_threads() {
     // A different seed gives different results.
     let (other, _) = run_json(
         config,
-        &["--runs", "700", "--seed", "18"],
+        &["--runs", "250", "--seed", "18"],
         dir.path(),
         "s18",
     );
@@ -110,7 +110,14 @@ fn json_follows_the_contract() {
         assert!(v.get(key).is_some(), "missing {key}");
     }
     assert_eq!(v["runs"], 200);
-    let year = &v["scenarios"][0]["years"][0];
+    let ids: Vec<&str> = v["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["do_nothing", "strategy", "worst_case"]);
+    let year = &v["scenarios"][1]["years"][0];
     assert_eq!(year["fy"], "2024/25");
     assert_eq!(year["budget"].as_f64(), Some(28_500_000.0));
     for key in ["cost", "lac_end", "entries", "exits"] {
@@ -136,9 +143,44 @@ fn json_follows_the_contract() {
             "with_parents",
             "agency_staff",
             "legal",
-            "care_leavers"
+            "care_leavers",
+            "edge_of_care",
+            "sgo",
+            "step_down",
+            "recruitment",
+            "ifa_framework",
+            "case_system",
+            "commissioning"
         ]
     );
+    // Grant-funded spend is reported apart from the envelope.
+    assert_eq!(
+        year["grant_funded"]["items"]["mst"]["mean"].as_f64(),
+        Some(300_000.0)
+    );
+    assert_eq!(
+        year["grant_funded"]["total"]["mean"].as_f64(),
+        Some(300_000.0)
+    );
+    assert!(year["prevented"]["edge_of_care"]["p50"].is_number());
+    assert_eq!(year["interventions"]["sgo"]["kind"], "exit");
+    assert!(year["shocks"]["investigation"]["mean"].is_number());
+    // Each scenario against the first.
+    let diffs = v["differences"].as_array().unwrap();
+    assert_eq!(diffs.len(), 2);
+    assert_eq!(
+        (diffs[0]["from"].as_str(), diffs[0]["to"].as_str()),
+        (Some("do_nothing"), Some("strategy"))
+    );
+    assert_eq!(diffs[0]["years"].as_array().unwrap().len(), 4);
+    for key in ["saving", "saving_including_grants", "lac_end_difference"] {
+        assert!(diffs[0]["years"][1][key]["p50"].is_number(), "{key}");
+    }
+    let p = diffs[0]["years"][1]["probability_positive"]
+        .as_f64()
+        .unwrap();
+    assert!((0.0..=1.0).contains(&p));
+    assert!(diffs[0]["horizon"]["probability_pays_back"].is_number());
     let sum: f64 = components
         .values()
         .map(|c| c["mean"].as_f64().unwrap())
@@ -158,8 +200,10 @@ fn json_follows_the_contract() {
         lines.next(),
         Some("scenario,fy,month,metric,component,stat,value")
     );
-    assert!(csv.contains("\nbase,2024/25,,cost,,p90,"));
-    assert!(csv.contains("\nbase,,2024-04,lac_by_placement,ifa,mean,"));
+    assert!(csv.contains("\nstrategy,2024/25,,cost,,p90,"));
+    assert!(csv.contains("\nstrategy vs do_nothing,2025/26,,saving,,probability_positive,"));
+    assert!(csv.contains("\nstrategy vs do_nothing,horizon,,saving,,probability_pays_back,"));
+    assert!(csv.contains("\nstrategy,,2024-04,lac_by_placement,ifa,mean,"));
     assert!(lines.all(|l| l.split(',').count() == 7));
 }
 

@@ -69,6 +69,9 @@ pub fn money(x: f64) -> String {
         format!("{sign}£{:.2}m", a / 1e6)
     } else if a >= 1e4 {
         format!("{sign}£{:.0}k", a / 1e3)
+    } else if a >= 1e3 {
+        let whole = a.round() as u64;
+        format!("{sign}£{},{:03}", whole / 1000, whole % 1000)
     } else {
         format!("{sign}£{a:.0}")
     }
@@ -88,6 +91,7 @@ mod tests {
         assert_eq!(money(26_142_857.14), "£26.14m");
         assert_eq!(money(450_000.0), "£450k");
         assert_eq!(money(820.0), "£820");
+        assert_eq!(money(-9951.2), "-£9,951");
         assert_eq!(money(-1_383_000.0), "-£1.38m");
         assert_eq!(percent(0.1234), "12.3%");
     }

@@ -99,37 +99,52 @@ pub fn render(report: &Report) -> String {
         }
         let _ = writeln!(
             out,
-            "\nStrategy in {}: children (prevented, exited, moved or places added) and cost",
+            "\nStrategy in {}: children prevented, exited or moved, or places added (P50) · mean cost",
             sc.id
         );
-        let mut rows: Vec<Vec<String>> = vec![
-            [
-                "Year",
-                "Intervention",
-                "Kind",
-                "Funding",
-                "Delivered",
-                "Children P10 / P50 / P90",
-                "Mean cost",
-            ]
-            .map(String::from)
-            .to_vec(),
+        let mut header = vec![
+            "Intervention".to_string(),
+            "Kind".into(),
+            "Funding".into(),
+            "Delivered".into(),
         ];
-        for y in &sc.years {
-            for iv in y.interventions.values() {
-                rows.push(vec![
-                    y.fy.clone(),
-                    iv.label.clone(),
-                    iv.kind.clone(),
-                    iv.funding.clone(),
-                    percent(iv.delivered),
-                    format!(
-                        "{:.1} / {:.1} / {:.1}",
-                        iv.children.p10, iv.children.p50, iv.children.p90
-                    ),
-                    money(iv.cost.mean),
-                ]);
+        header.extend(sc.years.iter().map(|y| y.fy.clone()));
+        let mut rows: Vec<Vec<String>> = vec![header];
+        let first = &sc.years[0];
+        for (id, iv) in &first.interventions {
+            let mut row = vec![
+                iv.label.clone(),
+                iv.kind.clone(),
+                iv.funding.clone(),
+                percent(iv.delivered),
+            ];
+            for y in &sc.years {
+                let this = &y.interventions[id];
+                let children = if this.kind == "unit_cost" {
+                    "-".to_string()
+                } else {
+                    format!("{:.0}", this.children.p50)
+                };
+                row.push(format!("{children} · {}", money(this.cost.mean)));
             }
+            rows.push(row);
+        }
+        for id in first.grant_funded.items.keys() {
+            if first.interventions.contains_key(id) {
+                continue;
+            }
+            let mut row = vec![
+                id.clone(),
+                "investment".into(),
+                "grant".into(),
+                String::new(),
+            ];
+            row.extend(
+                sc.years
+                    .iter()
+                    .map(|y| format!("- · {}", money(y.grant_funded.items[id].mean))),
+            );
+            rows.push(row);
         }
         out.push_str(&layout(&rows));
     }
