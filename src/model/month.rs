@@ -78,6 +78,12 @@ pub struct State {
     /// Scratch for the cells a prevention can act on.
     eligible: Vec<f64>,
     taken: Vec<f64>,
+    /// Children by `[placement × bands + band]`, kept in step with `cells`
+    /// so that totals need no pass over the age cells.
+    totals: Vec<f64>,
+    bands: usize,
+    /// Moves arriving this month by `[placement × bands + band]`.
+    incoming_band: Vec<f64>,
 }
 
 impl State {
@@ -105,7 +111,30 @@ impl State {
             extra_capacity: vec![0.0; model.placements.len()],
             eligible: Vec::new(),
             taken: Vec::new(),
+            totals: vec![0.0; model.placements.len() * model.ages.bands.len()],
+            bands: model.ages.bands.len(),
+            incoming_band: vec![0.0; model.placements.len() * model.ages.bands.len()],
         }
+    }
+
+    /// Recomputes the totals from the age cells (after changes that cross bands).
+    fn recount(&mut self, model: &Model) {
+        self.totals = self.counted(model);
+    }
+
+    /// The totals by `[placement × bands + band]`, counted from the age cells.
+    fn counted(&self, model: &Model) -> Vec<f64> {
+        let mut totals = vec![0.0; self.totals.len()];
+        for p in 0..model.placements.len() {
+            for b in 0..self.bands {
+                let range = model.ages.band_cells(b);
+                totals[p * self.bands + b] = self.cells
+                    [p * self.width + range.start..p * self.width + range.end]
+                    .iter()
+                    .sum();
+            }
+        }
+        totals
     }
 
     /// The initial stock, with ages spread uniformly over each band.
@@ -125,22 +154,18 @@ impl State {
                 draws.spread(&mut self.cells[base + range.start..base + range.end], n);
             }
         }
+        self.recount(model);
     }
 
     pub fn placement_total(&self, p: usize) -> f64 {
-        self.cells[p * self.width..(p + 1) * self.width]
+        self.totals[p * self.bands..(p + 1) * self.bands]
             .iter()
             .sum()
     }
 
     pub fn band_total(&self, model: &Model, b: usize) -> f64 {
-        let range = model.ages.band_cells(b);
         (0..model.placements.len())
-            .map(|p| {
-                self.cells[p * self.width + range.start..p * self.width + range.end]
-                    .iter()
-                    .sum::<f64>()
-            })
+            .map(|p| self.totals[p * self.bands + b])
             .sum()
     }
 
@@ -236,8 +261,8 @@ impl State {
                 }
                 let range = model.ages.band_cells(b);
                 let mut scratch = std::mem::take(&mut self.scratch);
+                let n = self.totals[p * n_bands + b];
                 let cells = self.compartment(p, &range);
-                let n: f64 = cells.iter().sum();
                 let k = if inputs.hazard_fixed[p][b] {
                     draws.binomial_fixed_p(n, h, p * n_bands + b)
                 } else {
@@ -246,6 +271,7 @@ impl State {
                 scratch[..cells.len()].fill(0.0);
                 draws.take(cells, k, &mut scratch[..range.len()]);
                 self.scratch = scratch;
+                self.totals[p * n_bands + b] -= k;
                 out.exits += k;
             }
         }
@@ -263,6 +289,7 @@ impl State {
             }
             draws.begin(Purpose::Strategy, t, iv.key);
             let k = self.remove_from(model, from, mean, draws);
+            self.recount(model);
             out.exits += k;
             out.intervention_children[i] += k;
         }
@@ -274,6 +301,15 @@ impl State {
                 self.leavers[0] = 0.0;
             }
             for p in 0..n_place {
+                // The oldest month of each band moves into the next band.
+                for b in 0..n_bands {
+                    let last = model.ages.band_cells(b).end - 1;
+                    let moving = self.cells[p * self.width + last];
+                    self.totals[p * n_bands + b] -= moving;
+                    if b + 1 < n_bands {
+                        self.totals[p * n_bands + b + 1] += moving;
+                    }
+                }
                 let cells = &mut self.cells[p * self.width..(p + 1) * self.width];
                 let leaving = cells[AGE_CELLS - 1];
                 cells.copy_within(0..AGE_CELLS - 1, 1);
@@ -316,6 +352,7 @@ impl State {
         if !model.transitions.is_empty() {
             self.incoming.fill(0.0);
             self.incoming_total.fill(0.0);
+            self.incoming_band.fill(0.0);
             for p in 0..n_place {
                 if !model.transitions.iter().any(|tr| tr.from == p) {
                     continue;
@@ -323,7 +360,7 @@ impl State {
                 draws.begin(Purpose::Moves, t, p as u64);
                 for b in 0..n_bands {
                     let range = model.ages.band_cells(b);
-                    let mut remaining: f64 = self.compartment(p, &range).iter().sum();
+                    let mut remaining = self.totals[p * n_bands + b];
                     let mut rest = 1.0;
                     for (i, tr) in model.transitions.iter().enumerate() {
                         if tr.from != p || !tr.bands[b] || remaining <= 0.0 {
@@ -346,11 +383,16 @@ impl State {
                             &mut incoming[dest + range.start..dest + range.end],
                         );
                         self.incoming_total[tr.to] += k;
+                        self.incoming_band[tr.to * n_bands + b] += k;
+                        self.totals[p * n_bands + b] -= k;
                     }
                 }
             }
             for (c, i) in self.cells.iter_mut().zip(&self.incoming) {
                 *c += i;
+            }
+            for (total, i) in self.totals.iter_mut().zip(&self.incoming_band) {
+                *total += i;
             }
         }
 
@@ -388,6 +430,7 @@ impl State {
                 *dst += m;
             }
             self.scratch = moved;
+            self.recount(model);
             out.intervention_children[i] += k;
         }
 
@@ -510,12 +553,21 @@ impl State {
                     out.entries += k;
                     let range = model.ages.band_cells(b);
                     draws.spread(self.compartment(p, &range), k);
+                    self.totals[p * n_bands + b] += k;
                 }
             }
         }
         self.placed = placed;
         self.intended = intended;
 
+        // Debug builds (the tests) check the running totals against a recount.
+        #[cfg(debug_assertions)]
+        for (kept, counted) in self.totals.iter().zip(self.counted(model)) {
+            debug_assert!(
+                (kept - counted).abs() <= 1e-6 * counted.abs().max(1.0),
+                "totals out of step: {kept} vs {counted}"
+            );
+        }
         for p in 0..n_place {
             out.end[p] = self.placement_total(p);
         }
