@@ -122,6 +122,17 @@ impl State {
         self.totals = self.counted(model);
     }
 
+    /// Recomputes the totals of placement `p` from its age cells.
+    fn recount_placement(&mut self, model: &Model, p: usize) {
+        for b in 0..self.bands {
+            let range = model.ages.band_cells(b);
+            self.totals[p * self.bands + b] = self.cells
+                [p * self.width + range.start..p * self.width + range.end]
+                .iter()
+                .sum();
+        }
+    }
+
     /// The totals by `[placement × bands + band]`, counted from the age cells.
     fn counted(&self, model: &Model) -> Vec<f64> {
         let mut totals = vec![0.0; self.totals.len()];
@@ -289,7 +300,9 @@ impl State {
             }
             draws.begin(Purpose::Strategy, t, iv.key);
             let k = self.remove_from(model, from, mean, draws);
-            self.recount(model);
+            for (p, _) in from.iter().enumerate().filter(|(_, inside)| **inside) {
+                self.recount_placement(model, p);
+            }
             out.exits += k;
             out.intervention_children[i] += k;
         }
@@ -362,12 +375,23 @@ impl State {
                     let range = model.ages.band_cells(b);
                     let mut remaining = self.totals[p * n_bands + b];
                     let mut rest = 1.0;
+                    let mut fixed_so_far = true;
                     for (i, tr) in model.transitions.iter().enumerate() {
                         if tr.from != p || !tr.bands[b] || remaining <= 0.0 {
                             continue;
                         }
                         let q = inputs.move_prob[i];
-                        let drawn = draws.binomial(remaining, (q / rest).min(1.0));
+                        let conditional = (q / rest).min(1.0);
+                        // The conditional probability is the same in every run only
+                        // while every rate drawn so far in this compartment is.
+                        fixed_so_far &= inputs.move_fixed[i];
+                        let drawn = if fixed_so_far {
+                            // Slots after the exits' (placement × band) slots.
+                            let slot = n_place * n_bands + (i * n_bands + b);
+                            draws.binomial_fixed_p(remaining, conditional, slot)
+                        } else {
+                            draws.binomial(remaining, conditional)
+                        };
                         remaining -= drawn;
                         rest -= q;
                         let k = drawn.min(self.free(model, tr.to, self.incoming_total[tr.to]));
@@ -430,7 +454,8 @@ impl State {
                 *dst += m;
             }
             self.scratch = moved;
-            self.recount(model);
+            self.recount_placement(model, from);
+            self.recount_placement(model, to);
             out.intervention_children[i] += k;
         }
 

@@ -25,6 +25,8 @@ pub struct RunInputs {
     pub entries_fixed: bool,
     /// Monthly probability of each transition.
     pub move_prob: Vec<f64>,
+    /// Per transition: true when its rate is the same in every run.
+    pub move_fixed: Vec<bool>,
     /// Weekly cost of a care leaver per financial year.
     pub leaver_weekly: Vec<f64>,
     /// Per intervention: 1 if delivered in this run, else 0 (the
@@ -163,6 +165,11 @@ impl RunInputs {
             entry_mean,
             dispersion,
             entries_fixed,
+            move_fixed: model
+                .transitions
+                .iter()
+                .map(|t| model.param(t.annual_rate).dist.is_fixed())
+                .collect(),
             move_prob,
             leaver_weekly,
         }
