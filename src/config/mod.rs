@@ -194,48 +194,37 @@ fn toml_error(e: &toml::de::Error, path: String, text: &str, origin: &str) -> Co
 fn locate(text: &str, path: &str) -> Option<usize> {
     use toml::de::{DeTable, DeValue};
     let root = DeTable::parse(text).ok()?;
-    let mut table: Option<&DeTable> = Some(root.get_ref());
+    // `a[1].b` → key a, index 1, key b.
+    let steps = path.split('.').flat_map(|part| {
+        let mut pieces = part.split('[');
+        let key = pieces
+            .next()
+            .filter(|k| !k.is_empty())
+            .map(|k| Err(k.to_string()));
+        key.into_iter().chain(pieces.map(|i| {
+            i.trim_end_matches(']')
+                .parse::<usize>()
+                .map_err(|_| String::new())
+        }))
+    });
     let mut value: Option<&DeValue> = None;
     let mut found: Option<usize> = None;
-    for segment in path.split('.').flat_map(|s| s.split_inclusive(']')) {
-        if let Some(index) = segment.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
-            let Some(DeValue::Array(items)) = value else {
-                break;
-            };
-            let Some(item) = index.parse::<usize>().ok().and_then(|i| items.get(i)) else {
-                break;
-            };
-            found = Some(item.span().start);
-            value = Some(item.get_ref());
-        } else {
-            let (name, rest) = match segment.find('[') {
-                Some(i) => (&segment[..i], Some(&segment[i..])),
-                None => (segment, None),
-            };
-            let Some(t) = table else { break };
-            let Some((key, v)) = t.iter().find(|(k, _)| k.get_ref().as_ref() == name) else {
-                break;
-            };
-            found = Some(key.span().start);
-            value = Some(v.get_ref());
-            if let Some(index) = rest
-                .and_then(|r| r.strip_prefix('['))
-                .and_then(|r| r.strip_suffix(']'))
-            {
-                let Some(DeValue::Array(items)) = value else {
-                    break;
-                };
-                let Some(item) = index.parse::<usize>().ok().and_then(|i| items.get(i)) else {
-                    break;
-                };
-                found = Some(item.span().start);
-                value = Some(item.get_ref());
+    for step in steps {
+        let next = match (step, value) {
+            (Ok(i), Some(DeValue::Array(items))) => items.get(i),
+            (Err(key), Some(DeValue::Table(t))) => {
+                t.iter().find(|(k, _)| *k.get_ref() == key).map(|(_, v)| v)
             }
-        }
-        table = match value {
-            Some(DeValue::Table(t)) => Some(t),
+            (Err(key), None) => root
+                .get_ref()
+                .iter()
+                .find(|(k, _)| *k.get_ref() == key)
+                .map(|(_, v)| v),
             _ => None,
         };
+        let Some(next) = next else { break };
+        found = Some(next.span().start);
+        value = Some(next.get_ref());
     }
     found.map(|offset| text[..offset.min(text.len())].matches('\n').count() + 1)
 }
