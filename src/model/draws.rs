@@ -32,6 +32,10 @@ pub enum Purpose {
     ShockMix = 9,
 }
 
+/// The month field of streams drawn once per run (an intervention's
+/// delivery, a fixed-month shock), apart from every simulated month.
+pub const ONCE: usize = 0xFFFF;
+
 /// SplitMix64's finaliser: a bijective mix of 64 bits.
 #[inline]
 pub fn mix64(mut z: u64) -> u64 {

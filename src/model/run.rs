@@ -1,7 +1,7 @@
 //! One simulated future: draw the run's uncertain inputs, start from the
 //! initial stock, step month by month, and write the run's row of results.
 
-use crate::model::draws::{Draws, Purpose, path_key};
+use crate::model::draws::{Draws, ONCE, Purpose, path_key};
 use crate::model::layout::{Layout, YearField};
 use crate::model::month::{MonthTotals, State};
 use crate::model::strategy::{Effect, EffectSize, Funding, Saving, ShockTiming, UnitChange};
@@ -118,7 +118,7 @@ impl RunInputs {
         let mut delivered = Vec::with_capacity(strategy.interventions.len());
         let mut effect = Vec::with_capacity(strategy.interventions.len());
         for iv in &strategy.interventions {
-            draws.begin(Purpose::Strategy, 0, iv.key);
+            draws.begin(Purpose::Strategy, ONCE, iv.key);
             delivered.push(draws.chance(iv.delivery_probability));
             effect.push(match (iv.effect.size(), &iv.effect) {
                 (Some(EffectSize::PerYear(id)), _) => v(id),
@@ -147,7 +147,7 @@ impl RunInputs {
             saving_delivered.push(v(saving.delivery));
             draws.begin(
                 Purpose::Strategy,
-                0,
+                ONCE,
                 path_key(&format!("saving.{}.slip", saving.id)),
             );
             saving_slipped.push(draws.chance(saving.slip_probability));
@@ -201,7 +201,7 @@ fn shock_entrants<D: Draws>(model: &Model, draws: &mut D) -> Vec<f64> {
         };
         match shock.timing {
             ShockTiming::Month(m) => {
-                draws.begin(Purpose::Strategy, 0, shock.key);
+                draws.begin(Purpose::Strategy, ONCE, shock.key);
                 let n = draws.sample(dist);
                 let central = draws.is_central();
                 arrive(m, if central { n } else { n.round() }, &mut out, central);
