@@ -31,7 +31,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Simulate a config and print cost percentiles per financial year against the budget.
+    /// Simulate a config (every scenario it declares, with common random numbers) and print cost
+    /// percentiles per financial year against the budget, and the differences between scenarios.
     Run(RunArgs),
     /// Check a config without running it; prints what it describes.
     Validate {
