@@ -88,7 +88,11 @@ pub fn run(
     let work = |data: &mut Vec<f64>| {
         // Scratch state and draw tables belong to a worker; they never change a result.
         let init = || (State::new(model), Random::new(settings.seed, 0));
+        // Few, large jobs: each starts a worker's scratch and tables afresh.
+        let jobs = rayon::current_num_threads().max(1) * 4;
+        let per_job = runs.div_ceil(CHUNK).div_ceil(jobs).max(1);
         data.par_chunks_mut(width * CHUNK)
+            .with_min_len(per_job)
             .enumerate()
             .for_each_init(init, |(state, draws), (chunk, rows)| {
                 for (i, row) in rows.chunks_mut(width).enumerate() {

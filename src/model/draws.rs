@@ -113,11 +113,8 @@ pub struct Random {
     /// The stream most recently begun, seeded only when a draw needs it:
     /// most purposes draw nothing in most compartments.
     pending: Option<(Purpose, u64, u64)>,
-}
-
-thread_local! {
-    /// Each worker thread's sampling tables.
-    static TABLES: std::cell::RefCell<SlotTables> = std::cell::RefCell::new(SlotTables::default());
+    /// Sampling tables, kept from run to run by the worker that owns this.
+    tables: SlotTables,
 }
 
 /// Sampling tables for draws whose parameters are the same in every run,
@@ -274,6 +271,7 @@ impl Random {
             run,
             rng: Stream::new(stream_seed(seed, run, Purpose::Param, 0, 0)),
             pending: None,
+            tables: SlotTables::default(),
         }
     }
 
@@ -338,7 +336,7 @@ impl Draws for Random {
             return self.binomial(n as f64, p);
         }
         let u = crate::dist::unit(self.rng());
-        match TABLES.with_borrow_mut(|tables| tables.binomial(slot, n, p, u)) {
+        match self.tables.binomial(slot, n, p, u) {
             Some(k) => k,
             None => self.binomial(n as f64, p),
         }
@@ -349,7 +347,7 @@ impl Draws for Random {
             return 0.0;
         }
         let u = crate::dist::unit(self.rng());
-        match TABLES.with_borrow_mut(|tables| tables.poisson(slot, mean, u)) {
+        match self.tables.poisson(slot, mean, u) {
             Some(k) => k,
             None => self.count(mean, None),
         }
