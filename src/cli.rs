@@ -38,6 +38,34 @@ enum Command {
         /// The config file (TOML).
         config: PathBuf,
     },
+    /// Render reports (HTML, Excel, Markdown) from results saved with `run --json`,
+    /// without re-running the simulation; prints the table unless --quiet.
+    Report(ReportArgs),
+}
+
+/// The reports people read, for `run` and `report` alike.
+#[derive(Debug, Args)]
+struct ReportFiles {
+    /// Write a self-contained HTML report with charts (opens offline, prints on A4) to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Write an Excel workbook (.xlsx) of the results to FILE.
+    #[arg(long, value_name = "FILE")]
+    xlsx: Option<PathBuf>,
+    /// Write the headline tables as Markdown (for committee papers) to FILE.
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// Results written by `carecast run --json`.
+    results: PathBuf,
+    #[command(flatten)]
+    files: ReportFiles,
+    /// Print nothing on the terminal; only write the files asked for.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -60,6 +88,8 @@ struct RunArgs {
     /// Write the full results as tidy CSV (scenario,fy,month,metric,component,stat,value) to FILE.
     #[arg(long, value_name = "FILE")]
     csv: Option<PathBuf>,
+    #[command(flatten)]
+    reports: ReportFiles,
     /// Run one deterministic projection with every input at its expected value and every
     /// random count at its expectation (fractional children allowed): the spreadsheet's view.
     #[arg(long)]
@@ -81,6 +111,7 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Validate { config } => validate(config),
+        Command::Report(args) => report(args),
     };
     match result {
         Ok(()) => 0,
@@ -91,15 +122,16 @@ pub fn main() -> i32 {
     }
 }
 
-fn load(path: Option<&PathBuf>) -> Result<Model, Error> {
+/// The validated model and the config text it came from.
+fn load(path: Option<&PathBuf>) -> Result<(Model, String), Error> {
     Ok(match path {
-        Some(p) => config::load(p)?.0,
-        None => config::parse(EXAMPLE, EXAMPLE_ORIGIN)?,
+        Some(p) => config::load(p)?,
+        None => (config::parse(EXAMPLE, EXAMPLE_ORIGIN)?, EXAMPLE.to_string()),
     })
 }
 
 fn run(args: RunArgs) -> Result<(), Error> {
-    let model = load(args.config.as_ref())?;
+    let (model, config_text) = load(args.config.as_ref())?;
     let runs = args.runs.unwrap_or(model.default_runs);
     if runs == 0 || runs > crate::config::validate::MAX_RUNS {
         return Err(Error::Usage(format!(
@@ -119,7 +151,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
     let show_progress = !args.quiet && !settings.central && std::io::stderr().is_terminal();
     let progress = Progress::new(if settings.central { 1 } else { runs }, show_progress);
 
-    let report = engine::with_threads(settings.threads, || -> Result<Report, Error> {
+    let mut report = engine::with_threads(settings.threads, || -> Result<Report, Error> {
         let results = engine::run(&model, &settings, &|n| progress.advance(n))?;
         progress.finish();
         Ok(Report::new(
@@ -128,6 +160,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
             std::slice::from_ref(&results),
         ))
     })??;
+    report.config = Some(config_text);
 
     let mut files = Vec::new();
     if let Some(path) = args.json {
@@ -136,12 +169,40 @@ fn run(args: RunArgs) -> Result<(), Error> {
     if let Some(path) = args.csv {
         files.push((path, output::csv::render(&report)));
     }
+    files.extend(render_reports(&report, args.reports)?);
     output::write_all_or_nothing(files)?;
 
     if !args.quiet {
         print_stdout(&output::table::render(&report))?;
     }
     Ok(())
+}
+
+fn report(args: ReportArgs) -> Result<(), Error> {
+    let report = Report::read(&args.results)?;
+    output::write_all_or_nothing(render_reports(&report, args.files)?)?;
+    if !args.quiet {
+        print_stdout(&output::table::render(&report))?;
+    }
+    Ok(())
+}
+
+/// Renders the reports asked for, in memory, ready to be written together.
+fn render_reports(report: &Report, files: ReportFiles) -> Result<Vec<(PathBuf, Vec<u8>)>, Error> {
+    let mut out = Vec::new();
+    if let Some(path) = files.html {
+        out.push((path, output::html::render(report).into_bytes()));
+    }
+    if let Some(path) = files.xlsx {
+        let bytes = output::xlsx::render(report).map_err(|e| {
+            Error::Runtime(format!("cannot build the workbook {}: {e}", path.display()))
+        })?;
+        out.push((path, bytes));
+    }
+    if let Some(path) = files.markdown {
+        out.push((path, output::markdown::render(report).into_bytes()));
+    }
+    Ok(out)
 }
 
 fn validate(path: PathBuf) -> Result<(), Error> {

@@ -3,9 +3,12 @@
 
 use indexmap::IndexMap;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use std::path::Path;
 
 use crate::engine::{ScenarioRuns, Settings};
+use crate::error::Error;
 use crate::model::Model;
 use crate::model::layout::YearField;
 use crate::stats::{Overspend, Summary, round_dp};
@@ -13,11 +16,11 @@ use crate::stats::{Overspend, Summary, round_dp};
 /// Decimal places kept for counts of children.
 const COUNT_DP: i32 = 4;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     pub carecast_version: String,
     pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `risk` (random runs) or `central` (one expected-value projection).
     pub mode: String,
@@ -25,16 +28,20 @@ pub struct Report {
     pub seed: u64,
     pub scenarios: Vec<ScenarioReport>,
     pub differences: Vec<Difference>,
+    /// The config text as run, so a report can be reproduced from its JSON
+    /// alone (last, so the keys before it keep their places).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ScenarioReport {
     pub id: String,
     pub years: Vec<YearReport>,
     pub months: Vec<MonthReport>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct YearReport {
     pub fy: String,
     /// Simulated months in the year (12 unless the horizon starts mid-year).
@@ -52,20 +59,33 @@ pub struct YearReport {
     pub components: IndexMap<String, Summary>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MonthReport {
     pub month: String,
     pub lac: Summary,
     pub lac_by_placement: IndexMap<String, Summary>,
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub lac_by_band: IndexMap<String, Summary>,
 }
 
 /// The difference between two scenarios (filled in by scenario comparison).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Difference {
     pub from: String,
     pub to: String,
+    /// Per financial year, the saving of `to` against `from` (SPEC §3.2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub years: Vec<DifferenceYear>,
+}
+
+/// The saving in one financial year: cost of `from` minus cost of `to`,
+/// run by run (common random numbers).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DifferenceYear {
+    pub fy: String,
+    pub saving: Summary,
+    /// Share of runs in which the saving is positive.
+    pub probability_positive: f64,
 }
 
 impl Report {
@@ -79,6 +99,7 @@ impl Report {
             seed: settings.seed,
             scenarios: scenarios.iter().map(|s| scenario(model, s)).collect(),
             differences: Vec::new(),
+            config: None,
         }
     }
 }
@@ -146,6 +167,32 @@ fn scenario(model: &Model, runs: &ScenarioRuns) -> ScenarioReport {
         id: runs.id.clone(),
         years,
         months,
+    }
+}
+
+impl Report {
+    /// Reads a report saved with `--json`, for rendering without re-running.
+    /// Unknown keys are ignored (a newer carecast may add some); a missing or
+    /// mistyped key is an error naming the file, the key path and the line.
+    pub fn read(path: &Path) -> Result<Report, Error> {
+        let fail = |message: String| Error::Results {
+            path: path.to_path_buf(),
+            message,
+        };
+        let bytes =
+            std::fs::read(path).map_err(|e| fail(format!("cannot read the results: {e}")))?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let report: Report = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let at = e.path().to_string();
+            let inner = e.into_inner();
+            let key = if at == "." { String::new() } else { format!("{at}: ") };
+            fail(format!(
+                "not a carecast results file (the JSON written by `carecast run --json`): {key}{inner}"
+            ))
+        })?;
+        de.end()
+            .map_err(|e| fail(format!("unexpected text after the JSON object: {e}")))?;
+        Ok(report)
     }
 }
 

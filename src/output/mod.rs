@@ -1,9 +1,15 @@
-//! Output formats, one module each, all rendered from a [`Report`].
+//! Output formats, one module each, all rendered from a [`Report`]: the
+//! terminal [`table`], [`json`] and [`csv`] for pipelines, and the reports
+//! people read — [`html`] (charts drawn by [`svg`]), [`xlsx`] and [`markdown`].
 //! Files are written whole or not at all.
 
 pub mod csv;
+pub mod html;
 pub mod json;
+pub mod markdown;
+pub mod svg;
 pub mod table;
+pub mod xlsx;
 
 use std::io::Write;
 use std::path::PathBuf;
