@@ -129,6 +129,17 @@ fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     out
 }
 
+/// Money for an axis: `£20m`, `£27.5m`, `£450k`, without trailing zeros.
+fn axis_money(x: f64) -> String {
+    let s = money(x);
+    match s.strip_suffix('m') {
+        Some(n) if n.contains('.') => {
+            format!("{}m", n.trim_end_matches('0').trim_end_matches('.'))
+        }
+        _ => s,
+    }
+}
+
 /// A count for an axis: whole numbers unless the step is fractional.
 fn count(x: f64) -> String {
     if (x - x.round()).abs() < 1e-9 {
@@ -177,7 +188,7 @@ impl Frame {
             out,
             height,
             left,
-            right: width - 16.0,
+            right: width - 28.0,
             top: 34.0,
             bottom: height - bottom_margin,
         }
@@ -447,7 +458,7 @@ pub fn density(d: &Density) -> String {
     );
     let xt: Vec<(f64, String)> = ticks(lo, hi, 6)
         .into_iter()
-        .map(|v| (x.at(v), money(v)))
+        .map(|v| (x.at(v), axis_money(v)))
         .collect();
     fr.x_axis(&xt, "Cost of the year");
     let cy = (fr.top + fr.bottom) / 2.0;
@@ -567,7 +578,7 @@ pub fn stacked(c: &Stacked) -> String {
     }
     let (lo, hi) = domain(extent, true);
     let y = Scale::new((lo, hi), fr.bottom, fr.top);
-    fr.y_axis(&y, &ticks(lo, hi, 5), &money, c.y_label);
+    fr.y_axis(&y, &ticks(lo, hi, 5), &axis_money, c.y_label);
     let slot = (fr.right - fr.left) / n.max(1) as f64;
     let bar = (slot * 0.6).min(90.0);
     let xt: Vec<(f64, String)> = c
@@ -678,7 +689,7 @@ pub fn strips(title: &str, x_label: &str, rows: &[Strip], width: f64) -> String 
     let x = Scale::new((lo, hi), fr.left, fr.right);
     let xt: Vec<(f64, String)> = ticks(lo, hi, 6)
         .into_iter()
-        .map(|v| (x.at(v), money(v)))
+        .map(|v| (x.at(v), axis_money(v)))
         .collect();
     for (px, _) in &xt {
         let _ = write!(
@@ -762,6 +773,15 @@ mod tests {
         assert_eq!(domain([3.0, 7.0], true), (0.0, 8.0));
         assert_eq!(domain([f64::NAN], false), (0.0, 1.0));
         assert!(ticks(0.0, f64::INFINITY, 5).is_empty());
+    }
+
+    #[test]
+    fn axis_money_drops_trailing_zeros() {
+        assert_eq!(axis_money(20e6), "£20m");
+        assert_eq!(axis_money(27.5e6), "£27.5m");
+        assert_eq!(axis_money(-1.25e6), "-£1.25m");
+        assert_eq!(axis_money(450e3), "£450k");
+        assert_eq!(axis_money(0.0), "£0");
     }
 
     #[test]

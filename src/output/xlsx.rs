@@ -8,7 +8,9 @@
 //! Values are numbers with currency (`£#,##0`), percentage or count formats,
 //! never text; header rows are frozen and columns sized to their contents.
 
-use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{
+    DocProperties, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet, XlsxError,
+};
 
 use crate::report::Report;
 use crate::stats::Summary;
@@ -98,6 +100,14 @@ fn month_date(ym: &str) -> Option<ExcelDateTime> {
 pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
     let f = Formats::new();
     let mut wb = Workbook::new();
+    wb.set_properties(
+        &DocProperties::new()
+            .set_title(text(&report.name))
+            .set_comment(format!(
+                "carecast {}: {} runs, seed {}",
+                report.carecast_version, report.runs, report.seed
+            )),
+    );
 
     // Summary.
     let ws = wb.add_worksheet();
