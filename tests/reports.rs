@@ -634,3 +634,16 @@ fn the_html_renders_in_a_browser() {
         .expect("bash runs");
     assert!(status.success(), "tests/browser_check.sh failed");
 }
+
+#[test]
+fn a_central_projection_has_no_densities() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/example.toml", &["--central"], dir.path());
+    let page = std::fs::read_to_string(&out.html).unwrap();
+    let expected = html::expected_charts(&Report::read(&out.json).unwrap());
+    assert_eq!(expected.densities, 0);
+    assert_eq!(expected.total(), 12 + 1 + 1);
+    assert_eq!(page.matches("<svg").count(), expected.total());
+    assert!(page.contains("Central projection"));
+    assert!(!page.contains("approximate densities"));
+}

@@ -139,7 +139,9 @@ pub fn expected_charts(report: &Report) -> ChartCount {
         }
         if !sc.years.is_empty() {
             c.strips += 1;
-            c.densities += sc.years.len();
+            if report.mode != "central" {
+                c.densities += sc.years.len();
+            }
             c.stacked += 1;
         }
     }
@@ -374,6 +376,7 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
                 720.0
             )
         );
+        // A central projection is one value a year: the strips say it all.
         if !central {
             h.push_str(
                 "<p class=\"note\">The charts below are approximate densities drawn from the reported \
@@ -382,24 +385,22 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
                  that lie between them, spread evenly over its width. The 5% of futures below P5 and the 5% \
                  above P95 are not drawn. The part above the budget is red.</p>\n<div class=\"small\">\n",
             );
-        } else {
-            h.push_str("<div class=\"small\">\n");
+            for y in &sc.years {
+                let _ = writeln!(
+                    h,
+                    "<figure>{}</figure>",
+                    svg::density(&Density {
+                        title: &year_label(&y.fy, y.partial, y.months),
+                        cost: &y.cost,
+                        budget: y.budget,
+                        probability_over: y.overspend.probability,
+                        width: 360.0,
+                        height: 220.0,
+                    })
+                );
+            }
+            h.push_str("</div>\n");
         }
-        for y in &sc.years {
-            let _ = writeln!(
-                h,
-                "<figure>{}</figure>",
-                svg::density(&Density {
-                    title: &year_label(&y.fy, y.partial, y.months),
-                    cost: &y.cost,
-                    budget: y.budget,
-                    probability_over: y.overspend.probability,
-                    width: 360.0,
-                    height: 220.0,
-                })
-            );
-        }
-        h.push_str("</div>\n");
 
         // Cost by component.
         h.push_str("<h3>Cost by component</h3>\n");

@@ -456,7 +456,7 @@ pub fn density(d: &Density) -> String {
         fr.bottom,
         fr.top + 30.0,
     );
-    let xt: Vec<(f64, String)> = ticks(lo, hi, 6)
+    let xt: Vec<(f64, String)> = ticks(lo, hi, if d.width < 500.0 { 4 } else { 6 })
         .into_iter()
         .map(|v| (x.at(v), axis_money(v)))
         .collect();
