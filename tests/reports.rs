@@ -647,3 +647,43 @@ fn a_central_projection_has_no_densities() {
     assert!(page.contains("Central projection"));
     assert!(!page.contains("approximate densities"));
 }
+
+#[test]
+fn extreme_numbers_render_without_panic_or_nan() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all(
+        "tests/configs/immigration_death.toml",
+        &["--runs", "30"],
+        dir.path(),
+    );
+    let base = with_strategy(Report::read(&out.json).unwrap());
+    for value in [f64::MAX, -f64::MAX, 0.0, -1.0, 1e-300] {
+        let mut r = base.clone();
+        for sc in &mut r.scenarios {
+            for y in &mut sc.years {
+                y.budget = value;
+                y.cost.p95 = value;
+                y.cost.p5 = -value;
+                y.components.values_mut().for_each(|c| c.mean = value);
+            }
+            for m in &mut sc.months {
+                m.lac.p50 = value;
+                m.lac.p95 = -value;
+            }
+            // A month without one of the placements.
+            if let Some(m) = sc.months.last_mut() {
+                m.lac_by_placement.clear();
+            }
+        }
+        let page = html::render(&r);
+        for bad in ["NaN", "=\"inf", "=\"-inf", ",inf", ",-inf"] {
+            assert!(!page.contains(bad), "{value}: {bad}");
+        }
+        assert_eq!(
+            page.matches("<svg").count(),
+            html::expected_charts(&r).total()
+        );
+        markdown::render(&r);
+        xlsx::render(&r).unwrap();
+    }
+}
