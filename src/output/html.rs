@@ -19,8 +19,9 @@ use indexmap::IndexMap;
 
 use crate::config;
 use crate::output::svg::{self, Density, Fan, Series, Stacked, Strip, escape};
-use crate::output::{money, percent};
-use crate::report::{Report, ScenarioReport};
+use crate::output::table::thousands;
+use crate::output::{keys_in_order, money, percent};
+use crate::report::{MonthReport, Report, ScenarioReport};
 use crate::stats::Summary;
 
 const STYLE: &str = r#"
@@ -134,8 +135,10 @@ impl ChartCount {
 pub fn expected_charts(report: &Report) -> ChartCount {
     let mut c = ChartCount::default();
     for sc in &report.scenarios {
-        if let Some(m) = sc.months.first() {
-            c.fans += 1 + m.lac_by_placement.len() + m.lac_by_band.len();
+        if !sc.months.is_empty() {
+            c.fans += 1
+                + keys_in_order(sc.months.iter().map(|m| &m.lac_by_placement)).len()
+                + keys_in_order(sc.months.iter().map(|m| &m.lac_by_band)).len();
         }
         if !sc.years.is_empty() {
             c.strips += 1;
@@ -301,50 +304,19 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
                 "The starting position is not marked: the results carry no config to read it from."
             }
         );
-        let by = |h: &mut String,
-                  heading: &str,
-                  key: &dyn Fn(&crate::report::MonthReport) -> &IndexMap<String, Summary>,
-                  labels: &IndexMap<String, String>,
-                  initial: &IndexMap<String, f64>| {
-            let ids: Vec<String> = key(&sc.months[0]).keys().cloned().collect();
-            if ids.is_empty() {
-                return;
-            }
-            let _ = writeln!(h, "<h3>{heading}</h3>\n<div class=\"small\">");
-            for id in &ids {
-                let stats: Vec<Summary> = sc
-                    .months
-                    .iter()
-                    .map(|m| key(m).get(id).copied().unwrap_or(NAN_SUMMARY))
-                    .collect();
-                let label = labels.get(id).cloned().unwrap_or_else(|| id.clone());
-                let _ = writeln!(
-                    h,
-                    "<figure>{}</figure>",
-                    svg::fan(&Fan {
-                        title: &label,
-                        y_label: "Children",
-                        months: &months,
-                        stats: &stats,
-                        initial: initial.get(id).copied(),
-                        width: 360.0,
-                        height: 230.0,
-                    })
-                );
-            }
-            h.push_str("</div>\n");
-        };
-        by(
+        small_fans(
             h,
             "Children in care by placement type",
-            &|m| &m.lac_by_placement,
+            sc,
+            |m| &m.lac_by_placement,
             &cx.labels,
             &cx.initial_by_placement,
         );
-        by(
+        small_fans(
             h,
             "Children in care by age band",
-            &|m| &m.lac_by_band,
+            sc,
+            |m| &m.lac_by_band,
             &cx.band_labels,
             &cx.initial_by_band,
         );
@@ -404,16 +376,7 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
 
         // Cost by component.
         h.push_str("<h3>Cost by component</h3>\n");
-        let ids: Vec<&String> =
-            sc.years
-                .iter()
-                .flat_map(|y| y.components.keys())
-                .fold(Vec::new(), |mut ids, id| {
-                    if !ids.contains(&id) {
-                        ids.push(id);
-                    }
-                    ids
-                });
+        let ids = keys_in_order(sc.years.iter().map(|y| &y.components));
         let categories: Vec<String> = sc.years.iter().map(|y| y.fy.clone()).collect();
         let series: Vec<Series> = ids
             .iter()
@@ -467,16 +430,7 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
 
     // Interventions.
     h.push_str("<h3>Interventions</h3>\n");
-    let interventions: Vec<&String> =
-        sc.years
-            .iter()
-            .flat_map(|y| y.prevented.keys())
-            .fold(Vec::new(), |mut ids, id| {
-                if !ids.contains(&id) {
-                    ids.push(id);
-                }
-                ids
-            });
+    let interventions = keys_in_order(sc.years.iter().map(|y| &y.prevented));
     if interventions.is_empty() {
         h.push_str(
             "<p>This scenario has no interventions, so no children were prevented from entering care \
@@ -511,6 +465,45 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
         );
     }
     h.push_str("</section>\n");
+}
+
+/// One small fan chart per group (placement type or age band), two a row.
+fn small_fans(
+    h: &mut String,
+    heading: &str,
+    sc: &ScenarioReport,
+    groups: fn(&MonthReport) -> &IndexMap<String, Summary>,
+    labels: &IndexMap<String, String>,
+    initial: &IndexMap<String, f64>,
+) {
+    let ids = keys_in_order(sc.months.iter().map(groups));
+    if ids.is_empty() {
+        return;
+    }
+    let months: Vec<String> = sc.months.iter().map(|m| m.month.clone()).collect();
+    let _ = writeln!(h, "<h3>{}</h3>\n<div class=\"small\">", escape(heading));
+    for id in ids {
+        // A group missing from a month is drawn as a gap at the axis.
+        let stats: Vec<Summary> = sc
+            .months
+            .iter()
+            .map(|m| groups(m).get(id).copied().unwrap_or(NAN_SUMMARY))
+            .collect();
+        let _ = writeln!(
+            h,
+            "<figure>{}</figure>",
+            svg::fan(&Fan {
+                title: labels.get(id).map_or(id, |l| l),
+                y_label: "Children",
+                months: &months,
+                stats: &stats,
+                initial: initial.get(id).copied(),
+                width: 360.0,
+                height: 230.0,
+            })
+        );
+    }
+    h.push_str("</div>\n");
 }
 
 fn comparison(h: &mut String, report: &Report) {
@@ -637,16 +630,4 @@ fn year_label(fy: &str, partial: bool, months: usize) -> String {
     } else {
         fy.to_string()
     }
-}
-
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }

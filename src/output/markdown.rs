@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use crate::output::{money, percent};
+use crate::output::{keys_in_order, money, percent};
 use crate::report::Report;
 
 /// Renders the Markdown summary.
@@ -81,16 +81,7 @@ pub fn render(report: &Report) -> String {
             let _ = writeln!(out, "{r}");
         }
 
-        let interventions: Vec<&String> =
-            sc.years
-                .iter()
-                .flat_map(|y| y.prevented.keys())
-                .fold(Vec::new(), |mut ids, id| {
-                    if !ids.contains(&id) {
-                        ids.push(id);
-                    }
-                    ids
-                });
+        let interventions = keys_in_order(sc.years.iter().map(|y| &y.prevented));
         if !interventions.is_empty() {
             let _ = writeln!(
                 out,
