@@ -12,7 +12,7 @@ use crate::engine::{self, Settings};
 use crate::error::Error;
 use crate::output;
 use crate::progress::Progress;
-use crate::report::{Report, ScenarioResult};
+use crate::report::Report;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,6 +39,34 @@ enum Command {
         /// The config file (TOML).
         config: PathBuf,
     },
+    /// Render reports (HTML, Excel, Markdown) from results saved with `run --json`,
+    /// without re-running the simulation; prints the table unless --quiet.
+    Report(ReportArgs),
+}
+
+/// The reports people read, for `run` and `report` alike.
+#[derive(Debug, Args)]
+struct ReportFiles {
+    /// Write a self-contained HTML report with charts (opens offline, prints on A4) to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Write an Excel workbook (.xlsx) of the results to FILE.
+    #[arg(long, value_name = "FILE")]
+    xlsx: Option<PathBuf>,
+    /// Write the headline tables as Markdown (for committee papers) to FILE.
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// Results written by `carecast run --json`.
+    results: PathBuf,
+    #[command(flatten)]
+    files: ReportFiles,
+    /// Print nothing on the terminal; only write the files asked for.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -61,6 +89,8 @@ struct RunArgs {
     /// Write the full results as tidy CSV (scenario,fy,month,metric,component,stat,value) to FILE.
     #[arg(long, value_name = "FILE")]
     csv: Option<PathBuf>,
+    #[command(flatten)]
+    reports: ReportFiles,
     /// Run one deterministic projection with every input at its expected value and every
     /// random count at its expectation (fractional children allowed): the spreadsheet's view.
     #[arg(long)]
@@ -82,6 +112,7 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Validate { config } => validate(config),
+        Command::Report(args) => report(args),
     };
     match result {
         Ok(()) => 0,
@@ -124,26 +155,12 @@ fn run(args: RunArgs) -> Result<(), Error> {
 
     // Every scenario runs with the same seed: run i of each draws the same
     // random numbers for the same purposes (common random numbers).
+    // Every scenario runs with the same seed: run i of each draws the same
+    // random numbers for the same purposes (common random numbers).
     let report = engine::with_threads(settings.threads, || -> Result<Report, Error> {
-        let mut results = Vec::new();
-        for scenario in &config.scenarios {
-            let mut runs = engine::run(&scenario.model, &settings, &|n| progress.advance(n))?;
-            runs.id = scenario.id.clone();
-            results.push(runs);
-        }
+        let results = engine::run_config(&config, &settings, &|n| progress.advance(n))?;
         progress.finish();
-        let views: Vec<ScenarioResult> = config
-            .scenarios
-            .iter()
-            .zip(&results)
-            .map(|(s, runs)| ScenarioResult {
-                id: &s.id,
-                label: &s.label,
-                model: &s.model,
-                runs,
-            })
-            .collect();
-        Ok(Report::new(&views, &config.compare, &settings))
+        Ok(Report::for_config(&config, &results, &settings))
     })??;
 
     let mut files = Vec::new();
@@ -153,12 +170,40 @@ fn run(args: RunArgs) -> Result<(), Error> {
     if let Some(path) = args.csv {
         files.push((path, output::csv::render(&report)));
     }
+    files.extend(render_reports(&report, args.reports)?);
     output::write_all_or_nothing(files)?;
 
     if !args.quiet {
         print_stdout(&output::table::render(&report))?;
     }
     Ok(())
+}
+
+fn report(args: ReportArgs) -> Result<(), Error> {
+    let report = Report::read(&args.results)?;
+    output::write_all_or_nothing(render_reports(&report, args.files)?)?;
+    if !args.quiet {
+        print_stdout(&output::table::render(&report))?;
+    }
+    Ok(())
+}
+
+/// Renders the reports asked for, in memory, ready to be written together.
+fn render_reports(report: &Report, files: ReportFiles) -> Result<Vec<(PathBuf, Vec<u8>)>, Error> {
+    let mut out = Vec::new();
+    if let Some(path) = files.html {
+        out.push((path, output::html::render(report).into_bytes()));
+    }
+    if let Some(path) = files.xlsx {
+        let bytes = output::xlsx::render(report).map_err(|e| {
+            Error::Runtime(format!("cannot build the workbook {}: {e}", path.display()))
+        })?;
+        out.push((path, bytes));
+    }
+    if let Some(path) = files.markdown {
+        out.push((path, output::markdown::render(report).into_bytes()));
+    }
+    Ok(out)
 }
 
 fn validate(path: PathBuf) -> Result<(), Error> {

@@ -122,3 +122,22 @@ pub fn with_threads<R: Send>(
         .map_err(|e| Error::Runtime(format!("cannot start worker threads: {e}")))?;
     Ok(pool.install(f))
 }
+
+/// Simulates every scenario of a config with the same seed, so that run i
+/// of each draws the same random numbers for the same purposes (common
+/// random numbers). `progress` hears of runs finished across all scenarios.
+pub fn run_config(
+    config: &crate::config::Config,
+    settings: &Settings,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Vec<ScenarioRuns>, Error> {
+    config
+        .scenarios
+        .iter()
+        .map(|scenario| {
+            let mut runs = run(&scenario.model, settings, progress)?;
+            runs.id = scenario.id.clone();
+            Ok(runs)
+        })
+        .collect()
+}

@@ -43,6 +43,10 @@ pub enum Error {
     Config(#[from] ConfigError),
     #[error("{0}")]
     Usage(String),
+    /// A saved results file (`carecast report RESULTS.json`) that cannot be
+    /// read back: a usage error, like a bad config.
+    #[error("{}: {message}", path.display())]
+    Results { path: PathBuf, message: String },
     #[error("cannot write {}: {source}", path.display())]
     Write {
         path: PathBuf,
@@ -57,7 +61,7 @@ impl Error {
     /// usage errors, 1 for any other failure.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Config(_) | Error::Usage(_) => 2,
+            Error::Config(_) | Error::Usage(_) | Error::Results { .. } => 2,
             Error::Write { .. } | Error::Runtime(_) => 1,
         }
     }

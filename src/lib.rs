@@ -6,7 +6,8 @@
 //! - [`model`] is the model itself: one month ([`model::month`]), one run ([`model::run`]);
 //! - [`engine`] runs many futures in parallel, reproducibly;
 //! - [`stats`] and [`report`] summarise the runs;
-//! - [`output`] renders the report (terminal table, JSON, CSV);
+//! - [`output`] renders the report (terminal table, JSON, CSV, and HTML, Excel and
+//!   Markdown reports);
 //! - [`cli`] is the command line.
 
 pub mod cli;

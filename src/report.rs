@@ -3,9 +3,12 @@
 
 use indexmap::IndexMap;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use std::path::Path;
 
 use crate::engine::{ScenarioRuns, Settings};
+use crate::error::Error;
 use crate::model::Model;
 use crate::model::layout::YearField;
 use crate::stats::{Overspend, Summary, round_dp};
@@ -13,11 +16,11 @@ use crate::stats::{Overspend, Summary, round_dp};
 /// Decimal places kept for counts of children.
 const COUNT_DP: i32 = 4;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     pub carecast_version: String,
     pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `risk` (random runs) or `central` (one expected-value projection).
     pub mode: String,
@@ -25,9 +28,13 @@ pub struct Report {
     pub seed: u64,
     pub scenarios: Vec<ScenarioReport>,
     pub differences: Vec<Difference>,
+    /// The config text as run, so a report can be reproduced from its JSON
+    /// alone (last, so the keys before it keep their places).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ScenarioReport {
     pub id: String,
     pub label: String,
@@ -35,7 +42,7 @@ pub struct ScenarioReport {
     pub months: Vec<MonthReport>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct YearReport {
     pub fy: String,
     /// Simulated months in the year (12 unless the horizon starts mid-year).
@@ -62,14 +69,14 @@ pub struct YearReport {
     pub shocks: IndexMap<String, Summary>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct GrantFunded {
     pub total: Summary,
     pub items: IndexMap<String, Summary>,
 }
 
 /// What one intervention did in a year.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct InterventionYear {
     pub label: String,
     pub kind: String,
@@ -83,18 +90,18 @@ pub struct InterventionYear {
     pub cost: Summary,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MonthReport {
     pub month: String,
     pub lac: Summary,
     pub lac_by_placement: IndexMap<String, Summary>,
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub lac_by_band: IndexMap<String, Summary>,
 }
 
 /// How one scenario compares with another, run by run with common random
 /// numbers: the saving is the cost of `from` minus the cost of `to`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Difference {
     pub from: String,
     pub to: String,
@@ -103,7 +110,7 @@ pub struct Difference {
     pub horizon: DifferenceHorizon,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DifferenceYear {
     pub fy: String,
     /// Saving on the cost compared with the budget.
@@ -116,7 +123,7 @@ pub struct DifferenceYear {
     pub lac_end_difference: Summary,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DifferenceHorizon {
     pub saving: Summary,
     pub probability_positive: f64,
@@ -135,6 +142,29 @@ pub struct ScenarioResult<'a> {
 }
 
 impl Report {
+    /// The report of a config's scenarios, from their runs (in the order of
+    /// `config.scenarios`), with the config text kept for reproduction.
+    pub fn for_config(
+        config: &crate::config::Config,
+        runs: &[ScenarioRuns],
+        settings: &Settings,
+    ) -> Report {
+        let views: Vec<ScenarioResult> = config
+            .scenarios
+            .iter()
+            .zip(runs)
+            .map(|(s, runs)| ScenarioResult {
+                id: &s.id,
+                label: &s.label,
+                model: &s.model,
+                runs,
+            })
+            .collect();
+        let mut report = Report::new(&views, &config.compare, settings);
+        report.config = Some(config.text.clone());
+        report
+    }
+
     /// Summarises the runs of every scenario and the differences between
     /// the pairs in `compare` (indices into `scenarios`).
     pub fn new(
@@ -155,6 +185,7 @@ impl Report {
                 .iter()
                 .map(|&(a, b)| difference(&scenarios[a], &scenarios[b]))
                 .collect(),
+            config: None,
         }
     }
 }
@@ -339,6 +370,32 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
         label: result.label.to_string(),
         years,
         months,
+    }
+}
+
+impl Report {
+    /// Reads a report saved with `--json`, for rendering without re-running.
+    /// Unknown keys are ignored (a newer carecast may add some); a missing or
+    /// mistyped key is an error naming the file, the key path and the line.
+    pub fn read(path: &Path) -> Result<Report, Error> {
+        let fail = |message: String| Error::Results {
+            path: path.to_path_buf(),
+            message,
+        };
+        let bytes =
+            std::fs::read(path).map_err(|e| fail(format!("cannot read the results: {e}")))?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let report: Report = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let at = e.path().to_string();
+            let inner = e.into_inner();
+            let key = if at == "." { String::new() } else { format!("{at}: ") };
+            fail(format!(
+                "not a carecast results file (the JSON written by `carecast run --json`): {key}{inner}"
+            ))
+        })?;
+        de.end()
+            .map_err(|e| fail(format!("unexpected text after the JSON object: {e}")))?;
+        Ok(report)
     }
 }
 

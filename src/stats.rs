@@ -5,10 +5,10 @@
 //! definition of Excel's `PERCENTILE.INC` (Hyndman & Fan type 7): the p-th
 //! percentile of n sorted values sits at position (n − 1)·p.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Summary statistics of one output across runs.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub mean: f64,
     /// Sample standard deviation (n − 1 denominator; 0 for a single run).
@@ -125,7 +125,7 @@ pub fn percentile_sorted(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// How far cost exceeds the budget, across runs.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Overspend {
     /// Share of runs whose cost is above the budget.
     pub probability: f64,

@@ -266,8 +266,22 @@ fn help_explains_every_flag() {
         "--csv",
         "--central",
         "--quiet",
+        "--html",
+        "--xlsx",
+        "--markdown",
     ] {
         assert!(help.contains(flag), "--help does not mention {flag}");
+    }
+    let out = carecast()
+        .args(["report", "--help"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let help = String::from_utf8(out).unwrap();
+    for flag in ["RESULTS", "--html", "--xlsx", "--markdown", "--quiet"] {
+        assert!(help.contains(flag), "report --help does not mention {flag}");
     }
     carecast().arg("--help").assert().success();
     carecast().arg("--version").assert().success();

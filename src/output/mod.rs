@@ -1,9 +1,15 @@
-//! Output formats, one module each, all rendered from a [`Report`].
+//! Output formats, one module each, all rendered from a [`Report`]: the
+//! terminal [`table`], [`json`] and [`csv`] for pipelines, and the reports
+//! people read — [`html`] (charts drawn by [`svg`]), [`xlsx`] and [`markdown`].
 //! Files are written whole or not at all.
 
 pub mod csv;
+pub mod html;
 pub mod json;
+pub mod markdown;
+pub mod svg;
 pub mod table;
+pub mod xlsx;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -77,6 +83,22 @@ pub fn money(x: f64) -> String {
     }
 }
 
+/// The keys of several maps (one per year, say), each once, in the order
+/// they first appear.
+pub fn keys_in_order<'a, V: 'a>(
+    maps: impl IntoIterator<Item = &'a indexmap::IndexMap<String, V>>,
+) -> Vec<&'a String> {
+    let mut keys: Vec<&String> = Vec::new();
+    for map in maps {
+        for k in map.keys() {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+    }
+    keys
+}
+
 /// A probability as a percentage: `12.3%`.
 pub fn percent(p: f64) -> String {
     format!("{:.1}%", p * 100.0)
@@ -94,6 +116,13 @@ mod tests {
         assert_eq!(money(-9951.2), "-£9,951");
         assert_eq!(money(-1_383_000.0), "-£1.38m");
         assert_eq!(percent(0.1234), "12.3%");
+    }
+
+    #[test]
+    fn keys_are_listed_once_in_first_seen_order() {
+        let a: indexmap::IndexMap<String, u8> = [("x".into(), 1), ("y".into(), 2)].into();
+        let b: indexmap::IndexMap<String, u8> = [("z".into(), 1), ("x".into(), 2)].into();
+        assert_eq!(keys_in_order([&a, &b]), ["x", "y", "z"]);
     }
 
     #[test]

@@ -242,7 +242,8 @@ fn layout(rows: &[Vec<String>]) -> String {
     out
 }
 
-fn thousands(n: u64) -> String {
+/// `10000` → `10,000`.
+pub(crate) fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {

@@ -1,0 +1,633 @@
+//! `--html`: one self-contained HTML file that opens offline in any browser
+//! and prints on A4 (SPEC §3.4). Styles are inline and charts are inline SVG
+//! from [`svg`]: nothing is fetched from anywhere. Every piece of text from
+//! the report or its config is escaped.
+//!
+//! Sections: the headline per scenario and year; per scenario, fan charts of
+//! children in care (total, by placement type, by age band), the cost
+//! distribution of each year against its budget, cost by component and what
+//! each intervention prevented; the scenario comparison; and the inputs
+//! (config as run, seed, runs, version) needed to reproduce the report.
+//!
+//! The JSON holds percentiles, not runs, so a year's cost distribution is
+//! drawn as an approximate density built from the percentiles (see
+//! [`svg::density`]); the report says so beside the charts.
+
+use std::fmt::Write;
+
+use indexmap::IndexMap;
+
+use crate::config;
+use crate::output::svg::{self, Density, Fan, Series, Stacked, Strip, escape};
+use crate::output::table::thousands;
+use crate::output::{keys_in_order, money, percent};
+use crate::report::{MonthReport, Report, ScenarioReport};
+use crate::stats::Summary;
+
+const STYLE: &str = r#"
+@page { size: A4; margin: 14mm 12mm; }
+* { box-sizing: border-box; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+       color: #1a1a1a; max-width: 190mm; margin: 0 auto; padding: 12px 16px 40px; line-height: 1.4; font-size: 10.5pt; }
+h1 { font-size: 19pt; margin: 0.2em 0; }
+h2 { font-size: 14pt; margin: 1.4em 0 0.4em; border-bottom: 2px solid #08306b; padding-bottom: 2px; }
+h3 { font-size: 11.5pt; margin: 1.1em 0 0.3em; }
+h2, h3 { break-after: avoid; page-break-after: avoid; }
+p.meta { color: #444; margin: 0.2em 0 0.8em; }
+nav ol { columns: 2; font-size: 9.5pt; margin: 0.3em 0; }
+a { color: #08306b; }
+table { border-collapse: collapse; font-size: 9pt; margin: 0.4em 0 0.8em; break-inside: avoid; page-break-inside: avoid; }
+th, td { padding: 2px 7px; border-bottom: 1px solid #d9d9d9; text-align: right; white-space: nowrap; }
+th:first-child, td:first-child { text-align: left; }
+thead th { border-bottom: 1.5px solid #333; vertical-align: bottom; }
+td.over { color: #b2182b; font-weight: 600; }
+table.wide td, table.wide th { white-space: normal; font-size: 8pt; }
+figure { margin: 0.3em 0 0.9em; break-inside: avoid; page-break-inside: avoid; }
+figcaption, p.note { font-size: 8.5pt; color: #555; }
+.small { display: grid; grid-template-columns: 1fr 1fr; gap: 4px 14px; }
+.small figure { margin: 0.2em 0; }
+svg.chart { display: block; width: 100%; height: auto; }
+svg.chart text { font-family: inherit; font-size: 11px; fill: #222; }
+svg.chart text.title { font-size: 13px; font-weight: 600; }
+svg.chart text.tick, svg.chart text.legend { font-size: 10px; fill: #444; }
+svg.chart text.note { font-size: 10px; }
+svg.chart text.budget-label { font-size: 11px; font-weight: 600; fill: #b2182b; }
+svg.chart .gl { stroke: #e6e6e6; }
+svg.chart .axisline { stroke: #777; }
+pre.config { white-space: pre-wrap; word-break: break-word; font-size: 8pt; background: #f6f6f6;
+             border: 1px solid #ddd; padding: 8px; }
+dl.inputs { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; }
+dl.inputs dt { font-weight: 600; }
+dl.inputs dd { margin: 0; }
+@media print {
+  body { max-width: none; padding: 0; }
+  nav { display: none; }
+  section.scenario, section#inputs { break-before: page; page-break-before: always; }
+}
+"#;
+
+/// Labels and starting positions read from the config in the report, when
+/// it has one that this version of carecast can read.
+#[derive(Default)]
+struct Context {
+    labels: IndexMap<String, String>,
+    band_labels: IndexMap<String, String>,
+    initial_by_placement: IndexMap<String, f64>,
+    initial_by_band: IndexMap<String, f64>,
+    initial: Option<f64>,
+}
+
+impl Context {
+    fn of(report: &Report) -> Context {
+        let Some(text) = &report.config else {
+            return Context::default();
+        };
+        let Ok(model) = config::parse(text, "the config in the results") else {
+            return Context::default();
+        };
+        let mut cx = Context::default();
+        for p in &model.placements {
+            cx.labels.insert(p.id.clone(), p.label.clone());
+            cx.initial_by_placement
+                .insert(p.id.clone(), p.initial.iter().sum());
+        }
+        for l in &model.cost_lines {
+            cx.labels.insert(l.id.clone(), l.label.clone());
+        }
+        if let Some(cl) = &model.care_leavers {
+            cx.labels.insert("care_leavers".into(), cl.label.clone());
+        }
+        for (b, band) in model.ages.bands.iter().enumerate() {
+            cx.band_labels.insert(band.id.clone(), band.label.clone());
+            let n = model
+                .placements
+                .iter()
+                .map(|p| p.initial.get(b).copied().unwrap_or(0.0))
+                .sum();
+            cx.initial_by_band.insert(band.id.clone(), n);
+        }
+        cx.initial = Some(cx.initial_by_placement.values().sum());
+        cx
+    }
+
+    fn label<'a>(&'a self, id: &'a str) -> &'a str {
+        self.labels.get(id).map(String::as_str).unwrap_or(id)
+    }
+}
+
+/// The counts of each kind of chart a report holds, so tests can check that
+/// every chart is present.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ChartCount {
+    pub fans: usize,
+    pub densities: usize,
+    pub strips: usize,
+    pub stacked: usize,
+}
+
+impl ChartCount {
+    pub fn total(&self) -> usize {
+        self.fans + self.densities + self.strips + self.stacked
+    }
+}
+
+/// The charts [`render`] draws for `report`.
+pub fn expected_charts(report: &Report) -> ChartCount {
+    let mut c = ChartCount::default();
+    for sc in &report.scenarios {
+        if !sc.months.is_empty() {
+            c.fans += 1
+                + keys_in_order(sc.months.iter().map(|m| &m.lac_by_placement)).len()
+                + keys_in_order(sc.months.iter().map(|m| &m.lac_by_band)).len();
+        }
+        if !sc.years.is_empty() {
+            c.strips += 1;
+            if report.mode != "central" {
+                c.densities += sc.years.len();
+            }
+            c.stacked += 1;
+        }
+    }
+    c.strips += report
+        .differences
+        .iter()
+        .filter(|d| !d.years.is_empty())
+        .count();
+    c
+}
+
+/// Renders the report as one HTML document.
+pub fn render(report: &Report) -> String {
+    let cx = Context::of(report);
+    let central = report.mode == "central";
+    let mut h = String::with_capacity(256 * 1024);
+    let title = format!("{} — carecast report", report.name);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        escape(&title)
+    );
+    let _ = writeln!(h, "<header><h1>{}</h1>", escape(&report.name));
+    if let Some(d) = &report.description {
+        let _ = writeln!(h, "<p>{}</p>", escape(d));
+    }
+    let _ = writeln!(
+        h,
+        "<p class=\"meta\">{} · seed {} · carecast {}</p></header>",
+        if central {
+            "Central projection (every input at its expected value)".to_string()
+        } else {
+            format!("{} simulated futures", thousands(report.runs))
+        },
+        report.seed,
+        escape(&report.carecast_version)
+    );
+
+    // Contents.
+    h.push_str("<nav><ol><li><a href=\"#headline\">Headline</a></li>");
+    for (i, sc) in report.scenarios.iter().enumerate() {
+        let _ = write!(
+            h,
+            "<li><a href=\"#scenario-{i}\">Scenario: {}</a></li>",
+            escape(&sc.id)
+        );
+    }
+    h.push_str(
+        "<li><a href=\"#comparison\">Scenario comparison</a></li>\
+         <li><a href=\"#inputs\">Inputs</a></li></ol></nav>\n",
+    );
+
+    headline(&mut h, report, central);
+    for (i, sc) in report.scenarios.iter().enumerate() {
+        scenario(&mut h, i, sc, &cx, central);
+    }
+    comparison(&mut h, report);
+    inputs(&mut h, report);
+    h.push_str("</body>\n</html>\n");
+    h
+}
+
+fn headline(h: &mut String, report: &Report, central: bool) {
+    h.push_str("<section id=\"headline\"><h2>Headline</h2>\n");
+    if !central {
+        h.push_str(
+            "<p class=\"note\">Cost of each financial year against its budget. P50: half the simulated \
+             futures cost less; P90: nine in ten cost less. P(overspend): share of futures whose cost \
+             exceeds the budget. Expected overspend: mean overspend over all futures, counting \
+             underspends as zero.</p>\n",
+        );
+    }
+    for sc in &report.scenarios {
+        let _ = writeln!(h, "<h3>Scenario: {}</h3>", escape(&sc.id));
+        if central {
+            h.push_str(
+                "<table><thead><tr><th>Year</th><th>Budget</th><th>Cost</th>\
+                 <th>Over (+) / under (−)</th><th>Children in care at year end</th></tr></thead><tbody>\n",
+            );
+            for y in &sc.years {
+                let over = y.cost.mean - y.budget;
+                let _ = writeln!(
+                    h,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td><td>{:.1}</td></tr>",
+                    escape(&year_label(&y.fy, y.partial, y.months)),
+                    money(y.budget),
+                    money(y.cost.mean),
+                    if over > 0.0 { " class=\"over\"" } else { "" },
+                    money(over),
+                    y.lac_end.mean
+                );
+            }
+        } else {
+            h.push_str(
+                "<table><thead><tr><th>Year</th><th>Budget</th><th>Mean</th><th>P10</th><th>P50</th>\
+                 <th>P90</th><th>P(overspend)</th><th>Expected<br>overspend</th>\
+                 <th>Children in care<br>at year end (P50)</th></tr></thead><tbody>\n",
+            );
+            for y in &sc.years {
+                let _ = writeln!(
+                    h,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td><td>{}</td><td>{:.0}</td></tr>",
+                    escape(&year_label(&y.fy, y.partial, y.months)),
+                    money(y.budget),
+                    money(y.cost.mean),
+                    money(y.cost.p10),
+                    money(y.cost.p50),
+                    money(y.cost.p90),
+                    if y.overspend.probability >= 0.5 {
+                        " class=\"over\""
+                    } else {
+                        ""
+                    },
+                    percent(y.overspend.probability),
+                    money(y.overspend.mean),
+                    y.lac_end.p50
+                );
+            }
+        }
+        h.push_str("</tbody></table>\n");
+    }
+    h.push_str("</section>\n");
+}
+
+fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central: bool) {
+    let _ = writeln!(
+        h,
+        "<section class=\"scenario\" id=\"scenario-{i}\"><h2>Scenario: {}</h2>",
+        escape(&sc.id)
+    );
+    let months: Vec<String> = sc.months.iter().map(|m| m.month.clone()).collect();
+
+    // Children in care.
+    h.push_str("<h3>Children in care</h3>\n");
+    if sc.months.is_empty() {
+        h.push_str("<p>The results hold no months.</p>\n");
+    } else {
+        let total: Vec<Summary> = sc.months.iter().map(|m| m.lac).collect();
+        let _ = writeln!(
+            h,
+            "<figure>{}<figcaption>Children in care at the end of each month: the shaded bands hold \
+             90% (P5–P95) and 50% (P25–P75) of the simulated futures, the line is the median. {}</figcaption></figure>",
+            svg::fan(&Fan {
+                title: &format!("Children in care — {}", sc.id),
+                y_label: "Children in care",
+                months: &months,
+                stats: &total,
+                initial: cx.initial,
+                width: 720.0,
+                height: 300.0,
+            }),
+            if cx.initial.is_some() {
+                "The red dot is the position at the start of the first month."
+            } else {
+                "The starting position is not marked: the results carry no config to read it from."
+            }
+        );
+        small_fans(
+            h,
+            "Children in care by placement type",
+            sc,
+            |m| &m.lac_by_placement,
+            &cx.labels,
+            &cx.initial_by_placement,
+        );
+        small_fans(
+            h,
+            "Children in care by age band",
+            sc,
+            |m| &m.lac_by_band,
+            &cx.band_labels,
+            &cx.initial_by_band,
+        );
+    }
+
+    // Cost against budget.
+    h.push_str("<h3>Cost against budget</h3>\n");
+    if sc.years.is_empty() {
+        h.push_str("<p>The results hold no financial years.</p>\n");
+    } else {
+        let rows: Vec<Strip> = sc
+            .years
+            .iter()
+            .map(|y| Strip {
+                label: y.fy.clone(),
+                stats: y.cost,
+                marker: Some(y.budget),
+                note: format!("P(overspend) {}", percent(y.overspend.probability)),
+            })
+            .collect();
+        let _ = writeln!(
+            h,
+            "<figure>{}<figcaption>Cost of each year: the line spans P5–P95, the boxes P10–P90 and \
+             P25–P75, the dark bar is the median and the circle the mean; the red mark is the budget.</figcaption></figure>",
+            svg::strips(
+                &format!("Cost by financial year — {}", sc.id),
+                "Cost of the year",
+                &rows,
+                720.0
+            )
+        );
+        // A central projection is one value a year: the strips say it all.
+        if !central {
+            h.push_str(
+                "<p class=\"note\">The charts below are approximate densities drawn from the reported \
+                 percentiles, not from the runs themselves (the results keep percentiles only): between two \
+                 adjacent percentiles (P5, P10, P25, P50, P75, P90, P95) each bar holds the share of futures \
+                 that lie between them, spread evenly over its width. The 5% of futures below P5 and the 5% \
+                 above P95 are not drawn. The part above the budget is red.</p>\n<div class=\"small\">\n",
+            );
+            for y in &sc.years {
+                let _ = writeln!(
+                    h,
+                    "<figure>{}</figure>",
+                    svg::density(&Density {
+                        title: &year_label(&y.fy, y.partial, y.months),
+                        cost: &y.cost,
+                        budget: y.budget,
+                        probability_over: y.overspend.probability,
+                        width: 360.0,
+                        height: 220.0,
+                    })
+                );
+            }
+            h.push_str("</div>\n");
+        }
+
+        // Cost by component.
+        h.push_str("<h3>Cost by component</h3>\n");
+        let ids = keys_in_order(sc.years.iter().map(|y| &y.components));
+        let categories: Vec<String> = sc.years.iter().map(|y| y.fy.clone()).collect();
+        let series: Vec<Series> = ids
+            .iter()
+            .map(|id| Series {
+                label: cx.label(id).to_string(),
+                values: sc
+                    .years
+                    .iter()
+                    .map(|y| y.components.get(*id).map_or(0.0, |s| s.mean))
+                    .collect(),
+            })
+            .collect();
+        let _ = writeln!(
+            h,
+            "<figure>{}<figcaption>Mean cost of each component per year (placement types, cost lines, \
+             care leavers, and investments or savings where the config has them); the red line is the budget.</figcaption></figure>",
+            svg::stacked(&Stacked {
+                title: &format!("Mean cost by component — {}", sc.id),
+                y_label: "Mean cost",
+                categories: &categories,
+                series: &series,
+                marker: Some(("Budget", sc.years.iter().map(|y| y.budget).collect())),
+                width: 720.0,
+            })
+        );
+        h.push_str("<table class=\"wide\"><thead><tr><th>Component</th>");
+        for y in &sc.years {
+            let _ = write!(h, "<th>{} mean<br>(P10–P90)</th>", escape(&y.fy));
+        }
+        h.push_str("</tr></thead><tbody>\n");
+        for id in &ids {
+            let _ = write!(h, "<tr><td>{}</td>", escape(cx.label(id)));
+            for y in &sc.years {
+                match y.components.get(*id) {
+                    Some(s) => {
+                        let _ = write!(
+                            h,
+                            "<td>{}<br>({}–{})</td>",
+                            money(s.mean),
+                            money(s.p10),
+                            money(s.p90)
+                        );
+                    }
+                    None => h.push_str("<td>—</td>"),
+                }
+            }
+            h.push_str("</tr>\n");
+        }
+        h.push_str("</tbody></table>\n");
+    }
+
+    // Interventions.
+    h.push_str("<h3>Interventions</h3>\n");
+    let interventions = keys_in_order(sc.years.iter().map(|y| &y.prevented));
+    if interventions.is_empty() {
+        h.push_str(
+            "<p>This scenario has no interventions, so no children were prevented from entering care \
+             or moved by one.</p>\n",
+        );
+    } else {
+        h.push_str(
+            "<table><thead><tr><th>Intervention</th><th>Year</th><th>Mean</th><th>P5</th><th>P10</th>\
+             <th>P50</th><th>P90</th><th>P95</th></tr></thead><tbody>\n",
+        );
+        for id in interventions {
+            for y in &sc.years {
+                if let Some(s) = y.prevented.get(id) {
+                    let _ = writeln!(
+                        h,
+                        "<tr><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.0}</td><td>{:.0}</td><td>{:.0}</td><td>{:.0}</td><td>{:.0}</td></tr>",
+                        escape(cx.label(id)),
+                        escape(&y.fy),
+                        s.mean,
+                        s.p5,
+                        s.p10,
+                        s.p50,
+                        s.p90,
+                        s.p95
+                    );
+                }
+            }
+        }
+        h.push_str(
+            "</tbody></table>\n<p class=\"note\">Children prevented from entering care in each year, \
+             per intervention. What an intervention costs is in the components above.</p>\n",
+        );
+    }
+    h.push_str("</section>\n");
+}
+
+/// One small fan chart per group (placement type or age band), two a row.
+fn small_fans(
+    h: &mut String,
+    heading: &str,
+    sc: &ScenarioReport,
+    groups: fn(&MonthReport) -> &IndexMap<String, Summary>,
+    labels: &IndexMap<String, String>,
+    initial: &IndexMap<String, f64>,
+) {
+    let ids = keys_in_order(sc.months.iter().map(groups));
+    if ids.is_empty() {
+        return;
+    }
+    let months: Vec<String> = sc.months.iter().map(|m| m.month.clone()).collect();
+    let _ = writeln!(h, "<h3>{}</h3>\n<div class=\"small\">", escape(heading));
+    for id in ids {
+        // A group missing from a month is drawn as a gap at the axis.
+        let stats: Vec<Summary> = sc
+            .months
+            .iter()
+            .map(|m| groups(m).get(id).copied().unwrap_or(NAN_SUMMARY))
+            .collect();
+        let _ = writeln!(
+            h,
+            "<figure>{}</figure>",
+            svg::fan(&Fan {
+                title: labels.get(id).map_or(id, |l| l),
+                y_label: "Children",
+                months: &months,
+                stats: &stats,
+                initial: initial.get(id).copied(),
+                width: 360.0,
+                height: 230.0,
+            })
+        );
+    }
+    h.push_str("</div>\n");
+}
+
+fn comparison(h: &mut String, report: &Report) {
+    h.push_str("<section id=\"comparison\"><h2>Scenario comparison</h2>\n");
+    if report.differences.is_empty() {
+        h.push_str(
+            "<p>The config defines one scenario, so there is nothing to compare it with.</p>\n",
+        );
+    }
+    for d in &report.differences {
+        let name = format!("{} → {}", d.from, d.to);
+        if d.years.is_empty() {
+            let _ = writeln!(
+                h,
+                "<p>{}: the results hold no yearly savings.</p>",
+                escape(&name)
+            );
+            continue;
+        }
+        let rows: Vec<Strip> = d
+            .years
+            .iter()
+            .map(|y| Strip {
+                label: y.fy.clone(),
+                stats: y.saving,
+                marker: None,
+                note: format!("P(saving > 0) {}", percent(y.probability_positive)),
+            })
+            .collect();
+        let _ = writeln!(
+            h,
+            "<h3>{}</h3><figure>{}<figcaption>Saving of {} against {} (cost of {} minus cost of {}), \
+             run by run with common random numbers: above zero, {} costs less.</figcaption></figure>",
+            escape(&name),
+            svg::strips(
+                &format!("Saving — {name}"),
+                "Saving in the year",
+                &rows,
+                720.0
+            ),
+            escape(&d.to),
+            escape(&d.from),
+            escape(&d.from),
+            escape(&d.to),
+            escape(&d.to)
+        );
+        h.push_str(
+            "<table><thead><tr><th>Year</th><th>Mean saving</th><th>P10</th><th>P50</th><th>P90</th>\
+             <th>P(saving &gt; 0)</th></tr></thead><tbody>\n",
+        );
+        for y in &d.years {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&y.fy),
+                money(y.saving.mean),
+                money(y.saving.p10),
+                money(y.saving.p50),
+                money(y.saving.p90),
+                percent(y.probability_positive)
+            );
+        }
+        h.push_str("</tbody></table>\n");
+    }
+    h.push_str("</section>\n");
+}
+
+fn inputs(h: &mut String, report: &Report) {
+    h.push_str("<section id=\"inputs\"><h2>Inputs</h2>\n<dl class=\"inputs\">");
+    let _ = writeln!(
+        h,
+        "<dt>Name</dt><dd>{}</dd><dt>Mode</dt><dd>{}</dd><dt>Runs</dt><dd>{}</dd><dt>Seed</dt><dd>{}</dd>\
+         <dt>carecast version</dt><dd>{}</dd><dt>Report drawn by</dt><dd>carecast {}</dd></dl>",
+        escape(&report.name),
+        escape(&report.mode),
+        report.runs,
+        report.seed,
+        escape(&report.carecast_version),
+        env!("CARGO_PKG_VERSION")
+    );
+    match &report.config {
+        Some(text) => {
+            let _ = writeln!(
+                h,
+                "<p>To reproduce these results, save the config below and run \
+                 <code>carecast run CONFIG --runs {} --seed {}{}</code> with carecast {}.</p>\
+                 <h3>Config as run</h3><pre class=\"config\">{}</pre>",
+                report.runs,
+                report.seed,
+                if report.mode == "central" {
+                    " --central"
+                } else {
+                    ""
+                },
+                escape(&report.carecast_version),
+                escape(text)
+            );
+        }
+        None => h.push_str(
+            "<p>The results do not include the config they were run from (they were saved by an \
+             older carecast).</p>\n",
+        ),
+    }
+    h.push_str("</section>\n");
+}
+
+/// A summary with no values, for a series missing from a month; charts skip
+/// non-finite values.
+const NAN_SUMMARY: Summary = Summary {
+    mean: f64::NAN,
+    sd: f64::NAN,
+    p5: f64::NAN,
+    p10: f64::NAN,
+    p25: f64::NAN,
+    p50: f64::NAN,
+    p75: f64::NAN,
+    p90: f64::NAN,
+    p95: f64::NAN,
+};
+
+fn year_label(fy: &str, partial: bool, months: usize) -> String {
+    if partial {
+        format!("{fy} ({months} months)")
+    } else {
+        fy.to_string()
+    }
+}

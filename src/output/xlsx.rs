@@ -1,0 +1,331 @@
+//! `--xlsx`: an Excel workbook for finance teams (SPEC §3.4), written with
+//! `rust_xlsxwriter`. Sheets: Summary (the headline per scenario and year),
+//! Years (every yearly statistic), Months (children in care by month, in
+//! total, by placement and by age band), Components (cost by component),
+//! Differences (savings between scenarios) and Inputs (what was run,
+//! including the config text, one line per row).
+//!
+//! Values are numbers with currency (`£#,##0`), percentage or count formats,
+//! never text; header rows are frozen and columns sized to their contents.
+
+use rust_xlsxwriter::{
+    DocProperties, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet, XlsxError,
+};
+
+use crate::report::Report;
+use crate::stats::Summary;
+
+/// Excel keeps at most this many characters in a cell.
+const MAX_CELL: usize = 32_767;
+/// Integers up to 2^53 are exact in a spreadsheet's numbers.
+const EXACT_INT: u64 = 1 << 53;
+
+/// The statistic columns, in the order of the JSON.
+const STATS: [&str; 9] = ["Mean", "SD", "P5", "P10", "P25", "P50", "P75", "P90", "P95"];
+
+struct Formats {
+    header: Format,
+    money: Format,
+    pct: Format,
+    count: Format,
+    int: Format,
+    month: Format,
+}
+
+impl Formats {
+    fn new() -> Formats {
+        Formats {
+            header: Format::new()
+                .set_bold()
+                .set_text_wrap()
+                .set_align(FormatAlign::Top)
+                .set_background_color("#DCE6F1"),
+            money: Format::new().set_num_format("£#,##0;-£#,##0"),
+            pct: Format::new().set_num_format("0.0%"),
+            count: Format::new().set_num_format("#,##0.0"),
+            int: Format::new().set_num_format("0"),
+            month: Format::new().set_num_format("mmm yyyy"),
+        }
+    }
+}
+
+/// Writes the header row, freezes it (and `frozen_cols` columns) and sets
+/// the column widths.
+fn header(
+    ws: &mut Worksheet,
+    f: &Formats,
+    cols: &[(&str, f64)],
+    frozen_cols: u16,
+) -> Result<(), XlsxError> {
+    for (c, (name, width)) in cols.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *name, &f.header)?;
+        ws.set_column_width(c as u16, *width)?;
+    }
+    ws.set_freeze_panes(1, frozen_cols)?;
+    Ok(())
+}
+
+/// Text that fits in a cell.
+fn text(s: &str) -> &str {
+    if s.len() <= MAX_CELL {
+        return s;
+    }
+    let mut end = MAX_CELL;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+fn stats(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    s: &Summary,
+    fmt: &Format,
+) -> Result<(), XlsxError> {
+    for (i, (_, v)) in s.fields().iter().enumerate() {
+        ws.write_number_with_format(row, col + i as u16, *v, fmt)?;
+    }
+    Ok(())
+}
+
+/// The first day of a `YYYY-MM` month, when it is one.
+fn month_date(ym: &str) -> Option<ExcelDateTime> {
+    let (y, m) = ym.split_once('-')?;
+    ExcelDateTime::from_ymd(y.parse().ok()?, m.parse().ok()?, 1).ok()
+}
+
+/// Renders the workbook as the bytes of an .xlsx file.
+pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
+    let f = Formats::new();
+    let mut wb = Workbook::new();
+    wb.set_properties(
+        &DocProperties::new()
+            .set_title(text(&report.name))
+            .set_comment(format!(
+                "carecast {}: {} runs, seed {}",
+                report.carecast_version, report.runs, report.seed
+            )),
+    );
+
+    // Summary.
+    let ws = wb.add_worksheet();
+    ws.set_name("Summary")?;
+    header(
+        ws,
+        &f,
+        &[
+            ("Scenario", 14.0),
+            ("Year", 10.0),
+            ("Months", 8.0),
+            ("Budget", 14.0),
+            ("Mean cost", 14.0),
+            ("P10 cost", 14.0),
+            ("P50 cost", 14.0),
+            ("P90 cost", 14.0),
+            ("P(overspend)", 12.0),
+            ("Expected overspend", 14.0),
+            ("Mean overspend if overspent", 16.0),
+            ("Children in care at year end P10", 14.0),
+            ("… P50", 10.0),
+            ("… P90", 10.0),
+        ],
+        2,
+    )?;
+    let mut row = 1;
+    for sc in &report.scenarios {
+        for y in &sc.years {
+            ws.write_string(row, 0, text(&sc.id))?;
+            ws.write_string(row, 1, text(&y.fy))?;
+            ws.write_number_with_format(row, 2, y.months as f64, &f.int)?;
+            for (c, v) in [y.budget, y.cost.mean, y.cost.p10, y.cost.p50, y.cost.p90]
+                .into_iter()
+                .enumerate()
+            {
+                ws.write_number_with_format(row, 3 + c as u16, v, &f.money)?;
+            }
+            ws.write_number_with_format(row, 8, y.overspend.probability, &f.pct)?;
+            ws.write_number_with_format(row, 9, y.overspend.mean, &f.money)?;
+            if let Some(m) = y.overspend.mean_if_overspent {
+                ws.write_number_with_format(row, 10, m, &f.money)?;
+            }
+            for (c, v) in [y.lac_end.p10, y.lac_end.p50, y.lac_end.p90]
+                .into_iter()
+                .enumerate()
+            {
+                ws.write_number_with_format(row, 11 + c as u16, v, &f.count)?;
+            }
+            row += 1;
+        }
+    }
+
+    // Years: every yearly statistic.
+    let ws = wb.add_worksheet();
+    ws.set_name("Years")?;
+    let mut cols = vec![
+        ("Scenario", 14.0),
+        ("Year", 10.0),
+        ("Measure", 22.0),
+        ("Intervention", 16.0),
+    ];
+    cols.extend(STATS.iter().map(|s| (*s, 13.0)));
+    header(ws, &f, &cols, 3)?;
+    let mut row = 1;
+    for sc in &report.scenarios {
+        for y in &sc.years {
+            let mut measures: Vec<(&str, &str, &Summary, &Format)> = vec![
+                ("cost", "", &y.cost, &f.money),
+                ("lac_end", "", &y.lac_end, &f.count),
+                ("entries", "", &y.entries, &f.count),
+                ("exits", "", &y.exits, &f.count),
+                ("left_at_18", "", &y.left_at_18, &f.count),
+            ];
+            for (id, s) in &y.prevented {
+                measures.push(("prevented", id, s, &f.count));
+            }
+            for (measure, item, s, fmt) in measures {
+                ws.write_string(row, 0, text(&sc.id))?;
+                ws.write_string(row, 1, text(&y.fy))?;
+                ws.write_string(row, 2, measure)?;
+                if !item.is_empty() {
+                    ws.write_string(row, 3, text(item))?;
+                }
+                stats(ws, row, 4, s, fmt)?;
+                row += 1;
+            }
+        }
+    }
+
+    // Months: children in care at the end of each month.
+    let ws = wb.add_worksheet();
+    ws.set_name("Months")?;
+    let mut cols = vec![
+        ("Scenario", 14.0),
+        ("Month", 11.0),
+        ("Breakdown", 12.0),
+        ("Group", 18.0),
+    ];
+    cols.extend(STATS.iter().map(|s| (*s, 10.0)));
+    header(ws, &f, &cols, 2)?;
+    let mut row = 1;
+    for sc in &report.scenarios {
+        for m in &sc.months {
+            let groups = std::iter::once(("total", "all", &m.lac))
+                .chain(
+                    m.lac_by_placement
+                        .iter()
+                        .map(|(id, s)| ("placement", id.as_str(), s)),
+                )
+                .chain(
+                    m.lac_by_band
+                        .iter()
+                        .map(|(id, s)| ("age band", id.as_str(), s)),
+                );
+            for (breakdown, group, s) in groups {
+                ws.write_string(row, 0, text(&sc.id))?;
+                match month_date(&m.month) {
+                    Some(d) => ws.write_datetime_with_format(row, 1, d, &f.month)?,
+                    None => ws.write_string(row, 1, text(&m.month))?,
+                };
+                ws.write_string(row, 2, breakdown)?;
+                ws.write_string(row, 3, text(group))?;
+                stats(ws, row, 4, s, &f.count)?;
+                row += 1;
+            }
+        }
+    }
+
+    // Components: cost by component per year.
+    let ws = wb.add_worksheet();
+    ws.set_name("Components")?;
+    let mut cols = vec![("Scenario", 14.0), ("Year", 10.0), ("Component", 20.0)];
+    cols.extend(STATS.iter().map(|s| (*s, 13.0)));
+    header(ws, &f, &cols, 3)?;
+    let mut row = 1;
+    for sc in &report.scenarios {
+        for y in &sc.years {
+            for (id, s) in &y.components {
+                ws.write_string(row, 0, text(&sc.id))?;
+                ws.write_string(row, 1, text(&y.fy))?;
+                ws.write_string(row, 2, text(id))?;
+                stats(ws, row, 3, s, &f.money)?;
+                row += 1;
+            }
+        }
+    }
+
+    // Differences between scenarios.
+    let ws = wb.add_worksheet();
+    ws.set_name("Differences")?;
+    let mut cols = vec![("From", 14.0), ("To", 14.0), ("Year", 10.0)];
+    cols.extend(STATS.iter().map(|s| (*s, 13.0)));
+    cols.push(("P(saving > 0)", 12.0));
+    header(ws, &f, &cols, 3)?;
+    let mut row = 1;
+    for d in &report.differences {
+        for y in &d.years {
+            ws.write_string(row, 0, text(&d.from))?;
+            ws.write_string(row, 1, text(&d.to))?;
+            ws.write_string(row, 2, text(&y.fy))?;
+            stats(ws, row, 3, &y.saving, &f.money)?;
+            ws.write_number_with_format(row, 12, y.probability_positive, &f.pct)?;
+            row += 1;
+        }
+    }
+    if row == 1 {
+        ws.write_string(
+            1,
+            0,
+            "The config defines one scenario: there are no differences to show.",
+        )?;
+    }
+
+    // Inputs: what was run.
+    let ws = wb.add_worksheet();
+    ws.set_name("Inputs")?;
+    header(ws, &f, &[("Input", 18.0), ("Value", 90.0)], 0)?;
+    let mut row = 1;
+    let mut pair = |ws: &mut Worksheet, key: &str, value: &str| -> Result<(), XlsxError> {
+        ws.write_string(row, 0, key)?;
+        ws.write_string(row, 1, text(value))?;
+        row += 1;
+        Ok(())
+    };
+    pair(ws, "Name", &report.name)?;
+    if let Some(d) = &report.description {
+        pair(ws, "Description", d)?;
+    }
+    pair(ws, "Mode", &report.mode)?;
+    pair(ws, "carecast version", &report.carecast_version)?;
+    let mut number = |ws: &mut Worksheet, key: &str, value: u64| -> Result<(), XlsxError> {
+        ws.write_string(row, 0, key)?;
+        if value <= EXACT_INT {
+            ws.write_number_with_format(row, 1, value as f64, &f.int)?;
+        } else {
+            // A spreadsheet number would round it: keep every digit.
+            ws.write_string(row, 1, value.to_string())?;
+        }
+        row += 1;
+        Ok(())
+    };
+    number(ws, "Runs", report.runs)?;
+    number(ws, "Seed", report.seed)?;
+    row += 1;
+    ws.write_string_with_format(row, 0, "Config as run", &f.header)?;
+    match &report.config {
+        Some(config) => {
+            for line in config.lines() {
+                row += 1;
+                if !line.is_empty() {
+                    ws.write_string(row, 1, text(line))?;
+                }
+            }
+        }
+        None => {
+            ws.write_string(row, 1, "not recorded in the results")?;
+        }
+    }
+
+    wb.save_to_buffer()
+}

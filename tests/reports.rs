@@ -1,0 +1,648 @@
+//! The reports people read (issue 5, SPEC §3.4): HTML, Excel and Markdown,
+//! rendered by `carecast run` and again from saved JSON by `carecast report`.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use calamine::{Data, Reader, Xlsx, open_workbook};
+use carecast::output::{html, json, markdown, xlsx};
+use carecast::report::Report;
+use serde_json::Value;
+
+fn carecast() -> Command {
+    Command::cargo_bin("carecast").unwrap()
+}
+
+/// Runs `config` and writes every format; returns the paths by extension.
+fn run_all(config: &str, extra: &[&str], dir: &Path) -> Outputs {
+    let out = Outputs::in_dir(dir, "run");
+    carecast()
+        .arg("run")
+        .arg(config)
+        .args(extra)
+        .args(["--quiet", "--json"])
+        .arg(&out.json)
+        .arg("--html")
+        .arg(&out.html)
+        .arg("--xlsx")
+        .arg(&out.xlsx)
+        .arg("--markdown")
+        .arg(&out.markdown)
+        .assert()
+        .success();
+    out
+}
+
+struct Outputs {
+    json: PathBuf,
+    html: PathBuf,
+    xlsx: PathBuf,
+    markdown: PathBuf,
+}
+
+impl Outputs {
+    fn in_dir(dir: &Path, stem: &str) -> Outputs {
+        Outputs {
+            json: dir.join(format!("{stem}.json")),
+            html: dir.join(format!("{stem}.html")),
+            xlsx: dir.join(format!("{stem}.xlsx")),
+            markdown: dir.join(format!("{stem}.md")),
+        }
+    }
+}
+
+fn float(d: Option<&Data>) -> f64 {
+    match d {
+        Some(Data::Float(x)) => *x,
+        Some(Data::Int(i)) => *i as f64,
+        other => panic!("expected a number, found {other:?}"),
+    }
+}
+
+fn string(d: Option<&Data>) -> String {
+    match d {
+        Some(Data::String(s)) => s.clone(),
+        other => panic!("expected text, found {other:?}"),
+    }
+}
+
+const STATS: [&str; 9] = ["mean", "sd", "p5", "p10", "p25", "p50", "p75", "p90", "p95"];
+
+#[test]
+fn the_workbook_holds_the_json_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/example.toml", &["--runs", "300"], dir.path());
+    let v: Value = serde_json::from_slice(&std::fs::read(&out.json).unwrap()).unwrap();
+    let mut wb: Xlsx<_> = open_workbook(&out.xlsx).unwrap();
+    assert_eq!(
+        wb.sheet_names(),
+        [
+            "Summary",
+            "Years",
+            "Months",
+            "Components",
+            "Differences",
+            "Inputs"
+        ]
+    );
+
+    // Summary: one row per scenario and year.
+    let summary = wb.worksheet_range("Summary").unwrap();
+    let mut row = 1;
+    for sc in v["scenarios"].as_array().unwrap() {
+        for y in sc["years"].as_array().unwrap() {
+            let cell = |c: u32| summary.get_value((row, c));
+            assert_eq!(string(cell(0)), sc["id"].as_str().unwrap());
+            assert_eq!(string(cell(1)), y["fy"].as_str().unwrap());
+            assert_eq!(float(cell(2)), y["months"].as_f64().unwrap());
+            assert_eq!(float(cell(3)), y["budget"].as_f64().unwrap());
+            for (c, stat) in [(4, "mean"), (5, "p10"), (6, "p50"), (7, "p90")] {
+                assert_eq!(float(cell(c)), y["cost"][stat].as_f64().unwrap(), "{stat}");
+            }
+            assert_eq!(
+                float(cell(8)),
+                y["overspend"]["probability"].as_f64().unwrap()
+            );
+            assert_eq!(float(cell(9)), y["overspend"]["mean"].as_f64().unwrap());
+            match y["overspend"]["mean_if_overspent"].as_f64() {
+                Some(m) => assert_eq!(float(cell(10)), m),
+                None => assert!(matches!(cell(10), None | Some(Data::Empty))),
+            }
+            for (c, stat) in [(11, "p10"), (12, "p50"), (13, "p90")] {
+                assert_eq!(float(cell(c)), y["lac_end"][stat].as_f64().unwrap());
+            }
+            row += 1;
+        }
+    }
+    assert!(matches!(
+        summary.get_value((row, 0)),
+        None | Some(Data::Empty)
+    ));
+
+    // Components: every statistic of every component.
+    let components = wb.worksheet_range("Components").unwrap();
+    let mut row = 1;
+    for sc in v["scenarios"].as_array().unwrap() {
+        for y in sc["years"].as_array().unwrap() {
+            for (id, s) in y["components"].as_object().unwrap() {
+                assert_eq!(string(components.get_value((row, 2))), *id);
+                for (i, stat) in STATS.iter().enumerate() {
+                    assert_eq!(
+                        float(components.get_value((row, 3 + i as u32))),
+                        s[stat].as_f64().unwrap(),
+                        "{id} {stat}"
+                    );
+                }
+                row += 1;
+            }
+        }
+    }
+
+    // Years: cost first, then the counts, for each year.
+    let years = wb.worksheet_range("Years").unwrap();
+    let y0 = &v["scenarios"][0]["years"][0];
+    for (row, measure) in [(1, "cost"), (2, "lac_end"), (3, "entries"), (4, "exits")] {
+        assert_eq!(string(years.get_value((row, 2))), measure);
+        for (i, stat) in STATS.iter().enumerate() {
+            assert_eq!(
+                float(years.get_value((row, 4 + i as u32))),
+                y0[measure][stat].as_f64().unwrap()
+            );
+        }
+    }
+
+    // Months: the total, then each placement, then each band, per month.
+    let months = wb.worksheet_range("Months").unwrap();
+    let sc = &v["scenarios"][0];
+    let per_month = 1
+        + sc["months"][0]["lac_by_placement"]
+            .as_object()
+            .unwrap()
+            .len()
+        + sc["months"][0]["lac_by_band"].as_object().unwrap().len();
+    for (m, month) in sc["months"].as_array().unwrap().iter().enumerate() {
+        let row = 1 + (m * per_month) as u32;
+        assert!(matches!(
+            months.get_value((row, 1)),
+            Some(Data::DateTime(_))
+        ));
+        assert_eq!(string(months.get_value((row, 2))), "total");
+        for (i, stat) in STATS.iter().enumerate() {
+            assert_eq!(
+                float(months.get_value((row, 4 + i as u32))),
+                month["lac"][stat].as_f64().unwrap()
+            );
+        }
+        let ifa = row + 2;
+        assert_eq!(string(months.get_value((ifa, 3))), "ifa");
+        assert_eq!(
+            float(months.get_value((ifa, 9))),
+            month["lac_by_placement"]["ifa"]["p50"].as_f64().unwrap()
+        );
+    }
+
+    // Inputs: runs and seed as numbers, the config line by line.
+    let inputs = wb.worksheet_range("Inputs").unwrap();
+    let rows: Vec<Vec<Data>> = inputs.rows().map(|r| r.to_vec()).collect();
+    let find = |key: &str| {
+        rows.iter()
+            .find(|r| r.first() == Some(&Data::String(key.into())))
+            .unwrap_or_else(|| panic!("no {key}"))[1]
+            .clone()
+    };
+    assert_eq!(find("Runs"), Data::Float(300.0));
+    assert_eq!(find("Seed"), Data::Float(v["seed"].as_f64().unwrap()));
+    let config_lines = rows
+        .iter()
+        .filter_map(|r| match r.get(1) {
+            Some(Data::String(s)) => Some(s.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>();
+    assert!(config_lines.contains(&"[[placement]]"));
+}
+
+/// Values of the `src`, `href` and `xlink:href` attributes of every tag.
+/// Text is escaped, so every `<` starts a tag.
+fn references(html: &str) -> Vec<String> {
+    let mut refs = Vec::new();
+    for tag in html.split('<').skip(1) {
+        let tag = tag.split('>').next().unwrap_or("");
+        for attr in [" src=", " href=", ":href="] {
+            for (i, _) in tag.match_indices(attr) {
+                let rest = &tag[i + attr.len()..];
+                let value: String = match rest.chars().next() {
+                    Some(q @ ('"' | '\'')) => rest[1..].chars().take_while(|c| *c != q).collect(),
+                    _ => rest.chars().take_while(|c| !c.is_whitespace()).collect(),
+                };
+                refs.push(value);
+            }
+        }
+    }
+    refs
+}
+
+#[test]
+fn the_html_is_self_contained_and_has_every_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/example.toml", &["--runs", "300"], dir.path());
+    let html = std::fs::read_to_string(&out.html).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+
+    // Nothing outside the file: only in-page anchors, no imports, no url().
+    let refs = references(&html);
+    assert!(!refs.is_empty(), "the contents links are references");
+    for r in &refs {
+        assert!(r.starts_with('#'), "external reference {r:?}");
+    }
+    let lower = html.to_lowercase();
+    for banned in [
+        "@import", "url(", "<script", "<link", "<img", "<iframe", "<object", "<embed", "http:",
+        "https:",
+    ] {
+        assert!(!lower.contains(banned), "the HTML contains {banned:?}");
+    }
+
+    // Every chart, for each of the example's three scenarios: 1 total + 7
+    // placement + 4 age-band fan charts, the yearly cost strip, 4 yearly
+    // densities and the stacked components; and a saving strip for each of
+    // the two comparisons.
+    let report = Report::read(&out.json).unwrap();
+    let expected = html::expected_charts(&report);
+    assert_eq!(
+        expected,
+        html::ChartCount {
+            fans: 3 * 12,
+            densities: 3 * 4,
+            strips: 3 + 2,
+            stacked: 3
+        }
+    );
+    assert_eq!(html.matches("<svg").count(), expected.total());
+    assert_eq!(html.matches("</svg>").count(), expected.total());
+    assert_eq!(html.matches("class=\"initial\"").count(), 3 * 12);
+    assert_eq!(html.matches("class=\"budget\"").count(), 3 * (4 + 4 + 4));
+    for text in [
+        "Headline",
+        "P(overspend) ",
+        "approximate densities",
+        "This scenario has no interventions",
+        "Config as run",
+        "seed 20240401",
+        "£28.50m",
+        "@page { size: A4",
+    ] {
+        assert!(html.contains(text), "missing {text:?}");
+    }
+    assert!(!html.contains("NaN") && !html.contains("inf\""));
+}
+
+#[test]
+fn text_from_the_config_is_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("tests/configs/immigration_death.toml")
+        .unwrap()
+        .replace(
+            "name = \"immigration-death check\"",
+            "# </pre><script src=\"https://example.org/x.js\"></script>\nname = \"<b>Council</b> & 'friends'\"",
+        );
+    let config = dir.path().join("hostile.toml");
+    std::fs::write(&config, text).unwrap();
+    let out = run_all(config.to_str().unwrap(), &["--runs", "50"], dir.path());
+    let html = std::fs::read_to_string(&out.html).unwrap();
+    assert!(!html.contains("<script") && !html.contains("<b>"));
+    assert!(html.contains("&lt;b&gt;Council&lt;/b&gt; &amp; &#39;friends&#39;"));
+    assert!(html.contains("&lt;/pre&gt;&lt;script src=&quot;https://example.org/x.js&quot;"));
+    assert!(references(&html).iter().all(|r| r.starts_with('#')));
+    let md = std::fs::read_to_string(&out.markdown).unwrap();
+    assert!(md.starts_with("## \\<b\\>Council\\</b\\> & 'friends'\n"));
+}
+
+#[test]
+fn report_renders_the_same_files_from_the_saved_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = run_all(
+        "tests/configs/immigration_death.toml",
+        &["--runs", "200"],
+        dir.path(),
+    );
+    let again = Outputs::in_dir(dir.path(), "again");
+    let stdout = carecast()
+        .arg("report")
+        .arg(&first.json)
+        .arg("--html")
+        .arg(&again.html)
+        .arg("--xlsx")
+        .arg(&again.xlsx)
+        .arg("--markdown")
+        .arg(&again.markdown)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let stdout = String::from_utf8(stdout).unwrap();
+    assert!(
+        stdout.contains("2027/28") && stdout.contains("P(over)"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read(&first.html).unwrap(),
+        std::fs::read(&again.html).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(&first.markdown).unwrap(),
+        std::fs::read(&again.markdown).unwrap()
+    );
+    let mut wb: Xlsx<_> = open_workbook(&again.xlsx).unwrap();
+    assert!(wb.worksheet_range("Summary").unwrap().height() > 1);
+}
+
+#[test]
+fn saved_json_reads_back_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    for (config, extra) in [
+        ("configs/example.toml", &["--runs", "150"][..]),
+        ("configs/example.toml", &["--central"][..]),
+        (
+            "tests/configs/immigration_death.toml",
+            &["--runs", "100"][..],
+        ),
+    ] {
+        let json = dir.path().join("r.json");
+        carecast()
+            .args(["run", config, "--quiet", "--json"])
+            .arg(&json)
+            .args(extra)
+            .assert()
+            .success();
+        let bytes = std::fs::read(&json).unwrap();
+        let report = Report::read(&json).unwrap();
+        assert!(
+            json::render(&report) == bytes,
+            "{config} {extra:?}: JSON changed on the way back"
+        );
+        let text = std::fs::read_to_string(config).unwrap();
+        assert_eq!(report.config.as_deref(), Some(text.as_str()));
+    }
+}
+
+#[test]
+fn the_json_keeps_its_keys_and_adds_the_config_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    carecast()
+        .args(["run", "--runs", "20", "--quiet", "--json"])
+        .arg(&json)
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "carecast_version",
+            "name",
+            "description",
+            "mode",
+            "runs",
+            "seed",
+            "scenarios",
+            "differences",
+            "config"
+        ]
+    );
+    // The built-in example's text.
+    assert!(v["config"].as_str().unwrap().contains("[[placement]]"));
+}
+
+#[test]
+fn bad_results_files_are_usage_errors_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let cases: Vec<(PathBuf, &str)> = vec![
+        (dir.path().join("missing.json"), "cannot read"),
+        (dir.path().to_path_buf(), "cannot read"),
+        (write("empty.json", ""), "EOF"),
+        (write("text.json", "not json"), "expected"),
+        (write("array.json", "[1, 2]"), "not a carecast results file"),
+        (
+            write("shape.json", r#"{"carecast_version": "0.1.0", "name": 3}"#),
+            "name",
+        ),
+        (
+            write(
+                "trailing.json",
+                r#"{"carecast_version": "x", "name": "n", "mode": "risk", "runs": 1, "seed": 1, "scenarios": [], "differences": []} {}"#,
+            ),
+            "after the JSON",
+        ),
+    ];
+    for (path, words) in cases {
+        let html = dir.path().join("out.html");
+        let out = carecast()
+            .arg("report")
+            .arg(&path)
+            .arg("--html")
+            .arg(&html)
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.starts_with("error: ") && err.contains(&path.display().to_string()),
+            "{err}"
+        );
+        assert!(err.contains(words), "{path:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(!html.exists());
+    }
+    // A report with no scenarios still renders.
+    let bare = write(
+        "bare.json",
+        r#"{"carecast_version": "x", "name": "n", "mode": "risk", "runs": 1, "seed": 1, "scenarios": [], "differences": []}"#,
+    );
+    let html = dir.path().join("bare.html");
+    carecast()
+        .arg("report")
+        .arg(&bare)
+        .arg("--html")
+        .arg(&html)
+        .arg("--xlsx")
+        .arg(dir.path().join("bare.xlsx"))
+        .arg("--markdown")
+        .arg(dir.path().join("bare.md"))
+        .assert()
+        .success();
+    assert!(
+        std::fs::read_to_string(html)
+            .unwrap()
+            .contains("not include the config")
+    );
+}
+
+#[test]
+fn an_unwritable_report_is_a_runtime_error_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let md = dir.path().join("r.md");
+    carecast()
+        .args([
+            "run",
+            "tests/configs/immigration_death.toml",
+            "--runs",
+            "20",
+        ])
+        .args(["--quiet", "--json"])
+        .arg(&json)
+        .arg("--markdown")
+        .arg(&md)
+        .arg("--html")
+        .arg(dir.path().join("no-such-folder").join("r.html"))
+        .assert()
+        .code(1);
+    assert!(!json.exists() && !md.exists());
+}
+
+#[test]
+fn scenarios_differences_and_interventions_are_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/example.toml", &["--runs", "100"], dir.path());
+    let report = Report::read(&out.json).unwrap();
+    assert_eq!(report.scenarios.len(), 3);
+    assert_eq!(report.differences.len(), 2);
+    let page = html::render(&report);
+    let expected = html::expected_charts(&report);
+    assert_eq!(page.matches("<svg").count(), expected.total());
+    for text in [
+        "Saving — do_nothing → strategy",
+        "P(saving &gt; 0)",
+        "edge_of_care",
+        "Scenario: strategy",
+    ] {
+        assert!(page.contains(text), "missing {text:?}");
+    }
+    assert!(!page.contains("The config defines one scenario"));
+
+    let md = markdown::render(&report);
+    assert!(md.contains("### Scenario comparison"));
+    assert!(md.contains("| do\\_nothing → strategy | 2024/25 |"));
+    assert!(md.contains("| edge\\_of\\_care | 2024/25 |"));
+
+    let path = dir.path().join("s.xlsx");
+    std::fs::write(&path, xlsx::render(&report).unwrap()).unwrap();
+    let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
+    let diffs = wb.worksheet_range("Differences").unwrap();
+    let d = &report.differences[0].years[0];
+    assert_eq!(string(diffs.get_value((1, 0))), "do_nothing");
+    assert_eq!(float(diffs.get_value((1, 3))), d.saving.mean);
+    assert_eq!(float(diffs.get_value((1, 12))), d.probability_positive);
+    let years = wb.worksheet_range("Years").unwrap();
+    let prevented = years
+        .rows()
+        .find(|r| r.get(2) == Some(&Data::String("prevented".into())))
+        .expect("a prevented row");
+    assert_eq!(prevented[3], Data::String("edge_of_care".into()));
+    let strategy = report
+        .scenarios
+        .iter()
+        .find(|s| s.id == "strategy")
+        .unwrap();
+    let first_prevented = &report.scenarios[0].years[0].prevented;
+    let expected_mean = first_prevented
+        .get("edge_of_care")
+        .or(strategy.years[0].prevented.get("edge_of_care"))
+        .unwrap()
+        .mean;
+    assert_eq!(prevented[4], Data::Float(expected_mean));
+}
+
+#[test]
+fn the_markdown_of_a_seeded_run_is_pinned() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, extra) in [
+        (
+            "immigration_death.md",
+            &["--runs", "500", "--seed", "1"][..],
+        ),
+        ("immigration_death_central.md", &["--central"][..]),
+    ] {
+        let md = dir.path().join(name);
+        carecast()
+            .args(["run", "tests/configs/immigration_death.toml", "--quiet"])
+            .args(extra)
+            .arg("--markdown")
+            .arg(&md)
+            .assert()
+            .success();
+        // The version is not part of the pinned text.
+        let got = std::fs::read_to_string(&md)
+            .unwrap()
+            .replace(env!("CARGO_PKG_VERSION"), "{version}");
+        let snapshot = Path::new("tests/snapshots").join(name);
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&snapshot, &got).unwrap();
+        }
+        let want = std::fs::read_to_string(&snapshot).unwrap_or_else(|_| {
+            panic!(
+                "{} is missing: run with UPDATE_SNAPSHOTS=1",
+                snapshot.display()
+            )
+        });
+        assert!(
+            got == want,
+            "{name} differs from its snapshot:\n{got}\n(run with UPDATE_SNAPSHOTS=1 after checking the change)"
+        );
+    }
+}
+
+/// Renders the HTML in headless Chromium (tests/browser_check.sh); only with
+/// CARECAST_BROWSER_TEST=1, since it needs Chromium (the script installs it
+/// with apt-get when it is missing). CI runs the script directly.
+#[test]
+fn the_html_renders_in_a_browser() {
+    if std::env::var("CARECAST_BROWSER_TEST").as_deref() != Ok("1") {
+        eprintln!("skipped: set CARECAST_BROWSER_TEST=1 to render the HTML in headless Chromium");
+        return;
+    }
+    let status = std::process::Command::new("bash")
+        .arg("tests/browser_check.sh")
+        .env("CARECAST_BIN", env!("CARGO_BIN_EXE_carecast"))
+        .status()
+        .expect("bash runs");
+    assert!(status.success(), "tests/browser_check.sh failed");
+}
+
+#[test]
+fn a_central_projection_has_no_densities() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/example.toml", &["--central"], dir.path());
+    let page = std::fs::read_to_string(&out.html).unwrap();
+    let expected = html::expected_charts(&Report::read(&out.json).unwrap());
+    assert_eq!(expected.densities, 0);
+    assert_eq!(expected.total(), 3 * (12 + 1 + 1) + 2);
+    assert_eq!(page.matches("<svg").count(), expected.total());
+    assert!(page.contains("Central projection"));
+    assert!(!page.contains("approximate densities"));
+}
+
+#[test]
+fn extreme_numbers_render_without_panic_or_nan() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/example.toml", &["--runs", "30"], dir.path());
+    let base = Report::read(&out.json).unwrap();
+    for value in [f64::MAX, -f64::MAX, 0.0, -1.0, 1e-300] {
+        let mut r = base.clone();
+        for sc in &mut r.scenarios {
+            for y in &mut sc.years {
+                y.budget = value;
+                y.cost.p95 = value;
+                y.cost.p5 = -value;
+                y.components.values_mut().for_each(|c| c.mean = value);
+            }
+            for m in &mut sc.months {
+                m.lac.p50 = value;
+                m.lac.p95 = -value;
+            }
+            // A month without one of the placements.
+            if let Some(m) = sc.months.last_mut() {
+                m.lac_by_placement.clear();
+            }
+        }
+        let page = html::render(&r);
+        for bad in ["NaN", "=\"inf", "=\"-inf", ",inf", ",-inf"] {
+            assert!(!page.contains(bad), "{value}: {bad}");
+        }
+        assert_eq!(
+            page.matches("<svg").count(),
+            html::expected_charts(&r).total()
+        );
+        markdown::render(&r);
+        xlsx::render(&r).unwrap();
+    }
+}
