@@ -1,0 +1,260 @@
+//! The shipped council configs against the papers' own figures (issue 4).
+//! Each config in `configs/` names its paper; these tests run the central
+//! projection (`--central`: every input at its expected value) and check
+//! the numbers the papers print.
+
+use std::path::Path;
+
+use carecast::config::{self, Config};
+use carecast::engine::{self, ScenarioRuns, Settings};
+use carecast::model::layout::YearField;
+
+fn load(file: &str) -> Config {
+    config::load_config(Path::new(file)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The central projection of one scenario: a single row of results.
+fn central(config: &Config, scenario: &str) -> (ScenarioRuns, Vec<String>) {
+    let s = config
+        .scenarios
+        .iter()
+        .find(|s| s.id == scenario)
+        .unwrap_or_else(|| panic!("no scenario {scenario}"));
+    let settings = Settings {
+        runs: 1,
+        seed: 0,
+        threads: None,
+        central: true,
+    };
+    let runs = engine::run(&s.model, &settings, &|_| {}).unwrap();
+    let ids = s
+        .model
+        .strategy
+        .interventions
+        .iter()
+        .map(|i| i.id.clone())
+        .collect();
+    (runs, ids)
+}
+
+fn value(r: &ScenarioRuns, col: usize) -> f64 {
+    let v = r.column(col);
+    assert_eq!(v.len(), 1);
+    v[0]
+}
+
+/// Investment in a year, whether from the budget or reported as grant.
+fn investment(r: &ScenarioRuns, fy: usize) -> f64 {
+    let l = &r.layout;
+    let budget: f64 = (0..l.components.len())
+        .filter(|&c| l.components[c].kind == "investment")
+        .map(|c| value(r, l.component(fy, c)))
+        .sum();
+    let grant: f64 = (0..l.grants.len())
+        .filter(|&g| l.grants[g].kind == "investment")
+        .map(|g| value(r, l.grant(fy, g)))
+        .sum();
+    budget + grant
+}
+
+/// Savings delivered in a year, as a positive amount.
+fn savings(r: &ScenarioRuns, fy: usize) -> f64 {
+    let l = &r.layout;
+    -(0..l.components.len())
+        .filter(|&c| l.components[c].kind == "saving")
+        .map(|c| value(r, l.component(fy, c)))
+        .sum::<f64>()
+}
+
+fn close(actual: f64, expected: f64, tol: f64, what: &str) {
+    assert!(
+        (actual - expected).abs() <= tol,
+        "{what}: {actual} but the paper says {expected}"
+    );
+}
+
+const ROTHERHAM_2017: &str = "configs/rotherham-2017.toml";
+
+/// The programmes counted in the paper's "LAC Reduction" (children
+/// prevented from entering or remaining in care).
+const PREVENTION: [&str; 10] = [
+    "fgc",
+    "fgc_2018",
+    "fgc_2019",
+    "sgo",
+    "edge_of_care",
+    "edge_of_care_2018",
+    "edge_of_care_2019",
+    "mst",
+    "reunification",
+    "pause",
+];
+
+fn prevented(r: &ScenarioRuns, ids: &[String], fy: usize) -> f64 {
+    ids.iter()
+        .enumerate()
+        .filter(|(_, id)| PREVENTION.contains(&id.as_str()))
+        .map(|(i, _)| value(r, r.layout.intervention_children(fy, i)))
+        .sum()
+}
+
+#[test]
+fn rotherham_2017_plan_follows_table_2() {
+    // 001_f8f90f3cf7ab0490.txt, Table 2: 487 - 4, - 13, - 22, - 22.
+    let c = load(ROTHERHAM_2017);
+    let (plan, _) = central(&c, "plan");
+    for (fy, lac) in [483.0, 470.0, 448.0, 426.0].into_iter().enumerate() {
+        let got = value(&plan, plan.layout.year(fy, YearField::LacEnd));
+        close(got, lac, 1e-6, &format!("plan LAC at 31 March, year {fy}"));
+    }
+}
+
+#[test]
+fn rotherham_2017_grows_by_48_a_year_without_action() {
+    // 001, Introduction: "an additional 48 placements during 2017/18".
+    let c = load(ROTHERHAM_2017);
+    let (none, _) = central(&c, "do_nothing");
+    for fy in 0..4 {
+        let got = value(&none, none.layout.year(fy, YearField::LacEnd));
+        close(got, 487.0 + 48.0 * (fy + 1) as f64, 1e-6, "do_nothing LAC");
+    }
+}
+
+#[test]
+fn rotherham_2017_investment_and_children_prevented_in_2017_18() {
+    // 001, summary table: target £4.096m and 52; forecast £3.860m and 60.
+    let c = load(ROTHERHAM_2017);
+    for (scenario, money, children) in
+        [("plan", 4_096_000.0, 52.0), ("forecast", 3_860_000.0, 60.0)]
+    {
+        let (r, ids) = central(&c, scenario);
+        close(
+            investment(&r, 0),
+            money,
+            0.005,
+            &format!("{scenario} investment"),
+        );
+        close(
+            prevented(&r, &ids, 0),
+            children,
+            1e-6,
+            &format!("{scenario} prevented"),
+        );
+    }
+}
+
+#[test]
+fn rotherham_2017_worst_case_adds_the_inquirys_70_children() {
+    // 001, Complex Abuse: up to 70 more children in the worst case.
+    let c = load(ROTHERHAM_2017);
+    let (forecast, _) = central(&c, "forecast");
+    let (worst, _) = central(&c, "worst_case");
+    let l = &forecast.layout;
+    let extra = value(&worst, l.year(0, YearField::LacEnd))
+        - value(&forecast, l.year(0, YearField::LacEnd));
+    close(
+        extra,
+        70.0,
+        1e-6,
+        "worst case extra children at 31 March 2018",
+    );
+}
+
+#[test]
+fn rotherham_2016_savings_by_year() {
+    // 000_e693ad3a22b30dcb.txt, 3.10: £1.383m in 2016/17; 3.1: £16.943m.
+    let c = load("configs/rotherham-2016.toml");
+    let (plan, _) = central(&c, "plan");
+    close(savings(&plan, 0), 1_383_000.0, 0.005, "2016/17 savings");
+    close(savings(&plan, 4), 16_943_000.0, 0.005, "2020/21 savings");
+    // 000, 3.5: the £56m cash limit plus the £7.5m flight path.
+    let cost = value(&plan, plan.layout.year(0, YearField::Cost));
+    close(cost, 63_500_000.0, 0.005, "2016/17 spend");
+}
+
+#[test]
+fn somerset_2019_savings_to_the_pound() {
+    // 002_ce4c1dfc94437039.txt, Appendix A, "Total" row.
+    let c = load("configs/somerset-2019.toml");
+    let (plan, _) = central(&c, "plan");
+    let expected = [1_147_757.0, 7_206_299.0, 2_754_276.0, 300_000.0];
+    let mut total = 0.0;
+    for (fy, amount) in expected.into_iter().enumerate() {
+        let got = savings(&plan, fy);
+        assert_eq!(got, amount, "Somerset savings in year {fy}");
+        total += got;
+    }
+    assert_eq!(total, 11_408_332.0);
+    // Delivered in full, the plan leaves nothing over the envelope.
+    for fy in 0..4 {
+        let l = &plan.layout;
+        assert_eq!(
+            value(&plan, l.year(fy, YearField::Cost)),
+            [75_000.0, 75_000.0, 0.0, 0.0][fy]
+        );
+    }
+}
+
+#[test]
+fn bcp_2023_investment_by_year() {
+    // 003_d40eba55b2af6593.txt, 1.20-1.21: £3.080m, £1.382m, £4.462m.
+    let c = load("configs/bcp-2023.toml");
+    for scenario in ["indicative", "as_stated"] {
+        let (r, _) = central(&c, scenario);
+        let by_year: Vec<f64> = (0..4).map(|fy| investment(&r, fy)).collect();
+        assert_eq!(by_year, [3_080_000.0, 1_382_000.0, 0.0, 0.0]);
+        assert_eq!(by_year.iter().sum::<f64>(), 4_462_000.0);
+        // Only the £1.022m budget pressure is inside the envelope.
+        let grant = value(&r, r.layout.year(0, YearField::GrantFunded));
+        assert_eq!(grant, 3_080_000.0);
+    }
+    // 003, 1.22: savings of £3.9m in 2024/25 and £6.4m a year by 2026/27.
+    let (full, _) = central(&c, "as_stated");
+    assert_eq!(savings(&full, 1), 3_900_000.0);
+    assert_eq!(savings(&full, 3), 6_400_000.0);
+}
+
+#[test]
+fn torbay_2016_six_fewer_placements_save_520k() {
+    // 004_953c1fd3a18ab6ce.txt, 3.2: "a reduction of 6 placements will
+    // deliver a reduction in costs of £520k".
+    let c = load("configs/torbay-2016.toml");
+    let (now, _) = central(&c, "current_profile");
+    let (fewer, _) = central(&c, "six_fewer");
+    let l = &now.layout;
+    let saving =
+        value(&now, l.year(0, YearField::Cost)) - value(&fewer, l.year(0, YearField::Cost));
+    close(saving, 520_000.0, 1_000.0, "saving from 6 fewer placements");
+    close(
+        value(&now, l.year(0, YearField::LacEnd)) - value(&fewer, l.year(0, YearField::LacEnd)),
+        6.0,
+        1e-9,
+        "children",
+    );
+    // 004, 1.1: the £29.0m envelope.
+    assert!(value(&now, l.year(0, YearField::Cost)) > 29_000_000.0);
+    assert!(value(&fewer, l.year(0, YearField::Cost)) <= 29_000_000.0);
+}
+
+#[test]
+fn every_council_config_runs_at_random() {
+    for file in [
+        ROTHERHAM_2017,
+        "configs/rotherham-2016.toml",
+        "configs/somerset-2019.toml",
+        "configs/bcp-2023.toml",
+        "configs/torbay-2016.toml",
+    ] {
+        let c = load(file);
+        let settings = Settings {
+            runs: 50,
+            seed: 1,
+            threads: None,
+            central: false,
+        };
+        for s in &c.scenarios {
+            let r = engine::run(&s.model, &settings, &|_| {}).unwrap();
+            assert_eq!(r.runs(), 50, "{file} {}", s.id);
+        }
+    }
+}
