@@ -25,7 +25,7 @@ fn example_report(runs: u64) -> Report {
 
 fn render(c: &mut Criterion) {
     let report = example_report(10_000);
-    let saved = json::render(&report);
+    let saved = json::render(&report).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("results.json");
     std::fs::write(&path, &saved).unwrap();

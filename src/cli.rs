@@ -165,7 +165,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
 
     let mut files = Vec::new();
     if let Some(path) = args.json {
-        files.push((path, output::json::render(&report)));
+        files.push((path, output::json::render(&report)?));
     }
     if let Some(path) = args.csv {
         files.push((path, output::csv::render(&report)));

@@ -38,8 +38,20 @@ pub struct Report {
 pub struct ScenarioReport {
     pub id: String,
     pub label: String,
+    /// What each cost component and grant-funded item is: its label, kind
+    /// (`placement`, `cost_line`, `care_leavers`, `intervention`,
+    /// `investment`, `saving`) and funding.
+    #[serde(default)]
+    pub lines: IndexMap<String, Line>,
     pub years: Vec<YearReport>,
     pub months: Vec<MonthReport>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Line {
+    pub label: String,
+    pub kind: String,
+    pub funding: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -365,9 +377,26 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
         })
         .collect();
 
+    let line = |c: &crate::model::layout::Component, funding: &str| {
+        (
+            c.id.clone(),
+            Line {
+                label: c.label.clone(),
+                kind: c.kind.to_string(),
+                funding: funding.to_string(),
+            },
+        )
+    };
+    let lines = layout
+        .components
+        .iter()
+        .map(|c| line(c, "budget"))
+        .chain(layout.grants.iter().map(|c| line(c, "grant")))
+        .collect();
     ScenarioReport {
         id: result.id.to_string(),
         label: result.label.to_string(),
+        lines,
         years,
         months,
     }

@@ -359,7 +359,7 @@ fn saved_json_reads_back_byte_for_byte() {
         let bytes = std::fs::read(&json).unwrap();
         let report = Report::read(&json).unwrap();
         assert!(
-            json::render(&report) == bytes,
+            json::render(&report).unwrap() == bytes,
             "{config} {extra:?}: JSON changed on the way back"
         );
         let text = std::fs::read_to_string(config).unwrap();

@@ -3,8 +3,10 @@
 
 use crate::report::Report;
 
-pub fn render(report: &Report) -> Vec<u8> {
-    let mut out = serde_json::to_vec_pretty(report).unwrap_or_default();
+pub fn render(report: &Report) -> Result<Vec<u8>, crate::error::Error> {
+    let mut out = serde_json::to_vec_pretty(report).map_err(|e| {
+        crate::error::Error::Runtime(format!("cannot write the results as JSON: {e}"))
+    })?;
     out.push(b'\n');
-    out
+    Ok(out)
 }

@@ -36,6 +36,15 @@ pub fn write_all_or_nothing(files: Vec<(PathBuf, Vec<u8>)>) -> Result<(), Error>
             .prefix(".carecast-")
             .tempfile_in(&dir)
             .map_err(|e| fail(&path, e))?;
+        // Outputs are for sharing: readable by others, like any new file
+        // (a temporary file is created private).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644))
+                .map_err(|e| fail(&path, e))?;
+        }
         tmp.write_all(&bytes).map_err(|e| fail(&path, e))?;
         tmp.as_file().sync_all().map_err(|e| fail(&path, e))?;
         staged.push((tmp, path));
@@ -123,6 +132,19 @@ mod tests {
         let a: indexmap::IndexMap<String, u8> = [("x".into(), 1), ("y".into(), 2)].into();
         let b: indexmap::IndexMap<String, u8> = [("z".into(), 1), ("x".into(), 2)].into();
         assert_eq!(keys_in_order([&a, &b]), ["x", "y", "z"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn outputs_are_readable_by_others() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        write_all_or_nothing(vec![(path.clone(), b"{}".to_vec())]).unwrap();
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
     }
 
     #[test]

@@ -93,13 +93,17 @@ pub fn render(report: &Report) -> String {
         let with_strategy = sc
             .years
             .iter()
-            .any(|y| !y.interventions.is_empty() || !y.grant_funded.items.is_empty());
+            .any(|y| !y.interventions.is_empty() || !y.grant_funded.items.is_empty())
+            || sc
+                .lines
+                .values()
+                .any(|l| l.kind == "investment" || l.kind == "saving");
         if !with_strategy {
             continue;
         }
         let _ = writeln!(
             out,
-            "\nStrategy in {}: children prevented, exited or moved, or places added (P50) · mean cost",
+            "\nStrategy in {}: children prevented, exited or moved, or places added (P50) · mean cost (savings negative)",
             sc.id
         );
         let mut header = vec![
@@ -129,21 +133,29 @@ pub fn render(report: &Report) -> String {
             }
             rows.push(row);
         }
-        for id in first.grant_funded.items.keys() {
-            if first.interventions.contains_key(id) {
-                continue;
-            }
+        // Investments and savings, budget- or grant-funded.
+        for (id, line) in sc
+            .lines
+            .iter()
+            .filter(|(_, l)| l.kind == "investment" || l.kind == "saving")
+        {
             let mut row = vec![
-                id.clone(),
-                "investment".into(),
-                "grant".into(),
+                line.label.clone(),
+                line.kind.clone(),
+                line.funding.clone(),
                 String::new(),
             ];
-            row.extend(
-                sc.years
-                    .iter()
-                    .map(|y| format!("- · {}", money(y.grant_funded.items[id].mean))),
-            );
+            for y in &sc.years {
+                let amount = if line.funding == "grant" {
+                    y.grant_funded.items.get(id)
+                } else {
+                    y.components.get(id)
+                };
+                row.push(format!(
+                    "- · {}",
+                    amount.map_or_else(|| "-".to_string(), |a| money(a.mean))
+                ));
+            }
             rows.push(row);
         }
         out.push_str(&layout(&rows));
