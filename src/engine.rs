@@ -11,8 +11,7 @@ use crate::error::Error;
 use crate::model::Model;
 use crate::model::draws::{Expected, Random};
 use crate::model::layout::Layout;
-use crate::model::month::State;
-use crate::model::run::simulate;
+use crate::model::run::{Workspace, simulate};
 
 /// Runs handed to a worker at a time: large enough to amortise scheduling,
 /// small enough to keep both cores busy and the progress bar moving.
@@ -61,8 +60,8 @@ pub fn run(
     let width = layout.width();
     if settings.central {
         let mut data = vec![0.0; width];
-        let mut state = State::new(model);
-        simulate(model, &layout, &mut Expected, &mut state, &mut data);
+        let mut workspace = Workspace::new(model);
+        simulate(model, &layout, &mut Expected, &mut workspace, &mut data);
         progress(1);
         return Ok(ScenarioRuns {
             id: "base".into(),
@@ -87,17 +86,17 @@ pub fn run(
 
     let work = |data: &mut Vec<f64>| {
         // Scratch state and draw tables belong to a worker; they never change a result.
-        let init = || (State::new(model), Random::new(settings.seed, 0));
+        let init = || (Workspace::new(model), Random::new(settings.seed, 0));
         // Few, large jobs: each starts a worker's scratch and tables afresh.
         let jobs = rayon::current_num_threads().max(1) * 4;
         let per_job = runs.div_ceil(CHUNK).div_ceil(jobs).max(1);
         data.par_chunks_mut(width * CHUNK)
             .with_min_len(per_job)
             .enumerate()
-            .for_each_init(init, |(state, draws), (chunk, rows)| {
+            .for_each_init(init, |(workspace, draws), (chunk, rows)| {
                 for (i, row) in rows.chunks_mut(width).enumerate() {
                     draws.restart((chunk * CHUNK + i) as u64);
-                    simulate(model, &layout, draws, state, row);
+                    simulate(model, &layout, draws, workspace, row);
                 }
                 progress((rows.len() / width) as u64);
             });

@@ -266,7 +266,7 @@ impl State {
         for p in 0..n_place {
             draws.begin(Purpose::Exits, t, p as u64);
             for b in 0..n_bands {
-                let h = inputs.hazard[p][b];
+                let h = inputs.hazard[p * n_bands + b];
                 if h <= 0.0 {
                     continue;
                 }
@@ -274,7 +274,7 @@ impl State {
                 let mut scratch = std::mem::take(&mut self.scratch);
                 let n = self.totals[p * n_bands + b];
                 let cells = self.compartment(p, &range);
-                let k = if inputs.hazard_fixed[p][b] {
+                let k = if inputs.hazard_fixed[p * n_bands + b] {
                     draws.binomial_fixed_p(n, h, p * n_bands + b)
                 } else {
                     draws.binomial(n, h)

@@ -12,12 +12,12 @@ use crate::model::{ExitRate, LineAmount, Model, decimal_to_pence};
 pub struct RunInputs {
     /// Raw draw of every input, in the order of [`Model::params`].
     pub values: Vec<f64>,
-    /// Monthly exit hazard `[placement][band]`.
-    pub hazard: Vec<Vec<f64>>,
+    /// Monthly exit hazard by `[placement × bands + band]`.
+    pub hazard: Vec<f64>,
     /// True where the hazard is the same in every run (its input is fixed).
-    pub hazard_fixed: Vec<Vec<bool>>,
-    /// Weekly cost `[placement][financial year]`.
-    pub weekly: Vec<Vec<f64>>,
+    pub hazard_fixed: Vec<bool>,
+    /// Weekly cost by `[placement × years + financial year]`.
+    pub weekly: Vec<f64>,
     /// Expected entrants in each month (before the month's randomness).
     pub entry_mean: Vec<f64>,
     pub dispersion: Option<f64>,
@@ -44,83 +44,103 @@ pub struct RunInputs {
 }
 
 impl RunInputs {
-    pub fn draw<D: Draws>(model: &Model, draws: &mut D) -> RunInputs {
-        let values: Vec<f64> = model.params.iter().map(|p| draws.param(p)).collect();
+    /// Buffers sized for `model`, filled by [`RunInputs::fill`].
+    pub fn new(model: &Model) -> RunInputs {
+        RunInputs {
+            values: Vec::with_capacity(model.params.len()),
+            hazard: Vec::new(),
+            hazard_fixed: Vec::new(),
+            weekly: Vec::new(),
+            entry_mean: Vec::new(),
+            dispersion: None,
+            entries_fixed: false,
+            move_prob: Vec::new(),
+            move_fixed: Vec::new(),
+            leaver_weekly: Vec::new(),
+            delivered: Vec::new(),
+            effect: Vec::new(),
+            shock_entrants: Vec::new(),
+            saving_delivered: Vec::new(),
+            saving_slipped: Vec::new(),
+        }
+    }
+
+    /// Draws a run's inputs, reusing the buffers of the previous run.
+    pub fn fill<D: Draws>(&mut self, model: &Model, draws: &mut D) {
+        self.values.clear();
+        self.values
+            .extend(model.params.iter().map(|p| draws.param(p)));
+        let values = &self.values;
         let v = |id: crate::model::ParamId| values[id.0];
         let years = model.calendar.years.len();
         let hazard_of = |rate: &ExitRate| match *rate {
             ExitRate::MeanMonths(m) => (1.0 / v(m)).min(1.0),
             ExitRate::AnnualProbability(p) => crate::config::validate::monthly_from_annual(v(p)),
         };
-        let hazard = model
-            .exits
-            .iter()
-            .map(|bands| bands.iter().map(hazard_of).collect())
-            .collect();
-        let hazard_fixed = model
-            .exits
-            .iter()
-            .map(|bands| {
-                bands
-                    .iter()
-                    .map(
-                        |&(ExitRate::MeanMonths(id) | ExitRate::AnnualProbability(id))| {
-                            model.param(id).dist.is_fixed()
-                        },
-                    )
-                    .collect()
-            })
-            .collect();
-        let uplift = |base: f64, rate: f64| {
-            (0..years)
-                .map(|y| base * (1.0 + rate).powi(y as i32))
-                .collect::<Vec<_>>()
-        };
-        let weekly = model
-            .placements
-            .iter()
-            .map(|p| uplift(v(p.weekly_cost), v(p.inflation)))
-            .collect();
-        let (entry_mean, dispersion) = match &model.entries {
-            Some(e) => {
-                // Growth compounds monthly: (1 + trend)^(t/12) in month t.
-                let monthly_growth = (1.0 + v(e.trend)).powf(1.0 / 12.0);
-                let mut level = v(e.per_year) / 12.0;
-                let means = model
-                    .calendar
-                    .months
-                    .iter()
-                    .map(|m| {
-                        let mean = level * e.seasonality[m.date.month as usize - 1];
-                        level *= monthly_growth;
-                        mean
-                    })
-                    .collect();
-                (means, e.dispersion.map(v))
-            }
-            None => (vec![0.0; model.calendar.months.len()], None),
-        };
-        let entries_fixed = model.entries.as_ref().is_some_and(|e| {
+        self.hazard.clear();
+        self.hazard
+            .extend(model.exits.iter().flatten().map(hazard_of));
+        self.hazard_fixed.clear();
+        self.hazard_fixed.extend(model.exits.iter().flatten().map(
+            |&(ExitRate::MeanMonths(id) | ExitRate::AnnualProbability(id))| {
+                model.param(id).dist.is_fixed()
+            },
+        ));
+        let uplift =
+            |base: f64, rate: f64| (0..years).map(move |y| base * (1.0 + rate).powi(y as i32));
+        self.weekly.clear();
+        for p in &model.placements {
+            self.weekly.extend(uplift(v(p.weekly_cost), v(p.inflation)));
+        }
+        self.entry_mean.clear();
+        self.dispersion = None;
+        if let Some(e) = &model.entries {
+            // Growth compounds monthly: (1 + trend)^(t/12) in month t.
+            let monthly_growth = (1.0 + v(e.trend)).powf(1.0 / 12.0);
+            let mut level = v(e.per_year) / 12.0;
+            self.entry_mean
+                .extend(model.calendar.months.iter().map(|m| {
+                    let mean = level * e.seasonality[m.date.month as usize - 1];
+                    level *= monthly_growth;
+                    mean
+                }));
+            self.dispersion = e.dispersion.map(v);
+        } else {
+            self.entry_mean.resize(model.calendar.months.len(), 0.0);
+        }
+        self.entries_fixed = model.entries.as_ref().is_some_and(|e| {
             e.dispersion.is_none()
                 && model.param(e.per_year).dist.is_fixed()
                 && model.param(e.trend).dist.is_fixed()
         });
-        let move_prob = model
-            .transitions
-            .iter()
-            .map(|t| crate::config::validate::monthly_from_annual(v(t.annual_rate)))
-            .collect();
-        let leaver_weekly = match &model.care_leavers {
-            Some(c) => uplift(v(c.weekly_cost), v(c.inflation)),
-            None => vec![0.0; years],
-        };
+        self.move_prob.clear();
+        self.move_prob.extend(
+            model
+                .transitions
+                .iter()
+                .map(|t| crate::config::validate::monthly_from_annual(v(t.annual_rate))),
+        );
+        self.move_fixed.clear();
+        self.move_fixed.extend(
+            model
+                .transitions
+                .iter()
+                .map(|t| model.param(t.annual_rate).dist.is_fixed()),
+        );
+        self.leaver_weekly.clear();
+        match &model.care_leavers {
+            Some(c) => self
+                .leaver_weekly
+                .extend(uplift(v(c.weekly_cost), v(c.inflation))),
+            None => self.leaver_weekly.resize(years, 0.0),
+        }
         let strategy = &model.strategy;
-        let mut delivered = Vec::with_capacity(strategy.interventions.len());
-        let mut effect = Vec::with_capacity(strategy.interventions.len());
+        self.delivered.clear();
+        self.effect.clear();
         for iv in &strategy.interventions {
             draws.begin(Purpose::Strategy, ONCE, iv.key);
-            delivered.push(draws.chance(iv.delivery_probability));
-            effect.push(match (iv.effect.size(), &iv.effect) {
+            self.delivered.push(draws.chance(iv.delivery_probability));
+            self.effect.push(match (iv.effect.size(), &iv.effect) {
                 (Some(EffectSize::PerYear(id)), _) => v(id),
                 (
                     Some(EffectSize::Product {
@@ -140,53 +160,34 @@ impl RunInputs {
                 (None, _) => 0.0,
             });
         }
-        let shock_entrants = shock_entrants(model, draws);
-        let mut saving_delivered = Vec::new();
-        let mut saving_slipped = Vec::new();
+        shock_entrants(model, draws, &mut self.shock_entrants);
+        self.saving_delivered.clear();
+        self.saving_slipped.clear();
         for saving in &strategy.savings {
-            saving_delivered.push(v(saving.delivery));
+            self.saving_delivered.push(v(saving.delivery));
             draws.begin(
                 Purpose::Strategy,
                 ONCE,
                 path_key(&format!("saving.{}.slip", saving.id)),
             );
-            saving_slipped.push(draws.chance(saving.slip_probability));
-        }
-        RunInputs {
-            delivered,
-            effect,
-            shock_entrants,
-            saving_delivered,
-            saving_slipped,
-            values,
-            hazard,
-            hazard_fixed,
-            weekly,
-            entry_mean,
-            dispersion,
-            entries_fixed,
-            move_fixed: model
-                .transitions
-                .iter()
-                .map(|t| model.param(t.annual_rate).dist.is_fixed())
-                .collect(),
-            move_prob,
-            leaver_weekly,
+            self.saving_slipped
+                .push(draws.chance(saving.slip_probability));
         }
     }
 }
 
 /// Extra entrants from shocks by month, for one run.
-fn shock_entrants<D: Draws>(model: &Model, draws: &mut D) -> Vec<f64> {
+fn shock_entrants<D: Draws>(model: &Model, draws: &mut D, out: &mut Vec<f64>) {
     let shocks = &model.strategy.shocks;
     let months = model.calendar.months.len();
-    let mut out = vec![0.0; months * shocks.len()];
+    out.clear();
+    out.resize(months * shocks.len(), 0.0);
     for (s, shock) in shocks.iter().enumerate() {
         let dist = &model.param(shock.children).dist;
         // Spreads `n` children over the months from `first` on: equal whole
         // shares with any remainder in the first months (or exact shares
         // centrally); months beyond the horizon are lost.
-        let arrive = |first: i64, n: f64, out: &mut Vec<f64>, central: bool| {
+        let arrive = |first: i64, n: f64, out: &mut [f64], central: bool| {
             let k = shock.spread_months as f64;
             let base = if central { n / k } else { (n / k).floor() };
             let mut rest = n - base * k;
@@ -204,7 +205,7 @@ fn shock_entrants<D: Draws>(model: &Model, draws: &mut D) -> Vec<f64> {
                 draws.begin(Purpose::Strategy, ONCE, shock.key);
                 let n = draws.sample(dist);
                 let central = draws.is_central();
-                arrive(m, if central { n } else { n.round() }, &mut out, central);
+                arrive(m, if central { n } else { n.round() }, out, central);
             }
             ShockTiming::PerYear(p) => {
                 for (y, year) in model.calendar.years.iter().enumerate() {
@@ -218,43 +219,80 @@ fn shock_entrants<D: Draws>(model: &Model, draws: &mut D) -> Vec<f64> {
                     } else if draws.chance(p) > 0.0 {
                         let offset = draws.pick(year.months);
                         let n = draws.sample(dist).round();
-                        arrive((year.first_month + offset) as i64, n, &mut out, false);
+                        arrive((year.first_month + offset) as i64, n, out, false);
                     }
                 }
             }
         }
     }
-    out
 }
 
-/// Simulates run `draws` of `model` and writes its results into `row`
-/// (laid out by `layout`). `state` is reusable scratch space.
+/// Everything a run writes to besides its row, kept from run to run so
+/// that a run allocates nothing.
+pub struct Workspace {
+    pub state: State,
+    inputs: RunInputs,
+    totals: MonthTotals,
+    cost: Vec<f64>,
+    weekly: Vec<f64>,
+    active_months: Vec<usize>,
+    pence: Vec<i64>,
+    grants: Vec<i64>,
+}
+
+impl Workspace {
+    pub fn new(model: &Model) -> Workspace {
+        Workspace {
+            state: State::new(model),
+            inputs: RunInputs::new(model),
+            totals: MonthTotals::new(model),
+            cost: vec![0.0; model.placements.len()],
+            weekly: vec![0.0; model.placements.len()],
+            active_months: vec![0; model.strategy.interventions.len()],
+            pence: Vec::new(),
+            grants: Vec::new(),
+        }
+    }
+}
+
+/// Simulates one run of `model` with `draws` and writes its results into
+/// `row` (laid out by `layout`).
 pub fn simulate<D: Draws>(
     model: &Model,
     layout: &Layout,
     draws: &mut D,
-    state: &mut State,
+    ws: &mut Workspace,
     row: &mut [f64],
 ) {
-    let inputs = RunInputs::draw(model, draws);
+    let Workspace {
+        state,
+        inputs,
+        totals,
+        cost,
+        weekly,
+        active_months,
+        pence,
+        grants,
+    } = ws;
+    inputs.fill(model, draws);
+    let inputs = &*inputs;
     state.reset(model, draws);
     row.fill(0.0);
+    cost.fill(0.0);
+    active_months.fill(0);
 
     let n_place = model.placements.len();
+    let n_years = model.calendar.years.len();
     let strategy = &model.strategy;
-    let mut cost = vec![0.0; n_place];
-    let mut weekly = vec![0.0; n_place];
     let mut leaver_cost = 0.0;
-    let mut active_months = vec![0usize; strategy.interventions.len()];
-    let mut totals = MonthTotals::new(model);
 
     for (t, month) in model.calendar.months.iter().enumerate() {
-        state.step(model, &inputs, t, draws, &mut totals);
+        state.step(model, inputs, t, draws, totals);
         let fy = month.fy;
         let days = month.days as f64;
         // Weekly costs this month, after any unit-cost interventions.
         for (p, w) in weekly.iter_mut().enumerate() {
-            *w = inputs.weekly[p][fy];
+            *w = inputs.weekly[p * n_years + fy];
         }
         for (i, iv) in strategy.interventions.iter().enumerate() {
             if iv.active(t) {
@@ -302,7 +340,8 @@ pub fn simulate<D: Draws>(
             row[layout.year(fy, YearField::LacEnd)] = lac;
             // Every component in pence, in the layout's order; the year's
             // cost is their exact sum.
-            let mut pence: Vec<i64> = cost.iter().map(|c| pounds_to_pence(*c)).collect();
+            pence.clear();
+            pence.extend(cost.iter().map(|c| pounds_to_pence(*c)));
             cost.fill(0.0);
             let share = year.months as f64 / 12.0;
             let line = |amount: &LineAmount, scale: f64| match amount {
@@ -319,7 +358,7 @@ pub fn simulate<D: Draws>(
                 pence.push(pounds_to_pence(leaver_cost));
                 leaver_cost = 0.0;
             }
-            let mut grants = Vec::new();
+            grants.clear();
             for (i, iv) in strategy.interventions.iter().enumerate() {
                 let months = active_months[i] as f64 / 12.0;
                 let p = line(&iv.cost_per_year[fy], months * inputs.delivered[i]);

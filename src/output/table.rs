@@ -107,7 +107,7 @@ pub fn render(report: &Report) -> String {
             sc.id
         );
         let mut header = vec![
-            "Intervention".to_string(),
+            "Item".to_string(),
             "Kind".into(),
             "Funding".into(),
             "Delivered".into(),
