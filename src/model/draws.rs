@@ -137,6 +137,7 @@ struct BinomialSlot {
 
 impl SlotTables {
     /// A Binomial(n, p) draw with uniform `u`; `None` when no table can be built.
+    #[inline]
     fn binomial(&mut self, slot: usize, n: u64, p: f64, u: f64) -> Option<f64> {
         if self.binomial.len() <= slot {
             self.binomial.resize_with(slot + 1, BinomialSlot::default);
@@ -157,6 +158,7 @@ impl SlotTables {
     }
 
     /// A Poisson(mean) draw with uniform `u`; `None` when no table can be built.
+    #[inline]
     fn poisson(&mut self, slot: usize, mean: f64, u: f64) -> Option<f64> {
         if self.poisson.len() <= slot {
             self.poisson.resize_with(slot + 1, || None);
@@ -324,6 +326,7 @@ impl Draws for Random {
         }
     }
 
+    #[inline]
     fn binomial_fixed_p(&mut self, n: f64, p: f64, slot: usize) -> f64 {
         if n <= 0.0 || p <= 0.0 {
             return 0.0;
@@ -342,6 +345,7 @@ impl Draws for Random {
         }
     }
 
+    #[inline]
     fn poisson_fixed_mean(&mut self, mean: f64, slot: usize) -> f64 {
         if mean <= 0.0 {
             return 0.0;
