@@ -43,7 +43,7 @@ pub fn render(report: &Report) -> String {
             rows.push("|---|--:|--:|--:|--:|".to_string());
             for y in &sc.years {
                 rows.push(row(&[
-                    &year_label(&y.fy, y.partial, y.months),
+                    &crate::output::year_label(&y.fy, y.partial, y.months),
                     &money(y.budget),
                     &money(y.cost.mean),
                     &money(y.cost.mean - y.budget),
@@ -65,7 +65,7 @@ pub fn render(report: &Report) -> String {
             rows.push("|---|--:|--:|--:|--:|--:|--:|--:|--:|".to_string());
             for y in &sc.years {
                 rows.push(row(&[
-                    &year_label(&y.fy, y.partial, y.months),
+                    &crate::output::year_label(&y.fy, y.partial, y.months),
                     &money(y.budget),
                     &money(y.cost.mean),
                     &money(y.cost.p10),
@@ -191,14 +191,6 @@ fn cell(s: &str) -> String {
         }
     }
     out
-}
-
-fn year_label(fy: &str, partial: bool, months: usize) -> String {
-    if partial {
-        format!("{fy} ({months} months)")
-    } else {
-        fy.to_string()
-    }
 }
 
 #[cfg(test)]

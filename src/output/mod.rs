@@ -76,6 +76,16 @@ fn reason(e: &std::io::Error) -> String {
     }
 }
 
+/// A financial year's label, with its months when it is partial:
+/// `2017/18 (6 months)`.
+pub fn year_label(fy: &str, partial: bool, months: usize) -> String {
+    if partial {
+        format!("{fy} ({months} months)")
+    } else {
+        fy.to_string()
+    }
+}
+
 /// Money for UK readers: `£26.14m`, `£450k`, `£820`.
 pub fn money(x: f64) -> String {
     let sign = if x < 0.0 { "-" } else { "" };

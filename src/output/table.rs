@@ -47,7 +47,7 @@ pub fn render(report: &Report) -> String {
             );
             for y in &sc.years {
                 rows.push(vec![
-                    year_label(&y.fy, y.partial, y.months),
+                    crate::output::year_label(&y.fy, y.partial, y.months),
                     money(y.budget),
                     money(y.cost.mean),
                     money(y.cost.mean - y.budget),
@@ -72,7 +72,7 @@ pub fn render(report: &Report) -> String {
             );
             for y in &sc.years {
                 rows.push(vec![
-                    year_label(&y.fy, y.partial, y.months),
+                    crate::output::year_label(&y.fy, y.partial, y.months),
                     money(y.budget),
                     money(y.cost.mean),
                     money(y.cost.p10),
@@ -213,14 +213,6 @@ pub fn render(report: &Report) -> String {
         );
     }
     out
-}
-
-fn year_label(fy: &str, partial: bool, months: usize) -> String {
-    if partial {
-        format!("{fy} ({months} mo)")
-    } else {
-        fy.to_string()
-    }
 }
 
 /// Left-aligns the first column and right-aligns the others.
