@@ -54,7 +54,17 @@ pub fn path_key(path: &str) -> u64 {
 /// The seed of the stream for `(seed, run, purpose, month, index)`.
 #[inline]
 pub fn stream_seed(seed: u64, run: u64, purpose: Purpose, month: u64, index: u64) -> u64 {
-    let base = mix64(mix64(seed ^ 0x6361_7265_6361_7374) ^ run);
+    stream_seed_from(run_base(seed, run), purpose, month, index)
+}
+
+/// The part of a stream's seed that depends on the seed and run only.
+#[inline]
+fn run_base(seed: u64, run: u64) -> u64 {
+    mix64(mix64(seed ^ 0x6361_7265_6361_7374) ^ run)
+}
+
+#[inline]
+fn stream_seed_from(base: u64, purpose: Purpose, month: u64, index: u64) -> u64 {
     mix64(base ^ mix64(((purpose as u64) << 56) ^ (month << 32) ^ index))
 }
 
@@ -108,7 +118,8 @@ pub trait Draws {
 /// Random draws for one run.
 pub struct Random {
     seed: u64,
-    run: u64,
+    /// `run_base(seed, run)` of the current run.
+    base: u64,
     rng: Stream,
     /// The stream most recently begun, seeded only when a draw needs it:
     /// most purposes draw nothing in most compartments.
@@ -270,7 +281,7 @@ impl Random {
     pub fn new(seed: u64, run: u64) -> Random {
         Random {
             seed,
-            run,
+            base: run_base(seed, run),
             rng: Stream::new(stream_seed(seed, run, Purpose::Param, 0, 0)),
             pending: None,
             tables: SlotTables::default(),
@@ -279,7 +290,7 @@ impl Random {
 
     /// Moves on to run `run`, keeping the table cache.
     pub fn restart(&mut self, run: u64) {
-        self.run = run;
+        self.base = run_base(self.seed, run);
         self.pending = None;
     }
 
@@ -287,7 +298,7 @@ impl Random {
     #[inline]
     fn rng(&mut self) -> &mut Stream {
         if let Some((purpose, month, index)) = self.pending.take() {
-            self.rng = Stream::new(stream_seed(self.seed, self.run, purpose, month, index));
+            self.rng = Stream::new(stream_seed_from(self.base, purpose, month, index));
         }
         &mut self.rng
     }
