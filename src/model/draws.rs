@@ -390,6 +390,10 @@ impl Draws for Random {
     }
 
     fn multinomial(&mut self, n: f64, probs: &[f64], out: &mut [f64]) {
+        if probs.len() == 1 {
+            out[0] = n;
+            return;
+        }
         let mut remaining = n;
         let mut rest = 1.0;
         let last = probs.iter().rposition(|&p| p > 0.0).unwrap_or(0);

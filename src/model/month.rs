@@ -279,8 +279,13 @@ impl State {
                 } else {
                     draws.binomial(n, h)
                 };
-                scratch[..cells.len()].fill(0.0);
-                draws.take(cells, k, &mut scratch[..range.len()]);
+                if cells.len() == 1 {
+                    // One age cell: the leavers are simply k of its children.
+                    cells[0] -= k.min(cells[0]);
+                } else {
+                    scratch[..cells.len()].fill(0.0);
+                    draws.take(cells, k, &mut scratch[..range.len()]);
+                }
                 self.scratch = scratch;
                 self.totals[p * n_bands + b] -= k;
                 out.exits += k;

@@ -309,9 +309,10 @@ pub fn simulate<D: Draws>(
             }
         }
         // Placement-days by the trapezoid rule over the month.
+        // (days × (start + end) / 2 placement-days at weekly / 7 a day.)
+        let per_child_day = days * (0.5 / 7.0);
         for (p, c) in cost.iter_mut().enumerate() {
-            let placement_days = days * (totals.start[p] + totals.end[p]) / 2.0;
-            *c += placement_days * weekly[p].max(0.0) / 7.0;
+            *c += (totals.start[p] + totals.end[p]) * per_child_day * weekly[p].max(0.0);
         }
         leaver_cost += days * (totals.leavers_start + totals.leavers_end) / 2.0
             * inputs.leaver_weekly[fy]
