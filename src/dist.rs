@@ -654,18 +654,11 @@ impl Dist {
             Kind::Beta { alpha, beta, .. } => alpha / (alpha + beta),
             Kind::Gamma { shape, scale, .. } => shape * scale,
             Kind::Poisson { mean, .. } | Kind::NegBinomial { mean, .. } => *mean,
-            Kind::Discrete { values, cumulative } => {
-                let mut prev = 0.0;
-                values
-                    .iter()
-                    .zip(cumulative)
-                    .map(|(v, c)| {
-                        let w = c - prev;
-                        prev = *c;
-                        v * w
-                    })
-                    .sum()
-            }
+            Kind::Discrete { values, cumulative } => values
+                .iter()
+                .zip(weights(cumulative))
+                .map(|(v, w)| v * w)
+                .sum(),
         }
     }
 
@@ -696,20 +689,12 @@ impl Dist {
             Kind::Gamma { shape, scale, .. } => shape * scale * scale,
             Kind::Poisson { mean, .. } => *mean,
             Kind::NegBinomial { mean, size, .. } => mean + mean * mean / size,
-            Kind::Discrete { values, .. } => {
+            Kind::Discrete { values, cumulative } => {
                 let m = self.mean();
-                let mut prev = 0.0;
-                let Kind::Discrete { cumulative, .. } = &self.kind else {
-                    unreachable!()
-                };
                 values
                     .iter()
-                    .zip(cumulative)
-                    .map(|(v, c)| {
-                        let w = c - prev;
-                        prev = *c;
-                        w * (v - m).powi(2)
-                    })
+                    .zip(weights(cumulative))
+                    .map(|(v, w)| w * (v - m).powi(2))
                     .sum()
             }
         }
@@ -745,6 +730,15 @@ impl Dist {
         };
         self.domain.clamp(x)
     }
+}
+
+/// The probabilities of a discrete distribution, from its cumulative sums.
+fn weights(cumulative: &[f64]) -> impl Iterator<Item = f64> + '_ {
+    cumulative.iter().scan(0.0, |prev, &c| {
+        let w = c - *prev;
+        *prev = c;
+        Some(w)
+    })
 }
 
 /// A uniform draw in [0, 1) with 53 random bits.

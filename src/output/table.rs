@@ -114,7 +114,9 @@ pub fn render(report: &Report) -> String {
         ];
         header.extend(sc.years.iter().map(|y| y.fy.clone()));
         let mut rows: Vec<Vec<String>> = vec![header];
-        let first = &sc.years[0];
+        let Some(first) = sc.years.first() else {
+            continue;
+        };
         for (id, iv) in &first.interventions {
             let mut row = vec![
                 iv.label.clone(),
@@ -123,13 +125,13 @@ pub fn render(report: &Report) -> String {
                 percent(iv.delivered),
             ];
             for y in &sc.years {
-                let this = &y.interventions[id];
-                let children = if this.kind == "unit_cost" {
-                    "-".to_string()
-                } else {
-                    format!("{:.0}", this.children.p50)
-                };
-                row.push(format!("{children} · {}", money(this.cost.mean)));
+                row.push(match y.interventions.get(id) {
+                    Some(this) if this.kind == "unit_cost" => {
+                        format!("- · {}", money(this.cost.mean))
+                    }
+                    Some(this) => format!("{:.0} · {}", this.children.p50, money(this.cost.mean)),
+                    None => "-".to_string(),
+                });
             }
             rows.push(row);
         }
