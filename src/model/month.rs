@@ -197,13 +197,13 @@ impl State {
         }
     }
 
-    /// Removes a Poisson(`mean`) number of children, at most all of them,
-    /// chosen uniformly from the placements in `from`; returns how many.
+    /// Removes `wanted` children, at most all of them, chosen uniformly
+    /// from the placements in `from`; returns how many.
     fn remove_from<D: Draws>(
         &mut self,
         model: &Model,
         from: &[bool],
-        mean: f64,
+        wanted: f64,
         draws: &mut D,
     ) -> f64 {
         let totals: Vec<f64> = (0..model.placements.len())
@@ -216,7 +216,7 @@ impl State {
             })
             .collect();
         let available: f64 = totals.iter().sum();
-        let k = draws.count(mean, None).min(available);
+        let k = wanted.min(available);
         if k <= 0.0 {
             return 0.0;
         }
@@ -279,13 +279,8 @@ impl State {
                 } else {
                     draws.binomial(n, h)
                 };
-                if cells.len() == 1 {
-                    // One age cell: the leavers are simply k of its children.
-                    cells[0] -= k.min(cells[0]);
-                } else {
-                    scratch[..cells.len()].fill(0.0);
-                    draws.take(cells, k, &mut scratch[..range.len()]);
-                }
+                scratch[..cells.len()].fill(0.0);
+                draws.take(cells, k, &mut scratch[..range.len()]);
                 self.scratch = scratch;
                 self.totals[p * n_bands + b] -= k;
                 out.exits += k;
@@ -299,12 +294,11 @@ impl State {
             let Effect::Exit { from, .. } = &iv.effect else {
                 continue;
             };
-            let mean = monthly(i);
-            if mean <= 0.0 {
+            let wanted = programme_count(draws, t, iv.key, monthly(i));
+            if wanted <= 0.0 {
                 continue;
             }
-            draws.begin(Purpose::Strategy, t, iv.key);
-            let k = self.remove_from(model, from, mean, draws);
+            let k = self.remove_from(model, from, wanted, draws);
             for (p, _) in from.iter().enumerate().filter(|(_, inside)| **inside) {
                 self.recount_placement(model, p);
             }
@@ -432,12 +426,7 @@ impl State {
             let Effect::StepDown { from, to, .. } = iv.effect else {
                 continue;
             };
-            let mean = monthly(i);
-            if mean <= 0.0 {
-                continue;
-            }
-            draws.begin(Purpose::Strategy, t, iv.key);
-            let wanted = draws.count(mean, None);
+            let wanted = programme_count(draws, t, iv.key, monthly(i));
             let k = wanted
                 .min(self.placement_total(from))
                 .min(self.free(model, to, 0.0));
@@ -497,12 +486,10 @@ impl State {
                 else {
                     continue;
                 };
-                let mean = monthly(i);
-                if mean <= 0.0 {
+                let wanted = programme_count(draws, t, iv.key, monthly(i));
+                if wanted <= 0.0 {
                     continue;
                 }
-                draws.begin(Purpose::Strategy, t, iv.key);
-                let wanted = draws.count(mean, None);
                 self.eligible.clear();
                 for (b, &in_band) in bands.iter().enumerate() {
                     for (p, &in_placement) in placements.iter().enumerate() {
@@ -603,4 +590,15 @@ impl State {
         }
         out.leavers_end = self.leavers.iter().sum();
     }
+}
+
+/// The number of children a programme acts on this month: a Poisson draw
+/// with the month's mean (effect / 12 × ramp, 0 when it is not delivered
+/// or not active) from the programme's own stream.
+fn programme_count<D: Draws>(draws: &mut D, t: usize, key: u64, mean: f64) -> f64 {
+    if mean <= 0.0 {
+        return 0.0;
+    }
+    draws.begin(Purpose::Strategy, t, key);
+    draws.count(mean, None)
 }
