@@ -172,6 +172,7 @@ pub(super) fn build(b: &mut Builder, raw: &RawConfig, mut ctx: Context) -> Resul
                 0.0,
                 &format!("{path}.slip_probability"),
             )?,
+            slip_key: path_key(&format!("saving.{}.slip", r.id)),
         });
     }
     for (i, r) in raw.investment.iter().enumerate() {

@@ -1,7 +1,7 @@
 //! One simulated future: draw the run's uncertain inputs, start from the
 //! initial stock, step month by month, and write the run's row of results.
 
-use crate::model::draws::{Draws, ONCE, Purpose, path_key};
+use crate::model::draws::{Draws, ONCE, Purpose};
 use crate::model::layout::{Layout, YearField};
 use crate::model::month::{MonthTotals, State};
 use crate::model::strategy::{Effect, EffectSize, Funding, Saving, ShockTiming, UnitChange};
@@ -44,18 +44,31 @@ pub struct RunInputs {
 }
 
 impl RunInputs {
-    /// Buffers sized for `model`, filled by [`RunInputs::fill`].
+    /// Buffers sized for `model`, filled by [`RunInputs::fill`]; what is the
+    /// same in every run (which inputs are fixed) is worked out here, once.
     pub fn new(model: &Model) -> RunInputs {
+        let is_fixed = |id: crate::model::ParamId| model.param(id).dist.is_fixed();
         RunInputs {
             values: Vec::with_capacity(model.params.len()),
             hazard: Vec::new(),
-            hazard_fixed: Vec::new(),
+            hazard_fixed: model
+                .exits
+                .iter()
+                .flatten()
+                .map(|&(ExitRate::MeanMonths(id) | ExitRate::AnnualProbability(id))| is_fixed(id))
+                .collect(),
             weekly: Vec::new(),
             entry_mean: Vec::new(),
             dispersion: None,
-            entries_fixed: false,
+            entries_fixed: model.entries.as_ref().is_some_and(|e| {
+                e.dispersion.is_none() && is_fixed(e.per_year) && is_fixed(e.trend)
+            }),
             move_prob: Vec::new(),
-            move_fixed: Vec::new(),
+            move_fixed: model
+                .transitions
+                .iter()
+                .map(|t| is_fixed(t.annual_rate))
+                .collect(),
             leaver_weekly: Vec::new(),
             delivered: Vec::new(),
             effect: Vec::new(),
@@ -80,12 +93,6 @@ impl RunInputs {
         self.hazard.clear();
         self.hazard
             .extend(model.exits.iter().flatten().map(hazard_of));
-        self.hazard_fixed.clear();
-        self.hazard_fixed.extend(model.exits.iter().flatten().map(
-            |&(ExitRate::MeanMonths(id) | ExitRate::AnnualProbability(id))| {
-                model.param(id).dist.is_fixed()
-            },
-        ));
         let uplift =
             |base: f64, rate: f64| (0..years).map(move |y| base * (1.0 + rate).powi(y as i32));
         self.weekly.clear();
@@ -108,24 +115,12 @@ impl RunInputs {
         } else {
             self.entry_mean.resize(model.calendar.months.len(), 0.0);
         }
-        self.entries_fixed = model.entries.as_ref().is_some_and(|e| {
-            e.dispersion.is_none()
-                && model.param(e.per_year).dist.is_fixed()
-                && model.param(e.trend).dist.is_fixed()
-        });
         self.move_prob.clear();
         self.move_prob.extend(
             model
                 .transitions
                 .iter()
                 .map(|t| crate::config::validate::monthly_from_annual(v(t.annual_rate))),
-        );
-        self.move_fixed.clear();
-        self.move_fixed.extend(
-            model
-                .transitions
-                .iter()
-                .map(|t| model.param(t.annual_rate).dist.is_fixed()),
         );
         self.leaver_weekly.clear();
         match &model.care_leavers {
@@ -165,11 +160,7 @@ impl RunInputs {
         self.saving_slipped.clear();
         for saving in &strategy.savings {
             self.saving_delivered.push(v(saving.delivery));
-            draws.begin(
-                Purpose::Strategy,
-                ONCE,
-                path_key(&format!("saving.{}.slip", saving.id)),
-            );
+            draws.begin(Purpose::Strategy, ONCE, saving.slip_key);
             self.saving_slipped
                 .push(draws.chance(saving.slip_probability));
         }

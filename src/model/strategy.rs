@@ -172,6 +172,8 @@ pub struct Saving {
     pub delivery: ParamId,
     /// Probability that the whole plan slips by one year.
     pub slip_probability: f64,
+    /// Key of the slip's random stream (hash of `saving.<id>.slip`).
+    pub slip_key: u64,
 }
 
 #[derive(Clone, Debug)]
