@@ -427,8 +427,3 @@ impl Report {
         Ok(report)
     }
 }
-
-/// Rounds money to pence (exposed for the output modules).
-pub fn pence(x: f64) -> f64 {
-    round_dp(x, 2)
-}

@@ -46,13 +46,6 @@ pub fn read(path: &Path) -> Result<String, ConfigError> {
     String::from_utf8(bytes).map_err(|e| whole(format!("the config is not UTF-8 text: {e}")))
 }
 
-/// Reads and validates a config file (its base, without scenarios).
-pub fn load(path: &Path) -> Result<(Model, String), ConfigError> {
-    let text = read(path)?;
-    let model = parse(&text, &path.display().to_string())?;
-    Ok((model, text))
-}
-
 /// Reads and validates a config file with all its scenarios.
 pub fn load_config(path: &Path) -> Result<Config, ConfigError> {
     let text = read(path)?;
@@ -76,7 +69,11 @@ fn parse_raw(text: &str, origin: &str) -> Result<raw::RawConfig, ConfigError> {
 /// Parses and validates config text (its base, without scenarios);
 /// `origin` names it in messages.
 pub fn parse(text: &str, origin: &str) -> Result<Model, ConfigError> {
-    let raw = parse_raw(text, origin)?;
+    validate_base(parse_raw(text, origin)?, text, origin)
+}
+
+/// Validates the config as written, locating any error in `text`.
+fn validate_base(raw: raw::RawConfig, text: &str, origin: &str) -> Result<Model, ConfigError> {
     validate::validate(raw).map_err(|FieldError { path, message }| ConfigError {
         origin: origin.to_string(),
         line: locate(text, &path),
@@ -90,12 +87,7 @@ pub fn parse_config(text: &str, origin: &str) -> Result<Config, ConfigError> {
     let raw = parse_raw(text, origin)?;
     let declared = raw.scenario.clone();
     let compare_raw = raw.compare.clone();
-    let base = validate::validate(raw).map_err(|FieldError { path, message }| ConfigError {
-        origin: origin.to_string(),
-        line: locate(text, &path),
-        path,
-        message,
-    })?;
+    let base = validate_base(raw, text, origin)?;
     let mut scenarios = Vec::new();
     if declared.is_empty() {
         scenarios.push(Scenario {
