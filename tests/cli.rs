@@ -26,6 +26,18 @@ fn run_json(config: &Path, extra: &[&str], dir: &Path, name: &str) -> (Vec<u8>, 
     (std::fs::read(json).unwrap(), std::fs::read(csv).unwrap())
 }
 
+/// Runs carecast with `args`, expecting success, and returns its stdout.
+fn stdout_of(args: &[&str]) -> String {
+    let out = carecast()
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap()
+}
+
 fn shipped_configs() -> Vec<PathBuf> {
     let mut configs: Vec<PathBuf> = std::fs::read_dir("configs")
         .unwrap()
@@ -227,14 +239,7 @@ fn every_shipped_config_validates_and_runs() {
 
 #[test]
 fn run_without_a_config_runs_the_built_in_example() {
-    let out = carecast()
-        .args(["run", "--runs", "300"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = stdout_of(&["run", "--runs", "300"]);
     assert!(text.contains("Example council"), "{text}");
     assert!(text.contains("2027/28"));
     assert!(text.contains("P(over)"));
@@ -250,14 +255,7 @@ fn the_embedded_example_is_the_shipped_file() {
 
 #[test]
 fn help_explains_every_flag() {
-    let out = carecast()
-        .args(["run", "--help"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let help = String::from_utf8(out).unwrap();
+    let help = stdout_of(&["run", "--help"]);
     for flag in [
         "--runs",
         "--seed",
@@ -272,14 +270,7 @@ fn help_explains_every_flag() {
     ] {
         assert!(help.contains(flag), "--help does not mention {flag}");
     }
-    let out = carecast()
-        .args(["report", "--help"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let help = String::from_utf8(out).unwrap();
+    let help = stdout_of(&["report", "--help"]);
     for flag in ["RESULTS", "--html", "--xlsx", "--markdown", "--quiet"] {
         assert!(help.contains(flag), "report --help does not mention {flag}");
     }
