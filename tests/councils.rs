@@ -195,6 +195,189 @@ fn somerset_2019_savings_to_the_pound() {
     }
 }
 
+/// A placement line's saving as the config encodes it: from month `t`
+/// (from April 2018) the line saves the paper's annual amount (a 52-week
+/// year) at that amount / 52 a week; `moved` when children move that month.
+struct Step {
+    t: usize,
+    per_year: f64,
+    moved: bool,
+}
+
+const fn step(t: usize, per_year: f64, moved: bool) -> Step {
+    Step { t, per_year, moved }
+}
+
+/// The weekly saving in each month: a price change counts from the first
+/// day of its month; a move from the middle (placement-days are the days
+/// times the average of the start and end stock), so its month has the
+/// average of the levels before and after.
+fn weekly_by_month(steps: &[Step], months: usize) -> Vec<f64> {
+    let mut level = 0.0;
+    let mut out = Vec::with_capacity(months);
+    for t in 0..months {
+        let before = level;
+        for s in steps.iter().filter(|s| s.t == t) {
+            level = s.per_year / 52.0;
+        }
+        let moved = steps.iter().any(|s| s.t == t && s.moved);
+        out.push(if moved { (before + level) / 2.0 } else { level });
+    }
+    out
+}
+
+/// A weekly amount by month summed by financial year over the days of
+/// each month.
+fn by_year(c: &carecast::model::Calendar, weekly: &[f64]) -> Vec<f64> {
+    let mut out = vec![0.0; c.years.len()];
+    for (m, w) in c.months.iter().zip(weekly) {
+        out[m.fy] += m.days as f64 / 7.0 * w;
+    }
+    out
+}
+
+const SOMERSET: &str = "configs/somerset-2019.toml";
+
+/// Lines K, L, N, O, Q of Appendix A (002_ce4c1dfc94437039.txt) as placement
+/// changes: each line alone saves, against `do_nothing`, the paper's
+/// amount for each year, counted over the days of the year instead of 52
+/// weeks, with moves made in March counting from mid-March (half a month
+/// in the year before). The amounts are the paper's: each is a count
+/// times a weekly gap times 52 (K: 4, 10, 14 x £254; N: 8 x £1,279; O: 6 x
+/// £453, then 6 x £755; Q: 10 x £128; L: £166,858 a year).
+#[test]
+fn somerset_2019_placement_changes_save_appendix_a_lines_k_l_n_o_q() {
+    let c = load(SOMERSET);
+    let (none, _) = central(&c, "do_nothing");
+    let s = c
+        .scenarios
+        .iter()
+        .find(|s| s.id == "placement_changes")
+        .unwrap();
+    let cal = &s.model.calendar;
+    let n = cal.months.len();
+    // Months from April 2018: 0 April 2018, 11 March 2019, 12 April 2019,
+    // 23 March 2020, 24 April 2020.
+    let lines: [(&str, &[&str], Vec<Step>); 5] = [
+        (
+            "K",
+            &["k_places_2018", "k_places_2019", "k_places_2020"],
+            vec![
+                step(0, 52_832.0, true),
+                step(11, 132_080.0, true),
+                step(23, 184_912.0, true),
+            ],
+        ),
+        ("L", &["l_ifa_rates"], vec![step(12, 166_858.0, false)]),
+        ("N", &["n_convert"], vec![step(11, 532_064.0, true)]),
+        (
+            "O",
+            &["o_rates_2019", "o_rates_2020"],
+            vec![step(12, 141_336.0, false), step(24, 235_560.0, false)],
+        ),
+        ("Q", &["q_return"], vec![step(11, 66_560.0, true)]),
+    ];
+    let cost = |r: &ScenarioRuns, fy| value(r, r.layout.year(fy, YearField::Cost));
+    let mut all_weekly = vec![0.0; n];
+    for (line, ids, steps) in &lines {
+        let mut model = s.model.clone();
+        model
+            .strategy
+            .interventions
+            .retain(|i| ids.contains(&i.id.as_str()));
+        assert_eq!(model.strategy.interventions.len(), ids.len(), "line {line}");
+        let settings = Settings {
+            runs: 1,
+            seed: 0,
+            threads: None,
+            central: true,
+        };
+        let alone = engine::run(&model, &settings, &|_| {}).unwrap();
+        let weekly = weekly_by_month(steps, n);
+        for (a, w) in all_weekly.iter_mut().zip(&weekly) {
+            *a += w;
+        }
+        // To 5 pence: each year's cost is a sum of components in pence.
+        for (fy, expected) in by_year(cal, &weekly).into_iter().enumerate() {
+            close(
+                cost(&none, fy) - cost(&alone, fy),
+                expected,
+                0.05,
+                &format!("line {line} alone, year {fy}"),
+            );
+        }
+    }
+    // In the years the paper counts for all five lines, the model is
+    // above the paper's total by the day count (366 or 365 days against
+    // 364: 0.55% or 0.27%) and, in 2019/20, half of March 2020 for K's 4
+    // further places (4 x £254 x 15.5 / 7 = £2,250, 0.22%): under 1%.
+    let paper = [
+        52_832.0,
+        132_080.0 + 166_858.0 + 532_064.0 + 141_336.0 + 66_560.0,
+        184_912.0 + 166_858.0 + 532_064.0 + 235_560.0 + 66_560.0,
+    ];
+    let expected_alone = by_year(cal, &all_weekly);
+    for fy in 1..3 {
+        let excess = expected_alone[fy] / paper[fy] - 1.0;
+        assert!(
+            (0.0..0.01).contains(&excess),
+            "year {fy}: {} against the paper's {}",
+            expected_alone[fy],
+            paper[fy]
+        );
+    }
+    // All five together: L cuts the rate of every IFA placement, and K
+    // (4, 10, 14 fewer IFA children) and N (8 more) change how many there
+    // are, so L saves £166,858 / 150 a year less for each IFA child fewer
+    // than the 150 it was priced on (2 fewer in 2019/20, 6 in 2020/21).
+    let (plan, _) = central(&c, "placement_changes");
+    let ifa_change = weekly_by_month(
+        &[
+            step(0, -4.0, true),
+            step(11, -2.0, true),
+            step(23, -6.0, true),
+        ],
+        n,
+    );
+    let l_active = weekly_by_month(&[step(12, 166_858.0 / 150.0, false)], n);
+    let interaction: Vec<f64> = ifa_change
+        .iter()
+        .zip(&l_active)
+        .map(|(d, l)| d * 52.0 * l)
+        .collect();
+    let combined: Vec<f64> = all_weekly
+        .iter()
+        .zip(&interaction)
+        .map(|(a, i)| a + i)
+        .collect();
+    for (fy, expected) in by_year(cal, &combined).into_iter().enumerate() {
+        close(
+            cost(&none, fy) - cost(&plan, fy),
+            expected,
+            0.05,
+            &format!("K+L+N+O+Q, year {fy}"),
+        );
+    }
+    // Without the lines the placement view is over budget by exactly the
+    // savings the budget counts on: K+L+N+O+Q in the paper's columns (to
+    // a few pence: the envelope and each placement's cost are in pence).
+    let model = &c
+        .scenarios
+        .iter()
+        .find(|s| s.id == "do_nothing")
+        .unwrap()
+        .model;
+    for (fy, amount) in paper.into_iter().chain([0.0]).enumerate() {
+        let over = cost(&none, fy) - model.budget_pence(fy) as f64 / 100.0;
+        close(
+            over,
+            amount,
+            0.05,
+            &format!("do_nothing over budget, year {fy}"),
+        );
+    }
+}
+
 #[test]
 fn bcp_2023_investment_by_year() {
     // 003_d40eba55b2af6593.txt, 1.20-1.21: £3.080m, £1.382m, £4.462m.
