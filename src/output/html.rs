@@ -24,7 +24,8 @@ use crate::output::{keys_in_order, money, percent};
 use crate::report::{MonthReport, Report, ScenarioReport};
 use crate::stats::Summary;
 
-const STYLE: &str = r#"
+/// The report's stylesheet, shared by every HTML page carecast writes.
+pub(crate) const STYLE: &str = r#"
 @page { size: A4; margin: 14mm 12mm; }
 * { box-sizing: border-box; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
