@@ -218,17 +218,21 @@ fn sensitivity(args: SensitivityArgs) -> Result<(), Error> {
     let config = load(args.config.as_ref())?;
     let scenario = match &args.scenario {
         None => &config.scenarios[0],
-        Some(id) => config.scenarios.iter().find(|s| &s.id == id).ok_or_else(|| {
-            Error::Usage(format!(
-                "--scenario {id}: the config has no such scenario (it has {})",
-                config
-                    .scenarios
-                    .iter()
-                    .map(|s| s.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })?,
+        Some(id) => config
+            .scenarios
+            .iter()
+            .find(|s| &s.id == id)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "--scenario {id}: the config has no such scenario (it has {})",
+                    config
+                        .scenarios
+                        .iter()
+                        .map(|s| s.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?,
     };
     let model = &scenario.model;
     let max = crate::config::validate::MAX_RUNS;

@@ -781,8 +781,9 @@ impl Dist {
                 SGamma::new(*shape, 1.0 / scale).map_or(self.mean(), |d| d.inverse_cdf(u))
             }
             Kind::Poisson { mean, .. } if *mean <= 0.0 => 0.0,
-            Kind::Poisson { mean, .. } => SPoisson::new(*mean)
-                .map_or(*mean, |d| d.inverse_cdf(u) as f64),
+            Kind::Poisson { mean, .. } => {
+                SPoisson::new(*mean).map_or(*mean, |d| d.inverse_cdf(u) as f64)
+            }
             // statrs counts failures before `size` successes of probability
             // size/(size + mean): mean `mean`, variance mean + mean²/size.
             Kind::NegBinomial { mean, .. } if *mean <= 0.0 => 0.0,

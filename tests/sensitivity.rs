@@ -82,7 +82,10 @@ fn two_independent_inputs_share_the_variance_as_theory_says() {
     let n = 20_000;
     let runs = simulate(&m, n, 11);
     let c = drivers::contributions(&runs);
-    assert_eq!(c[0].input, "placement.a.weekly_cost", "larger variance first");
+    assert_eq!(
+        c[0].input, "placement.a.weekly_cost",
+        "larger variance first"
+    );
     let share_a = 0.8f64;
     let rank = |s: f64| 6.0 / std::f64::consts::PI * (s.sqrt() / 2.0).asin();
     let (ra, rb) = (rank(share_a), rank(1.0 - share_a));
@@ -137,7 +140,11 @@ fn the_tornado_swing_of_a_linear_input_is_exact() {
     for d in [a, b] {
         let swing = d.total.mean.high - d.total.mean.low;
         let exact = PER_POUND * (d.high - d.low);
-        assert!((swing - exact).abs() < 0.02, "{}: {swing} vs {exact}", d.input);
+        assert!(
+            (swing - exact).abs() < 0.02,
+            "{}: {swing} vs {exact}",
+            d.input
+        );
         assert_eq!(d.swing, (exact * 100.0).round() / 100.0);
     }
     // Held at P90, the dominant price pushes the overspend probability up.
@@ -325,7 +332,11 @@ inputs = ["placement.a.weekly_cost", "placement.z.weekly_cost"]
 rank = 0.5
 "#,
             "",
-            &["correlation[0].inputs[1]", "placement.z.weekly_cost", "uncertain inputs"],
+            &[
+                "correlation[0].inputs[1]",
+                "placement.z.weekly_cost",
+                "uncertain inputs",
+            ],
         ),
         (
             r#"
@@ -364,7 +375,10 @@ inputs = ["placement.b.weekly_cost", "placement.a.weekly_cost"]
 rank = 0.2
 "#,
             "",
-            &["correlation[1].inputs", "already correlated in correlation[0]"],
+            &[
+                "correlation[1].inputs",
+                "already correlated in correlation[0]",
+            ],
         ),
     ];
     for (extra, _, expect) in cases {
@@ -403,7 +417,10 @@ fn sensitivity_json_is_identical_on_one_and_two_threads() {
     let drivers = v["drivers"].as_array().unwrap();
     assert!(!drivers.is_empty());
     // Ranked by swing, largest first.
-    let swings: Vec<f64> = drivers.iter().map(|d| d["swing"].as_f64().unwrap()).collect();
+    let swings: Vec<f64> = drivers
+        .iter()
+        .map(|d| d["swing"].as_f64().unwrap())
+        .collect();
     assert!(swings.windows(2).all(|w| w[0] >= w[1]), "{swings:?}");
     for d in drivers {
         assert!(d["input"].as_str().unwrap().contains('.'));
@@ -432,7 +449,11 @@ fn sensitivity_writes_every_format_and_refuses_bad_flags() {
         .arg(&html)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let table = String::from_utf8(out.stdout).unwrap();
     assert!(table.contains("P10 → P90"), "{table}");
     let page = std::fs::read_to_string(&html).unwrap();

@@ -51,7 +51,10 @@ pub(super) fn build(
         if pair[0] == pair[1] {
             return err(
                 format!("{path}.inputs"),
-                format!("names `{}` twice; a correlation is between two inputs", c.inputs[0]),
+                format!(
+                    "names `{}` twice; a correlation is between two inputs",
+                    c.inputs[0]
+                ),
             );
         }
         let (a, b) = (pair[0].min(pair[1]), pair[0].max(pair[1]));
@@ -105,7 +108,9 @@ fn input(name: &str, params: &[Param], strategy: &Strategy, path: &str) -> Resul
     if params[i].dist.is_fixed() {
         return err(
             path,
-            format!("`{name}` is a fixed number; only inputs given as distributions can be correlated"),
+            format!(
+                "`{name}` is a fixed number; only inputs given as distributions can be correlated"
+            ),
         );
     }
     if strategy.shocks.iter().any(|s| s.children.0 == i) {

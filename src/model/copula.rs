@@ -69,9 +69,7 @@ impl Copula {
             let partner = (0..k)
                 .max_by(|&x, &y| normal[k * n + x].abs().total_cmp(&normal[k * n + y].abs()))
                 .unwrap_or(0);
-            Inconsistent {
-                pair: (partner, k),
-            }
+            Inconsistent { pair: (partner, k) }
         })?;
         Ok(Copula {
             members,

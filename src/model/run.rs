@@ -2,10 +2,10 @@
 //! initial stock, step month by month, and write the run's row of results.
 
 use crate::model::draws::{Draws, ONCE, Purpose};
+use crate::model::inputs::{InputKind, Pin};
 use crate::model::layout::{Layout, YearField};
 use crate::model::month::{MonthTotals, State};
 use crate::model::strategy::{Effect, EffectSize, Funding, Saving, ShockTiming, UnitChange};
-use crate::model::inputs::{InputKind, Pin};
 use crate::model::{ExitRate, LineAmount, Model, decimal_to_pence};
 
 /// The values of a run's uncertain inputs, turned into what the month uses.

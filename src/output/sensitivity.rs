@@ -10,6 +10,8 @@ use crate::sensitivity::{Driver, DriverFigures, Sensitivity, Swing};
 
 /// Rows of the tornado charts and of the terminal table.
 const TOP: usize = 15;
+/// The tornado's two bars.
+const HELD: Option<[&str; 2]> = Some(["input at its P10", "input at its P90"]);
 
 pub fn json(s: &Sensitivity) -> Result<Vec<u8>, crate::error::Error> {
     let mut out = serde_json::to_vec_pretty(s)
@@ -45,7 +47,11 @@ pub fn csv(s: &Sensitivity) -> Vec<u8> {
         let _ = writeln!(out, "{input},,value,p10,{}", d.low);
         let _ = writeln!(out, "{input},,value,p90,{}", d.high);
         for f in d.years.iter().chain([&d.total]) {
-            for (metric, sw) in [("mean", f.mean), ("p90", f.p90), ("p_overspend", f.p_overspend)] {
+            for (metric, sw) in [
+                ("mean", f.mean),
+                ("p90", f.p90),
+                ("p_overspend", f.p_overspend),
+            ] {
                 let _ = writeln!(out, "{input},{},{metric},p10,{}", quote(&f.fy), sw.low);
                 let _ = writeln!(out, "{input},{},{metric},p90,{}", quote(&f.fy), sw.high);
             }
@@ -72,7 +78,10 @@ fn points(p: f64) -> String {
 fn value(x: f64) -> String {
     if x.abs() >= 1000.0 {
         let sign = if x < 0.0 { "-" } else { "" };
-        format!("{sign}{}", crate::output::table::thousands(x.abs().round() as u64))
+        format!(
+            "{sign}{}",
+            crate::output::table::thousands(x.abs().round() as u64)
+        )
     } else if x == x.round() {
         format!("{x:.0}")
     } else {
@@ -114,52 +123,27 @@ pub fn table(s: &Sensitivity) -> String {
         "Each input held at its P10 and its P90, everything else random (common random numbers);\n\
          changes from the free run, horizon totals, largest swing of the mean first.\n\n",
     );
-    let rows: Vec<[String; 5]> = s
-        .drivers
-        .iter()
-        .take(TOP)
-        .map(|d| {
-            [
-                d.input.clone(),
-                format!("{} → {}", value(d.low), value(d.high)),
-                pair(d.total.mean, signed_money),
-                pair(d.total.p90, signed_money),
-                pair(d.total.p_overspend, points),
-            ]
-        })
-        .collect();
-    let head = [
-        "Input",
-        "P10 → P90",
-        "Mean cost (P10 / P90)",
-        "P90 cost (P10 / P90)",
-        "P(overspend), pts",
+    let mut rows: Vec<Vec<String>> = vec![
+        [
+            "Input",
+            "P10 → P90",
+            "Mean cost (P10 / P90)",
+            "P90 cost (P10 / P90)",
+            "P(overspend), pts",
+        ]
+        .map(String::from)
+        .to_vec(),
     ];
-    let mut widths = head.map(|h| h.chars().count());
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |cells: [&str; 5]| {
-        let mut l = String::new();
-        for (i, c) in cells.iter().enumerate() {
-            let pad = widths[i] - c.chars().count();
-            if i == 0 {
-                l.push_str(c);
-                l.push_str(&" ".repeat(pad));
-            } else {
-                l.push_str("  ");
-                l.push_str(&" ".repeat(pad));
-                l.push_str(c);
-            }
-        }
-        l.trim_end().to_string() + "\n"
-    };
-    t.push_str(&line(head));
-    for r in &rows {
-        t.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4]]));
-    }
+    rows.extend(s.drivers.iter().take(TOP).map(|d| {
+        vec![
+            d.input.clone(),
+            format!("{} → {}", value(d.low), value(d.high)),
+            pair(d.total.mean, signed_money),
+            pair(d.total.p90, signed_money),
+            pair(d.total.p_overspend, points),
+        ]
+    }));
+    t.push_str(&crate::output::table::layout(&rows));
     if s.drivers.len() > TOP {
         let _ = writeln!(
             t,
@@ -173,7 +157,11 @@ pub fn table(s: &Sensitivity) -> String {
     t
 }
 
-fn rows(drivers: &[Driver], pick: fn(&DriverFigures) -> Swing, at: Option<usize>) -> Vec<TornadoRow> {
+fn rows(
+    drivers: &[Driver],
+    pick: fn(&DriverFigures) -> Swing,
+    at: Option<usize>,
+) -> Vec<TornadoRow> {
     drivers
         .iter()
         .take(TOP)
@@ -252,7 +240,7 @@ pub fn html(s: &Sensitivity) -> String {
             let _ = writeln!(
                 h,
                 "<figure>{}</figure>",
-                svg::tornado(t, x_label, &rows(&s.drivers, pick, None), fmt, 760.0)
+                svg::tornado(t, x_label, &rows(&s.drivers, pick, None), fmt, HELD, 760.0)
             );
         }
         h.push_str("</section>\n<section><h2>By financial year</h2>\n");
@@ -271,6 +259,7 @@ pub fn html(s: &Sensitivity) -> String {
                     "change in mean cost of the year",
                     &rows(&ranked, |f| f.mean, Some(y)),
                     &|x: f64| money(x),
+                    HELD,
                     760.0
                 ),
                 money(fy.budget),

@@ -760,12 +760,15 @@ pub struct TornadoRow {
 
 /// A tornado chart: per row, a bar from zero to the change with the input
 /// held low (light) and one to the change with it held high (dark), rows
-/// in the order given (largest swing first); `fmt` formats the axis.
+/// in the order given (largest swing first); `fmt` formats the axis and
+/// `legend` names the two bars. With `legend` `None` only the dark bar is
+/// drawn (a plain bar chart of `high`).
 pub fn tornado(
     title: &str,
     x_label: &str,
     rows: &[TornadoRow],
     fmt: &dyn Fn(f64) -> String,
+    legend: Option<[&str; 2]>,
     width: f64,
 ) -> String {
     let height = 96.0 + 26.0 * rows.len() as f64;
@@ -781,8 +784,7 @@ pub fn tornado(
         let _ = write!(
             fr.out,
             r#"<line class="gl" x1="{px:.1}" x2="{px:.1}" y1="{:.1}" y2="{:.1}"/>"#,
-            fr.top,
-            fr.bottom
+            fr.top, fr.bottom
         );
     }
     fr.x_axis(&xt, x_label);
@@ -802,25 +804,36 @@ pub fn tornado(
             fr.left - 8.0,
             cy + 4.0,
             escape(&r.label),
-            bar(r.low, cy - 9.0, BAND_INNER),
-            bar(r.high, cy, LINE),
+            if legend.is_some() {
+                bar(r.low, cy - 9.0, BAND_INNER)
+            } else {
+                String::new()
+            },
+            bar(r.high, if legend.is_some() { cy } else { cy - 4.5 }, LINE),
             fr.right + 10.0,
             cy + 4.0,
             escape(&r.note)
         );
     }
-    let (l, ly) = (fr.left, fr.top - 6.0);
     let _ = write!(
         fr.out,
-        r##"<line x1="{p0:.1}" x2="{p0:.1}" y1="{:.1}" y2="{:.1}" stroke="#333"/><rect x="{l:.1}" y="{ly:.1}" width="10" height="9" fill="{BAND_INNER}"/><text class="legend" x="{:.1}" y="{:.1}">input at its P10</text><rect x="{:.1}" y="{ly:.1}" width="10" height="9" fill="{LINE}"/><text class="legend" x="{:.1}" y="{:.1}">input at its P90</text>"##,
-        fr.top,
-        fr.bottom,
-        l + 14.0,
-        ly + 8.5,
-        l + 130.0,
-        l + 144.0,
-        ly + 8.5,
+        r##"<line x1="{p0:.1}" x2="{p0:.1}" y1="{:.1}" y2="{:.1}" stroke="#333"/>"##,
+        fr.top, fr.bottom
     );
+    if let Some([low, high]) = legend {
+        let (l, ly) = (fr.left, fr.top - 6.0);
+        let _ = write!(
+            fr.out,
+            r##"<rect x="{l:.1}" y="{ly:.1}" width="10" height="9" fill="{BAND_INNER}"/><text class="legend" x="{:.1}" y="{:.1}">{}</text><rect x="{:.1}" y="{ly:.1}" width="10" height="9" fill="{LINE}"/><text class="legend" x="{:.1}" y="{:.1}">{}</text>"##,
+            l + 14.0,
+            ly + 8.5,
+            escape(low),
+            l + 130.0,
+            l + 144.0,
+            ly + 8.5,
+            escape(high)
+        );
+    }
     fr.finish()
 }
 
