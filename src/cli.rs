@@ -39,6 +39,10 @@ enum Command {
         /// The config file (TOML).
         config: PathBuf,
     },
+    /// Hold each uncertain input at its P10 and its P90 (everything else random, common random
+    /// numbers) and rank the inputs by how much they move the cost and the probability of an
+    /// overspend: the tornado.
+    Sensitivity(SensitivityArgs),
     /// Render reports (HTML, Excel, Markdown) from results saved with `run --json`,
     /// without re-running the simulation; prints the table unless --quiet.
     Report(ReportArgs),
@@ -64,6 +68,36 @@ struct ReportArgs {
     results: PathBuf,
     #[command(flatten)]
     files: ReportFiles,
+    /// Print nothing on the terminal; only write the files asked for.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, Args)]
+struct SensitivityArgs {
+    /// The config file (TOML). Without it, the built-in example is analysed.
+    config: Option<PathBuf>,
+    /// The scenario to analyse [default: the config's first].
+    #[arg(long, value_name = "ID")]
+    scenario: Option<String>,
+    /// Simulated futures per setting (free, and each input at P10 and at P90).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    runs: u64,
+    /// Seed of the random streams [default: the config's simulation.seed, else 42].
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Worker threads [default: one per core]. Results do not depend on it.
+    #[arg(long, value_name = "T")]
+    threads: Option<usize>,
+    /// Write the ranked drivers as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write the drivers as tidy CSV (input,fy,metric,held,value) to FILE.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// Write an HTML page with tornado charts to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Print nothing on the terminal; only write the files asked for.
     #[arg(long, short)]
     quiet: bool,
@@ -113,6 +147,7 @@ pub fn main() -> i32 {
         Command::Run(args) => run(args),
         Command::Validate { config } => validate(config),
         Command::Report(args) => report(args),
+        Command::Sensitivity(args) => sensitivity(args),
     };
     match result {
         Ok(()) => 0,
@@ -175,6 +210,70 @@ fn run(args: RunArgs) -> Result<(), Error> {
 
     if !args.quiet {
         print_stdout(&output::table::render(&report))?;
+    }
+    Ok(())
+}
+
+fn sensitivity(args: SensitivityArgs) -> Result<(), Error> {
+    let config = load(args.config.as_ref())?;
+    let scenario = match &args.scenario {
+        None => &config.scenarios[0],
+        Some(id) => config
+            .scenarios
+            .iter()
+            .find(|s| &s.id == id)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "--scenario {id}: the config has no such scenario (it has {})",
+                    config
+                        .scenarios
+                        .iter()
+                        .map(|s| s.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?,
+    };
+    let model = &scenario.model;
+    let max = crate::config::validate::MAX_RUNS;
+    if args.runs < 10 || args.runs > max {
+        return Err(Error::Usage(format!(
+            "--runs must be between 10 and {max}, got {}",
+            args.runs
+        )));
+    }
+    if args.threads == Some(0) {
+        return Err(Error::Usage("--threads must be at least 1".into()));
+    }
+    let settings = Settings {
+        runs: args.runs,
+        seed: args.seed.unwrap_or(model.default_seed),
+        threads: args.threads,
+        central: false,
+    };
+    let settings_count = 1 + 2 * model.inputs().len() as u64;
+    let progress = Progress::new(
+        args.runs * settings_count,
+        !args.quiet && std::io::stderr().is_terminal(),
+    );
+    let result = engine::with_threads(settings.threads, || {
+        crate::sensitivity::analyse(model, &scenario.id, &settings, &|n| progress.advance(n))
+    })??;
+    progress.finish();
+
+    let mut files = Vec::new();
+    if let Some(path) = args.json {
+        files.push((path, output::sensitivity::json(&result)?));
+    }
+    if let Some(path) = args.csv {
+        files.push((path, output::sensitivity::csv(&result)));
+    }
+    if let Some(path) = args.html {
+        files.push((path, output::sensitivity::html(&result).into_bytes()));
+    }
+    output::write_all_or_nothing(files)?;
+    if !args.quiet {
+        print_stdout(&output::sensitivity::table(&result))?;
     }
     Ok(())
 }

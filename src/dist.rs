@@ -732,6 +732,82 @@ impl Dist {
     }
 }
 
+impl Dist {
+    /// The quantile function F⁻¹(u) = inf { x : F(x) ≥ u } for u in (0, 1),
+    /// within the field's domain like a draw. Used to hold an input at a
+    /// percentile and to draw correlated inputs by inversion, so a draw
+    /// `quantile(U)` with U uniform has exactly this distribution.
+    pub fn quantile(&self, u: f64) -> f64 {
+        use statrs::distribution::{
+            Beta as SBeta, ContinuousCDF, DiscreteCDF, Gamma as SGamma,
+            NegativeBinomial as SNegBinomial, Poisson as SPoisson,
+        };
+        let u = u.clamp(f64::MIN_POSITIVE, 1.0 - f64::EPSILON);
+        let x = match &self.kind {
+            Kind::Fixed(v) => return *v,
+            Kind::Normal { mean, sd, .. } => mean + sd * std_normal_quantile(u),
+            Kind::LogNormal { mu, sigma, .. } => (mu + sigma * std_normal_quantile(u)).exp(),
+            Kind::Triangular { min, mode, max, .. } => {
+                let (a, c, b) = (*min, *mode, *max);
+                if b == a {
+                    a
+                } else if u < (c - a) / (b - a) {
+                    a + (u * (b - a) * (c - a)).sqrt()
+                } else {
+                    b - ((1.0 - u) * (b - a) * (b - c)).sqrt()
+                }
+            }
+            Kind::Pert {
+                min,
+                mode,
+                max,
+                shape,
+                ..
+            } => {
+                let range = max - min;
+                if range == 0.0 {
+                    *min
+                } else {
+                    let alpha = 1.0 + shape * (mode - min) / range;
+                    let beta = 1.0 + shape * (max - mode) / range;
+                    SBeta::new(alpha, beta).map_or(self.mean(), |b| min + range * b.inverse_cdf(u))
+                }
+            }
+            Kind::Uniform { min, max } => min + (max - min) * u,
+            Kind::Beta { alpha, beta, .. } => {
+                SBeta::new(*alpha, *beta).map_or(self.mean(), |d| d.inverse_cdf(u))
+            }
+            Kind::Gamma { shape, scale, .. } => {
+                SGamma::new(*shape, 1.0 / scale).map_or(self.mean(), |d| d.inverse_cdf(u))
+            }
+            Kind::Poisson { mean, .. } if *mean <= 0.0 => 0.0,
+            Kind::Poisson { mean, .. } => {
+                SPoisson::new(*mean).map_or(*mean, |d| d.inverse_cdf(u) as f64)
+            }
+            // statrs counts failures before `size` successes of probability
+            // size/(size + mean): mean `mean`, variance mean + mean²/size.
+            Kind::NegBinomial { mean, .. } if *mean <= 0.0 => 0.0,
+            Kind::NegBinomial { mean, size, .. } => SNegBinomial::new(*size, size / (size + mean))
+                .map_or(*mean, |d| d.inverse_cdf(u) as f64),
+            Kind::Discrete { values, cumulative } => {
+                let i = cumulative.partition_point(|&c| c < u).min(values.len() - 1);
+                values[i]
+            }
+        };
+        self.domain.clamp(x)
+    }
+}
+
+/// Φ(z), the standard normal distribution function.
+pub fn std_normal_cdf(z: f64) -> f64 {
+    0.5 * statrs::function::erf::erfc(-z / std::f64::consts::SQRT_2)
+}
+
+/// Φ⁻¹(u), the standard normal quantile.
+pub fn std_normal_quantile(u: f64) -> f64 {
+    -std::f64::consts::SQRT_2 * statrs::function::erf::erfc_inv(2.0 * u)
+}
+
 /// The probabilities of a discrete distribution, from its cumulative sums.
 fn weights(cumulative: &[f64]) -> impl Iterator<Item = f64> + '_ {
     cumulative.iter().scan(0.0, |prev, &c| {
@@ -799,8 +875,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn every_family_samples_its_analytic_moments() {
+    /// One distribution of every family.
+    fn one_of_each() -> Vec<Dist> {
         let cases = [
             RawDistSpec {
                 mean: n(10.0),
@@ -859,9 +935,70 @@ mod tests {
                 ..spec("discrete")
             },
         ];
-        for s in cases {
-            check_moments(&build(s, Domain::Any).unwrap());
+        cases
+            .into_iter()
+            .map(|s| build(s, Domain::Any).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn every_family_samples_its_analytic_moments() {
+        for d in one_of_each() {
+            check_moments(&d);
         }
+    }
+
+    /// F⁻¹(u) is the least x with F(x) ≥ u: among 200,000 draws the share at
+    /// or below it is at least u, and the share strictly below it at most u,
+    /// each within 4 standard errors.
+    #[test]
+    fn quantiles_invert_the_distribution_function() {
+        let n = 200_000usize;
+        for d in one_of_each() {
+            let mut rng = Stream::new(11);
+            let xs: Vec<f64> = (0..n).map(|_| d.sample(&mut rng)).collect();
+            for u in [0.02, 0.1, 0.5, 0.9, 0.98] {
+                let q = d.quantile(u);
+                let at_most = xs.iter().filter(|&&x| x <= q).count() as f64 / n as f64;
+                let below = xs.iter().filter(|&&x| x < q).count() as f64 / n as f64;
+                let se = (u * (1.0 - u) / n as f64).sqrt();
+                assert!(
+                    at_most >= u - 4.0 * se && below <= u + 4.0 * se,
+                    "{}: F({q}) = {at_most}, F({q}−) = {below}, u = {u}",
+                    d.name()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn quantiles_match_hand_computed_values() {
+        assert!((std_normal_quantile(0.9) - Z90).abs() < 1e-12);
+        // statrs' erfc is accurate to about 1e-11 here.
+        assert!((std_normal_cdf(Z90) - 0.9).abs() < 1e-10);
+        let tri = build(
+            RawDistSpec {
+                min: n(0.0),
+                mode: n(0.0),
+                max: n(10.0),
+                ..spec("triangular")
+            },
+            Domain::Any,
+        )
+        .unwrap();
+        // F(x) = 1 − (1 − x/10)², so F⁻¹(0.19) = 1.
+        assert!((tri.quantile(0.19) - 1.0).abs() < 1e-12);
+        let poisson = build(
+            RawDistSpec {
+                mean: n(2.0),
+                ..spec("poisson")
+            },
+            Domain::Any,
+        )
+        .unwrap();
+        // P(X ≤ 1) = 3e⁻² = 0.406, P(X ≤ 2) = 5e⁻² = 0.677.
+        assert_eq!(poisson.quantile(0.406), 1.0);
+        assert_eq!(poisson.quantile(0.407), 2.0);
     }
 
     #[test]

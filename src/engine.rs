@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use crate::error::Error;
 use crate::model::Model;
 use crate::model::draws::{Expected, Random};
+use crate::model::inputs::Pin;
 use crate::model::layout::Layout;
 use crate::model::run::{Workspace, simulate};
 
@@ -56,6 +57,17 @@ pub fn run(
     settings: &Settings,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<ScenarioRuns, Error> {
+    run_pinned(model, settings, None, progress)
+}
+
+/// [`run`] with one input held at a value in every run (see
+/// [`crate::model::inputs`]); every other draw is that of the free run.
+pub fn run_pinned(
+    model: &Model,
+    settings: &Settings,
+    pin: Option<Pin>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ScenarioRuns, Error> {
     let layout = Layout::new(model);
     let width = layout.width();
     if settings.central {
@@ -86,7 +98,11 @@ pub fn run(
 
     let work = |data: &mut Vec<f64>| {
         // Scratch state and draw tables belong to a worker; they never change a result.
-        let init = || (Workspace::new(model), Random::new(settings.seed, 0));
+        let init = || {
+            let mut draws = Random::new(settings.seed, 0);
+            draws.set_pin(pin);
+            (Workspace::new(model), draws)
+        };
         // Few, large jobs: each starts a worker's scratch and tables afresh.
         let jobs = rayon::current_num_threads().max(1) * 4;
         let per_job = runs.div_ceil(CHUNK).div_ceil(jobs).max(1);

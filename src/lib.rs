@@ -5,7 +5,8 @@
 //! - [`config`] reads TOML into raw types and validates them into a [`model::Model`];
 //! - [`model`] is the model itself: one month ([`model::month`]), one run ([`model::run`]);
 //! - [`engine`] runs many futures in parallel, reproducibly;
-//! - [`stats`] and [`report`] summarise the runs;
+//! - [`stats`] and [`report`] summarise the runs, and [`drivers`] ranks the inputs
+//!   behind their spread; [`sensitivity`] holds each input at its P10 and P90;
 //! - [`output`] renders the report (terminal table, JSON, CSV, and HTML, Excel and
 //!   Markdown reports);
 //! - [`cli`] is the command line.
@@ -13,10 +14,12 @@
 pub mod cli;
 pub mod config;
 pub mod dist;
+pub mod drivers;
 pub mod engine;
 pub mod error;
 pub mod model;
 pub mod output;
 pub mod progress;
 pub mod report;
+pub mod sensitivity;
 pub mod stats;

@@ -45,6 +45,13 @@ pub struct ScenarioReport {
     pub lines: IndexMap<String, Line>,
     pub years: Vec<YearReport>,
     pub months: Vec<MonthReport>,
+    /// What drives the cost: each uncertain input's rank correlation with
+    /// each year's cost and the horizon's, and its share (largest first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contributions: Vec<crate::drivers::Contribution>,
+    /// The `[[correlation]]`s asked for and the rank correlations realised.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub correlations: Vec<crate::drivers::RealisedCorrelation>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -399,6 +406,8 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
         lines,
         years,
         months,
+        contributions: crate::drivers::contributions(runs),
+        correlations: crate::drivers::realised_correlations(model, runs),
     }
 }
 

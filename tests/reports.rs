@@ -245,8 +245,8 @@ fn the_html_is_self_contained_and_has_every_chart() {
 
     // Every chart, for each of the example's three scenarios: 1 total + 7
     // placement + 4 age-band fan charts, the yearly cost strip, 4 yearly
-    // densities and the stacked components; and a saving strip for each of
-    // the two comparisons.
+    // densities, the stacked components and what drives the cost; and a
+    // saving strip for each of the two comparisons.
     let report = Report::read(&out.json).unwrap();
     let expected = html::expected_charts(&report);
     assert_eq!(
@@ -255,7 +255,8 @@ fn the_html_is_self_contained_and_has_every_chart() {
             fans: 3 * 12,
             densities: 3 * 4,
             strips: 3 + 2,
-            stacked: 3
+            stacked: 3,
+            drivers: 3
         }
     );
     assert_eq!(html.matches("<svg").count(), expected.total());

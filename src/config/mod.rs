@@ -1,5 +1,6 @@
 //! Reading a config: TOML text → [`raw`] serde types → validated [`Model`].
 
+mod correlation;
 pub mod money;
 pub mod raw;
 pub mod scenario;

@@ -37,6 +37,9 @@ pub struct RawConfig {
     pub saving: Vec<RawSaving>,
     #[serde(default)]
     pub investment: Vec<RawInvestment>,
+    /// Rank correlations between uncertain inputs.
+    #[serde(default)]
+    pub correlation: Vec<RawCorrelation>,
     /// Scenarios, as patches to the rest of the config (see `config::scenario`).
     #[serde(default)]
     pub scenario: Vec<toml::Table>,
@@ -279,6 +282,14 @@ pub struct RawSaving {
     pub delivery: Option<RawDist>,
     /// Chance that the whole plan slips by a year.
     pub slip_probability: Option<Number>,
+}
+
+/// A rank correlation between two uncertain inputs, named by config path.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCorrelation {
+    pub inputs: Vec<String>,
+    pub rank: Number,
 }
 
 /// A one-off or recurring investment outside the interventions.

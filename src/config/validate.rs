@@ -495,6 +495,8 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
         );
     }
 
+    let copula = crate::config::correlation::build(&raw.correlation, &b.params, &strategy)?;
+
     Ok(Model {
         name: raw.name,
         description: raw.description,
@@ -509,6 +511,7 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
         budget,
         strategy,
         params: b.params,
+        copula,
         default_runs,
         default_seed,
     })

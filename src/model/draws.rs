@@ -12,6 +12,7 @@ use rand::RngExt;
 use rand_distr::{Binomial, Distribution, Gamma, Poisson};
 
 use crate::model::Param;
+use crate::model::inputs::Pin;
 use crate::model::stream::Stream;
 
 /// What a stream of random numbers is for.
@@ -113,6 +114,12 @@ pub trait Draws {
     fn is_central(&self) -> bool;
     /// A whole number uniform in 0..n (0 centrally).
     fn pick(&mut self, n: usize) -> usize;
+    /// A standard normal draw (0 centrally).
+    fn std_normal(&mut self) -> f64;
+    /// The input held fixed in every run, if any (never centrally).
+    fn pin(&self) -> Option<Pin> {
+        None
+    }
 }
 
 /// Random draws for one run.
@@ -126,6 +133,8 @@ pub struct Random {
     pending: Option<(Purpose, u64, u64)>,
     /// Sampling tables, kept from run to run by the worker that owns this.
     tables: SlotTables,
+    /// An input held at one value in every run (sensitivity analysis).
+    pin: Option<Pin>,
 }
 
 /// Sampling tables for draws whose parameters are the same in every run,
@@ -285,7 +294,13 @@ impl Random {
             rng: Stream::new(stream_seed(seed, run, Purpose::Param, 0, 0)),
             pending: None,
             tables: SlotTables::default(),
+            pin: None,
         }
+    }
+
+    /// Holds one input at a value in every run from now on (or none).
+    pub fn set_pin(&mut self, pin: Option<Pin>) {
+        self.pin = pin;
     }
 
     /// Moves on to run `run`, keeping the table cache.
@@ -494,6 +509,14 @@ impl Draws for Random {
             self.below(n as u64) as usize
         }
     }
+
+    fn std_normal(&mut self) -> f64 {
+        rand_distr::StandardNormal.sample(self.rng())
+    }
+
+    fn pin(&self) -> Option<Pin> {
+        self.pin
+    }
 }
 
 /// Expectations in place of draws: the central projection.
@@ -558,6 +581,10 @@ impl Draws for Expected {
 
     fn pick(&mut self, _: usize) -> usize {
         0
+    }
+
+    fn std_normal(&mut self) -> f64 {
+        0.0
     }
 }
 

@@ -1,10 +1,11 @@
 //! Where each output of a run sits in its row of results.
 //!
-//! A run writes one row of `f64`: a block per financial year, then a block
-//! per month. Money is in pounds, already rounded to pence, so that the
+//! A run writes one row of `f64`: a block per financial year, a block per
+//! month, then the value each uncertain input took. Money is in pounds, already rounded to pence, so that the
 //! components of a year add up exactly to its total.
 
 use crate::model::Model;
+use crate::model::inputs::Input;
 
 /// Per-year figures, in the order of a year block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +41,8 @@ pub struct Layout {
     pub shocks: usize,
     /// Age bands reported by month (none when ages are not tracked).
     pub bands: usize,
+    /// The uncertain inputs, whose per-run values close the row.
+    pub inputs: Vec<Input>,
     year_width: usize,
     month_width: usize,
 }
@@ -118,12 +121,18 @@ impl Layout {
             interventions,
             shocks,
             bands,
+            inputs: model.inputs(),
         }
     }
 
     /// Values in one run's row.
     pub fn width(&self) -> usize {
-        self.years * self.year_width + self.months * self.month_width
+        self.years * self.year_width + self.months * self.month_width + self.inputs.len()
+    }
+
+    /// The value input `k` took in the run.
+    pub fn input(&self, k: usize) -> usize {
+        self.years * self.year_width + self.months * self.month_width + k
     }
 
     pub fn year(&self, fy: usize, field: YearField) -> usize {

@@ -3,7 +3,9 @@
 //! the model is in [`month`], one simulated future in [`run`].
 
 pub mod calendar;
+pub mod copula;
 pub mod draws;
+pub mod inputs;
 pub mod layout;
 pub mod month;
 pub mod run;
@@ -166,6 +168,8 @@ pub struct Model {
     pub budget: Vec<Decimal>,
     pub strategy: strategy::Strategy,
     pub params: Vec<Param>,
+    /// Inputs drawn jointly with rank correlations, when the config has any.
+    pub copula: Option<copula::Copula>,
     pub default_runs: u64,
     pub default_seed: u64,
 }

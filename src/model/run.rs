@@ -2,6 +2,7 @@
 //! initial stock, step month by month, and write the run's row of results.
 
 use crate::model::draws::{Draws, ONCE, Purpose};
+use crate::model::inputs::{InputKind, Pin};
 use crate::model::layout::{Layout, YearField};
 use crate::model::month::{MonthTotals, State};
 use crate::model::strategy::{Effect, EffectSize, Funding, Saving, ShockTiming, UnitChange};
@@ -41,6 +42,72 @@ pub struct RunInputs {
     /// year (the probability centrally).
     pub saving_delivered: Vec<f64>,
     pub saving_slipped: Vec<f64>,
+    /// Per shock: how many times it happened, and its entrants in all.
+    pub shock_count: Vec<f64>,
+    pub shock_children: Vec<f64>,
+    /// Pin keys of the inputs that a pin can hold (see [`crate::model::inputs`]).
+    keys: InputKeys,
+    /// Scratch for correlated inputs: their normals before and after mixing.
+    copula_eps: Vec<f64>,
+    copula_z: Vec<f64>,
+}
+
+/// The pin key of every input, worked out once per worker.
+#[derive(Clone, Debug, Default)]
+struct InputKeys {
+    params: Vec<u64>,
+    /// Per parameter: true when it is drawn through the copula.
+    correlated: Vec<bool>,
+    copula: Vec<u64>,
+    delivery: Vec<u64>,
+    slip: Vec<u64>,
+    shock_size: Vec<u64>,
+    shock_count: Vec<u64>,
+}
+
+impl InputKeys {
+    fn new(model: &Model) -> InputKeys {
+        use crate::model::draws::path_key;
+        let strategy = &model.strategy;
+        let mut correlated = vec![false; model.params.len()];
+        let mut copula = Vec::new();
+        if let Some(c) = &model.copula {
+            for id in &c.members {
+                correlated[id.0] = true;
+                copula.push(path_key(&model.param(*id).path));
+            }
+        }
+        InputKeys {
+            params: model.params.iter().map(|p| path_key(&p.path)).collect(),
+            correlated,
+            copula,
+            delivery: strategy
+                .interventions
+                .iter()
+                .map(|iv| path_key(&format!("intervention.{}.delivery_probability", iv.id)))
+                .collect(),
+            slip: strategy
+                .savings
+                .iter()
+                .map(|s| path_key(&format!("saving.{}.slip_probability", s.id)))
+                .collect(),
+            shock_size: strategy
+                .shocks
+                .iter()
+                .map(|s| path_key(&model.param(s.children).path))
+                .collect(),
+            shock_count: strategy
+                .shocks
+                .iter()
+                .map(|s| path_key(&format!("shock.{}.probability_per_year", s.id)))
+                .collect(),
+        }
+    }
+}
+
+/// The pinned value when `pin` holds the input with `key`.
+fn pinned(pin: Option<Pin>, key: u64) -> Option<f64> {
+    pin.filter(|p| p.key == key).map(|p| p.value)
 }
 
 impl RunInputs {
@@ -75,14 +142,48 @@ impl RunInputs {
             shock_entrants: Vec::new(),
             saving_delivered: Vec::new(),
             saving_slipped: Vec::new(),
+            shock_count: Vec::new(),
+            shock_children: Vec::new(),
+            keys: InputKeys::new(model),
+            copula_eps: Vec::new(),
+            copula_z: Vec::new(),
         }
     }
 
     /// Draws a run's inputs, reusing the buffers of the previous run.
     pub fn fill<D: Draws>(&mut self, model: &Model, draws: &mut D) {
+        let pin = draws.pin();
+        let keys = &self.keys;
         self.values.clear();
         self.values
-            .extend(model.params.iter().map(|p| draws.param(p)));
+            .extend(model.params.iter().enumerate().map(|(i, p)| {
+                match pinned(pin, keys.params[i]) {
+                    Some(v) => v,
+                    None if keys.correlated[i] => 0.0,
+                    None => draws.param(p),
+                }
+            }));
+        if let Some(c) = &model.copula {
+            if draws.is_central() {
+                for id in &c.members {
+                    self.values[id.0] = model.param(*id).dist.mean();
+                }
+            } else {
+                self.copula_eps.clear();
+                for &key in &keys.copula {
+                    draws.begin(Purpose::Param, 0, key);
+                    self.copula_eps.push(draws.std_normal());
+                }
+                c.fill(
+                    model,
+                    &self.copula_eps,
+                    pin,
+                    &keys.copula,
+                    &mut self.copula_z,
+                    &mut self.values,
+                );
+            }
+        }
         let values = &self.values;
         let v = |id: crate::model::ParamId| values[id.0];
         let years = model.calendar.years.len();
@@ -132,9 +233,12 @@ impl RunInputs {
         let strategy = &model.strategy;
         self.delivered.clear();
         self.effect.clear();
-        for iv in &strategy.interventions {
-            draws.begin(Purpose::Strategy, ONCE, iv.key);
-            self.delivered.push(draws.chance(iv.delivery_probability));
+        for (i, iv) in strategy.interventions.iter().enumerate() {
+            self.delivered
+                .push(pinned(pin, keys.delivery[i]).unwrap_or_else(|| {
+                    draws.begin(Purpose::Strategy, ONCE, iv.key);
+                    draws.chance(iv.delivery_probability)
+                }));
             self.effect.push(match (iv.effect.size(), &iv.effect) {
                 (Some(EffectSize::PerYear(id)), _) => v(id),
                 (
@@ -155,26 +259,49 @@ impl RunInputs {
                 (None, _) => 0.0,
             });
         }
-        shock_entrants(model, draws, &mut self.shock_entrants);
+        shock_entrants(
+            model,
+            draws,
+            pin,
+            keys,
+            &mut self.shock_entrants,
+            &mut self.shock_count,
+            &mut self.shock_children,
+        );
         self.saving_delivered.clear();
         self.saving_slipped.clear();
-        for saving in &strategy.savings {
+        for (k, saving) in strategy.savings.iter().enumerate() {
             self.saving_delivered.push(v(saving.delivery));
-            draws.begin(Purpose::Strategy, ONCE, saving.slip_key);
             self.saving_slipped
-                .push(draws.chance(saving.slip_probability));
+                .push(pinned(pin, keys.slip[k]).unwrap_or_else(|| {
+                    draws.begin(Purpose::Strategy, ONCE, saving.slip_key);
+                    draws.chance(saving.slip_probability)
+                }));
         }
     }
 }
 
-/// Extra entrants from shocks by month, for one run.
-fn shock_entrants<D: Draws>(model: &Model, draws: &mut D, out: &mut Vec<f64>) {
+/// Extra entrants from shocks by month, for one run; with each shock's
+/// number of occurrences and its entrants in all.
+fn shock_entrants<D: Draws>(
+    model: &Model,
+    draws: &mut D,
+    pin: Option<Pin>,
+    keys: &InputKeys,
+    out: &mut Vec<f64>,
+    count: &mut Vec<f64>,
+    children: &mut Vec<f64>,
+) {
     let shocks = &model.strategy.shocks;
     let months = model.calendar.months.len();
+    let years = model.calendar.years.len();
     out.clear();
     out.resize(months * shocks.len(), 0.0);
+    count.clear();
+    children.clear();
     for (s, shock) in shocks.iter().enumerate() {
         let dist = &model.param(shock.children).dist;
+        let size_pin = pinned(pin, keys.shock_size[s]);
         // Spreads `n` children over the months from `first` on: equal whole
         // shares with any remainder in the first months (or exact shares
         // centrally); months beyond the horizon are lost.
@@ -191,14 +318,32 @@ fn shock_entrants<D: Draws>(model: &Model, draws: &mut D, out: &mut Vec<f64>) {
                 }
             }
         };
+        let (mut happened, mut total) = (0.0, 0.0);
         match shock.timing {
             ShockTiming::Month(m) => {
                 draws.begin(Purpose::Strategy, ONCE, shock.key);
-                let n = draws.sample(dist);
                 let central = draws.is_central();
-                arrive(m, if central { n } else { n.round() }, out, central);
+                let drawn = draws.sample(dist);
+                let n = size_pin.unwrap_or(if central { drawn } else { drawn.round() });
+                arrive(m, n, out, central);
+                (happened, total) = (1.0, n);
             }
             ShockTiming::PerYear(p) => {
+                // With the number of occurrences held, the years they fall in
+                // are drawn uniformly from the shock's own stream.
+                let held_years = pinned(pin, keys.shock_count[s]).map(|k| {
+                    draws.begin(Purpose::Strategy, ONCE, shock.key);
+                    let mut order: Vec<usize> = (0..years).collect();
+                    for i in 0..years {
+                        let j = i + draws.pick(years - i);
+                        order.swap(i, j);
+                    }
+                    let mut chosen = vec![false; years];
+                    for &y in order.iter().take(k as usize) {
+                        chosen[y] = true;
+                    }
+                    chosen
+                });
                 for (y, year) in model.calendar.years.iter().enumerate() {
                     draws.begin(Purpose::Strategy, y, shock.key);
                     if draws.is_central() {
@@ -207,14 +352,24 @@ fn shock_entrants<D: Draws>(model: &Model, draws: &mut D, out: &mut Vec<f64>) {
                         for t in year.first_month..=year.last_month() {
                             out[t * shocks.len() + s] += each;
                         }
-                    } else if draws.chance(p) > 0.0 {
+                        (happened, total) = (happened + p, total + p * dist.mean());
+                        continue;
+                    }
+                    // The chance is drawn even when the count is held, so the
+                    // month and size that follow are those of the free run.
+                    let hit = draws.chance(p) > 0.0;
+                    if held_years.as_ref().map_or(hit, |chosen| chosen[y]) {
                         let offset = draws.pick(year.months);
-                        let n = draws.sample(dist).round();
+                        let drawn = draws.sample(dist).round();
+                        let n = size_pin.unwrap_or(drawn);
                         arrive((year.first_month + offset) as i64, n, out, false);
+                        (happened, total) = (happened + 1.0, total + n);
                     }
                 }
             }
         }
+        count.push(happened);
+        children.push(total);
     }
 }
 
@@ -393,6 +548,15 @@ pub fn simulate<D: Draws>(
             row[layout.year(fy, YearField::Cost)] = total as f64 / 100.0;
             row[layout.year(fy, YearField::GrantFunded)] = grant_total as f64 / 100.0;
         }
+    }
+    for (k, input) in layout.inputs.iter().enumerate() {
+        row[layout.input(k)] = match input.kind {
+            InputKind::Param(id) => inputs.values[id.0],
+            InputKind::ShockSize(s) => inputs.shock_children[s],
+            InputKind::Delivery(i) => inputs.delivered[i],
+            InputKind::Slip(k) => inputs.saving_slipped[k],
+            InputKind::ShockCount(s) => inputs.shock_count[s],
+        };
     }
 }
 

@@ -120,6 +120,14 @@ pub fn render(report: &Report) -> Vec<u8> {
                 rows.summary(year("shock_entries").of(name), s);
             }
         }
+        for c in &sc.contributions {
+            let years = sc.years.iter().map(|y| y.fy.as_str()).chain(["horizon"]);
+            for (fy, share) in years.zip(c.years.iter().chain([&c.total])) {
+                let key = Key::year(id, fy, "contribution").of(&c.input);
+                rows.value(key, "rank_correlation", share.rank_correlation);
+                rows.value(key, "share", share.contribution);
+            }
+        }
         for m in &sc.months {
             let month = |metric| Key::month(id, &m.month, metric);
             rows.summary(month("lac"), &m.lac);

@@ -24,7 +24,8 @@ use crate::output::{keys_in_order, money, percent};
 use crate::report::{MonthReport, Report, ScenarioReport};
 use crate::stats::Summary;
 
-const STYLE: &str = r#"
+/// The report's stylesheet, shared by every HTML page carecast writes.
+pub(crate) const STYLE: &str = r#"
 @page { size: A4; margin: 14mm 12mm; }
 * { box-sizing: border-box; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
@@ -123,11 +124,13 @@ pub struct ChartCount {
     pub densities: usize,
     pub strips: usize,
     pub stacked: usize,
+    /// Bar charts of what drives the cost.
+    pub drivers: usize,
 }
 
 impl ChartCount {
     pub fn total(&self) -> usize {
-        self.fans + self.densities + self.strips + self.stacked
+        self.fans + self.densities + self.strips + self.stacked + self.drivers
     }
 }
 
@@ -146,6 +149,9 @@ pub fn expected_charts(report: &Report) -> ChartCount {
                 c.densities += sc.years.len();
             }
             c.stacked += 1;
+        }
+        if !sc.contributions.is_empty() {
+            c.drivers += 1;
         }
     }
     c.strips += report
@@ -464,7 +470,52 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
              per intervention. What an intervention costs is in the components above.</p>\n",
         );
     }
+    drivers(h, sc);
     h.push_str("</section>\n");
+}
+
+/// The inputs behind the spread of the horizon's cost, from the runs.
+fn drivers(h: &mut String, sc: &ScenarioReport) {
+    if sc.contributions.is_empty() {
+        return;
+    }
+    h.push_str("<h3>What drives the cost</h3>\n");
+    let rows: Vec<svg::TornadoRow> = sc
+        .contributions
+        .iter()
+        .take(12)
+        .map(|c| svg::TornadoRow {
+            label: c.input.clone(),
+            low: 0.0,
+            high: c.total.contribution * 100.0,
+            note: format!("ρ {:+.2}", c.total.rank_correlation),
+        })
+        .collect();
+    let _ = writeln!(
+        h,
+        "<figure>{}<figcaption>Share of the spread of the horizon's cost that each uncertain input \
+         accounts for: its rank correlation ρ with the cost, squared and normalised over all inputs \
+         (ρ below zero: a higher value lowers the cost). Measured from these runs; \
+         <code>carecast sensitivity</code> holds each input at its P10 and P90 instead.</figcaption></figure>",
+        svg::tornado(
+            &format!("What drives the cost — {}", sc.id),
+            "share of variance, %",
+            &rows,
+            &|x: f64| format!("{x:.0}%"),
+            None,
+            720.0
+        )
+    );
+    for r in &sc.correlations {
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">Correlation of <code>{}</code> with <code>{}</code>: asked {:.2}, realised {:.3} (rank).</p>",
+            escape(&r.inputs[0]),
+            escape(&r.inputs[1]),
+            r.requested,
+            r.realised
+        );
+    }
 }
 
 /// One small fan chart per group (placement type or age band), two a row.

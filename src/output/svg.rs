@@ -748,6 +748,95 @@ pub fn strips(title: &str, x_label: &str, rows: &[Strip], width: f64) -> String 
     fr.finish()
 }
 
+/// One row of a tornado chart: the change in an output with one input
+/// held low and held high.
+pub struct TornadoRow {
+    pub label: String,
+    pub low: f64,
+    pub high: f64,
+    /// Text at the row's right end (the values the input was held at).
+    pub note: String,
+}
+
+/// A tornado chart: per row, a bar from zero to the change with the input
+/// held low (light) and one to the change with it held high (dark), rows
+/// in the order given (largest swing first); `fmt` formats the axis and
+/// `legend` names the two bars. With `legend` `None` only the dark bar is
+/// drawn (a plain bar chart of `high`).
+pub fn tornado(
+    title: &str,
+    x_label: &str,
+    rows: &[TornadoRow],
+    fmt: &dyn Fn(f64) -> String,
+    legend: Option<[&str; 2]>,
+    width: f64,
+) -> String {
+    let height = 96.0 + 26.0 * rows.len() as f64;
+    let mut fr = Frame::new(title, width, height, 300.0, 42.0);
+    fr.right = width - 150.0;
+    let (lo, hi) = domain(rows.iter().flat_map(|r| [r.low, r.high]), true);
+    let x = Scale::new((lo, hi), fr.left, fr.right);
+    let xt: Vec<(f64, String)> = ticks(lo, hi, 6)
+        .into_iter()
+        .map(|v| (x.at(v), fmt(v)))
+        .collect();
+    for (px, _) in &xt {
+        let _ = write!(
+            fr.out,
+            r#"<line class="gl" x1="{px:.1}" x2="{px:.1}" y1="{:.1}" y2="{:.1}"/>"#,
+            fr.top, fr.bottom
+        );
+    }
+    fr.x_axis(&xt, x_label);
+    let p0 = x.at(0.0);
+    for (i, r) in rows.iter().enumerate() {
+        let cy = fr.top + 22.0 + 26.0 * i as f64;
+        let bar = |v: f64, y: f64, colour: &str| {
+            let (a, b) = (p0.min(x.at(v)), p0.max(x.at(v)));
+            format!(
+                r#"<rect x="{a:.1}" y="{y:.1}" width="{:.1}" height="9" fill="{colour}"/>"#,
+                (b - a).max(0.5)
+            )
+        };
+        let _ = write!(
+            fr.out,
+            r#"<text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>{}{}<text class="note" x="{:.1}" y="{:.1}">{}</text>"#,
+            fr.left - 8.0,
+            cy + 4.0,
+            escape(&r.label),
+            if legend.is_some() {
+                bar(r.low, cy - 9.0, BAND_INNER)
+            } else {
+                String::new()
+            },
+            bar(r.high, if legend.is_some() { cy } else { cy - 4.5 }, LINE),
+            fr.right + 10.0,
+            cy + 4.0,
+            escape(&r.note)
+        );
+    }
+    let _ = write!(
+        fr.out,
+        r##"<line x1="{p0:.1}" x2="{p0:.1}" y1="{:.1}" y2="{:.1}" stroke="#333"/>"##,
+        fr.top, fr.bottom
+    );
+    if let Some([low, high]) = legend {
+        let (l, ly) = (fr.left, fr.top - 6.0);
+        let _ = write!(
+            fr.out,
+            r##"<rect x="{l:.1}" y="{ly:.1}" width="10" height="9" fill="{BAND_INNER}"/><text class="legend" x="{:.1}" y="{:.1}">{}</text><rect x="{:.1}" y="{ly:.1}" width="10" height="9" fill="{LINE}"/><text class="legend" x="{:.1}" y="{:.1}">{}</text>"##,
+            l + 14.0,
+            ly + 8.5,
+            escape(low),
+            l + 130.0,
+            l + 144.0,
+            ly + 8.5,
+            escape(high)
+        );
+    }
+    fr.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -208,6 +208,7 @@ pub fn render(report: &Report) -> String {
         }
         out.push_str(&layout(&rows));
     }
+    drivers(&mut out, report);
     if !central {
         out.push_str(
             "\nP(over): share of runs whose cost exceeds the budget. E[over]: mean overspend across all runs \
@@ -217,8 +218,44 @@ pub fn render(report: &Report) -> String {
     out
 }
 
+/// Inputs ranked by their share of the spread of the horizon's cost, per
+/// scenario, and the correlations realised.
+fn drivers(out: &mut String, report: &Report) {
+    const TOP: usize = 5;
+    for sc in &report.scenarios {
+        if sc.contributions.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "\nWhat drives the cost in {} (whole horizon; share of variance from rank correlations)",
+            sc.id
+        );
+        let mut rows = vec![
+            ["Input", "Share", "Rank correlation"]
+                .map(String::from)
+                .to_vec(),
+        ];
+        for c in sc.contributions.iter().take(TOP) {
+            rows.push(vec![
+                c.input.clone(),
+                percent(c.total.contribution),
+                format!("{:+.2}", c.total.rank_correlation),
+            ]);
+        }
+        out.push_str(&layout(&rows));
+        for r in &sc.correlations {
+            let _ = writeln!(
+                out,
+                "Correlation {} ~ {}: asked {:.2}, realised {:.3}",
+                r.inputs[0], r.inputs[1], r.requested, r.realised
+            );
+        }
+    }
+}
+
 /// Left-aligns the first column and right-aligns the others.
-fn layout(rows: &[Vec<String>]) -> String {
+pub(crate) fn layout(rows: &[Vec<String>]) -> String {
     let cols = rows[0].len();
     let widths: Vec<usize> = (0..cols)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))

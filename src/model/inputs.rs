@@ -1,0 +1,164 @@
+//! The uncertain inputs of a model, one by one: what sensitivity analysis
+//! holds at a percentile and what contribution to variance ranks.
+//!
+//! An input is anything drawn once per run that the config makes uncertain:
+//! every distribution (unit prices, inflation, entry rate and dispersion,
+//! stays, move rates, intervention effects, savings delivery, cost lines,
+//! shock sizes) and every chance event (an intervention delivered or not, a
+//! saving slipping a year, the number of shocks over the horizon). Each is
+//! named by its config path, e.g. `placement.ifa.weekly_cost`.
+//!
+//! A [`Pin`] holds one input at a value in every run while everything else
+//! stays random on its own streams, so the difference a pin makes is
+//! measured with common random numbers.
+
+use crate::model::draws::path_key;
+use crate::model::strategy::ShockTiming;
+use crate::model::{Model, ParamId};
+
+/// What kind of draw an input is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputKind {
+    /// A distribution drawn once per run.
+    Param(ParamId),
+    /// The size of shock `s`, drawn each time it happens; a run records the
+    /// shock's entrants over the horizon.
+    ShockSize(usize),
+    /// Whether intervention `i` is delivered (1) or not (0).
+    Delivery(usize),
+    /// Whether saving `k` slips a year (1) or not (0).
+    Slip(usize),
+    /// How many times shock `s` (with a probability per year) happens over
+    /// the horizon: Binomial(years, probability).
+    ShockCount(usize),
+}
+
+/// One uncertain input.
+#[derive(Clone, Debug)]
+pub struct Input {
+    /// The config path naming it.
+    pub path: String,
+    pub kind: InputKind,
+    /// Hash of the path: how a [`Pin`] finds it.
+    pub key: u64,
+}
+
+/// One input held at `value`, its `level` quantile, in every run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pin {
+    pub key: u64,
+    pub value: f64,
+    pub level: f64,
+}
+
+impl Input {
+    fn new(path: String, kind: InputKind) -> Input {
+        Input {
+            key: path_key(&path),
+            path,
+            kind,
+        }
+    }
+
+    /// The input's quantile at `level` (the least value v with
+    /// P(input ≤ v) ≥ level).
+    pub fn quantile(&self, model: &Model, level: f64) -> f64 {
+        let bernoulli = |p: f64| if level <= 1.0 - p { 0.0 } else { 1.0 };
+        match self.kind {
+            InputKind::Param(id) => model.param(id).dist.quantile(level),
+            InputKind::ShockSize(s) => {
+                let d = &model.param(model.strategy.shocks[s].children).dist;
+                d.quantile(level).round()
+            }
+            InputKind::Delivery(i) => {
+                bernoulli(model.strategy.interventions[i].delivery_probability)
+            }
+            InputKind::Slip(k) => bernoulli(model.strategy.savings[k].slip_probability),
+            InputKind::ShockCount(s) => {
+                let ShockTiming::PerYear(p) = model.strategy.shocks[s].timing else {
+                    return 1.0;
+                };
+                binomial_quantile(model.calendar.years.len() as u64, p, level)
+            }
+        }
+    }
+
+    /// The pin holding this input at its `level` quantile.
+    pub fn pin_at(&self, model: &Model, level: f64) -> Pin {
+        Pin {
+            key: self.key,
+            value: self.quantile(model, level),
+            level,
+        }
+    }
+}
+
+/// The least k with P(Binomial(n, p) ≤ k) ≥ level.
+fn binomial_quantile(n: u64, p: f64, level: f64) -> f64 {
+    let mut pmf = (1.0 - p).powi(n as i32);
+    let mut cdf = pmf;
+    let mut k = 0;
+    while cdf < level && k < n {
+        pmf *= (n - k) as f64 / (k + 1) as f64 * p / (1.0 - p);
+        k += 1;
+        cdf += pmf;
+    }
+    k as f64
+}
+
+impl Model {
+    /// Every input that varies from run to run, in a fixed order: the
+    /// distributions in the order of the config, then deliveries, slips
+    /// and shock counts.
+    pub fn inputs(&self) -> Vec<Input> {
+        let strategy = &self.strategy;
+        let mut out = Vec::new();
+        for (i, param) in self.params.iter().enumerate() {
+            if param.dist.is_fixed() {
+                continue;
+            }
+            let kind = match strategy.shocks.iter().position(|s| s.children.0 == i) {
+                Some(s) => InputKind::ShockSize(s),
+                None => InputKind::Param(ParamId(i)),
+            };
+            out.push(Input::new(param.path.clone(), kind));
+        }
+        for (i, iv) in strategy.interventions.iter().enumerate() {
+            if iv.delivery_probability > 0.0 && iv.delivery_probability < 1.0 {
+                let path = format!("intervention.{}.delivery_probability", iv.id);
+                out.push(Input::new(path, InputKind::Delivery(i)));
+            }
+        }
+        for (k, saving) in strategy.savings.iter().enumerate() {
+            if saving.slip_probability > 0.0 && saving.slip_probability < 1.0 {
+                let path = format!("saving.{}.slip_probability", saving.id);
+                out.push(Input::new(path, InputKind::Slip(k)));
+            }
+        }
+        for (s, shock) in strategy.shocks.iter().enumerate() {
+            if let ShockTiming::PerYear(p) = shock.timing
+                && p > 0.0
+                && p < 1.0
+            {
+                let path = format!("shock.{}.probability_per_year", shock.id);
+                out.push(Input::new(path, InputKind::ShockCount(s)));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binomial_quantiles_by_hand() {
+        // Binomial(4, 0.1): P(0) = 0.6561, P(≤1) = 0.9477, P(≤2) = 0.9963.
+        assert_eq!(binomial_quantile(4, 0.1, 0.1), 0.0);
+        assert_eq!(binomial_quantile(4, 0.1, 0.6561), 0.0);
+        assert_eq!(binomial_quantile(4, 0.1, 0.66), 1.0);
+        assert_eq!(binomial_quantile(4, 0.1, 0.9), 1.0);
+        assert_eq!(binomial_quantile(4, 0.1, 0.99), 2.0);
+    }
+}

@@ -1,0 +1,289 @@
+//! The outputs of `carecast sensitivity`: JSON (`drivers`, ranked), tidy
+//! CSV, the terminal table and a self-contained HTML page with tornado
+//! charts.
+
+use std::fmt::Write;
+
+use crate::output::svg::{self, TornadoRow, escape};
+use crate::output::{money, percent};
+use crate::sensitivity::{Driver, DriverFigures, Sensitivity, Swing};
+
+/// Rows of the tornado charts and of the terminal table.
+const TOP: usize = 15;
+/// The tornado's two bars.
+const HELD: Option<[&str; 2]> = Some(["input at its P10", "input at its P90"]);
+
+pub fn json(s: &Sensitivity) -> Result<Vec<u8>, crate::error::Error> {
+    let mut out = serde_json::to_vec_pretty(s)
+        .map_err(|e| crate::error::Error::Runtime(format!("cannot write JSON: {e}")))?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// `input,fy,metric,held,value`: one row per input, year (or `total`),
+/// metric (`mean`, `p90`, `p_overspend`, `value`) and setting (`p10`, `p90`);
+/// the free run's figures as input `(none)`.
+pub fn csv(s: &Sensitivity) -> Vec<u8> {
+    let mut out = String::from("input,fy,metric,held,value\n");
+    let quote = |x: &str| {
+        if x.contains([',', '"', '\n']) {
+            format!("\"{}\"", x.replace('"', "\"\""))
+        } else {
+            x.to_string()
+        }
+    };
+    for f in s.base.years.iter().chain([&s.base.total]) {
+        for (metric, v) in [
+            ("budget", f.budget),
+            ("mean", f.mean),
+            ("p90", f.p90),
+            ("p_overspend", f.p_overspend),
+        ] {
+            let _ = writeln!(out, "(none),{},{metric},,{v}", quote(&f.fy));
+        }
+    }
+    for d in &s.drivers {
+        let input = quote(&d.input);
+        let _ = writeln!(out, "{input},,value,p10,{}", d.low);
+        let _ = writeln!(out, "{input},,value,p90,{}", d.high);
+        for f in d.years.iter().chain([&d.total]) {
+            for (metric, sw) in [
+                ("mean", f.mean),
+                ("p90", f.p90),
+                ("p_overspend", f.p_overspend),
+            ] {
+                let _ = writeln!(out, "{input},{},{metric},p10,{}", quote(&f.fy), sw.low);
+                let _ = writeln!(out, "{input},{},{metric},p90,{}", quote(&f.fy), sw.high);
+            }
+        }
+    }
+    out.into_bytes()
+}
+
+fn signed_money(x: f64) -> String {
+    if x > 0.0 {
+        format!("+{}", money(x))
+    } else if x < 0.0 {
+        format!("−{}", money(-x))
+    } else {
+        "£0".into()
+    }
+}
+
+fn points(p: f64) -> String {
+    format!("{:+.1}", p * 100.0).replace('-', "−")
+}
+
+/// A value an input was held at, briefly.
+fn value(x: f64) -> String {
+    if x.abs() >= 1000.0 {
+        let sign = if x < 0.0 { "-" } else { "" };
+        format!(
+            "{sign}{}",
+            crate::output::table::thousands(x.abs().round() as u64)
+        )
+    } else if x == x.round() {
+        format!("{x:.0}")
+    } else {
+        let dp = if x.abs() >= 100.0 {
+            1
+        } else if x.abs() >= 1.0 {
+            2
+        } else {
+            4
+        };
+        format!("{x:.dp$}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    }
+}
+
+fn pair(sw: Swing, f: fn(f64) -> String) -> String {
+    format!("{} / {}", f(sw.low), f(sw.high))
+}
+
+pub fn table(s: &Sensitivity) -> String {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "{} — sensitivity of scenario {}: {} runs per setting, seed {}",
+        s.name, s.scenario, s.runs, s.seed
+    );
+    let b = &s.base.total;
+    let _ = writeln!(
+        t,
+        "Whole horizon with every input random: budget {}, mean cost {}, P90 {}, P(overspend) {}",
+        money(b.budget),
+        money(b.mean),
+        money(b.p90),
+        percent(b.p_overspend)
+    );
+    t.push_str(
+        "Each input held at its P10 and its P90, everything else random (common random numbers);\n\
+         changes from the free run, horizon totals, largest swing of the mean first.\n\n",
+    );
+    let mut rows: Vec<Vec<String>> = vec![
+        [
+            "Input",
+            "P10 → P90",
+            "Mean cost (P10 / P90)",
+            "P90 cost (P10 / P90)",
+            "P(overspend), pts",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    rows.extend(s.drivers.iter().take(TOP).map(|d| {
+        vec![
+            d.input.clone(),
+            format!("{} → {}", value(d.low), value(d.high)),
+            pair(d.total.mean, signed_money),
+            pair(d.total.p90, signed_money),
+            pair(d.total.p_overspend, points),
+        ]
+    }));
+    t.push_str(&crate::output::table::layout(&rows));
+    if s.drivers.len() > TOP {
+        let _ = writeln!(
+            t,
+            "… and {} more inputs (all in the JSON and CSV)",
+            s.drivers.len() - TOP
+        );
+    }
+    if s.drivers.is_empty() {
+        t.push_str("(no uncertain inputs: every input of this config is a fixed number)\n");
+    }
+    t
+}
+
+fn rows(
+    drivers: &[Driver],
+    pick: fn(&DriverFigures) -> Swing,
+    at: Option<usize>,
+) -> Vec<TornadoRow> {
+    drivers
+        .iter()
+        .take(TOP)
+        .map(|d| {
+            let f = at.map_or(&d.total, |y| &d.years[y]);
+            let sw = pick(f);
+            TornadoRow {
+                label: d.input.clone(),
+                low: sw.low,
+                high: sw.high,
+                note: format!("{} → {}", value(d.low), value(d.high)),
+            }
+        })
+        .collect()
+}
+
+pub fn html(s: &Sensitivity) -> String {
+    let mut h = String::with_capacity(64 * 1024);
+    let title = format!("{} — what drives the cost", s.name);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>{}</style>\n</head>\n<body>\n",
+        escape(&title),
+        crate::output::html::STYLE
+    );
+    let _ = writeln!(
+        h,
+        "<header><h1>{}</h1><p class=\"meta\">Scenario {} · {} runs per setting · seed {} · carecast {}</p></header>",
+        escape(&title),
+        escape(&s.scenario),
+        s.runs,
+        s.seed,
+        escape(&s.carecast_version)
+    );
+    let b = &s.base.total;
+    let _ = writeln!(
+        h,
+        "<section><h2>How the tornado is made</h2><p>Each uncertain input is held at its P10 and then at its P90 \
+         in every simulated future, while every other input stays random with the same random numbers \
+         (common random numbers), so each bar is the effect of that input alone. With every input random, \
+         the whole horizon costs {} on average against a budget of {} (P90 {}, probability of an overspend {}).</p>",
+        money(b.mean),
+        money(b.budget),
+        money(b.p90),
+        percent(b.p_overspend)
+    );
+    if s.drivers.is_empty() {
+        h.push_str("<p>This config has no uncertain inputs.</p>");
+    }
+    h.push_str("</section>\n");
+    if !s.drivers.is_empty() {
+        h.push_str("<section><h2>Whole horizon</h2>\n");
+        let charts = [
+            (
+                "Change in mean cost",
+                "change in mean cost of the horizon",
+                (|f: &DriverFigures| f.mean) as fn(&DriverFigures) -> Swing,
+                &(|x: f64| money(x)) as &dyn Fn(f64) -> String,
+            ),
+            (
+                "Change in P90 cost",
+                "change in P90 cost of the horizon",
+                |f: &DriverFigures| f.p90,
+                &|x: f64| money(x),
+            ),
+            (
+                "Change in probability of an overspend",
+                "change in P(overspend), percentage points",
+                |f: &DriverFigures| f.p_overspend,
+                &|x: f64| format!("{:.0}", x * 100.0),
+            ),
+        ];
+        for (t, x_label, pick, fmt) in charts {
+            let _ = writeln!(
+                h,
+                "<figure>{}</figure>",
+                svg::tornado(t, x_label, &rows(&s.drivers, pick, None), fmt, HELD, 760.0)
+            );
+        }
+        h.push_str("</section>\n<section><h2>By financial year</h2>\n");
+        for (y, fy) in s.base.years.iter().enumerate() {
+            let mut by_year: Vec<&Driver> = s.drivers.iter().collect();
+            by_year.sort_by(|a, b| {
+                let w = |d: &Driver| (d.years[y].mean.high - d.years[y].mean.low).abs();
+                w(b).total_cmp(&w(a))
+            });
+            let ranked: Vec<Driver> = by_year.into_iter().cloned().collect();
+            let _ = writeln!(
+                h,
+                "<figure>{}<figcaption>Budget {}; with every input random: mean {}, P90 {}, P(overspend) {}.</figcaption></figure>",
+                svg::tornado(
+                    &format!("{}: change in mean cost", fy.fy),
+                    "change in mean cost of the year",
+                    &rows(&ranked, |f| f.mean, Some(y)),
+                    &|x: f64| money(x),
+                    HELD,
+                    760.0
+                ),
+                money(fy.budget),
+                money(fy.mean),
+                money(fy.p90),
+                percent(fy.p_overspend)
+            );
+        }
+        h.push_str("</section>\n<section><h2>Every input</h2><table class=\"wide\"><thead><tr><th>Input</th><th>P10</th><th>P90</th>\
+                    <th>Mean cost<br>at P10 / P90</th><th>P90 cost<br>at P10 / P90</th><th>P(overspend)<br>at P10 / P90, pts</th></tr></thead><tbody>\n");
+        for d in &s.drivers {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&d.input),
+                escape(&value(d.low)),
+                escape(&value(d.high)),
+                escape(&pair(d.total.mean, signed_money)),
+                escape(&pair(d.total.p90, signed_money)),
+                escape(&pair(d.total.p_overspend, points))
+            );
+        }
+        h.push_str("</tbody></table></section>\n");
+    }
+    h.push_str("</body>\n</html>\n");
+    h
+}

@@ -1,0 +1,184 @@
+//! One-at-a-time sensitivity (the tornado): each uncertain input is held at
+//! its P10 and then at its P90 in every run while everything else stays
+//! random, and the change in the cost of each financial year (mean, P90)
+//! and in the probability of an overspend is measured against the free run.
+//!
+//! All three runs of an input use the same seed, and a held input leaves
+//! every other input's stream untouched (see [`crate::model::inputs`]), so
+//! run i differs between them only through the held input: the swings are
+//! measured with common random numbers and carry far less Monte Carlo noise
+//! than the figures themselves. Inputs drawn through a copula pull their
+//! correlated partners to their conditional distribution (see
+//! [`crate::model::copula`]).
+//!
+//! Drivers are ranked by the swing of the horizon's mean cost, |high − low|.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{self, ScenarioRuns, Settings};
+use crate::error::Error;
+use crate::model::Model;
+use crate::model::layout::YearField;
+use crate::stats::{Summary, round_dp};
+
+/// The percentiles an input is held at.
+pub const LOW: f64 = 0.10;
+pub const HIGH: f64 = 0.90;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Sensitivity {
+    pub carecast_version: String,
+    pub name: String,
+    pub scenario: String,
+    /// Runs per setting (free, and each input low and high).
+    pub runs: u64,
+    pub seed: u64,
+    /// The percentiles inputs are held at.
+    pub levels: [f64; 2],
+    /// Every input random.
+    pub base: Outcome,
+    /// Inputs ranked by the swing of the horizon's mean cost.
+    pub drivers: Vec<Driver>,
+}
+
+/// Cost figures of one setting.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub years: Vec<Figures>,
+    /// The whole horizon: total cost against the total budget.
+    pub total: Figures,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Figures {
+    /// Financial year label, or `total`.
+    pub fy: String,
+    pub budget: f64,
+    pub mean: f64,
+    pub p90: f64,
+    pub p_overspend: f64,
+}
+
+/// Changes from the free run with the input held low and high.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Swing {
+    pub low: f64,
+    pub high: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DriverFigures {
+    pub fy: String,
+    pub mean: Swing,
+    pub p90: Swing,
+    pub p_overspend: Swing,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Driver {
+    /// The input's config path.
+    pub input: String,
+    /// The values it was held at (its P10 and P90).
+    pub low: f64,
+    pub high: f64,
+    pub years: Vec<DriverFigures>,
+    pub total: DriverFigures,
+    /// |high − low| of the horizon's mean cost, by which drivers are ranked.
+    pub swing: f64,
+}
+
+/// Runs the sensitivity analysis of `model`: `settings.runs` runs free and
+/// as many with each input held low and high. `progress` hears of finished
+/// runs.
+pub fn analyse(
+    model: &Model,
+    scenario: &str,
+    settings: &Settings,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Sensitivity, Error> {
+    let base_runs = engine::run(model, settings, progress)?;
+    let base = outcome(model, &base_runs);
+    drop(base_runs);
+    let mut drivers = Vec::new();
+    for input in model.inputs() {
+        let mut held = [LOW, HIGH].map(|level| (input.pin_at(model, level), None));
+        for (pin, out) in held.iter_mut() {
+            let runs = engine::run_pinned(model, settings, Some(*pin), progress)?;
+            *out = Some(outcome(model, &runs));
+        }
+        let [(low_pin, Some(low)), (high_pin, Some(high))] = held else {
+            unreachable!("both settings were run");
+        };
+        let change = |f: fn(&Figures) -> f64, l: &Figures, h: &Figures, b: &Figures| Swing {
+            low: round_dp(f(l) - f(b), 6),
+            high: round_dp(f(h) - f(b), 6),
+        };
+        let figures = |l: &Figures, h: &Figures, b: &Figures| DriverFigures {
+            fy: b.fy.clone(),
+            mean: change(|f| f.mean, l, h, b),
+            p90: change(|f| f.p90, l, h, b),
+            p_overspend: change(|f| f.p_overspend, l, h, b),
+        };
+        let years = (0..base.years.len())
+            .map(|y| figures(&low.years[y], &high.years[y], &base.years[y]))
+            .collect();
+        let total = figures(&low.total, &high.total, &base.total);
+        drivers.push(Driver {
+            input: input.path.clone(),
+            low: low_pin.value,
+            high: high_pin.value,
+            years,
+            swing: round_dp((total.mean.high - total.mean.low).abs(), 2),
+            total,
+        });
+    }
+    // Stable: equal swings keep the config's order.
+    drivers.sort_by(|a, b| b.swing.total_cmp(&a.swing));
+    Ok(Sensitivity {
+        carecast_version: env!("CARGO_PKG_VERSION").to_string(),
+        name: model.name.clone(),
+        scenario: scenario.to_string(),
+        runs: settings.runs,
+        seed: settings.seed,
+        levels: [LOW, HIGH],
+        base,
+        drivers,
+    })
+}
+
+/// Mean, P90 and probability of overspend of each year's cost and the
+/// horizon's.
+fn outcome(model: &Model, runs: &ScenarioRuns) -> Outcome {
+    let layout = &runs.layout;
+    let n = runs.runs();
+    let mut total_pence = vec![0i64; n];
+    let mut total_budget = 0i64;
+    let figures = |fy: String, pence: &[i64], budget: i64| {
+        let mut pounds: Vec<f64> = pence.iter().map(|&p| p as f64 / 100.0).collect();
+        let s = Summary::of(&mut pounds);
+        Figures {
+            fy,
+            budget: budget as f64 / 100.0,
+            mean: round_dp(s.mean, 2),
+            p90: round_dp(s.p90, 2),
+            p_overspend: pence.iter().filter(|&&p| p > budget).count() as f64 / n.max(1) as f64,
+        }
+    };
+    let years = (0..layout.years)
+        .map(|fy| {
+            let pence: Vec<i64> = runs
+                .column(layout.year(fy, YearField::Cost))
+                .iter()
+                .map(|c| (c * 100.0).round() as i64)
+                .collect();
+            for (t, p) in total_pence.iter_mut().zip(&pence) {
+                *t += p;
+            }
+            let budget = model.budget_pence(fy);
+            total_budget += budget;
+            figures(model.calendar.years[fy].label.clone(), &pence, budget)
+        })
+        .collect();
+    let total = figures("total".into(), &total_pence, total_budget);
+    Outcome { years, total }
+}

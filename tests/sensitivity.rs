@@ -1,0 +1,484 @@
+//! What drives the risk (issue 7): contribution to variance from the runs,
+//! the one-at-a-time tornado, and correlated inputs — against analytic
+//! results, with tolerances from standard errors.
+
+use assert_cmd::Command;
+use carecast::config;
+use carecast::dist::std_normal_cdf;
+use carecast::drivers::{self, spearman};
+use carecast::engine::{self, ScenarioRuns, Settings};
+use carecast::model::Model;
+use carecast::model::layout::YearField;
+use carecast::sensitivity;
+
+fn model(text: &str) -> Model {
+    config::parse(text, "test").unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn settings(runs: u64, seed: u64) -> Settings {
+    Settings {
+        runs,
+        seed,
+        threads: None,
+        central: false,
+    }
+}
+
+fn simulate(model: &Model, runs: u64, seed: u64) -> ScenarioRuns {
+    engine::run(model, &settings(runs, seed), &|_| {}).unwrap()
+}
+
+/// Placements of 10 children each with the given weekly prices, no
+/// entries or exits: a year's cost is 10 × 365/7 × the sum of the prices,
+/// exactly linear.
+fn prices(list: &[(&str, &str)], extra: &str) -> String {
+    let mut text = String::from(
+        "name = \"prices\"\n[horizon]\nstart = \"2025-04\"\nyears = 1\n\
+         [budget]\nper_year = [\"1.6m\"]\n",
+    );
+    let zero: Vec<String> = list.iter().map(|(id, _)| format!("{id} = 0")).collect();
+    text += &format!("[exits]\nannual_probability = {{ {} }}\n", zero.join(", "));
+    for (id, price) in list {
+        text += &format!("[[placement]]\nid = \"{id}\"\nweekly_cost = {price}\ninitial = 10\n");
+    }
+    text + extra
+}
+
+fn two_prices(a: &str, b: &str, extra: &str) -> String {
+    prices(&[("a", a), ("b", b)], extra)
+}
+
+/// Days in 2025/26 over 7, times 10 children: the cost of £1 a week.
+const PER_POUND: f64 = 10.0 * 365.0 / 7.0;
+
+#[test]
+fn a_single_uncertain_input_carries_all_the_variance() {
+    let m = model(&two_prices(
+        r#"{ dist = "normal", mean = 1500, sd = 150 }"#,
+        "1500",
+        "",
+    ));
+    let runs = simulate(&m, 2000, 3);
+    let c = drivers::contributions(&runs);
+    assert_eq!(c.len(), 1, "one input: {c:?}");
+    assert_eq!(c[0].input, "placement.a.weekly_cost");
+    assert_eq!(c[0].total.contribution, 1.0);
+    // The cost is an increasing function of the price alone.
+    assert_eq!(c[0].total.rank_correlation, 1.0);
+    assert_eq!(c[0].years[0].rank_correlation, 1.0);
+}
+
+/// Two independent normal prices with variance shares s and 1 − s: the
+/// Pearson correlation of each with the cost is √s, the rank correlation
+/// (6/π)·asin(√s/2), and the normalised shares follow. The tolerance is four
+/// standard errors of the share, estimated from 20 independent batches.
+#[test]
+fn two_independent_inputs_share_the_variance_as_theory_says() {
+    let m = model(&two_prices(
+        r#"{ dist = "normal", mean = 1500, sd = 200 }"#,
+        r#"{ dist = "normal", mean = 1500, sd = 100 }"#,
+        "",
+    ));
+    let n = 20_000;
+    let runs = simulate(&m, n, 11);
+    let c = drivers::contributions(&runs);
+    assert_eq!(
+        c[0].input, "placement.a.weekly_cost",
+        "larger variance first"
+    );
+    let share_a = 0.8f64;
+    let rank = |s: f64| 6.0 / std::f64::consts::PI * (s.sqrt() / 2.0).asin();
+    let (ra, rb) = (rank(share_a), rank(1.0 - share_a));
+    let expected = ra * ra / (ra * ra + rb * rb);
+
+    // Batch estimates of the same share for its standard error.
+    let cost = runs.column(runs.layout.year(0, YearField::Cost));
+    let a = runs.column(runs.layout.input(0));
+    let b = runs.column(runs.layout.input(1));
+    let batches = 20;
+    let size = n as usize / batches;
+    let shares: Vec<f64> = (0..batches)
+        .map(|k| {
+            let r = k * size..(k + 1) * size;
+            let (x, y) = (
+                spearman(&a[r.clone()], &cost[r.clone()]),
+                spearman(&b[r.clone()], &cost[r]),
+            );
+            x * x / (x * x + y * y)
+        })
+        .collect();
+    let mean = shares.iter().sum::<f64>() / batches as f64;
+    let sd = (shares.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (batches - 1) as f64).sqrt();
+    // A batch of n/20 runs has √20 times the standard error of all n.
+    let se = sd / (batches as f64).sqrt();
+    let got = c[0].total.contribution;
+    assert!(
+        (got - expected).abs() <= 4.0 * se,
+        "share {got} vs {expected} (se {se})"
+    );
+    assert!((c[0].total.contribution + c[1].total.contribution - 1.0).abs() < 1e-5);
+}
+
+#[test]
+fn the_tornado_swing_of_a_linear_input_is_exact() {
+    let m = model(&two_prices(
+        r#"{ dist = "normal", mean = 1500, sd = 200 }"#,
+        r#"{ dist = "uniform", min = 1400, max = 1600 }"#,
+        "",
+    ));
+    let s = sensitivity::analyse(&m, "base", &settings(500, 5), &|_| {}).unwrap();
+    assert_eq!(s.drivers.len(), 2);
+    let (a, b) = (&s.drivers[0], &s.drivers[1]);
+    assert_eq!(a.input, "placement.a.weekly_cost");
+    // Held values are the inputs' P10 and P90.
+    let z = 1.281_551_565_544_600_5;
+    assert!((a.low - (1500.0 - 200.0 * z)).abs() < 1e-6);
+    assert!((a.high - (1500.0 + 200.0 * z)).abs() < 1e-6);
+    assert!((b.low - 1420.0).abs() < 1e-9 && (b.high - 1580.0).abs() < 1e-9);
+    // Every run's cost moves by PER_POUND × (high − low): so does the mean,
+    // to within the pence each run is rounded to.
+    for d in [a, b] {
+        let swing = d.total.mean.high - d.total.mean.low;
+        let exact = PER_POUND * (d.high - d.low);
+        assert!(
+            (swing - exact).abs() < 0.02,
+            "{}: {swing} vs {exact}",
+            d.input
+        );
+        assert_eq!(d.swing, (exact * 100.0).round() / 100.0);
+    }
+    // Held at P90, the dominant price pushes the overspend probability up.
+    assert!(a.total.p_overspend.high > 0.0 && a.total.p_overspend.low < 0.0);
+}
+
+#[test]
+fn events_are_held_at_their_own_quantiles() {
+    // A programme delivered with probability 0.7 and a shock of 20 children
+    // with probability 0.1 a year over 3 years: held at P10 / P90, the
+    // programme is off / on and the shock happens 0 / 1 times.
+    let m = model(EVENTS);
+    let s = sensitivity::analyse(&m, "base", &settings(400, 9), &|_| {}).unwrap();
+    let find = |path: &str| s.drivers.iter().find(|d| d.input == path).unwrap();
+    let edge = find("intervention.edge.delivery_probability");
+    assert_eq!((edge.low, edge.high), (0.0, 1.0));
+    let shock = find("shock.inquiry.probability_per_year");
+    assert_eq!((shock.low, shock.high), (0.0, 1.0));
+    // One shock of 20 children means more children and more cost.
+    assert!(shock.total.mean.high > shock.total.mean.low);
+}
+
+/// Gaussian-copula rank correlation: asked 0.7, realised within four
+/// standard errors (var(atanh ρ_s) ≈ 1.06/(n − 3), Fieller et al. 1957);
+/// each marginal keeps its distribution (Kolmogorov–Smirnov at 1.95/√n).
+#[test]
+fn correlated_inputs_realise_the_rank_correlation_and_keep_their_marginals() {
+    let m = model(&two_prices(
+        r#"{ dist = "normal", mean = 1500, sd = 200 }"#,
+        r#"{ dist = "uniform", min = 1400, max = 1600 }"#,
+        r#"
+[[correlation]]
+inputs = ["placement.a.weekly_cost", "placement.b.weekly_cost"]
+rank = 0.7
+"#,
+    ));
+    let n = 20_000u64;
+    let runs = simulate(&m, n, 21);
+    let realised = drivers::realised_correlations(&m, &runs);
+    assert_eq!(realised.len(), 1);
+    let r = realised[0].realised;
+    let se = (1.0 - 0.49f64) * (1.06 / (n as f64 - 3.0)).sqrt();
+    assert!((r - 0.7).abs() <= 4.0 * se, "realised {r}, se {se}");
+
+    let ks = |mut xs: Vec<f64>, cdf: &dyn Fn(f64) -> f64| {
+        xs.sort_by(f64::total_cmp);
+        let k = xs.len() as f64;
+        xs.iter()
+            .enumerate()
+            .map(|(i, &x)| {
+                let f = cdf(x);
+                (f - i as f64 / k).abs().max(((i + 1) as f64 / k - f).abs())
+            })
+            .fold(0.0, f64::max)
+    };
+    let critical = 1.95 / (n as f64).sqrt();
+    let a = runs.column(runs.layout.input(0));
+    let b = runs.column(runs.layout.input(1));
+    let d_a = ks(a, &|x| std_normal_cdf((x - 1500.0) / 200.0));
+    let d_b = ks(b, &|x| ((x - 1400.0) / 200.0).clamp(0.0, 1.0));
+    assert!(d_a < critical, "normal marginal: D = {d_a}");
+    assert!(d_b < critical, "uniform marginal: D = {d_b}");
+}
+
+#[test]
+fn without_correlation_the_inputs_are_independent() {
+    let m = model(&two_prices(
+        r#"{ dist = "normal", mean = 1500, sd = 200 }"#,
+        r#"{ dist = "uniform", min = 1400, max = 1600 }"#,
+        "",
+    ));
+    let n = 20_000;
+    let runs = simulate(&m, n, 21);
+    let r = spearman(
+        &runs.column(runs.layout.input(0)),
+        &runs.column(runs.layout.input(1)),
+    );
+    // Under independence ρ_s has standard error 1/√(n − 1).
+    assert!(r.abs() <= 4.0 / ((n - 1) as f64).sqrt(), "{r}");
+}
+
+#[test]
+fn holding_a_correlated_input_moves_its_partner() {
+    // Held at P90, a price correlated 0.9 with another pulls the other up:
+    // the partner's mean becomes E[b | a at its P90] > E[b].
+    let m = model(&two_prices(
+        r#"{ dist = "normal", mean = 1500, sd = 200 }"#,
+        r#"{ dist = "normal", mean = 1500, sd = 200 }"#,
+        r#"
+[[correlation]]
+inputs = ["placement.a.weekly_cost", "placement.b.weekly_cost"]
+rank = 0.9
+"#,
+    ));
+    let s = sensitivity::analyse(&m, "base", &settings(2000, 4), &|_| {}).unwrap();
+    let a = &s.drivers[0];
+    // Alone, a's swing would be PER_POUND × (P90 − P10) of a; with b
+    // following it (conditional mean of b moves by ρ·(c − 0)·sd per side),
+    // the swing is (1 + ρ) times as large, ρ = 2 sin(π·0.9/6).
+    let rho = 2.0 * (std::f64::consts::PI * 0.9 / 6.0).sin();
+    let alone = PER_POUND * (a.high - a.low);
+    let swing = a.total.mean.high - a.total.mean.low;
+    // With common random numbers b's normal moves by exactly ρ·(c_high −
+    // c_low) in every run, so the swing is exact up to the pence each run's
+    // cost is rounded to.
+    assert!(
+        (swing - alone * (1.0 + rho)).abs() < 0.02,
+        "swing {swing} vs {}",
+        alone * (1.0 + rho)
+    );
+}
+
+/// A programme delivered with probability 0.7 and a shock of 20 children
+/// with probability 0.1 a year, over 3 years; a price and an entry rate
+/// that are uncertain.
+const EVENTS: &str = r#"
+name = "events"
+[horizon]
+start = "2025-04"
+years = 3
+[[placement]]
+id = "fostering"
+weekly_cost = { dist = "lognormal", median = 1000, p90 = 1300 }
+initial = 100
+[entries]
+per_year = { dist = "gamma", mean = 40, sd = 6 }
+mix = { fostering = 1 }
+[exits]
+mean_months = { fostering = 30 }
+[budget]
+per_year = ["5.5m", "5.5m", "5.5m"]
+[[intervention]]
+id = "edge"
+kind = "prevent_entry"
+start = "2025-04"
+per_year = 10
+cost_per_year = "100k"
+delivery_probability = 0.7
+[[shock]]
+id = "inquiry"
+probability_per_year = 0.1
+children = 20
+mix = { fostering = 1 }
+[[scenario]]
+id = "base"
+[[scenario]]
+id = "no_edge"
+disable = ["edge"]
+"#;
+
+fn carecast() -> Command {
+    Command::cargo_bin("carecast").unwrap()
+}
+
+fn config_file(dir: &tempfile::TempDir, text: &str) -> std::path::PathBuf {
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn impossible_or_wrong_correlations_are_config_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &str, &[&str]); 6] = [
+        (
+            // a~b and a~c strongly positive, b~c strongly negative.
+            r#"
+[[correlation]]
+inputs = ["placement.a.weekly_cost", "placement.b.weekly_cost"]
+rank = 0.9
+[[correlation]]
+inputs = ["placement.a.weekly_cost", "placement.c.weekly_cost"]
+rank = 0.9
+[[correlation]]
+inputs = ["placement.b.weekly_cost", "placement.c.weekly_cost"]
+rank = -0.9
+"#,
+            "",
+            &["not positive", "correlation[2]", "placement.c.weekly_cost"],
+        ),
+        (
+            r#"
+[[correlation]]
+inputs = ["placement.a.weekly_cost", "placement.z.weekly_cost"]
+rank = 0.5
+"#,
+            "",
+            &[
+                "correlation[0].inputs[1]",
+                "placement.z.weekly_cost",
+                "uncertain inputs",
+            ],
+        ),
+        (
+            r#"
+[[correlation]]
+inputs = ["placement.a.weekly_cost", "placement.a.inflation"]
+rank = 0.5
+"#,
+            "",
+            &["correlation[0].inputs[1]", "fixed number"],
+        ),
+        (
+            r#"
+[[correlation]]
+inputs = ["placement.a.weekly_cost", "placement.b.weekly_cost"]
+rank = 1.5
+"#,
+            "",
+            &["correlation[0].rank", "between -1 and 1", "1.5"],
+        ),
+        (
+            r#"
+[[correlation]]
+inputs = ["placement.a.weekly_cost", "placement.a.weekly_cost"]
+rank = 0.5
+"#,
+            "",
+            &["correlation[0].inputs", "twice"],
+        ),
+        (
+            r#"
+[[correlation]]
+inputs = ["placement.a.weekly_cost", "placement.b.weekly_cost"]
+rank = 0.5
+[[correlation]]
+inputs = ["placement.b.weekly_cost", "placement.a.weekly_cost"]
+rank = 0.2
+"#,
+            "",
+            &[
+                "correlation[1].inputs",
+                "already correlated in correlation[0]",
+            ],
+        ),
+    ];
+    for (extra, _, expect) in cases {
+        let normal = r#"{ dist = "normal", mean = 1500, sd = 100 }"#;
+        let text = prices(&[("a", normal), ("b", normal), ("c", normal)], extra);
+        let path = config_file(&dir, &text);
+        let out = carecast().arg("validate").arg(&path).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(err.contains("c.toml"), "names the file: {err}");
+        for e in expect {
+            assert!(err.contains(e), "expected {e:?} in: {err}");
+        }
+    }
+}
+
+#[test]
+fn sensitivity_json_is_identical_on_one_and_two_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = |threads: &str| {
+        let path = dir.path().join(format!("s{threads}.json"));
+        carecast()
+            .arg("sensitivity")
+            .arg(config_file(&dir, EVENTS))
+            .args(["--runs", "200", "--quiet"])
+            .args(["--threads", threads, "--json"])
+            .arg(&path)
+            .assert()
+            .success();
+        std::fs::read(path).unwrap()
+    };
+    let one = bytes("1");
+    assert_eq!(one, bytes("2"));
+    let v: serde_json::Value = serde_json::from_slice(&one).unwrap();
+    let drivers = v["drivers"].as_array().unwrap();
+    assert!(!drivers.is_empty());
+    // Ranked by swing, largest first.
+    let swings: Vec<f64> = drivers
+        .iter()
+        .map(|d| d["swing"].as_f64().unwrap())
+        .collect();
+    assert!(swings.windows(2).all(|w| w[0] >= w[1]), "{swings:?}");
+    for d in drivers {
+        assert!(d["input"].as_str().unwrap().contains('.'));
+        assert!(d["low"].as_f64().unwrap() <= d["high"].as_f64().unwrap());
+    }
+}
+
+#[test]
+fn sensitivity_writes_every_format_and_refuses_bad_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let (json, csv, html) = (
+        dir.path().join("s.json"),
+        dir.path().join("s.csv"),
+        dir.path().join("s.html"),
+    );
+    let config = config_file(&dir, EVENTS);
+    let out = carecast()
+        .arg("sensitivity")
+        .arg(&config)
+        .args(["--scenario", "no_edge", "--runs", "100"])
+        .arg("--json")
+        .arg(&json)
+        .arg("--csv")
+        .arg(&csv)
+        .arg("--html")
+        .arg(&html)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains("P10 → P90"), "{table}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<svg") && page.contains("input at its P90"));
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert!(csv.starts_with("input,fy,metric,held,value\n"));
+    assert!(csv.contains("placement.fostering.weekly_cost,total,mean,p90,"));
+    // Without the programme, its delivery is no input.
+    assert!(!csv.contains("intervention.edge"));
+
+    for (args, expect) in [
+        (vec!["--scenario", "nope"], "no such scenario"),
+        (vec!["--runs", "0"], "--runs"),
+        (vec!["--threads", "0"], "--threads"),
+    ] {
+        let out = carecast()
+            .arg("sensitivity")
+            .arg(&config)
+            .args(&args)
+            .arg("--json")
+            .arg(dir.path().join("never.json"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(expect));
+        assert!(!dir.path().join("never.json").exists());
+    }
+}
