@@ -66,6 +66,10 @@ struct ReportFiles {
 struct ReportArgs {
     /// Results written by `carecast run --json`.
     results: PathBuf,
+    /// Add the tornado of a sensitivity analysis (written by `carecast sensitivity --json`)
+    /// to the HTML report.
+    #[arg(long, value_name = "FILE")]
+    sensitivity: Option<PathBuf>,
     #[command(flatten)]
     files: ReportFiles,
     /// Print nothing on the terminal; only write the files asked for.
@@ -205,7 +209,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
     if let Some(path) = args.csv {
         files.push((path, output::csv::render(&report)));
     }
-    files.extend(render_reports(&report, args.reports)?);
+    files.extend(render_reports(&report, args.reports, None)?);
     output::write_all_or_nothing(files)?;
 
     if !args.quiet {
@@ -280,7 +284,27 @@ fn sensitivity(args: SensitivityArgs) -> Result<(), Error> {
 
 fn report(args: ReportArgs) -> Result<(), Error> {
     let report = Report::read(&args.results)?;
-    output::write_all_or_nothing(render_reports(&report, args.files)?)?;
+    let sensitivity: Option<crate::sensitivity::Sensitivity> = match &args.sensitivity {
+        Some(path) => Some(crate::report::read_json(
+            path,
+            "a sensitivity analysis (the JSON written by `carecast sensitivity --json`)",
+        )?),
+        None => None,
+    };
+    if let Some(s) = &sensitivity {
+        if args.files.html.is_none() {
+            return Err(Error::Usage(
+                "--sensitivity adds the tornado to the HTML report: give --html FILE too".into(),
+            ));
+        }
+        if s.name != report.name {
+            return Err(Error::Usage(format!(
+                "the sensitivity analysis is of {:?} but the results are of {:?}",
+                s.name, report.name
+            )));
+        }
+    }
+    output::write_all_or_nothing(render_reports(&report, args.files, sensitivity.as_ref())?)?;
     if !args.quiet {
         print_stdout(&output::table::render(&report))?;
     }
@@ -288,10 +312,17 @@ fn report(args: ReportArgs) -> Result<(), Error> {
 }
 
 /// Renders the reports asked for, in memory, ready to be written together.
-fn render_reports(report: &Report, files: ReportFiles) -> Result<Vec<(PathBuf, Vec<u8>)>, Error> {
+fn render_reports(
+    report: &Report,
+    files: ReportFiles,
+    sensitivity: Option<&crate::sensitivity::Sensitivity>,
+) -> Result<Vec<(PathBuf, Vec<u8>)>, Error> {
     let mut out = Vec::new();
     if let Some(path) = files.html {
-        out.push((path, output::html::render(report).into_bytes()));
+        out.push((
+            path,
+            output::html::render_with(report, sensitivity).into_bytes(),
+        ));
     }
     if let Some(path) = files.xlsx {
         let bytes = output::xlsx::render(report).map_err(|e| {

@@ -416,23 +416,33 @@ impl Report {
     /// Unknown keys are ignored (a newer carecast may add some); a missing or
     /// mistyped key is an error naming the file, the key path and the line.
     pub fn read(path: &Path) -> Result<Report, Error> {
-        let fail = |message: String| Error::Results {
-            path: path.to_path_buf(),
-            message,
-        };
-        let bytes =
-            std::fs::read(path).map_err(|e| fail(format!("cannot read the results: {e}")))?;
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        let report: Report = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let at = e.path().to_string();
-            let inner = e.into_inner();
-            let key = if at == "." { String::new() } else { format!("{at}: ") };
-            fail(format!(
-                "not a carecast results file (the JSON written by `carecast run --json`): {key}{inner}"
-            ))
-        })?;
-        de.end()
-            .map_err(|e| fail(format!("unexpected text after the JSON object: {e}")))?;
-        Ok(report)
+        read_json(
+            path,
+            "a carecast results file (the JSON written by `carecast run --json`)",
+        )
     }
+}
+
+/// Reads a JSON document that carecast wrote, naming the file, the key and
+/// what it should have been (`what`) when it is not one.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, Error> {
+    let fail = |message: String| Error::Results {
+        path: path.to_path_buf(),
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let at = e.path().to_string();
+        let inner = e.into_inner();
+        let key = if at == "." {
+            String::new()
+        } else {
+            format!("{at}: ")
+        };
+        fail(format!("not {what}: {key}{inner}"))
+    })?;
+    de.end()
+        .map_err(|e| fail(format!("unexpected text after the JSON object: {e}")))?;
+    Ok(value)
 }

@@ -482,3 +482,68 @@ fn sensitivity_writes_every_format_and_refuses_bad_flags() {
         assert!(!dir.path().join("never.json").exists());
     }
 }
+
+#[test]
+fn the_report_takes_the_tornado_into_its_html() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_file(&dir, EVENTS);
+    let (results, sens, html) = (
+        dir.path().join("r.json"),
+        dir.path().join("s.json"),
+        dir.path().join("r.html"),
+    );
+    carecast()
+        .arg("run")
+        .arg(&config)
+        .args(["--runs", "200", "--quiet", "--json"])
+        .arg(&results)
+        .assert()
+        .success();
+    carecast()
+        .arg("sensitivity")
+        .arg(&config)
+        .args(["--runs", "100", "--quiet", "--json"])
+        .arg(&sens)
+        .assert()
+        .success();
+    carecast()
+        .arg("report")
+        .arg(&results)
+        .arg("--sensitivity")
+        .arg(&sens)
+        .arg("--html")
+        .arg(&html)
+        .arg("--quiet")
+        .assert()
+        .success();
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("id=\"sensitivity\""));
+    assert_eq!(
+        page.matches("input at its P90").count(),
+        3,
+        "three tornadoes"
+    );
+
+    // Without --html, or with the results file given as the analysis: exit 2.
+    let out = carecast()
+        .arg("report")
+        .arg(&results)
+        .arg("--sensitivity")
+        .arg(&sens)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = carecast()
+        .arg("report")
+        .arg(&results)
+        .arg("--sensitivity")
+        .arg(&results)
+        .arg("--html")
+        .arg(dir.path().join("never.html"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a sensitivity analysis"), "{err}");
+    assert!(!dir.path().join("never.html").exists());
+}

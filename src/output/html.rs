@@ -22,6 +22,7 @@ use crate::output::svg::{self, Density, Fan, Series, Stacked, Strip, escape};
 use crate::output::table::thousands;
 use crate::output::{keys_in_order, money, percent};
 use crate::report::{MonthReport, Report, ScenarioReport};
+use crate::sensitivity::Sensitivity;
 use crate::stats::Summary;
 
 /// The report's stylesheet, shared by every HTML page carecast writes.
@@ -164,6 +165,12 @@ pub fn expected_charts(report: &Report) -> ChartCount {
 
 /// Renders the report as one HTML document.
 pub fn render(report: &Report) -> String {
+    render_with(report, None)
+}
+
+/// Renders the report with, when given, the tornado of a sensitivity
+/// analysis (`carecast sensitivity --json`) as a section of its own.
+pub fn render_with(report: &Report, sensitivity: Option<&Sensitivity>) -> String {
     let cx = Context::of(report);
     let central = report.mode == "central";
     let mut h = String::with_capacity(256 * 1024);
@@ -200,6 +207,9 @@ pub fn render(report: &Report) -> String {
             escape(&sc.id)
         );
     }
+    if sensitivity.is_some() {
+        h.push_str("<li><a href=\"#sensitivity\">Sensitivity</a></li>");
+    }
     h.push_str(
         "<li><a href=\"#comparison\">Scenario comparison</a></li>\
          <li><a href=\"#inputs\">Inputs</a></li></ol></nav>\n",
@@ -208,6 +218,9 @@ pub fn render(report: &Report) -> String {
     headline(&mut h, report, central);
     for (i, sc) in report.scenarios.iter().enumerate() {
         scenario(&mut h, i, sc, &cx, central);
+    }
+    if let Some(sens) = sensitivity {
+        tornado(&mut h, sens);
     }
     comparison(&mut h, report);
     inputs(&mut h, report);
@@ -471,6 +484,26 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
         );
     }
     drivers(h, sc);
+    h.push_str("</section>\n");
+}
+
+/// The tornado of a sensitivity analysis.
+fn tornado(h: &mut String, s: &Sensitivity) {
+    let _ = writeln!(
+        h,
+        "<section id=\"sensitivity\"><h2>Sensitivity: scenario {}</h2><p class=\"note\">Each uncertain \
+         input held at its P10 and then its P90 in every one of {} simulated futures (seed {}), every \
+         other input random with the same random numbers: the change in the whole horizon's cost and \
+         in the probability of an overspend against the free run, largest swing first.</p>",
+        escape(&s.scenario),
+        thousands(s.runs),
+        s.seed
+    );
+    if s.drivers.is_empty() {
+        h.push_str("<p>The config has no uncertain inputs.</p>");
+    } else {
+        crate::output::sensitivity::horizon_tornadoes(h, s);
+    }
     h.push_str("</section>\n");
 }
 

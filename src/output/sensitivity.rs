@@ -216,33 +216,7 @@ pub fn html(s: &Sensitivity) -> String {
     h.push_str("</section>\n");
     if !s.drivers.is_empty() {
         h.push_str("<section><h2>Whole horizon</h2>\n");
-        let charts = [
-            (
-                "Change in mean cost",
-                "change in mean cost of the horizon",
-                (|f: &DriverFigures| f.mean) as fn(&DriverFigures) -> Swing,
-                &(|x: f64| money(x)) as &dyn Fn(f64) -> String,
-            ),
-            (
-                "Change in P90 cost",
-                "change in P90 cost of the horizon",
-                |f: &DriverFigures| f.p90,
-                &|x: f64| money(x),
-            ),
-            (
-                "Change in probability of an overspend",
-                "change in P(overspend), percentage points",
-                |f: &DriverFigures| f.p_overspend,
-                &|x: f64| format!("{:.0}", x * 100.0),
-            ),
-        ];
-        for (t, x_label, pick, fmt) in charts {
-            let _ = writeln!(
-                h,
-                "<figure>{}</figure>",
-                svg::tornado(t, x_label, &rows(&s.drivers, pick, None), fmt, HELD, 760.0)
-            );
-        }
+        horizon_tornadoes(&mut h, s);
         h.push_str("</section>\n<section><h2>By financial year</h2>\n");
         for (y, fy) in s.base.years.iter().enumerate() {
             let mut by_year: Vec<&Driver> = s.drivers.iter().collect();
@@ -286,4 +260,36 @@ pub fn html(s: &Sensitivity) -> String {
     }
     h.push_str("</body>\n</html>\n");
     h
+}
+
+/// The three tornado charts of the whole horizon: mean cost, P90 cost and
+/// probability of an overspend.
+pub(crate) fn horizon_tornadoes(h: &mut String, s: &Sensitivity) {
+    let charts = [
+        (
+            "Change in mean cost",
+            "change in mean cost of the horizon",
+            (|f: &DriverFigures| f.mean) as fn(&DriverFigures) -> Swing,
+            &(|x: f64| money(x)) as &dyn Fn(f64) -> String,
+        ),
+        (
+            "Change in P90 cost",
+            "change in P90 cost of the horizon",
+            |f: &DriverFigures| f.p90,
+            &|x: f64| money(x),
+        ),
+        (
+            "Change in probability of an overspend",
+            "change in P(overspend), percentage points",
+            |f: &DriverFigures| f.p_overspend,
+            &|x: f64| format!("{:.0}", x * 100.0),
+        ),
+    ];
+    for (t, x_label, pick, fmt) in charts {
+        let _ = writeln!(
+            h,
+            "<figure>{}</figure>",
+            svg::tornado(t, x_label, &rows(&s.drivers, pick, None), fmt, HELD, 760.0)
+        );
+    }
 }
