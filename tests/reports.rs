@@ -82,9 +82,37 @@ fn the_workbook_holds_the_json_numbers() {
             "Months",
             "Components",
             "Differences",
+            "Drivers",
             "Inputs"
         ]
     );
+
+    // Drivers: the first scenario's top input, year by year then the
+    // horizon, as in the JSON.
+    let drivers = wb.worksheet_range("Drivers").unwrap();
+    let top = &v["scenarios"][0]["contributions"][0];
+    let years = v["scenarios"][0]["years"].as_array().unwrap().len();
+    for k in 0..=years {
+        let row = 1 + k as u32;
+        let share = if k < years {
+            &top["years"][k]
+        } else {
+            &top["total"]
+        };
+        assert_eq!(
+            string(drivers.get_value((row, 1))),
+            top["input"].as_str().unwrap()
+        );
+        assert_eq!(
+            float(drivers.get_value((row, 3))),
+            share["rank_correlation"].as_f64().unwrap()
+        );
+        assert_eq!(
+            float(drivers.get_value((row, 4))),
+            share["contribution"].as_f64().unwrap()
+        );
+    }
+    assert_eq!(string(drivers.get_value((1 + years as u32, 2))), "horizon");
 
     // Summary: one row per scenario and year.
     let summary = wb.worksheet_range("Summary").unwrap();

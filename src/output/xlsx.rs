@@ -281,6 +281,42 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
         )?;
     }
 
+    // Drivers: each uncertain input's share of the spread of the cost.
+    if report
+        .scenarios
+        .iter()
+        .any(|sc| !sc.contributions.is_empty())
+    {
+        let ws = wb.add_worksheet();
+        ws.set_name("Drivers")?;
+        header(
+            ws,
+            &f,
+            &[
+                ("Scenario", 14.0),
+                ("Input", 44.0),
+                ("Year", 10.0),
+                ("Rank correlation", 14.0),
+                ("Share of variance", 14.0),
+            ],
+            3,
+        )?;
+        let mut row = 1;
+        for sc in &report.scenarios {
+            for c in &sc.contributions {
+                let years = sc.years.iter().map(|y| y.fy.as_str()).chain(["horizon"]);
+                for (fy, share) in years.zip(c.years.iter().chain([&c.total])) {
+                    ws.write_string(row, 0, text(&sc.id))?;
+                    ws.write_string(row, 1, text(&c.input))?;
+                    ws.write_string(row, 2, text(fy))?;
+                    ws.write_number(row, 3, share.rank_correlation)?;
+                    ws.write_number_with_format(row, 4, share.contribution, &f.pct)?;
+                    row += 1;
+                }
+            }
+        }
+    }
+
     // Inputs: what was run.
     let ws = wb.add_worksheet();
     ws.set_name("Inputs")?;
