@@ -622,6 +622,21 @@ const NAN_SUMMARY: Summary = Summary {
     p75: f64::NAN,
     p90: f64::NAN,
     p95: f64::NAN,
+    mean_se: None,
+    p5_lo: None,
+    p5_hi: None,
+    p10_lo: None,
+    p10_hi: None,
+    p25_lo: None,
+    p25_hi: None,
+    p50_lo: None,
+    p50_hi: None,
+    p75_lo: None,
+    p75_hi: None,
+    p90_lo: None,
+    p90_hi: None,
+    p95_lo: None,
+    p95_hi: None,
 };
 
 fn year_label(fy: &str, partial: bool, months: usize) -> String {

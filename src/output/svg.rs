@@ -763,6 +763,7 @@ mod tests {
             p75: v,
             p90: v,
             p95: v,
+            ..Summary::default()
         }
     }
 
