@@ -5,7 +5,8 @@
 //! - [`config`] reads TOML into raw types and validates them into a [`model::Model`];
 //! - [`model`] is the model itself: one month ([`model::month`]), one run ([`model::run`]);
 //! - [`engine`] runs many futures in parallel, reproducibly;
-//! - [`stats`] and [`report`] summarise the runs;
+//! - [`stats`] and [`report`] summarise the runs, with their Monte Carlo error;
+//! - [`precision`] adds batches of runs until that error is inside a target;
 //! - [`output`] renders the report (terminal table, JSON, CSV, and HTML, Excel and
 //!   Markdown reports);
 //! - [`cli`] is the command line.
@@ -17,6 +18,7 @@ pub mod engine;
 pub mod error;
 pub mod model;
 pub mod output;
+pub mod precision;
 pub mod progress;
 pub mod report;
 pub mod stats;

@@ -28,6 +28,10 @@ pub struct Report {
     pub seed: u64,
     pub scenarios: Vec<ScenarioReport>,
     pub differences: Vec<Difference>,
+    /// How a precision-driven run (`--precision`) ended: its target, whether
+    /// it was met, and the runs it took; absent for a plain run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<crate::precision::Precision>,
     /// The config text as run, so a report can be reproduced from its JSON
     /// alone (last, so the keys before it keep their places).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -197,6 +201,7 @@ impl Report {
                 .iter()
                 .map(|&(a, b)| difference(&scenarios[a], &scenarios[b]))
                 .collect(),
+            precision: None,
             config: None,
         }
     }
@@ -269,6 +274,17 @@ fn difference(from: &ScenarioResult, to: &ScenarioResult) -> Difference {
     }
 }
 
+/// A year's cost statistics and overspend measures, exactly as reported:
+/// precision-driven runs judge their intervals from this same function.
+pub fn cost_figures(model: &Model, runs: &ScenarioRuns, fy: usize) -> (Summary, Overspend) {
+    let mut cost = runs.column(runs.layout.year(fy, YearField::Cost));
+    let cost_pence: Vec<i64> = cost.iter().map(|c| (c * 100.0).round() as i64).collect();
+    (
+        Summary::of(&mut cost).rounded(2),
+        Overspend::of(&cost_pence, model.budget_pence(fy)),
+    )
+}
+
 fn scenario(result: &ScenarioResult) -> ScenarioReport {
     let (model, runs) = (result.model, result.runs);
     let layout = &runs.layout;
@@ -280,11 +296,7 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
         .map(|fy| {
             let year = &model.calendar.years[fy];
             let budget_pence = model.budget_pence(fy);
-            let cost_col = runs.column(layout.year(fy, YearField::Cost));
-            let cost_pence: Vec<i64> = cost_col
-                .iter()
-                .map(|c| (c * 100.0).round() as i64)
-                .collect();
+            let (cost, overspend) = cost_figures(model, runs, fy);
             let components = layout
                 .components
                 .iter()
@@ -322,8 +334,8 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
                 months: year.months,
                 partial: year.is_partial(),
                 budget: budget_pence as f64 / 100.0,
-                cost: Summary::of(&mut cost_col.clone()).rounded(2),
-                overspend: Overspend::of(&cost_pence, budget_pence),
+                cost,
+                overspend,
                 lac_end: summary(layout.year(fy, YearField::LacEnd), COUNT_DP),
                 entries: summary(layout.year(fy, YearField::Entries), COUNT_DP),
                 exits: summary(layout.year(fy, YearField::Exits), COUNT_DP),

@@ -1,5 +1,10 @@
 //! `--csv`: the report in tidy long form (SPEC §3.3), one value per row:
 //! `scenario,fy,month,metric,component,stat,value`.
+//!
+//! Beside each statistic's `mean`, `sd` and percentiles, the Monte Carlo
+//! error has rows of its own (stats `mean_se`, `p5_lo`, `p5_hi`, … `p95_hi`,
+//! and `probability_lo`, `probability_hi` for the overspend), named as the
+//! JSON keys are; a central projection has none.
 
 use std::fmt::Write;
 
@@ -65,6 +70,10 @@ impl Rows {
         for (stat, v) in s.fields() {
             self.value(key, stat, v);
         }
+        // Monte Carlo error, when there is more than one run.
+        for (stat, v) in s.error_fields() {
+            self.value(key, stat, v);
+        }
     }
 }
 
@@ -92,6 +101,15 @@ pub fn render(report: &Report) -> Vec<u8> {
             rows.value(year("overspend"), "mean", y.overspend.mean);
             if let Some(m) = y.overspend.mean_if_overspent {
                 rows.value(year("overspend"), "mean_if_overspent", m);
+            }
+            for (stat, v) in [
+                ("probability_lo", y.overspend.probability_lo),
+                ("probability_hi", y.overspend.probability_hi),
+                ("mean_se", y.overspend.mean_se),
+            ] {
+                if let Some(v) = v {
+                    rows.value(year("overspend"), stat, v);
+                }
             }
             rows.summary(year("lac_end"), &y.lac_end);
             rows.summary(year("entries"), &y.entries);
