@@ -92,8 +92,8 @@ pub fn extend(
     let layout = &results.layout;
     let width = layout.width();
     let from = results.runs();
-    let to = usize::try_from(to)
-        .map_err(|_| Error::Usage("too many runs for this machine".into()))?;
+    let to =
+        usize::try_from(to).map_err(|_| Error::Usage("too many runs for this machine".into()))?;
     if to <= from {
         return Ok(());
     }

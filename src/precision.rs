@@ -109,7 +109,9 @@ impl Target {
             {
                 let x = number(digits)?;
                 if !(x > 0.0 && x < 100.0) {
-                    return Err(bad(format!("{part:?} must be above 0 and below 100 points")));
+                    return Err(bad(format!(
+                        "{part:?} must be above 0 and below 100 points"
+                    )));
                 }
                 if target.probability.replace(x / 100.0).is_some() {
                     return Err(bad("points given twice".into()));
@@ -144,7 +146,10 @@ impl Target {
     /// What a money half-width may be in a year with this budget (pounds);
     /// `None` when nothing bounds it.
     fn money_allowed(&self, budget: f64) -> Option<f64> {
-        let share = self.budget_share.filter(|_| budget > 0.0).map(|s| s * budget);
+        let share = self
+            .budget_share
+            .filter(|_| budget > 0.0)
+            .map(|s| s * budget);
         match (share, self.money) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -293,9 +298,7 @@ pub fn run(
     let mut runs = first.min(max_runs);
     loop {
         for (scenario, results) in config.scenarios.iter().zip(&mut results) {
-            engine::extend(&scenario.model, seed, results, runs, &|n| {
-                progress(n, runs)
-            })?;
+            engine::extend(&scenario.model, seed, results, runs, &|n| progress(n, runs))?;
         }
         batches.push(runs);
         let assessment = assess(config, &results, target);
@@ -338,7 +341,10 @@ mod tests {
         assert_eq!((both.money, both.probability), (Some(50_000.0), Some(0.02)));
         // Points given beside a percentage take over the probability.
         let mixed = t("1%,0.25pt");
-        assert_eq!((mixed.budget_share, mixed.probability), (Some(0.01), Some(0.0025)));
+        assert_eq!(
+            (mixed.budget_share, mixed.probability),
+            (Some(0.01), Some(0.0025))
+        );
         assert_eq!(t("£1,250,000,1pt").money, Some(1_250_000.0));
     }
 

@@ -325,7 +325,10 @@ pub fn quantile_ranks(n: usize, p: f64) -> (Option<usize>, Option<usize>) {
         let cdf = binomial_cdf(n, p);
         // l − 1 = the largest k with F(k) ≤ tail; u − 1 = the smallest k with F(k) ≥ 1 − tail.
         let l = cdf[..n].iter().rposition(|&f| f <= tail).map(|k| k + 1);
-        let u = cdf[..n].iter().position(|&f| f >= 1.0 - tail).map(|k| k + 1);
+        let u = cdf[..n]
+            .iter()
+            .position(|&f| f >= 1.0 - tail)
+            .map(|k| k + 1);
         return (l, u);
     }
     let centre = n as f64 * p;
@@ -359,8 +362,16 @@ pub fn wilson(hits: usize, n: usize) -> Option<(f64, f64)> {
     let z2 = Z95 * Z95;
     let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
     let half = Z95 / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    let lo = if x == 0.0 { 0.0 } else { (centre - half).max(0.0) };
-    let hi = if x == n { 1.0 } else { (centre + half).min(1.0) };
+    let lo = if x == 0.0 {
+        0.0
+    } else {
+        (centre - half).max(0.0)
+    };
+    let hi = if x == n {
+        1.0
+    } else {
+        (centre + half).min(1.0)
+    };
     Some((lo, hi))
 }
 
@@ -406,7 +417,11 @@ impl Overspend {
                 + (runs - over.len()) as f64 * mean * mean;
             round_dp((squares / (n - 1.0)).sqrt() / n.sqrt(), 2)
         });
-        let interval = if runs > 1 { wilson(over.len(), runs) } else { None };
+        let interval = if runs > 1 {
+            wilson(over.len(), runs)
+        } else {
+            None
+        };
         Overspend {
             probability: over.len() as f64 / n,
             mean: round_dp(mean, 2),

@@ -123,7 +123,10 @@ fn coverage(runs: u64, seeds: u64) {
     // mean ± 1.96 se: 95% by the central limit theorem.
     let measured = mean_hits as f64 / s as f64;
     eprintln!("{runs} runs × {seeds} seeds: mean ± 1.96 se covered {measured:.3}");
-    assert!((measured - 0.95).abs() <= tolerance(0.95, s), "mean: {measured}");
+    assert!(
+        (measured - 0.95).abs() <= tolerance(0.95, s),
+        "mean: {measured}"
+    );
     // The reported se estimates σ/√n, σ = 600·K/√12 for the uniform price.
     let sigma_over_root_n = 600.0 * K / 12f64.sqrt() / (runs as f64).sqrt();
     let avg = ses.iter().sum::<f64>() / s as f64;
@@ -169,7 +172,10 @@ fn one_seed_against_known_answers() {
     let p = y.overspend.probability;
     assert!((p - q).abs() <= 4.0 * (q * (1.0 - q) / 4000.0).sqrt());
     let (lo, hi) = wilson((p * 4000.0).round() as usize, 4000).unwrap();
-    assert_eq!((y.overspend.probability_lo, y.overspend.probability_hi), (Some(lo), Some(hi)));
+    assert_eq!(
+        (y.overspend.probability_lo, y.overspend.probability_hi),
+        (Some(lo), Some(hi))
+    );
     // Every interval holds its estimate.
     for ci in y.cost.intervals() {
         assert!(ci.lo.unwrap() <= ci.estimate && ci.estimate <= ci.hi.unwrap());

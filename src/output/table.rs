@@ -272,9 +272,8 @@ fn probability_with_error(o: &crate::stats::Overspend) -> String {
 /// One line giving the Monte Carlo error of a scenario's cost figures: the
 /// widest 95% half-width of the mean, P50 and P90 over its years.
 fn error_line(sc: &crate::report::ScenarioReport) -> String {
-    let widest = |f: &dyn Fn(&crate::report::YearReport) -> f64| {
-        sc.years.iter().map(f).fold(0.0, f64::max)
-    };
+    let widest =
+        |f: &dyn Fn(&crate::report::YearReport) -> f64| sc.years.iter().map(f).fold(0.0, f64::max);
     let mean = widest(&|y| y.cost.mean_se.map_or(f64::INFINITY, |se| 1.96 * se));
     let p50 = widest(&|y| y.cost.p50_interval().half_width());
     let p90 = widest(&|y| y.cost.p90_interval().half_width());
