@@ -33,6 +33,7 @@ use crate::engine::{self, ScenarioRuns};
 use crate::error::Error;
 use crate::model::layout::Layout;
 use crate::report::cost_figures;
+use crate::stats::round_dp;
 
 /// Runs in the first batch when `--runs` is not given.
 pub const FIRST_BATCH: u64 = 1000;
@@ -234,6 +235,14 @@ pub fn assess(config: &Config, results: &[ScenarioRuns], target: &Target) -> Ass
             }
             for (figure, half_width, allowed) in checks {
                 let ratio = half_width / allowed;
+                // Money to the penny, as everywhere in the report.
+                let tidy = |x: f64| {
+                    if figure.starts_with("cost") {
+                        round_dp(x, 2)
+                    } else {
+                        x
+                    }
+                };
                 if worst.limiting.is_none() || ratio > worst.ratio {
                     worst = Assessment {
                         ratio,
@@ -241,8 +250,8 @@ pub fn assess(config: &Config, results: &[ScenarioRuns], target: &Target) -> Ass
                             scenario: scenario.id.clone(),
                             fy: model.calendar.years[fy].label.clone(),
                             figure: figure.to_string(),
-                            half_width: half_width.is_finite().then_some(half_width),
-                            allowed,
+                            half_width: half_width.is_finite().then(|| tidy(half_width)),
+                            allowed: tidy(allowed),
                         }),
                     };
                 }

@@ -109,6 +109,14 @@ fn the_result_is_a_plain_run_of_as_many_runs_whatever_the_threads() {
     let (two, _) = run(CONFIG, &args("2"), dir.path(), "two");
     assert!(one == two, "--precision results depend on the threads");
 
+    // The saved results read back byte for byte, `precision` included.
+    let saved = dir.path().join("one.json");
+    let back = carecast::output::json::render(&carecast::report::Report::read(&saved).unwrap());
+    assert!(
+        back.unwrap() == one,
+        "the precision JSON changed on the way back"
+    );
+
     let v = parse(&one);
     let runs = v["precision"]["runs"].as_u64().unwrap();
     assert!(v["precision"]["batches"].as_array().unwrap().len() >= 2);

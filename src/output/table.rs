@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::output::{money, percent};
+use crate::output::{error_line, money, percent, precision_line, probability_with_error};
 use crate::report::Report;
 
 /// Renders the table as plain text.
@@ -27,7 +27,7 @@ pub fn render(report: &Report) -> String {
         )
     };
     if let Some(p) = &report.precision {
-        out.push_str(&precision_line(p));
+        let _ = writeln!(out, "{}", precision_line(p));
     }
     for sc in &report.scenarios {
         if sc.label == sc.id {
@@ -91,8 +91,8 @@ pub fn render(report: &Report) -> String {
             }
         }
         out.push_str(&layout(&rows));
-        if !central {
-            out.push_str(&error_line(sc));
+        if let Some(line) = error_line(sc) {
+            let _ = writeln!(out, "{line}");
         }
     }
     for sc in &report.scenarios {
@@ -222,77 +222,6 @@ pub fn render(report: &Report) -> String {
         );
     }
     out
-}
-
-/// How a precision-driven run ended, in one line.
-fn precision_line(p: &crate::precision::Precision) -> String {
-    let batches: Vec<String> = p.batches.iter().map(|&n| thousands(n)).collect();
-    let widest = p.limiting.as_ref().map_or(String::new(), |l| {
-        let show = |x: f64| {
-            if l.figure.starts_with("overspend") {
-                format!("{:.2} pt", x * 100.0)
-            } else {
-                money(x)
-            }
-        };
-        format!(
-            "; widest: {} {} {} ±{} (target ±{})",
-            l.scenario,
-            l.fy,
-            l.figure,
-            l.half_width.map_or("unbounded".to_string(), show),
-            show(l.allowed)
-        )
-    });
-    format!(
-        "Precision ±{}: {} after {} runs (batches {}){}\n",
-        p.target,
-        if p.met {
-            "met"
-        } else {
-            "NOT met, stopped at --max-runs"
-        },
-        thousands(p.runs),
-        batches.join(" → "),
-        widest
-    )
-}
-
-/// `40.5% ±1.0`: the probability and the larger distance from it to a
-/// bound of its 95% interval, in percentage points.
-fn probability_with_error(o: &crate::stats::Overspend) -> String {
-    let half = o.probability_interval().half_width();
-    if half.is_finite() {
-        format!("{} ±{:.1}", percent(o.probability), half * 100.0)
-    } else {
-        percent(o.probability)
-    }
-}
-
-/// One line giving the Monte Carlo error of a scenario's cost figures: the
-/// widest 95% half-width of the mean, P50 and P90 over its years.
-fn error_line(sc: &crate::report::ScenarioReport) -> String {
-    let widest =
-        |f: &dyn Fn(&crate::report::YearReport) -> f64| sc.years.iter().map(f).fold(0.0, f64::max);
-    let mean = widest(&|y| y.cost.mean_se.map_or(f64::INFINITY, |se| 1.96 * se));
-    let p50 = widest(&|y| y.cost.p50_interval().half_width());
-    let p90 = widest(&|y| y.cost.p90_interval().half_width());
-    let show = |x: f64| {
-        if x.is_finite() {
-            format!("±{}", money(x))
-        } else {
-            "unbounded (too few runs)".to_string()
-        }
-    };
-    if sc.years.is_empty() {
-        return String::new();
-    }
-    format!(
-        "Monte Carlo error (95%, widest year): mean {} · P50 {} · P90 {}\n",
-        show(mean),
-        show(p50),
-        show(p90)
-    )
 }
 
 /// Left-aligns the first column and right-aligns the others.
