@@ -74,7 +74,8 @@ struct ReportArgs {
 struct RunArgs {
     /// The config file (TOML). Without it, the built-in example (configs/example.toml) is run.
     config: Option<PathBuf>,
-    /// Number of simulated futures [default: the config's simulation.runs, else 10000].
+    /// Number of simulated futures [default: the config's simulation.runs, else 10000]; with
+    /// --precision, the first batch [default 1000].
     #[arg(long, value_name = "N")]
     runs: Option<u64>,
     /// Seed of the random streams; the same config, seed and runs give byte-identical

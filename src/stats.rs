@@ -136,21 +136,23 @@ impl Summary {
         values.sort_unstable_by(f64::total_cmp);
         let sorted: &[f64] = values;
         let q = |p: f64| percentile_sorted(sorted, p);
-        // Bounds of the p-quantile's interval: order statistics (1-based ranks).
-        let ci = |p: f64| -> (Option<f64>, Option<f64>) {
-            if n < 2 {
-                return (None, None);
-            }
-            let (l, u) = quantile_ranks(n, p);
+        // Bounds of each percentile's interval: order statistics (1-based ranks).
+        let ranks = if n < 2 {
+            [(None, None); 7]
+        } else {
+            percentile_ranks(n)
+        };
+        let ci = |i: usize| -> (Option<f64>, Option<f64>) {
+            let (l, u) = ranks[i];
             (l.map(|l| sorted[l - 1]), u.map(|u| sorted[u - 1]))
         };
-        let (p5_lo, p5_hi) = ci(0.05);
-        let (p10_lo, p10_hi) = ci(0.10);
-        let (p25_lo, p25_hi) = ci(0.25);
-        let (p50_lo, p50_hi) = ci(0.50);
-        let (p75_lo, p75_hi) = ci(0.75);
-        let (p90_lo, p90_hi) = ci(0.90);
-        let (p95_lo, p95_hi) = ci(0.95);
+        let (p5_lo, p5_hi) = ci(0);
+        let (p10_lo, p10_hi) = ci(1);
+        let (p25_lo, p25_hi) = ci(2);
+        let (p50_lo, p50_hi) = ci(3);
+        let (p75_lo, p75_hi) = ci(4);
+        let (p90_lo, p90_hi) = ci(5);
+        let (p95_lo, p95_hi) = ci(6);
         Summary {
             mean,
             sd,
@@ -339,6 +341,24 @@ pub fn quantile_ranks(n: usize, p: f64) -> (Option<usize>, Option<usize>) {
         (l >= 1.0).then_some(l as usize),
         (u <= n as f64).then_some(u as usize),
     )
+}
+
+/// Ranks of the intervals of every reported percentile ([`PERCENTILES`])
+/// for n runs. Every summary of a report has the same n, so the last answer
+/// is kept per thread: the exact ranks cost O(n) each.
+fn percentile_ranks(n: usize) -> [(Option<usize>, Option<usize>); 7] {
+    type Ranks = [(Option<usize>, Option<usize>); 7];
+    thread_local! {
+        static LAST: std::cell::Cell<Option<(usize, Ranks)>> = const { std::cell::Cell::new(None) };
+    }
+    LAST.with(|last| match last.get() {
+        Some((m, ranks)) if m == n => ranks,
+        _ => {
+            let ranks = PERCENTILES.map(|(_, p)| quantile_ranks(n, p));
+            last.set(Some((n, ranks)));
+            ranks
+        }
+    })
 }
 
 /// The exact probability that order statistics of ranks `(l, u)` bound the

@@ -214,6 +214,20 @@ per_year = [0, "100m"]
 }
 
 #[test]
+fn help_explains_the_precision_flags() {
+    let out = carecast().args(["run", "--help"]).assert().success();
+    let help = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    for flag in [
+        "--precision <TARGET>",
+        "--max-runs <N>",
+        "£50k,1pt",
+        "first batch",
+    ] {
+        assert!(help.contains(flag), "run --help does not mention {flag}");
+    }
+}
+
+#[test]
 fn bad_precision_flags_are_usage_errors() {
     for (args, says) in [
         (&["--precision", "abc"][..], "--precision \"abc\""),
