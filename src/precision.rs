@@ -10,7 +10,9 @@
 //! `max(x − lo, hi − x) ≤ t`, i.e. the interval lies within `x ± t`.
 //! - `0.5%`: money half-widths within 0.5% of that year's budget, and
 //!   P(overspend) within 0.5 percentage points (unless `pt` says otherwise).
-//!   A year without a budget (0) has no money check from a percentage.
+//!   A year without a budget (0) has no money check from a percentage, and
+//!   no P(overspend) check: against no budget every run overspends, so
+//!   there is nothing to estimate.
 //! - `£50k` (any money form a config accepts): money half-widths within £50k.
 //! - `1pt`: P(overspend) within 1 percentage point.
 //! - A comma-separated combination, e.g. `£50k,1pt`: every part must hold.
@@ -226,7 +228,8 @@ pub fn assess(config: &Config, results: &[ScenarioRuns], target: &Target) -> Ass
                 checks.push(("cost.p50", cost.p50_interval().half_width(), allowed));
                 checks.push(("cost.p90", cost.p90_interval().half_width(), allowed));
             }
-            if let Some(allowed) = target.probability {
+            // Against no budget every run overspends: nothing to estimate.
+            if let Some(allowed) = target.probability.filter(|_| budget > 0.0) {
                 checks.push((
                     "overspend.probability",
                     overspend.probability_interval().half_width(),

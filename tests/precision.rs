@@ -173,44 +173,53 @@ fn an_unreachable_target_stops_at_max_runs_and_says_so() {
 
 #[test]
 fn years_without_a_budget_or_with_certain_outcomes_do_not_stall() {
-    // One year with no budget (every run overspends) and one that no run
-    // overspends: P(overspend) is 1 or 0, and its Wilson interval still
-    // narrows, as z²/(n + z²); the year without a budget has no money check.
-    let config = r#"
+    // A year with no budget is not checked; a year every run overspends
+    // (budget £1m) and one no run overspends (£100m) have P(overspend) 1 and
+    // 0, and its Wilson interval still narrows, as z²/(n + z²).
+    let config = |budgets: &str| {
+        format!(
+            r#"
 name = "certain"
 [horizon]
 start = "2024-04"
-years = 2
+years = 3
 [[placement]]
 id = "only"
-weekly_cost = { dist = "uniform", min = 700, max = 1300 }
+weekly_cost = {{ dist = "uniform", min = 700, max = 1300 }}
 initial = 100
 [entries]
 per_year = 0
-mix = { only = 1.0 }
+mix = {{ only = 1.0 }}
 [exits]
-annual_probability = { only = 0 }
+annual_probability = {{ only = 0 }}
 [budget]
-per_year = [0, "100m"]
-"#;
+per_year = {budgets}
+"#
+        )
+    };
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("certain.toml");
-    std::fs::write(&path, config).unwrap();
-    let (bytes, _) = run(
-        path.to_str().unwrap(),
-        &["--precision", "0.5%", "-q"],
-        dir.path(),
-        "c",
-    );
-    let v = parse(&bytes);
-    assert_eq!(v["precision"]["met"], true);
-    assert_eq!(v["precision"]["runs"], 1000);
-    let years = &v["scenarios"][0]["years"];
-    assert_eq!(years[0]["overspend"]["probability"], 1.0);
-    assert_eq!(years[1]["overspend"]["probability"], 0.0);
-    // z²/(n + z²) for n = 1000: 0.38 points.
-    let hi = years[1]["overspend"]["probability_hi"].as_f64().unwrap();
-    assert!((hi - 3.8415 / 1003.8415).abs() < 1e-4, "{hi}");
+    for (budgets, target) in [
+        (r#"[0, "1m", "100m"]"#, "0.5pt"),
+        (r#"[0, 0, "100m"]"#, "0.5%"),
+    ] {
+        let path = dir.path().join("certain.toml");
+        std::fs::write(&path, config(budgets)).unwrap();
+        let (bytes, _) = run(
+            path.to_str().unwrap(),
+            &["--precision", target, "-q"],
+            dir.path(),
+            "c",
+        );
+        let v = parse(&bytes);
+        assert_eq!(v["precision"]["met"], true, "{target}");
+        assert_eq!(v["precision"]["runs"], 1000, "{target}");
+        let years = &v["scenarios"][0]["years"];
+        assert_eq!(years[0]["overspend"]["probability"], 1.0);
+        assert_eq!(years[2]["overspend"]["probability"], 0.0);
+        // z²/(n + z²) for n = 1000: 0.38 points.
+        let hi = years[2]["overspend"]["probability_hi"].as_f64().unwrap();
+        assert!((hi - 3.8415 / 1003.8415).abs() < 1e-4, "{hi}");
+    }
 }
 
 #[test]
