@@ -11,7 +11,7 @@ use crate::engine::{ScenarioRuns, Settings};
 use crate::error::Error;
 use crate::model::Model;
 use crate::model::layout::YearField;
-use crate::stats::{Overspend, Summary, round_dp};
+use crate::stats::{Overspend, Summary, round_dp, wilson};
 
 /// Decimal places kept for counts of children.
 const COUNT_DP: i32 = 4;
@@ -133,6 +133,11 @@ pub struct DifferenceYear {
     pub saving: Summary,
     /// Share of runs in which `to` costs less than `from`.
     pub probability_positive: f64,
+    /// Wilson 95% interval of `probability_positive`; absent for one run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability_positive_lo: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability_positive_hi: Option<f64>,
     /// Saving counting grant-funded spend too.
     pub saving_including_grants: Summary,
     /// Children in care at the year end, `to` minus `from`.
@@ -147,6 +152,15 @@ pub struct DifferenceHorizon {
     /// what `to` spends on its strategy (net saving ≥ 0).
     pub probability_pays_back: f64,
     pub saving_including_grants: Summary,
+    /// Wilson 95% intervals of the two probabilities; absent for one run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability_positive_lo: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability_positive_hi: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability_pays_back_lo: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability_pays_back_hi: Option<f64>,
 }
 
 /// One scenario's model and runs.
@@ -216,6 +230,19 @@ fn share_positive(xs: &[f64], at_least_zero: bool) -> f64 {
         / n
 }
 
+/// Wilson 95% interval of the share of values above zero (at least zero
+/// with `at_least_zero`); `(None, None)` for fewer than two runs.
+fn share_interval(xs: &[f64], at_least_zero: bool) -> (Option<f64>, Option<f64>) {
+    let hits = xs
+        .iter()
+        .filter(|&&x| if at_least_zero { x >= 0.0 } else { x > 0.0 })
+        .count();
+    match wilson(hits, xs.len()).filter(|_| xs.len() > 1) {
+        Some((lo, hi)) => (Some(lo), Some(hi)),
+        None => (None, None),
+    }
+}
+
 fn difference(from: &ScenarioResult, to: &ScenarioResult) -> Difference {
     let (lf, lt) = (&from.runs.layout, &to.runs.layout);
     let runs = from.runs.runs();
@@ -248,9 +275,12 @@ fn difference(from: &ScenarioResult, to: &ScenarioResult) -> Difference {
                 .zip(&lac_from)
                 .map(|(b, a)| b - a)
                 .collect();
+            let (probability_positive_lo, probability_positive_hi) = share_interval(&saving, false);
             DifferenceYear {
                 fy: from.model.calendar.years[fy].label.clone(),
                 probability_positive: share_positive(&saving, false),
+                probability_positive_lo,
+                probability_positive_hi,
                 saving: Summary::of(&mut saving.clone()).rounded(2),
                 saving_including_grants: Summary::of(&mut with_grants.clone()).rounded(2),
                 lac_end_difference: Summary::of(&mut lac).rounded(COUNT_DP),
@@ -258,6 +288,8 @@ fn difference(from: &ScenarioResult, to: &ScenarioResult) -> Difference {
         })
         .collect();
     let horizon: Vec<f64> = horizon.into_iter().map(pence).collect();
+    let (probability_positive_lo, probability_positive_hi) = share_interval(&horizon, false);
+    let (probability_pays_back_lo, probability_pays_back_hi) = share_interval(&horizon, true);
     Difference {
         from: from.id.to_string(),
         to: to.id.to_string(),
@@ -270,6 +302,10 @@ fn difference(from: &ScenarioResult, to: &ScenarioResult) -> Difference {
                 &mut horizon_all.into_iter().map(pence).collect::<Vec<_>>(),
             )
             .rounded(2),
+            probability_positive_lo,
+            probability_positive_hi,
+            probability_pays_back_lo,
+            probability_pays_back_hi,
         },
     }
 }
@@ -437,5 +473,20 @@ impl Report {
         de.end()
             .map_err(|e| fail(format!("unexpected text after the JSON object: {e}")))?;
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_of_runs_come_with_their_wilson_interval() {
+        let savings = [1.0, -1.0, 0.0, 2.0];
+        let (lo, hi) = wilson(2, 4).unwrap();
+        assert_eq!(share_interval(&savings, false), (Some(lo), Some(hi)));
+        let (lo, hi) = wilson(3, 4).unwrap();
+        assert_eq!(share_interval(&savings, true), (Some(lo), Some(hi)));
+        assert_eq!(share_interval(&[1.0], false), (None, None));
     }
 }

@@ -262,3 +262,36 @@ fn bad_precision_flags_are_usage_errors() {
         assert!(out.get_output().stdout.is_empty());
     }
 }
+
+#[test]
+fn appended_runs_equal_one_run_of_as_many() {
+    use carecast::engine::{self, Settings};
+    let model = carecast::config::parse(&std::fs::read_to_string(CONFIG).unwrap(), "t").unwrap();
+    let settings = |runs, threads| Settings {
+        runs,
+        seed: 9,
+        threads: Some(threads),
+        central: false,
+    };
+    let whole = engine::with_threads(Some(1), || engine::run(&model, &settings(300, 1), &|_| {}))
+        .unwrap()
+        .unwrap();
+    // 100 runs on one thread, then 101 to 300 appended on two.
+    let mut grown =
+        engine::with_threads(Some(1), || engine::run(&model, &settings(100, 1), &|_| {}))
+            .unwrap()
+            .unwrap();
+    engine::with_threads(Some(2), || {
+        engine::extend(&model, 9, &mut grown, 300, &|_| {})
+    })
+    .unwrap()
+    .unwrap();
+    assert_eq!(grown.runs(), 300);
+    assert!(
+        grown.data == whole.data,
+        "appended runs differ from one run"
+    );
+    // Asking for no more runs changes nothing.
+    engine::extend(&model, 9, &mut grown, 200, &|_| {}).unwrap();
+    assert_eq!(grown.runs(), 300);
+}

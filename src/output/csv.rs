@@ -3,8 +3,9 @@
 //!
 //! Beside each statistic's `mean`, `sd` and percentiles, the Monte Carlo
 //! error has rows of its own (stats `mean_se`, `p5_lo`, `p5_hi`, … `p95_hi`,
-//! and `probability_lo`, `probability_hi` for the overspend), named as the
-//! JSON keys are; a central projection has none.
+//! `probability_lo`, `probability_hi` for the overspend, and `_lo`/`_hi` of
+//! the differences' probabilities), named as the JSON keys are; a central
+//! projection has none.
 
 use std::fmt::Write;
 
@@ -66,6 +67,13 @@ impl Rows {
         );
     }
 
+    /// A row only when there is a value (Monte Carlo error, absent for one run).
+    fn optional(&mut self, key: Key, stat: &str, value: Option<f64>) {
+        if let Some(v) = value {
+            self.value(key, stat, v);
+        }
+    }
+
     fn summary(&mut self, key: Key, s: &Summary) {
         for (stat, v) in s.fields() {
             self.value(key, stat, v);
@@ -107,9 +115,7 @@ pub fn render(report: &Report) -> Vec<u8> {
                 ("probability_hi", y.overspend.probability_hi),
                 ("mean_se", y.overspend.mean_se),
             ] {
-                if let Some(v) = v {
-                    rows.value(year("overspend"), stat, v);
-                }
+                rows.optional(year("overspend"), stat, v);
             }
             rows.summary(year("lac_end"), &y.lac_end);
             rows.summary(year("entries"), &y.entries);
@@ -159,6 +165,16 @@ pub fn render(report: &Report) -> Vec<u8> {
                 "probability_positive",
                 y.probability_positive,
             );
+            rows.optional(
+                year("saving"),
+                "probability_positive_lo",
+                y.probability_positive_lo,
+            );
+            rows.optional(
+                year("saving"),
+                "probability_positive_hi",
+                y.probability_positive_hi,
+            );
             rows.summary(year("saving_including_grants"), &y.saving_including_grants);
             rows.summary(year("lac_end_difference"), &y.lac_end_difference);
         }
@@ -174,6 +190,15 @@ pub fn render(report: &Report) -> Vec<u8> {
             "probability_pays_back",
             d.horizon.probability_pays_back,
         );
+        let h = &d.horizon;
+        for (stat, v) in [
+            ("probability_positive_lo", h.probability_positive_lo),
+            ("probability_positive_hi", h.probability_positive_hi),
+            ("probability_pays_back_lo", h.probability_pays_back_lo),
+            ("probability_pays_back_hi", h.probability_pays_back_hi),
+        ] {
+            rows.optional(horizon("saving"), stat, v);
+        }
         rows.summary(
             horizon("saving_including_grants"),
             &d.horizon.saving_including_grants,
