@@ -202,3 +202,27 @@ fn a_central_projection_has_no_intervals() {
     let table = carecast::output::table::render(&r);
     assert!(!table.contains("Monte Carlo error") && !table.contains('±'));
 }
+
+#[test]
+fn the_workbook_summary_carries_the_intervals() {
+    use calamine::{Data, Reader, Xlsx};
+    let r = report(500, 3);
+    let y = &r.scenarios[0].years[0];
+    let bytes = carecast::output::xlsx::render(&r).unwrap();
+    let mut wb = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let summary = wb.worksheet_range("Summary").unwrap();
+    let want = [
+        y.overspend.probability_lo,
+        y.overspend.probability_hi,
+        y.cost.p50_lo,
+        y.cost.p50_hi,
+        y.cost.p90_lo,
+        y.cost.p90_hi,
+    ];
+    for (c, want) in want.into_iter().enumerate() {
+        match summary.get_value((1, 14 + c as u32)) {
+            Some(Data::Float(x)) => assert_eq!(Some(*x), want, "column {}", 14 + c),
+            other => panic!("column {}: {other:?}", 14 + c),
+        }
+    }
+}
