@@ -179,7 +179,7 @@ pub struct Precision {
     /// Total runs after each batch.
     pub batches: Vec<u64>,
     /// The figure whose interval is widest compared with its target after
-    /// the last batch; absent when no figure is checked.
+    /// the last batch; null when no figure is checked.
     pub limiting: Option<Limiting>,
 }
 
