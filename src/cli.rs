@@ -11,6 +11,7 @@ use crate::config::{self, EXAMPLE, EXAMPLE_ORIGIN};
 use crate::engine::{self, Settings};
 use crate::error::Error;
 use crate::output;
+use crate::precision;
 use crate::progress::Progress;
 use crate::report::Report;
 
@@ -111,7 +112,8 @@ struct SensitivityArgs {
 struct RunArgs {
     /// The config file (TOML). Without it, the built-in example (configs/example.toml) is run.
     config: Option<PathBuf>,
-    /// Number of simulated futures [default: the config's simulation.runs, else 10000].
+    /// Number of simulated futures [default: the config's simulation.runs, else 10000]; with
+    /// --precision, the first batch [default 1000].
     #[arg(long, value_name = "N")]
     runs: Option<u64>,
     /// Seed of the random streams; the same config, seed and runs give byte-identical
@@ -133,6 +135,17 @@ struct RunArgs {
     /// random count at its expectation (fractional children allowed): the spreadsheet's view.
     #[arg(long)]
     central: bool,
+    /// Keep adding batches of runs until the 95% intervals of the P50 and P90 cost and of
+    /// P(overspend), in every year of every scenario, lie within ± TARGET: `0.5%` (of that
+    /// year's budget, and 0.5 points of probability), `£50k` (any money form), `1pt` (points of
+    /// probability), or a combination such as `£50k,1pt`. --runs is then the first batch
+    /// [default 1000]; the result equals a plain run of the runs it took.
+    #[arg(long, value_name = "TARGET", conflicts_with = "central")]
+    precision: Option<String>,
+    /// The most runs --precision may take [default: 1,000,000, or fewer if the results of every
+    /// scenario would need more than 2 GB of memory].
+    #[arg(long, value_name = "N", requires = "precision")]
+    max_runs: Option<u64>,
     /// Print nothing on the terminal (no table, no progress bar); only write the files asked for.
     #[arg(long, short)]
     quiet: bool,
@@ -172,13 +185,37 @@ fn load(path: Option<&PathBuf>) -> Result<Config, Error> {
 fn run(args: RunArgs) -> Result<(), Error> {
     let config = load(args.config.as_ref())?;
     let model = &config.scenarios[0].model;
-    let runs = args.runs.unwrap_or(model.default_runs);
-    if runs == 0 || runs > crate::config::validate::MAX_RUNS {
+    let max = crate::config::validate::MAX_RUNS;
+    let target = args
+        .precision
+        .as_deref()
+        .map(precision::Target::parse)
+        .transpose()
+        .map_err(Error::Usage)?;
+    // With --precision, --runs is the first batch.
+    let runs = match &target {
+        Some(_) => args.runs.unwrap_or(precision::FIRST_BATCH),
+        None => args.runs.unwrap_or(model.default_runs),
+    };
+    if runs == 0 || runs > max {
         return Err(Error::Usage(format!(
-            "--runs must be between 1 and {}, got {runs}",
-            crate::config::validate::MAX_RUNS
+            "--runs must be between 1 and {max}, got {runs}"
         )));
     }
+    let max_runs = match args.max_runs {
+        Some(m) if m == 0 || m > max => {
+            return Err(Error::Usage(format!(
+                "--max-runs must be between 1 and {max}, got {m}"
+            )));
+        }
+        Some(m) if args.runs.is_some_and(|r| r > m) => {
+            return Err(Error::Usage(format!(
+                "--runs (the first batch of --precision) is {runs}, more than --max-runs {m}"
+            )));
+        }
+        Some(m) => m,
+        None => precision::default_max_runs(&config).max(args.runs.unwrap_or(1)),
+    };
     if args.threads == Some(0) {
         return Err(Error::Usage("--threads must be at least 1".into()));
     }
@@ -189,17 +226,37 @@ fn run(args: RunArgs) -> Result<(), Error> {
         central: args.central,
     };
     let show_progress = !args.quiet && !settings.central && std::io::stderr().is_terminal();
+    let scenarios = config.scenarios.len() as u64;
     let per_scenario = if settings.central { 1 } else { runs };
-    let progress = Progress::new(per_scenario * config.scenarios.len() as u64, show_progress);
+    let progress = Progress::new(per_scenario * scenarios, show_progress);
 
     // Every scenario runs with the same seed: run i of each draws the same
     // random numbers for the same purposes (common random numbers).
-    // Every scenario runs with the same seed: run i of each draws the same
-    // random numbers for the same purposes (common random numbers).
     let report = engine::with_threads(settings.threads, || -> Result<Report, Error> {
-        let results = engine::run_config(&config, &settings, &|n| progress.advance(n))?;
+        let Some(target) = &target else {
+            let results = engine::run_config(&config, &settings, &|n| progress.advance(n))?;
+            progress.finish();
+            return Ok(Report::for_config(&config, &results, &settings));
+        };
+        let (results, outcome) = precision::run(
+            &config,
+            settings.seed,
+            target,
+            runs,
+            max_runs,
+            &|n, total| {
+                progress.set_total(total * scenarios);
+                progress.advance(n);
+            },
+        )?;
         progress.finish();
-        Ok(Report::for_config(&config, &results, &settings))
+        let settings = Settings {
+            runs: outcome.runs,
+            ..settings.clone()
+        };
+        let mut report = Report::for_config(&config, &results, &settings);
+        report.precision = Some(outcome);
+        Ok(report)
     })??;
 
     let mut files = Vec::new();

@@ -81,48 +81,88 @@ pub fn run_pinned(
             data,
         });
     }
-    let runs = usize::try_from(settings.runs)
-        .map_err(|_| Error::Usage("too many runs for this machine".into()))?;
-    let cells = runs
+    let mut results = ScenarioRuns {
+        id: "base".into(),
+        layout,
+        data: Vec::new(),
+    };
+    append(
+        model,
+        settings.seed,
+        pin,
+        &mut results,
+        settings.runs,
+        progress,
+    )?;
+    Ok(results)
+}
+
+/// Appends runs to `results` until it holds `to` runs: runs
+/// `[results.runs(), to)` are simulated, the earlier ones are kept as they
+/// are. Since run i depends only on `(seed, i)`, the rows are exactly those a
+/// single `run` of `to` runs would give, whatever the batches and threads.
+pub fn extend(
+    model: &Model,
+    seed: u64,
+    results: &mut ScenarioRuns,
+    to: u64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(), Error> {
+    append(model, seed, None, results, to, progress)
+}
+
+/// [`extend`], with `pin` holding one input in every new run.
+fn append(
+    model: &Model,
+    seed: u64,
+    pin: Option<Pin>,
+    results: &mut ScenarioRuns,
+    to: u64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(), Error> {
+    let layout = &results.layout;
+    let width = layout.width();
+    let from = results.runs();
+    let to =
+        usize::try_from(to).map_err(|_| Error::Usage("too many runs for this machine".into()))?;
+    if to <= from {
+        return Ok(());
+    }
+    let cells = to
         .checked_mul(width)
         .filter(|&n| n <= isize::MAX as usize / 8)
-        .ok_or_else(|| Error::Usage(format!("{runs} runs would not fit in memory")))?;
-    let mut data = Vec::new();
-    data.try_reserve_exact(cells).map_err(|_| {
+        .ok_or_else(|| Error::Usage(format!("{to} runs would not fit in memory")))?;
+    let data = &mut results.data;
+    data.try_reserve_exact(cells - data.len()).map_err(|_| {
         Error::Runtime(format!(
-            "not enough memory for {runs} runs ({} MB of results)",
+            "not enough memory for {to} runs ({} MB of results)",
             cells * 8 / 1_000_000
         ))
     })?;
     data.resize(cells, 0.0);
+    let new_runs = to - from;
 
-    let work = |data: &mut Vec<f64>| {
-        // Scratch state and draw tables belong to a worker; they never change a result.
-        let init = || {
-            let mut draws = Random::new(settings.seed, 0);
-            draws.set_pin(pin);
-            (Workspace::new(model), draws)
-        };
-        // Few, large jobs: each starts a worker's scratch and tables afresh.
-        let jobs = rayon::current_num_threads().max(1) * 4;
-        let per_job = runs.div_ceil(CHUNK).div_ceil(jobs).max(1);
-        data.par_chunks_mut(width * CHUNK)
-            .with_min_len(per_job)
-            .enumerate()
-            .for_each_init(init, |(workspace, draws), (chunk, rows)| {
-                for (i, row) in rows.chunks_mut(width).enumerate() {
-                    draws.restart((chunk * CHUNK + i) as u64);
-                    simulate(model, &layout, draws, workspace, row);
-                }
-                progress((rows.len() / width) as u64);
-            });
+    // Scratch state and draw tables belong to a worker; they never change a result.
+    let init = || {
+        let mut draws = Random::new(seed, 0);
+        draws.set_pin(pin);
+        (Workspace::new(model), draws)
     };
-    work(&mut data);
-    Ok(ScenarioRuns {
-        id: "base".into(),
-        layout,
-        data,
-    })
+    // Few, large jobs: each starts a worker's scratch and tables afresh.
+    let jobs = rayon::current_num_threads().max(1) * 4;
+    let per_job = new_runs.div_ceil(CHUNK).div_ceil(jobs).max(1);
+    data[from * width..]
+        .par_chunks_mut(width * CHUNK)
+        .with_min_len(per_job)
+        .enumerate()
+        .for_each_init(init, |(workspace, draws), (chunk, rows)| {
+            for (i, row) in rows.chunks_mut(width).enumerate() {
+                draws.restart((from + chunk * CHUNK + i) as u64);
+                simulate(model, layout, draws, workspace, row);
+            }
+            progress((rows.len() / width) as u64);
+        });
+    Ok(())
 }
 
 /// Runs `f` on a pool of `threads` workers (one per core when `None`); every

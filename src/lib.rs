@@ -5,8 +5,10 @@
 //! - [`config`] reads TOML into raw types and validates them into a [`model::Model`];
 //! - [`model`] is the model itself: one month ([`model::month`]), one run ([`model::run`]);
 //! - [`engine`] runs many futures in parallel, reproducibly;
-//! - [`stats`] and [`report`] summarise the runs, and [`drivers`] ranks the inputs
-//!   behind their spread; [`sensitivity`] holds each input at its P10 and P90;
+//! - [`stats`] and [`report`] summarise the runs, with their Monte Carlo error, and
+//!   [`drivers`] ranks the inputs behind their spread; [`sensitivity`] holds each
+//!   input at its P10 and P90;
+//! - [`precision`] adds batches of runs until that error is inside a target;
 //! - [`output`] renders the report (terminal table, JSON, CSV, and HTML, Excel and
 //!   Markdown reports);
 //! - [`cli`] is the command line.
@@ -19,6 +21,7 @@ pub mod engine;
 pub mod error;
 pub mod model;
 pub mod output;
+pub mod precision;
 pub mod progress;
 pub mod report;
 pub mod sensitivity;

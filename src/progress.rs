@@ -27,6 +27,14 @@ impl Progress {
         }
     }
 
+    /// Changes the number of runs the bar counts to (precision-driven runs
+    /// learn it batch by batch).
+    pub fn set_total(&self, total: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total);
+        }
+    }
+
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();

@@ -11,7 +11,7 @@ use crate::engine::{ScenarioRuns, Settings};
 use crate::error::Error;
 use crate::model::Model;
 use crate::model::layout::YearField;
-use crate::stats::{Overspend, Summary, round_dp};
+use crate::stats::{Overspend, Summary, round_dp, wilson};
 
 /// Decimal places kept for counts of children.
 const COUNT_DP: i32 = 4;
@@ -28,6 +28,10 @@ pub struct Report {
     pub seed: u64,
     pub scenarios: Vec<ScenarioReport>,
     pub differences: Vec<Difference>,
+    /// How a precision-driven run (`--precision`) ended: its target, whether
+    /// it was met, and the runs it took; absent for a plain run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<crate::precision::Precision>,
     /// The config text as run, so a report can be reproduced from its JSON
     /// alone (last, so the keys before it keep their places).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -136,6 +140,11 @@ pub struct DifferenceYear {
     pub saving: Summary,
     /// Share of runs in which `to` costs less than `from`.
     pub probability_positive: f64,
+    /// Wilson 95% interval of `probability_positive`; absent for one run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability_positive_lo: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability_positive_hi: Option<f64>,
     /// Saving counting grant-funded spend too.
     pub saving_including_grants: Summary,
     /// Children in care at the year end, `to` minus `from`.
@@ -150,6 +159,15 @@ pub struct DifferenceHorizon {
     /// what `to` spends on its strategy (net saving ≥ 0).
     pub probability_pays_back: f64,
     pub saving_including_grants: Summary,
+    /// Wilson 95% intervals of the two probabilities; absent for one run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability_positive_lo: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability_positive_hi: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability_pays_back_lo: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability_pays_back_hi: Option<f64>,
 }
 
 /// One scenario's model and runs.
@@ -204,6 +222,7 @@ impl Report {
                 .iter()
                 .map(|&(a, b)| difference(&scenarios[a], &scenarios[b]))
                 .collect(),
+            precision: None,
             config: None,
         }
     }
@@ -216,6 +235,19 @@ fn share_positive(xs: &[f64], at_least_zero: bool) -> f64 {
         .filter(|&&x| if at_least_zero { x >= 0.0 } else { x > 0.0 })
         .count() as f64
         / n
+}
+
+/// Wilson 95% interval of the share of values above zero (at least zero
+/// with `at_least_zero`); `(None, None)` for fewer than two runs.
+fn share_interval(xs: &[f64], at_least_zero: bool) -> (Option<f64>, Option<f64>) {
+    let hits = xs
+        .iter()
+        .filter(|&&x| if at_least_zero { x >= 0.0 } else { x > 0.0 })
+        .count();
+    match wilson(hits, xs.len()).filter(|_| xs.len() > 1) {
+        Some((lo, hi)) => (Some(lo), Some(hi)),
+        None => (None, None),
+    }
 }
 
 fn difference(from: &ScenarioResult, to: &ScenarioResult) -> Difference {
@@ -250,9 +282,12 @@ fn difference(from: &ScenarioResult, to: &ScenarioResult) -> Difference {
                 .zip(&lac_from)
                 .map(|(b, a)| b - a)
                 .collect();
+            let (probability_positive_lo, probability_positive_hi) = share_interval(&saving, false);
             DifferenceYear {
                 fy: from.model.calendar.years[fy].label.clone(),
                 probability_positive: share_positive(&saving, false),
+                probability_positive_lo,
+                probability_positive_hi,
                 saving: Summary::of(&mut saving.clone()).rounded(2),
                 saving_including_grants: Summary::of(&mut with_grants.clone()).rounded(2),
                 lac_end_difference: Summary::of(&mut lac).rounded(COUNT_DP),
@@ -260,6 +295,8 @@ fn difference(from: &ScenarioResult, to: &ScenarioResult) -> Difference {
         })
         .collect();
     let horizon: Vec<f64> = horizon.into_iter().map(pence).collect();
+    let (probability_positive_lo, probability_positive_hi) = share_interval(&horizon, false);
+    let (probability_pays_back_lo, probability_pays_back_hi) = share_interval(&horizon, true);
     Difference {
         from: from.id.to_string(),
         to: to.id.to_string(),
@@ -272,8 +309,23 @@ fn difference(from: &ScenarioResult, to: &ScenarioResult) -> Difference {
                 &mut horizon_all.into_iter().map(pence).collect::<Vec<_>>(),
             )
             .rounded(2),
+            probability_positive_lo,
+            probability_positive_hi,
+            probability_pays_back_lo,
+            probability_pays_back_hi,
         },
     }
+}
+
+/// A year's cost statistics and overspend measures, exactly as reported:
+/// precision-driven runs judge their intervals from this same function.
+pub fn cost_figures(model: &Model, runs: &ScenarioRuns, fy: usize) -> (Summary, Overspend) {
+    let mut cost = runs.column(runs.layout.year(fy, YearField::Cost));
+    let cost_pence: Vec<i64> = cost.iter().map(|c| (c * 100.0).round() as i64).collect();
+    (
+        Summary::of(&mut cost).rounded(2),
+        Overspend::of(&cost_pence, model.budget_pence(fy)),
+    )
 }
 
 fn scenario(result: &ScenarioResult) -> ScenarioReport {
@@ -287,11 +339,7 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
         .map(|fy| {
             let year = &model.calendar.years[fy];
             let budget_pence = model.budget_pence(fy);
-            let cost_col = runs.column(layout.year(fy, YearField::Cost));
-            let cost_pence: Vec<i64> = cost_col
-                .iter()
-                .map(|c| (c * 100.0).round() as i64)
-                .collect();
+            let (cost, overspend) = cost_figures(model, runs, fy);
             let components = layout
                 .components
                 .iter()
@@ -329,8 +377,8 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
                 months: year.months,
                 partial: year.is_partial(),
                 budget: budget_pence as f64 / 100.0,
-                cost: Summary::of(&mut cost_col.clone()).rounded(2),
-                overspend: Overspend::of(&cost_pence, budget_pence),
+                cost,
+                overspend,
                 lac_end: summary(layout.year(fy, YearField::LacEnd), COUNT_DP),
                 entries: summary(layout.year(fy, YearField::Entries), COUNT_DP),
                 exits: summary(layout.year(fy, YearField::Exits), COUNT_DP),
@@ -445,4 +493,19 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Res
     de.end()
         .map_err(|e| fail(format!("unexpected text after the JSON object: {e}")))?;
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_of_runs_come_with_their_wilson_interval() {
+        let savings = [1.0, -1.0, 0.0, 2.0];
+        let (lo, hi) = wilson(2, 4).unwrap();
+        assert_eq!(share_interval(&savings, false), (Some(lo), Some(hi)));
+        let (lo, hi) = wilson(3, 4).unwrap();
+        assert_eq!(share_interval(&savings, true), (Some(lo), Some(hi)));
+        assert_eq!(share_interval(&[1.0], false), (None, None));
+    }
 }

@@ -1,5 +1,11 @@
 //! `--csv`: the report in tidy long form (SPEC §3.3), one value per row:
 //! `scenario,fy,month,metric,component,stat,value`.
+//!
+//! Beside each statistic's `mean`, `sd` and percentiles, the Monte Carlo
+//! error has rows of its own (stats `mean_se`, `p5_lo`, `p5_hi`, … `p95_hi`,
+//! `probability_lo`, `probability_hi` for the overspend, and `_lo`/`_hi` of
+//! the differences' probabilities), named as the JSON keys are; a central
+//! projection has none.
 
 use std::fmt::Write;
 
@@ -61,8 +67,19 @@ impl Rows {
         );
     }
 
+    /// A row only when there is a value (Monte Carlo error, absent for one run).
+    fn optional(&mut self, key: Key, stat: &str, value: Option<f64>) {
+        if let Some(v) = value {
+            self.value(key, stat, v);
+        }
+    }
+
     fn summary(&mut self, key: Key, s: &Summary) {
         for (stat, v) in s.fields() {
+            self.value(key, stat, v);
+        }
+        // Monte Carlo error, when there is more than one run.
+        for (stat, v) in s.error_fields() {
             self.value(key, stat, v);
         }
     }
@@ -92,6 +109,13 @@ pub fn render(report: &Report) -> Vec<u8> {
             rows.value(year("overspend"), "mean", y.overspend.mean);
             if let Some(m) = y.overspend.mean_if_overspent {
                 rows.value(year("overspend"), "mean_if_overspent", m);
+            }
+            for (stat, v) in [
+                ("probability_lo", y.overspend.probability_lo),
+                ("probability_hi", y.overspend.probability_hi),
+                ("mean_se", y.overspend.mean_se),
+            ] {
+                rows.optional(year("overspend"), stat, v);
             }
             rows.summary(year("lac_end"), &y.lac_end);
             rows.summary(year("entries"), &y.entries);
@@ -149,6 +173,16 @@ pub fn render(report: &Report) -> Vec<u8> {
                 "probability_positive",
                 y.probability_positive,
             );
+            rows.optional(
+                year("saving"),
+                "probability_positive_lo",
+                y.probability_positive_lo,
+            );
+            rows.optional(
+                year("saving"),
+                "probability_positive_hi",
+                y.probability_positive_hi,
+            );
             rows.summary(year("saving_including_grants"), &y.saving_including_grants);
             rows.summary(year("lac_end_difference"), &y.lac_end_difference);
         }
@@ -164,6 +198,15 @@ pub fn render(report: &Report) -> Vec<u8> {
             "probability_pays_back",
             d.horizon.probability_pays_back,
         );
+        let h = &d.horizon;
+        for (stat, v) in [
+            ("probability_positive_lo", h.probability_positive_lo),
+            ("probability_positive_hi", h.probability_positive_hi),
+            ("probability_pays_back_lo", h.probability_pays_back_lo),
+            ("probability_pays_back_hi", h.probability_pays_back_hi),
+        ] {
+            rows.optional(horizon("saving"), stat, v);
+        }
         rows.summary(
             horizon("saving_including_grants"),
             &d.horizon.saving_including_grants,

@@ -20,7 +20,7 @@ use indexmap::IndexMap;
 use crate::config;
 use crate::output::svg::{self, Density, Fan, Series, Stacked, Strip, escape};
 use crate::output::table::thousands;
-use crate::output::{keys_in_order, money, percent};
+use crate::output::{keys_in_order, money, percent, probability_with_error};
 use crate::report::{MonthReport, Report, ScenarioReport};
 use crate::sensitivity::Sensitivity;
 use crate::stats::Summary;
@@ -234,8 +234,16 @@ fn headline(h: &mut String, report: &Report, central: bool) {
         h.push_str(
             "<p class=\"note\">Cost of each financial year against its budget. P50: half the simulated \
              futures cost less; P90: nine in ten cost less. P(overspend): share of futures whose cost \
-             exceeds the budget. Expected overspend: mean overspend over all futures, counting \
-             underspends as zero.</p>\n",
+             exceeds the budget, ± the half-width of its 95% interval in points. Expected overspend: \
+             mean overspend over all futures, counting underspends as zero. Monte Carlo error: how far \
+             a figure may be from what unlimited runs would give (95% intervals).</p>\n",
+        );
+    }
+    if let Some(p) = &report.precision {
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">{}.</p>",
+            escape(&crate::output::precision_line(p))
         );
     }
     for sc in &report.scenarios {
@@ -279,13 +287,16 @@ fn headline(h: &mut String, report: &Report, central: bool) {
                     } else {
                         ""
                     },
-                    percent(y.overspend.probability),
+                    probability_with_error(&y.overspend),
                     money(y.overspend.mean),
                     y.lac_end.p50
                 );
             }
         }
         h.push_str("</tbody></table>\n");
+        if let Some(line) = crate::output::error_line(sc) {
+            let _ = writeln!(h, "<p class=\"note\">{}.</p>", escape(&line));
+        }
     }
     h.push_str("</section>\n");
 }
@@ -706,6 +717,21 @@ const NAN_SUMMARY: Summary = Summary {
     p75: f64::NAN,
     p90: f64::NAN,
     p95: f64::NAN,
+    mean_se: None,
+    p5_lo: None,
+    p5_hi: None,
+    p10_lo: None,
+    p10_hi: None,
+    p25_lo: None,
+    p25_hi: None,
+    p50_lo: None,
+    p50_hi: None,
+    p75_lo: None,
+    p75_hi: None,
+    p90_lo: None,
+    p90_hi: None,
+    p95_lo: None,
+    p95_hi: None,
 };
 
 fn year_label(fy: &str, partial: bool, months: usize) -> String {

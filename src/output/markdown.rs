@@ -6,7 +6,9 @@
 
 use std::fmt::Write;
 
-use crate::output::{keys_in_order, money, percent};
+use crate::output::{
+    error_line, keys_in_order, money, percent, precision_line, probability_with_error,
+};
 use crate::report::Report;
 
 /// Renders the Markdown summary.
@@ -29,6 +31,9 @@ pub fn render(report: &Report) -> String {
             cell(&report.carecast_version)
         )
     };
+    if let Some(p) = &report.precision {
+        let _ = writeln!(out, "\n{}.", cell(&precision_line(p)));
+    }
     for sc in &report.scenarios {
         let _ = writeln!(out, "\n### Scenario: {}\n", cell(&sc.id));
         let mut rows = Vec::new();
@@ -71,7 +76,7 @@ pub fn render(report: &Report) -> String {
                     &money(y.cost.p10),
                     &money(y.cost.p50),
                     &money(y.cost.p90),
-                    &percent(y.overspend.probability),
+                    &probability_with_error(&y.overspend),
                     &money(y.overspend.mean),
                     &format!("{:.0}", y.lac_end.p50),
                 ]));
@@ -79,6 +84,9 @@ pub fn render(report: &Report) -> String {
         }
         for r in rows {
             let _ = writeln!(out, "{r}");
+        }
+        if let Some(line) = error_line(sc) {
+            let _ = writeln!(out, "\n{line}.");
         }
 
         let interventions = keys_in_order(sc.years.iter().map(|y| &y.prevented));
@@ -157,9 +165,11 @@ pub fn render(report: &Report) -> String {
     if !central {
         let _ = writeln!(
             out,
-            "\nP(overspend): share of simulated futures whose cost exceeds the budget. \
+            "\nP(overspend): share of simulated futures whose cost exceeds the budget, ± the \
+             half-width of its 95% interval in points. \
              Expected overspend: mean overspend across all futures, underspends counting as zero. \
-             P10/P50/P90: 10% / 50% / 90% of futures cost less than this."
+             P10/P50/P90: 10% / 50% / 90% of futures cost less than this. Monte Carlo error: how \
+             far a figure may be from what unlimited runs would give (95% intervals)."
         );
     }
     out

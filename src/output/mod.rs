@@ -124,6 +124,82 @@ pub fn percent(p: f64) -> String {
     format!("{:.1}%", p * 100.0)
 }
 
+/// How a precision-driven run ended, in one line (no line break).
+pub fn precision_line(p: &crate::precision::Precision) -> String {
+    let batches: Vec<String> = p
+        .batches
+        .iter()
+        .map(|&n| crate::output::table::thousands(n))
+        .collect();
+    let widest = p.limiting.as_ref().map_or(String::new(), |l| {
+        let show = |x: f64| {
+            if l.figure.starts_with("overspend") {
+                format!("{:.2} pt", x * 100.0)
+            } else {
+                money(x)
+            }
+        };
+        format!(
+            "; widest: {} {} {} ±{} (target ±{})",
+            l.scenario,
+            l.fy,
+            l.figure,
+            l.half_width.map_or("unbounded".to_string(), show),
+            show(l.allowed)
+        )
+    });
+    format!(
+        "Precision ±{}: {} after {} runs (batches {}){}",
+        p.target,
+        if p.met {
+            "met"
+        } else {
+            "NOT met, stopped at --max-runs"
+        },
+        crate::output::table::thousands(p.runs),
+        batches.join(" → "),
+        widest
+    )
+}
+
+/// `40.5% ±1.0`: the probability and the larger distance from it to a
+/// bound of its 95% interval, in percentage points.
+pub fn probability_with_error(o: &crate::stats::Overspend) -> String {
+    let half = o.probability_interval().half_width();
+    if half.is_finite() {
+        format!("{} ±{:.1}", percent(o.probability), half * 100.0)
+    } else {
+        percent(o.probability)
+    }
+}
+
+/// One line (no line break) giving the Monte Carlo error of a scenario's cost figures: the
+/// widest 95% half-width of the mean, P50 and P90 over its years.
+pub fn error_line(sc: &crate::report::ScenarioReport) -> Option<String> {
+    let widest =
+        |f: &dyn Fn(&crate::report::YearReport) -> f64| sc.years.iter().map(f).fold(0.0, f64::max);
+    let mean = widest(&|y| y.cost.mean_se.map_or(f64::INFINITY, |se| 1.96 * se));
+    let p50 = widest(&|y| y.cost.p50_interval().half_width());
+    let p90 = widest(&|y| y.cost.p90_interval().half_width());
+    let show = |x: f64| {
+        if x.is_finite() {
+            format!("±{}", money(x))
+        } else {
+            "unbounded (too few runs)".to_string()
+        }
+    };
+    // A central projection (one run) has no Monte Carlo error.
+    if sc.years.is_empty() || sc.years.iter().all(|y| y.cost.mean_se.is_none()) {
+        return None;
+    }
+    Some(format!(
+        "Monte Carlo error (95%, widest year): mean {} · P50 {} · P90 {}",
+        show(mean),
+        show(p50),
+        show(p90)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -852,6 +852,7 @@ mod tests {
             p75: v,
             p90: v,
             p95: v,
+            ..Summary::default()
         }
     }
 

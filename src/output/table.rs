@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::output::{money, percent};
+use crate::output::{error_line, money, percent, precision_line, probability_with_error};
 use crate::report::Report;
 
 /// Renders the table as plain text.
@@ -26,6 +26,9 @@ pub fn render(report: &Report) -> String {
             report.seed
         )
     };
+    if let Some(p) = &report.precision {
+        let _ = writeln!(out, "{}", precision_line(p));
+    }
     for sc in &report.scenarios {
         if sc.label == sc.id {
             let _ = writeln!(out, "\nScenario: {}", sc.id);
@@ -78,7 +81,7 @@ pub fn render(report: &Report) -> String {
                     money(y.cost.p10),
                     money(y.cost.p50),
                     money(y.cost.p90),
-                    percent(y.overspend.probability),
+                    probability_with_error(&y.overspend),
                     money(y.overspend.mean),
                     format!(
                         "{:.0} / {:.0} / {:.0}",
@@ -88,6 +91,9 @@ pub fn render(report: &Report) -> String {
             }
         }
         out.push_str(&layout(&rows));
+        if let Some(line) = error_line(sc) {
+            let _ = writeln!(out, "{line}");
+        }
     }
     for sc in &report.scenarios {
         let with_strategy = sc
@@ -211,8 +217,9 @@ pub fn render(report: &Report) -> String {
     drivers(&mut out, report);
     if !central {
         out.push_str(
-            "\nP(over): share of runs whose cost exceeds the budget. E[over]: mean overspend across all runs \
-             (underspends count as 0).\n",
+            "\nP(over): share of runs whose cost exceeds the budget, ± the half-width of its 95% interval \
+             in points. E[over]: mean overspend across all runs (underspends count as 0). Monte Carlo \
+             error: how far the figure may be from what unlimited runs would give.\n",
         );
     }
     out

@@ -130,6 +130,13 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
             ("Children in care at year end P10", 14.0),
             ("… P50", 10.0),
             ("… P90", 10.0),
+            // Monte Carlo error: 95% intervals (empty for a central projection).
+            ("P(overspend) 95% interval: low", 13.0),
+            ("… high", 10.0),
+            ("P50 cost 95% interval: low", 14.0),
+            ("… high", 14.0),
+            ("P90 cost 95% interval: low", 14.0),
+            ("… high", 14.0),
         ],
         2,
     )?;
@@ -155,6 +162,19 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
                 .enumerate()
             {
                 ws.write_number_with_format(row, 11 + c as u16, v, &f.count)?;
+            }
+            let error = [
+                (y.overspend.probability_lo, &f.pct),
+                (y.overspend.probability_hi, &f.pct),
+                (y.cost.p50_lo, &f.money),
+                (y.cost.p50_hi, &f.money),
+                (y.cost.p90_lo, &f.money),
+                (y.cost.p90_hi, &f.money),
+            ];
+            for (c, (v, fmt)) in error.into_iter().enumerate() {
+                if let Some(v) = v {
+                    ws.write_number_with_format(row, 14 + c as u16, v, fmt)?;
+                }
             }
             row += 1;
         }
