@@ -70,6 +70,10 @@ pub struct Swing {
 pub struct DriverFigures {
     pub fy: String,
     pub mean: Swing,
+    /// Standard errors of the changes in the mean: the standard deviation
+    /// of the run-by-run change over √runs (the runs are paired by common
+    /// random numbers).
+    pub mean_se: Swing,
     pub p90: Swing,
     pub p_overspend: Swing,
 }
@@ -85,6 +89,9 @@ pub struct Driver {
     pub total: DriverFigures,
     /// |high − low| of the horizon's mean cost, by which drivers are ranked.
     pub swing: f64,
+    /// Its standard error: the standard deviation of the run-by-run
+    /// difference between the high and low settings over √runs.
+    pub swing_se: f64,
 }
 
 /// Runs the sensitivity analysis of `model`: `settings.runs` runs free and
@@ -96,9 +103,7 @@ pub fn analyse(
     settings: &Settings,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Sensitivity, Error> {
-    let base_runs = engine::run(model, settings, progress)?;
-    let base = outcome(model, &base_runs);
-    drop(base_runs);
+    let (base, base_costs) = outcome(model, &engine::run(model, settings, progress)?);
     let mut drivers = Vec::new();
     for input in model.inputs() {
         let mut held = [LOW, HIGH].map(|level| (input.pin_at(model, level), None));
@@ -106,29 +111,40 @@ pub fn analyse(
             let runs = engine::run_pinned(model, settings, Some(*pin), progress)?;
             *out = Some(outcome(model, &runs));
         }
-        let [(low_pin, Some(low)), (high_pin, Some(high))] = held else {
+        let [
+            (low_pin, Some((low, low_costs))),
+            (high_pin, Some((high, high_costs))),
+        ] = held
+        else {
             unreachable!("both settings were run");
         };
         let change = |f: fn(&Figures) -> f64, l: &Figures, h: &Figures, b: &Figures| Swing {
             low: round_dp(f(l) - f(b), 6),
             high: round_dp(f(h) - f(b), 6),
         };
-        let figures = |l: &Figures, h: &Figures, b: &Figures| DriverFigures {
+        // Outcome `k` (a year, or the horizon after the years).
+        let figures = |k: usize, l: &Figures, h: &Figures, b: &Figures| DriverFigures {
             fy: b.fy.clone(),
             mean: change(|f| f.mean, l, h, b),
+            mean_se: Swing {
+                low: round_dp(paired_se(&low_costs[k], &base_costs[k]), 2),
+                high: round_dp(paired_se(&high_costs[k], &base_costs[k]), 2),
+            },
             p90: change(|f| f.p90, l, h, b),
             p_overspend: change(|f| f.p_overspend, l, h, b),
         };
-        let years = (0..base.years.len())
-            .map(|y| figures(&low.years[y], &high.years[y], &base.years[y]))
+        let n_years = base.years.len();
+        let years = (0..n_years)
+            .map(|y| figures(y, &low.years[y], &high.years[y], &base.years[y]))
             .collect();
-        let total = figures(&low.total, &high.total, &base.total);
+        let total = figures(n_years, &low.total, &high.total, &base.total);
         drivers.push(Driver {
             input: input.path.clone(),
             low: low_pin.value,
             high: high_pin.value,
             years,
             swing: round_dp((total.mean.high - total.mean.low).abs(), 2),
+            swing_se: round_dp(paired_se(&high_costs[n_years], &low_costs[n_years]), 2),
             total,
         });
     }
@@ -146,9 +162,26 @@ pub fn analyse(
     })
 }
 
+/// Standard error of the mean of the run-by-run differences `a − b`, in
+/// pounds from pence.
+fn paired_se(a: &[i64], b: &[i64]) -> f64 {
+    let d: Vec<f64> = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x - y) as f64 / 100.0)
+        .collect();
+    let n = d.len();
+    if n < 2 {
+        return 0.0;
+    }
+    let mean = d.iter().sum::<f64>() / n as f64;
+    let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    (var / n as f64).sqrt()
+}
+
 /// Mean, P90 and probability of overspend of each year's cost and the
-/// horizon's.
-fn outcome(model: &Model, runs: &ScenarioRuns) -> Outcome {
+/// horizon's, with each run's cost in pence (the years, then the horizon).
+fn outcome(model: &Model, runs: &ScenarioRuns) -> (Outcome, Vec<Vec<i64>>) {
     let layout = &runs.layout;
     let n = runs.runs();
     let mut total_pence = vec![0i64; n];
@@ -164,6 +197,7 @@ fn outcome(model: &Model, runs: &ScenarioRuns) -> Outcome {
             p_overspend: pence.iter().filter(|&&p| p > budget).count() as f64 / n.max(1) as f64,
         }
     };
+    let mut costs = Vec::with_capacity(layout.years + 1);
     let years = (0..layout.years)
         .map(|fy| {
             let pence: Vec<i64> = runs
@@ -176,9 +210,12 @@ fn outcome(model: &Model, runs: &ScenarioRuns) -> Outcome {
             }
             let budget = model.budget_pence(fy);
             total_budget += budget;
-            figures(model.calendar.years[fy].label.clone(), &pence, budget)
+            let f = figures(model.calendar.years[fy].label.clone(), &pence, budget);
+            costs.push(pence);
+            f
         })
         .collect();
     let total = figures("total".into(), &total_pence, total_budget);
-    Outcome { years, total }
+    costs.push(total_pence);
+    (Outcome { years, total }, costs)
 }

@@ -130,6 +130,20 @@ fn the_tornado_swing_of_a_linear_input_is_exact() {
     assert_eq!(s.drivers.len(), 2);
     let (a, b) = (&s.drivers[0], &s.drivers[1]);
     assert_eq!(a.input, "placement.a.weekly_cost");
+    // Against the free run, run i changes by PER_POUND × (held − drawn), so
+    // the change in the mean has standard error PER_POUND·σ/√n, with σ the
+    // input's sd (200, and 200/√12 for the uniform); the sample sd of 500
+    // runs is within 4/√(2·500) of σ, relatively.
+    for (d, sd) in [(a, 200.0), (b, 200.0 / 12f64.sqrt())] {
+        let expected = PER_POUND * sd / 500f64.sqrt();
+        for se in [d.total.mean_se.low, d.total.mean_se.high] {
+            assert!(
+                (se / expected - 1.0).abs() < 4.0 / 1000f64.sqrt(),
+                "{}: se {se} vs {expected}",
+                d.input
+            );
+        }
+    }
     // Held values are the inputs' P10 and P90.
     let z = 1.281_551_565_544_600_5;
     assert!((a.low - (1500.0 - 200.0 * z)).abs() < 1e-6);
@@ -146,6 +160,9 @@ fn the_tornado_swing_of_a_linear_input_is_exact() {
             d.input
         );
         assert_eq!(d.swing, (exact * 100.0).round() / 100.0);
+        // Every run moves by the same amount between low and high: the
+        // swing has no Monte Carlo error beyond the pence.
+        assert!(d.swing_se < 0.01, "{}", d.swing_se);
     }
     // Held at P90, the dominant price pushes the overspend probability up.
     assert!(a.total.p_overspend.high > 0.0 && a.total.p_overspend.low < 0.0);
@@ -163,8 +180,11 @@ fn events_are_held_at_their_own_quantiles() {
     assert_eq!((edge.low, edge.high), (0.0, 1.0));
     let shock = find("shock.inquiry.probability_per_year");
     assert_eq!((shock.low, shock.high), (0.0, 1.0));
-    // One shock of 20 children means more children and more cost.
+    // One shock of 20 children means more children and more cost, by far
+    // more than the standard error of the change.
     assert!(shock.total.mean.high > shock.total.mean.low);
+    assert!(shock.total.mean.high > 4.0 * shock.total.mean_se.high);
+    assert!(shock.total.mean_se.high > 0.0);
 }
 
 /// Gaussian-copula rank correlation: asked 0.7, realised within four

@@ -46,6 +46,8 @@ pub fn csv(s: &Sensitivity) -> Vec<u8> {
         let input = quote(&d.input);
         let _ = writeln!(out, "{input},,value,p10,{}", d.low);
         let _ = writeln!(out, "{input},,value,p90,{}", d.high);
+        let _ = writeln!(out, "{input},total,swing,,{}", d.swing);
+        let _ = writeln!(out, "{input},total,swing_se,,{}", d.swing_se);
         for f in d.years.iter().chain([&d.total]) {
             for (metric, sw) in [
                 ("mean", f.mean),
@@ -144,6 +146,15 @@ pub fn table(s: &Sensitivity) -> String {
         ]
     }));
     t.push_str(&crate::output::table::layout(&rows));
+    let se = s.drivers.iter().map(|d| d.swing_se).fold(0.0, f64::max);
+    if !s.drivers.is_empty() {
+        let _ = writeln!(
+            t,
+            "Monte Carlo error: the standard error of every swing |high − low| of the mean is at most {} \
+             (paired runs)",
+            money(se)
+        );
+    }
     if s.drivers.len() > TOP {
         let _ = writeln!(
             t,
@@ -243,15 +254,16 @@ pub fn html(s: &Sensitivity) -> String {
             );
         }
         h.push_str("</section>\n<section><h2>Every input</h2><table class=\"wide\"><thead><tr><th>Input</th><th>P10</th><th>P90</th>\
-                    <th>Mean cost<br>at P10 / P90</th><th>P90 cost<br>at P10 / P90</th><th>P(overspend)<br>at P10 / P90, pts</th></tr></thead><tbody>\n");
+                    <th>Mean cost<br>at P10 / P90</th><th>Standard error<br>of those changes</th><th>P90 cost<br>at P10 / P90</th><th>P(overspend)<br>at P10 / P90, pts</th></tr></thead><tbody>\n");
         for d in &s.drivers {
             let _ = writeln!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&d.input),
                 escape(&value(d.low)),
                 escape(&value(d.high)),
                 escape(&pair(d.total.mean, signed_money)),
+                escape(&pair(d.total.mean_se, money)),
                 escape(&pair(d.total.p90, signed_money)),
                 escape(&pair(d.total.p_overspend, points))
             );
