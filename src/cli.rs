@@ -78,6 +78,39 @@ struct ReportArgs {
     quiet: bool,
 }
 
+/// Where random numbers come from and who draws them.
+#[derive(Debug, Args)]
+struct Streams {
+    /// Seed of the random streams; the same config, seed and runs give byte-identical
+    /// outputs [default: the config's simulation.seed, else 42].
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Worker threads [default: one per core]. Results do not depend on it.
+    #[arg(long, value_name = "T")]
+    threads: Option<usize>,
+}
+
+impl Streams {
+    /// The engine's settings for `runs` runs of `model`: the seed given, or
+    /// the config's.
+    fn settings(
+        &self,
+        runs: u64,
+        model: &crate::model::Model,
+        central: bool,
+    ) -> Result<Settings, Error> {
+        if self.threads == Some(0) {
+            return Err(Error::Usage("--threads must be at least 1".into()));
+        }
+        Ok(Settings {
+            runs,
+            seed: self.seed.unwrap_or(model.default_seed),
+            threads: self.threads,
+            central,
+        })
+    }
+}
+
 #[derive(Debug, Args)]
 struct SensitivityArgs {
     /// The config file (TOML). Without it, the built-in example is analysed.
@@ -88,12 +121,8 @@ struct SensitivityArgs {
     /// Simulated futures per setting (free, and each input at P10 and at P90).
     #[arg(long, value_name = "N", default_value_t = 1000)]
     runs: u64,
-    /// Seed of the random streams [default: the config's simulation.seed, else 42].
-    #[arg(long, value_name = "S")]
-    seed: Option<u64>,
-    /// Worker threads [default: one per core]. Results do not depend on it.
-    #[arg(long, value_name = "T")]
-    threads: Option<usize>,
+    #[command(flatten)]
+    streams: Streams,
     /// Write the ranked drivers as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -116,13 +145,8 @@ struct RunArgs {
     /// --precision, the first batch [default 1000].
     #[arg(long, value_name = "N")]
     runs: Option<u64>,
-    /// Seed of the random streams; the same config, seed and runs give byte-identical
-    /// outputs [default: the config's simulation.seed, else 42].
-    #[arg(long, value_name = "S")]
-    seed: Option<u64>,
-    /// Worker threads [default: one per core]. Results do not depend on it.
-    #[arg(long, value_name = "T")]
-    threads: Option<usize>,
+    #[command(flatten)]
+    streams: Streams,
     /// Write the full results as JSON (SPEC §3.2) to FILE.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -216,15 +240,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
         Some(m) => m,
         None => precision::default_max_runs(&config).max(args.runs.unwrap_or(1)),
     };
-    if args.threads == Some(0) {
-        return Err(Error::Usage("--threads must be at least 1".into()));
-    }
-    let settings = Settings {
-        runs,
-        seed: args.seed.unwrap_or(model.default_seed),
-        threads: args.threads,
-        central: args.central,
-    };
+    let settings = args.streams.settings(runs, model, args.central)?;
     let show_progress = !args.quiet && !settings.central && std::io::stderr().is_terminal();
     let scenarios = config.scenarios.len() as u64;
     let per_scenario = if settings.central { 1 } else { runs };
@@ -303,15 +319,7 @@ fn sensitivity(args: SensitivityArgs) -> Result<(), Error> {
             args.runs
         )));
     }
-    if args.threads == Some(0) {
-        return Err(Error::Usage("--threads must be at least 1".into()));
-    }
-    let settings = Settings {
-        runs: args.runs,
-        seed: args.seed.unwrap_or(model.default_seed),
-        threads: args.threads,
-        central: false,
-    };
+    let settings = args.streams.settings(args.runs, model, false)?;
     let settings_count = 1 + 2 * model.inputs().len() as u64;
     let progress = Progress::new(
         args.runs * settings_count,

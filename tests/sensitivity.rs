@@ -195,11 +195,7 @@ fn correlated_inputs_realise_the_rank_correlation_and_keep_their_marginals() {
     let m = model(&two_prices(
         r#"{ dist = "normal", mean = 1500, sd = 200 }"#,
         r#"{ dist = "uniform", min = 1400, max = 1600 }"#,
-        r#"
-[[correlation]]
-inputs = ["placement.a.weekly_cost", "placement.b.weekly_cost"]
-rank = 0.7
-"#,
+        &corr("placement.a.weekly_cost", "placement.b.weekly_cost", 0.7),
     ));
     let n = 20_000u64;
     let runs = simulate(&m, n, 21);
@@ -253,11 +249,7 @@ fn holding_a_correlated_input_moves_its_partner() {
     let m = model(&two_prices(
         r#"{ dist = "normal", mean = 1500, sd = 200 }"#,
         r#"{ dist = "normal", mean = 1500, sd = 200 }"#,
-        r#"
-[[correlation]]
-inputs = ["placement.a.weekly_cost", "placement.b.weekly_cost"]
-rank = 0.9
-"#,
+        &corr("placement.a.weekly_cost", "placement.b.weekly_cost", 0.9),
     ));
     let s = sensitivity::analyse(&m, "base", &settings(2000, 4), &|_| {}).unwrap();
     let a = &s.drivers[0];
@@ -315,6 +307,11 @@ id = "no_edge"
 disable = ["edge"]
 "#;
 
+/// A `[[correlation]]` of rank `rank` between two inputs.
+fn corr(a: &str, b: &str, rank: f64) -> String {
+    format!("[[correlation]]\ninputs = [\"{a}\", \"{b}\"]\nrank = {rank}\n")
+}
+
 fn carecast() -> Command {
     Command::cargo_bin("carecast").unwrap()
 }
@@ -328,30 +325,19 @@ fn config_file(dir: &tempfile::TempDir, text: &str) -> std::path::PathBuf {
 #[test]
 fn impossible_or_wrong_correlations_are_config_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &str, &[&str]); 6] = [
+    let cases: [(String, &[&str]); 6] = [
         (
             // a~b and a~c strongly positive, b~c strongly negative.
-            r#"
-[[correlation]]
-inputs = ["placement.a.weekly_cost", "placement.b.weekly_cost"]
-rank = 0.9
-[[correlation]]
-inputs = ["placement.a.weekly_cost", "placement.c.weekly_cost"]
-rank = 0.9
-[[correlation]]
-inputs = ["placement.b.weekly_cost", "placement.c.weekly_cost"]
-rank = -0.9
-"#,
-            "",
+            [
+                corr("placement.a.weekly_cost", "placement.b.weekly_cost", 0.9),
+                corr("placement.a.weekly_cost", "placement.c.weekly_cost", 0.9),
+                corr("placement.b.weekly_cost", "placement.c.weekly_cost", -0.9),
+            ]
+            .concat(),
             &["not positive", "correlation[2]", "placement.c.weekly_cost"],
         ),
         (
-            r#"
-[[correlation]]
-inputs = ["placement.a.weekly_cost", "placement.z.weekly_cost"]
-rank = 0.5
-"#,
-            "",
+            corr("placement.a.weekly_cost", "placement.z.weekly_cost", 0.5),
             &[
                 "correlation[0].inputs[1]",
                 "placement.z.weekly_cost",
@@ -359,51 +345,32 @@ rank = 0.5
             ],
         ),
         (
-            r#"
-[[correlation]]
-inputs = ["placement.a.weekly_cost", "placement.a.inflation"]
-rank = 0.5
-"#,
-            "",
+            corr("placement.a.weekly_cost", "placement.a.inflation", 0.5),
             &["correlation[0].inputs[1]", "fixed number"],
         ),
         (
-            r#"
-[[correlation]]
-inputs = ["placement.a.weekly_cost", "placement.b.weekly_cost"]
-rank = 1.5
-"#,
-            "",
+            corr("placement.a.weekly_cost", "placement.b.weekly_cost", 1.5),
             &["correlation[0].rank", "between -1 and 1", "1.5"],
         ),
         (
-            r#"
-[[correlation]]
-inputs = ["placement.a.weekly_cost", "placement.a.weekly_cost"]
-rank = 0.5
-"#,
-            "",
+            corr("placement.a.weekly_cost", "placement.a.weekly_cost", 0.5),
             &["correlation[0].inputs", "twice"],
         ),
         (
-            r#"
-[[correlation]]
-inputs = ["placement.a.weekly_cost", "placement.b.weekly_cost"]
-rank = 0.5
-[[correlation]]
-inputs = ["placement.b.weekly_cost", "placement.a.weekly_cost"]
-rank = 0.2
-"#,
-            "",
+            [
+                corr("placement.a.weekly_cost", "placement.b.weekly_cost", 0.5),
+                corr("placement.b.weekly_cost", "placement.a.weekly_cost", 0.2),
+            ]
+            .concat(),
             &[
                 "correlation[1].inputs",
                 "already correlated in correlation[0]",
             ],
         ),
     ];
-    for (extra, _, expect) in cases {
+    for (extra, expect) in cases {
         let normal = r#"{ dist = "normal", mean = 1500, sd = 100 }"#;
-        let text = prices(&[("a", normal), ("b", normal), ("c", normal)], extra);
+        let text = prices(&[("a", normal), ("b", normal), ("c", normal)], &extra);
         let path = config_file(&dir, &text);
         let out = carecast().arg("validate").arg(&path).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);

@@ -216,6 +216,25 @@ impl Frame {
         );
     }
 
+    /// A horizontal value axis over `range` for charts of horizontal bars:
+    /// vertical grid lines at round ticks, their labels and the title.
+    fn value_axis(&mut self, range: (f64, f64), fmt: &dyn Fn(f64) -> String, label: &str) -> Scale {
+        let x = Scale::new(range, self.left, self.right);
+        let xt: Vec<(f64, String)> = ticks(range.0, range.1, 6)
+            .into_iter()
+            .map(|v| (x.at(v), fmt(v)))
+            .collect();
+        for (px, _) in &xt {
+            let _ = write!(
+                self.out,
+                r#"<line class="gl" x1="{px:.1}" x2="{px:.1}" y1="{:.1}" y2="{:.1}"/>"#,
+                self.top, self.bottom
+            );
+        }
+        self.x_axis(&xt, label);
+        x
+    }
+
     /// Tick labels along the x axis and its title.
     fn x_axis(&mut self, ticks: &[(f64, String)], label: &str) {
         let _ = write!(
@@ -686,19 +705,7 @@ pub fn strips(title: &str, x_label: &str, rows: &[Strip], width: f64) -> String 
             .chain(r.marker)
     });
     let (lo, hi) = domain(values, false);
-    let x = Scale::new((lo, hi), fr.left, fr.right);
-    let xt: Vec<(f64, String)> = ticks(lo, hi, 6)
-        .into_iter()
-        .map(|v| (x.at(v), axis_money(v)))
-        .collect();
-    for (px, _) in &xt {
-        let _ = write!(
-            fr.out,
-            r#"<line class="gl" x1="{px:.1}" x2="{px:.1}" y1="{:.1}" y2="{:.1}"/>"#,
-            fr.top, fr.bottom
-        );
-    }
-    fr.x_axis(&xt, x_label);
+    let x = fr.value_axis((lo, hi), &axis_money, x_label);
     if lo < 0.0 && hi > 0.0 {
         let p0 = x.at(0.0);
         let _ = write!(
@@ -775,19 +782,7 @@ pub fn tornado(
     let mut fr = Frame::new(title, width, height, 300.0, 42.0);
     fr.right = width - 150.0;
     let (lo, hi) = domain(rows.iter().flat_map(|r| [r.low, r.high]), true);
-    let x = Scale::new((lo, hi), fr.left, fr.right);
-    let xt: Vec<(f64, String)> = ticks(lo, hi, 6)
-        .into_iter()
-        .map(|v| (x.at(v), fmt(v)))
-        .collect();
-    for (px, _) in &xt {
-        let _ = write!(
-            fr.out,
-            r#"<line class="gl" x1="{px:.1}" x2="{px:.1}" y1="{:.1}" y2="{:.1}"/>"#,
-            fr.top, fr.bottom
-        );
-    }
-    fr.x_axis(&xt, x_label);
+    let x = fr.value_axis((lo, hi), fmt, x_label);
     let p0 = x.at(0.0);
     for (i, r) in rows.iter().enumerate() {
         let cy = fr.top + 22.0 + 26.0 * i as f64;
