@@ -60,10 +60,14 @@ pub struct YearReport {
     /// Simulated months in the year (12 unless the horizon starts mid-year).
     pub months: usize,
     pub partial: bool,
-    /// The envelope the year's cost is compared with (pro rata for a partial year).
-    pub budget: f64,
+    /// The envelope the year's cost is compared with (pro rata for a
+    /// partial year); absent when the config has no budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<f64>,
     pub cost: Summary,
-    pub overspend: Overspend,
+    /// Absent when the config has no budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overspend: Option<Overspend>,
     pub lac_end: Summary,
     pub entries: Summary,
     pub exits: Summary,
@@ -321,9 +325,9 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
                 fy: year.label.clone(),
                 months: year.months,
                 partial: year.is_partial(),
-                budget: budget_pence as f64 / 100.0,
+                budget: budget_pence.map(|b| b as f64 / 100.0),
                 cost: Summary::of(&mut cost_col.clone()).rounded(2),
-                overspend: Overspend::of(&cost_pence, budget_pence),
+                overspend: budget_pence.map(|b| Overspend::of(&cost_pence, b)),
                 lac_end: summary(layout.year(fy, YearField::LacEnd), COUNT_DP),
                 entries: summary(layout.year(fy, YearField::Entries), COUNT_DP),
                 exits: summary(layout.year(fy, YearField::Exits), COUNT_DP),

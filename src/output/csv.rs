@@ -86,12 +86,16 @@ pub fn render(report: &Report) -> Vec<u8> {
         for y in &sc.years {
             let fy = y.fy.as_str();
             let year = |metric| Key::year(id, fy, metric);
-            rows.value(year("budget"), "value", y.budget);
+            if let Some(b) = y.budget {
+                rows.value(year("budget"), "value", b);
+            }
             rows.summary(year("cost"), &y.cost);
-            rows.value(year("overspend"), "probability", y.overspend.probability);
-            rows.value(year("overspend"), "mean", y.overspend.mean);
-            if let Some(m) = y.overspend.mean_if_overspent {
-                rows.value(year("overspend"), "mean_if_overspent", m);
+            if let Some(o) = &y.overspend {
+                rows.value(year("overspend"), "probability", o.probability);
+                rows.value(year("overspend"), "mean", o.mean);
+                if let Some(m) = o.mean_if_overspent {
+                    rows.value(year("overspend"), "mean_if_overspent", m);
+                }
             }
             rows.summary(year("lac_end"), &y.lac_end);
             rows.summary(year("entries"), &y.entries);

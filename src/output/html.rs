@@ -20,7 +20,7 @@ use indexmap::IndexMap;
 use crate::config;
 use crate::output::svg::{self, Density, Fan, Series, Stacked, Strip, escape};
 use crate::output::table::thousands;
-use crate::output::{keys_in_order, money, percent};
+use crate::output::{if_budget, keys_in_order, money, percent};
 use crate::report::{MonthReport, Report, ScenarioReport};
 use crate::stats::Summary;
 
@@ -227,15 +227,15 @@ fn headline(h: &mut String, report: &Report, central: bool) {
                  <th>Over (+) / under (−)</th><th>Children in care at year end</th></tr></thead><tbody>\n",
             );
             for y in &sc.years {
-                let over = y.cost.mean - y.budget;
+                let over = y.budget.map(|b| y.cost.mean - b);
                 let _ = writeln!(
                     h,
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td><td>{:.1}</td></tr>",
                     escape(&year_label(&y.fy, y.partial, y.months)),
-                    money(y.budget),
+                    if_budget(y.budget, money),
                     money(y.cost.mean),
-                    if over > 0.0 { " class=\"over\"" } else { "" },
-                    money(over),
+                    if over > Some(0.0) { " class=\"over\"" } else { "" },
+                    if_budget(over, money),
                     y.lac_end.mean
                 );
             }
@@ -250,18 +250,18 @@ fn headline(h: &mut String, report: &Report, central: bool) {
                     h,
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td><td>{}</td><td>{:.0}</td></tr>",
                     escape(&year_label(&y.fy, y.partial, y.months)),
-                    money(y.budget),
+                    if_budget(y.budget, money),
                     money(y.cost.mean),
                     money(y.cost.p10),
                     money(y.cost.p50),
                     money(y.cost.p90),
-                    if y.overspend.probability >= 0.5 {
+                    if y.overspend.is_some_and(|o| o.probability >= 0.5) {
                         " class=\"over\""
                     } else {
                         ""
                     },
-                    percent(y.overspend.probability),
-                    money(y.overspend.mean),
+                    if_budget(y.overspend.map(|o| o.probability), percent),
+                    if_budget(y.overspend.map(|o| o.mean), money),
                     y.lac_end.p50
                 );
             }
@@ -323,7 +323,14 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
     }
 
     // Cost against budget.
-    h.push_str("<h3>Cost against budget</h3>\n");
+    if sc.years.iter().any(|y| y.budget.is_none()) {
+        h.push_str(
+            "<h3>Cost</h3>\n<p class=\"note\">The config has no budget: the report gives demand and cost, \
+             and no overspend.</p>\n",
+        );
+    } else {
+        h.push_str("<h3>Cost against budget</h3>\n");
+    }
     if sc.years.is_empty() {
         h.push_str("<p>The results hold no financial years.</p>\n");
     } else {
@@ -333,8 +340,11 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
             .map(|y| Strip {
                 label: y.fy.clone(),
                 stats: y.cost,
-                marker: Some(y.budget),
-                note: format!("P(overspend) {}", percent(y.overspend.probability)),
+                marker: y.budget,
+                note: y
+                    .overspend
+                    .map(|o| format!("P(overspend) {}", percent(o.probability)))
+                    .unwrap_or_default(),
             })
             .collect();
         let _ = writeln!(
@@ -349,7 +359,8 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
             )
         );
         // A central projection is one value a year: the strips say it all.
-        if !central {
+        // Without a budget there is nothing to draw the density against.
+        if !central && sc.years.iter().all(|y| y.budget.is_some()) {
             h.push_str(
                 "<p class=\"note\">The charts below are approximate densities drawn from the reported \
                  percentiles, not from the runs themselves (the results keep percentiles only): between two \
@@ -358,14 +369,17 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
                  above P95 are not drawn. The part above the budget is red.</p>\n<div class=\"small\">\n",
             );
             for y in &sc.years {
+                let (Some(budget), Some(over)) = (y.budget, y.overspend) else {
+                    continue;
+                };
                 let _ = writeln!(
                     h,
                     "<figure>{}</figure>",
                     svg::density(&Density {
                         title: &year_label(&y.fy, y.partial, y.months),
                         cost: &y.cost,
-                        budget: y.budget,
-                        probability_over: y.overspend.probability,
+                        budget,
+                        probability_over: over.probability,
                         width: 360.0,
                         height: 220.0,
                     })
@@ -398,7 +412,12 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
                 y_label: "Mean cost",
                 categories: &categories,
                 series: &series,
-                marker: Some(("Budget", sc.years.iter().map(|y| y.budget).collect())),
+                marker: sc
+                    .years
+                    .iter()
+                    .map(|y| y.budget)
+                    .collect::<Option<Vec<f64>>>()
+                    .map(|b| ("Budget", b)),
                 width: 720.0,
             })
         );

@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use crate::output::{keys_in_order, money, percent};
+use crate::output::{if_budget, keys_in_order, money, percent};
 use crate::report::Report;
 
 /// Renders the Markdown summary.
@@ -44,9 +44,9 @@ pub fn render(report: &Report) -> String {
             for y in &sc.years {
                 rows.push(row(&[
                     &crate::output::year_label(&y.fy, y.partial, y.months),
-                    &money(y.budget),
+                    &if_budget(y.budget, money),
                     &money(y.cost.mean),
-                    &money(y.cost.mean - y.budget),
+                    &if_budget(y.budget.map(|b| y.cost.mean - b), money),
                     &format!("{:.1}", y.lac_end.mean),
                 ]));
             }
@@ -66,13 +66,13 @@ pub fn render(report: &Report) -> String {
             for y in &sc.years {
                 rows.push(row(&[
                     &crate::output::year_label(&y.fy, y.partial, y.months),
-                    &money(y.budget),
+                    &if_budget(y.budget, money),
                     &money(y.cost.mean),
                     &money(y.cost.p10),
                     &money(y.cost.p50),
                     &money(y.cost.p90),
-                    &percent(y.overspend.probability),
-                    &money(y.overspend.mean),
+                    &if_budget(y.overspend.map(|o| o.probability), percent),
+                    &if_budget(y.overspend.map(|o| o.mean), money),
                     &format!("{:.0}", y.lac_end.p50),
                 ]));
             }
