@@ -19,4 +19,5 @@ pub mod model;
 pub mod output;
 pub mod progress;
 pub mod report;
+pub mod score;
 pub mod stats;

@@ -45,6 +45,9 @@ pub struct ScenarioReport {
     pub lines: IndexMap<String, Line>,
     pub years: Vec<YearReport>,
     pub months: Vec<MonthReport>,
+    /// The months compared with the config's `[history]`, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<crate::score::HistoryScore>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -359,7 +362,7 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
         })
         .collect();
 
-    let months = (0..layout.months)
+    let months: Vec<MonthReport> = (0..layout.months)
         .into_par_iter()
         .map(|m| MonthReport {
             month: model.calendar.months[m].date.to_string(),
@@ -402,6 +405,7 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
         label: result.label.to_string(),
         lines,
         years,
+        history: crate::score::history(model, &months),
         months,
     }
 }

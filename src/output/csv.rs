@@ -135,6 +135,20 @@ pub fn render(report: &Report) -> Vec<u8> {
             }
         }
     }
+    // Scores against the config's [history]: metric `history`, the series
+    // as component, and one row per measure.
+    for sc in &report.scenarios {
+        let Some(h) = &sc.history else { continue };
+        for score in h.all.iter().chain(&h.series) {
+            let key = || Key::year(&sc.id, "", "history").of(&score.series);
+            rows.value(key(), "months", score.months as f64);
+            rows.value(key(), "coverage_90", score.coverage_90);
+            rows.value(key(), "coverage_50", score.coverage_50);
+            rows.value(key(), "mean_error", score.mean_error);
+            rows.value(key(), "mean_absolute_error", score.mean_absolute_error);
+            rows.value(key(), "pinball", score.pinball);
+        }
+    }
     for d in &report.differences {
         let pair = format!("{} vs {}", d.to, d.from);
         for y in &d.years {

@@ -75,6 +75,10 @@ struct Context {
     initial_by_placement: IndexMap<String, f64>,
     initial_by_band: IndexMap<String, f64>,
     initial: Option<f64>,
+    /// Observed counts from `[history]`, as (month index, count).
+    observed: Vec<(i64, f64)>,
+    observed_by_placement: IndexMap<String, Vec<(i64, f64)>>,
+    observed_by_band: IndexMap<String, Vec<(i64, f64)>>,
 }
 
 impl Context {
@@ -107,6 +111,26 @@ impl Context {
             cx.initial_by_band.insert(band.id.clone(), n);
         }
         cx.initial = Some(cx.initial_by_placement.values().sum());
+        if let Some(history) = &model.history {
+            let start = model.calendar.start;
+            for (series, points) in &history.series {
+                let points: Vec<(i64, f64)> = points
+                    .iter()
+                    .map(|(ym, v)| (start.months_until(*ym), *v))
+                    .collect();
+                match series {
+                    crate::model::Series::Total => cx.observed = points,
+                    crate::model::Series::Placement(p) => {
+                        cx.observed_by_placement
+                            .insert(model.placements[*p].id.clone(), points);
+                    }
+                    crate::model::Series::Band(b) => {
+                        cx.observed_by_band
+                            .insert(model.ages.bands[*b].id.clone(), points);
+                    }
+                }
+            }
+        }
         cx
     }
 
@@ -295,10 +319,14 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
                 months: &months,
                 stats: &total,
                 initial: cx.initial,
+                observed: &cx.observed,
                 width: 720.0,
                 height: 300.0,
             }),
-            if cx.initial.is_some() {
+            if !cx.observed.is_empty() {
+                "The red dot is the position at the start of the first month; black dots are the counts \
+                 observed in the config's [history]."
+            } else if cx.initial.is_some() {
                 "The red dot is the position at the start of the first month."
             } else {
                 "The starting position is not marked: the results carry no config to read it from."
@@ -311,6 +339,7 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
             |m| &m.lac_by_placement,
             &cx.labels,
             &cx.initial_by_placement,
+            &cx.observed_by_placement,
         );
         small_fans(
             h,
@@ -319,6 +348,7 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
             |m| &m.lac_by_band,
             &cx.band_labels,
             &cx.initial_by_band,
+            &cx.observed_by_band,
         );
     }
 
@@ -494,6 +524,7 @@ fn small_fans(
     groups: fn(&MonthReport) -> &IndexMap<String, Summary>,
     labels: &IndexMap<String, String>,
     initial: &IndexMap<String, f64>,
+    observed: &IndexMap<String, Vec<(i64, f64)>>,
 ) {
     let ids = keys_in_order(sc.months.iter().map(groups));
     if ids.is_empty() {
@@ -517,6 +548,7 @@ fn small_fans(
                 months: &months,
                 stats: &stats,
                 initial: initial.get(id).copied(),
+                observed: observed.get(id).map_or(&[], Vec::as_slice),
                 width: 360.0,
                 height: 230.0,
             })

@@ -208,6 +208,14 @@ pub fn render(report: &Report) -> String {
         }
         out.push_str(&layout(&rows));
     }
+    // A history outside the horizon is the same for every scenario: say so once.
+    for (i, sc) in report.scenarios.iter().enumerate() {
+        if let Some(h) = &sc.history
+            && (h.scored > 0 || i == 0)
+        {
+            out.push_str(&history(&sc.id, h));
+        }
+    }
     if !central {
         out.push_str(
             "\nP(over): share of runs whose cost exceeds the budget. E[over]: mean overspend across all runs \
@@ -215,6 +223,53 @@ pub fn render(report: &Report) -> String {
         );
     }
     out
+}
+
+/// The scores of a scenario against the config's `[history]`.
+fn history(scenario: &str, h: &crate::score::HistoryScore) -> String {
+    let mut out = format!(
+        "\nObserved counts ([history]{}) in {scenario}: {} given, {} within the horizon\n",
+        h.source
+            .as_ref()
+            .map(|s| format!(", {s}"))
+            .unwrap_or_default(),
+        h.given,
+        h.scored
+    );
+    if h.series.is_empty() {
+        return out;
+    }
+    out.push_str(&score_table(h.all.iter().chain(&h.series)));
+    out
+}
+
+/// A table of scores, one row per series.
+pub fn score_table<'a>(scores: impl IntoIterator<Item = &'a crate::score::Score>) -> String {
+    let mut rows = vec![
+        [
+            "Series",
+            "Months",
+            "In P5–P95",
+            "In P25–P75",
+            "Mean error",
+            "Mean abs error",
+            "Pinball",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for s in scores {
+        rows.push(vec![
+            s.series.clone(),
+            s.months.to_string(),
+            percent(s.coverage_90),
+            percent(s.coverage_50),
+            format!("{:+.1}", s.mean_error),
+            format!("{:.1}", s.mean_absolute_error),
+            format!("{:.2}", s.pinball),
+        ]);
+    }
+    layout(&rows)
 }
 
 /// Left-aligns the first column and right-aligns the others.
