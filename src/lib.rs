@@ -10,6 +10,8 @@
 //!   Markdown reports);
 //! - [`cli`] is the command line.
 
+pub mod backtest;
+pub mod calibrate;
 pub mod cli;
 pub mod config;
 pub mod dist;

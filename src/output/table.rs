@@ -216,7 +216,11 @@ pub fn render(report: &Report) -> String {
             out.push_str(&history(&sc.id, h));
         }
     }
-    if !central {
+    let has_budget = report
+        .scenarios
+        .iter()
+        .any(|sc| sc.years.iter().any(|y| y.budget.is_some()));
+    if !central && has_budget {
         out.push_str(
             "\nP(over): share of runs whose cost exceeds the budget. E[over]: mean overspend across all runs \
              (underspends count as 0).\n",
@@ -273,7 +277,7 @@ pub fn score_table<'a>(scores: impl IntoIterator<Item = &'a crate::score::Score>
 }
 
 /// Left-aligns the first column and right-aligns the others.
-fn layout(rows: &[Vec<String>]) -> String {
+pub(crate) fn layout(rows: &[Vec<String>]) -> String {
     let cols = rows[0].len();
     let widths: Vec<usize> = (0..cols)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
