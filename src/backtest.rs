@@ -106,8 +106,21 @@ pub fn backtest(
             req.at
         )));
     }
+    let needed = years_for(req.at, months, base.map_or(4, |b| b.fy_start_month));
+    // A base's amounts are per year of its horizon: keep its length.
+    let years = match base {
+        Some(b) if b.years < needed => {
+            return Err(Error::Usage(format!(
+                "{}: its horizon has {} financial year(s), fewer than the {needed} the backtest's {months} months need",
+                b.path.display(),
+                b.years
+            )));
+        }
+        Some(b) => b.years,
+        None => needed,
+    };
     let req = Request {
-        years: years_for(req.at, months, base.map_or(4, |b| b.fy_start_month)),
+        years,
         ..req.clone()
     };
     let (_, text) = calibrate_prepared(

@@ -89,9 +89,9 @@ struct DataArgs {
 struct CalibrateArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// Financial years the written config simulates.
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    years: usize,
+    /// Financial years the written config simulates [default: the base's, else 3].
+    #[arg(long, value_name = "N")]
+    years: Option<usize>,
     /// Write the config to FILE (the summary then goes to stdout); without it the config goes
     /// to stdout and the summary to stderr.
     #[arg(long, value_name = "FILE")]
@@ -289,9 +289,11 @@ fn render_reports(report: &Report, files: ReportFiles) -> Result<Vec<(PathBuf, V
 /// `calibrate` and `backtest`.
 fn prepare(
     args: &DataArgs,
-    years: usize,
+    years: Option<usize>,
 ) -> Result<(calibrate::Prepared, Option<calibrate::BaseConfig>, calibrate::Request), Error> {
     let at = calibrate::parse_at(&args.at)?;
+    let base = args.base.as_deref().map(calibrate::load_base).transpose()?;
+    let years = years.unwrap_or(base.as_ref().map_or(3, |b| b.years));
     if !(1..=120).contains(&args.window) {
         return Err(Error::Usage(format!(
             "--window must be 1 to 120 months, got {}",
@@ -301,7 +303,6 @@ fn prepare(
     if !(1..=50).contains(&years) {
         return Err(Error::Usage(format!("--years must be 1 to 50, got {years}")));
     }
-    let base = args.base.as_deref().map(calibrate::load_base).transpose()?;
     let options = calibrate::ssda903::ReadOptions {
         files: calibrate::ssda903::FileNames {
             header: args.header_file.clone(),
@@ -367,7 +368,7 @@ fn backtest(args: BacktestArgs) -> Result<(), Error> {
     if args.threads == Some(0) {
         return Err(Error::Usage("--threads must be at least 1".into()));
     }
-    let (prep, base, request) = prepare(&args.data, 1)?;
+    let (prep, base, request) = prepare(&args.data, None)?;
     let settings = Settings {
         runs: args.runs,
         seed: args.seed,

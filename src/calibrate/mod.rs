@@ -68,6 +68,8 @@ pub struct BaseConfig {
     pub bands: Option<Vec<AgeBand>>,
     pub placements: Vec<String>,
     pub fy_start_month: u32,
+    /// Financial years of the base's horizon: its amounts per year.
+    pub years: usize,
     pub mapping: indexmap::IndexMap<String, String>,
     pub name: String,
 }
@@ -106,6 +108,7 @@ pub fn load_base(path: &Path) -> Result<BaseConfig, Error> {
         }),
         placements: model.placements.iter().map(|p| p.id.clone()).collect(),
         fy_start_month: model.calendar.fy_start_month,
+        years: model.calendar.years.len(),
         name: model.name.clone(),
         mapping,
         doc,
