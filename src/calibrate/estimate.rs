@@ -7,9 +7,11 @@
 //!   k = m² / (s² − m)) and a log-linear trend (Poisson regression of the
 //!   monthly counts on time, by Newton's method).
 //! - **Exits**: exits other than at 18 over the time in care, per
-//!   (placement, age band at the time), as a rate per month. Leaving in the
-//!   month of the 18th birthday or later is the model's own exit at 18 and
-//!   is not counted as an event.
+//!   (placement, age band at the time), as a rate per month. Leaving on the
+//!   18th birthday (or later) is the model's own exit at 18 and is not
+//!   counted as an event; time in care ends at the 18th birthday. (In the
+//!   model a child can still leave by the hazard in the month of the
+//!   birthday, before ageing takes the rest.)
 //! - **Moves**: changes of placement type per (from, to), over the time in
 //!   `from`, pooled over age bands.
 //! - **Stock**: children in care at the end of the day before the date, by
@@ -131,7 +133,7 @@ pub struct Estimates {
     pub exits: Vec<Vec<Rate>>,
     /// Move rate per month by `[from][to]`.
     pub moves: Vec<Vec<Rate>>,
-    /// Children who left in the month of their 18th birthday or later.
+    /// Children who left on their 18th birthday or later.
     pub left_at_18: usize,
     /// Exit hazard per month by time since entering care, pooled over
     /// placements and bands: (label, rate).
@@ -166,12 +168,6 @@ fn band_on(bands: &[AgeBand], dob: Day, day: Day) -> usize {
         .unwrap_or(bands.len() - 1)
 }
 
-/// The first day of the month of the 18th birthday: from then the model
-/// counts leaving as leaving at 18.
-pub fn leaving_month_start(dob: Day) -> Day {
-    Day::month_start(dob.plus_years(18).month_index())
-}
-
 /// Estimates the rates from `spells` over the `window_months` months before
 /// `at` (the first day of a month).
 pub fn estimate(
@@ -202,7 +198,6 @@ pub fn estimate(
     for spell in spells {
         let dob = spell.dob;
         let eighteen = dob.plus_years(18);
-        let leaving = leaving_month_start(dob);
         let entry = spell.start();
         if ws <= entry && entry < we {
             let b = band_on(bands, dob, entry);
@@ -236,7 +231,7 @@ pub fn estimate(
             let last_day = Day(seg.end.0 - 1).max(seg.start);
             let b = band_on(bands, dob, last_day);
             match seg.how {
-                End::Exit if seg.end >= leaving => left_at_18 += 1,
+                End::Exit if seg.end >= eighteen => left_at_18 += 1,
                 End::Exit => {
                     exits[seg.placement][b] += 1.0;
                     let d = (seg.end.0 - entry.0) as f64 / DAYS_PER_MONTH;

@@ -293,7 +293,7 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
     }
     let _ = writeln!(
         t,
-        "# Left care in the month of their 18th birthday or later (the model's exit at 18): {}.",
+        "# Left care on their 18th birthday (the model's exit at 18): {}.",
         est.left_at_18
     );
     if est.stock_over_18 > 0 {

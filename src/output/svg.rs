@@ -346,12 +346,18 @@ pub fn fan(f: &Fan) -> String {
     // Label months a quarter, half-year, year or two apart, leaving about
     // 70 pixels for each label.
     let room = ((fr.right - fr.left) / 70.0).max(1.0) as usize;
+    // Ticks run over the simulated months and any observed months beside them.
+    let (tick_from, tick_to) = f
+        .observed
+        .iter()
+        .fold((0, n as i64 - 1), |(a, b), (m, _)| (a.min(*m), b.max(*m)));
+    let span = (tick_to - tick_from + 1).max(0) as usize;
     let every = [1, 3, 6, 12, 24, 60, 120]
         .into_iter()
-        .find(|e| n.div_ceil(*e) <= room)
+        .find(|e| span.div_ceil(*e) <= room)
         .unwrap_or(240);
     let first = f.months.first().map(String::as_str).unwrap_or("");
-    let xt: Vec<(f64, String)> = (start as i64..=end as i64)
+    let xt: Vec<(f64, String)> = (tick_from..=tick_to)
         .filter(|i| i.rem_euclid(every as i64) == 0)
         .filter_map(|i| Some((x.at(i as f64), month_label(&month_after(first, i)?))))
         .collect();

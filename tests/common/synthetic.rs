@@ -152,21 +152,27 @@ fn pick(rng: &mut Stream, weights: &[f64]) -> usize {
 pub fn generate(truth: &Truth, start: Day, end: Day, seed: u64) -> Council {
     let mut rng = Stream::new(seed);
     let mut c = Council::default();
+    entrants(truth, &mut c, &mut rng, start, end);
+    c
+}
+
+/// Adds the entrants from `start` to `end` and their stays.
+fn entrants(truth: &Truth, c: &mut Council, rng: &mut Stream, start: Day, end: Day) {
     let mut month = start.month_index();
     while Day::month_start(month) < end {
         let m0 = Day::month_start(month);
         let days_in = Day::month_start(month + 1).0 - m0.0;
         let mean = Gamma::new(truth.dispersion, truth.per_month / truth.dispersion)
             .unwrap()
-            .sample(&mut rng);
+            .sample(rng);
         let n = if mean > 0.0 {
-            Poisson::new(mean).unwrap().sample(&mut rng) as usize
+            Poisson::new(mean).unwrap().sample(rng) as usize
         } else {
             0
         };
         for _ in 0..n {
             let entry = Day(m0.0 + (rng.random::<f64>() * days_in as f64) as i32);
-            let band = pick(&mut rng, &truth.age_mix);
+            let band = pick(rng, &truth.age_mix);
             let (from, to) = BANDS[band];
             // An age uniform within the band, in days.
             let age_days = (from as f64 + rng.random::<f64>() * (to - from) as f64) * 365.25;
@@ -178,13 +184,13 @@ pub fn generate(truth: &Truth, start: Day, end: Day, seed: u64) -> Council {
             while band_of(dob, entry) < band {
                 dob = Day(dob.0 - 1);
             }
-            let placement = pick(&mut rng, &truth.mix[band]);
-            stay(truth, &mut c, &mut rng, dob, entry, placement, end);
+            let placement = pick(rng, &truth.mix[band]);
+            stay(truth, c, rng, dob, entry, placement, end);
         }
         if truth.respite_per_month > 0.0 {
             let k = Poisson::new(truth.respite_per_month)
                 .unwrap()
-                .sample(&mut rng) as usize;
+                .sample(rng) as usize;
             for _ in 0..k {
                 let s = Day(m0.0 + (rng.random::<f64>() * days_in as f64) as i32);
                 let dob = Day(s.0 - (365.25 * (2.0 + 14.0 * rng.random::<f64>())) as i32);
@@ -205,7 +211,6 @@ pub fn generate(truth: &Truth, start: Day, end: Day, seed: u64) -> Council {
         }
         month += 1;
     }
-    c
 }
 
 /// One child's spell in care from `entry`.
@@ -315,6 +320,56 @@ fn push(
 }
 
 impl Council {
+    /// The true expected number in care at the end of each of the `months`
+    /// months from `at`, by `[placement][band]`, given who is in care the
+    /// day before: the mean over `reps` continuations of the true process
+    /// (memoryless, so each child in care simply carries on).
+    pub fn expected_counts(
+        &self,
+        truth: &Truth,
+        at: Day,
+        months: usize,
+        reps: usize,
+        seed: u64,
+    ) -> Vec<[[f64; 4]; 5]> {
+        let eve = Day(at.0 - 1);
+        let stock: Vec<(Day, usize)> = self
+            .episodes
+            .iter()
+            .zip(&self.placement)
+            .filter_map(|(e, p)| {
+                let p = (*p)?;
+                let open = e.start <= eve && e.end.is_none_or(|d| eve < d);
+                (open && self.dob[e.child].months_of_age(eve) < 216).then_some((self.dob[e.child], p))
+            })
+            .collect();
+        let end = Day::month_start(at.month_index() + months as i32);
+        let quiet = Truth {
+            respite_per_month: 0.0,
+            status_changes: 0.0,
+            ..truth.clone()
+        };
+        let mut sum = vec![[[0.0; 4]; 5]; months];
+        for r in 0..reps {
+            let mut rng = Stream::new(seed ^ (r as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let mut c = Council::default();
+            for (dob, p) in &stock {
+                stay(&quiet, &mut c, &mut rng, *dob, at, *p, end);
+            }
+            entrants(&quiet, &mut c, &mut rng, at, end);
+            for (k, out) in sum.iter_mut().enumerate() {
+                let day = Day(Day::month_start(at.month_index() + k as i32 + 1).0 - 1);
+                let n = c.in_care(day);
+                for p in 0..5 {
+                    for b in 0..4 {
+                        out[p][b] += n[p][b] as f64 / reps as f64;
+                    }
+                }
+            }
+        }
+        sum
+    }
+
     /// Children in care on `day` by `[placement][band]`, from the truth.
     pub fn in_care(&self, day: Day) -> [[u32; 4]; 5] {
         let mut out = [[0u32; 4]; 5];
