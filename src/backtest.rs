@@ -43,7 +43,11 @@ pub fn observed(prep: &Prepared, at: Day, months: usize) -> Vec<(String, String,
             placement[seg.placement] += 1.0;
             band[band_of(&prep.bands, age)] += 1.0;
         }
-        let label = format!("{:04}-{:02}", month.div_euclid(12), month.rem_euclid(12) + 1);
+        let label = format!(
+            "{:04}-{:02}",
+            month.div_euclid(12),
+            month.rem_euclid(12) + 1
+        );
         by_series[0].push((label.clone(), placement.iter().sum()));
         for p in 0..n_p {
             by_series[1 + p].push((label.clone(), placement[p]));
@@ -153,7 +157,9 @@ pub fn backtest(
 /// The per-month points as CSV: series, month, observed, mean, P5 … P95,
 /// and whether the count fell within P5–P95 and P25–P75.
 pub fn points_csv(points: &[Point]) -> String {
-    let mut out = String::from("series,month,observed,mean,p5,p25,p50,p75,p95,in_p5_p95,in_p25_p75,pinball\n");
+    let mut out = String::from(
+        "series,month,observed,mean,p5,p25,p50,p75,p95,in_p5_p95,in_p25_p75,pinball\n",
+    );
     for p in points {
         let f = &p.forecast;
         out.push_str(&format!(

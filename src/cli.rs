@@ -290,7 +290,14 @@ fn render_reports(report: &Report, files: ReportFiles) -> Result<Vec<(PathBuf, V
 fn prepare(
     args: &DataArgs,
     years: Option<usize>,
-) -> Result<(calibrate::Prepared, Option<calibrate::BaseConfig>, calibrate::Request), Error> {
+) -> Result<
+    (
+        calibrate::Prepared,
+        Option<calibrate::BaseConfig>,
+        calibrate::Request,
+    ),
+    Error,
+> {
     let at = calibrate::parse_at(&args.at)?;
     let base = args.base.as_deref().map(calibrate::load_base).transpose()?;
     let years = years.unwrap_or(base.as_ref().map_or(3, |b| b.years));
@@ -301,7 +308,9 @@ fn prepare(
         )));
     }
     if !(1..=50).contains(&years) {
-        return Err(Error::Usage(format!("--years must be 1 to 50, got {years}")));
+        return Err(Error::Usage(format!(
+            "--years must be 1 to 50, got {years}"
+        )));
     }
     let options = calibrate::ssda903::ReadOptions {
         files: calibrate::ssda903::FileNames {
@@ -382,7 +391,10 @@ fn backtest(args: BacktestArgs) -> Result<(), Error> {
         files.push((path, result.config_text.clone().into_bytes()));
     }
     if let Some(path) = args.csv {
-        files.push((path, crate::backtest::points_csv(&result.points).into_bytes()));
+        files.push((
+            path,
+            crate::backtest::points_csv(&result.points).into_bytes(),
+        ));
     }
     output::write_all_or_nothing(files)?;
     let text = format!(
@@ -392,7 +404,11 @@ fn backtest(args: BacktestArgs) -> Result<(), Error> {
         result.months,
         args.runs,
         args.seed,
-        if request.uncertain { ", rates uncertain" } else { ", rates fixed at their estimates" },
+        if request.uncertain {
+            ", rates uncertain"
+        } else {
+            ", rates fixed at their estimates"
+        },
         output::table::score_table(result.all.iter().chain(&result.series))
     );
     print_stdout(&text)

@@ -230,11 +230,9 @@ mod tests {
     fn pinball_by_hand() {
         // y = 100: quantiles below y score τ(y − q), above (1 − τ)(q − y).
         let p = point(100.0);
-        let by_hand = (0.05 * 20.0 + 0.10 * 15.0 + 0.25 * 7.0 + 0.0
-            + 0.25 * 7.0
-            + 0.10 * 15.0
-            + 0.05 * 20.0)
-            / 7.0;
+        let by_hand =
+            (0.05 * 20.0 + 0.10 * 15.0 + 0.25 * 7.0 + 0.0 + 0.25 * 7.0 + 0.10 * 15.0 + 0.05 * 20.0)
+                / 7.0;
         assert!((p.pinball() - by_hand).abs() < 1e-12);
         // Far above every quantile: each scores τ(y − q).
         let far = point(200.0);

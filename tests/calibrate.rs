@@ -26,7 +26,14 @@ fn prepared(dir: &Path) -> Prepared {
 }
 
 fn estimates(prep: &Prepared, at: Day, window: usize) -> Estimates {
-    estimate::estimate(&prep.spells, at, window, &prep.bands, &prep.placements, false)
+    estimate::estimate(
+        &prep.spells,
+        at,
+        window,
+        &prep.bands,
+        &prep.placements,
+        false,
+    )
 }
 
 /// The index of a synthetic placement among the calibrated ones.
@@ -47,7 +54,11 @@ fn calibration_recovers_the_true_rates_and_the_exact_stock() {
         let dir = tempfile::tempdir().unwrap();
         let council = synthetic::council(&truth, dir.path(), 2019, 2024, seed);
         let prep = prepared(dir.path());
-        assert!(prep.data.problems.is_empty(), "{:?}", &prep.data.problems[..3.min(prep.data.problems.len())]);
+        assert!(
+            prep.data.problems.is_empty(),
+            "{:?}",
+            &prep.data.problems[..3.min(prep.data.problems.len())]
+        );
         let est = estimates(&prep, at, 48);
         let mut check = |what: String, rate: &estimate::Rate, true_value: f64| {
             total += 1;
@@ -61,24 +72,28 @@ fn calibration_recovers_the_true_rates_and_the_exact_stock() {
             }
         };
         for b in 0..4 {
-            for p in 0..5 {
+            for (p, (id, _, _)) in PLACEMENTS.iter().enumerate() {
                 let t = truth.entries_per_year(b, p);
                 if t > 0.0 {
-                    check(format!("entries {b} {}", PLACEMENTS[p].0), &est.entries[b][index(&prep, p)], t);
+                    check(
+                        format!("entries {b} {id}"),
+                        &est.entries[b][index(&prep, p)],
+                        t,
+                    );
                 }
             }
         }
-        for p in 0..5 {
+        for (p, (from, _, _)) in PLACEMENTS.iter().enumerate() {
             for b in 0..4 {
                 let r = &est.exits[index(&prep, p)][b];
                 if r.exposure > 0.0 {
-                    check(format!("exit {} {b}", PLACEMENTS[p].0), r, truth.exit[p][b]);
+                    check(format!("exit {from} {b}"), r, truth.exit[p][b]);
                 }
             }
-            for q in 0..5 {
+            for (q, (to, _, _)) in PLACEMENTS.iter().enumerate() {
                 if truth.moves[p][q] > 0.0 {
                     check(
-                        format!("move {}→{}", PLACEMENTS[p].0, PLACEMENTS[q].0),
+                        format!("move {from}→{to}"),
                         &est.moves[index(&prep, p)][index(&prep, q)],
                         truth.moves[p][q],
                     );
@@ -93,7 +108,11 @@ fn calibration_recovers_the_true_rates_and_the_exact_stock() {
                 ex += r.exposure * truth.exit[p][b];
             }
         }
-        println!("seed {seed}: exits observed {ev} against {ex:.1} expected from the true hazards; entries {} against {:.1}", est.entries_total.events, 4.0 * 12.0 * truth.per_month);
+        println!(
+            "seed {seed}: exits observed {ev} against {ex:.1} expected from the true hazards; entries {} against {:.1}",
+            est.entries_total.events,
+            4.0 * 12.0 * truth.per_month
+        );
         // The stock at the date, by placement and band, exactly.
         let expected = council.in_care(Day(at.0 - 1));
         let got = est.stock_by_band();
@@ -115,6 +134,25 @@ fn calibration_recovers_the_true_rates_and_the_exact_stock() {
     assert!(share >= 0.9, "{covered}/{total} covered: {misses:#?}");
 }
 
+/// (projected mean, true expectation) of each council.
+type Pairs = Vec<(f64, f64)>;
+
+/// A series' count from counts by `[placement][band]`.
+fn series_count(name: &str, counts: &[[f64; 4]; 5]) -> f64 {
+    if let Some(id) = name.strip_prefix("placement:") {
+        let p = PLACEMENTS.iter().position(|x| x.0 == id).unwrap();
+        return counts[p].iter().sum();
+    }
+    if let Some(id) = name.strip_prefix("band:") {
+        let b = ["0-4", "5-9", "10-15", "16-17"]
+            .iter()
+            .position(|x| *x == id)
+            .unwrap();
+        return counts.iter().map(|row| row[b]).sum();
+    }
+    counts.iter().flatten().sum()
+}
+
 #[test]
 fn backtests_on_synthetic_councils_cover_about_ninety_percent() {
     let truth = Truth::typical(1.0);
@@ -124,7 +162,7 @@ fn backtests_on_synthetic_councils_cover_about_ninety_percent() {
     let mut all_points = Vec::new();
     let mut per_council = Vec::new();
     // Series → (horizon → projected mean and true expectation per council).
-    let mut versus: Vec<(String, [Vec<(f64, f64)>; 2])> = Vec::new();
+    let mut versus: Vec<(String, [Pairs; 2])> = Vec::new();
     for seed in 0..councils {
         let dir = tempfile::tempdir().unwrap();
         let council = synthetic::council(&truth, dir.path(), 2019, 2024, 100 + seed);
@@ -144,26 +182,21 @@ fn backtests_on_synthetic_councils_cover_about_ninety_percent() {
         };
         let bt = backtest::backtest(&prep, None, &req, 24, &settings).unwrap();
         assert_eq!(bt.months, 24);
-        let total: Vec<_> = bt.points.iter().filter(|p| p.series == "total").cloned().collect();
+        let total: Vec<_> = bt
+            .points
+            .iter()
+            .filter(|p| p.series == "total")
+            .cloned()
+            .collect();
         per_council.push(total.iter().filter(|p| p.in_90()).count() as f64 / total.len() as f64);
 
         // The mean projection against the true expectation at +12 and +24.
         let expected = council.expected_counts(&truth, at, 24, 200, 1000 + seed);
-        let mut series: Vec<(String, Box<dyn Fn(&[[f64; 4]; 5]) -> f64>)> =
-            vec![("total".into(), Box::new(|e: &[[f64; 4]; 5]| e.iter().flatten().sum()))];
-        for p in 0..5 {
-            series.push((
-                format!("placement:{}", PLACEMENTS[p].0),
-                Box::new(move |e: &[[f64; 4]; 5]| e[p].iter().sum()),
-            ));
-        }
-        for (b, band) in prep.bands.iter().enumerate() {
-            series.push((
-                format!("band:{}", band.id),
-                Box::new(move |e: &[[f64; 4]; 5]| e.iter().map(|row| row[b]).sum()),
-            ));
-        }
-        for (name, of) in &series {
+        let series: Vec<String> = std::iter::once("total".to_string())
+            .chain(PLACEMENTS.iter().map(|p| format!("placement:{}", p.0)))
+            .chain(prep.bands.iter().map(|b| format!("band:{}", b.id)))
+            .collect();
+        for name in &series {
             let slot = match versus.iter().position(|(n, _)| n == name) {
                 Some(i) => i,
                 None => {
@@ -178,10 +211,15 @@ fn backtests_on_synthetic_councils_cover_about_ninety_percent() {
                     .iter()
                     .find(|p| p.series == *name && p.month == month)
                     .map_or(0.0, |p| p.forecast.mean);
-                versus[slot].1[h].push((projected, of(&expected[k])));
+                versus[slot].1[h].push((projected, series_count(name, &expected[k])));
             }
         }
-        let at_month = |m: &str| total.iter().find(|p| p.month == m).map_or(0.0, |p| p.forecast.mean);
+        let at_month = |m: &str| {
+            total
+                .iter()
+                .find(|p| p.month == m)
+                .map_or(0.0, |p| p.forecast.mean)
+        };
         let truth_total = |k: usize| expected[k].iter().flatten().sum::<f64>();
         println!(
             "council {seed}: total projected {:.1} / {:.1} against true expectation {:.1} / {:.1} at +12 / +24",
@@ -193,8 +231,12 @@ fn backtests_on_synthetic_councils_cover_about_ninety_percent() {
         total_points.extend(total);
         all_points.extend(bt.points);
     }
-    let cov = |pts: &[carecast::score::Point]| pts.iter().filter(|p| p.in_90()).count() as f64 / pts.len() as f64;
-    let cov50 = |pts: &[carecast::score::Point]| pts.iter().filter(|p| p.in_50()).count() as f64 / pts.len() as f64;
+    let cov = |pts: &[carecast::score::Point]| {
+        pts.iter().filter(|p| p.in_90()).count() as f64 / pts.len() as f64
+    };
+    let cov50 = |pts: &[carecast::score::Point]| {
+        pts.iter().filter(|p| p.in_50()).count() as f64 / pts.len() as f64
+    };
     let k = per_council.len() as f64;
     let mean = per_council.iter().sum::<f64>() / k;
     let sd = (per_council.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / (k - 1.0)).sqrt();
@@ -206,8 +248,13 @@ fn backtests_on_synthetic_councils_cover_about_ninety_percent() {
         100.0 * cov(&all_points),
         100.0 * cov50(&all_points),
     );
-    println!("mean projection against the true expectation, over {councils} councils (mean ± standard error of the difference):");
-    println!("{:<32} {:>9} {:>9} {:>14} {:>9} {:>9} {:>14}", "series", "+12 proj", "+12 true", "+12 diff", "+24 proj", "+24 true", "+24 diff");
+    println!(
+        "mean projection against the true expectation, over {councils} councils (mean ± standard error of the difference):"
+    );
+    println!(
+        "{:<32} {:>9} {:>9} {:>14} {:>9} {:>9} {:>14}",
+        "series", "+12 proj", "+12 true", "+12 diff", "+24 proj", "+24 true", "+24 diff"
+    );
     for (name, [h12, h24]) in &versus {
         let stats = |v: &[(f64, f64)]| {
             let n = v.len() as f64;
@@ -215,16 +262,24 @@ fn backtests_on_synthetic_councils_cover_about_ninety_percent() {
             let t = v.iter().map(|x| x.1).sum::<f64>() / n;
             let d: Vec<f64> = v.iter().map(|x| x.0 - x.1).collect();
             let md = d.iter().sum::<f64>() / n;
-            let se = (d.iter().map(|x| (x - md).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() / n.sqrt();
+            let se =
+                (d.iter().map(|x| (x - md).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() / n.sqrt();
             (p, t, md, se)
         };
         let (p12, t12, d12, s12) = stats(h12);
         let (p24, t24, d24, s24) = stats(h24);
-        println!("{name:<32} {p12:>9.1} {t12:>9.1} {:>14} {p24:>9.1} {t24:>9.1} {:>14}", format!("{d12:+.1} ± {s12:.1}"), format!("{d24:+.1} ± {s24:.1}"));
+        println!(
+            "{name:<32} {p12:>9.1} {t12:>9.1} {:>14} {p24:>9.1} {t24:>9.1} {:>14}",
+            format!("{d12:+.1} ± {s12:.1}"),
+            format!("{d24:+.1} ± {s24:.1}")
+        );
         if name == "total" {
             // The projection is unbiased: its mean error is within four
             // standard errors of zero.
-            assert!(d12.abs() <= 4.0 * s12 && d24.abs() <= 4.0 * s24, "total: {d12} ± {s12}, {d24} ± {s24}");
+            assert!(
+                d12.abs() <= 4.0 * s12 && d24.abs() <= 4.0 * s24,
+                "total: {d12} ± {s12}, {d24} ± {s24}"
+            );
         }
     }
     // Months of one council are strongly correlated: the standard error is
@@ -252,7 +307,12 @@ fn write_year(dir: &Path, year: i32, header: &str, episodes: &str) {
 fn an_episode_repeated_in_the_next_return_is_one_episode() {
     let dir = tempfile::tempdir().unwrap();
     // Open at the end of 2021-22, closed in 2022-23's return.
-    write_year(dir.path(), 2022, "A1,1,15/06/2010,WBRI,,,\n", "A1,01/09/2021,S,C2,N1,U4,PR1,,,,,,\n");
+    write_year(
+        dir.path(),
+        2022,
+        "A1,1,15/06/2010,WBRI,,,\n",
+        "A1,01/09/2021,S,C2,N1,U4,PR1,,,,,,\n",
+    );
     write_year(
         dir.path(),
         2023,
@@ -290,7 +350,10 @@ fn status_only_and_carer_changes_are_one_period() {
     let segs = &prep.spells[0].segments;
     assert_eq!(segs.len(), 2, "{segs:?}");
     assert_eq!(prep.placements[segs[0].placement], "inhouse_fostering");
-    assert_eq!((segs[0].start, segs[0].end, segs[0].how), (day(2022, 5, 1), day(2022, 11, 1), End::Move));
+    assert_eq!(
+        (segs[0].start, segs[0].end, segs[0].how),
+        (day(2022, 5, 1), day(2022, 11, 1), End::Move)
+    );
     assert_eq!(prep.placements[segs[1].placement], "ifa");
     let est = estimates(&prep, day(2023, 4, 1), 12);
     let moves: f64 = est.moves.iter().flatten().map(|r| r.events).sum();
@@ -309,17 +372,28 @@ fn open_episodes_are_in_care_at_the_returns_end_and_censored() {
         "C1,01/02/2023,S,C2,N1,K2,PR4,,,,,,\nC2,01/06/2022,S,C2,N1,U1,PR1,,,,,,\n",
     );
     let prep = prepared(dir.path());
-    assert!(prep.spells.iter().all(|s| s.segments[0].how == End::Censored));
+    assert!(
+        prep.spells
+            .iter()
+            .all(|s| s.segments[0].how == End::Censored)
+    );
     let est = estimates(&prep, day(2023, 4, 1), 12);
     let stock = est.stock_by_band();
-    let ext = prep.placements.iter().position(|p| p == "external_residential").unwrap();
+    let ext = prep
+        .placements
+        .iter()
+        .position(|p| p == "external_residential")
+        .unwrap();
     let kin = prep.placements.iter().position(|p| p == "kinship").unwrap();
     // C1 is 17 years and 0 months on 31 March 2023 (16-17 band): exact
     // month of age, so the model lets them leave in March 2024.
     assert_eq!(est.stock[ext][17 * 12], 1);
     assert_eq!(stock[ext], vec![0, 0, 0, 1]);
     assert_eq!(stock[kin], vec![0, 1, 0, 0]);
-    assert_eq!(est.exits.iter().flatten().map(|r| r.events).sum::<f64>(), 0.0);
+    assert_eq!(
+        est.exits.iter().flatten().map(|r| r.events).sum::<f64>(),
+        0.0
+    );
     // Censored periods still count as time at risk.
     assert!(est.exits[kin][1].exposure > 9.0);
 }
@@ -370,16 +444,36 @@ fn bad_rows_are_reported_with_file_row_and_reason_and_skipped() {
     let reasons: Vec<(String, usize, String)> = data
         .problems
         .iter()
-        .map(|p| (p.file.file_name().unwrap().to_string_lossy().to_string(), p.row, p.reason.clone()))
+        .map(|p| {
+            (
+                p.file.file_name().unwrap().to_string_lossy().to_string(),
+                p.row,
+                p.reason.clone(),
+            )
+        })
         .collect();
     let has = |file: &Path, row: usize, words: &str| {
-        data.problems.iter().any(|p| p.file == file && p.row == row && p.reason.contains(words))
+        data.problems
+            .iter()
+            .any(|p| p.file == file && p.row == row && p.reason.contains(words))
     };
     assert!(has(&header, 3, "DOB \"31/02/2012\""), "{reasons:#?}");
-    assert!(has(&episodes, 2, "DECOM \"31/02/2022\" is not a date"), "{reasons:#?}");
-    assert!(has(&episodes, 3, "DEC 2022-08-01 is before DECOM 2022-09-01"), "{reasons:#?}");
-    assert!(has(&episodes, 4, "unknown PLACE code \"X9\""), "{reasons:#?}");
-    assert!(has(&episodes, 5, "no header row with a valid DOB"), "{reasons:#?}");
+    assert!(
+        has(&episodes, 2, "DECOM \"31/02/2022\" is not a date"),
+        "{reasons:#?}"
+    );
+    assert!(
+        has(&episodes, 3, "DEC 2022-08-01 is before DECOM 2022-09-01"),
+        "{reasons:#?}"
+    );
+    assert!(
+        has(&episodes, 4, "unknown PLACE code \"X9\""),
+        "{reasons:#?}"
+    );
+    assert!(
+        has(&episodes, 5, "no header row with a valid DOB"),
+        "{reasons:#?}"
+    );
     assert!(has(&episodes, 7, "overlaps"), "{reasons:#?}");
     assert!(has(&episodes, 8, "unknown LS code \"ZZ\""), "{reasons:#?}");
     assert_eq!(data.problems.len(), 7, "{reasons:#?}");
@@ -394,11 +488,18 @@ fn a_missing_column_is_an_error_naming_it() {
     let folder = dir.path().join("2023");
     std::fs::create_dir_all(&folder).unwrap();
     std::fs::write(folder.join("header.csv"), HEADER).unwrap();
-    std::fs::write(folder.join("episodes.csv"), "CHILD,DECOM,RNE,LS,PLACE,DEC,REC\n").unwrap();
+    std::fs::write(
+        folder.join("episodes.csv"),
+        "CHILD,DECOM,RNE,LS,PLACE,DEC,REC\n",
+    )
+    .unwrap();
     let e = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap_err();
     assert_eq!(e.exit_code(), 2);
     let text = e.to_string();
-    assert!(text.contains("episodes.csv") && text.contains("missing column PLACE_PROVIDER"), "{text}");
+    assert!(
+        text.contains("episodes.csv") && text.contains("missing column PLACE_PROVIDER"),
+        "{text}"
+    );
 }
 
 // ---- The command line ----
@@ -435,7 +536,10 @@ fn calibrate_writes_a_config_that_runs_without_a_budget_in_every_format() {
     assert!(!text.contains("\n[budget]") && text.contains("initial_by_age"));
     // No child-level data: no child id or date of birth appears.
     assert!(!text.contains("1000") || !text.contains("CHILD"));
-    assert!(!text.contains("/20"), "no dd/mm/yyyy date of birth is written");
+    assert!(
+        !text.contains("/20"),
+        "no dd/mm/yyyy date of birth is written"
+    );
 
     let j = out.path().join("r.json");
     let c = out.path().join("r.csv");
@@ -461,7 +565,10 @@ fn calibrate_writes_a_config_that_runs_without_a_budget_in_every_format() {
         .stdout
         .clone();
     let table = String::from_utf8(table).unwrap();
-    assert!(table.contains("–") && !table.contains("P(over): share"), "{table}");
+    assert!(
+        table.contains("–") && !table.contains("P(over): share"),
+        "{table}"
+    );
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&j).unwrap()).unwrap();
     let year = &json["scenarios"][0]["years"][0];
     assert!(year.get("budget").is_none() && year.get("overspend").is_none());
@@ -474,7 +581,12 @@ fn calibrate_writes_a_config_that_runs_without_a_budget_in_every_format() {
     assert!(md.contains("| – |"), "{md}");
     assert!(std::fs::metadata(&x).unwrap().len() > 1000);
     // The report re-renders from the saved JSON.
-    carecast().arg("report").arg(&j).arg("--quiet").assert().success();
+    carecast()
+        .arg("report")
+        .arg(&j)
+        .arg("--quiet")
+        .assert()
+        .success();
 }
 
 #[test]
@@ -496,7 +608,11 @@ fn calibrate_is_reproducible_and_uncertain_rates_are_distributions() {
     let a = run(&[]);
     assert_eq!(a, run(&[]), "same data, same config");
     let u = run(&["--uncertain", "--trend", "--window", "30"]);
-    assert!(u.contains("dist = \"gamma\"") && u.contains("dist = \"beta\"") && u.contains("dist = \"pert\""));
+    assert!(
+        u.contains("dist = \"gamma\"")
+            && u.contains("dist = \"beta\"")
+            && u.contains("dist = \"pert\"")
+    );
     assert!(u.contains("\ntrend = "));
     let cfg = carecast::config::parse_config(&u, "uncertain").unwrap();
     let model = &cfg.scenarios[0].model;
@@ -522,7 +638,10 @@ fn calibrate_on_a_base_keeps_its_money_and_maps_codes_to_its_placements() {
         .stderr
         .clone();
     let e = String::from_utf8(e).unwrap();
-    assert!(e.contains("[calibration.mapping]") && e.contains("U4/PR1 → inhouse_fostering"), "{e}");
+    assert!(
+        e.contains("[calibration.mapping]") && e.contains("U4/PR1 → inhouse_fostering"),
+        "{e}"
+    );
     let mapped = format!(
         "{example}\n[calibration.mapping]\nU1 = \"kinship\"\nU2 = \"kinship\"\n\"U4/PR1\" = \"fostering\"\n\"U5/PR1\" = \"fostering\"\n\
          \"U4/PR4\" = \"ifa\"\n\"U5/PR4\" = \"ifa\"\n\"K2/PR4\" = \"res_external\"\n\"R1/PR4\" = \"res_external\"\n\
@@ -545,8 +664,24 @@ fn calibrate_on_a_base_keeps_its_money_and_maps_codes_to_its_placements() {
     let model = &cfg.scenarios[0].model;
     assert!(model.budget.is_some(), "the base's budget is kept");
     let ids: Vec<&str> = model.placements.iter().map(|p| p.id.as_str()).collect();
-    assert_eq!(ids, ["fostering", "ifa", "kinship", "res_inhouse", "res_external", "semi_independent", "with_parents"]);
-    carecast().arg("run").arg(&config).args(["--runs", "20", "--quiet"]).assert().success();
+    assert_eq!(
+        ids,
+        [
+            "fostering",
+            "ifa",
+            "kinship",
+            "res_inhouse",
+            "res_external",
+            "semi_independent",
+            "with_parents"
+        ]
+    );
+    carecast()
+        .arg("run")
+        .arg(&config)
+        .args(["--runs", "20", "--quiet"])
+        .assert()
+        .success();
 }
 
 #[test]
@@ -561,10 +696,23 @@ fn data_errors_exit_with_status_2_naming_the_problem() {
         .get_output()
         .stderr
         .clone();
-    assert!(String::from_utf8(e).unwrap().contains("no collection-year folders"));
+    assert!(
+        String::from_utf8(e)
+            .unwrap()
+            .contains("no collection-year folders")
+    );
     let dir = tempfile::tempdir().unwrap();
-    write_year(dir.path(), 2023, "A1,1,01/01/2012,WBRI,,,\n", "A1,01/09/2022,S,C2,N1,U4,PR1,,,,,,\n");
-    std::fs::write(dir.path().join("2023").join("header.csv"), "CHILD,SEX\nA1,1\n").unwrap();
+    write_year(
+        dir.path(),
+        2023,
+        "A1,1,01/01/2012,WBRI,,,\n",
+        "A1,01/09/2022,S,C2,N1,U4,PR1,,,,,,\n",
+    );
+    std::fs::write(
+        dir.path().join("2023").join("header.csv"),
+        "CHILD,SEX\nA1,1\n",
+    )
+    .unwrap();
     let e = carecast()
         .args(["calibrate", "--ssda903"])
         .arg(dir.path())
@@ -575,7 +723,10 @@ fn data_errors_exit_with_status_2_naming_the_problem() {
         .stderr
         .clone();
     let e = String::from_utf8(e).unwrap();
-    assert!(e.contains("header.csv") && e.contains("missing column DOB"), "{e}");
+    assert!(
+        e.contains("header.csv") && e.contains("missing column DOB"),
+        "{e}"
+    );
     carecast()
         .args(["calibrate", "--ssda903"])
         .arg(dir.path())
@@ -593,7 +744,15 @@ fn backtest_prints_scores_and_writes_a_config_with_its_history() {
     let text = carecast()
         .args(["backtest", "--ssda903"])
         .arg(data.path())
-        .args(["--at", "2023-04", "--horizon", "12", "--runs", "100", "--out"])
+        .args([
+            "--at",
+            "2023-04",
+            "--horizon",
+            "12",
+            "--runs",
+            "100",
+            "--out",
+        ])
         .arg(&config)
         .arg("--csv")
         .arg(&csv)
@@ -603,9 +762,19 @@ fn backtest_prints_scores_and_writes_a_config_with_its_history() {
         .stdout
         .clone();
     let text = String::from_utf8(text).unwrap();
-    assert!(text.contains("12 months compared") && text.contains("In P5–P95"), "{text}");
+    assert!(
+        text.contains("12 months compared") && text.contains("In P5–P95"),
+        "{text}"
+    );
     assert!(text.lines().any(|l| l.starts_with("placement:ifa")));
-    assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().filter(|l| l.starts_with("total,")).count(), 12);
+    assert_eq!(
+        std::fs::read_to_string(&csv)
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("total,"))
+            .count(),
+        12
+    );
     // `run` scores the same history.
     let html = out.path().join("bt.html");
     let table = carecast()
@@ -619,8 +788,15 @@ fn backtest_prints_scores_and_writes_a_config_with_its_history() {
         .stdout
         .clone();
     let table = String::from_utf8(table).unwrap();
-    assert!(table.contains("Observed counts ([history]") && table.contains("120 within the horizon"), "{table}");
-    assert!(std::fs::read_to_string(&html).unwrap().contains("class=\"observed\""));
+    assert!(
+        table.contains("Observed counts ([history]") && table.contains("120 within the horizon"),
+        "{table}"
+    );
+    assert!(
+        std::fs::read_to_string(&html)
+            .unwrap()
+            .contains("class=\"observed\"")
+    );
 }
 
 // ---- Config forms calibration writes ----
@@ -650,14 +826,22 @@ annual_probability = { f = 0 }
     let cfg = carecast::config::parse_config(text, "ages").unwrap();
     let model = &cfg.scenarios[0].model;
     assert_eq!(model.placements[0].initial, vec![12.0, 8.0]);
-    let settings = Settings { runs: 20, seed: 1, threads: Some(1), central: false };
+    let settings = Settings {
+        runs: 20,
+        seed: 1,
+        threads: Some(1),
+        central: false,
+    };
     let runs = carecast::engine::run_config(&cfg, &settings, &|_| {}).unwrap();
     let layout = &runs[0].layout;
     for r in 0..20 {
         let lac = |m: usize| runs[0].data[r * layout.width() + layout.lac(m)];
         // Five leave in the first month, three in the twelfth; the
         // fifteen-year-olds are all still in care two years on.
-        assert_eq!((lac(0), lac(10), lac(11), lac(23)), (15.0, 15.0, 12.0, 12.0));
+        assert_eq!(
+            (lac(0), lac(10), lac(11), lac(23)),
+            (15.0, 15.0, 12.0, 12.0)
+        );
         let old = |m: usize| runs[0].data[r * layout.width() + layout.lac_band(m, 1)];
         // The 15-year-olds turn 16 within the first year, month by month.
         assert!(old(11) == 12.0 && old(0) < 12.0);
@@ -668,18 +852,54 @@ annual_probability = { f = 0 }
 fn bad_stock_by_age_and_history_are_config_errors() {
     let base = "name = \"x\"\n[horizon]\nstart = \"2024-04\"\nyears = 1\n[[age_band]]\nid = \"all\"\nfrom = 0\nto = 18\n[[placement]]\nid = \"f\"\nweekly_cost = 1\n";
     let bad = [
-        ("initial_by_age = { \"18\" = 1 }", "placement[0].initial_by_age.18", "not an age"),
-        ("initial_by_age = { \"17y12m\" = 1 }", "placement[0].initial_by_age.17y12m", "months must be 0–11"),
-        ("initial_by_age = { \"17\" = 1, \"17y03m\" = 2 }", "placement[0].initial_by_age.17y03m", "overlaps"),
-        ("initial_by_age = { \"3\" = 1.5 }", "placement[0].initial_by_age.3", "whole number"),
-        ("initial = { all = 1 }\ninitial_by_age = { \"3\" = 1 }", "placement[0].initial_by_age", "not both"),
-        ("[exits]\nannual_probability = { f = 0 }\n[history]\ntotal = { \"2024-13\" = 5 }", "history.total.2024-13", "month 13"),
-        ("[exits]\nannual_probability = { f = 0 }\n[history]\nby_placement = { g = { \"2024-04\" = 5 } }", "history.by_placement.g", "unknown placement"),
-        ("[exits]\nannual_probability = { f = 0 }\n[calibration.mapping]\nU4 = \"nowhere\"", "calibration.mapping.U4", "unknown placement"),
+        (
+            "initial_by_age = { \"18\" = 1 }",
+            "placement[0].initial_by_age.18",
+            "not an age",
+        ),
+        (
+            "initial_by_age = { \"17y12m\" = 1 }",
+            "placement[0].initial_by_age.17y12m",
+            "months must be 0–11",
+        ),
+        (
+            "initial_by_age = { \"17\" = 1, \"17y03m\" = 2 }",
+            "placement[0].initial_by_age.17y03m",
+            "overlaps",
+        ),
+        (
+            "initial_by_age = { \"3\" = 1.5 }",
+            "placement[0].initial_by_age.3",
+            "whole number",
+        ),
+        (
+            "initial = { all = 1 }\ninitial_by_age = { \"3\" = 1 }",
+            "placement[0].initial_by_age",
+            "not both",
+        ),
+        (
+            "[exits]\nannual_probability = { f = 0 }\n[history]\ntotal = { \"2024-13\" = 5 }",
+            "history.total.2024-13",
+            "month 13",
+        ),
+        (
+            "[exits]\nannual_probability = { f = 0 }\n[history]\nby_placement = { g = { \"2024-04\" = 5 } }",
+            "history.by_placement.g",
+            "unknown placement",
+        ),
+        (
+            "[exits]\nannual_probability = { f = 0 }\n[calibration.mapping]\nU4 = \"nowhere\"",
+            "calibration.mapping.U4",
+            "unknown placement",
+        ),
     ];
     for (extra, path, words) in bad {
         let text = format!("{base}{extra}\n");
-        let text = if text.contains("[exits]") { text } else { format!("{text}[exits]\nannual_probability = {{ f = 0 }}\n") };
+        let text = if text.contains("[exits]") {
+            text
+        } else {
+            format!("{text}[exits]\nannual_probability = {{ f = 0 }}\n")
+        };
         let e = carecast::config::parse_config(&text, "c.toml").unwrap_err();
         assert_eq!(e.path, path, "{e}");
         assert!(e.message.contains(words), "{e}");

@@ -71,8 +71,7 @@ impl Day {
 
     /// The first day of the month with index `k` (see [`Day::month_index`]).
     pub fn month_start(k: i32) -> Day {
-        Day::from_ymd(k.div_euclid(12), (k.rem_euclid(12) + 1) as u32, 1)
-            .unwrap_or(Day(0))
+        Day::from_ymd(k.div_euclid(12), (k.rem_euclid(12) + 1) as u32, 1).unwrap_or(Day(0))
     }
 
     /// The same day `years` later; 29 February becomes 1 March in a year
@@ -136,7 +135,15 @@ mod tests {
         assert_eq!(Day::parse("31/03/2023"), d);
         assert_eq!(Day::parse("2023-03-31"), d);
         assert_eq!(Day::parse(" 1/4/2023 "), Day::from_ymd(2023, 4, 1));
-        for bad in ["", "31/02/2023", "2023/03/31", "03-31-2023", "x", "31/03/23", "2023-3-31"] {
+        for bad in [
+            "",
+            "31/02/2023",
+            "2023/03/31",
+            "03-31-2023",
+            "x",
+            "31/03/23",
+            "2023-3-31",
+        ] {
             assert_eq!(Day::parse(bad), None, "{bad}");
         }
     }

@@ -86,7 +86,9 @@ impl Rate {
 
 /// The p-quantile of χ² with `k` degrees of freedom.
 pub fn chi2_quantile(k: f64, p: f64) -> f64 {
-    ChiSquared::new(k).map(|c| c.inverse_cdf(p)).unwrap_or(f64::NAN)
+    ChiSquared::new(k)
+        .map(|c| c.inverse_cdf(p))
+        .unwrap_or(f64::NAN)
 }
 
 /// Negative binomial size of the monthly entries.
@@ -331,7 +333,13 @@ pub fn dispersion(counts: &[f64]) -> Dispersion {
     }
     let m = counts.iter().sum::<f64>() / n as f64;
     let var = counts.iter().map(|c| (c - m).powi(2)).sum::<f64>() / (n - 1) as f64;
-    let size_at = |v: f64| if v > m && m > 0.0 { Some(m * m / (v - m)) } else { None };
+    let size_at = |v: f64| {
+        if v > m && m > 0.0 {
+            Some(m * m / (v - m))
+        } else {
+            None
+        }
+    };
     let df = (n - 1) as f64;
     // A larger variance means a smaller size.
     let var_high = var * df / chi2_quantile(df, 0.025);
@@ -421,7 +429,11 @@ mod tests {
     fn trend_recovers_an_exact_exponential() {
         let counts: Vec<f64> = (0..24).map(|t| 10.0 * (0.02 * t as f64).exp()).collect();
         let t = trend(&counts).unwrap();
-        assert!((t.annual - ((0.24f64).exp() - 1.0)).abs() < 1e-9, "{}", t.annual);
+        assert!(
+            (t.annual - ((0.24f64).exp() - 1.0)).abs() < 1e-9,
+            "{}",
+            t.annual
+        );
         assert!((t.per_year_at_end - 120.0 * (0.02f64 * 24.0).exp()).abs() < 1e-6);
     }
 }

@@ -27,14 +27,19 @@ use ssda903::Data;
 
 /// The age bands of a calibrated config without a base (SPEC §2.2).
 pub fn default_bands() -> Vec<AgeBand> {
-    [("0-4", 0, 5), ("5-9", 5, 10), ("10-15", 10, 16), ("16-17", 16, 18)]
-        .iter()
-        .map(|(id, from, to)| AgeBand {
-            id: id.to_string(),
-            from: *from,
-            to: *to,
-        })
-        .collect()
+    [
+        ("0-4", 0, 5),
+        ("5-9", 5, 10),
+        ("10-15", 10, 16),
+        ("16-17", 16, 18),
+    ]
+    .iter()
+    .map(|(id, from, to)| AgeBand {
+        id: id.to_string(),
+        from: *from,
+        to: *to,
+    })
+    .collect()
 }
 
 /// Parses the calibration date: `YYYY-MM`, or the first day of a month as
@@ -294,10 +299,16 @@ pub fn calibrate_prepared(
         history,
         history_source,
     };
-    let text = write::config_text(&est, base.map(|b| write::Base { doc: &b.doc }).as_ref(), &opts);
+    let text = write::config_text(
+        &est,
+        base.map(|b| write::Base { doc: &b.doc }).as_ref(),
+        &opts,
+    );
     // The config written must run: check it as `run` would.
     config::parse_config(&text, "the calibrated config").map_err(|e| {
-        Error::Runtime(format!("the calibrated config does not validate (a bug): {e}"))
+        Error::Runtime(format!(
+            "the calibrated config does not validate (a bug): {e}"
+        ))
     })?;
     Ok((est, text))
 }

@@ -45,9 +45,7 @@ impl Spell {
 
     /// The segment the child is in on `day`, if in care.
     pub fn on(&self, day: Day) -> Option<&Segment> {
-        self.segments
-            .iter()
-            .find(|s| s.start <= day && day < s.end)
+        self.segments.iter().find(|s| s.start <= day && day < s.end)
     }
 }
 
@@ -68,9 +66,9 @@ pub fn spells(data: &Data, placement_of: impl Fn(&Episode) -> usize) -> Vec<Spel
         while j < eps.len() && eps[j].child == *child {
             let e = &eps[j];
             let p = placement_of(e);
-            let continues = segments.last().is_some_and(|last| {
-                last.how == End::Exit && last.end == e.start
-            });
+            let continues = segments
+                .last()
+                .is_some_and(|last| last.how == End::Exit && last.end == e.start);
             if !continues && !segments.is_empty() {
                 out.push(Spell {
                     dob,

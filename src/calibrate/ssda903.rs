@@ -105,9 +105,7 @@ pub struct Data {
 impl Data {
     /// First day covered by the returns (1 April before the first year).
     pub fn first_day(&self) -> Option<Day> {
-        self.years
-            .first()
-            .and_then(|y| Day::from_ymd(y - 1, 4, 1))
+        self.years.first().and_then(|y| Day::from_ymd(y - 1, 4, 1))
     }
 
     /// Last day covered by the returns (31 March of the last year).
@@ -253,11 +251,16 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
         kept.push(e);
     }
     data.episodes = kept;
-    data.problems.sort_by(|a, b| (&a.file, a.row).cmp(&(&b.file, b.row)));
+    data.problems
+        .sort_by(|a, b| (&a.file, a.row).cmp(&(&b.file, b.row)));
     Ok(data)
 }
 
-fn parse_episode(f: &HashMap<&str, String>, return_start: Day, return_end: Day) -> Result<Episode, String> {
+fn parse_episode(
+    f: &HashMap<&str, String>,
+    return_start: Day,
+    return_end: Day,
+) -> Result<Episode, String> {
     let get = |k: &str| f.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
     let child = get("CHILD");
     if child.is_empty() {
@@ -279,11 +282,15 @@ fn parse_episode(f: &HashMap<&str, String>, return_start: Day, return_end: Day) 
             return Err(format!("DEC {end} is before DECOM {start}"));
         }
         if end > return_end {
-            return Err(format!("DEC {end} is after the return's end ({return_end})"));
+            return Err(format!(
+                "DEC {end} is after the return's end ({return_end})"
+            ));
         }
     }
     if start > return_end {
-        return Err(format!("DECOM {start} is after the return's end ({return_end})"));
+        return Err(format!(
+            "DECOM {start} is after the return's end ({return_end})"
+        ));
     }
     if end.is_some_and(|e| e < return_start) {
         return Err(format!(
@@ -366,7 +373,10 @@ fn find_file(folder: &Path, given: Option<&str>, what: &str) -> Result<PathBuf, 
         1 => Ok(found.remove(0)),
         0 => Err(data_error(
             folder,
-            format!("no {what} table: expected a CSV file such as {what}{}.csv", if what == "episode" { "s" } else { "" }),
+            format!(
+                "no {what} table: expected a CSV file such as {what}{}.csv",
+                if what == "episode" { "s" } else { "" }
+            ),
         )),
         _ => Err(data_error(
             folder,
@@ -374,7 +384,11 @@ fn find_file(folder: &Path, given: Option<&str>, what: &str) -> Result<PathBuf, 
                 "several files could be the {what} table ({}); name one with --{what}{}-file",
                 found
                     .iter()
-                    .map(|p| p.file_name().unwrap_or_default().to_string_lossy().to_string())
+                    .map(|p| p
+                        .file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .to_string())
                     .collect::<Vec<_>>()
                     .join(", "),
                 if what == "episode" { "s" } else { "" }

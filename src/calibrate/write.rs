@@ -377,10 +377,13 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
                     .find(|(i, _)| i == id)
                     .map_or(id.as_str(), |(_, l)| l);
                 let _ = writeln!(t, "label = {}", quote(label));
-                let (cost, source) = NATIONAL_COSTS
-                    .iter()
-                    .find(|(i, _, _)| i == id)
-                    .map_or((0.0, "assumption: no national figure for this placement type"), |(_, c, s)| (*c, s));
+                let (cost, source) = NATIONAL_COSTS.iter().find(|(i, _, _)| i == id).map_or(
+                    (
+                        0.0,
+                        "assumption: no national figure for this placement type",
+                    ),
+                    |(_, c, s)| (*c, s),
+                );
                 let _ = writeln!(t, "weekly_cost = {}   # {source}", num(cost));
             }
         }
@@ -418,9 +421,9 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
             .join(" ")
     );
     let d = &est.dispersion;
-    let phi = d
-        .size
-        .map_or(1.0, |k| 1.0 + total.events / est.window_months.max(1) as f64 / k);
+    let phi = d.size.map_or(1.0, |k| {
+        1.0 + total.events / est.window_months.max(1) as f64 / k
+    });
     let per_year = match (&est.trend, opts.trend) {
         (Some(tr), true) => {
             let _ = writeln!(
@@ -631,11 +634,13 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
     if let Some(doc) = base_doc {
         let mut rest = toml::Table::new();
         for (k, v) in doc {
-            if !DEMAND_KEYS.contains(&k.as_str())
-                && k != "compare"
-                && k != "transition"
-                && !(k == "history" && !opts.history.is_empty())
-            {
+            // Calibration writes the demand part (and the history, when it
+            // has one) itself.
+            let replaced = DEMAND_KEYS.contains(&k.as_str())
+                || k == "compare"
+                || k == "transition"
+                || (k == "history" && !opts.history.is_empty());
+            if !replaced {
                 rest.insert(k.clone(), v.clone());
             }
         }

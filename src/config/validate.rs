@@ -951,7 +951,8 @@ pub fn age_cells(key: &str) -> std::result::Result<std::ops::Range<usize>, Strin
             (y, Some(m))
         }
     };
-    let all_digits = |t: &str| !t.is_empty() && t.len() <= 2 && t.bytes().all(|c| c.is_ascii_digit());
+    let all_digits =
+        |t: &str| !t.is_empty() && t.len() <= 2 && t.bytes().all(|c| c.is_ascii_digit());
     if !all_digits(years) || !months.is_none_or(all_digits) {
         return Err(bad());
     }
@@ -971,13 +972,16 @@ pub fn age_cells(key: &str) -> std::result::Result<std::ops::Range<usize>, Strin
     }
 }
 
+/// Groups of age cells, each with the children spread over it.
+type AgeGroups = Vec<(std::ops::Range<usize>, f64)>;
+
 /// The initial stock of a placement by year (or month) of age: per-band
 /// totals and the groups of cells to spread each count over.
 fn initial_by_age(
     table: &IndexMap<String, Number>,
     ages: &Ages,
     path: &str,
-) -> Result<(Vec<f64>, Vec<(std::ops::Range<usize>, f64)>)> {
+) -> Result<(Vec<f64>, AgeGroups)> {
     if !ages.tracked {
         return err(
             path,
@@ -1029,8 +1033,11 @@ fn history(
             let here = format!("{path}.{month}");
             let ym = YearMonth::parse(month).map_err(|m| FieldError::new(&here, m))?;
             let v = n.0;
-            if !(v.is_finite() && v >= 0.0 && v <= MAX_CHILDREN) {
-                return err(here, format!("a count of children must be 0 to {MAX_CHILDREN}, got {v}"));
+            if !(v.is_finite() && (0.0..=MAX_CHILDREN).contains(&v)) {
+                return err(
+                    here,
+                    format!("a count of children must be 0 to {MAX_CHILDREN}, got {v}"),
+                );
             }
             out.push((ym, v));
         }
@@ -1049,7 +1056,10 @@ fn history(
         let Some(p) = placement_ids.iter().position(|x| x == id) else {
             return err(
                 path,
-                format!("unknown placement {id:?}; expected one of {}", placement_ids.join(", ")),
+                format!(
+                    "unknown placement {id:?}; expected one of {}",
+                    placement_ids.join(", ")
+                ),
             );
         };
         series.push((Series::Placement(p), points(table, &path)?));
@@ -1065,7 +1075,10 @@ fn history(
         series.push((Series::Band(b), points(table, &path)?));
     }
     if series.is_empty() {
-        return err("history", "give at least one series: `total`, `by_placement` or `by_band`");
+        return err(
+            "history",
+            "give at least one series: `total`, `by_placement` or `by_band`",
+        );
     }
     Ok(History {
         source: raw.source.clone(),
@@ -1082,19 +1095,23 @@ fn calibration_mapping(mapping: &IndexMap<String, String>, placement_ids: &[&str
             Some((c, p)) => (c, Some(p)),
             None => (key.as_str(), None),
         };
-        let code_ok = |t: &str| {
-            (2..=3).contains(&t.len()) && t.bytes().all(|c| c.is_ascii_alphanumeric())
-        };
+        let code_ok =
+            |t: &str| (2..=3).contains(&t.len()) && t.bytes().all(|c| c.is_ascii_alphanumeric());
         if !code_ok(code) || !provider.is_none_or(|p| p.len() == 3 && code_ok(p)) {
             return err(
                 path,
-                format!("{key:?} is not an SSDA903 placement code (e.g. \"U4\") or code and provider (\"U4/PR1\")"),
+                format!(
+                    "{key:?} is not an SSDA903 placement code (e.g. \"U4\") or code and provider (\"U4/PR1\")"
+                ),
             );
         }
         if !placement_ids.contains(&target.as_str()) {
             return err(
                 path,
-                format!("unknown placement {target:?}; expected one of {}", placement_ids.join(", ")),
+                format!(
+                    "unknown placement {target:?}; expected one of {}",
+                    placement_ids.join(", ")
+                ),
             );
         }
     }

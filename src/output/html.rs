@@ -258,7 +258,11 @@ fn headline(h: &mut String, report: &Report, central: bool) {
                     escape(&year_label(&y.fy, y.partial, y.months)),
                     if_budget(y.budget, money),
                     money(y.cost.mean),
-                    if over > Some(0.0) { " class=\"over\"" } else { "" },
+                    if over > Some(0.0) {
+                        " class=\"over\""
+                    } else {
+                        ""
+                    },
                     if_budget(over, money),
                     y.lac_end.mean
                 );

@@ -314,11 +314,7 @@ pub fn fan(f: &Fan) -> String {
         .iter()
         .map(|(m, _)| *m as f64)
         .fold(n as f64 - 1.0, f64::max);
-    let x = Scale::new(
-        (start, end.max(start + 1.0)),
-        fr.left,
-        fr.right,
-    );
+    let x = Scale::new((start, end.max(start + 1.0)), fr.left, fr.right);
     let values: Vec<f64> = f.stats[..n]
         .iter()
         .flat_map(|s| [s.p5, s.p95, s.p50])
@@ -452,7 +448,11 @@ pub fn fan(f: &Fan) -> String {
 fn month_after(first: &str, k: i64) -> Option<String> {
     let (y, m) = first.split_once('-')?;
     let index = y.parse::<i64>().ok()? * 12 + m.parse::<i64>().ok()? - 1 + k;
-    Some(format!("{:04}-{:02}", index.div_euclid(12), index.rem_euclid(12) + 1))
+    Some(format!(
+        "{:04}-{:02}",
+        index.div_euclid(12),
+        index.rem_euclid(12) + 1
+    ))
 }
 
 /// Adjacent percentiles of `s` (P5, P10, P25, P50, P75, P90, P95), with the

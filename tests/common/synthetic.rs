@@ -188,9 +188,7 @@ fn entrants(truth: &Truth, c: &mut Council, rng: &mut Stream, start: Day, end: D
             stay(truth, c, rng, dob, entry, placement, end);
         }
         if truth.respite_per_month > 0.0 {
-            let k = Poisson::new(truth.respite_per_month)
-                .unwrap()
-                .sample(rng) as usize;
+            let k = Poisson::new(truth.respite_per_month).unwrap().sample(rng) as usize;
             for _ in 0..k {
                 let s = Day(m0.0 + (rng.random::<f64>() * days_in as f64) as i32);
                 let dob = Day(s.0 - (365.25 * (2.0 + 14.0 * rng.random::<f64>())) as i32);
@@ -247,11 +245,33 @@ fn stay(
             // 18 (leaves), or the simulation ends (still open).
             t = horizon.0 as f64;
             if horizon == end {
-                push(c, child, ep_start, None, ls, code, PLACEMENTS[p].2, rne, "", Some(p));
+                push(
+                    c,
+                    child,
+                    ep_start,
+                    None,
+                    ls,
+                    code,
+                    PLACEMENTS[p].2,
+                    rne,
+                    "",
+                    Some(p),
+                );
                 return;
             }
             if horizon == eighteen {
-                push(c, child, ep_start, Some(eighteen), ls, code, PLACEMENTS[p].2, rne, "E8", Some(p));
+                push(
+                    c,
+                    child,
+                    ep_start,
+                    Some(eighteen),
+                    ls,
+                    code,
+                    PLACEMENTS[p].2,
+                    rne,
+                    "E8",
+                    Some(p),
+                );
                 return;
             }
             continue;
@@ -264,19 +284,52 @@ fn stay(
         }
         let u = rng.random::<f64>() * (exit + moves + truth.status_changes);
         if u < exit {
-            push(c, child, ep_start, Some(day), ls, code, PLACEMENTS[p].2, rne, "E11", Some(p));
+            push(
+                c,
+                child,
+                ep_start,
+                Some(day),
+                ls,
+                code,
+                PLACEMENTS[p].2,
+                rne,
+                "E11",
+                Some(p),
+            );
             return;
         }
         if u < exit + moves {
             let q = pick(rng, &truth.moves[p]);
-            push(c, child, ep_start, Some(day), ls, code, PLACEMENTS[p].2, rne, "X1", Some(p));
+            push(
+                c,
+                child,
+                ep_start,
+                Some(day),
+                ls,
+                code,
+                PLACEMENTS[p].2,
+                rne,
+                "X1",
+                Some(p),
+            );
             p = q;
             code = PLACEMENTS[p].1;
             rne = "P";
         } else {
             // A new episode that the model must not see as a move: the legal
             // status changes, or the carer within the same type.
-            push(c, child, ep_start, Some(day), ls, code, PLACEMENTS[p].2, rne, "X1", Some(p));
+            push(
+                c,
+                child,
+                ep_start,
+                Some(day),
+                ls,
+                code,
+                PLACEMENTS[p].2,
+                rne,
+                "X1",
+                Some(p),
+            );
             if rng.random::<f64>() < 0.5 {
                 ls = if ls == "C2" { "C1" } else { "C2" };
                 rne = "L";
@@ -340,7 +393,8 @@ impl Council {
             .filter_map(|(e, p)| {
                 let p = (*p)?;
                 let open = e.start <= eve && e.end.is_none_or(|d| eve < d);
-                (open && self.dob[e.child].months_of_age(eve) < 216).then_some((self.dob[e.child], p))
+                (open && self.dob[e.child].months_of_age(eve) < 216)
+                    .then_some((self.dob[e.child], p))
             })
             .collect();
         let end = Day::month_start(at.month_index() + months as i32);
