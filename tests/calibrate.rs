@@ -157,7 +157,7 @@ fn series_count(name: &str, counts: &[[f64; 4]; 5]) -> f64 {
 fn backtests_on_synthetic_councils_cover_about_ninety_percent() {
     let truth = Truth::typical(1.0);
     let at = day(2022, 4, 1);
-    let councils = 10u64;
+    let councils = 16u64;
     let mut total_points = Vec::new();
     let mut all_points = Vec::new();
     let mut per_council = Vec::new();
