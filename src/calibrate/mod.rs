@@ -281,7 +281,7 @@ pub fn calibrate_prepared(
             d.problems.len()
         ),
         format!(
-            "{} periods in care ({} children with a DOB).",
+            "{} periods in care; {} children in the header tables.",
             prep.spells.len(),
             d.dob.len()
         ),
