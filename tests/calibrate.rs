@@ -429,14 +429,15 @@ fn bad_rows_are_reported_with_file_row_and_reason_and_skipped() {
     write_year(
         dir.path(),
         2023,
-        "E1,1,01/01/2012,WBRI,,,\nE2,1,31/02/2012,WBRI,,,\nE3,1,2013-05-05,WBRI,,,\n",
+        "E1,1,01/01/2012,WBRI,,,\nE2,1,31/02/2012,WBRI,,,\nE3,1,2013-05-05,WBRI,,,\nE4,2,01/07/2022,WBRI,,,\n",
         "E1,31/02/2022,S,C2,N1,U4,PR1,,,,,,\n\
          E1,01/09/2022,S,C2,N1,U4,PR1,01/08/2022,E11,,,,\n\
          E1,01/10/2022,S,C2,N1,X9,PR1,,,,,,\n\
          E2,01/10/2022,S,C2,N1,U4,PR1,,,,,,\n\
          E3,2022-05-01,S,C2,N1,U4,PR1,2022-12-01,E11,,,,\n\
          E3,2022-11-01,S,C2,N1,U4,PR4,,,,,,\n\
-         E1,01/12/2022,S,ZZ,N1,U4,PR1,,,,,,\n",
+         E1,01/12/2022,S,ZZ,N1,U4,PR1,,,,,,\n\
+         E4,01/06/2022,S,C2,N1,U4,PR1,,,,,,\n",
     );
     let data = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap();
     let episodes = dir.path().join("2023").join("episodes.csv");
@@ -476,7 +477,8 @@ fn bad_rows_are_reported_with_file_row_and_reason_and_skipped() {
     );
     assert!(has(&episodes, 7, "overlaps"), "{reasons:#?}");
     assert!(has(&episodes, 8, "unknown LS code \"ZZ\""), "{reasons:#?}");
-    assert_eq!(data.problems.len(), 7, "{reasons:#?}");
+    assert!(has(&episodes, 9, "before the child's DOB"), "{reasons:#?}");
+    assert_eq!(data.problems.len(), 8, "{reasons:#?}");
     // What is left: E3's first episode (ISO dates).
     assert_eq!(data.episodes.len(), 1);
     assert_eq!(data.episodes[0].end, Some(day(2022, 12, 1)));
@@ -904,4 +906,50 @@ fn bad_stock_by_age_and_history_are_config_errors() {
         assert_eq!(e.path, path, "{e}");
         assert!(e.message.contains(words), "{e}");
     }
+}
+
+#[test]
+fn odd_files_are_read_or_refused_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("2023");
+    std::fs::create_dir_all(&folder).unwrap();
+    // A byte-order mark, lower-case names, CRLF, quoted fields, a short row.
+    std::fs::write(
+        folder.join("SSDA903_Header.csv"),
+        "\u{feff}child,sex,dob\r\n\"F1\",1,\"01/01/2012\"\r\nF2\r\n",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("SSDA903_Episodes.csv"),
+        "child,decom,rne,ls,place,place_provider,dec,rec\r\n\"F1\",\"01/05/2022\",S,C2,U4,PR1,,\r\nF1,\r\n,,,,\r\n",
+    )
+    .unwrap();
+    let data = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap();
+    assert_eq!(data.episodes.len(), 1);
+    assert_eq!(data.problems.len(), 3, "{:?}", data.problems);
+    let prep = calibrate::prepare(data, None).unwrap();
+    let (est, text) = calibrate::calibrate_prepared(
+        &prep,
+        None,
+        &Request {
+            at: day(2023, 4, 1),
+            window: 24,
+            years: 1,
+            uncertain: true,
+            trend: true,
+        },
+        Vec::new(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(est.stock_by_band().iter().flatten().sum::<u32>(), 1);
+    assert!(text.contains("initial_by_age"));
+    // Bytes that are not text: an error naming the file, not a panic.
+    std::fs::write(
+        folder.join("SSDA903_Episodes.csv"),
+        b"CHILD,DECOM\n\xff\xfe,\x00\n",
+    )
+    .unwrap();
+    let e = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap_err();
+    assert_eq!(e.exit_code(), 2);
 }

@@ -9,8 +9,8 @@
 //! that return's end, and nothing is known about it after that.
 //!
 //! Rows that cannot be used (a date that does not parse, DEC before DECOM,
-//! an unknown code, an episode overlapping another of the same child, a
-//! child with no date of birth) are skipped and reported with file, row and
+//! DECOM before the date of birth, an unknown code, an episode overlapping
+//! another of the same child, a child with no date of birth) are skipped and reported with file, row and
 //! reason. A missing column or an unreadable file is an error. Short breaks
 //! (legal status V3, V4) are not periods of care for the model and are left
 //! out unless asked for.
@@ -220,6 +220,19 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
     };
     let mut kept: Vec<Episode> = Vec::with_capacity(episodes.len());
     for e in episodes {
+        if let Some(dob) = data.dob.get(&e.child)
+            && e.start < *dob
+        {
+            data.problems.push(Problem {
+                file: origin(&e),
+                row: e.row,
+                reason: format!(
+                    "child {}: DECOM {} is before the child's DOB {dob}, episode skipped",
+                    e.child, e.start
+                ),
+            });
+            continue;
+        }
         if !data.dob.contains_key(&e.child) {
             data.problems.push(Problem {
                 file: origin(&e),
