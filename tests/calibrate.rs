@@ -9,9 +9,10 @@ use std::path::Path;
 
 use carecast::backtest;
 use carecast::calibrate::date::Day;
-use carecast::calibrate::estimate::{self, Estimates};
+use carecast::calibrate::estimate::{self, Estimates, Rate};
 use carecast::calibrate::periods::End;
 use carecast::calibrate::ssda903::{self, ReadOptions};
+use carecast::calibrate::write;
 use carecast::calibrate::{self, Prepared, Request};
 use carecast::engine::Settings;
 use synthetic::{PLACEMENTS, Truth};
@@ -952,4 +953,110 @@ fn odd_files_are_read_or_refused_without_a_panic() {
     .unwrap();
     let e = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap_err();
     assert_eq!(e.exit_code(), 2);
+}
+
+/// A rate with a given value (events and exposure only matter for comments).
+fn rate(v: f64) -> Rate {
+    Rate {
+        events: 1.0,
+        exposure: 1.0,
+        value: v,
+        low: v,
+        high: v,
+    }
+}
+
+/// The model run with the generator's true rates (no estimation), against
+/// the generator's true expectation: what the model's monthly conventions
+/// alone (entrants cannot leave in their first month, exits before moves)
+/// add. Slow in a debug build: `cargo test --release --test calibrate --
+/// --ignored --nocapture`.
+#[test]
+#[ignore]
+fn model_with_true_rates_against_the_generator() {
+    let truth = synthetic::Truth::typical(1.0);
+    let at = Day::from_ymd(2022, 4, 1).unwrap();
+    let mut d12 = Vec::new();
+    let mut d24 = Vec::new();
+    for seed in 0..16u64 {
+        let dir = tempfile::tempdir().unwrap();
+        let council = synthetic::council(&truth, dir.path(), 2019, 2024, 100 + seed);
+        let data = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap();
+        let prep = calibrate::prepare(data, None).unwrap();
+        let mut est =
+            estimate::estimate(&prep.spells, at, 36, &prep.bands, &prep.placements, false);
+        let idx = |p: usize| {
+            prep.placements
+                .iter()
+                .position(|x| x == synthetic::PLACEMENTS[p].0)
+                .unwrap()
+        };
+        for b in 0..4 {
+            for p in 0..5 {
+                est.entries[b][idx(p)] = Rate {
+                    events: truth.entries_per_year(b, p),
+                    ..rate(truth.entries_per_year(b, p))
+                };
+            }
+        }
+        est.entries_total = rate(12.0 * truth.per_month);
+        est.dispersion.size = Some(truth.dispersion);
+        for p in 0..5 {
+            for b in 0..4 {
+                est.exits[idx(p)][b] = Rate {
+                    exposure: 10.0,
+                    ..rate(truth.exit[p][b])
+                };
+            }
+            for q in 0..5 {
+                est.moves[idx(p)][idx(q)] = Rate {
+                    events: if truth.moves[p][q] > 0.0 { 1.0 } else { 0.0 },
+                    ..rate(truth.moves[p][q])
+                };
+            }
+        }
+        let opts = write::WriteOptions {
+            name: "truth".into(),
+            years: 2,
+            fy_start_month: 4,
+            uncertain: false,
+            trend: false,
+            provenance: vec![],
+            history: vec![],
+            history_source: None,
+        };
+        let text = write::config_text(&est, None, &opts);
+        let cfg = carecast::config::parse_config(&text, "truth").unwrap();
+        let settings = Settings {
+            runs: 2000,
+            seed: 3,
+            threads: None,
+            central: false,
+        };
+        let runs = carecast::engine::run_config(&cfg, &settings, &|_| {}).unwrap();
+        let layout = &runs[0].layout;
+        let mean = |m: usize| runs[0].column(layout.lac(m)).iter().sum::<f64>() / 2000.0;
+        let expected = council.expected_counts(&truth, at, 24, 400, 1000 + seed);
+        let t = |k: usize| expected[k].iter().flatten().sum::<f64>();
+        println!(
+            "seed {seed}: model(true) {:.1} / {:.1}, generator {:.1} / {:.1}",
+            mean(11),
+            mean(23),
+            t(11),
+            t(23)
+        );
+        d12.push(mean(11) - t(11));
+        d24.push(mean(23) - t(23));
+    }
+    let ms = |v: &[f64]| {
+        let n = v.len() as f64;
+        let m = v.iter().sum::<f64>() / n;
+        let sd = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        (m, sd / n.sqrt())
+    };
+    println!(
+        "model with true rates minus generator: +12 {:?}, +24 {:?}",
+        ms(&d12),
+        ms(&d24)
+    );
 }
