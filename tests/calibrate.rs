@@ -1060,3 +1060,78 @@ fn model_with_true_rates_against_the_generator() {
         ms(&d24)
     );
 }
+
+#[test]
+fn sparse_data_still_give_a_valid_config() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nobody enters in the window (both spells began before it), and one
+    // placement is held for a day before two different moves: rates far
+    // above one a month.
+    write_year(
+        dir.path(),
+        2023,
+        "G1,1,01/01/2012,WBRI,,,\nG2,1,01/01/2013,WBRI,,,\n",
+        "G1,01/01/2020,S,C2,N1,Z1,PR1,02/01/2023,X1,,,,\n\
+         G1,02/01/2023,P,C2,N1,U4,PR1,,,,,,\n\
+         G2,01/01/2020,S,C2,N1,Z1,PR1,02/01/2023,X1,,,,\n\
+         G2,02/01/2023,P,C2,N1,K2,PR4,,,,,,\n",
+    );
+    let prep = prepared(dir.path());
+    for uncertain in [false, true] {
+        let req = Request {
+            at: day(2023, 4, 1),
+            window: 2,
+            years: 1,
+            uncertain,
+            trend: true,
+        };
+        let (est, text) = calibrate::calibrate_prepared(&prep, None, &req, Vec::new(), None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(est.entries_total.events, 0.0);
+        assert!(text.contains("no [entries]") && !text.contains("\n[entries]"));
+        assert_eq!(
+            est.moves.iter().flatten().map(|r| r.events).sum::<f64>(),
+            0.0
+        );
+    }
+    let req = Request {
+        at: day(2023, 2, 1),
+        window: 1,
+        years: 1,
+        uncertain: true,
+        trend: false,
+    };
+    let (est, _) = calibrate::calibrate_prepared(&prep, None, &req, Vec::new(), None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        est.moves.iter().flatten().map(|r| r.events).sum::<f64>(),
+        2.0
+    );
+}
+
+#[test]
+fn small_councils_calibrate_to_valid_configs_at_any_date() {
+    // About 25 children in care: many empty cells, single events, no
+    // entrants in some windows.
+    let truth = Truth::typical(0.05);
+    for seed in 0..12u64 {
+        let dir = tempfile::tempdir().unwrap();
+        synthetic::council(&truth, dir.path(), 2019, 2024, 500 + seed);
+        let prep = prepared(dir.path());
+        for (year, month) in [(2018, 5), (2019, 10), (2021, 4), (2023, 1), (2024, 4)] {
+            for (uncertain, trend, window) in
+                [(false, false, 24), (true, true, 6), (true, false, 60)]
+            {
+                let req = Request {
+                    at: day(year, month, 1),
+                    window,
+                    years: 2,
+                    uncertain,
+                    trend,
+                };
+                calibrate::calibrate_prepared(&prep, None, &req, Vec::new(), None)
+                    .unwrap_or_else(|e| panic!("seed {seed} at {year}-{month}: {e}"));
+            }
+        }
+    }
+}

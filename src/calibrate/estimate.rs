@@ -96,7 +96,8 @@ pub fn chi2_quantile(k: f64, p: f64) -> f64 {
 pub struct Dispersion {
     /// Variance-to-mean ratio of the monthly counts.
     pub ratio: f64,
-    /// Size k = m² / (s² − m); `None` when s² ≤ m (no more variable than Poisson).
+    /// Size k = m² / (s² − m); `None` when s² ≤ m (no more variable than
+    /// Poisson) or k > 10,000 (indistinguishable from it).
     pub size: Option<f64>,
     /// 95% interval of k from the χ² interval of the variance; the upper
     /// end is `None` when the variance's interval reaches the Poisson.
@@ -333,12 +334,10 @@ pub fn dispersion(counts: &[f64]) -> Dispersion {
     }
     let m = counts.iter().sum::<f64>() / n as f64;
     let var = counts.iter().map(|c| (c - m).powi(2)).sum::<f64>() / (n - 1) as f64;
+    // A size above 10,000 is Poisson for any council's monthly entries.
     let size_at = |v: f64| {
-        if v > m && m > 0.0 {
-            Some(m * m / (v - m))
-        } else {
-            None
-        }
+        let k = m * m / (v - m);
+        (v > m && m > 0.0 && k.is_finite() && k <= 1e4).then_some(k)
     };
     let df = (n - 1) as f64;
     // A larger variance means a smaller size.
@@ -353,7 +352,8 @@ pub fn dispersion(counts: &[f64]) -> Dispersion {
 }
 
 /// Poisson regression log μ_t = a + β t of monthly counts, by Newton's
-/// method; `None` when it cannot be fitted (fewer than 3 months, no entries).
+/// method; `None` when it cannot be fitted (fewer than 3 months, no
+/// entries, or a fit that does not converge to a growth above −99% a year).
 pub fn trend(counts: &[f64]) -> Option<Trend> {
     let n = counts.len();
     if n < 3 || counts.iter().sum::<f64>() <= 0.0 {
@@ -364,6 +364,7 @@ pub fn trend(counts: &[f64]) -> Option<Trend> {
     let mean = counts.iter().sum::<f64>() / n as f64;
     let (mut a, mut b) = (mean.ln(), 0.0);
     let mut info_bb = 0.0;
+    let mut converged = false;
     for _ in 0..50 {
         let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (0.0, 0.0, 0.0, 0.0, 0.0);
         for (t, y) in ts.iter().zip(counts) {
@@ -383,19 +384,28 @@ pub fn trend(counts: &[f64]) -> Option<Trend> {
         a += da;
         b += db;
         info_bb = haa / det;
-        if da.abs() < 1e-12 && db.abs() < 1e-12 {
+        if da.abs() < 1e-10 && db.abs() < 1e-10 {
+            converged = true;
             break;
         }
     }
     let se = info_bb.sqrt();
     let growth = |beta: f64| (12.0 * beta).exp() - 1.0;
-    Some(Trend {
+    let trend = Trend {
         annual: growth(b),
         low: growth(b - 1.96 * se),
         high: growth(b + 1.96 * se),
         se,
         per_year_at_end: 12.0 * (a + b * (n as f64 - mid)).exp(),
-    })
+    };
+    // A fit that runs off (all entrants in the first or last months) says
+    // nothing usable about a trend.
+    let usable = converged
+        && [trend.annual, trend.se, trend.per_year_at_end]
+            .iter()
+            .all(|x| x.is_finite())
+        && trend.annual > -0.99;
+    usable.then_some(trend)
 }
 
 #[cfg(test)]

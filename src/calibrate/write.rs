@@ -18,6 +18,10 @@
 //! E child-months: E[e^(−tλ)] = (1 + t/E)^(−d)); moves as a PERT over the
 //! 99.9% interval of the annual rate with the estimate's mean (bounded, so
 //! that the moves out of a placement can never exceed its children).
+//!
+//! Moves out of one placement compete: the monthly probability of a move
+//! to q is (λq / Λ)(1 − exp(−Λ)) with Λ the sum of the move rates, which
+//! is 1 − exp(−λq) for small rates and never adds up to more than one.
 
 use std::fmt::Write;
 
@@ -196,16 +200,32 @@ fn beta_of_annual(r: &Rate) -> Option<String> {
     if !(var > 0.0 && mean > 0.0 && mean < 1.0 && var < mean * (1.0 - mean)) {
         return None;
     }
-    Some(format!(
-        "{{ dist = \"beta\", mean = {}, sd = {} }}",
-        num_sig(mean),
-        num_sig(var.sqrt())
-    ))
+    // Check the parameters as they will be read back.
+    let (m, sd) = (num_sig(mean), num_sig(var.sqrt()));
+    let (mv, sv) = (m.parse::<f64>().ok()?, sd.parse::<f64>().ok()?);
+    (mv > 0.0 && mv < 1.0 && sv > 0.0 && sv < (mv * (1.0 - mv)).sqrt())
+        .then(|| format!("{{ dist = \"beta\", mean = {m}, sd = {sd} }}"))
 }
 
 /// A number with 6 significant digits.
 fn num_sig(x: f64) -> String {
     format!("{}", format!("{x:.5e}").parse::<f64>().unwrap_or(x))
+}
+
+/// A probability rounded down to 6 significant digits.
+fn num_sig_down(x: f64) -> String {
+    if x <= 0.0 || !x.is_finite() {
+        return num_sig(x.max(0.0));
+    }
+    let scale = 10f64.powi(5 - x.log10().floor() as i32);
+    let down = (x * scale).floor() / scale;
+    // The shortest text that reads back as a number no larger.
+    let text = num_sig(down);
+    if text.parse::<f64>().is_ok_and(|v| v <= x) {
+        text
+    } else {
+        format!("{down}")
+    }
 }
 
 /// PERT over the 99.9% interval of the annual rate, mean-matched.
@@ -253,7 +273,6 @@ fn initial_by_age(ages: &[u32]) -> String {
 pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) -> String {
     let mut t = String::new();
     let n_p = est.placements.len();
-    let years_of_window = est.window_months as f64 / 12.0;
     let _ = writeln!(
         t,
         "# Calibrated by `carecast calibrate` (carecast {}) from SSDA903 returns.",
@@ -403,147 +422,151 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
         let _ = writeln!(t, "initial_by_age = {}\n", initial_by_age(&est.stock[p]));
     }
 
-    // Entries.
-    let total = &est.entries_total;
-    t.push_str("[entries]\n");
-    let _ = writeln!(
-        t,
-        "# {} entrants in {} months: {} a year (95% {}–{}), monthly counts {}",
-        num(total.events),
-        est.window_months,
-        sig(total.value),
-        sig(total.low),
-        sig(total.high),
-        est.monthly_entries
-            .iter()
-            .map(|c| num(*c))
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
-    let d = &est.dispersion;
-    let phi = d.size.map_or(1.0, |k| {
-        1.0 + total.events / est.window_months.max(1) as f64 / k
-    });
-    let per_year = match (&est.trend, opts.trend) {
-        (Some(tr), true) => {
-            let _ = writeln!(
-                t,
-                "# with the trend: the fitted rate at the end of the window is {} a year",
-                sig(tr.per_year_at_end)
-            );
-            tr.per_year_at_end
-        }
-        _ => total.value,
-    };
-    if opts.uncertain && total.events > 0.0 {
-        let shape = total.events / phi;
+    // Entries (none when nobody entered in the window).
+    if est.entries_total.events > 0.0 {
+        let total = &est.entries_total;
+        t.push_str("[entries]\n");
         let _ = writeln!(
             t,
-            "per_year = {{ dist = \"gamma\", shape = {}, scale = {} }}   # mean {}; shape = entrants / φ, φ = {} (overdispersion)",
-            num_sig(shape),
-            num_sig(per_year / shape),
-            sig(per_year),
-            sig(phi)
+            "# {} entrants in {} months: {} a year (95% {}–{}), monthly counts {}",
+            num(total.events),
+            est.window_months,
+            sig(total.value),
+            sig(total.low),
+            sig(total.high),
+            est.monthly_entries
+                .iter()
+                .map(|c| num(*c))
+                .collect::<Vec<_>>()
+                .join(" ")
         );
-    } else {
-        let _ = writeln!(t, "per_year = {}", num(per_year));
-    }
-    let k_range = format!(
-        "95% {}–{}",
-        d.low.map_or("–".into(), sig),
-        d.high.map_or("Poisson".into(), sig)
-    );
-    match d.size {
-        Some(k) => {
+        let d = &est.dispersion;
+        let phi = d.size.map_or(1.0, |k| {
+            1.0 + total.events / est.window_months.max(1) as f64 / k
+        });
+        let per_year = match (&est.trend, opts.trend) {
+            (Some(tr), true) => {
+                let _ = writeln!(
+                    t,
+                    "# with the trend: the fitted rate at the end of the window is {} a year",
+                    sig(tr.per_year_at_end)
+                );
+                tr.per_year_at_end
+            }
+            _ => total.value,
+        };
+        if opts.uncertain && total.events > 0.0 {
+            let shape = total.events / phi;
             let _ = writeln!(
                 t,
-                "dispersion = {}   # negative binomial size by moments; variance/mean {} ({k_range})",
-                num_sig(k),
-                sig(d.ratio)
+                "per_year = {{ dist = \"gamma\", shape = {}, scale = {} }}   # mean {}; shape = entrants / φ, φ = {} (overdispersion)",
+                num_sig(shape),
+                num_sig(per_year / shape),
+                sig(per_year),
+                sig(phi)
             );
+        } else {
+            let _ = writeln!(t, "per_year = {}", num(per_year));
         }
-        None => {
-            let _ = writeln!(
-                t,
-                "# no dispersion: months vary no more than Poisson (variance/mean {})",
-                sig(d.ratio)
-            );
+        let k_range = format!(
+            "95% {}–{}",
+            d.low.map_or("–".into(), sig),
+            d.high.map_or("Poisson".into(), sig)
+        );
+        match d.size {
+            Some(k) => {
+                let _ = writeln!(
+                    t,
+                    "dispersion = {}   # negative binomial size by moments; variance/mean {} ({k_range})",
+                    num_sig(k),
+                    sig(d.ratio)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    t,
+                    "# no dispersion: months vary no more than Poisson (variance/mean {})",
+                    sig(d.ratio)
+                );
+            }
         }
-    }
-    match (&est.trend, opts.trend) {
-        (Some(tr), true) => {
-            if opts.uncertain {
-                let sd = 12.0 * tr.se * (1.0 + tr.annual);
-                if tr.annual - 4.0 * sd > -1.0 {
+        match (&est.trend, opts.trend) {
+            (Some(tr), true) => {
+                if opts.uncertain {
+                    let sd = 12.0 * tr.se * (1.0 + tr.annual);
+                    if tr.annual - 4.0 * sd > -1.0 {
+                        let _ = writeln!(
+                            t,
+                            "trend = {{ dist = \"normal\", mean = {}, sd = {} }}   # log-linear fit of monthly entries (95% {}–{})",
+                            num_sig(tr.annual),
+                            num_sig(sd),
+                            sig(tr.low),
+                            sig(tr.high)
+                        );
+                    } else {
+                        let _ = writeln!(t, "trend = {}", num_sig(tr.annual));
+                    }
+                } else {
                     let _ = writeln!(
                         t,
-                        "trend = {{ dist = \"normal\", mean = {}, sd = {} }}   # log-linear fit of monthly entries (95% {}–{})",
+                        "trend = {}   # log-linear fit of monthly entries (95% {}–{})",
                         num_sig(tr.annual),
-                        num_sig(sd),
                         sig(tr.low),
                         sig(tr.high)
                     );
-                } else {
-                    let _ = writeln!(t, "trend = {}", num_sig(tr.annual));
                 }
-            } else {
+            }
+            (Some(tr), false) => {
                 let _ = writeln!(
                     t,
-                    "trend = {}   # log-linear fit of monthly entries (95% {}–{})",
-                    num_sig(tr.annual),
+                    "# trend of entries (not used; `--trend` to use it): {} a year (95% {}–{})",
+                    sig(tr.annual),
                     sig(tr.low),
                     sig(tr.high)
                 );
             }
+            (None, _) => {}
         }
-        (Some(tr), false) => {
+        let band_counts: Vec<f64> = est
+            .entries
+            .iter()
+            .map(|row| row.iter().map(|r| r.events).sum())
+            .collect();
+        let age_shares = shares(&band_counts);
+        let parts: Vec<String> = est
+            .bands
+            .iter()
+            .zip(&age_shares)
+            .map(|(b, s)| format!("{} = {}", quote(&b.id), num(*s)))
+            .collect();
+        let _ = writeln!(t, "age_mix = {{ {} }}", parts.join(", "));
+        for (b, band) in est.bands.iter().enumerate() {
+            let counts: Vec<f64> = est.entries[b].iter().map(|r| r.events).collect();
+            if band_counts[b] <= 0.0 {
+                continue;
+            }
             let _ = writeln!(
                 t,
-                "# trend of entries (not used; `--trend` to use it): {} a year (95% {}–{})",
-                sig(tr.annual),
-                sig(tr.low),
-                sig(tr.high)
+                "\n[entries.mix_by_band.{}]   # {} entrants aged {}–{}",
+                quote(&band.id),
+                num(band_counts[b]),
+                band.from,
+                band.to - 1
             );
-        }
-        (None, _) => {}
-    }
-    let band_counts: Vec<f64> = est
-        .entries
-        .iter()
-        .map(|row| row.iter().map(|r| r.events).sum())
-        .collect();
-    let age_shares = shares(&band_counts);
-    let parts: Vec<String> = est
-        .bands
-        .iter()
-        .zip(&age_shares)
-        .map(|(b, s)| format!("{} = {}", quote(&b.id), num(*s)))
-        .collect();
-    let _ = writeln!(t, "age_mix = {{ {} }}", parts.join(", "));
-    for (b, band) in est.bands.iter().enumerate() {
-        let counts: Vec<f64> = est.entries[b].iter().map(|r| r.events).collect();
-        if band_counts[b] <= 0.0 {
-            continue;
-        }
-        let _ = writeln!(
-            t,
-            "\n[entries.mix_by_band.{}]   # {} entrants aged {}–{}",
-            quote(&band.id),
-            num(band_counts[b]),
-            band.from,
-            band.to - 1
-        );
-        for (p, s) in shares(&counts).iter().enumerate() {
-            if counts[p] > 0.0 {
-                let _ = writeln!(
-                    t,
-                    "{} = {}   # {}",
-                    est.placements[p],
-                    num(*s),
-                    rate_note(&est.entries[b][p], "entrants", "years", " a year")
-                );
+            for (p, s) in shares(&counts).iter().enumerate() {
+                if counts[p] > 0.0 {
+                    let _ = writeln!(
+                        t,
+                        "{} = {}   # {}",
+                        est.placements[p],
+                        num(*s),
+                        rate_note(&est.entries[b][p], "entrants", "years", " a year")
+                    );
+                }
             }
         }
+    } else {
+        t.push_str("# No child entered care in the window: no [entries].\n\n");
     }
 
     // Exits.
@@ -571,17 +594,43 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
     // Moves.
     t.push_str(
         "\n# Moves between placement types: moves / child-months in the placement the child\n\
-         # leaves, pooled over age bands, written as the annual probability 1 − exp(−12λ).\n",
+         # leaves, pooled over age bands. The monthly probability of a move to q is\n\
+         # (λq / Λ)(1 − exp(−Λ)), Λ the sum of the move rates out of the placement, written as\n\
+         # the annual probability 1 − (1 − monthly)^12.\n",
     );
     for p in 0..n_p {
+        // Moves out of one placement compete: the monthly probability of a
+        // move to q is (λq / Λ)(1 − exp(−Λ)), Λ the sum of the move rates,
+        // so that together they never exceed one however small the exposure.
+        let all: f64 = est.moves[p].iter().map(|r| r.value).sum();
+        let monthly = |r: &Rate| {
+            if all > 0.0 {
+                r.value / all * (1.0 - (-all).exp())
+            } else {
+                0.0
+            }
+        };
+        // The largest monthly probabilities the PERTs can draw must add up
+        // to at most one too; otherwise the rates are written as they are.
+        let worst: f64 = est.moves[p]
+            .iter()
+            .filter(|r| r.events > 0.0)
+            .map(|r| {
+                let hi = chi2_quantile(2.0 * r.events + 2.0, 0.9995) / 2.0 / r.exposure;
+                1.0 - (-hi).exp()
+            })
+            .sum();
+        let uncertain = opts.uncertain && worst <= 1.0 - 1e-6;
         for q in 0..n_p {
             let r = &est.moves[p][q];
             if r.events <= 0.0 {
                 continue;
             }
-            let value = match opts.uncertain.then(|| pert_of_annual(r)).flatten() {
+            let value = match uncertain.then(|| pert_of_annual(r)).flatten() {
                 Some(d) => d,
-                None => num_sig(annual(r.value)),
+                // Rounded down, so that the monthly probabilities the model
+                // derives still add up to at most one.
+                None => num_sig_down(1.0 - (1.0 - monthly(r)).powi(12)),
             };
             let _ = writeln!(
                 t,
@@ -592,7 +641,6 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
             );
         }
     }
-    let _ = years_of_window;
 
     // History (backtest): month-end counts observed after the date.
     if !opts.history.is_empty() {
