@@ -202,21 +202,22 @@ mod tests {
     use super::*;
 
     fn point(observed: f64) -> Point {
+        // Built from a summary and then set field by field, so that fields
+        // added to `Summary` later need no change here.
+        let mut forecast = Summary::of(&mut [100.0]);
+        forecast.sd = 10.0;
+        forecast.p5 = 80.0;
+        forecast.p10 = 85.0;
+        forecast.p25 = 93.0;
+        forecast.p50 = 100.0;
+        forecast.p75 = 107.0;
+        forecast.p90 = 115.0;
+        forecast.p95 = 120.0;
         Point {
             series: "total".into(),
             month: "2024-04".into(),
             observed,
-            forecast: Summary {
-                mean: 100.0,
-                sd: 10.0,
-                p5: 80.0,
-                p10: 85.0,
-                p25: 93.0,
-                p50: 100.0,
-                p75: 107.0,
-                p90: 115.0,
-                p95: 120.0,
-            },
+            forecast,
         }
     }
 
