@@ -154,11 +154,21 @@ pub fn render(report: &Report) -> String {
         }
     }
 
-    if !central {
+    let has_budget = report
+        .scenarios
+        .iter()
+        .any(|sc| sc.years.iter().any(|y| y.budget.is_some()));
+    if !central && has_budget {
         let _ = writeln!(
             out,
             "\nP(overspend): share of simulated futures whose cost exceeds the budget. \
              Expected overspend: mean overspend across all futures, underspends counting as zero. \
+             P10/P50/P90: 10% / 50% / 90% of futures cost less than this."
+        );
+    } else if !central {
+        let _ = writeln!(
+            out,
+            "\nThe config has no budget: no overspend is reported (–). \
              P10/P50/P90: 10% / 50% / 90% of futures cost less than this."
         );
     }
