@@ -235,12 +235,21 @@ pub fn render(report: &Report) -> String {
 
 fn headline(h: &mut String, report: &Report, central: bool) {
     h.push_str("<section id=\"headline\"><h2>Headline</h2>\n");
-    if !central {
+    let has_budget = report
+        .scenarios
+        .iter()
+        .any(|sc| sc.years.iter().any(|y| y.budget.is_some()));
+    if !central && has_budget {
         h.push_str(
             "<p class=\"note\">Cost of each financial year against its budget. P50: half the simulated \
              futures cost less; P90: nine in ten cost less. P(overspend): share of futures whose cost \
              exceeds the budget. Expected overspend: mean overspend over all futures, counting \
              underspends as zero.</p>\n",
+        );
+    } else if !central {
+        h.push_str(
+            "<p class=\"note\">Cost of each financial year. P50: half the simulated futures cost less; \
+             P90: nine in ten cost less. The config has no budget, so no overspend is reported (–).</p>\n",
         );
     }
     for sc in &report.scenarios {
