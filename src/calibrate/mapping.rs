@@ -93,17 +93,6 @@ impl Mapping {
             .or_else(|| self.keys.get(place))
             .map(String::as_str)
     }
-
-    /// Every placement id the mapping can give, in first-seen order.
-    pub fn targets(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
-        for v in self.keys.values() {
-            if !out.contains(&v.as_str()) {
-                out.push(v);
-            }
-        }
-        out
-    }
 }
 
 #[cfg(test)]

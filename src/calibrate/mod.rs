@@ -126,8 +126,6 @@ pub struct Prepared {
     pub spells: Vec<Spell>,
     pub bands: Vec<AgeBand>,
     pub placements: Vec<String>,
-    /// Episodes whose code has no placement type (reported, left out).
-    pub unmapped: usize,
 }
 
 /// Reads nothing: maps `data` with the mapping (and the base's placements
@@ -191,7 +189,8 @@ pub fn prepare(mut data: Data, base: Option<&BaseConfig>) -> Result<Prepared, Er
             .placement_of(&e.place, &e.provider)
             .and_then(|id| placements.iter().position(|p| p == id))
     };
-    let before = data.episodes.len();
+    // Every SSDA903 code has a type in the default mapping, and overrides
+    // only change targets; an episode without one is reported all the same.
     let mut unmapped = Vec::new();
     data.episodes.retain(|e| {
         let ok = index(e).is_some();
@@ -207,7 +206,6 @@ pub fn prepare(mut data: Data, base: Option<&BaseConfig>) -> Result<Prepared, Er
         }
         ok
     });
-    let unmapped_count = before - data.episodes.len();
     data.problems.extend(unmapped);
     let spells = periods::spells(&data, |e| index(e).unwrap_or(0));
     let bands = base
@@ -218,7 +216,6 @@ pub fn prepare(mut data: Data, base: Option<&BaseConfig>) -> Result<Prepared, Er
         spells,
         bands,
         placements,
-        unmapped: unmapped_count,
     })
 }
 
