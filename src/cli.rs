@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::calibrate;
 use crate::config::Config;
 use crate::config::{self, EXAMPLE, EXAMPLE_ORIGIN};
 use crate::engine::{self, Settings};
@@ -47,6 +48,82 @@ enum Command {
     /// Render reports (HTML, Excel, Markdown) from results saved with `run --json`,
     /// without re-running the simulation; prints the table unless --quiet.
     Report(ReportArgs),
+    /// Estimate entries, exits, moves and the stock by age from SSDA903 returns and write a
+    /// runnable config (with 95% intervals and counts in its comments).
+    Calibrate(CalibrateArgs),
+    /// Calibrate on the data before a date, simulate forward and score the forecast against what
+    /// the data show after it (coverage of P5–P95 and P25–P75, error, pinball loss).
+    Backtest(BacktestArgs),
+}
+
+/// Where the SSDA903 returns are and how to read them.
+#[derive(Debug, Args)]
+struct DataArgs {
+    /// Folder with one sub-folder per collection year (e.g. 2024 for 2023-24), each holding the
+    /// header and episodes tables as CSV.
+    #[arg(long, value_name = "DIR")]
+    ssda903: PathBuf,
+    /// The calibration date: a month (2022-04) or its first day (2022-04-01, 01/04/2022).
+    #[arg(long, value_name = "DATE")]
+    at: String,
+    /// Months of data before the date to estimate from.
+    #[arg(long, value_name = "MONTHS", default_value_t = 24)]
+    window: usize,
+    /// A config whose prices, capacities, budget, strategy and scenarios are kept, and whose
+    /// [calibration.mapping] maps placement codes to its placements.
+    #[arg(long, value_name = "CONFIG")]
+    base: Option<PathBuf>,
+    /// Write rates as distributions from their events and exposure, drawn once per run.
+    #[arg(long)]
+    uncertain: bool,
+    /// Project the fitted trend of entries forward.
+    #[arg(long)]
+    trend: bool,
+    /// Keep short breaks (legal status V3, V4) as periods of care.
+    #[arg(long)]
+    include_respite: bool,
+    /// File name of the header table in each year folder [default: the CSV whose name has "header"].
+    #[arg(long, value_name = "NAME")]
+    header_file: Option<String>,
+    /// File name of the episodes table [default: the CSV whose name has "episode"].
+    #[arg(long, value_name = "NAME")]
+    episodes_file: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct CalibrateArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Financial years the written config simulates [default: the base's, else 3].
+    #[arg(long, value_name = "N")]
+    years: Option<usize>,
+    /// Write the config to FILE (the summary then goes to stdout); without it the config goes
+    /// to stdout and the summary to stderr.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct BacktestArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Months to forecast and compare.
+    #[arg(long, value_name = "MONTHS", default_value_t = 24)]
+    horizon: usize,
+    /// Simulated futures.
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    runs: u64,
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    seed: u64,
+    #[arg(long, value_name = "T")]
+    threads: Option<usize>,
+    /// Write the calibrated config, with the observed counts as [history], to FILE
+    /// (`carecast run FILE --html …` then draws them on the fan charts).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Write every observed count against its forecast as CSV to FILE.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
 }
 
 /// The reports people read, for `run` and `report` alike.
@@ -189,6 +266,8 @@ pub fn main() -> i32 {
         Command::Validate { config } => validate(config),
         Command::Report(args) => report(args),
         Command::Sensitivity(args) => sensitivity(args),
+        Command::Calibrate(args) => calibrate(args),
+        Command::Backtest(args) => backtest(args),
     };
     match result {
         Ok(()) => 0,
@@ -399,6 +478,135 @@ fn render_reports(
         out.push((path, output::markdown::render(report).into_bytes()));
     }
     Ok(out)
+}
+
+/// Reads the returns and the base, and checks the flags shared by
+/// `calibrate` and `backtest`.
+fn prepare(
+    args: &DataArgs,
+    years: Option<usize>,
+) -> Result<
+    (
+        calibrate::Prepared,
+        Option<calibrate::BaseConfig>,
+        calibrate::Request,
+    ),
+    Error,
+> {
+    let at = calibrate::parse_at(&args.at)?;
+    let base = args.base.as_deref().map(calibrate::load_base).transpose()?;
+    let years = years.unwrap_or(base.as_ref().map_or(3, |b| b.years));
+    if !(1..=120).contains(&args.window) {
+        return Err(Error::Usage(format!(
+            "--window must be 1 to 120 months, got {}",
+            args.window
+        )));
+    }
+    if !(1..=50).contains(&years) {
+        return Err(Error::Usage(format!(
+            "--years must be 1 to 50, got {years}"
+        )));
+    }
+    let options = calibrate::ssda903::ReadOptions {
+        files: calibrate::ssda903::FileNames {
+            header: args.header_file.clone(),
+            episodes: args.episodes_file.clone(),
+        },
+        include_respite: args.include_respite,
+    };
+    let data = calibrate::ssda903::read_dir(&args.ssda903, &options)?;
+    report_problems(&data.problems);
+    let prep = calibrate::prepare(data, base.as_ref())?;
+    let request = calibrate::Request {
+        at,
+        window: args.window,
+        years,
+        uncertain: args.uncertain,
+        trend: args.trend,
+    };
+    Ok((prep, base, request))
+}
+
+/// Prints the rows skipped, at most a hundred, on stderr.
+fn report_problems(problems: &[calibrate::ssda903::Problem]) {
+    const SHOWN: usize = 100;
+    for p in problems.iter().take(SHOWN) {
+        eprintln!("skipped: {}:{}: {}", p.file.display(), p.row, p.reason);
+    }
+    if problems.len() > SHOWN {
+        eprintln!("skipped: … and {} more rows", problems.len() - SHOWN);
+    }
+}
+
+fn calibrate(args: CalibrateArgs) -> Result<(), Error> {
+    let (prep, base, request) = prepare(&args.data, args.years)?;
+    let (estimates, text) =
+        calibrate::calibrate_prepared(&prep, base.as_ref(), &request, Vec::new(), None)?;
+    let summary = calibrate::summary(&prep, &estimates);
+    match args.out {
+        Some(path) => {
+            output::write_all_or_nothing(vec![(path.clone(), text.into_bytes())])?;
+            print_stdout(&format!("{summary}Config written to {}\n", path.display()))
+        }
+        None => {
+            eprint!("{summary}");
+            print_stdout(&text)
+        }
+    }
+}
+
+fn backtest(args: BacktestArgs) -> Result<(), Error> {
+    if args.runs == 0 || args.runs > crate::config::validate::MAX_RUNS {
+        return Err(Error::Usage(format!(
+            "--runs must be between 1 and {}, got {}",
+            crate::config::validate::MAX_RUNS,
+            args.runs
+        )));
+    }
+    if !(1..=240).contains(&args.horizon) {
+        return Err(Error::Usage(format!(
+            "--horizon must be 1 to 240 months, got {}",
+            args.horizon
+        )));
+    }
+    if args.threads == Some(0) {
+        return Err(Error::Usage("--threads must be at least 1".into()));
+    }
+    let (prep, base, request) = prepare(&args.data, None)?;
+    let settings = Settings {
+        runs: args.runs,
+        seed: args.seed,
+        threads: args.threads,
+        central: false,
+    };
+    let result =
+        crate::backtest::backtest(&prep, base.as_ref(), &request, args.horizon, &settings)?;
+    let mut files = Vec::new();
+    if let Some(path) = args.out {
+        files.push((path, result.config_text.clone().into_bytes()));
+    }
+    if let Some(path) = args.csv {
+        files.push((
+            path,
+            crate::backtest::points_csv(&result.points).into_bytes(),
+        ));
+    }
+    output::write_all_or_nothing(files)?;
+    let text = format!(
+        "Backtest at {}: calibrated on the {} months before, {} months compared ({} runs, seed {}{})\n{}",
+        request.at,
+        calibrate::window_months(&prep.data, request.at, request.window)?,
+        result.months,
+        args.runs,
+        args.seed,
+        if request.uncertain {
+            ", rates uncertain"
+        } else {
+            ", rates fixed at their estimates"
+        },
+        output::table::score_table(result.all.iter().chain(&result.series))
+    );
+    print_stdout(&text)
 }
 
 fn validate(path: PathBuf) -> Result<(), Error> {

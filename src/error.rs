@@ -47,6 +47,9 @@ pub enum Error {
     /// read back: a usage error, like a bad config.
     #[error("{}: {message}", path.display())]
     Results { path: PathBuf, message: String },
+    /// SSDA903 data that cannot be read: a missing file or column.
+    #[error("{}: {message}", path.display())]
+    Data { path: PathBuf, message: String },
     #[error("cannot write {}: {source}", path.display())]
     Write {
         path: PathBuf,
@@ -61,7 +64,7 @@ impl Error {
     /// usage errors, 1 for any other failure.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Config(_) | Error::Usage(_) | Error::Results { .. } => 2,
+            Error::Config(_) | Error::Usage(_) | Error::Results { .. } | Error::Data { .. } => 2,
             Error::Write { .. } | Error::Runtime(_) => 1,
         }
     }

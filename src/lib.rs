@@ -13,6 +13,8 @@
 //!   Markdown reports);
 //! - [`cli`] is the command line.
 
+pub mod backtest;
+pub mod calibrate;
 pub mod cli;
 pub mod config;
 pub mod dist;
@@ -24,5 +26,6 @@ pub mod output;
 pub mod precision;
 pub mod progress;
 pub mod report;
+pub mod score;
 pub mod sensitivity;
 pub mod stats;

@@ -222,17 +222,20 @@ pub fn assess(config: &Config, results: &[ScenarioRuns], target: &Target) -> Ass
         let model = &scenario.model;
         for fy in 0..runs.layout.years {
             let (cost, overspend) = cost_figures(model, runs, fy);
-            let budget = model.budget_pence(fy) as f64 / 100.0;
+            // Without a budget (none in the config, or zero) there is no
+            // share of it to aim at and no overspend to estimate.
+            let budget = model.budget_pence(fy).map_or(0.0, |b| b as f64 / 100.0);
             let mut checks = Vec::new();
             if let Some(allowed) = target.money_allowed(budget) {
                 checks.push(("cost.p50", cost.p50_interval().half_width(), allowed));
                 checks.push(("cost.p90", cost.p90_interval().half_width(), allowed));
             }
-            // Against no budget every run overspends: nothing to estimate.
-            if let Some(allowed) = target.probability.filter(|_| budget > 0.0) {
+            if let (Some(allowed), Some(o)) =
+                (target.probability.filter(|_| budget > 0.0), &overspend)
+            {
                 checks.push((
                     "overspend.probability",
-                    overspend.probability_interval().half_width(),
+                    o.probability_interval().half_width(),
                     allowed,
                 ));
             }

@@ -56,6 +56,9 @@ pub struct ScenarioReport {
     /// The `[[correlation]]`s asked for and the rank correlations realised.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub correlations: Vec<crate::drivers::RealisedCorrelation>,
+    /// The months compared with the config's `[history]`, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<crate::score::HistoryScore>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -71,10 +74,14 @@ pub struct YearReport {
     /// Simulated months in the year (12 unless the horizon starts mid-year).
     pub months: usize,
     pub partial: bool,
-    /// The envelope the year's cost is compared with (pro rata for a partial year).
-    pub budget: f64,
+    /// The envelope the year's cost is compared with (pro rata for a
+    /// partial year); absent when the config has no budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<f64>,
     pub cost: Summary,
-    pub overspend: Overspend,
+    /// Absent when the config has no budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overspend: Option<Overspend>,
     pub lac_end: Summary,
     pub entries: Summary,
     pub exits: Summary,
@@ -319,12 +326,15 @@ fn difference(from: &ScenarioResult, to: &ScenarioResult) -> Difference {
 
 /// A year's cost statistics and overspend measures, exactly as reported:
 /// precision-driven runs judge their intervals from this same function.
-pub fn cost_figures(model: &Model, runs: &ScenarioRuns, fy: usize) -> (Summary, Overspend) {
+/// The overspend measures are absent when the config has no budget.
+pub fn cost_figures(model: &Model, runs: &ScenarioRuns, fy: usize) -> (Summary, Option<Overspend>) {
     let mut cost = runs.column(runs.layout.year(fy, YearField::Cost));
     let cost_pence: Vec<i64> = cost.iter().map(|c| (c * 100.0).round() as i64).collect();
     (
         Summary::of(&mut cost).rounded(2),
-        Overspend::of(&cost_pence, model.budget_pence(fy)),
+        model
+            .budget_pence(fy)
+            .map(|b| Overspend::of(&cost_pence, b)),
     )
 }
 
@@ -376,7 +386,7 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
                 fy: year.label.clone(),
                 months: year.months,
                 partial: year.is_partial(),
-                budget: budget_pence as f64 / 100.0,
+                budget: budget_pence.map(|b| b as f64 / 100.0),
                 cost,
                 overspend,
                 lac_end: summary(layout.year(fy, YearField::LacEnd), COUNT_DP),
@@ -410,7 +420,7 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
         })
         .collect();
 
-    let months = (0..layout.months)
+    let months: Vec<MonthReport> = (0..layout.months)
         .into_par_iter()
         .map(|m| MonthReport {
             month: model.calendar.months[m].date.to_string(),
@@ -453,6 +463,7 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
         label: result.label.to_string(),
         lines,
         years,
+        history: crate::score::history(model, &months),
         months,
         contributions: crate::drivers::contributions(runs),
         correlations: crate::drivers::realised_correlations(model, runs),

@@ -53,10 +53,14 @@ pub struct Outcome {
 pub struct Figures {
     /// Financial year label, or `total`.
     pub fy: String,
-    pub budget: f64,
+    /// Absent, with the probability of an overspend, when the config has
+    /// no budget (for the total: when any year has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<f64>,
     pub mean: f64,
     pub p90: f64,
-    pub p_overspend: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_overspend: Option<f64>,
 }
 
 /// Changes from the free run with the input held low and high.
@@ -75,7 +79,8 @@ pub struct DriverFigures {
     /// random numbers).
     pub mean_se: Swing,
     pub p90: Swing,
-    pub p_overspend: Swing,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_overspend: Option<Swing>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -131,7 +136,13 @@ pub fn analyse(
                 high: round_dp(paired_se(&high_costs[k], &base_costs[k]), 2),
             },
             p90: change(|f| f.p90, l, h, b),
-            p_overspend: change(|f| f.p_overspend, l, h, b),
+            p_overspend: match (l.p_overspend, h.p_overspend, b.p_overspend) {
+                (Some(l), Some(h), Some(b)) => Some(Swing {
+                    low: round_dp(l - b, 6),
+                    high: round_dp(h - b, 6),
+                }),
+                _ => None,
+            },
         };
         let n_years = base.years.len();
         let years = (0..n_years)
@@ -185,16 +196,17 @@ fn outcome(model: &Model, runs: &ScenarioRuns) -> (Outcome, Vec<Vec<i64>>) {
     let layout = &runs.layout;
     let n = runs.runs();
     let mut total_pence = vec![0i64; n];
-    let mut total_budget = 0i64;
-    let figures = |fy: String, pence: &[i64], budget: i64| {
+    let mut total_budget = Some(0i64);
+    let figures = |fy: String, pence: &[i64], budget: Option<i64>| {
         let mut pounds: Vec<f64> = pence.iter().map(|&p| p as f64 / 100.0).collect();
         let s = Summary::of(&mut pounds);
         Figures {
             fy,
-            budget: budget as f64 / 100.0,
+            budget: budget.map(|b| b as f64 / 100.0),
             mean: round_dp(s.mean, 2),
             p90: round_dp(s.p90, 2),
-            p_overspend: pence.iter().filter(|&&p| p > budget).count() as f64 / n.max(1) as f64,
+            p_overspend: budget
+                .map(|b| pence.iter().filter(|&&p| p > b).count() as f64 / n.max(1) as f64),
         }
     };
     let mut costs = Vec::with_capacity(layout.years + 1);
@@ -209,7 +221,7 @@ fn outcome(model: &Model, runs: &ScenarioRuns) -> (Outcome, Vec<Vec<i64>>) {
                 *t += p;
             }
             let budget = model.budget_pence(fy);
-            total_budget += budget;
+            total_budget = total_budget.zip(budget).map(|(t, b)| t + b);
             let f = figures(model.calendar.years[fy].label.clone(), &pence, budget);
             costs.push(pence);
             f

@@ -368,7 +368,10 @@ fn somerset_2019_placement_changes_save_appendix_a_lines_k_l_n_o_q() {
         .unwrap()
         .model;
     for (fy, amount) in paper.into_iter().chain([0.0]).enumerate() {
-        let over = cost(&none, fy) - model.budget_pence(fy) as f64 / 100.0;
+        let budget = model
+            .budget_pence(fy)
+            .expect("the Somerset config has a budget");
+        let over = cost(&none, fy) - budget as f64 / 100.0;
         close(
             over,
             amount,

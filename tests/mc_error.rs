@@ -97,7 +97,8 @@ fn coverage(runs: u64, seeds: u64) {
             mean_hits += 1;
         }
         let q = true_overspend();
-        if y.overspend.probability_lo.unwrap() <= q && q <= y.overspend.probability_hi.unwrap() {
+        let o = y.overspend.expect("the config has a budget");
+        if o.probability_lo.unwrap() <= q && q <= o.probability_hi.unwrap() {
             over_hits += 1;
         }
     }
@@ -169,13 +170,11 @@ fn one_seed_against_known_answers() {
     // P(overspend) within 4 binomial standard errors of the truth, and its
     // interval is the Wilson interval of the count.
     let q = true_overspend();
-    let p = y.overspend.probability;
+    let o = y.overspend.expect("the config has a budget");
+    let p = o.probability;
     assert!((p - q).abs() <= 4.0 * (q * (1.0 - q) / 4000.0).sqrt());
     let (lo, hi) = wilson((p * 4000.0).round() as usize, 4000).unwrap();
-    assert_eq!(
-        (y.overspend.probability_lo, y.overspend.probability_hi),
-        (Some(lo), Some(hi))
-    );
+    assert_eq!((o.probability_lo, o.probability_hi), (Some(lo), Some(hi)));
     // Every interval holds its estimate.
     for ci in y.cost.intervals() {
         assert!(ci.lo.unwrap() <= ci.estimate && ci.estimate <= ci.hi.unwrap());
@@ -196,7 +195,7 @@ fn a_central_projection_has_no_intervals() {
     let y = &r.scenarios[0].years[0];
     assert_eq!(y.cost.mean_se, None);
     assert!(y.cost.error_fields().is_empty());
-    assert_eq!(y.overspend.probability_lo, None);
+    assert_eq!(y.overspend.unwrap().probability_lo, None);
     let json = String::from_utf8(carecast::output::json::render(&r).unwrap()).unwrap();
     assert!(!json.contains("_lo") && !json.contains("mean_se"));
     let table = carecast::output::table::render(&r);
@@ -212,8 +211,8 @@ fn the_workbook_summary_carries_the_intervals() {
     let mut wb = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
     let summary = wb.worksheet_range("Summary").unwrap();
     let want = [
-        y.overspend.probability_lo,
-        y.overspend.probability_hi,
+        y.overspend.unwrap().probability_lo,
+        y.overspend.unwrap().probability_hi,
         y.cost.p50_lo,
         y.cost.p50_hi,
         y.cost.p90_lo,

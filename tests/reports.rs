@@ -649,7 +649,7 @@ fn extreme_numbers_render_without_panic_or_nan() {
         let mut r = base.clone();
         for sc in &mut r.scenarios {
             for y in &mut sc.years {
-                y.budget = value;
+                y.budget = Some(value);
                 y.cost.p95 = value;
                 y.cost.p5 = -value;
                 y.components.values_mut().for_each(|c| c.mean = value);

@@ -165,7 +165,8 @@ fn the_tornado_swing_of_a_linear_input_is_exact() {
         assert!(d.swing_se < 0.01, "{}", d.swing_se);
     }
     // Held at P90, the dominant price pushes the overspend probability up.
-    assert!(a.total.p_overspend.high > 0.0 && a.total.p_overspend.low < 0.0);
+    let p = a.total.p_overspend.unwrap();
+    assert!(p.high > 0.0 && p.low < 0.0);
 }
 
 #[test]
@@ -533,4 +534,21 @@ fn the_report_takes_the_tornado_into_its_html() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not a sensitivity analysis"), "{err}");
     assert!(!dir.path().join("never.html").exists());
+}
+
+#[test]
+fn without_a_budget_the_tornado_is_of_cost_alone() {
+    let text = EVENTS.replace("[budget]\nper_year = [\"5.5m\", \"5.5m\", \"5.5m\"]\n", "");
+    assert_ne!(text, EVENTS);
+    let m = model(&text);
+    let s = sensitivity::analyse(&m, "base", &settings(200, 2), &|_| {}).unwrap();
+    assert!(s.base.total.budget.is_none() && s.base.total.p_overspend.is_none());
+    assert!(!s.drivers.is_empty());
+    for d in &s.drivers {
+        assert!(d.total.p_overspend.is_none());
+    }
+    let table = carecast::output::sensitivity::table(&s);
+    assert!(table.contains("no budget"), "{table}");
+    let page = carecast::output::sensitivity::html(&s);
+    assert_eq!(page.matches("input at its P90").count(), 2 + 3, "{page}");
 }

@@ -28,7 +28,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub cost_line: Vec<RawCostLine>,
     pub care_leavers: Option<RawCareLeavers>,
-    pub budget: RawBudget,
+    /// Without a budget, runs report demand and cost but no overspend.
+    pub budget: Option<RawBudget>,
     #[serde(default)]
     pub intervention: Vec<RawIntervention>,
     #[serde(default)]
@@ -46,6 +47,35 @@ pub struct RawConfig {
     /// Pairs of scenario ids to compare, `[from, to]`; by default every
     /// scenario is compared with the first.
     pub compare: Option<Vec<[String; 2]>>,
+    /// Observed month-end counts, scored against the simulated months.
+    pub history: Option<RawHistory>,
+    /// Settings `carecast calibrate` reads from a base config.
+    pub calibration: Option<RawCalibration>,
+}
+
+/// Counts of children in care at the end of past months, keyed `YYYY-MM`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHistory {
+    /// Where the counts come from.
+    pub source: Option<String>,
+    #[serde(default)]
+    pub total: IndexMap<String, Number>,
+    /// Per placement id, month → count.
+    #[serde(default)]
+    pub by_placement: IndexMap<String, IndexMap<String, Number>>,
+    /// Per age band id, month → count.
+    #[serde(default)]
+    pub by_band: IndexMap<String, IndexMap<String, Number>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCalibration {
+    /// SSDA903 placement code (`U4`), or code and provider (`U4/PR1`), →
+    /// placement id; overrides carecast's default mapping.
+    #[serde(default)]
+    pub mapping: IndexMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,6 +143,10 @@ pub struct RawPlacement {
     pub weekly_cost: RawDist,
     pub inflation: Option<RawDist>,
     pub initial: Option<RawByBand<Number>>,
+    /// The initial stock by age instead of by band: `"7" = 3` (children
+    /// aged 7, spread over the year's months) or `"17y04m" = 2` (aged 17
+    /// years and 4 months).
+    pub initial_by_age: Option<IndexMap<String, Number>>,
     pub capacity: Option<Number>,
     pub overflow: Option<String>,
 }

@@ -165,7 +165,6 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
         );
     }
     let calendar = Calendar::new(start, years as usize, fy_start_month as u32);
-    let n_years = calendar.years.len();
 
     // Age bands.
     let ages = age_bands(&raw.age_band)?;
@@ -202,12 +201,29 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
             )?,
             None => b.fixed(0.0, format!("{key}.inflation")),
         };
-        let initial = initial_stock(
-            p.initial.as_ref(),
-            &ages,
-            &band_ids,
-            &format!("{path}.initial"),
-        )?;
+        let (initial, initial_groups) = match &p.initial_by_age {
+            None => {
+                let initial = initial_stock(
+                    p.initial.as_ref(),
+                    &ages,
+                    &band_ids,
+                    &format!("{path}.initial"),
+                )?;
+                let groups = (0..ages.bands.len())
+                    .map(|b| (ages.band_cells(b), initial[b]))
+                    .collect();
+                (initial, groups)
+            }
+            Some(by_age) => {
+                if p.initial.is_some() {
+                    return err(
+                        format!("{path}.initial_by_age"),
+                        "give the initial stock either by band (`initial`) or by age (`initial_by_age`), not both",
+                    );
+                }
+                initial_by_age(by_age, &ages, &format!("{path}.initial_by_age"))?
+            }
+        };
         let capacity = match p.capacity {
             Some(c) => Some(whole_count(c, &format!("{path}.capacity"), "capacity")?),
             None => None,
@@ -247,6 +263,7 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
             weekly_cost,
             inflation,
             initial,
+            initial_groups,
             capacity,
             overflow,
         });
@@ -451,28 +468,16 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
     };
 
     // Budget.
-    if raw.budget.per_year.len() != n_years {
-        return err(
-            "budget.per_year",
-            format!(
-                "has {} amounts but the horizon has {n_years} financial year{} ({})",
-                raw.budget.per_year.len(),
-                if n_years == 1 { "" } else { "s" },
-                calendar
-                    .years
-                    .iter()
-                    .map(|y| y.label.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        );
-    }
-    let budget: Vec<Decimal> = raw.budget.per_year.iter().map(|a| a.0).collect();
-    if let Some(i) = budget.iter().position(|a| a.is_sign_negative()) {
-        return err(
-            format!("budget.per_year[{i}]"),
-            format!("a budget must be 0 or more, got {}", budget[i]),
-        );
+    let budget = match &raw.budget {
+        None => None,
+        Some(budget) => Some(budget_per_year(budget, &calendar)?),
+    };
+    let history = match &raw.history {
+        None => None,
+        Some(h) => Some(history(h, &band_ids, &placement_ids, ages.tracked)?),
+    };
+    if let Some(c) = &raw.calibration {
+        calibration_mapping(&c.mapping, &placement_ids)?;
     }
 
     let mut taken_ids: HashSet<String> = placement_ids.iter().map(|s| s.to_string()).collect();
@@ -509,6 +514,7 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
         cost_lines,
         care_leavers,
         budget,
+        history,
         strategy,
         params: b.params,
         copula,
@@ -903,4 +909,214 @@ fn exits(
         out.push(rates);
     }
     Ok(out)
+}
+
+fn budget_per_year(raw: &RawBudget, calendar: &Calendar) -> Result<Vec<Decimal>> {
+    let n_years = calendar.years.len();
+    if raw.per_year.len() != n_years {
+        return err(
+            "budget.per_year",
+            format!(
+                "has {} amounts but the horizon has {n_years} financial year{} ({})",
+                raw.per_year.len(),
+                if n_years == 1 { "" } else { "s" },
+                calendar
+                    .years
+                    .iter()
+                    .map(|y| y.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+    let budget: Vec<Decimal> = raw.per_year.iter().map(|a| a.0).collect();
+    if let Some(i) = budget.iter().position(|a| a.is_sign_negative()) {
+        return err(
+            format!("budget.per_year[{i}]"),
+            format!("a budget must be 0 or more, got {}", budget[i]),
+        );
+    }
+    Ok(budget)
+}
+
+/// An age written as `"7"` (whole years) or `"17y04m"` (years and months):
+/// the age cells it covers.
+pub fn age_cells(key: &str) -> std::result::Result<std::ops::Range<usize>, String> {
+    let bad = || {
+        format!(
+            "{key:?} is not an age: write whole years (\"7\") or years and months (\"17y04m\"), under 18 years"
+        )
+    };
+    let (years, months) = match key.split_once('y') {
+        None => (key, None),
+        Some((y, rest)) => {
+            let m = rest.strip_suffix('m').ok_or_else(bad)?;
+            (y, Some(m))
+        }
+    };
+    let all_digits =
+        |t: &str| !t.is_empty() && t.len() <= 2 && t.bytes().all(|c| c.is_ascii_digit());
+    if !all_digits(years) || !months.is_none_or(all_digits) {
+        return Err(bad());
+    }
+    let years: usize = years.parse().map_err(|_| bad())?;
+    if years >= 18 {
+        return Err(bad());
+    }
+    match months {
+        None => Ok(years * 12..years * 12 + 12),
+        Some(m) => {
+            let m: usize = m.parse().map_err(|_| bad())?;
+            if m >= 12 {
+                return Err(format!("{key:?}: months must be 0–11, got {m}"));
+            }
+            Ok(years * 12 + m..years * 12 + m + 1)
+        }
+    }
+}
+
+/// Groups of age cells, each with the children spread over it.
+type AgeGroups = Vec<(std::ops::Range<usize>, f64)>;
+
+/// The initial stock of a placement by year (or month) of age: per-band
+/// totals and the groups of cells to spread each count over.
+fn initial_by_age(
+    table: &IndexMap<String, Number>,
+    ages: &Ages,
+    path: &str,
+) -> Result<(Vec<f64>, AgeGroups)> {
+    if !ages.tracked {
+        return err(
+            path,
+            "an initial stock by age needs [[age_band]]s, so that ages are tracked",
+        );
+    }
+    let mut per_band = vec![0.0; ages.bands.len()];
+    let mut groups: Vec<(std::ops::Range<usize>, f64)> = Vec::new();
+    let mut total = 0.0;
+    for (key, n) in table {
+        let here = format!("{path}.{key}");
+        let cells = age_cells(key).map_err(|m| FieldError::new(&here, m))?;
+        if let Some((other, _)) = groups
+            .iter()
+            .find(|(g, _)| g.start < cells.end && cells.start < g.end)
+        {
+            return err(
+                here,
+                format!(
+                    "overlaps another age given (months {}–{} of age)",
+                    other.start,
+                    other.end - 1
+                ),
+            );
+        }
+        let n = whole_count(*n, &here, "a number of children")?;
+        total += n;
+        if total > MAX_CHILDREN {
+            return err(path, format!("more than {MAX_CHILDREN} children"));
+        }
+        let band = (0..ages.bands.len())
+            .find(|&b| ages.band_cells(b).contains(&cells.start))
+            .unwrap_or(0);
+        per_band[band] += n;
+        groups.push((cells, n));
+    }
+    Ok((per_band, groups))
+}
+
+fn history(
+    raw: &RawHistory,
+    band_ids: &[&str],
+    placement_ids: &[&str],
+    tracked: bool,
+) -> Result<History> {
+    let points = |table: &IndexMap<String, Number>, path: &str| -> Result<Vec<(YearMonth, f64)>> {
+        let mut out = Vec::new();
+        for (month, n) in table {
+            let here = format!("{path}.{month}");
+            let ym = YearMonth::parse(month).map_err(|m| FieldError::new(&here, m))?;
+            let v = n.0;
+            if !(v.is_finite() && (0.0..=MAX_CHILDREN).contains(&v)) {
+                return err(
+                    here,
+                    format!("a count of children must be 0 to {MAX_CHILDREN}, got {v}"),
+                );
+            }
+            out.push((ym, v));
+        }
+        out.sort_by_key(|(ym, _)| (ym.year, ym.month));
+        if let Some(w) = out.windows(2).find(|w| w[0].0 == w[1].0) {
+            return err(path, format!("month {} is given twice", w[0].0));
+        }
+        Ok(out)
+    };
+    let mut series = Vec::new();
+    if !raw.total.is_empty() {
+        series.push((Series::Total, points(&raw.total, "history.total")?));
+    }
+    for (id, table) in &raw.by_placement {
+        let path = format!("history.by_placement.{id}");
+        let Some(p) = placement_ids.iter().position(|x| x == id) else {
+            return err(
+                path,
+                format!(
+                    "unknown placement {id:?}; expected one of {}",
+                    placement_ids.join(", ")
+                ),
+            );
+        };
+        series.push((Series::Placement(p), points(table, &path)?));
+    }
+    for (id, table) in &raw.by_band {
+        let path = format!("history.by_band.{id}");
+        if !tracked {
+            return err(path, "counts by age band need [[age_band]]s to be declared");
+        }
+        let Some(b) = band_ids.iter().position(|x| x == id) else {
+            return err(path, unknown_band(id, band_ids));
+        };
+        series.push((Series::Band(b), points(table, &path)?));
+    }
+    if series.is_empty() {
+        return err(
+            "history",
+            "give at least one series: `total`, `by_placement` or `by_band`",
+        );
+    }
+    Ok(History {
+        source: raw.source.clone(),
+        series,
+    })
+}
+
+/// Checks a `[calibration.mapping]`: keys are SSDA903 placement codes,
+/// optionally with a provider code (`U4/PR1`), and values placement ids.
+fn calibration_mapping(mapping: &IndexMap<String, String>, placement_ids: &[&str]) -> Result<()> {
+    for (key, target) in mapping {
+        let path = format!("calibration.mapping.{key}");
+        let (code, provider) = match key.split_once('/') {
+            Some((c, p)) => (c, Some(p)),
+            None => (key.as_str(), None),
+        };
+        let code_ok =
+            |t: &str| (2..=3).contains(&t.len()) && t.bytes().all(|c| c.is_ascii_alphanumeric());
+        if !code_ok(code) || !provider.is_none_or(|p| p.len() == 3 && code_ok(p)) {
+            return err(
+                path,
+                format!(
+                    "{key:?} is not an SSDA903 placement code (e.g. \"U4\") or code and provider (\"U4/PR1\")"
+                ),
+            );
+        }
+        if !placement_ids.contains(&target.as_str()) {
+            return err(
+                path,
+                format!(
+                    "unknown placement {target:?}; expected one of {}",
+                    placement_ids.join(", ")
+                ),
+            );
+        }
+    }
+    Ok(())
 }

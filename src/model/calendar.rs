@@ -33,6 +33,11 @@ impl YearMonth {
         Ok(YearMonth { year, month })
     }
 
+    /// Months from `self` to `other` (negative when `other` is earlier).
+    pub fn months_until(self, other: YearMonth) -> i64 {
+        (other.year as i64 - self.year as i64) * 12 + other.month as i64 - self.month as i64
+    }
+
     pub fn plus(self, months: usize) -> YearMonth {
         let index = self.year as i64 * 12 + (self.month as i64 - 1) + months as i64;
         YearMonth {

@@ -82,6 +82,10 @@ pub struct Placement {
     pub inflation: ParamId,
     /// Children in this placement at the start, per band.
     pub initial: Vec<f64>,
+    /// The same children as groups of age cells, each group's children
+    /// spread uniformly over its cells: one group per band for `initial`,
+    /// one per year or month of age for `initial_by_age`.
+    pub initial_groups: Vec<(Range<usize>, f64)>,
     /// Places available; entrants and step-downs beyond them go to `overflow`.
     pub capacity: Option<f64>,
     pub overflow: Option<usize>,
@@ -164,8 +168,11 @@ pub struct Model {
     pub cost_lines: Vec<CostLine>,
     pub care_leavers: Option<CareLeavers>,
     /// Envelope per financial year (full-year amounts; a partial year is
-    /// compared with its months' share).
-    pub budget: Vec<Decimal>,
+    /// compared with its months' share). Without one, runs report demand
+    /// and cost but no overspend.
+    pub budget: Option<Vec<Decimal>>,
+    /// Observed month-end counts to score the simulation against.
+    pub history: Option<History>,
     pub strategy: strategy::Strategy,
     pub params: Vec<Param>,
     /// Inputs drawn jointly with rank correlations, when the config has any.
@@ -180,12 +187,30 @@ impl Model {
     }
 
     /// The budget a financial year is compared with, in pence: the full-year
-    /// envelope, or its months' share for a partial year.
-    pub fn budget_pence(&self, fy: usize) -> i64 {
+    /// envelope, or its months' share for a partial year; `None` without a
+    /// budget.
+    pub fn budget_pence(&self, fy: usize) -> Option<i64> {
+        let budget = self.budget.as_ref()?;
         let year = &self.calendar.years[fy];
-        let share = self.budget[fy] * Decimal::from(year.months as u64) / Decimal::from(12u64);
-        decimal_to_pence(share)
+        let share = budget[fy] * Decimal::from(year.months as u64) / Decimal::from(12u64);
+        Some(decimal_to_pence(share))
     }
+}
+
+/// What a month-end count in `[history]` counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Series {
+    Total,
+    Placement(usize),
+    Band(usize),
+}
+
+/// Observed counts of children in care at the end of months.
+#[derive(Clone, Debug)]
+pub struct History {
+    pub source: Option<String>,
+    /// Each series with its points: (month, count), in month order.
+    pub series: Vec<(Series, Vec<(YearMonth, f64)>)>,
 }
 
 /// Rounds an exact amount of pounds to whole pence (half away from zero).

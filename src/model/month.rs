@@ -148,7 +148,8 @@ impl State {
         totals
     }
 
-    /// The initial stock, with ages spread uniformly over each band.
+    /// The initial stock, with ages spread uniformly over each group of ages
+    /// (a band, or a year of age).
     pub fn reset<D: Draws>(&mut self, model: &Model, draws: &mut D) {
         self.cells.fill(0.0);
         self.leavers.fill(0.0);
@@ -159,10 +160,9 @@ impl State {
             draws.spread(&mut self.leavers, c.initial);
         }
         for (p, placement) in model.placements.iter().enumerate() {
-            for (b, &n) in placement.initial.iter().enumerate() {
-                let range = model.ages.band_cells(b);
-                let base = p * self.width;
-                draws.spread(&mut self.cells[base + range.start..base + range.end], n);
+            let base = p * self.width;
+            for (range, n) in &placement.initial_groups {
+                draws.spread(&mut self.cells[base + range.start..base + range.end], *n);
             }
         }
         self.recount(model);

@@ -103,19 +103,23 @@ pub fn render(report: &Report) -> Vec<u8> {
         for y in &sc.years {
             let fy = y.fy.as_str();
             let year = |metric| Key::year(id, fy, metric);
-            rows.value(year("budget"), "value", y.budget);
-            rows.summary(year("cost"), &y.cost);
-            rows.value(year("overspend"), "probability", y.overspend.probability);
-            rows.value(year("overspend"), "mean", y.overspend.mean);
-            if let Some(m) = y.overspend.mean_if_overspent {
-                rows.value(year("overspend"), "mean_if_overspent", m);
+            if let Some(b) = y.budget {
+                rows.value(year("budget"), "value", b);
             }
-            for (stat, v) in [
-                ("probability_lo", y.overspend.probability_lo),
-                ("probability_hi", y.overspend.probability_hi),
-                ("mean_se", y.overspend.mean_se),
-            ] {
-                rows.optional(year("overspend"), stat, v);
+            rows.summary(year("cost"), &y.cost);
+            if let Some(o) = &y.overspend {
+                rows.value(year("overspend"), "probability", o.probability);
+                rows.value(year("overspend"), "mean", o.mean);
+                if let Some(m) = o.mean_if_overspent {
+                    rows.value(year("overspend"), "mean_if_overspent", m);
+                }
+                for (stat, v) in [
+                    ("probability_lo", o.probability_lo),
+                    ("probability_hi", o.probability_hi),
+                    ("mean_se", o.mean_se),
+                ] {
+                    rows.optional(year("overspend"), stat, v);
+                }
             }
             rows.summary(year("lac_end"), &y.lac_end);
             rows.summary(year("entries"), &y.entries);
@@ -161,6 +165,20 @@ pub fn render(report: &Report) -> Vec<u8> {
             for (name, s) in &m.lac_by_band {
                 rows.summary(month("lac_by_band").of(name), s);
             }
+        }
+    }
+    // Scores against the config's [history]: metric `history`, the series
+    // as component, and one row per measure.
+    for sc in &report.scenarios {
+        let Some(h) = &sc.history else { continue };
+        for score in h.all.iter().chain(&h.series) {
+            let key = || Key::year(&sc.id, "", "history").of(&score.series);
+            rows.value(key(), "months", score.months as f64);
+            rows.value(key(), "coverage_90", score.coverage_90);
+            rows.value(key(), "coverage_50", score.coverage_50);
+            rows.value(key(), "mean_error", score.mean_error);
+            rows.value(key(), "mean_absolute_error", score.mean_absolute_error);
+            rows.value(key(), "pinball", score.pinball);
         }
     }
     for d in &report.differences {

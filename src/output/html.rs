@@ -20,7 +20,7 @@ use indexmap::IndexMap;
 use crate::config;
 use crate::output::svg::{self, Density, Fan, Series, Stacked, Strip, escape};
 use crate::output::table::thousands;
-use crate::output::{keys_in_order, money, percent, probability_with_error};
+use crate::output::{if_budget, keys_in_order, money, percent, probability_with_error};
 use crate::report::{MonthReport, Report, ScenarioReport};
 use crate::sensitivity::Sensitivity;
 use crate::stats::Summary;
@@ -77,6 +77,10 @@ struct Context {
     initial_by_placement: IndexMap<String, f64>,
     initial_by_band: IndexMap<String, f64>,
     initial: Option<f64>,
+    /// Observed counts from `[history]`, as (month index, count).
+    observed: Vec<(i64, f64)>,
+    observed_by_placement: IndexMap<String, Vec<(i64, f64)>>,
+    observed_by_band: IndexMap<String, Vec<(i64, f64)>>,
 }
 
 impl Context {
@@ -109,6 +113,26 @@ impl Context {
             cx.initial_by_band.insert(band.id.clone(), n);
         }
         cx.initial = Some(cx.initial_by_placement.values().sum());
+        if let Some(history) = &model.history {
+            let start = model.calendar.start;
+            for (series, points) in &history.series {
+                let points: Vec<(i64, f64)> = points
+                    .iter()
+                    .map(|(ym, v)| (start.months_until(*ym), *v))
+                    .collect();
+                match series {
+                    crate::model::Series::Total => cx.observed = points,
+                    crate::model::Series::Placement(p) => {
+                        cx.observed_by_placement
+                            .insert(model.placements[*p].id.clone(), points);
+                    }
+                    crate::model::Series::Band(b) => {
+                        cx.observed_by_band
+                            .insert(model.ages.bands[*b].id.clone(), points);
+                    }
+                }
+            }
+        }
         cx
     }
 
@@ -230,7 +254,11 @@ pub fn render_with(report: &Report, sensitivity: Option<&Sensitivity>) -> String
 
 fn headline(h: &mut String, report: &Report, central: bool) {
     h.push_str("<section id=\"headline\"><h2>Headline</h2>\n");
-    if !central {
+    let has_budget = report
+        .scenarios
+        .iter()
+        .any(|sc| sc.years.iter().any(|y| y.budget.is_some()));
+    if !central && has_budget {
         h.push_str(
             "<p class=\"note\">Cost of each financial year against its budget. P50: half the simulated \
              futures cost less; P90: nine in ten cost less. P(overspend): share of futures whose cost \
@@ -245,6 +273,11 @@ fn headline(h: &mut String, report: &Report, central: bool) {
             "<p class=\"note\">{}.</p>",
             escape(&crate::output::precision_line(p))
         );
+    } else if !central {
+        h.push_str(
+            "<p class=\"note\">Cost of each financial year. P50: half the simulated futures cost less; \
+             P90: nine in ten cost less. The config has no budget, so no overspend is reported (–).</p>\n",
+        );
     }
     for sc in &report.scenarios {
         let _ = writeln!(h, "<h3>Scenario: {}</h3>", escape(&sc.id));
@@ -254,15 +287,19 @@ fn headline(h: &mut String, report: &Report, central: bool) {
                  <th>Over (+) / under (−)</th><th>Children in care at year end</th></tr></thead><tbody>\n",
             );
             for y in &sc.years {
-                let over = y.cost.mean - y.budget;
+                let over = y.budget.map(|b| y.cost.mean - b);
                 let _ = writeln!(
                     h,
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td><td>{:.1}</td></tr>",
                     escape(&year_label(&y.fy, y.partial, y.months)),
-                    money(y.budget),
+                    if_budget(y.budget, money),
                     money(y.cost.mean),
-                    if over > 0.0 { " class=\"over\"" } else { "" },
-                    money(over),
+                    if over > Some(0.0) {
+                        " class=\"over\""
+                    } else {
+                        ""
+                    },
+                    if_budget(over, money),
                     y.lac_end.mean
                 );
             }
@@ -277,18 +314,20 @@ fn headline(h: &mut String, report: &Report, central: bool) {
                     h,
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td><td>{}</td><td>{:.0}</td></tr>",
                     escape(&year_label(&y.fy, y.partial, y.months)),
-                    money(y.budget),
+                    if_budget(y.budget, money),
                     money(y.cost.mean),
                     money(y.cost.p10),
                     money(y.cost.p50),
                     money(y.cost.p90),
-                    if y.overspend.probability >= 0.5 {
+                    if y.overspend.is_some_and(|o| o.probability >= 0.5) {
                         " class=\"over\""
                     } else {
                         ""
                     },
-                    probability_with_error(&y.overspend),
-                    money(y.overspend.mean),
+                    y.overspend
+                        .as_ref()
+                        .map_or_else(|| "–".to_string(), probability_with_error),
+                    if_budget(y.overspend.map(|o| o.mean), money),
                     y.lac_end.p50
                 );
             }
@@ -325,10 +364,14 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
                 months: &months,
                 stats: &total,
                 initial: cx.initial,
+                observed: &cx.observed,
                 width: 720.0,
                 height: 300.0,
             }),
-            if cx.initial.is_some() {
+            if !cx.observed.is_empty() {
+                "The red dot is the position at the start of the first month; black dots are the counts \
+                 observed in the config's [history]."
+            } else if cx.initial.is_some() {
                 "The red dot is the position at the start of the first month."
             } else {
                 "The starting position is not marked: the results carry no config to read it from."
@@ -341,6 +384,7 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
             |m| &m.lac_by_placement,
             &cx.labels,
             &cx.initial_by_placement,
+            &cx.observed_by_placement,
         );
         small_fans(
             h,
@@ -349,11 +393,19 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
             |m| &m.lac_by_band,
             &cx.band_labels,
             &cx.initial_by_band,
+            &cx.observed_by_band,
         );
     }
 
     // Cost against budget.
-    h.push_str("<h3>Cost against budget</h3>\n");
+    if sc.years.iter().any(|y| y.budget.is_none()) {
+        h.push_str(
+            "<h3>Cost</h3>\n<p class=\"note\">The config has no budget: the report gives demand and cost, \
+             and no overspend.</p>\n",
+        );
+    } else {
+        h.push_str("<h3>Cost against budget</h3>\n");
+    }
     if sc.years.is_empty() {
         h.push_str("<p>The results hold no financial years.</p>\n");
     } else {
@@ -363,8 +415,11 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
             .map(|y| Strip {
                 label: y.fy.clone(),
                 stats: y.cost,
-                marker: Some(y.budget),
-                note: format!("P(overspend) {}", percent(y.overspend.probability)),
+                marker: y.budget,
+                note: y
+                    .overspend
+                    .map(|o| format!("P(overspend) {}", percent(o.probability)))
+                    .unwrap_or_default(),
             })
             .collect();
         let _ = writeln!(
@@ -379,7 +434,8 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
             )
         );
         // A central projection is one value a year: the strips say it all.
-        if !central {
+        // Without a budget there is nothing to draw the density against.
+        if !central && sc.years.iter().all(|y| y.budget.is_some()) {
             h.push_str(
                 "<p class=\"note\">The charts below are approximate densities drawn from the reported \
                  percentiles, not from the runs themselves (the results keep percentiles only): between two \
@@ -388,14 +444,17 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
                  above P95 are not drawn. The part above the budget is red.</p>\n<div class=\"small\">\n",
             );
             for y in &sc.years {
+                let (Some(budget), Some(over)) = (y.budget, y.overspend) else {
+                    continue;
+                };
                 let _ = writeln!(
                     h,
                     "<figure>{}</figure>",
                     svg::density(&Density {
                         title: &year_label(&y.fy, y.partial, y.months),
                         cost: &y.cost,
-                        budget: y.budget,
-                        probability_over: y.overspend.probability,
+                        budget,
+                        probability_over: over.probability,
                         width: 360.0,
                         height: 220.0,
                     })
@@ -428,7 +487,12 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
                 y_label: "Mean cost",
                 categories: &categories,
                 series: &series,
-                marker: Some(("Budget", sc.years.iter().map(|y| y.budget).collect())),
+                marker: sc
+                    .years
+                    .iter()
+                    .map(|y| y.budget)
+                    .collect::<Option<Vec<f64>>>()
+                    .map(|b| ("Budget", b)),
                 width: 720.0,
             })
         );
@@ -570,6 +634,7 @@ fn small_fans(
     groups: fn(&MonthReport) -> &IndexMap<String, Summary>,
     labels: &IndexMap<String, String>,
     initial: &IndexMap<String, f64>,
+    observed: &IndexMap<String, Vec<(i64, f64)>>,
 ) {
     let ids = keys_in_order(sc.months.iter().map(groups));
     if ids.is_empty() {
@@ -593,6 +658,7 @@ fn small_fans(
                 months: &months,
                 stats: &stats,
                 initial: initial.get(id).copied(),
+                observed: observed.get(id).map_or(&[], Vec::as_slice),
                 width: 360.0,
                 height: 230.0,
             })

@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use crate::output::{
-    error_line, keys_in_order, money, percent, precision_line, probability_with_error,
+    error_line, if_budget, keys_in_order, money, percent, precision_line, probability_with_error,
 };
 use crate::report::Report;
 
@@ -49,9 +49,9 @@ pub fn render(report: &Report) -> String {
             for y in &sc.years {
                 rows.push(row(&[
                     &crate::output::year_label(&y.fy, y.partial, y.months),
-                    &money(y.budget),
+                    &if_budget(y.budget, money),
                     &money(y.cost.mean),
-                    &money(y.cost.mean - y.budget),
+                    &if_budget(y.budget.map(|b| y.cost.mean - b), money),
                     &format!("{:.1}", y.lac_end.mean),
                 ]));
             }
@@ -71,13 +71,15 @@ pub fn render(report: &Report) -> String {
             for y in &sc.years {
                 rows.push(row(&[
                     &crate::output::year_label(&y.fy, y.partial, y.months),
-                    &money(y.budget),
+                    &if_budget(y.budget, money),
                     &money(y.cost.mean),
                     &money(y.cost.p10),
                     &money(y.cost.p50),
                     &money(y.cost.p90),
-                    &probability_with_error(&y.overspend),
-                    &money(y.overspend.mean),
+                    &y.overspend
+                        .as_ref()
+                        .map_or_else(|| "–".to_string(), probability_with_error),
+                    &if_budget(y.overspend.map(|o| o.mean), money),
                     &format!("{:.0}", y.lac_end.p50),
                 ]));
             }
@@ -162,7 +164,11 @@ pub fn render(report: &Report) -> String {
         }
     }
 
-    if !central {
+    let has_budget = report
+        .scenarios
+        .iter()
+        .any(|sc| sc.years.iter().any(|y| y.budget.is_some()));
+    if !central && has_budget {
         let _ = writeln!(
             out,
             "\nP(overspend): share of simulated futures whose cost exceeds the budget, ± the \
@@ -170,6 +176,12 @@ pub fn render(report: &Report) -> String {
              Expected overspend: mean overspend across all futures, underspends counting as zero. \
              P10/P50/P90: 10% / 50% / 90% of futures cost less than this. Monte Carlo error: how \
              far a figure may be from what unlimited runs would give (95% intervals)."
+        );
+    } else if !central {
+        let _ = writeln!(
+            out,
+            "\nThe config has no budget: no overspend is reported (–). \
+             P10/P50/P90: 10% / 50% / 90% of futures cost less than this."
         );
     }
     out

@@ -120,6 +120,12 @@ pub fn keys_in_order<'a, V: 'a>(
 }
 
 /// A probability as a percentage: `12.3%`.
+/// A figure that only exists with a budget (the budget, an overspend), or
+/// `–` for a config without one.
+pub fn if_budget(x: Option<f64>, show: fn(f64) -> String) -> String {
+    x.map_or_else(|| "–".to_string(), show)
+}
+
 pub fn percent(p: f64) -> String {
     format!("{:.1}%", p * 100.0)
 }

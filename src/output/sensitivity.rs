@@ -21,7 +21,9 @@ pub fn json(s: &Sensitivity) -> Result<Vec<u8>, crate::error::Error> {
 }
 
 /// `input,fy,metric,held,value`: one row per input, year (or `total`),
-/// metric (`mean`, `p90`, `p_overspend`, `value`) and setting (`p10`, `p90`);
+/// metric (`mean`, `mean_se`, `p90`, `p_overspend`, `value`) and setting
+/// (`p10`, `p90`), the swing and its standard error; no `p_overspend` rows
+/// without a budget;
 /// the free run's figures as input `(none)`.
 pub fn csv(s: &Sensitivity) -> Vec<u8> {
     let mut out = String::from("input,fy,metric,held,value\n");
@@ -35,11 +37,13 @@ pub fn csv(s: &Sensitivity) -> Vec<u8> {
     for f in s.base.years.iter().chain([&s.base.total]) {
         for (metric, v) in [
             ("budget", f.budget),
-            ("mean", f.mean),
-            ("p90", f.p90),
+            ("mean", Some(f.mean)),
+            ("p90", Some(f.p90)),
             ("p_overspend", f.p_overspend),
         ] {
-            let _ = writeln!(out, "(none),{},{metric},,{v}", quote(&f.fy));
+            if let Some(v) = v {
+                let _ = writeln!(out, "(none),{},{metric},,{v}", quote(&f.fy));
+            }
         }
     }
     for d in &s.drivers {
@@ -49,13 +53,17 @@ pub fn csv(s: &Sensitivity) -> Vec<u8> {
         let _ = writeln!(out, "{input},total,swing,,{}", d.swing);
         let _ = writeln!(out, "{input},total,swing_se,,{}", d.swing_se);
         for f in d.years.iter().chain([&d.total]) {
-            for (metric, sw) in [
-                ("mean", f.mean),
-                ("p90", f.p90),
+            let metrics = [
+                ("mean", Some(f.mean)),
+                ("mean_se", Some(f.mean_se)),
+                ("p90", Some(f.p90)),
                 ("p_overspend", f.p_overspend),
-            ] {
-                let _ = writeln!(out, "{input},{},{metric},p10,{}", quote(&f.fy), sw.low);
-                let _ = writeln!(out, "{input},{},{metric},p90,{}", quote(&f.fy), sw.high);
+            ];
+            for (metric, sw) in metrics {
+                if let Some(sw) = sw {
+                    let _ = writeln!(out, "{input},{},{metric},p10,{}", quote(&f.fy), sw.low);
+                    let _ = writeln!(out, "{input},{},{metric},p90,{}", quote(&f.fy), sw.high);
+                }
             }
         }
     }
@@ -101,6 +109,24 @@ fn value(x: f64) -> String {
     }
 }
 
+/// The free run's figures for the horizon, in words.
+fn free_run(b: &crate::sensitivity::Figures) -> String {
+    match (b.budget, b.p_overspend) {
+        (Some(budget), Some(p)) => format!(
+            "mean cost {} against a budget of {} (P90 {}, probability of an overspend {})",
+            money(b.mean),
+            money(budget),
+            money(b.p90),
+            percent(p)
+        ),
+        _ => format!(
+            "mean cost {} (P90 {}); no budget, so no overspend",
+            money(b.mean),
+            money(b.p90)
+        ),
+    }
+}
+
 fn pair(sw: Swing, f: fn(f64) -> String) -> String {
     format!("{} / {}", f(sw.low), f(sw.high))
 }
@@ -112,14 +138,10 @@ pub fn table(s: &Sensitivity) -> String {
         "{} — sensitivity of scenario {}: {} runs per setting, seed {}",
         s.name, s.scenario, s.runs, s.seed
     );
-    let b = &s.base.total;
     let _ = writeln!(
         t,
-        "Whole horizon with every input random: budget {}, mean cost {}, P90 {}, P(overspend) {}",
-        money(b.budget),
-        money(b.mean),
-        money(b.p90),
-        percent(b.p_overspend)
+        "Whole horizon with every input random: {}",
+        free_run(&s.base.total)
     );
     t.push_str(
         "Each input held at its P10 and its P90, everything else random (common random numbers);\n\
@@ -142,7 +164,9 @@ pub fn table(s: &Sensitivity) -> String {
             format!("{} → {}", value(d.low), value(d.high)),
             pair(d.total.mean, signed_money),
             pair(d.total.p90, signed_money),
-            pair(d.total.p_overspend, points),
+            d.total
+                .p_overspend
+                .map_or_else(|| "–".to_string(), |sw| pair(sw, points)),
         ]
     }));
     t.push_str(&crate::output::table::layout(&rows));
@@ -168,23 +192,25 @@ pub fn table(s: &Sensitivity) -> String {
     t
 }
 
+/// Tornado rows of the top drivers for one figure (of year `at`, or the
+/// horizon); none when the figure is absent (an overspend without budget).
 fn rows(
     drivers: &[Driver],
-    pick: fn(&DriverFigures) -> Swing,
+    pick: fn(&DriverFigures) -> Option<Swing>,
     at: Option<usize>,
 ) -> Vec<TornadoRow> {
     drivers
         .iter()
         .take(TOP)
-        .map(|d| {
+        .map_while(|d| {
             let f = at.map_or(&d.total, |y| &d.years[y]);
-            let sw = pick(f);
-            TornadoRow {
+            let sw = pick(f)?;
+            Some(TornadoRow {
                 label: d.input.clone(),
                 low: sw.low,
                 high: sw.high,
                 note: format!("{} → {}", value(d.low), value(d.high)),
-            }
+            })
         })
         .collect()
 }
@@ -209,17 +235,13 @@ pub fn html(s: &Sensitivity) -> String {
         s.seed,
         escape(&s.carecast_version)
     );
-    let b = &s.base.total;
     let _ = writeln!(
         h,
         "<section><h2>How the tornado is made</h2><p>Each uncertain input is held at its P10 and then at its P90 \
          in every simulated future, while every other input stays random with the same random numbers \
          (common random numbers), so each bar is the effect of that input alone. With every input random, \
-         the whole horizon costs {} on average against a budget of {} (P90 {}, probability of an overspend {}).</p>",
-        money(b.mean),
-        money(b.budget),
-        money(b.p90),
-        percent(b.p_overspend)
+         the whole horizon has a {}.</p>",
+        escape(&free_run(&s.base.total))
     );
     if s.drivers.is_empty() {
         h.push_str("<p>This config has no uncertain inputs.</p>");
@@ -238,19 +260,16 @@ pub fn html(s: &Sensitivity) -> String {
             let ranked: Vec<Driver> = by_year.into_iter().cloned().collect();
             let _ = writeln!(
                 h,
-                "<figure>{}<figcaption>Budget {}; with every input random: mean {}, P90 {}, P(overspend) {}.</figcaption></figure>",
+                "<figure>{}<figcaption>With every input random: {}.</figcaption></figure>",
                 svg::tornado(
                     &format!("{}: change in mean cost", fy.fy),
                     "change in mean cost of the year",
-                    &rows(&ranked, |f| f.mean, Some(y)),
+                    &rows(&ranked, |f| Some(f.mean), Some(y)),
                     &|x: f64| money(x),
                     HELD,
                     760.0
                 ),
-                money(fy.budget),
-                money(fy.mean),
-                money(fy.p90),
-                percent(fy.p_overspend)
+                escape(&free_run(fy))
             );
         }
         h.push_str("</section>\n<section><h2>Every input</h2><table class=\"wide\"><thead><tr><th>Input</th><th>P10</th><th>P90</th>\
@@ -265,7 +284,11 @@ pub fn html(s: &Sensitivity) -> String {
                 escape(&pair(d.total.mean, signed_money)),
                 escape(&pair(d.total.mean_se, money)),
                 escape(&pair(d.total.p90, signed_money)),
-                escape(&pair(d.total.p_overspend, points))
+                escape(
+                    &d.total
+                        .p_overspend
+                        .map_or_else(|| "–".to_string(), |sw| pair(sw, points))
+                )
             );
         }
         h.push_str("</tbody></table></section>\n");
@@ -274,20 +297,20 @@ pub fn html(s: &Sensitivity) -> String {
     h
 }
 
-/// The three tornado charts of the whole horizon: mean cost, P90 cost and
-/// probability of an overspend.
+/// The tornado charts of the whole horizon: mean cost, P90 cost and, with
+/// a budget, probability of an overspend.
 pub(crate) fn horizon_tornadoes(h: &mut String, s: &Sensitivity) {
     let charts = [
         (
             "Change in mean cost",
             "change in mean cost of the horizon",
-            (|f: &DriverFigures| f.mean) as fn(&DriverFigures) -> Swing,
+            (|f: &DriverFigures| Some(f.mean)) as fn(&DriverFigures) -> Option<Swing>,
             &(|x: f64| money(x)) as &dyn Fn(f64) -> String,
         ),
         (
             "Change in P90 cost",
             "change in P90 cost of the horizon",
-            |f: &DriverFigures| f.p90,
+            |f: &DriverFigures| Some(f.p90),
             &|x: f64| money(x),
         ),
         (
@@ -298,10 +321,13 @@ pub(crate) fn horizon_tornadoes(h: &mut String, s: &Sensitivity) {
         ),
     ];
     for (t, x_label, pick, fmt) in charts {
-        let _ = writeln!(
-            h,
-            "<figure>{}</figure>",
-            svg::tornado(t, x_label, &rows(&s.drivers, pick, None), fmt, HELD, 760.0)
-        );
+        let rows = rows(&s.drivers, pick, None);
+        if !rows.is_empty() {
+            let _ = writeln!(
+                h,
+                "<figure>{}</figure>",
+                svg::tornado(t, x_label, &rows, fmt, HELD, 760.0)
+            );
+        }
     }
 }

@@ -38,6 +38,8 @@ const PALETTE: [&str; 10] = [
 const BAND_OUTER: &str = "#c6dbef";
 const BAND_INNER: &str = "#6baed6";
 const LINE: &str = "#08306b";
+/// Observed counts (`[history]`) on a fan chart.
+const OBSERVED: &str = "#252525";
 const ALERT: &str = "#b2182b";
 
 /// A linear map from a data interval onto a pixel interval.
@@ -300,6 +302,10 @@ pub struct Fan<'a> {
     pub stats: &'a [Summary],
     /// The count at the start of the first month, when known.
     pub initial: Option<f64>,
+    /// Observed counts (`[history]`) as (month index, count): month 0 is the
+    /// end of the first simulated month, −1 the start position, and earlier
+    /// months lie further left.
+    pub observed: &'a [(i64, f64)],
     pub width: f64,
     pub height: f64,
 }
@@ -317,15 +323,22 @@ pub fn fan(f: &Fan) -> String {
         if small { 40.0 } else { 58.0 },
     );
     let start = if f.initial.is_some() { -1.0 } else { 0.0 };
-    let x = Scale::new(
-        (start, (n as f64 - 1.0).max(start + 1.0)),
-        fr.left,
-        fr.right,
-    );
+    let start = f
+        .observed
+        .iter()
+        .map(|(m, _)| *m as f64)
+        .fold(start, f64::min);
+    let end = f
+        .observed
+        .iter()
+        .map(|(m, _)| *m as f64)
+        .fold(n as f64 - 1.0, f64::max);
+    let x = Scale::new((start, end.max(start + 1.0)), fr.left, fr.right);
     let values: Vec<f64> = f.stats[..n]
         .iter()
         .flat_map(|s| [s.p5, s.p95, s.p50])
         .chain(f.initial)
+        .chain(f.observed.iter().map(|(_, v)| *v))
         .filter(|v| v.is_finite())
         .collect();
     // A little room above and below, so the bands do not touch the frame;
@@ -348,13 +361,20 @@ pub fn fan(f: &Fan) -> String {
     // Label months a quarter, half-year, year or two apart, leaving about
     // 70 pixels for each label.
     let room = ((fr.right - fr.left) / 70.0).max(1.0) as usize;
+    // Ticks run over the simulated months and any observed months beside them.
+    let (tick_from, tick_to) = f
+        .observed
+        .iter()
+        .fold((0, n as i64 - 1), |(a, b), (m, _)| (a.min(*m), b.max(*m)));
+    let span = (tick_to - tick_from + 1).max(0) as usize;
     let every = [1, 3, 6, 12, 24, 60, 120]
         .into_iter()
-        .find(|e| n.div_ceil(*e) <= room)
+        .find(|e| span.div_ceil(*e) <= room)
         .unwrap_or(240);
-    let xt: Vec<(f64, String)> = (0..n)
-        .filter(|i| i % every == 0)
-        .map(|i| (x.at(i as f64), month_label(&f.months[i])))
+    let first = f.months.first().map(String::as_str).unwrap_or("");
+    let xt: Vec<(f64, String)> = (tick_from..=tick_to)
+        .filter(|i| i.rem_euclid(every as i64) == 0)
+        .filter_map(|i| Some((x.at(i as f64), month_label(&month_after(first, i)?))))
         .collect();
     fr.x_axis(
         &xt,
@@ -404,10 +424,27 @@ pub fn fan(f: &Fan) -> String {
             count(i)
         );
     }
+    for (m, v) in f.observed {
+        let _ = write!(
+            fr.out,
+            r#"<circle class="observed" cx="{:.1}" cy="{:.1}" r="3" fill="{OBSERVED}"/>"#,
+            x.at(*m as f64),
+            y.at(*v)
+        );
+    }
     if small {
         return fr.finish();
     }
     let ly = fr.height - 8.0;
+    if !f.observed.is_empty() {
+        let _ = write!(
+            fr.out,
+            r#"<g class="legend"><circle cx="{:.1}" cy="{:.1}" r="3" fill="{OBSERVED}"/><text x="{:.1}" y="{ly:.1}">observed ([history])</text></g>"#,
+            fr.left + 262.0,
+            ly - 4.0,
+            fr.left + 270.0,
+        );
+    }
     let _ = write!(
         fr.out,
         r#"<g class="legend"><rect x="{l:.1}" y="{:.1}" width="14" height="9" fill="{BAND_OUTER}"/><text x="{:.1}" y="{ly:.1}">P5–P95</text><rect x="{:.1}" y="{:.1}" width="14" height="9" fill="{BAND_INNER}"/><text x="{:.1}" y="{ly:.1}">P25–P75</text><line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="{LINE}" stroke-width="2"/><text x="{:.1}" y="{ly:.1}">median</text></g>"#,
@@ -424,6 +461,17 @@ pub fn fan(f: &Fan) -> String {
         l = fr.left
     );
     fr.finish()
+}
+
+/// The month `k` months after `first` (`YYYY-MM`; `k` may be negative).
+fn month_after(first: &str, k: i64) -> Option<String> {
+    let (y, m) = first.split_once('-')?;
+    let index = y.parse::<i64>().ok()? * 12 + m.parse::<i64>().ok()? - 1 + k;
+    Some(format!(
+        "{:04}-{:02}",
+        index.div_euclid(12),
+        index.rem_euclid(12) + 1
+    ))
 }
 
 /// Adjacent percentiles of `s` (P5, P10, P25, P50, P75, P90, P95), with the
@@ -885,6 +933,7 @@ mod tests {
             months: &months,
             stats: &[flat(5.0)],
             initial: Some(5.0),
+            observed: &[(-2, 4.0)],
             width: 300.0,
             height: 200.0,
         });

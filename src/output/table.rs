@@ -4,7 +4,9 @@
 
 use std::fmt::Write;
 
-use crate::output::{error_line, money, percent, precision_line, probability_with_error};
+use crate::output::{
+    error_line, if_budget, money, percent, precision_line, probability_with_error,
+};
 use crate::report::Report;
 
 /// Renders the table as plain text.
@@ -51,9 +53,9 @@ pub fn render(report: &Report) -> String {
             for y in &sc.years {
                 rows.push(vec![
                     crate::output::year_label(&y.fy, y.partial, y.months),
-                    money(y.budget),
+                    if_budget(y.budget, money),
                     money(y.cost.mean),
-                    money(y.cost.mean - y.budget),
+                    if_budget(y.budget.map(|b| y.cost.mean - b), money),
                     format!("{:.1}", y.lac_end.mean),
                 ]);
             }
@@ -76,13 +78,15 @@ pub fn render(report: &Report) -> String {
             for y in &sc.years {
                 rows.push(vec![
                     crate::output::year_label(&y.fy, y.partial, y.months),
-                    money(y.budget),
+                    if_budget(y.budget, money),
                     money(y.cost.mean),
                     money(y.cost.p10),
                     money(y.cost.p50),
                     money(y.cost.p90),
-                    probability_with_error(&y.overspend),
-                    money(y.overspend.mean),
+                    y.overspend
+                        .as_ref()
+                        .map_or_else(|| "–".to_string(), probability_with_error),
+                    if_budget(y.overspend.map(|o| o.mean), money),
                     format!(
                         "{:.0} / {:.0} / {:.0}",
                         y.lac_end.p10, y.lac_end.p50, y.lac_end.p90
@@ -215,7 +219,19 @@ pub fn render(report: &Report) -> String {
         out.push_str(&layout(&rows));
     }
     drivers(&mut out, report);
-    if !central {
+    // A history outside the horizon is the same for every scenario: say so once.
+    for (i, sc) in report.scenarios.iter().enumerate() {
+        if let Some(h) = &sc.history
+            && (h.scored > 0 || i == 0)
+        {
+            out.push_str(&history(&sc.id, h));
+        }
+    }
+    let has_budget = report
+        .scenarios
+        .iter()
+        .any(|sc| sc.years.iter().any(|y| y.budget.is_some()));
+    if !central && has_budget {
         out.push_str(
             "\nP(over): share of runs whose cost exceeds the budget, ± the half-width of its 95% interval \
              in points. E[over]: mean overspend across all runs (underspends count as 0). Monte Carlo \
@@ -259,6 +275,53 @@ fn drivers(out: &mut String, report: &Report) {
             );
         }
     }
+}
+
+/// The scores of a scenario against the config's `[history]`.
+fn history(scenario: &str, h: &crate::score::HistoryScore) -> String {
+    let mut out = format!(
+        "\nObserved counts ([history]{}) in {scenario}: {} given, {} within the horizon\n",
+        h.source
+            .as_ref()
+            .map(|s| format!(", {s}"))
+            .unwrap_or_default(),
+        h.given,
+        h.scored
+    );
+    if h.series.is_empty() {
+        return out;
+    }
+    out.push_str(&score_table(h.all.iter().chain(&h.series)));
+    out
+}
+
+/// A table of scores, one row per series.
+pub fn score_table<'a>(scores: impl IntoIterator<Item = &'a crate::score::Score>) -> String {
+    let mut rows = vec![
+        [
+            "Series",
+            "Months",
+            "In P5–P95",
+            "In P25–P75",
+            "Mean error",
+            "Mean abs error",
+            "Pinball",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for s in scores {
+        rows.push(vec![
+            s.series.clone(),
+            s.months.to_string(),
+            percent(s.coverage_90),
+            percent(s.coverage_50),
+            format!("{:+.1}", s.mean_error),
+            format!("{:.1}", s.mean_absolute_error),
+            format!("{:.2}", s.pinball),
+        ]);
+    }
+    layout(&rows)
 }
 
 /// Left-aligns the first column and right-aligns the others.

@@ -146,16 +146,27 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
             ws.write_string(row, 0, text(&sc.id))?;
             ws.write_string(row, 1, text(&y.fy))?;
             ws.write_number_with_format(row, 2, y.months as f64, &f.int)?;
-            for (c, v) in [y.budget, y.cost.mean, y.cost.p10, y.cost.p50, y.cost.p90]
-                .into_iter()
-                .enumerate()
+            // Without a budget, the budget and overspend cells stay empty.
+            for (c, v) in [
+                y.budget,
+                Some(y.cost.mean),
+                Some(y.cost.p10),
+                Some(y.cost.p50),
+                Some(y.cost.p90),
+            ]
+            .into_iter()
+            .enumerate()
             {
-                ws.write_number_with_format(row, 3 + c as u16, v, &f.money)?;
+                if let Some(v) = v {
+                    ws.write_number_with_format(row, 3 + c as u16, v, &f.money)?;
+                }
             }
-            ws.write_number_with_format(row, 8, y.overspend.probability, &f.pct)?;
-            ws.write_number_with_format(row, 9, y.overspend.mean, &f.money)?;
-            if let Some(m) = y.overspend.mean_if_overspent {
-                ws.write_number_with_format(row, 10, m, &f.money)?;
+            if let Some(o) = &y.overspend {
+                ws.write_number_with_format(row, 8, o.probability, &f.pct)?;
+                ws.write_number_with_format(row, 9, o.mean, &f.money)?;
+                if let Some(m) = o.mean_if_overspent {
+                    ws.write_number_with_format(row, 10, m, &f.money)?;
+                }
             }
             for (c, v) in [y.lac_end.p10, y.lac_end.p50, y.lac_end.p90]
                 .into_iter()
@@ -164,8 +175,8 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
                 ws.write_number_with_format(row, 11 + c as u16, v, &f.count)?;
             }
             let error = [
-                (y.overspend.probability_lo, &f.pct),
-                (y.overspend.probability_hi, &f.pct),
+                (y.overspend.and_then(|o| o.probability_lo), &f.pct),
+                (y.overspend.and_then(|o| o.probability_hi), &f.pct),
                 (y.cost.p50_lo, &f.money),
                 (y.cost.p50_hi, &f.money),
                 (y.cost.p90_lo, &f.money),

@@ -1,0 +1,473 @@
+//! Reads a folder of SSDA903 returns: one sub-folder per collection year
+//! (named by the year the return ends, `2024` for 2023-24), each with the
+//! header and episodes tables as CSV.
+//!
+//! The same episode appears in consecutive returns (an episode open at one
+//! year end is sent again the next year, closed or still open): episodes
+//! are keyed by (CHILD, DECOM) and the latest return's copy is kept. An
+//! episode still open in the latest return that mentions it is in care at
+//! that return's end, and nothing is known about it after that.
+//!
+//! Rows that cannot be used (a date that does not parse, DEC before DECOM,
+//! DECOM before the date of birth, an unknown code, an episode overlapping
+//! another of the same child, a child with no date of birth) are skipped and reported with file, row and
+//! reason. A missing column or an unreadable file is an error. Short breaks
+//! (legal status V3, V4) are not periods of care for the model and are left
+//! out unless asked for.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::calibrate::date::Day;
+use crate::error::Error;
+
+/// Legal status codes of the SSDA903 specification.
+pub const LEGAL_STATUSES: [&str; 13] = [
+    "C1", "C2", "D1", "E1", "J1", "J2", "J3", "L1", "L2", "L3", "V2", "V3", "V4",
+];
+/// Legal statuses of short breaks (respite), not care periods for the model.
+pub const RESPITE: [&str; 2] = ["V3", "V4"];
+/// Placement codes of the SSDA903 specification (2015 onwards, with K3 for
+/// supported accommodation from 2023).
+pub const PLACEMENTS: [&str; 28] = [
+    "A3", "A4", "A5", "A6", "H5", "K1", "K2", "K3", "P1", "P2", "P3", "R1", "R2", "R3", "R5", "S1",
+    "T0", "T1", "T2", "T3", "T4", "U1", "U2", "U3", "U4", "U5", "U6", "Z1",
+];
+/// Placement provider codes: PR0 parent, PR1 own authority, PR2 other
+/// authority, PR3 other public, PR4 private, PR5 voluntary.
+pub const PROVIDERS: [&str; 6] = ["PR0", "PR1", "PR2", "PR3", "PR4", "PR5"];
+
+/// Columns read from each table; others are ignored.
+const HEADER_COLUMNS: [&str; 2] = ["CHILD", "DOB"];
+const EPISODE_COLUMNS: [&str; 8] = [
+    "CHILD",
+    "DECOM",
+    "RNE",
+    "LS",
+    "PLACE",
+    "PLACE_PROVIDER",
+    "DEC",
+    "REC",
+];
+
+/// One episode of care, as the latest return that holds it gives it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Episode {
+    pub child: String,
+    pub start: Day,
+    /// Day the episode ceased; `None` while open.
+    pub end: Option<Day>,
+    /// Last day of the return the episode comes from (31 March of its
+    /// collection year): an open episode is known to last until then.
+    pub return_end: Day,
+    pub legal_status: String,
+    pub place: String,
+    pub provider: String,
+    /// Reason the episode ceased (`X1`: a new episode starts the same day).
+    pub reason_ceased: String,
+    /// Line of the row in its episodes file.
+    pub row: usize,
+}
+
+impl Episode {
+    /// The last day the child is known to be in care in this episode, plus
+    /// one: the day it ceased, or the day after the return's end.
+    pub fn known_until(&self) -> Day {
+        self.end.unwrap_or(Day(self.return_end.0 + 1))
+    }
+}
+
+/// A row that was skipped, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub file: PathBuf,
+    /// Line in the file (the column names are line 1).
+    pub row: usize,
+    pub reason: String,
+}
+
+/// Everything read from the returns.
+#[derive(Clone, Debug, Default)]
+pub struct Data {
+    /// Date of birth by child.
+    pub dob: HashMap<String, Day>,
+    /// Episodes in order of child and start, de-duplicated.
+    pub episodes: Vec<Episode>,
+    pub problems: Vec<Problem>,
+    /// Collection years read, in order.
+    pub years: Vec<i32>,
+    /// Copies of an episode already read from an earlier return.
+    pub duplicates: usize,
+    /// Short-break episodes left out.
+    pub respite: usize,
+}
+
+impl Data {
+    /// First day covered by the returns (1 April before the first year).
+    pub fn first_day(&self) -> Option<Day> {
+        self.years.first().and_then(|y| Day::from_ymd(y - 1, 4, 1))
+    }
+
+    /// Last day covered by the returns (31 March of the last year).
+    pub fn last_day(&self) -> Option<Day> {
+        self.years.last().and_then(|y| Day::from_ymd(*y, 3, 31))
+    }
+}
+
+/// Which files of a year folder hold the two tables.
+#[derive(Clone, Debug, Default)]
+pub struct FileNames {
+    /// File name of the header table; found by name when `None`.
+    pub header: Option<String>,
+    pub episodes: Option<String>,
+}
+
+/// Options for reading.
+#[derive(Clone, Debug, Default)]
+pub struct ReadOptions {
+    pub files: FileNames,
+    /// Keep short breaks (LS V3, V4) as periods of care.
+    pub include_respite: bool,
+}
+
+fn data_error(path: &Path, message: impl Into<String>) -> Error {
+    Error::Data {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// Reads every collection-year folder of `dir`.
+pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| data_error(dir, format!("cannot read the SSDA903 folder: {e}")))?;
+    let mut years = BTreeMap::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| data_error(dir, format!("cannot read the folder: {e}")))?;
+        let name = entry.file_name().to_string_lossy().to_string();
+        if entry.path().is_dir()
+            && name.len() == 4
+            && let Ok(year) = name.parse::<i32>()
+            && (1990..=2200).contains(&year)
+        {
+            years.insert(year, entry.path());
+        }
+    }
+    if years.is_empty() {
+        return Err(data_error(
+            dir,
+            "no collection-year folders: expected sub-folders named by the year each return ends (e.g. 2024 for 2023-24)",
+        ));
+    }
+    let mut data = Data::default();
+    // (child, start) → index in `episodes`, and the year it came from.
+    let mut seen: HashMap<(String, Day), (usize, i32)> = HashMap::new();
+    let mut episodes: Vec<Episode> = Vec::new();
+    let mut files: HashMap<i32, PathBuf> = HashMap::new();
+    for (&year, folder) in &years {
+        data.years.push(year);
+        let header = find_file(folder, options.files.header.as_deref(), "header")?;
+        let episode_file = find_file(folder, options.files.episodes.as_deref(), "episode")?;
+        files.insert(year, episode_file.clone());
+        read_header(&header, &mut data)?;
+        let return_end = Day::from_ymd(year, 3, 31).unwrap_or(Day(0));
+        let return_start = Day::from_ymd(year - 1, 4, 1).unwrap_or(Day(0));
+        let table = Table::open(&episode_file, &EPISODE_COLUMNS)?;
+        for row in table.rows()? {
+            let (line, f) = row?;
+            let problem = |reason: String| Problem {
+                file: episode_file.clone(),
+                row: line,
+                reason,
+            };
+            let episode = match parse_episode(&f, return_start, return_end) {
+                Ok(e) => Episode { row: line, ..e },
+                Err(reason) => {
+                    data.problems.push(problem(reason));
+                    continue;
+                }
+            };
+            if !options.include_respite && RESPITE.contains(&episode.legal_status.as_str()) {
+                data.respite += 1;
+                continue;
+            }
+            let key = (episode.child.clone(), episode.start);
+            match seen.get(&key) {
+                Some(&(_, y)) if y == year => {
+                    data.problems.push(problem(format!(
+                        "child {} has two episodes starting {} in this return",
+                        episode.child, episode.start
+                    )));
+                }
+                Some(&(i, _)) => {
+                    // An earlier return's copy: the later one knows more.
+                    data.duplicates += 1;
+                    episodes[i] = episode;
+                    seen.insert(key, (i, year));
+                }
+                None => {
+                    seen.insert(key, (episodes.len(), year));
+                    episodes.push(episode);
+                }
+            }
+        }
+    }
+    episodes.sort_by(|a, b| (&a.child, a.start).cmp(&(&b.child, b.start)));
+    // Where the rows came from, for reporting overlaps and missing births.
+    let origin = |e: &Episode| {
+        let (y, _, _) = e.return_end.ymd();
+        files.get(&y).cloned().unwrap_or_default()
+    };
+    let mut kept: Vec<Episode> = Vec::with_capacity(episodes.len());
+    for e in episodes {
+        if let Some(dob) = data.dob.get(&e.child)
+            && e.start < *dob
+        {
+            data.problems.push(Problem {
+                file: origin(&e),
+                row: e.row,
+                reason: format!(
+                    "child {}: DECOM {} is before the child's DOB {dob}, episode skipped",
+                    e.child, e.start
+                ),
+            });
+            continue;
+        }
+        if !data.dob.contains_key(&e.child) {
+            data.problems.push(Problem {
+                file: origin(&e),
+                row: e.row,
+                reason: format!(
+                    "child {}: no header row with a valid DOB, episode starting {} skipped",
+                    e.child, e.start
+                ),
+            });
+            continue;
+        }
+        if let Some(prev) = kept.last()
+            && prev.child == e.child
+            && e.start < prev.known_until()
+        {
+            data.problems.push(Problem {
+                file: origin(&e),
+                row: e.row,
+                reason: format!(
+                    "child {}: episode starting {} overlaps the episode {}–{}, skipped",
+                    e.child,
+                    e.start,
+                    prev.start,
+                    prev.end.map(|d| d.to_string()).unwrap_or_default()
+                ),
+            });
+            continue;
+        }
+        kept.push(e);
+    }
+    data.episodes = kept;
+    data.problems
+        .sort_by(|a, b| (&a.file, a.row).cmp(&(&b.file, b.row)));
+    Ok(data)
+}
+
+fn parse_episode(
+    f: &HashMap<&str, String>,
+    return_start: Day,
+    return_end: Day,
+) -> Result<Episode, String> {
+    let get = |k: &str| f.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
+    let child = get("CHILD");
+    if child.is_empty() {
+        return Err("CHILD is empty".into());
+    }
+    let date = |k: &str| -> Result<Option<Day>, String> {
+        let text = get(k);
+        if text.is_empty() {
+            return Ok(None);
+        }
+        Day::parse(&text)
+            .map(Some)
+            .ok_or_else(|| format!("{k} {text:?} is not a date (dd/mm/yyyy or yyyy-mm-dd)"))
+    };
+    let start = date("DECOM")?.ok_or("DECOM is empty")?;
+    let end = date("DEC")?;
+    if let Some(end) = end {
+        if end < start {
+            return Err(format!("DEC {end} is before DECOM {start}"));
+        }
+        if end > return_end {
+            return Err(format!(
+                "DEC {end} is after the return's end ({return_end})"
+            ));
+        }
+    }
+    if start > return_end {
+        return Err(format!(
+            "DECOM {start} is after the return's end ({return_end})"
+        ));
+    }
+    if end.is_some_and(|e| e < return_start) {
+        return Err(format!(
+            "the episode ended before the return's year began ({return_start})"
+        ));
+    }
+    let code = |k: &str, allowed: &[&str], may_be_empty: bool| -> Result<String, String> {
+        let v = get(k).to_ascii_uppercase();
+        if (v.is_empty() && may_be_empty) || allowed.contains(&v.as_str()) {
+            Ok(v)
+        } else {
+            Err(format!("unknown {k} code {v:?}"))
+        }
+    };
+    Ok(Episode {
+        legal_status: code("LS", &LEGAL_STATUSES, false)?,
+        place: code("PLACE", &PLACEMENTS, false)?,
+        provider: code("PLACE_PROVIDER", &PROVIDERS, true)?,
+        reason_ceased: get("REC").to_ascii_uppercase(),
+        row: 0,
+        child,
+        start,
+        end,
+        return_end,
+    })
+}
+
+fn read_header(path: &Path, data: &mut Data) -> Result<(), Error> {
+    let table = Table::open(path, &HEADER_COLUMNS)?;
+    for row in table.rows()? {
+        let (line, f) = row?;
+        let child = f.get("CHILD").map(|s| s.trim()).unwrap_or("");
+        let dob = f.get("DOB").map(|s| s.trim()).unwrap_or("");
+        let problem = |reason: String| Problem {
+            file: path.to_path_buf(),
+            row: line,
+            reason,
+        };
+        if child.is_empty() {
+            data.problems.push(problem("CHILD is empty".into()));
+            continue;
+        }
+        match Day::parse(dob) {
+            Some(d) => {
+                data.dob.insert(child.to_string(), d);
+            }
+            None => data.problems.push(problem(format!(
+                "DOB {dob:?} of child {child} is not a date (dd/mm/yyyy or yyyy-mm-dd)"
+            ))),
+        }
+    }
+    Ok(())
+}
+
+/// The file of a year folder holding a table: the name given, or a `.csv`
+/// whose name contains `what` (`header`, `episode`), ignoring case.
+fn find_file(folder: &Path, given: Option<&str>, what: &str) -> Result<PathBuf, Error> {
+    if let Some(name) = given {
+        let path = folder.join(name);
+        if !path.is_file() {
+            return Err(data_error(&path, "no such file"));
+        }
+        return Ok(path);
+    }
+    let entries = std::fs::read_dir(folder)
+        .map_err(|e| data_error(folder, format!("cannot read the folder: {e}")))?;
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default();
+            p.is_file() && name.ends_with(".csv") && name.contains(what)
+        })
+        .collect();
+    found.sort();
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(data_error(
+            folder,
+            format!(
+                "no {what} table: expected a CSV file such as {what}{}.csv",
+                if what == "episode" { "s" } else { "" }
+            ),
+        )),
+        _ => Err(data_error(
+            folder,
+            format!(
+                "several files could be the {what} table ({}); name one with --{what}{}-file",
+                found
+                    .iter()
+                    .map(|p| p
+                        .file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if what == "episode" { "s" } else { "" }
+            ),
+        )),
+    }
+}
+
+/// A CSV table with the columns we need located by name.
+struct Table {
+    path: PathBuf,
+    reader: csv::Reader<std::fs::File>,
+    columns: Vec<(&'static str, usize)>,
+}
+
+type Row = (usize, HashMap<&'static str, String>);
+
+impl Table {
+    fn open(path: &Path, needed: &[&'static str]) -> Result<Table, Error> {
+        let file = std::fs::File::open(path)
+            .map_err(|e| data_error(path, format!("cannot read the file: {e}")))?;
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(file);
+        let names = reader
+            .headers()
+            .map_err(|e| data_error(path, format!("cannot read the column names: {e}")))?
+            .clone();
+        let mut columns = Vec::new();
+        for want in needed {
+            let Some(i) = names
+                .iter()
+                .position(|n| n.trim_start_matches('\u{feff}').eq_ignore_ascii_case(want))
+            else {
+                return Err(data_error(
+                    path,
+                    format!(
+                        "missing column {want} (the columns are: {})",
+                        names.iter().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            };
+            columns.push((*want, i));
+        }
+        Ok(Table {
+            path: path.to_path_buf(),
+            reader,
+            columns,
+        })
+    }
+
+    fn rows(self) -> Result<impl Iterator<Item = Result<Row, Error>>, Error> {
+        let Table {
+            path,
+            reader,
+            columns,
+        } = self;
+        Ok(reader.into_records().map(move |r| {
+            let record = r.map_err(|e| data_error(&path, format!("cannot read the CSV: {e}")))?;
+            let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+            let fields = columns
+                .iter()
+                .map(|(name, i)| (*name, record.get(*i).unwrap_or("").to_string()))
+                .collect();
+            Ok((line, fields))
+        }))
+    }
+}

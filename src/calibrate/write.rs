@@ -1,0 +1,705 @@
+//! Writes the estimates as a runnable config (TOML text).
+//!
+//! The demand part — age bands, the stock by age, entries, exits and moves —
+//! comes from the estimates, each value with a comment giving its events,
+//! exposure and 95% interval. Only counts aggregated by placement and year
+//! (or, from 16, month) of age are written: no child-level data.
+//!
+//! Everything else comes from `--base` when given (its placements' prices
+//! and capacities, cost lines, budget, interventions, shocks, scenarios).
+//! Without a base, the prices are the national figures of
+//! [`NATIONAL_COSTS`], each marked as an assumption with its source, and
+//! there is no budget.
+//!
+//! With `uncertain`, rates are written as distributions drawn once per run:
+//! entries per year as a gamma with shape d/φ and scale φ/T (d entrants in
+//! T years, φ the overdispersion factor); exit probabilities as a beta with
+//! the mean and variance of 1 − exp(−12λ) when λ ~ Gamma(d, E) (d exits in
+//! E child-months: E[e^(−tλ)] = (1 + t/E)^(−d)); moves as a PERT over the
+//! 99.9% interval of the annual rate with the estimate's mean (bounded, so
+//! that the moves out of a placement can never exceed its children).
+//!
+//! Moves out of one placement compete: the monthly probability of a move
+//! to q is (λq / Λ)(1 − exp(−Λ)) with Λ the sum of the move rates, which
+//! is 1 − exp(−λq) for small rates and never adds up to more than one.
+
+use std::fmt::Write;
+
+use indexmap::IndexMap;
+
+use crate::calibrate::estimate::{Estimates, Rate, chi2_quantile};
+use crate::calibrate::mapping::DEFAULT_PLACEMENTS;
+
+/// National weekly unit costs shipped with carecast, for a calibrated
+/// config without `--base`: (placement id, £ a week, source).
+pub const NATIONAL_COSTS: [(&str, f64, &str); 10] = [
+    (
+        "kinship",
+        300.0,
+        "assumption: kinship carers paid about the fostering allowance; DfE national minimum allowances 2024-25 run about £175-£305 a week by age and area",
+    ),
+    (
+        "inhouse_fostering",
+        396.0,
+        "assumption: in-house fostering ~£396/week, Valuing Care (2018)",
+    ),
+    (
+        "ifa",
+        820.0,
+        "assumption: IFA ~£820/week, CMA children's social care market study (2021)",
+    ),
+    (
+        "inhouse_residential",
+        3830.0,
+        "assumption: as a large private children's home, ~£3,830/week, CMA market study (2021); council homes cost much the same per occupied bed",
+    ),
+    (
+        "external_residential",
+        3830.0,
+        "assumption: large private children's homes ~£3,830/week, CMA market study (2021)",
+    ),
+    (
+        "secure",
+        6500.0,
+        "assumption: secure welfare beds ~£6,500/week; no national average is published, figure typical of council prices",
+    ),
+    (
+        "supported",
+        1000.0,
+        "assumption: semi-independent / supported accommodation ~£1,000/week; CMA market study (2021) reports a wide range",
+    ),
+    (
+        "placed_with_parents",
+        120.0,
+        "assumption: support package while placed at home, ~£120/week",
+    ),
+    (
+        "adoption",
+        0.0,
+        "assumption: no weekly placement cost while placed for adoption (adopters maintain the child)",
+    ),
+    (
+        "other",
+        250.0,
+        "assumption: mixed low-cost placements ~£250/week",
+    ),
+];
+
+/// What the written config is for.
+#[derive(Clone, Debug)]
+pub struct WriteOptions {
+    pub name: String,
+    /// Financial years of the horizon.
+    pub years: usize,
+    pub fy_start_month: u32,
+    pub uncertain: bool,
+    /// Include the fitted trend of entries.
+    pub trend: bool,
+    /// Lines describing the data, written as comments at the top.
+    pub provenance: Vec<String>,
+    /// Observed month-end counts to write as `[history]`: (series key,
+    /// month `YYYY-MM`, count); series `total`, `placement:<id>`, `band:<id>`.
+    pub history: Vec<(String, String, f64)>,
+    pub history_source: Option<String>,
+}
+
+/// A base config: its document, for everything but the demand part.
+pub struct Base<'a> {
+    pub doc: &'a toml::Table,
+}
+
+/// Keys of the base written by calibration itself.
+const DEMAND_KEYS: [&str; 8] = [
+    "name",
+    "description",
+    "simulation",
+    "horizon",
+    "age_band",
+    "placement",
+    "entries",
+    "exits",
+];
+
+fn num(x: f64) -> String {
+    if !x.is_finite() {
+        return "inf".into();
+    }
+    let r = (x * 1e6).round() / 1e6;
+    if r == r.trunc() && r.abs() < 1e15 {
+        format!("{}", r as i64)
+    } else {
+        format!("{r}")
+    }
+}
+
+fn sig(x: f64) -> String {
+    if !x.is_finite() {
+        "∞".into()
+    } else if x == 0.0 {
+        "0".into()
+    } else {
+        let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 8) as usize;
+        format!("{x:.digits$}")
+    }
+}
+
+fn quote(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// Rate comment: "d events in E units: r (95% lo–hi)".
+fn rate_note(r: &Rate, events: &str, unit: &str, per: &str) -> String {
+    format!(
+        "{} {events} in {} {unit}: {}{per} (95% {}–{})",
+        num(r.events),
+        sig(r.exposure),
+        sig(r.value),
+        sig(r.low),
+        sig(r.high)
+    )
+}
+
+/// Shares rounded to 6 decimals, the rounding put on the largest so that
+/// they sum to one.
+fn shares(counts: &[f64]) -> Vec<f64> {
+    let total: f64 = counts.iter().sum();
+    if total <= 0.0 {
+        return vec![0.0; counts.len()];
+    }
+    let mut out: Vec<f64> = counts
+        .iter()
+        .map(|c| (c / total * 1e6).round() / 1e6)
+        .collect();
+    let big = (0..out.len())
+        .max_by(|&a, &b| out[a].total_cmp(&out[b]))
+        .unwrap_or(0);
+    let rest: f64 = out
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != big)
+        .map(|(_, v)| v)
+        .sum();
+    out[big] = ((1.0 - rest) * 1e6).round() / 1e6;
+    out
+}
+
+/// Annual probability of an event with monthly rate λ: 1 − exp(−12λ).
+fn annual(rate_per_month: f64) -> f64 {
+    1.0 - (-12.0 * rate_per_month).exp()
+}
+
+/// A beta distribution of 1 − exp(−12λ) with λ ~ Gamma(d, E), by moments.
+fn beta_of_annual(r: &Rate) -> Option<String> {
+    if r.events <= 0.0 || r.exposure <= 0.0 {
+        return None;
+    }
+    let a = (1.0 + 12.0 / r.exposure).powf(-r.events);
+    let b = (1.0 + 24.0 / r.exposure).powf(-r.events);
+    let mean = 1.0 - a;
+    let var = b - a * a;
+    if !(var > 0.0 && mean > 0.0 && mean < 1.0 && var < mean * (1.0 - mean)) {
+        return None;
+    }
+    // Check the parameters as they will be read back.
+    let (m, sd) = (num_sig(mean), num_sig(var.sqrt()));
+    let (mv, sv) = (m.parse::<f64>().ok()?, sd.parse::<f64>().ok()?);
+    (mv > 0.0 && mv < 1.0 && sv > 0.0 && sv < (mv * (1.0 - mv)).sqrt())
+        .then(|| format!("{{ dist = \"beta\", mean = {m}, sd = {sd} }}"))
+}
+
+/// A number with 6 significant digits.
+fn num_sig(x: f64) -> String {
+    format!("{}", format!("{x:.5e}").parse::<f64>().unwrap_or(x))
+}
+
+/// A probability rounded down to 6 significant digits.
+fn num_sig_down(x: f64) -> String {
+    if x <= 0.0 || !x.is_finite() {
+        return num_sig(x.max(0.0));
+    }
+    let scale = 10f64.powi(5 - x.log10().floor() as i32);
+    let down = (x * scale).floor() / scale;
+    // The shortest text that reads back as a number no larger.
+    let text = num_sig(down);
+    if text.parse::<f64>().is_ok_and(|v| v <= x) {
+        text
+    } else {
+        format!("{down}")
+    }
+}
+
+/// PERT over the 99.9% interval of the annual rate, mean-matched.
+fn pert_of_annual(r: &Rate) -> Option<String> {
+    if r.events <= 0.0 || r.exposure <= 0.0 {
+        return None;
+    }
+    let lo = annual(chi2_quantile(2.0 * r.events, 0.0005) / 2.0 / r.exposure);
+    let hi = annual(chi2_quantile(2.0 * r.events + 2.0, 0.9995) / 2.0 / r.exposure);
+    let mean = annual(r.value);
+    let mode = ((6.0 * mean - lo - hi) / 4.0).clamp(lo, hi);
+    Some(format!(
+        "{{ dist = \"pert\", min = {}, mode = {}, max = {} }}",
+        num_sig(lo),
+        num_sig(mode),
+        num_sig(hi)
+    ))
+}
+
+/// Key of an age (cells of whole years below 16, months from 16).
+fn age_key(cell: usize) -> String {
+    format!("{}y{:02}m", cell / 12, cell % 12)
+}
+
+/// The initial stock of one placement by age: whole years below 16, months
+/// at 16 and 17 (so that leaving at 18 falls in the right month).
+fn initial_by_age(ages: &[u32]) -> String {
+    let mut parts = Vec::new();
+    for year in 0..16 {
+        let n: u32 = ages[year * 12..year * 12 + 12].iter().sum();
+        if n > 0 {
+            parts.push(format!("\"{year}\" = {n}"));
+        }
+    }
+    for (cell, &n) in ages.iter().enumerate().skip(16 * 12) {
+        if n > 0 {
+            parts.push(format!("\"{}\" = {n}", age_key(cell)));
+        }
+    }
+    format!("{{ {} }}", parts.join(", "))
+}
+
+/// The config text. `base` supplies prices, capacities and everything
+/// outside the demand part.
+pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) -> String {
+    let mut t = String::new();
+    let n_p = est.placements.len();
+    let _ = writeln!(
+        t,
+        "# Calibrated by `carecast calibrate` (carecast {}) from SSDA903 returns.",
+        env!("CARGO_PKG_VERSION")
+    );
+    for line in &opts.provenance {
+        let _ = writeln!(t, "# {line}");
+    }
+    let _ = writeln!(
+        t,
+        "# Window: the {} months from {} to {} (the day before the calibration date).",
+        est.window_months,
+        est.window_start,
+        crate::calibrate::date::Day(est.at.0 - 1)
+    );
+    t.push_str(
+        "# Rates are occurrence / exposure: events over time at risk, with exact 95% intervals.\n\
+         # Only counts aggregated by placement and age are written: no child-level data.\n",
+    );
+    if opts.uncertain {
+        t.push_str(
+            "# --uncertain: entry, exit and move rates are distributions drawn once per run\n\
+             # (gamma / beta / PERT from the events and exposure), so percentiles include the\n\
+             # uncertainty of the estimates themselves.\n",
+        );
+    }
+    t.push_str(
+        "# Gap: the model's exit hazards depend on placement and age band but not on time in\n\
+         # care; the hazards by time in care below show how far stays are from exponential.\n",
+    );
+    for (label, r) in &est.by_duration {
+        let _ = writeln!(
+            t,
+            "#   exits (not at 18) after {label} in care: {}",
+            rate_note(r, "exits", "child-months", " a month")
+        );
+    }
+    let _ = writeln!(
+        t,
+        "# Left care on their 18th birthday (the model's exit at 18): {}.",
+        est.left_at_18
+    );
+    if est.stock_over_18 > 0 {
+        let _ = writeln!(
+            t,
+            "# {} young people aged 18 or more were still in care at the date and are not in the stock.",
+            est.stock_over_18
+        );
+    }
+    t.push('\n');
+
+    let base_doc = base.map(|b| b.doc);
+    let _ = writeln!(t, "name = {}", quote(&opts.name));
+    let _ = writeln!(
+        t,
+        "description = {}",
+        quote(&format!(
+            "Demand calibrated from SSDA903 returns at {}{}",
+            est.at,
+            if base.is_some() {
+                ", on the base config"
+            } else {
+                "; national unit costs, no budget"
+            }
+        ))
+    );
+    if let Some(compare) = base_doc.and_then(|d| d.get("compare")) {
+        let _ = writeln!(t, "compare = {compare}");
+    }
+    t.push('\n');
+
+    match base_doc.and_then(|d| d.get("simulation")) {
+        Some(toml::Value::Table(sim)) => {
+            t.push_str("[simulation]\n");
+            for (k, v) in sim {
+                let _ = writeln!(t, "{k} = {v}");
+            }
+        }
+        _ => t.push_str("[simulation]\nruns = 2000\nseed = 42\n"),
+    }
+    let (y, m, _) = est.at.ymd();
+    let _ = writeln!(
+        t,
+        "\n[horizon]\nstart = \"{y:04}-{m:02}\"   # the calibration date\nyears = {}\nfy_start_month = {}\n",
+        opts.years, opts.fy_start_month
+    );
+
+    for b in &est.bands {
+        let _ = writeln!(
+            t,
+            "[[age_band]]\nid = {}\nfrom = {}\nto = {}\n",
+            quote(&b.id),
+            b.from,
+            b.to
+        );
+    }
+
+    // Placements.
+    let stock_by_band = est.stock_by_band();
+    let base_placements: Vec<&toml::Table> = match base_doc.and_then(|d| d.get("placement")) {
+        Some(toml::Value::Array(items)) => items.iter().filter_map(|v| v.as_table()).collect(),
+        _ => Vec::new(),
+    };
+    for (p, id) in est.placements.iter().enumerate() {
+        t.push_str("[[placement]]\n");
+        let _ = writeln!(t, "id = {}", quote(id));
+        match base_placements
+            .iter()
+            .find(|bp| bp.get("id").and_then(|v| v.as_str()) == Some(id))
+        {
+            Some(bp) => {
+                for (k, v) in bp.iter() {
+                    if !matches!(k.as_str(), "id" | "initial" | "initial_by_age") {
+                        let _ = writeln!(t, "{k} = {v}");
+                    }
+                }
+            }
+            None => {
+                let label = DEFAULT_PLACEMENTS
+                    .iter()
+                    .find(|(i, _)| i == id)
+                    .map_or(id.as_str(), |(_, l)| l);
+                let _ = writeln!(t, "label = {}", quote(label));
+                let (cost, source) = NATIONAL_COSTS.iter().find(|(i, _, _)| i == id).map_or(
+                    (
+                        0.0,
+                        "assumption: no national figure for this placement type",
+                    ),
+                    |(_, c, s)| (*c, s),
+                );
+                let _ = writeln!(t, "weekly_cost = {}   # {source}", num(cost));
+            }
+        }
+        let total: u32 = stock_by_band[p].iter().sum();
+        let by_band: Vec<String> = est
+            .bands
+            .iter()
+            .zip(&stock_by_band[p])
+            .map(|(b, n)| format!("{} {n}", b.id))
+            .collect();
+        let _ = writeln!(
+            t,
+            "# in care at {}: {total} ({}); by year of age, and by month at 16 and 17",
+            est.at,
+            by_band.join(", ")
+        );
+        let _ = writeln!(t, "initial_by_age = {}\n", initial_by_age(&est.stock[p]));
+    }
+
+    // Entries (none when nobody entered in the window).
+    if est.entries_total.events > 0.0 {
+        let total = &est.entries_total;
+        t.push_str("[entries]\n");
+        let _ = writeln!(
+            t,
+            "# {} entrants in {} months: {} a year (95% {}–{}), monthly counts {}",
+            num(total.events),
+            est.window_months,
+            sig(total.value),
+            sig(total.low),
+            sig(total.high),
+            est.monthly_entries
+                .iter()
+                .map(|c| num(*c))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        let d = &est.dispersion;
+        let phi = d.size.map_or(1.0, |k| {
+            1.0 + total.events / est.window_months.max(1) as f64 / k
+        });
+        let per_year = match (&est.trend, opts.trend) {
+            (Some(tr), true) => {
+                let _ = writeln!(
+                    t,
+                    "# with the trend: the fitted rate at the end of the window is {} a year",
+                    sig(tr.per_year_at_end)
+                );
+                tr.per_year_at_end
+            }
+            _ => total.value,
+        };
+        if opts.uncertain && total.events > 0.0 {
+            let shape = total.events / phi;
+            let _ = writeln!(
+                t,
+                "per_year = {{ dist = \"gamma\", shape = {}, scale = {} }}   # mean {}; shape = entrants / φ, φ = {} (overdispersion)",
+                num_sig(shape),
+                num_sig(per_year / shape),
+                sig(per_year),
+                sig(phi)
+            );
+        } else {
+            let _ = writeln!(t, "per_year = {}", num(per_year));
+        }
+        let k_range = format!(
+            "95% {}–{}",
+            d.low.map_or("–".into(), sig),
+            d.high.map_or("Poisson".into(), sig)
+        );
+        match d.size {
+            Some(k) => {
+                let _ = writeln!(
+                    t,
+                    "dispersion = {}   # negative binomial size by moments; variance/mean {} ({k_range})",
+                    num_sig(k),
+                    sig(d.ratio)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    t,
+                    "# no dispersion: months vary no more than Poisson (variance/mean {})",
+                    sig(d.ratio)
+                );
+            }
+        }
+        match (&est.trend, opts.trend) {
+            (Some(tr), true) => {
+                if opts.uncertain {
+                    let sd = 12.0 * tr.se * (1.0 + tr.annual);
+                    if tr.annual - 4.0 * sd > -1.0 {
+                        let _ = writeln!(
+                            t,
+                            "trend = {{ dist = \"normal\", mean = {}, sd = {} }}   # log-linear fit of monthly entries (95% {}–{})",
+                            num_sig(tr.annual),
+                            num_sig(sd),
+                            sig(tr.low),
+                            sig(tr.high)
+                        );
+                    } else {
+                        let _ = writeln!(t, "trend = {}", num_sig(tr.annual));
+                    }
+                } else {
+                    let _ = writeln!(
+                        t,
+                        "trend = {}   # log-linear fit of monthly entries (95% {}–{})",
+                        num_sig(tr.annual),
+                        sig(tr.low),
+                        sig(tr.high)
+                    );
+                }
+            }
+            (Some(tr), false) => {
+                let _ = writeln!(
+                    t,
+                    "# trend of entries (not used; `--trend` to use it): {} a year (95% {}–{})",
+                    sig(tr.annual),
+                    sig(tr.low),
+                    sig(tr.high)
+                );
+            }
+            (None, _) => {}
+        }
+        let band_counts: Vec<f64> = est
+            .entries
+            .iter()
+            .map(|row| row.iter().map(|r| r.events).sum())
+            .collect();
+        let age_shares = shares(&band_counts);
+        let parts: Vec<String> = est
+            .bands
+            .iter()
+            .zip(&age_shares)
+            .map(|(b, s)| format!("{} = {}", quote(&b.id), num(*s)))
+            .collect();
+        let _ = writeln!(t, "age_mix = {{ {} }}", parts.join(", "));
+        for (b, band) in est.bands.iter().enumerate() {
+            let counts: Vec<f64> = est.entries[b].iter().map(|r| r.events).collect();
+            if band_counts[b] <= 0.0 {
+                continue;
+            }
+            let _ = writeln!(
+                t,
+                "\n[entries.mix_by_band.{}]   # {} entrants aged {}–{}",
+                quote(&band.id),
+                num(band_counts[b]),
+                band.from,
+                band.to - 1
+            );
+            for (p, s) in shares(&counts).iter().enumerate() {
+                if counts[p] > 0.0 {
+                    let _ = writeln!(
+                        t,
+                        "{} = {}   # {}",
+                        est.placements[p],
+                        num(*s),
+                        rate_note(&est.entries[b][p], "entrants", "years", " a year")
+                    );
+                }
+            }
+        }
+    } else {
+        t.push_str("# No child entered care in the window: no [entries].\n\n");
+    }
+
+    // Exits.
+    t.push_str(
+        "\n# Exits other than at 18: monthly hazard λ = exits / child-months in care, written as\n\
+         # the annual probability 1 − exp(−12λ).\n",
+    );
+    for (p, id) in est.placements.iter().enumerate() {
+        let _ = writeln!(t, "[exits.annual_probability.{id}]");
+        for (b, band) in est.bands.iter().enumerate() {
+            let r = &est.exits[p][b];
+            let value = match opts.uncertain.then(|| beta_of_annual(r)).flatten() {
+                Some(d) => d,
+                None => num_sig(annual(r.value)),
+            };
+            let note = if r.exposure > 0.0 {
+                rate_note(r, "exits", "child-months", " a month")
+            } else {
+                "no child in this placement and band in the window".to_string()
+            };
+            let _ = writeln!(t, "{} = {value}   # {note}", quote(&band.id));
+        }
+    }
+
+    // Moves.
+    t.push_str(
+        "\n# Moves between placement types: moves / child-months in the placement the child\n\
+         # leaves, pooled over age bands. The monthly probability of a move to q is\n\
+         # (λq / Λ)(1 − exp(−Λ)), Λ the sum of the move rates out of the placement, written as\n\
+         # the annual probability 1 − (1 − monthly)^12.\n",
+    );
+    for p in 0..n_p {
+        // Moves out of one placement compete: the monthly probability of a
+        // move to q is (λq / Λ)(1 − exp(−Λ)), Λ the sum of the move rates,
+        // so that together they never exceed one however small the exposure.
+        let all: f64 = est.moves[p].iter().map(|r| r.value).sum();
+        let monthly = |r: &Rate| {
+            if all > 0.0 {
+                r.value / all * (1.0 - (-all).exp())
+            } else {
+                0.0
+            }
+        };
+        // The largest monthly probabilities the PERTs can draw must add up
+        // to at most one too; otherwise the rates are written as they are.
+        let worst: f64 = est.moves[p]
+            .iter()
+            .filter(|r| r.events > 0.0)
+            .map(|r| {
+                let hi = chi2_quantile(2.0 * r.events + 2.0, 0.9995) / 2.0 / r.exposure;
+                1.0 - (-hi).exp()
+            })
+            .sum();
+        let uncertain = opts.uncertain && worst <= 1.0 - 1e-6;
+        for q in 0..n_p {
+            let r = &est.moves[p][q];
+            if r.events <= 0.0 {
+                continue;
+            }
+            let value = match uncertain.then(|| pert_of_annual(r)).flatten() {
+                Some(d) => d,
+                // Rounded down, so that the monthly probabilities the model
+                // derives still add up to at most one.
+                None => num_sig_down(1.0 - (1.0 - monthly(r)).powi(12)),
+            };
+            let _ = writeln!(
+                t,
+                "[[transition]]   # {}\nfrom = {}\nto = {}\nannual_rate = {value}\n",
+                rate_note(r, "moves", "child-months", " a month"),
+                quote(&est.placements[p]),
+                quote(&est.placements[q])
+            );
+        }
+    }
+
+    // History (backtest): month-end counts observed after the date.
+    if !opts.history.is_empty() {
+        t.push_str("\n[history]\n");
+        if let Some(s) = &opts.history_source {
+            let _ = writeln!(t, "source = {}", quote(s));
+        }
+        let mut series: IndexMap<&str, Vec<(&str, f64)>> = IndexMap::new();
+        for (key, month, v) in &opts.history {
+            series.entry(key.as_str()).or_default().push((month, *v));
+        }
+        let table = |points: &[(&str, f64)]| {
+            points
+                .iter()
+                .map(|(m, v)| format!("\"{m}\" = {}", num(*v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut placements = Vec::new();
+        let mut bands = Vec::new();
+        for (key, points) in &series {
+            if *key == "total" {
+                let _ = writeln!(t, "total = {{ {} }}", table(points));
+            } else if let Some(id) = key.strip_prefix("placement:") {
+                placements.push(format!("{} = {{ {} }}", quote(id), table(points)));
+            } else if let Some(id) = key.strip_prefix("band:") {
+                bands.push(format!("{} = {{ {} }}", quote(id), table(points)));
+            }
+        }
+        if !placements.is_empty() {
+            let _ = writeln!(t, "[history.by_placement]\n{}", placements.join("\n"));
+        }
+        if !bands.is_empty() {
+            let _ = writeln!(t, "[history.by_band]\n{}", bands.join("\n"));
+        }
+    }
+
+    // The rest of the base: cost lines, budget, strategy, scenarios.
+    if let Some(doc) = base_doc {
+        let mut rest = toml::Table::new();
+        for (k, v) in doc {
+            // Calibration writes the demand part (and the history, when it
+            // has one) itself.
+            let replaced = DEMAND_KEYS.contains(&k.as_str())
+                || k == "compare"
+                || k == "transition"
+                || (k == "history" && !opts.history.is_empty());
+            if !replaced {
+                rest.insert(k.clone(), v.clone());
+            }
+        }
+        if !rest.is_empty() {
+            t.push_str("\n# ---- From the base config ----\n");
+            t.push_str(&toml::to_string(&rest).unwrap_or_default());
+        }
+    } else {
+        t.push_str(
+            "\n# No [budget]: without --base the run reports demand and cost, and no overspend.\n",
+        );
+    }
+    t
+}
