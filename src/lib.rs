@@ -11,6 +11,9 @@
 //! - [`precision`] adds batches of runs until that error is inside a target;
 //! - [`output`] renders the report (terminal table, JSON, CSV, and HTML, Excel and
 //!   Markdown reports);
+//! - [`calibrate`] estimates a config from a council's SSDA903 returns, [`backtest`]
+//!   scores such a forecast against what followed, and [`score`] compares any run with
+//!   observed counts;
 //! - [`cli`] is the command line.
 
 pub mod backtest;
