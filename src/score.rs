@@ -8,7 +8,7 @@
 //!   P25–P75 band (50%), both bounds included;
 //! - error: the simulated mean minus y (positive when the forecast is high);
 //! - pinball loss: the mean over the seven reported quantiles τ (P5 … P95)
-//!   of ρτ(y − qτ), where ρτ(u) = u·(τ − 1[u < 0]). Lower is better; it is a
+//!   of ρτ(y − qτ), where ρτ(u) = u·(τ − 𝟙(u < 0)). Lower is better; it is a
 //!   discrete approximation of the CRPS, in children.
 //!
 //! Months of the history outside the simulated horizon are not scored (the

@@ -5,7 +5,7 @@
 //! - [`mapping`] maps placement codes to placement types;
 //! - [`periods`] turns episodes into periods of care;
 //! - [`estimate`] computes the rates by occurrence / exposure;
-//! - [`write`] writes the config text.
+//! - [`write`](mod@write) writes the config text.
 
 pub mod date;
 pub mod estimate;

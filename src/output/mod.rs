@@ -1,4 +1,4 @@
-//! Output formats, one module each, all rendered from a [`Report`]: the
+//! Output formats, one module each, all rendered from a [`Report`](crate::report::Report): the
 //! terminal [`table`], [`json`] and [`csv`] for pipelines, and the reports
 //! people read — [`html`] (charts drawn by [`svg`]), [`xlsx`] and [`markdown`].
 //! Files are written whole or not at all.
