@@ -552,3 +552,32 @@ fn without_a_budget_the_tornado_is_of_cost_alone() {
     let page = carecast::output::sensitivity::html(&s);
     assert_eq!(page.matches("input at its P90").count(), 2 + 3, "{page}");
 }
+
+#[test]
+fn a_scenario_that_removes_or_fixes_a_correlated_input_drops_the_pair() {
+    // The base correlates the programme's effect with the price, and the
+    // price with the entry rate; one scenario disables the programme, one
+    // fixes the price. Both load; each keeps only the pairs it still has.
+    let text = EVENTS.replace(
+        "per_year = 10\n",
+        "per_year = { dist = \"uniform\", min = 5, max = 15 }\n",
+    ) + &corr(
+        "intervention.edge.per_year",
+        "placement.fostering.weekly_cost",
+        0.5,
+    ) + &corr("placement.fostering.weekly_cost", "entries.per_year", 0.3)
+        + "[[scenario]]\nid = \"fixed_price\"\nplacement.fostering = { weekly_cost = 1000 }\n";
+    let config = config::parse_config(&text, "test").unwrap_or_else(|e| panic!("{e}"));
+    let pairs = |id: &str| {
+        let s = config.scenarios.iter().find(|s| s.id == id).unwrap();
+        s.model.copula.as_ref().map_or(0, |c| c.requested.len())
+    };
+    assert_eq!(pairs("base"), 2);
+    assert_eq!(pairs("no_edge"), 1);
+    assert_eq!(pairs("fixed_price"), 0);
+    // In the base, a pair naming an input that does not exist is still an
+    // error.
+    let typo = text.replace("\"entries.per_year\"", "\"entries.per_yeer\"");
+    let e = config::parse_config(&typo, "test").unwrap_err().to_string();
+    assert!(e.contains("entries.per_yeer"), "{e}");
+}

@@ -8,11 +8,13 @@ use crate::model::strategy::Strategy;
 use crate::model::{Param, ParamId};
 
 /// The copula of the inputs named in `raw`, or `None` when there are no
-/// correlations.
+/// correlations. In a `scenario`, a pair whose input the scenario removed
+/// or made a fixed number is left out (the base, checked strictly, had it).
 pub(super) fn build(
     raw: &[RawCorrelation],
     params: &[Param],
     strategy: &Strategy,
+    scenario: bool,
 ) -> Result<Option<Copula>> {
     if raw.is_empty() {
         return Ok(None);
@@ -36,6 +38,16 @@ pub(super) fn build(
                 format!("{path}.rank"),
                 format!("a rank correlation must lie between -1 and 1, got {r}"),
             );
+        }
+        if scenario
+            && c.inputs.iter().any(|name| {
+                params
+                    .iter()
+                    .find(|p| &p.path == name)
+                    .is_none_or(|p| p.dist.is_fixed())
+            })
+        {
+            continue;
         }
         let mut pair = [0usize; 2];
         for (k, name) in c.inputs.iter().enumerate() {
@@ -65,6 +77,9 @@ pub(super) fn build(
             );
         }
         requested.push((a, b, r));
+    }
+    if requested.is_empty() {
+        return Ok(None);
     }
     let names: Vec<String> = members.iter().map(|id| params[id.0].path.clone()).collect();
     Copula::new(members, requested.clone()).map(Some).map_err(|e| {

@@ -118,7 +118,8 @@ pub fn parse_config(text: &str, origin: &str) -> Result<Config, ConfigError> {
                     e.inner().message().trim().to_string(),
                 )
             })?;
-            let model = validate::validate(raw).map_err(|e| fail(within(&e.path), e.message))?;
+            let model =
+                validate::validate_scenario(raw).map_err(|e| fail(within(&e.path), e.message))?;
             if scenarios.iter().any(|s: &Scenario| s.id == applied.id) {
                 return Err(fail(
                     format!("scenario[{i}].id"),

@@ -126,7 +126,20 @@ pub(super) fn shares(
     Ok(out)
 }
 
+/// Validates a config as written.
 pub fn validate(raw: RawConfig) -> Result<Model> {
+    build(raw, false)
+}
+
+/// Validates a scenario: the base with a scenario's patch applied. The
+/// base has been validated already, so a `[[correlation]]` naming an input
+/// that the scenario removed (a disabled programme) or fixed (a number in
+/// place of a distribution) is dropped rather than refused.
+pub fn validate_scenario(raw: RawConfig) -> Result<Model> {
+    build(raw, true)
+}
+
+fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
     let mut b = Builder { params: Vec::new() };
 
     if raw.name.trim().is_empty() {
@@ -500,7 +513,8 @@ pub fn validate(raw: RawConfig) -> Result<Model> {
         );
     }
 
-    let copula = crate::config::correlation::build(&raw.correlation, &b.params, &strategy)?;
+    let copula =
+        crate::config::correlation::build(&raw.correlation, &b.params, &strategy, scenario)?;
 
     Ok(Model {
         name: raw.name,
