@@ -220,44 +220,31 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
     };
     let mut kept: Vec<Episode> = Vec::with_capacity(episodes.len());
     for e in episodes {
-        if let Some(dob) = data.dob.get(&e.child)
-            && e.start < *dob
-        {
-            data.problems.push(Problem {
-                file: origin(&e),
-                row: e.row,
-                reason: format!(
-                    "child {}: DECOM {} is before the child's DOB {dob}, episode skipped",
-                    e.child, e.start
-                ),
-            });
-            continue;
-        }
-        if !data.dob.contains_key(&e.child) {
-            data.problems.push(Problem {
-                file: origin(&e),
-                row: e.row,
-                reason: format!(
-                    "child {}: no header row with a valid DOB, episode starting {} skipped",
-                    e.child, e.start
-                ),
-            });
-            continue;
-        }
-        if let Some(prev) = kept.last()
-            && prev.child == e.child
-            && e.start < prev.known_until()
-        {
-            data.problems.push(Problem {
-                file: origin(&e),
-                row: e.row,
-                reason: format!(
+        let problem = match (data.dob.get(&e.child), kept.last()) {
+            (None, _) => Some(format!(
+                "child {}: no header row with a valid DOB, episode starting {} skipped",
+                e.child, e.start
+            )),
+            (Some(dob), _) if e.start < *dob => Some(format!(
+                "child {}: DECOM {} is before the child's DOB {dob}, episode skipped",
+                e.child, e.start
+            )),
+            (_, Some(prev)) if prev.child == e.child && e.start < prev.known_until() => {
+                Some(format!(
                     "child {}: episode starting {} overlaps the episode {}–{}, skipped",
                     e.child,
                     e.start,
                     prev.start,
                     prev.end.map(|d| d.to_string()).unwrap_or_default()
-                ),
+                ))
+            }
+            _ => None,
+        };
+        if let Some(reason) = problem {
+            data.problems.push(Problem {
+                file: origin(&e),
+                row: e.row,
+                reason,
             });
             continue;
         }
