@@ -612,7 +612,8 @@ fn backtest(args: BacktestArgs) -> Result<(), Error> {
 fn validate(path: PathBuf) -> Result<(), Error> {
     let config = config::load_config(&path)?;
     let model = &config.scenarios[0].model;
-    let uncertain = model.params.iter().filter(|p| !p.dist.is_fixed()).count();
+    // The inputs `carecast sensitivity` would hold, in the first scenario.
+    let uncertain = model.inputs().len();
     let years: Vec<&str> = model
         .calendar
         .years
