@@ -111,18 +111,13 @@ pub fn analyse(
     let (base, base_costs) = outcome(model, &engine::run(model, settings, progress)?);
     let mut drivers = Vec::new();
     for input in model.inputs() {
-        let mut held = [LOW, HIGH].map(|level| (input.pin_at(model, level), None));
-        for (pin, out) in held.iter_mut() {
-            let runs = engine::run_pinned(model, settings, Some(*pin), progress)?;
-            *out = Some(outcome(model, &runs));
-        }
-        let [
-            (low_pin, Some((low, low_costs))),
-            (high_pin, Some((high, high_costs))),
-        ] = held
-        else {
-            unreachable!("both settings were run");
+        let held = |level: f64| -> Result<_, Error> {
+            let pin = input.pin_at(model, level);
+            let runs = engine::run_pinned(model, settings, Some(pin), progress)?;
+            Ok((pin, outcome(model, &runs)))
         };
+        let (low_pin, (low, low_costs)) = held(LOW)?;
+        let (high_pin, (high, high_costs)) = held(HIGH)?;
         let change = |f: fn(&Figures) -> f64, l: &Figures, h: &Figures, b: &Figures| Swing {
             low: round_dp(f(l) - f(b), 6),
             high: round_dp(f(h) - f(b), 6),
