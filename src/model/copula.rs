@@ -81,21 +81,27 @@ impl Copula {
 
     /// Fills the values of the members in `values` (indexed by parameter)
     /// from the standard normals `eps` (one per member, from each member's
-    /// own stream), holding `pin` when it names a member (`keys` are the
-    /// members' pin keys). `z` is scratch of the members' length.
+    /// own stream), holding `pin` when it names a member (`param_keys` are
+    /// the pin keys of all parameters). `z` is scratch.
     pub fn fill(
         &self,
         model: &Model,
         eps: &[f64],
         pin: Option<Pin>,
-        keys: &[u64],
+        param_keys: &[u64],
         z: &mut Vec<f64>,
         values: &mut [f64],
     ) {
         let n = self.members.len();
         z.clear();
         z.extend((0..n).map(|i| (0..=i).map(|j| self.chol[i * n + j] * eps[j]).sum::<f64>()));
-        let pinned = pin.and_then(|p| keys.iter().position(|&k| k == p.key).map(|i| (i, p)));
+        let pinned = pin.and_then(|p| {
+            let i = self
+                .members
+                .iter()
+                .position(|id| param_keys[id.0] == p.key)?;
+            Some((i, p))
+        });
         if let Some((j, p)) = pinned {
             let c = std_normal_quantile(p.level);
             let shift = c - z[j];

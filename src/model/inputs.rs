@@ -93,6 +93,21 @@ impl Input {
     }
 }
 
+/// The path naming whether intervention `id` is delivered.
+pub fn delivery_path(id: &str) -> String {
+    format!("intervention.{id}.delivery_probability")
+}
+
+/// The path naming whether saving `id` slips a year.
+pub fn slip_path(id: &str) -> String {
+    format!("saving.{id}.slip_probability")
+}
+
+/// The path naming how many times shock `id` happens.
+pub fn shock_count_path(id: &str) -> String {
+    format!("shock.{id}.probability_per_year")
+}
+
 /// The least k with P(Binomial(n, p) ≤ k) ≥ level.
 fn binomial_quantile(n: u64, p: f64, level: f64) -> f64 {
     let mut pmf = (1.0 - p).powi(n as i32);
@@ -125,14 +140,12 @@ impl Model {
         }
         for (i, iv) in strategy.interventions.iter().enumerate() {
             if iv.delivery_probability > 0.0 && iv.delivery_probability < 1.0 {
-                let path = format!("intervention.{}.delivery_probability", iv.id);
-                out.push(Input::new(path, InputKind::Delivery(i)));
+                out.push(Input::new(delivery_path(&iv.id), InputKind::Delivery(i)));
             }
         }
         for (k, saving) in strategy.savings.iter().enumerate() {
             if saving.slip_probability > 0.0 && saving.slip_probability < 1.0 {
-                let path = format!("saving.{}.slip_probability", saving.id);
-                out.push(Input::new(path, InputKind::Slip(k)));
+                out.push(Input::new(slip_path(&saving.id), InputKind::Slip(k)));
             }
         }
         for (s, shock) in strategy.shocks.iter().enumerate() {
@@ -140,8 +153,10 @@ impl Model {
                 && p > 0.0
                 && p < 1.0
             {
-                let path = format!("shock.{}.probability_per_year", shock.id);
-                out.push(Input::new(path, InputKind::ShockCount(s)));
+                out.push(Input::new(
+                    shock_count_path(&shock.id),
+                    InputKind::ShockCount(s),
+                ));
             }
         }
         out

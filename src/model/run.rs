@@ -2,7 +2,7 @@
 //! initial stock, step month by month, and write the run's row of results.
 
 use crate::model::draws::{Draws, ONCE, Purpose};
-use crate::model::inputs::{InputKind, Pin};
+use crate::model::inputs::{self, InputKind, Pin};
 use crate::model::layout::{Layout, YearField};
 use crate::model::month::{MonthTotals, State};
 use crate::model::strategy::{Effect, EffectSize, Funding, Saving, ShockTiming, UnitChange};
@@ -58,10 +58,8 @@ struct InputKeys {
     params: Vec<u64>,
     /// Per parameter: true when it is drawn through the copula.
     correlated: Vec<bool>,
-    copula: Vec<u64>,
     delivery: Vec<u64>,
     slip: Vec<u64>,
-    shock_size: Vec<u64>,
     shock_count: Vec<u64>,
 }
 
@@ -70,36 +68,28 @@ impl InputKeys {
         use crate::model::draws::path_key;
         let strategy = &model.strategy;
         let mut correlated = vec![false; model.params.len()];
-        let mut copula = Vec::new();
         if let Some(c) = &model.copula {
             for id in &c.members {
                 correlated[id.0] = true;
-                copula.push(path_key(&model.param(*id).path));
             }
         }
         InputKeys {
             params: model.params.iter().map(|p| path_key(&p.path)).collect(),
             correlated,
-            copula,
             delivery: strategy
                 .interventions
                 .iter()
-                .map(|iv| path_key(&format!("intervention.{}.delivery_probability", iv.id)))
+                .map(|iv| path_key(&inputs::delivery_path(&iv.id)))
                 .collect(),
             slip: strategy
                 .savings
                 .iter()
-                .map(|s| path_key(&format!("saving.{}.slip_probability", s.id)))
-                .collect(),
-            shock_size: strategy
-                .shocks
-                .iter()
-                .map(|s| path_key(&model.param(s.children).path))
+                .map(|s| path_key(&inputs::slip_path(&s.id)))
                 .collect(),
             shock_count: strategy
                 .shocks
                 .iter()
-                .map(|s| path_key(&format!("shock.{}.probability_per_year", s.id)))
+                .map(|s| path_key(&inputs::shock_count_path(&s.id)))
                 .collect(),
         }
     }
@@ -170,15 +160,15 @@ impl RunInputs {
                 }
             } else {
                 self.copula_eps.clear();
-                for &key in &keys.copula {
-                    draws.begin(Purpose::Param, 0, key);
+                for id in &c.members {
+                    draws.begin(Purpose::Param, 0, keys.params[id.0]);
                     self.copula_eps.push(draws.std_normal());
                 }
                 c.fill(
                     model,
                     &self.copula_eps,
                     pin,
-                    &keys.copula,
+                    &keys.params,
                     &mut self.copula_z,
                     &mut self.values,
                 );
@@ -301,7 +291,7 @@ fn shock_entrants<D: Draws>(
     children.clear();
     for (s, shock) in shocks.iter().enumerate() {
         let dist = &model.param(shock.children).dist;
-        let size_pin = pinned(pin, keys.shock_size[s]);
+        let size_pin = pinned(pin, keys.params[shock.children.0]);
         // Spreads `n` children over the months from `first` on: equal whole
         // shares with any remainder in the first months (or exact shares
         // centrally); months beyond the horizon are lost.
