@@ -1,26 +1,15 @@
 //! The model against analytic results (SPEC §2.3), with tolerances of four
 //! standard errors at fixed seeds.
 
-use carecast::config;
 use carecast::engine::{self, ScenarioRuns, Settings};
 use carecast::model::Model;
 use carecast::model::layout::YearField;
 
+#[path = "common/runs.rs"]
+mod runs;
+use runs::{model, simulate};
+
 const IMMIGRATION_DEATH: &str = include_str!("configs/immigration_death.toml");
-
-fn model(text: &str) -> Model {
-    config::parse(text, "test").unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn simulate(model: &Model, runs: u64, seed: u64) -> ScenarioRuns {
-    let settings = Settings {
-        runs,
-        seed,
-        threads: None,
-        central: false,
-    };
-    engine::run(model, &settings, &|_| {}).unwrap()
-}
 
 fn central(model: &Model) -> ScenarioRuns {
     let settings = Settings {

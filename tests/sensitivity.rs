@@ -6,27 +6,12 @@ use assert_cmd::Command;
 use carecast::config;
 use carecast::dist::std_normal_cdf;
 use carecast::drivers::{self, spearman};
-use carecast::engine::{self, ScenarioRuns, Settings};
-use carecast::model::Model;
 use carecast::model::layout::YearField;
 use carecast::sensitivity;
 
-fn model(text: &str) -> Model {
-    config::parse(text, "test").unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn settings(runs: u64, seed: u64) -> Settings {
-    Settings {
-        runs,
-        seed,
-        threads: None,
-        central: false,
-    }
-}
-
-fn simulate(model: &Model, runs: u64, seed: u64) -> ScenarioRuns {
-    engine::run(model, &settings(runs, seed), &|_| {}).unwrap()
-}
+#[path = "common/runs.rs"]
+mod runs;
+use runs::{model, settings, simulate};
 
 /// Placements of 10 children each with the given weekly prices, no
 /// entries or exits: a year's cost is 10 × 365/7 × the sum of the prices,
