@@ -331,6 +331,9 @@ fn run(args: RunArgs) -> Result<(), Error> {
         let Some(target) = &target else {
             let results = engine::run_config(&config, &settings, &|n| progress.advance(n))?;
             progress.finish();
+            if settings.central && !args.quiet {
+                approximate_note(&results);
+            }
             return Ok(Report::for_config(&config, &results, &settings));
         };
         let (results, outcome) = precision::run(
@@ -645,8 +648,56 @@ fn validate(path: PathBuf) -> Result<(), Error> {
         )
     } else {
         String::new()
-    };
+    } + &stays_text(model);
     print_stdout(&text)
+}
+
+/// Says which central paths are approximations: where a capacity or a
+/// programme's limit binds, the mean of random runs differs from them.
+fn approximate_note(results: &[engine::ScenarioRuns]) {
+    let bound: Vec<&str> = results
+        .iter()
+        .filter(|r| r.approximate)
+        .map(|r| r.id.as_str())
+        .collect();
+    if !bound.is_empty() {
+        eprintln!(
+            "note: in {} a capacity or programme limit comes within reach, so the central path approximates the model's expected path (random runs follow the model exactly)",
+            bound.join(", ")
+        );
+    }
+}
+
+/// Each placement's implied mean and median stay by age band.
+fn stays_text(model: &crate::model::Model) -> String {
+    let stays = crate::model::hazard::implied_stays(model);
+    let months = |m: f64| {
+        if m.is_finite() {
+            format!("{m:.1}")
+        } else {
+            "never".to_string()
+        }
+    };
+    let mut text = String::from(
+        "implied stay in months, mean / median, from exit rates alone (inputs at their means; moves and 18th birthdays not counted):\n",
+    );
+    for (p, placement) in model.placements.iter().enumerate() {
+        let parts: Vec<String> = model
+            .ages
+            .bands
+            .iter()
+            .zip(&stays[p])
+            .map(|(band, &(mean, median))| {
+                if model.ages.tracked {
+                    format!("{} {} / {}", band.id, months(mean), months(median))
+                } else {
+                    format!("{} / {}", months(mean), months(median))
+                }
+            })
+            .collect();
+        text += &format!("  {}: {}\n", placement.id, parts.join(", "));
+    }
+    text
 }
 
 /// Prints to stdout; a closed pipe (`carecast run | head`) is not an error.

@@ -9,10 +9,10 @@ use rayon::prelude::*;
 
 use crate::error::Error;
 use crate::model::Model;
-use crate::model::draws::{Expected, Random};
+use crate::model::draws::Random;
 use crate::model::inputs::Pin;
 use crate::model::layout::Layout;
-use crate::model::run::{Workspace, simulate};
+use crate::model::simulate::{Workspace, simulate};
 
 /// Runs handed to a worker at a time: large enough to amortise scheduling,
 /// small enough to keep both cores busy and the progress bar moving.
@@ -35,6 +35,9 @@ pub struct ScenarioRuns {
     pub id: String,
     pub layout: Layout,
     pub data: Vec<f64>,
+    /// For the central projection: true when a capacity or programme limit
+    /// bound, so that the path approximates the model's expectation.
+    pub approximate: bool,
 }
 
 impl ScenarioRuns {
@@ -69,22 +72,21 @@ pub fn run_pinned(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<ScenarioRuns, Error> {
     let layout = Layout::new(model);
-    let width = layout.width();
     if settings.central {
-        let mut data = vec![0.0; width];
-        let mut workspace = Workspace::new(model);
-        simulate(model, &layout, &mut Expected, &mut workspace, &mut data);
+        let central = crate::model::central::project(model, &layout);
         progress(1);
         return Ok(ScenarioRuns {
             id: "base".into(),
             layout,
-            data,
+            data: central.row,
+            approximate: central.approximate,
         });
     }
     let mut results = ScenarioRuns {
         id: "base".into(),
         layout,
         data: Vec::new(),
+        approximate: false,
     };
     append(
         model,

@@ -307,6 +307,7 @@ pub fn run(
             id: s.id.clone(),
             layout: Layout::new(&s.model),
             data: Vec::new(),
+            approximate: false,
         })
         .collect();
     let mut batches = Vec::new();

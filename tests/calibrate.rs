@@ -839,10 +839,12 @@ annual_probability = { f = 0 }
     let layout = &runs[0].layout;
     for r in 0..20 {
         let lac = |m: usize| runs[0].data[r * layout.width() + layout.lac(m)];
-        // Five leave in the first month, three in the twelfth; the
-        // fifteen-year-olds are all still in care two years on.
+        // Five leave in the first month; the three aged 17 years and 0
+        // months turn 18 between 11 and 12 months on (the twelfth month, or
+        // the first day of the thirteenth); the fifteen-year-olds are all
+        // still in care two years on.
         assert_eq!(
-            (lac(0), lac(10), lac(11), lac(23)),
+            (lac(0), lac(10), lac(12), lac(23)),
             (15.0, 15.0, 12.0, 12.0)
         );
         let old = |m: usize| runs[0].data[r * layout.width() + layout.lac_band(m, 1)];

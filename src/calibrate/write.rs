@@ -385,7 +385,10 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
         {
             Some(bp) => {
                 for (k, v) in bp.iter() {
-                    if !matches!(k.as_str(), "id" | "initial" | "initial_by_age") {
+                    if !matches!(
+                        k.as_str(),
+                        "id" | "initial" | "initial_by_age" | "initial_time_in_care"
+                    ) {
                         let _ = writeln!(t, "{k} = {v}");
                     }
                 }

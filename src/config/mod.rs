@@ -5,6 +5,7 @@ pub mod money;
 pub mod raw;
 pub mod scenario;
 pub mod strategy;
+mod time_in_care;
 pub mod validate;
 
 use std::path::Path;

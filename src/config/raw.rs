@@ -149,6 +149,44 @@ pub struct RawPlacement {
     pub initial_by_age: Option<IndexMap<String, Number>>,
     pub capacity: Option<Number>,
     pub overflow: Option<String>,
+    /// The initial stock's time in care: `{ shares = [..] }` or
+    /// `{ counts = [..] }`, one entry per band of `exits.time_in_care`, or a
+    /// table of these keyed by age band.
+    pub initial_time_in_care: Option<RawInitialTimeInCare>,
+}
+
+/// How a placement's initial stock splits by time in care.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTimeInCareSplit {
+    pub shares: Option<Vec<Number>>,
+    pub counts: Option<Vec<Number>>,
+}
+
+#[derive(Debug)]
+pub enum RawInitialTimeInCare {
+    One(RawTimeInCareSplit),
+    PerBand(IndexMap<String, RawTimeInCareSplit>),
+}
+
+impl<'de> Deserialize<'de> for RawInitialTimeInCare {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = toml::Value::deserialize(d)?;
+        match value {
+            toml::Value::Table(table)
+                if !table.contains_key("shares") && !table.contains_key("counts") =>
+            {
+                let mut out = IndexMap::new();
+                for (band, v) in table {
+                    let item = reread::<RawTimeInCareSplit, D::Error>(v)
+                        .map_err(|e| serde::de::Error::custom(format!("band {band:?}: {e}")))?;
+                    out.insert(band, item);
+                }
+                Ok(RawInitialTimeInCare::PerBand(out))
+            }
+            other => reread(other).map(RawInitialTimeInCare::One),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -161,6 +199,8 @@ pub struct RawEntries {
     pub mix: Option<IndexMap<String, Number>>,
     pub age_mix: Option<IndexMap<String, Number>>,
     pub mix_by_band: Option<IndexMap<String, IndexMap<String, Number>>>,
+    /// Shares of entrants at each age 0–17 (18 numbers summing to 1).
+    pub age_by_year: Option<Vec<Number>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -170,6 +210,33 @@ pub struct RawExits {
     pub mean_months: IndexMap<String, RawByBand<RawDist>>,
     #[serde(default)]
     pub annual_probability: IndexMap<String, RawByBand<RawDist>>,
+    pub time_in_care: Option<RawTimeInCare>,
+}
+
+/// Factors on the exit hazard by time in the current period of care.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTimeInCare {
+    /// Lower bounds in months, the first 0.
+    pub bands: Vec<Number>,
+    pub factor: RawFactors,
+}
+
+/// One list of factors for every placement, or lists by placement id.
+#[derive(Debug)]
+pub enum RawFactors {
+    All(Vec<RawDist>),
+    ByPlacement(IndexMap<String, Vec<RawDist>>),
+}
+
+impl<'de> Deserialize<'de> for RawFactors {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = toml::Value::deserialize(d)?;
+        match value {
+            toml::Value::Table(_) => reread(value).map(RawFactors::ByPlacement),
+            other => reread(other).map(RawFactors::All),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,8 +244,9 @@ pub struct RawExits {
 pub struct RawTransition {
     pub from: String,
     pub to: String,
-    /// Probability that a child moves within a year.
-    pub annual_rate: RawDist,
+    /// Probability that a child moves within a year, or a table of such
+    /// probabilities by age band.
+    pub annual_rate: RawByBand<RawDist>,
     pub bands: Option<Vec<String>>,
 }
 

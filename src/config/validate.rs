@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 
 use crate::config::money::Number;
 use crate::config::raw::*;
+use crate::config::time_in_care;
 use crate::dist::{Dist, Domain, RawDist};
 use crate::error::FieldError;
 use crate::model::*;
@@ -195,6 +196,11 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
         }
     }
     let placement_ids: Vec<&str> = raw.placement.iter().map(|p| p.id.as_str()).collect();
+    let tic_raw = raw.exits.as_ref().and_then(|e| e.time_in_care.as_ref());
+    let tic_bands = match tic_raw {
+        Some(t) => Some(time_in_care::bounds(t)?.len()),
+        None => None,
+    };
     let mut placements = Vec::new();
     for (i, p) in raw.placement.iter().enumerate() {
         let path = format!("placement[{i}]");
@@ -237,6 +243,17 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
                 initial_by_age(by_age, &ages, &format!("{path}.initial_by_age"))?
             }
         };
+        let initial_time_in_care = match &p.initial_time_in_care {
+            Some(r) => Some(time_in_care::initial(
+                r,
+                tic_bands,
+                &initial,
+                &ages,
+                &band_ids,
+                &format!("{path}.initial_time_in_care"),
+            )?),
+            None => None,
+        };
         let capacity = match p.capacity {
             Some(c) => Some(whole_count(c, &format!("{path}.capacity"), "capacity")?),
             None => None,
@@ -277,6 +294,7 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
             inflation,
             initial,
             initial_groups,
+            initial_time_in_care,
             capacity,
             overflow,
         });
@@ -318,6 +336,10 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
 
     // Exits.
     let exits = exits(&mut b, raw.exits.as_ref(), &ages, &band_ids, &placement_ids)?;
+    let time_in_care = match (tic_raw, tic_bands) {
+        (Some(t), Some(n)) => Some(time_in_care::factors(&mut b, t, n, &placement_ids)?),
+        _ => None,
+    };
 
     // Transitions.
     let mut transitions = Vec::new();
@@ -342,21 +364,11 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
                 "a move must go to a different placement",
             );
         }
-        let bands = match &t.bands {
-            None => vec![true; ages.bands.len()],
-            Some(list) => {
-                let mut mask = vec![false; ages.bands.len()];
-                for (k, id) in list.iter().enumerate() {
-                    let Some(j) = band_ids.iter().position(|b| b == id) else {
-                        return err(format!("{path}.bands[{k}]"), unknown_band(id, &band_ids));
-                    };
-                    mask[j] = true;
-                }
-                mask
-            }
-        };
+        let annual_rate = transition_rates(&mut b, t, &path, &ages, &band_ids)?;
         if let Some(j) = transitions.iter().position(|o: &Transition| {
-            o.from == from && o.to == to && o.bands.iter().zip(&bands).any(|(x, y)| *x && *y)
+            o.from == from
+                && o.to == to
+                && (0..ages.bands.len()).any(|band| o.applies(band) && annual_rate[band].is_some())
         }) {
             return err(
                 format!("{path}.bands"),
@@ -366,46 +378,11 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
                 ),
             );
         }
-        // The input's key names the bands when they are given, so two
-        // transitions between the same placements draw independently.
-        let key = match &t.bands {
-            Some(list) => format!(
-                "transition.{}.{}.{}.annual_rate",
-                t.from,
-                t.to,
-                list.join("+")
-            ),
-            None => format!("transition.{}.{}.annual_rate", t.from, t.to),
-        };
-        let annual_rate = b.param(
-            &t.annual_rate,
-            Domain::Fraction,
-            &format!("{path}.annual_rate"),
-            key,
-        )?;
         transitions.push(Transition {
             from,
             to,
             annual_rate,
-            bands,
         });
-    }
-    // The moves out of one compartment are a multinomial: their monthly
-    // probabilities may not add up to more than one.
-    for (p, id) in placement_ids.iter().enumerate() {
-        for band in 0..ages.bands.len() {
-            let worst: f64 = transitions
-                .iter()
-                .filter(|t| t.from == p && t.bands[band])
-                .map(|t| monthly_from_annual(b.params[t.annual_rate.0].dist.support().1))
-                .sum();
-            if worst > 1.0 + 1e-12 {
-                return err(
-                    "transition",
-                    format!("moves out of {id:?} could exceed every child in a month"),
-                );
-            }
-        }
     }
 
     // Cost lines.
@@ -524,6 +501,7 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
         placements,
         entries,
         exits,
+        time_in_care,
         transitions,
         cost_lines,
         care_leavers,
@@ -589,8 +567,80 @@ pub(super) fn unknown_band(id: &str, band_ids: &[&str]) -> String {
     }
 }
 
-pub fn monthly_from_annual(p: f64) -> f64 {
-    1.0 - (1.0 - p).powf(1.0 / 12.0)
+/// A transition's annual move probability per age band (`None` where it
+/// does not apply): one rate for the bands listed in `bands` (all by
+/// default), or a table by band.
+fn transition_rates(
+    b: &mut Builder,
+    t: &RawTransition,
+    path: &str,
+    ages: &Ages,
+    band_ids: &[&str],
+) -> Result<Vec<Option<ParamId>>> {
+    let mut out = vec![None; ages.bands.len()];
+    match &t.annual_rate {
+        RawByBand::One(d) => {
+            let mask = match &t.bands {
+                None => vec![true; ages.bands.len()],
+                Some(list) => {
+                    let mut mask = vec![false; ages.bands.len()];
+                    for (k, id) in list.iter().enumerate() {
+                        let Some(j) = band_ids.iter().position(|b| b == id) else {
+                            return err(format!("{path}.bands[{k}]"), unknown_band(id, band_ids));
+                        };
+                        mask[j] = true;
+                    }
+                    mask
+                }
+            };
+            // The input's key names the bands when they are given, so two
+            // transitions between the same placements draw independently.
+            let key = match &t.bands {
+                Some(list) => format!(
+                    "transition.{}.{}.{}.annual_rate",
+                    t.from,
+                    t.to,
+                    list.join("+")
+                ),
+                None => format!("transition.{}.{}.annual_rate", t.from, t.to),
+            };
+            let id = b.param(d, Domain::Fraction, &format!("{path}.annual_rate"), key)?;
+            for (slot, on) in out.iter_mut().zip(mask) {
+                if on {
+                    *slot = Some(id);
+                }
+            }
+        }
+        RawByBand::PerBand(table) => {
+            if t.bands.is_some() {
+                return err(
+                    format!("{path}.bands"),
+                    "give the bands either in `bands` or as the keys of `annual_rate`, not both",
+                );
+            }
+            if !ages.tracked {
+                return err(
+                    format!("{path}.annual_rate"),
+                    "a rate per age band needs [[age_band]]s to be declared",
+                );
+            }
+            for (band, d) in table {
+                let Some(j) = band_ids.iter().position(|b| b == band) else {
+                    return err(
+                        format!("{path}.annual_rate.{band}"),
+                        unknown_band(band, band_ids),
+                    );
+                };
+                out[j] = Some(b.param(
+                    d,
+                    Domain::Fraction,
+                    &format!("{path}.annual_rate.{band}"),
+                    format!("transition.{}.{}.{band}.annual_rate", t.from, t.to),
+                )?);
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn age_bands(raw: &[RawAgeBand]) -> Result<Ages> {
@@ -749,8 +799,31 @@ fn entries(
             );
         }
     }
+    let age_by_year = match &e.age_by_year {
+        Some(years) => {
+            if e.age_mix.is_some() {
+                return err(
+                    "entries.age_by_year",
+                    "give entrants' ages either by band (`age_mix`) or by year (`age_by_year`), not both",
+                );
+            }
+            Some(time_in_care::age_by_year(years, ages)?)
+        }
+        None => None,
+    };
     let age_mix = match (&e.age_mix, ages.tracked) {
         (Some(m), true) => shares(m, band_ids, "entries.age_mix", "age band")?,
+        (None, true) if age_by_year.is_some() => {
+            let years = age_by_year.as_deref().unwrap_or(&[]);
+            ages.bands
+                .iter()
+                .map(|b| {
+                    years[b.from_years as usize..b.to_years as usize]
+                        .iter()
+                        .sum()
+                })
+                .collect()
+        }
         (None, true) => {
             return err(
                 "entries.age_mix",
@@ -808,6 +881,7 @@ fn entries(
         trend,
         seasonality,
         age_mix,
+        age_by_year,
         mix: out_mix,
     })
 }
@@ -828,6 +902,7 @@ fn exits(
     let empty = RawExits {
         mean_months: IndexMap::new(),
         annual_probability: IndexMap::new(),
+        time_in_care: None,
     };
     let raw = raw.unwrap_or(&empty);
     for (table, name) in [

@@ -103,6 +103,116 @@ pub struct Calendar {
     pub fy_start_month: u32,
     pub months: Vec<Month>,
     pub years: Vec<FinancialYear>,
+    /// Day on which each month starts, counted from the horizon's first day
+    /// (day 0); one more entry than months, the last being the horizon's end.
+    pub month_starts: Vec<f64>,
+    pub days: Days,
+    /// The simulated month of each day of the horizon.
+    month_of_day: Vec<u16>,
+}
+
+/// A date of birth as a month of the [`Days`] table and a day of that month.
+#[derive(Clone, Copy, Debug)]
+pub struct Birth {
+    month: usize,
+    day: i32,
+}
+
+impl Calendar {
+    /// The simulated month that day `day` falls in (`None` outside the horizon).
+    #[inline]
+    pub fn month_of_day(&self, day: f64) -> Option<usize> {
+        if !(day >= 0.0) {
+            return None;
+        }
+        self.month_of_day.get(day as usize).map(|&m| m as usize)
+    }
+}
+
+/// Whole days counted from the horizon's first day, and the calendar dates
+/// they fall on, from 19 years before the horizon to two years after it:
+/// enough for every birthday a child in care can have during the horizon.
+#[derive(Clone, Debug)]
+pub struct Days {
+    first: YearMonth,
+    /// The day number of the first of each month from `first` on.
+    month_first_day: Vec<i32>,
+    /// The month (index into `month_first_day`) of every day covered.
+    month_of_day: Vec<u16>,
+}
+
+impl Days {
+    fn new(start: YearMonth, months: usize) -> Days {
+        let first = YearMonth {
+            year: start.year - 19,
+            month: 1,
+        };
+        let span = first.months_until(start) as usize + months + 36;
+        let before: i32 = (0..first.months_until(start) as usize)
+            .map(|t| first.plus(t).days() as i32)
+            .sum();
+        let mut day = -before;
+        let mut month_first_day = Vec::with_capacity(span + 1);
+        for t in 0..=span {
+            month_first_day.push(day);
+            day += first.plus(t).days() as i32;
+        }
+        let mut month_of_day = Vec::with_capacity((day + before) as usize);
+        for (m, w) in month_first_day.windows(2).enumerate() {
+            month_of_day.resize((w[1] - month_first_day[0]) as usize, m as u16);
+        }
+        Days {
+            first,
+            month_first_day,
+            month_of_day,
+        }
+    }
+
+    /// The earliest day covered.
+    pub fn first_day(&self) -> i32 {
+        self.month_first_day[0]
+    }
+
+    /// The month (index from the table's first) and day of month (from 0)
+    /// of day `d`, clamped to the table.
+    fn civil(&self, d: i32) -> (usize, i32) {
+        let offset = (d - self.month_first_day[0]).max(0) as usize;
+        let i = match self.month_of_day.get(offset) {
+            Some(&m) => m as usize,
+            None => self.month_first_day.len() - 2,
+        };
+        (i, d - self.month_first_day[i])
+    }
+
+    /// The day of the `years`-th birthday of a child born on day `born`
+    /// (29 February birthdays fall on 1 March in other years).
+    pub fn birthday(&self, born: i32, years: u32) -> i32 {
+        self.birthday_of(self.birth(born), years)
+    }
+
+    /// The month and day of month of a date of birth, for [`Days::birthday_of`].
+    pub fn birth(&self, born: i32) -> Birth {
+        let (month, day) = self.civil(born);
+        Birth { month, day }
+    }
+
+    /// The day of the `years`-th birthday of a child born on `birth`.
+    #[inline]
+    pub fn birthday_of(&self, birth: Birth, years: u32) -> i32 {
+        let (m, day_of_month) = (birth.month, birth.day);
+        let target = (m + 12 * years as usize).min(self.month_first_day.len() - 2);
+        let length = self.month_first_day[target + 1] - self.month_first_day[target];
+        if day_of_month < length {
+            self.month_first_day[target] + day_of_month
+        } else {
+            self.month_first_day[target + 1]
+        }
+    }
+
+    /// The calendar month of day `d`.
+    pub fn month_of(&self, d: i32) -> YearMonth {
+        self.first.plus(self.civil(d).0)
+    }
 }
 
 impl Calendar {
@@ -150,11 +260,25 @@ impl Calendar {
             });
             t += 1;
         }
+        let mut month_starts = Vec::with_capacity(months.len() + 1);
+        let mut day = 0.0;
+        month_starts.push(day);
+        for m in &months {
+            day += m.days as f64;
+            month_starts.push(day);
+        }
+        let mut month_of_day = Vec::new();
+        for (t, w) in month_starts.windows(2).enumerate() {
+            month_of_day.resize(w[1] as usize, t as u16);
+        }
         Calendar {
             start,
             fy_start_month,
+            month_of_day,
+            days: Days::new(start, months.len()),
             months,
             years: fys,
+            month_starts,
         }
     }
 }
@@ -183,6 +307,23 @@ mod tests {
         assert!(c.years[0].is_partial());
         assert_eq!(c.years[1].months, 12);
         assert_eq!(c.months.len(), 18);
+    }
+
+    #[test]
+    fn birthdays_fall_on_the_calendar_date() {
+        let c = Calendar::new(YearMonth::parse("2024-04").unwrap(), 4, 4);
+        // Born 29 February 2012 (day −4,415 from 1 April 2024): 18 on 1 March 2030.
+        let born = -4415;
+        assert_eq!(c.days.month_of(born).to_string(), "2012-02");
+        let eighteen = c.days.birthday(born, 18);
+        assert_eq!(c.days.month_of(eighteen).to_string(), "2030-03");
+        // In a leap year the birthday is 29 February itself: 2024-02-29 is day −32.
+        assert_eq!(c.days.birthday(born, 12), -32);
+        // Born on 1 April 2010: 18 on 1 April 2028, day 1,461 of the horizon.
+        let born = -(365 * 14 + 4);
+        assert_eq!(c.days.month_of(born).to_string(), "2010-04");
+        assert_eq!(c.days.birthday(born, 18), 1461);
+        assert_eq!(c.month_starts[48], 1461.0);
     }
 
     #[test]

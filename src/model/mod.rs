@@ -1,14 +1,32 @@
 //! The validated model: what a config means, with every name resolved to an
-//! index and every distribution built. Nothing here does I/O; one month of
-//! the model is in [`month`], one simulated future in [`run`].
+//! index and every distribution built. Nothing here does I/O.
+//!
+//! A simulated future follows children one by one in continuous time:
+//! - [`params`] draws a run's uncertain inputs and turns them into daily
+//!   hazards, prices and entry rates;
+//! - [`child`] is one child: its birthdays, its time in care, and where its
+//!   next event falls ([`hazard`] draws it by inversion of piecewise-constant
+//!   hazards);
+//! - [`queue`] orders a run's events by date;
+//! - [`simulate`] processes them: entries, prevention, exits, moves, birthdays
+//!   and programmes, with capacity checked at the moment of arrival;
+//! - [`accrue`] turns placement-days and the month's prices into money, and
+//!   writes the run's row of results ([`layout`]).
+//!
+//! [`central`] computes the expected path of the same model deterministically.
 
+pub mod accrue;
 pub mod calendar;
+pub mod central;
+pub mod child;
 pub mod copula;
 pub mod draws;
+pub mod hazard;
 pub mod inputs;
 pub mod layout;
-pub mod month;
-pub mod run;
+pub mod params;
+pub mod queue;
+pub mod simulate;
 pub mod strategy;
 pub mod stream;
 
@@ -19,8 +37,13 @@ use rust_decimal::Decimal;
 use crate::dist::Dist;
 pub use calendar::{Calendar, FinancialYear, Month, YearMonth};
 
-/// Children's ages are tracked in months from 0 to 18 years.
+/// Months of age from birth to the 18th birthday.
 pub const AGE_CELLS: usize = 18 * 12;
+
+/// Days in an average year and month: the units of rates "per year" and
+/// "per month".
+pub const DAYS_PER_YEAR: f64 = 365.25;
+pub const DAYS_PER_MONTH: f64 = DAYS_PER_YEAR / 12.0;
 
 /// Index of an uncertain input in [`Model::params`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,19 +72,24 @@ pub struct Band {
 #[derive(Clone, Debug)]
 pub struct Ages {
     pub bands: Vec<Band>,
-    /// True when bands were declared: ages are tracked month by month, children
-    /// move band on the birthday that crosses a bound and leave care at 18.
+    /// True when bands were declared: every child has a date of birth, moves
+    /// band on the birthday that crosses a bound and leaves care at 18.
     pub tracked: bool,
 }
 
 impl Ages {
-    /// Age cells per placement: one per month of age when ages are tracked,
-    /// otherwise a single cell.
-    pub fn cells(&self) -> usize {
-        if self.tracked { AGE_CELLS } else { 1 }
+    /// The band of a child `months` months old (whole months since birth).
+    pub fn band_of_month(&self, months: usize) -> usize {
+        if !self.tracked {
+            return 0;
+        }
+        self.bands
+            .iter()
+            .position(|b| months < b.to_years as usize * 12)
+            .unwrap_or(self.bands.len() - 1)
     }
 
-    /// The cells of band `b`.
+    /// The months of age of band `b`.
     pub fn band_cells(&self, b: usize) -> Range<usize> {
         if self.tracked {
             let band = &self.bands[b];
@@ -82,10 +110,12 @@ pub struct Placement {
     pub inflation: ParamId,
     /// Children in this placement at the start, per band.
     pub initial: Vec<f64>,
-    /// The same children as groups of age cells, each group's children
-    /// spread uniformly over its cells: one group per band for `initial`,
-    /// one per year or month of age for `initial_by_age`.
+    /// The same children as groups of months of age, each child's age
+    /// uniform over its group: one group per band for `initial`, one per
+    /// year or month of age for `initial_by_age`.
     pub initial_groups: Vec<(Range<usize>, f64)>,
+    /// The initial stock's time in care, when the config gives it.
+    pub initial_time_in_care: Option<InitialTimeInCare>,
     /// Places available; entrants and step-downs beyond them go to `overflow`.
     pub capacity: Option<f64>,
     pub overflow: Option<usize>,
@@ -94,10 +124,37 @@ pub struct Placement {
 /// How children leave care from one (placement, band).
 #[derive(Clone, Copy, Debug)]
 pub enum ExitRate {
-    /// Mean stay in months M: monthly hazard 1/M.
+    /// Mean stay in months M: hazard 1/M a month.
     MeanMonths(ParamId),
-    /// Probability of leaving within a year p: monthly hazard 1 − (1 − p)^(1/12).
+    /// Probability of leaving within a year p: hazard −ln(1 − p) a year.
     AnnualProbability(ParamId),
+}
+
+/// Factors on the exit hazard by time in the current period of care
+/// (`[exits.time_in_care]`).
+#[derive(Clone, Debug)]
+pub struct TimeInCare {
+    /// Lower bounds of the bands in months, the first 0, the last open-ended.
+    pub bounds_months: Vec<f64>,
+    /// Factor per `[placement][band]`.
+    pub factor: Vec<Vec<ParamId>>,
+}
+
+impl TimeInCare {
+    /// The lower bounds in days.
+    pub fn bounds_days(&self) -> impl Iterator<Item = f64> + '_ {
+        self.bounds_months.iter().map(|m| m * DAYS_PER_MONTH)
+    }
+}
+
+/// How the initial stock of a placement splits by time in care: children
+/// per time-in-care band, for each age band (the same split for every age
+/// band when the config gives one).
+#[derive(Clone, Debug)]
+pub struct InitialTimeInCare {
+    /// Per age band: children per time-in-care band, whole numbers summing to
+    /// the band's stock.
+    pub counts: Vec<Vec<f64>>,
 }
 
 #[derive(Clone, Debug)]
@@ -111,6 +168,9 @@ pub struct Entries {
     pub seasonality: [f64; 12],
     /// Share of entrants in each age band.
     pub age_mix: Vec<f64>,
+    /// Share of entrants at each year of age 0–17 (`entries.age_by_year`);
+    /// without it ages are uniform within each band.
+    pub age_by_year: Option<Vec<f64>>,
     /// Share of each band's entrants placed in each placement: `[band][placement]`.
     pub mix: Vec<Vec<f64>>,
 }
@@ -120,10 +180,15 @@ pub struct Entries {
 pub struct Transition {
     pub from: usize,
     pub to: usize,
-    /// Probability of a move within a year; monthly 1 − (1 − p)^(1/12).
-    pub annual_rate: ParamId,
-    /// Bands the move applies to.
-    pub bands: Vec<bool>,
+    /// Per age band, the probability of a move within a year (a hazard of
+    /// −ln(1 − p) a year); `None` where the move does not apply.
+    pub annual_rate: Vec<Option<ParamId>>,
+}
+
+impl Transition {
+    pub fn applies(&self, band: usize) -> bool {
+        self.annual_rate[band].is_some()
+    }
 }
 
 /// One year's amount of a cost line.
@@ -164,6 +229,7 @@ pub struct Model {
     pub placements: Vec<Placement>,
     pub entries: Option<Entries>,
     pub exits: Vec<Vec<ExitRate>>,
+    pub time_in_care: Option<TimeInCare>,
     pub transitions: Vec<Transition>,
     pub cost_lines: Vec<CostLine>,
     pub care_leavers: Option<CareLeavers>,
@@ -184,6 +250,17 @@ pub struct Model {
 impl Model {
     pub fn param(&self, id: ParamId) -> &Param {
         &self.params[id.0]
+    }
+
+    /// The same model with every distribution held at its mean: random runs
+    /// of it average to the central projection wherever no limit binds
+    /// (chance events stay random, since the model is linear in them).
+    pub fn at_means(&self) -> Model {
+        let mut m = self.clone();
+        for p in &mut m.params {
+            p.dist = Dist::fixed(p.dist.mean());
+        }
+        m
     }
 
     /// The budget a financial year is compared with, in pence: the full-year

@@ -24,14 +24,36 @@ pub struct Stream {
 }
 
 impl Stream {
+    #[inline]
     pub fn new(seed: u64) -> Stream {
+        #[cfg(feature = "draw-count")]
+        count::STREAMS.with(|c| c.set(c.get() + 1));
         Stream { state: seed }
     }
 
     #[inline]
     fn next(&mut self) -> u64 {
+        #[cfg(feature = "draw-count")]
+        count::DRAWS.with(|c| c.set(c.get() + 1));
         self.state = self.state.wrapping_add(GAMMA);
         mix64(self.state)
+    }
+}
+
+/// Counts of streams started and 64-bit numbers drawn on this thread, kept
+/// only in builds with the `draw-count` feature (the sampler bench).
+#[cfg(feature = "draw-count")]
+pub mod count {
+    use std::cell::Cell;
+
+    thread_local! {
+        pub static STREAMS: Cell<u64> = const { Cell::new(0) };
+        pub static DRAWS: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// (streams, draws) so far on this thread.
+    pub fn read() -> (u64, u64) {
+        (STREAMS.with(|c| c.get()), DRAWS.with(|c| c.get()))
     }
 }
 

@@ -1,0 +1,280 @@
+//! Where money accrues: each month's placement-days priced at the weekly
+//! cost / 7 in force that month, care leavers' days of support, and the
+//! yearly lines (other costs, programmes, investments, savings), summed in
+//! pence so that a year's components add up exactly to its total.
+//!
+//! Prices change at the start of each financial year (inflation) and with
+//! `unit_cost` programmes from their first month, ramping up month by month;
+//! within a month a price is constant, so a month's cost is its
+//! placement-days times the day's price.
+
+use crate::model::layout::{Layout, YearField};
+use crate::model::params::RunInputs;
+use crate::model::strategy::{Effect, Funding, Saving, UnitChange};
+use crate::model::{LineAmount, Model, decimal_to_pence};
+
+/// What a run counted that costs money, month by month.
+#[derive(Clone, Debug)]
+pub struct Flows {
+    /// Placement-days by `[month × placements + placement]`.
+    pub placement_days: Vec<f64>,
+    /// Days of care leavers' support in each month.
+    pub leaver_days: Vec<f64>,
+    /// Care leavers supported through the whole of each month, as
+    /// differences: `whole[t]` is the change from month t − 1 (summed once,
+    /// in [`Flows::leaver_days`]'s final pass).
+    whole: Vec<f64>,
+}
+
+impl Flows {
+    pub fn new(model: &Model) -> Flows {
+        let months = model.calendar.months.len();
+        Flows {
+            placement_days: vec![0.0; months * model.placements.len()],
+            leaver_days: vec![0.0; months],
+            whole: vec![0.0; months + 1],
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.placement_days.fill(0.0);
+        self.leaver_days.fill(0.0);
+        self.whole.fill(0.0);
+    }
+
+    /// Adds `weight` care leavers supported from day `from` to day `to`: the
+    /// part months at either end directly, the whole months between as a
+    /// difference, so that a leaver costs the same however long its support.
+    pub fn support(&mut self, month_starts: &[f64], from: f64, to: f64, weight: f64) {
+        let months = self.leaver_days.len();
+        let end = month_starts[months];
+        let (from, to) = (from.max(0.0), to.min(end));
+        if to <= from {
+            return;
+        }
+        let month = |day: f64| {
+            month_starts
+                .partition_point(|&s| s <= day)
+                .saturating_sub(1)
+        };
+        // (A binary search over the months: a few steps, once per leaver.)
+        let (first, last) = (month(from), month(to).min(months - 1));
+        if first == last {
+            self.leaver_days[first] += weight * (to - from);
+            return;
+        }
+        self.leaver_days[first] += weight * (month_starts[first + 1] - from);
+        self.leaver_days[last] += weight * (to - month_starts[last]);
+        self.whole[first + 1] += weight;
+        self.whole[last] -= weight;
+    }
+
+    /// Adds the whole months of support to the months' days: called once,
+    /// when the run is over.
+    pub fn close(&mut self, month_starts: &[f64]) {
+        let mut supported = 0.0;
+        for (t, days) in self.leaver_days.iter_mut().enumerate() {
+            supported += self.whole[t];
+            *days += supported * (month_starts[t + 1] - month_starts[t]);
+        }
+        self.whole.fill(0.0);
+    }
+}
+
+/// The weekly price of each placement in month `t`: the year's price after
+/// inflation, changed by any `unit_cost` programme in force.
+pub fn weekly_prices(model: &Model, inputs: &RunInputs, t: usize, out: &mut [f64]) {
+    let n_years = model.calendar.years.len();
+    let fy = model.calendar.months[t].fy;
+    for (p, w) in out.iter_mut().enumerate() {
+        *w = inputs.weekly[p * n_years + fy];
+    }
+    for (i, iv) in model.strategy.interventions.iter().enumerate() {
+        if let Effect::UnitCost { placement, change } = iv.effect {
+            let r = iv.ramp(t) * inputs.delivered[i];
+            match change {
+                UnitChange::Add(_) => out[placement] += inputs.effect[i] * r,
+                UnitChange::Factor(_) => out[placement] *= 1.0 + (inputs.effect[i] - 1.0) * r,
+            }
+        }
+    }
+    for w in out.iter_mut() {
+        *w = w.max(0.0);
+    }
+}
+
+/// Writes the money of a run (and the value each uncertain input took) into
+/// `row`, from its flows.
+pub fn write(model: &Model, layout: &Layout, inputs: &RunInputs, flows: &Flows, row: &mut [f64]) {
+    let n_place = model.placements.len();
+    let mut weekly = vec![0.0; n_place];
+    for (fy, year) in model.calendar.years.iter().enumerate() {
+        let mut cost = vec![0.0; n_place];
+        let mut leaver_cost = 0.0;
+        for t in year.first_month..=year.last_month() {
+            weekly_prices(model, inputs, t, &mut weekly);
+            for (p, c) in cost.iter_mut().enumerate() {
+                *c += flows.placement_days[t * n_place + p] * weekly[p] / 7.0;
+            }
+            leaver_cost += flows.leaver_days[t] * inputs.leaver_weekly[fy] / 7.0;
+        }
+        write_year(model, layout, inputs, fy, &cost, leaver_cost, row);
+    }
+    write_inputs(layout, inputs, row);
+}
+
+/// The components of year `fy` in pence, in the layout's order, and their
+/// exact sum.
+fn write_year(
+    model: &Model,
+    layout: &Layout,
+    inputs: &RunInputs,
+    fy: usize,
+    placement_cost: &[f64],
+    leaver_cost: f64,
+    row: &mut [f64],
+) {
+    let strategy = &model.strategy;
+    let year = &model.calendar.years[fy];
+    let share = year.months as f64 / 12.0;
+    let line = |amount: &LineAmount, scale: f64| match amount {
+        LineAmount::Exact(a) => scaled_pence(*a, scale),
+        LineAmount::Uncertain(id) => pounds_to_pence(inputs.values[id.0] * scale),
+    };
+    let mut pence: Vec<i64> = placement_cost.iter().map(|c| pounds_to_pence(*c)).collect();
+    pence.extend(
+        model
+            .cost_lines
+            .iter()
+            .map(|l| line(&l.per_year[fy], share)),
+    );
+    if model.care_leavers.is_some() {
+        pence.push(pounds_to_pence(leaver_cost));
+    }
+    let mut grants = Vec::new();
+    for (i, iv) in strategy.interventions.iter().enumerate() {
+        let active = (year.first_month..=year.last_month())
+            .filter(|&t| iv.active(t))
+            .count();
+        let p = line(
+            &iv.cost_per_year[fy],
+            active as f64 / 12.0 * inputs.delivered[i],
+        );
+        row[layout.intervention_cost(fy, i)] = p as f64 / 100.0;
+        row[layout.intervention_delivered(fy, i)] = inputs.delivered[i];
+        if iv.funding == Funding::Budget {
+            pence.push(p)
+        } else {
+            grants.push(p)
+        }
+    }
+    for inv in &strategy.investments {
+        let p = line(&inv.per_year[fy], share);
+        if inv.funding == Funding::Budget {
+            pence.push(p)
+        } else {
+            grants.push(p)
+        }
+    }
+    for (k, saving) in strategy.savings.iter().enumerate() {
+        pence.push(-saving_pence(
+            saving,
+            fy,
+            share,
+            inputs.saving_delivered[k],
+            inputs.saving_slipped[k],
+        ));
+    }
+    let mut total: i64 = 0;
+    for (c, p) in pence.iter().enumerate() {
+        row[layout.component(fy, c)] = *p as f64 / 100.0;
+        total = total.saturating_add(*p);
+    }
+    let mut grant_total: i64 = 0;
+    for (g, p) in grants.iter().enumerate() {
+        row[layout.grant(fy, g)] = *p as f64 / 100.0;
+        grant_total = grant_total.saturating_add(*p);
+    }
+    row[layout.year(fy, YearField::Cost)] = total as f64 / 100.0;
+    row[layout.year(fy, YearField::GrantFunded)] = grant_total as f64 / 100.0;
+}
+
+/// The value each uncertain input took in the run.
+fn write_inputs(layout: &Layout, inputs: &RunInputs, row: &mut [f64]) {
+    use crate::model::inputs::InputKind;
+    for (k, input) in layout.inputs.iter().enumerate() {
+        row[layout.input(k)] = match input.kind {
+            InputKind::Param(id) => inputs.values[id.0],
+            InputKind::ShockSize(s) => inputs.shock_children[s],
+            InputKind::Delivery(i) => inputs.delivered[i],
+            InputKind::Slip(k) => inputs.saving_slipped[k],
+            InputKind::ShockCount(s) => inputs.shock_count[s],
+        };
+    }
+}
+
+/// An exact amount times a factor, in pence: exact when the factor is 1.
+fn scaled_pence(amount: rust_decimal::Decimal, scale: f64) -> i64 {
+    use rust_decimal::prelude::FromPrimitive;
+    if scale == 1.0 {
+        return decimal_to_pence(amount);
+    }
+    match rust_decimal::Decimal::from_f64(scale).and_then(|s| amount.checked_mul(s)) {
+        Some(x) => decimal_to_pence(x),
+        None => pounds_to_pence(crate::config::money::Amount(amount).to_f64() * scale),
+    }
+}
+
+/// A saving delivered in financial year `fy`: the plan for the year (or for
+/// the year before, if the plan slipped), times the fraction delivered and
+/// the year's share of twelve months. Centrally `slipped` is the
+/// probability of a slip, and the plan is the expected mixture of the two.
+fn saving_pence(saving: &Saving, fy: usize, share: f64, delivered: f64, slipped: f64) -> i64 {
+    use rust_decimal::Decimal;
+    use rust_decimal::prelude::FromPrimitive;
+    let this = saving.per_year[fy];
+    let before = if fy > 0 {
+        saving.per_year[fy - 1]
+    } else {
+        Decimal::ZERO
+    };
+    let plan = if slipped == 0.0 {
+        this
+    } else if slipped == 1.0 {
+        before
+    } else {
+        let q = Decimal::from_f64(slipped).unwrap_or(Decimal::ZERO);
+        this * (Decimal::ONE - q) + before * q
+    };
+    scaled_pence(plan, delivered * share)
+}
+
+fn pounds_to_pence(x: f64) -> i64 {
+    (x * 100.0).round() as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn support_is_split_over_the_months_it_spans() {
+        let model = crate::config::parse(
+            include_str!("../../tests/configs/immigration_death.toml"),
+            "t.toml",
+        )
+        .unwrap();
+        let mut flows = Flows::new(&model);
+        let starts = &model.calendar.month_starts;
+        // From 20 April (day 19) for 40 days: 11 days in April, 29 in May.
+        flows.support(starts, 19.0, 59.0, 1.0);
+        // From 1 May (day 30) to the end of July: all of May, June and July.
+        flows.support(starts, 30.0, 122.0, 2.0);
+        flows.close(starts);
+        assert_eq!(flows.leaver_days[0], 11.0);
+        assert_eq!(flows.leaver_days[1], 29.0 + 62.0);
+        assert_eq!(flows.leaver_days[2], 60.0);
+        assert_eq!(flows.leaver_days[3], 62.0);
+        assert_eq!(flows.leaver_days[4], 0.0);
+    }
+}

@@ -1,0 +1,916 @@
+//! The central projection: the expected path of the same model, with every
+//! uncertain input at its mean, computed deterministically (no sampling;
+//! fractional children).
+//!
+//! The expected number of children is carried on a grid of placement ×
+//! months since birth × time in care, stepped one day at a time: each day
+//! every cell loses `1 − e^(−λ)` of its children to exits and moves, with λ
+//! the cell's hazards per day, and entrants arrive at mid-day. Without age
+//! bands time in care is counted in days (children who entered on the same
+//! day share a cell), which makes the projection exact up to the day's
+//! midpoint rule; with age bands, ages and time in care are counted in
+//! calendar months since the month of birth or of entry, and a cell whose
+//! children cross a band's bound during the month (uniformly, since
+//! birthdays and entry dates are uniform within a month) takes the hazards of
+//! both bands in the proportions that have crossed by that day. Children
+//! leave on their 18th birthday, uniformly over the month in which they turn
+//! 18.
+//!
+//! Capacity, programmes and prevention act on expectations: a move or an
+//! entrant takes a free place only while the expected occupancy leaves one,
+//! and a programme acts on at most the expected number of children it can
+//! reach. Random runs hit such a limit whenever their own counts reach it,
+//! which they do often once the expected count comes within a few standard
+//! deviations of it; the mean of runs then differs from this path. So a
+//! limit counts as binding when the expected count comes within three
+//! Poisson standard deviations (3√n) of it, and the result then says that
+//! the central path is an approximation.
+
+use crate::model::accrue::{self, Flows};
+use crate::model::draws::Expected;
+use crate::model::hazard::Hazards;
+use crate::model::layout::{Layout, YearField};
+use crate::model::params::RunInputs;
+use crate::model::strategy::Effect;
+use crate::model::{AGE_CELLS, DAYS_PER_MONTH, Model};
+
+/// The central path and whether a capacity or programme limit bound on it.
+pub struct Central {
+    pub row: Vec<f64>,
+    /// True when a limit bound, so that the path is an approximation of
+    /// the model's expectation.
+    pub approximate: bool,
+}
+
+/// Which bands a cell's children are in on a day: `(lower, upper, share in upper)`.
+#[derive(Clone, Copy, Debug)]
+struct Mix {
+    lo: usize,
+    hi: usize,
+    w: f64,
+}
+
+impl Mix {
+    fn pure(b: usize) -> Mix {
+        Mix {
+            lo: b,
+            hi: b,
+            w: 0.0,
+        }
+    }
+    fn is_pure(&self) -> bool {
+        self.lo == self.hi || self.w == 0.0 || self.w == 1.0
+    }
+    fn band(&self) -> usize {
+        if self.w >= 1.0 { self.hi } else { self.lo }
+    }
+    /// Each band with its share of the cell's children.
+    fn weights(&self) -> [(usize, f64); 2] {
+        [(self.lo, 1.0 - self.w), (self.hi, self.w)]
+    }
+}
+
+/// The expected path of `model`.
+pub fn project(model: &Model, layout: &Layout) -> Central {
+    let mut inputs = RunInputs::new(model);
+    inputs.fill(model, &mut Expected);
+    let mut hazards = Hazards::new(model);
+    hazards.fill(&inputs);
+    let mut grid = Grid::new(model, &inputs, hazards);
+    let mut row = vec![0.0; layout.width()];
+    grid.initial_stock();
+    grid.initial_leavers();
+    for t in 0..model.calendar.months.len() {
+        grid.month(t, layout, &mut row);
+    }
+    grid.flows.close(&model.calendar.month_starts);
+    accrue::write(model, layout, &grid.inputs, &grid.flows, &mut row);
+    Central {
+        row,
+        approximate: grid.approximate,
+    }
+}
+
+struct Grid<'a> {
+    model: &'a Model,
+    inputs: RunInputs,
+    hazards: Hazards,
+    places: usize,
+    /// Age cells: months since the month of birth, 0..=216 (1 without bands).
+    ages: usize,
+    /// Time-in-care cells (1 without `[exits.time_in_care]`).
+    tics: usize,
+    /// True when a time-in-care cell is a day (no age bands), false when a month.
+    tic_in_days: bool,
+    /// Time-in-care band bounds in the cells' unit.
+    tic_bounds: Vec<f64>,
+    /// Expected children by `[(placement × ages + age) × tics + tic]`.
+    x: Vec<f64>,
+    next: Vec<f64>,
+    /// e^(−λ) of the pure cells by `[(placement × bands + band) × tic bands + tic band]`.
+    survive: Vec<f64>,
+    /// Places added so far per capacity programme.
+    places_added: Vec<f64>,
+    flows: Flows,
+    approximate: bool,
+}
+
+impl<'a> Grid<'a> {
+    fn new(model: &'a Model, inputs: &RunInputs, hazards: Hazards) -> Grid<'a> {
+        let places = model.placements.len();
+        let ages = if model.ages.tracked { AGE_CELLS + 1 } else { 1 };
+        let tic_in_days = !model.ages.tracked;
+        let (tics, tic_bounds) = match &model.time_in_care {
+            None => (1, vec![0.0]),
+            Some(t) => {
+                let bounds: Vec<f64> = if tic_in_days {
+                    t.bounds_days().collect()
+                } else {
+                    t.bounds_months.clone()
+                };
+                let last = bounds.last().copied().unwrap_or(0.0);
+                ((last.ceil() as usize) + 2, bounds)
+            }
+        };
+        let bands = model.ages.bands.len();
+        let tic_bands = hazards.tics();
+        let mut survive = vec![0.0; places * bands * tic_bands];
+        for p in 0..places {
+            for b in 0..bands {
+                for k in 0..tic_bands {
+                    survive[(p * bands + b) * tic_bands + k] = (-hazards.total(p, b, k)).exp();
+                }
+            }
+        }
+        let cells = places * ages * tics;
+        Grid {
+            model,
+            inputs: inputs.clone(),
+            hazards,
+            places,
+            ages,
+            tics,
+            tic_in_days,
+            tic_bounds,
+            x: vec![0.0; cells],
+            next: vec![0.0; cells],
+            survive,
+            places_added: vec![0.0; model.strategy.interventions.len()],
+            flows: Flows::new(model),
+            approximate: false,
+        }
+    }
+
+    #[inline]
+    fn idx(&self, p: usize, a: usize, k: usize) -> usize {
+        (p * self.ages + a) * self.tics + k
+    }
+
+    fn placement_total(&self, p: usize) -> f64 {
+        let n = self.ages * self.tics;
+        self.x[p * n..(p + 1) * n].iter().sum()
+    }
+
+    /// The bands of age cell `a` (months since the month of birth) at
+    /// fraction `f` of the current month: a child of cell a is a − 1 + u + f
+    /// months old, u uniform.
+    fn age_mix(&self, a: usize, f: f64) -> Mix {
+        let ages = &self.model.ages;
+        if !ages.tracked {
+            return Mix::pure(0);
+        }
+        for (b, band) in ages.bands.iter().enumerate() {
+            let bound = band.to_years as f64 * 12.0;
+            if b + 1 == ages.bands.len() {
+                return Mix::pure(b);
+            }
+            let d = bound - (a as f64 - 1.0);
+            if d >= 2.0 {
+                return Mix::pure(b);
+            }
+            if d > 0.0 {
+                return Mix {
+                    lo: b,
+                    hi: b + 1,
+                    w: (1.0 - d + f).clamp(0.0, 1.0),
+                };
+            }
+        }
+        Mix::pure(ages.bands.len() - 1)
+    }
+
+    /// The time-in-care bands of cell `k` at fraction `f` of the current
+    /// month (or day).
+    fn tic_mix(&self, k: usize, f: f64) -> Mix {
+        let n = self.tic_bounds.len();
+        for j in 1..n {
+            let bound = self.tic_bounds[j];
+            // A child of cell k is k − 1 + u + f units into care (u uniform
+            // for the initial stock; ½ for a day's entrants, for whom this is
+            // a ramp centred on the moment they cross): past the bound in the
+            // share k + f − bound.
+            let past = (k as f64 + f - bound).clamp(0.0, 1.0);
+            if past < 1.0 {
+                return if past > 0.0 {
+                    Mix {
+                        lo: j - 1,
+                        hi: j,
+                        w: past,
+                    }
+                } else {
+                    Mix::pure(j - 1)
+                };
+            }
+        }
+        Mix::pure(n - 1)
+    }
+
+    /// The initial stock, ages uniform over each group and time in care from
+    /// the config's split or the steady-state profile (as in random runs).
+    fn initial_stock(&mut self) {
+        let model = self.model;
+        for (p, placement) in model.placements.iter().enumerate() {
+            for (range, n) in &placement.initial_groups {
+                let cells: Vec<usize> = if model.ages.tracked {
+                    // Aged range.start + u·len months at the start: born in the month
+                    // ceil(age) before it, so in cell ⌈age⌉.
+                    (range.start + 1..=range.end).collect()
+                } else {
+                    vec![0]
+                };
+                let each = n / cells.len() as f64;
+                for a in cells {
+                    let band = model.ages.band_of_month(a.saturating_sub(1));
+                    let shares = self.initial_tic_shares(p, band, a);
+                    for (k, s) in shares.iter().enumerate() {
+                        let i = self.idx(p, a, k);
+                        self.x[i] += each * s;
+                    }
+                }
+            }
+        }
+    }
+
+    /// How an initial child of (placement, band) aged about `a` months
+    /// spreads over the time-in-care cells.
+    fn initial_tic_shares(&self, p: usize, band: usize, a: usize) -> Vec<f64> {
+        let model = self.model;
+        let mut shares = vec![0.0; self.tics];
+        if model.time_in_care.is_none() {
+            shares[0] = 1.0;
+            return shares;
+        }
+        let unit = if self.tic_in_days {
+            1.0
+        } else {
+            DAYS_PER_MONTH
+        };
+        let age_days = if model.ages.tracked {
+            a as f64 * DAYS_PER_MONTH
+        } else {
+            f64::INFINITY
+        };
+        let bounds = &self.hazards.tic_bounds;
+        // The density of τ over each cell, by the mid-point rule on a fine split.
+        // Cell k holds children k − 1 to k units into care at the start (the
+        // last cell: all beyond); cell 0 holds only today's or this month's entrants.
+        let density: Vec<f64> = match &model.placements[p].initial_time_in_care {
+            Some(split) => {
+                // Each band's children uniform over its span of time in care
+                // (cut at the child's age); an open-ended span goes to the
+                // last cell, beyond every bound.
+                let counts = &split.counts[band];
+                let total: f64 = counts.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+                let mut density = vec![0.0; self.tics];
+                for (j, &lo) in bounds.iter().enumerate() {
+                    let share = counts[j] / total;
+                    let hi = bounds.get(j + 1).copied().unwrap_or(f64::INFINITY);
+                    let (lo, hi) = (lo.min(age_days), hi.min(age_days));
+                    if !hi.is_finite() {
+                        density[self.tics - 1] += share;
+                        continue;
+                    }
+                    if hi <= lo {
+                        let k = ((lo / unit).ceil() as usize).clamp(1, self.tics - 1);
+                        density[k] += share;
+                        continue;
+                    }
+                    for (k, d) in density.iter_mut().enumerate().skip(1) {
+                        let a = (k - 1) as f64 * unit;
+                        let b = if k + 1 == self.tics {
+                            f64::INFINITY
+                        } else {
+                            k as f64 * unit
+                        };
+                        let overlap = (b.min(hi) - a.max(lo)).max(0.0);
+                        *d += share * overlap / (hi - lo);
+                    }
+                }
+                density
+            }
+            None => {
+                let mut s = 1.0;
+                (0..self.tics)
+                    .map(|k| {
+                        if k == 0 {
+                            return 0.0;
+                        }
+                        let lo = (k - 1) as f64 * unit;
+                        let h = self.hazards.exit(p, band, self.hazards.tic_band(lo));
+                        let last = k + 1 == self.tics;
+                        let width = if last { f64::INFINITY } else { unit };
+                        let width = width.min((age_days - lo).max(0.0));
+                        let area = if h > 0.0 {
+                            s * -(-h * width).exp_m1() / h
+                        } else if width.is_finite() {
+                            s * width
+                        } else {
+                            s * 365.25
+                        };
+                        s *= (-h * width.min(1e9)).exp();
+                        area
+                    })
+                    .collect()
+            }
+        };
+        let total: f64 = density.iter().sum();
+        if total > 0.0 {
+            for (s, d) in shares.iter_mut().zip(&density) {
+                *s = d / total;
+            }
+        } else {
+            shares[0] = 1.0;
+        }
+        shares
+    }
+
+    fn initial_leavers(&mut self) {
+        let Some(c) = &self.model.care_leavers else {
+            return;
+        };
+        let span = c.months as f64 * DAYS_PER_MONTH;
+        let starts = &self.model.calendar.month_starts;
+        for (t, days) in self.flows.leaver_days.iter_mut().enumerate() {
+            let (a, b) = (starts[t], starts[t + 1]);
+            if a >= span {
+                break;
+            }
+            // E[overlap of [0, r) with [a, b)] for r uniform on [0, span].
+            let top = b.min(span);
+            *days += c.initial * ((top - a).powi(2) / 2.0 + (b - a) * (span - b).max(0.0)) / span;
+        }
+    }
+
+    /// Steps through month `t` a day at a time and records its end.
+    fn month(&mut self, t: usize, layout: &Layout, row: &mut [f64]) {
+        let model = self.model;
+        let fy = model.calendar.months[t].fy;
+        let days = model.calendar.months[t].days as usize;
+        let start = model.calendar.month_starts[t];
+        self.add_places(t, fy, layout, row);
+        for d in 0..days {
+            self.check_capacity();
+            let f = (d as f64 + 0.5) / days as f64;
+            let before: Vec<f64> = (0..self.places).map(|p| self.placement_total(p)).collect();
+            self.hazards_for_a_day(f, fy, layout, row);
+            self.leave_at_18(d, days, start + d as f64 + 0.5, fy, layout, row);
+            self.programmes_for_a_day(t, days, fy, layout, row);
+            self.entrants_for_a_day(t, days, f, fy, layout, row);
+            for (p, b) in before.iter().enumerate() {
+                self.flows.placement_days[t * self.places + p] +=
+                    (b + self.placement_total(p)) / 2.0;
+            }
+            if self.tic_in_days {
+                self.shift_tic();
+            }
+        }
+        self.record(t, fy, layout, row);
+        self.shift_ages();
+        if !self.tic_in_days {
+            self.shift_tic();
+        }
+    }
+
+    fn add_places(&mut self, t: usize, fy: usize, layout: &Layout, row: &mut [f64]) {
+        for (i, iv) in self.model.strategy.interventions.iter().enumerate() {
+            if let Effect::Capacity { .. } = iv.effect {
+                let added = self.monthly(i, t);
+                self.places_added[i] += added;
+                row[layout.intervention_children(fy, i)] += added;
+            }
+        }
+    }
+
+    /// Marks the path approximate when a capacity-limited placement's
+    /// expected occupancy comes near its places.
+    fn check_capacity(&mut self) {
+        for p in 0..self.places {
+            let used = self.placement_total(p);
+            if self.free(p, used, 0.0).is_finite() && near(used + self.free(p, used, 0.0), used) {
+                self.approximate = true;
+            }
+        }
+    }
+
+    fn monthly(&self, i: usize, t: usize) -> f64 {
+        let iv = &self.model.strategy.interventions[i];
+        self.inputs.effect[i] / 12.0 * iv.ramp(t) * self.inputs.delivered[i]
+    }
+
+    /// Free places in `p` given its expected occupancy and `pending` arrivals.
+    fn free(&self, p: usize, occupancy: f64, pending: f64) -> f64 {
+        match self.model.placements[p].capacity {
+            Some(cap) => {
+                let extra: f64 = self
+                    .model
+                    .strategy
+                    .interventions
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, iv)| matches!(iv.effect, Effect::Capacity { placement, .. } if placement == p))
+                    .map(|(i, _)| self.places_added[i])
+                    .sum();
+                (cap + extra - occupancy - pending).max(0.0)
+            }
+            None => f64::INFINITY,
+        }
+    }
+
+    /// One day of exits and moves for every cell.
+    fn hazards_for_a_day(&mut self, f: f64, fy: usize, layout: &Layout, row: &mut [f64]) {
+        let model = self.model;
+        let bands = model.ages.bands.len();
+        let tic_bands = self.hazards.tics();
+        // Moves into a capacity-limited placement are scaled down to the
+        // places free (to first order in a day).
+        let mut scale = vec![1.0; self.places];
+        if model
+            .transitions
+            .iter()
+            .any(|tr| model.placements[tr.to].capacity.is_some())
+        {
+            let mut wanted = vec![0.0; self.places];
+            for p in 0..self.places {
+                for a in 0..self.ages {
+                    let mass: f64 = (0..self.tics).map(|k| self.x[self.idx(p, a, k)]).sum();
+                    if mass == 0.0 {
+                        continue;
+                    }
+                    for (b, w) in self.age_mix(a, f).weights() {
+                        for (to, _, rate) in self.hazards.moves(p, b) {
+                            wanted[to] += mass * w * rate;
+                        }
+                    }
+                }
+            }
+            for q in 0..self.places {
+                let free = self.free(q, self.placement_total(q), 0.0);
+                if wanted[q] > free {
+                    scale[q] = if wanted[q] > 0.0 {
+                        free / wanted[q]
+                    } else {
+                        1.0
+                    };
+                    self.approximate = true;
+                }
+            }
+        }
+        self.next.fill(0.0);
+        let mut exits = 0.0;
+        let mut moves: Vec<(usize, f64)> = Vec::new();
+        for p in 0..self.places {
+            for a in 0..self.ages {
+                let am = self.age_mix(a, f);
+                // This cell's moves: (destination, hazard per day).
+                moves.clear();
+                for (b, w) in am.weights() {
+                    if w == 0.0 {
+                        continue;
+                    }
+                    for (to, _, rate) in self.hazards.moves(p, b) {
+                        let r = rate * w * scale[to];
+                        match moves.iter_mut().find(|(q, _)| *q == to) {
+                            Some(m) => m.1 += r,
+                            None => moves.push((to, r)),
+                        }
+                    }
+                }
+                let move_total: f64 = moves.iter().map(|m| m.1).sum();
+                let scaled = scale.iter().any(|&s| s < 1.0);
+                for k in 0..self.tics {
+                    let i = self.idx(p, a, k);
+                    let x = self.x[i];
+                    if x == 0.0 {
+                        continue;
+                    }
+                    let km = self.tic_mix(k, f);
+                    let exit = blend(am, km, |b, j| self.hazards.exit(p, b, j));
+                    let total = exit + move_total;
+                    let stay = if am.is_pure() && km.is_pure() && !scaled {
+                        self.survive[(p * bands + am.band()) * tic_bands + km.band()]
+                    } else {
+                        (-total).exp()
+                    };
+                    self.next[i] += x * stay;
+                    if total > 0.0 {
+                        let out = x * (1.0 - stay);
+                        exits += out * exit / total;
+                        for &(to, r) in &moves {
+                            let j = self.idx(to, a, k);
+                            self.next[j] += out * r / total;
+                        }
+                    }
+                }
+            }
+        }
+        std::mem::swap(&mut self.x, &mut self.next);
+        row[layout.year(fy, YearField::Exits)] += exits;
+    }
+
+    /// Children turning 18 today leave care (and join the care leavers).
+    fn leave_at_18(
+        &mut self,
+        d: usize,
+        days: usize,
+        now: f64,
+        fy: usize,
+        layout: &Layout,
+        row: &mut [f64],
+    ) {
+        if !self.model.ages.tracked {
+            return;
+        }
+        let share = 1.0 / (days - d) as f64;
+        let mut left = 0.0;
+        for p in 0..self.places {
+            for k in 0..self.tics {
+                let i = self.idx(p, AGE_CELLS, k);
+                let gone = self.x[i] * share;
+                self.x[i] -= gone;
+                left += gone;
+            }
+        }
+        row[layout.year(fy, YearField::LeftAt18)] += left;
+        row[layout.year(fy, YearField::Exits)] += left;
+        if let Some(c) = &self.model.care_leavers
+            && left > 0.0
+        {
+            let span = c.months as f64 * DAYS_PER_MONTH;
+            let starts = &self.model.calendar.month_starts;
+            self.flows.support(starts, now, now + span, left);
+        }
+    }
+
+    /// Exit and step-down programmes: a day's share of their monthly
+    /// number, taken from their placements in proportion.
+    fn programmes_for_a_day(
+        &mut self,
+        t: usize,
+        days: usize,
+        fy: usize,
+        layout: &Layout,
+        row: &mut [f64],
+    ) {
+        let model = self.model;
+        let n = self.ages * self.tics;
+        for (i, iv) in model.strategy.interventions.iter().enumerate() {
+            let wanted = self.monthly(i, t) / days as f64;
+            if wanted <= 0.0 {
+                continue;
+            }
+            match &iv.effect {
+                Effect::Exit { from, .. } => {
+                    let available: f64 = (0..self.places)
+                        .filter(|&p| from[p])
+                        .map(|p| self.placement_total(p))
+                        .sum();
+                    let k = wanted.min(available);
+                    if near(available, wanted * days as f64) {
+                        self.approximate = true;
+                    }
+                    if k <= 0.0 {
+                        continue;
+                    }
+                    let keep = 1.0 - k / available;
+                    for p in (0..self.places).filter(|&p| from[p]) {
+                        for x in &mut self.x[p * n..(p + 1) * n] {
+                            *x *= keep;
+                        }
+                    }
+                    row[layout.year(fy, YearField::Exits)] += k;
+                    row[layout.intervention_children(fy, i)] += k;
+                }
+                &Effect::StepDown { from, to, .. } => {
+                    let available = self.placement_total(from);
+                    let free = self.free(to, self.placement_total(to), 0.0);
+                    let k = wanted.min(available).min(free);
+                    if near(available.min(free), wanted * days as f64) {
+                        self.approximate = true;
+                    }
+                    if k <= 0.0 {
+                        continue;
+                    }
+                    let share = k / available;
+                    for c in 0..n {
+                        let moved = self.x[from * n + c] * share;
+                        self.x[from * n + c] -= moved;
+                        self.x[to * n + c] += moved;
+                    }
+                    row[layout.intervention_children(fy, i)] += k;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// A day's entrants, less those prevented, placed into free places
+    /// along the overflow chains; with the day's shock entrants.
+    fn entrants_for_a_day(
+        &mut self,
+        t: usize,
+        days: usize,
+        f: f64,
+        fy: usize,
+        layout: &Layout,
+        row: &mut [f64],
+    ) {
+        let model = self.model;
+        let bands = model.ages.bands.len();
+        // Entrants meant for each (age cell, placement).
+        let mut intended = vec![0.0; self.ages * self.places];
+        if let Some(e) = &model.entries {
+            let today = self.inputs.entry_mean[t] / days as f64;
+            let mut by_band = vec![0.0; bands * self.places];
+            let mut cells_of_band = vec![vec![0.0; self.ages]; bands];
+            match &e.age_by_year {
+                Some(years) => {
+                    for (y, share) in years.iter().enumerate() {
+                        let band = model.ages.band_of_month(y * 12);
+                        let cells = self.entry_cells(y * 12, y * 12 + 12, f);
+                        for (a, w) in cells.iter().enumerate() {
+                            cells_of_band[band][a] += share * w;
+                        }
+                    }
+                }
+                None => {
+                    for (b, share) in e.age_mix.iter().enumerate() {
+                        let band = &model.ages.bands[b];
+                        let cells = if model.ages.tracked {
+                            self.entry_cells(
+                                band.from_years as usize * 12,
+                                band.to_years as usize * 12,
+                                f,
+                            )
+                        } else {
+                            vec![1.0]
+                        };
+                        for (a, w) in cells.iter().enumerate() {
+                            cells_of_band[b][a] += share * w;
+                        }
+                    }
+                }
+            }
+            for b in 0..bands {
+                let band_share: f64 = cells_of_band[b].iter().sum();
+                for p in 0..self.places {
+                    by_band[b * self.places + p] = today * band_share * e.mix[b][p];
+                }
+            }
+            self.prevent(t, days, &mut by_band, fy, layout, row);
+            for b in 0..bands {
+                let band_share: f64 = cells_of_band[b].iter().sum();
+                if band_share <= 0.0 {
+                    continue;
+                }
+                for (a, w) in cells_of_band[b].iter().enumerate() {
+                    for p in 0..self.places {
+                        intended[a * self.places + p] +=
+                            by_band[b * self.places + p] * w / band_share;
+                    }
+                }
+            }
+        }
+        let shocks = model.strategy.shocks.len();
+        for (s, shock) in model.strategy.shocks.iter().enumerate() {
+            let today = self.inputs.shock_entrants[t * shocks + s] / days as f64;
+            if today <= 0.0 {
+                continue;
+            }
+            row[layout.shock_entries(fy, s)] += today;
+            for (b, share) in shock.age_mix.iter().enumerate() {
+                let band = &model.ages.bands[b];
+                let cells = if model.ages.tracked {
+                    self.entry_cells(
+                        band.from_years as usize * 12,
+                        band.to_years as usize * 12,
+                        f,
+                    )
+                } else {
+                    vec![1.0]
+                };
+                for (a, w) in cells.iter().enumerate() {
+                    for p in 0..self.places {
+                        intended[a * self.places + p] += today * share * w * shock.mix[p];
+                    }
+                }
+            }
+        }
+        self.place(&intended, f, fy, layout, row);
+    }
+
+    /// How entrants aged uniformly in [lo, hi) months spread over age cells
+    /// at fraction `f` of the month: cell ⌈age − f⌉.
+    fn entry_cells(&self, lo: usize, hi: usize, f: f64) -> Vec<f64> {
+        let mut w = vec![0.0; self.ages];
+        let len = (hi - lo) as f64;
+        w[lo] += f / len;
+        for c in w.iter_mut().take(hi).skip(lo + 1) {
+            *c += 1.0 / len;
+        }
+        w[hi.min(AGE_CELLS)] += (1.0 - f) / len;
+        w
+    }
+
+    /// Prevention takes a day's share of each programme's monthly number
+    /// from the eligible entrants, in proportion.
+    fn prevent(
+        &mut self,
+        t: usize,
+        days: usize,
+        by_band: &mut [f64],
+        fy: usize,
+        layout: &Layout,
+        row: &mut [f64],
+    ) {
+        for (i, iv) in self.model.strategy.interventions.iter().enumerate() {
+            let Effect::PreventEntry {
+                bands, placements, ..
+            } = &iv.effect
+            else {
+                continue;
+            };
+            let wanted = self.monthly(i, t) / days as f64;
+            if wanted <= 0.0 {
+                continue;
+            }
+            let eligible = |b: usize, p: usize| bands[b] && placements[p];
+            let mut available = 0.0;
+            for b in 0..bands.len() {
+                for p in 0..self.places {
+                    if eligible(b, p) {
+                        available += by_band[b * self.places + p];
+                    }
+                }
+            }
+            let k = wanted.min(available);
+            // Compared month by month, as random runs draw them.
+            if near(available * days as f64, wanted * days as f64) {
+                self.approximate = true;
+            }
+            if k <= 0.0 {
+                continue;
+            }
+            let keep = 1.0 - k / available;
+            for b in 0..bands.len() {
+                for p in 0..self.places {
+                    if eligible(b, p) {
+                        by_band[b * self.places + p] *= keep;
+                    }
+                }
+            }
+            row[layout.intervention_children(fy, i)] += k;
+        }
+    }
+
+    /// Places a day's entrants (by age cell and intended placement) into
+    /// free places along the overflow chains, at mid-day: they face half a
+    /// day of hazards.
+    fn place(&mut self, intended: &[f64], f: f64, fy: usize, layout: &Layout, row: &mut [f64]) {
+        let model = self.model;
+        let mut occupancy: Vec<f64> = (0..self.places).map(|p| self.placement_total(p)).collect();
+        let mut placed = vec![0.0; self.ages * self.places];
+        for p in 0..self.places {
+            let wanted: f64 = (0..self.ages).map(|a| intended[a * self.places + p]).sum();
+            if wanted <= 0.0 {
+                continue;
+            }
+            let mut left = 1.0;
+            let mut at = p;
+            loop {
+                let free = self.free(at, occupancy[at], 0.0);
+                let here = (wanted * left).min(free);
+                if here < wanted * left {
+                    self.approximate = true;
+                }
+                let share = here / wanted;
+                for a in 0..self.ages {
+                    placed[a * self.places + at] += intended[a * self.places + p] * share;
+                }
+                occupancy[at] += here;
+                left -= share;
+                match model.placements[at].overflow {
+                    Some(next) if left > 0.0 => at = next,
+                    _ => break,
+                }
+            }
+        }
+        let mut entries = 0.0;
+        let mut exits = 0.0;
+        for a in 0..self.ages {
+            let am = self.age_mix(a, f);
+            let km = self.tic_mix(0, if self.tic_in_days { 0.5 } else { f });
+            for p in 0..self.places {
+                let n = placed[a * self.places + p];
+                if n <= 0.0 {
+                    continue;
+                }
+                entries += n;
+                let exit = blend(am, km, |b, j| self.hazards.exit(p, b, j));
+                let stay = (-0.5 * exit).exp();
+                exits += n * (1.0 - stay);
+                let i = self.idx(p, a, 0);
+                self.x[i] += n * stay;
+            }
+        }
+        row[layout.year(fy, YearField::Entries)] += entries;
+        row[layout.year(fy, YearField::Exits)] += exits;
+    }
+
+    /// One more month (or day) in care for every cell; the last cell is open.
+    fn shift_tic(&mut self) {
+        if self.tics == 1 {
+            return;
+        }
+        let k = self.tics;
+        for block in self.x.chunks_mut(k) {
+            let merged = block[k - 1] + block[k - 2];
+            block.copy_within(0..k - 2, 1);
+            block[0] = 0.0;
+            block[k - 1] = merged;
+        }
+    }
+
+    /// One more month of age for every cell (the last is empty by now).
+    fn shift_ages(&mut self) {
+        if !self.model.ages.tracked {
+            return;
+        }
+        let n = self.ages * self.tics;
+        for block in self.x.chunks_mut(n) {
+            block.copy_within(0..n - self.tics, self.tics);
+            block[..self.tics].fill(0.0);
+        }
+    }
+
+    /// The end of month `t`: counts by placement and band.
+    fn record(&self, t: usize, fy: usize, layout: &Layout, row: &mut [f64]) {
+        let model = self.model;
+        let mut lac = 0.0;
+        for p in 0..self.places {
+            let n = self.placement_total(p);
+            row[layout.lac_placement(t, p)] = n;
+            lac += n;
+        }
+        row[layout.lac(t)] = lac;
+        if layout.bands > 0 {
+            for a in 0..self.ages {
+                // At the month's end a child of cell a is a − 1 + u + 1 months old.
+                let band = model.ages.band_of_month(a.min(AGE_CELLS - 1));
+                let n: f64 = (0..self.places)
+                    .map(|p| {
+                        (0..self.tics)
+                            .map(|k| self.x[self.idx(p, a, k)])
+                            .sum::<f64>()
+                    })
+                    .sum();
+                row[layout.lac_band(t, band)] += n;
+            }
+        }
+        if t == model.calendar.years[fy].last_month() {
+            row[layout.year(fy, YearField::LacEnd)] = lac;
+        }
+    }
+}
+
+/// Whether a count with expectation `used` is likely to reach `limit` in
+/// random runs: within three Poisson standard deviations.
+fn near(limit: f64, used: f64) -> bool {
+    limit - used < 3.0 * used.max(1.0).sqrt()
+}
+
+/// A hazard blended over the bands a cell's children are in.
+#[inline]
+fn blend(am: Mix, km: Mix, rate: impl Fn(usize, usize) -> f64) -> f64 {
+    if am.lo == am.hi && km.lo == km.hi {
+        return rate(am.lo, km.lo);
+    }
+    let mut total = 0.0;
+    for (b, x) in am.weights() {
+        for (j, y) in km.weights() {
+            if x * y > 0.0 {
+                total += x * y * rate(b, j);
+            }
+        }
+    }
+    total
+}

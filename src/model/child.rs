@@ -1,0 +1,183 @@
+//! One child in care: its date of birth, when its period of care began, its
+//! placement, and the random stream that decides its future.
+//!
+//! Dates are days from the horizon's first day (day 0), as `f64` for event
+//! times; a date of birth is a whole day. Ages are exact: a child changes age
+//! band on the birthday that crosses the band's bound and leaves care on its
+//! 18th birthday.
+
+use rand_distr::{Distribution, Exp1};
+
+use crate::model::calendar::{Birth, Days};
+use crate::model::stream::Stream;
+use crate::model::{Ages, DAYS_PER_YEAR};
+
+/// A child in care during one run.
+#[derive(Clone, Debug)]
+pub struct Child {
+    /// Day of birth (0 when ages are not tracked).
+    pub born: i32,
+    /// The same date as a calendar month and day, for its birthdays.
+    pub birth: Birth,
+    /// Day its current period of care began (negative for the initial stock).
+    pub care_start: f64,
+    pub placement: u16,
+    pub band: u8,
+    pub in_care: bool,
+    /// The day it left care (infinite while in care).
+    pub left: f64,
+    /// A placement it is waiting to move to, at once, when a place frees.
+    pub waiting: Option<u16>,
+    /// The birthday on which its band (as of the last time it was brought
+    /// up to date, see [`Ageing::sync`]) ends: the 18th in the last band;
+    /// infinite when ages are not tracked.
+    pub band_until: f64,
+    /// Its 18th birthday, when it leaves care (infinite without ages).
+    pub leaves_at: f64,
+    /// What is left of its current exponential draw (see [`crate::model::hazard`]).
+    pub clock: f64,
+    /// Bumped whenever its scheduled event is replaced, so the old one is ignored.
+    pub generation: u32,
+    /// Its place in its placement's list of children.
+    pub slot: u32,
+    pub rng: Stream,
+}
+
+impl Child {
+    /// A new exponential draw for the child's next event.
+    #[inline]
+    pub fn rewind(&mut self) {
+        self.clock = Exp1.sample(&mut self.rng);
+    }
+
+    /// A uniform number in [0, 1) from the child's stream.
+    #[inline]
+    pub fn uniform(&mut self) -> f64 {
+        crate::dist::unit(&mut self.rng)
+    }
+}
+
+/// A new child's date of birth and band.
+#[derive(Clone, Copy, Debug)]
+pub struct Aged {
+    pub born: i32,
+    pub birth: Birth,
+    pub band: usize,
+    pub band_until: f64,
+    pub leaves_at: f64,
+}
+
+/// Exact ages: which band a child is in, and when it next changes.
+pub struct Ageing<'a> {
+    pub ages: &'a Ages,
+    pub days: &'a Days,
+}
+
+impl Ageing<'_> {
+    /// A child aged `years` (fractional, under 18) on day `on`: its day of
+    /// birth, its band, the day that band ends and its 18th birthday. The
+    /// date of birth is rounded down to a whole day, then moved later if need
+    /// be so that the child is under 18 on day `on`.
+    #[inline]
+    pub fn aged(&self, on: f64, years: f64) -> Aged {
+        if !self.ages.tracked {
+            return Aged {
+                born: 0,
+                birth: self.days.birth(0),
+                band: 0,
+                band_until: f64::INFINITY,
+                leaves_at: f64::INFINITY,
+            };
+        }
+        let mut born = ((on - years * DAYS_PER_YEAR).floor() as i32).max(self.days.first_day());
+        let mut birth = self.days.birth(born);
+        let mut leaves_at = self.days.birthday_of(birth, 18) as f64;
+        while leaves_at <= on {
+            born += 1;
+            birth = self.days.birth(born);
+            leaves_at = self.days.birthday_of(birth, 18) as f64;
+        }
+        // The band of its age in whole years, then checked against its
+        // birthdays (which can differ from 365.25-day years by a day).
+        let bands = &self.ages.bands;
+        let whole = years as u32;
+        let mut band = bands
+            .iter()
+            .position(|b| whole < b.to_years)
+            .unwrap_or(bands.len() - 1);
+        while band > 0 && self.days.birthday_of(birth, bands[band].from_years) as f64 > on {
+            band -= 1;
+        }
+        let (band, band_until) = self.band_at(birth, band, self.band_end(birth, band), on);
+        Aged {
+            born,
+            birth,
+            band,
+            band_until,
+            leaves_at,
+        }
+    }
+
+    /// The band a child in `band` until `until` is in on day `on`, and when
+    /// that band ends.
+    #[inline]
+    pub fn band_at(&self, birth: Birth, mut band: usize, mut until: f64, on: f64) -> (usize, f64) {
+        while until <= on && band + 1 < self.ages.bands.len() {
+            band += 1;
+            until = self.band_end(birth, band);
+        }
+        (band, until)
+    }
+
+    /// The birthday after which a child in `band` is in the next band (or
+    /// leaves care at 18).
+    pub fn band_end(&self, birth: Birth, band: usize) -> f64 {
+        self.days.birthday_of(birth, self.ages.bands[band].to_years) as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::calendar::{Calendar, YearMonth};
+    use crate::model::{Ages, Band};
+
+    #[test]
+    fn bands_change_on_birthdays() {
+        let cal = Calendar::new(YearMonth::parse("2024-04").unwrap(), 4, 4);
+        let band = |id: &str, from, to| Band {
+            id: id.into(),
+            label: id.into(),
+            from_years: from,
+            to_years: to,
+        };
+        let ages = Ages {
+            bands: vec![band("0-9", 0, 10), band("10-17", 10, 18)],
+            tracked: true,
+        };
+        let a = Ageing {
+            ages: &ages,
+            days: &cal.days,
+        };
+        // Born 1 April 2014: ten on 1 April 2024 (day 0), 18 on 1 April 2032.
+        let born = -(365 * 10 + 3);
+        let birth = cal.days.birth(born);
+        let eighteen = cal.days.birthday(born, 18) as f64;
+        let young = a.aged(-1.0, 9.99);
+        assert_eq!(young.band, 0);
+        assert_eq!(young.band_until, cal.days.birthday(young.born, 10) as f64);
+        assert!(young.band_until > -1.0);
+        let ten = a.aged(0.0, 10.0);
+        assert_eq!(
+            (ten.born, ten.band, ten.band_until, ten.leaves_at),
+            (born, 1, eighteen, eighteen)
+        );
+        assert_eq!(a.band_end(birth, 0), 0.0);
+        assert_eq!(a.band_at(birth, 0, 0.0, 5.0), (1, eighteen));
+        // Aged exactly 18 years by the day count on day 0: moved to the
+        // latest date of birth that is still under 18.
+        let old = a.aged(0.0, 18.0);
+        assert_eq!(old.leaves_at, 1.0);
+        assert_eq!(old.born, -6574);
+    }
+}

@@ -1,0 +1,888 @@
+//! One simulated future: children one by one, their events in date order.
+//!
+//! A run draws its inputs ([`RunInputs`]), creates the initial stock, and
+//! then, month by month: adds the places capacity programmes have recruited,
+//! draws the month's would-be entrants (and removes those prevention
+//! programmes keep out of care), schedules the actions of exit and step-down
+//! programmes, and processes every event of the month in date order —
+//! entrants placed into free places along the overflow chain, exits, moves
+//! (into a capacity-limited placement only while a place is free),
+//! birthdays that change a child's band and leaving care at 18. At the end
+//! of each month the counts are recorded; money is worked out from the
+//! placement-days by [`crate::model::accrue`].
+
+use rand_distr::{Distribution, Gamma, Poisson};
+
+use crate::model::accrue::{self, Flows};
+use crate::model::calendar::Birth;
+use crate::model::child::{Aged, Ageing, Child};
+use crate::model::draws::{Purpose, Random};
+use crate::model::hazard::{Hazards, IMMEDIATE, Next, steady_time_in_care};
+use crate::model::layout::{Layout, YearField};
+use crate::model::params::RunInputs;
+use crate::model::queue::{Event, Queue, What};
+use crate::model::strategy::Effect;
+use crate::model::stream::Stream;
+use crate::model::{DAYS_PER_MONTH, DAYS_PER_YEAR, Model};
+
+/// The most children one run may hold: beyond it a config is refused at
+/// validation (see `config::validate`), so a run never meets it.
+pub const MAX_CHILDREN_PER_RUN: usize = 5_000_000;
+
+/// A would-be entrant of the current month.
+#[derive(Clone, Debug)]
+struct Entrant {
+    time: f64,
+    born: i32,
+    birth: Birth,
+    band: u8,
+    band_until: f64,
+    leaves_at: f64,
+    intended: u16,
+    prevented: bool,
+    /// The shock that brought it, if any.
+    shock: Option<u16>,
+    rng: Stream,
+}
+
+/// Everything a run works in, kept from run to run by the worker that owns
+/// it, so that a run allocates nothing once the buffers have grown.
+pub struct Workspace {
+    inputs: RunInputs,
+    hazards: Hazards,
+    queue: Queue,
+    children: Vec<Child>,
+    /// Children in care in each placement (indices into `children`).
+    members: Vec<Vec<u32>>,
+    /// Children in care in each age band.
+    band_count: Vec<u32>,
+    /// Per month: children whose band changes in it (see [`Run::advance`]).
+    band_changes: Vec<Vec<u32>>,
+    /// Children waiting for a place in each placement, first come first served.
+    waiters: Vec<std::collections::VecDeque<u32>>,
+    /// Places added by capacity programmes so far, per intervention, and the
+    /// whole extra places each placement has this month.
+    places_added: Vec<f64>,
+    extra_capacity: Vec<f64>,
+    /// Placement-days accrued this month, and when each count last changed.
+    days: Vec<f64>,
+    last_change: Vec<f64>,
+    entrants: Vec<Entrant>,
+    eligible: Vec<u32>,
+    /// Each intervention's stream for the current month.
+    programme_rng: Vec<Stream>,
+    /// Initial stock created so far by `[placement × bands + band]`.
+    created: Vec<u32>,
+    flows: Flows,
+    /// Month index → its financial year, and the horizon's end.
+    end: f64,
+}
+
+impl Workspace {
+    /// Every child of the last run, in the order they came into care (the
+    /// initial stock first), with the day each left care.
+    pub fn children(&self) -> &[Child] {
+        &self.children
+    }
+
+    pub fn new(model: &Model) -> Workspace {
+        let n_place = model.placements.len();
+        let n_cells = n_place * model.ages.bands.len();
+        Workspace {
+            inputs: RunInputs::new(model),
+            hazards: Hazards::new(model),
+            queue: Queue::new(&model.calendar.month_starts),
+            children: Vec::new(),
+            members: vec![Vec::new(); n_place],
+            band_count: vec![0; model.ages.bands.len()],
+            band_changes: vec![Vec::new(); model.calendar.months.len()],
+            waiters: vec![std::collections::VecDeque::new(); n_place],
+            places_added: vec![0.0; model.strategy.interventions.len()],
+            extra_capacity: vec![0.0; n_place],
+            days: vec![0.0; n_place],
+            last_change: vec![0.0; n_place],
+            entrants: Vec::new(),
+            eligible: Vec::new(),
+            programme_rng: vec![Stream::new(0); model.strategy.interventions.len()],
+            created: vec![0; n_cells],
+            flows: Flows::new(model),
+            end: *model.calendar.month_starts.last().unwrap_or(&0.0),
+        }
+    }
+}
+
+/// One run in progress: the model, the run's draws and its row of results.
+struct Run<'a> {
+    model: &'a Model,
+    layout: &'a Layout,
+    ws: &'a mut Workspace,
+    row: &'a mut [f64],
+    ageing: Ageing<'a>,
+    /// Financial year of the current month.
+    fy: usize,
+}
+
+/// Simulates one run of `model` with `draws` (already restarted at the
+/// run's index) and writes its results into `row` (laid out by `layout`).
+pub fn simulate(
+    model: &Model,
+    layout: &Layout,
+    draws: &mut Random,
+    ws: &mut Workspace,
+    row: &mut [f64],
+) {
+    ws.inputs.fill(model, draws);
+    ws.hazards.fill(&ws.inputs);
+    row.fill(0.0);
+    let mut run = Run {
+        model,
+        layout,
+        ws,
+        row,
+        ageing: Ageing {
+            ages: &model.ages,
+            days: &model.calendar.days,
+        },
+        fy: 0,
+    };
+    run.reset();
+    run.initial_stock(draws);
+    run.initial_leavers(draws);
+    for t in 0..model.calendar.months.len() {
+        run.fy = model.calendar.months[t].fy;
+        run.add_places(t);
+        // The month's arrivals and programme actions join its bucket before
+        // the bucket is sorted.
+        run.entrants(t, draws);
+        run.programme_actions(t, draws);
+        run.ws.queue.begin_month(t);
+        while let Some(event) = run.ws.queue.pop() {
+            run.handle(event);
+        }
+        run.month_end(t);
+    }
+    run.ws.flows.close(&model.calendar.month_starts);
+    accrue::write(model, layout, &run.ws.inputs, &run.ws.flows, run.row);
+}
+
+impl Run<'_> {
+    fn reset(&mut self) {
+        let ws = &mut *self.ws;
+        ws.queue.clear();
+        ws.children.clear();
+        for m in &mut ws.members {
+            m.clear();
+        }
+        for w in &mut ws.waiters {
+            w.clear();
+        }
+        for c in &mut ws.band_changes {
+            c.clear();
+        }
+        ws.band_count.fill(0);
+        ws.places_added.fill(0.0);
+        ws.extra_capacity.fill(0.0);
+        ws.days.fill(0.0);
+        ws.last_change.fill(0.0);
+        ws.created.fill(0);
+        ws.flows.clear();
+    }
+
+    /// The initial stock: each child's age uniform over its group of ages,
+    /// its time in care from the config's split or the steady-state profile.
+    fn initial_stock(&mut self, draws: &Random) {
+        let model = self.model;
+        let mut index = 0u64;
+        for (p, placement) in model.placements.iter().enumerate() {
+            for (range, n) in &placement.initial_groups {
+                for _ in 0..*n as u64 {
+                    let mut rng = draws.stream(Purpose::InitialChild, 0, index);
+                    index += 1;
+                    let years = if model.ages.tracked {
+                        let u = crate::dist::unit(&mut rng);
+                        (range.start as f64 + u * range.len() as f64) / 12.0
+                    } else {
+                        0.0
+                    };
+                    let Aged {
+                        born,
+                        birth,
+                        band,
+                        band_until,
+                        leaves_at,
+                    } = self.ageing.aged(0.0, years);
+                    let care_start = -self.initial_time_in_care(p, band, born, &mut rng);
+                    let child = Child {
+                        born,
+                        birth,
+                        care_start,
+                        placement: p as u16,
+                        band: band as u8,
+                        in_care: false,
+                        left: f64::INFINITY,
+                        waiting: None,
+                        band_until,
+                        leaves_at,
+                        clock: 0.0,
+                        generation: 0,
+                        slot: 0,
+                        rng,
+                    };
+                    self.admit(child, 0.0);
+                }
+            }
+        }
+    }
+
+    /// Days an initial child of (placement, band) has been in care.
+    fn initial_time_in_care(&mut self, p: usize, band: usize, born: i32, rng: &mut Stream) -> f64 {
+        let model = self.model;
+        let Some(_) = &model.time_in_care else {
+            return 0.0;
+        };
+        let age = if model.ages.tracked {
+            -(born as f64)
+        } else {
+            f64::INFINITY
+        };
+        let bounds = &self.ws.hazards.tic_bounds;
+        let u = crate::dist::unit(rng);
+        let cell = p * model.ages.bands.len() + band;
+        match &model.placements[p].initial_time_in_care {
+            Some(split) => {
+                // The first children created take the first band, and so on.
+                let nth = self.ws.created[cell] as f64;
+                self.ws.created[cell] += 1;
+                let counts = &split.counts[band];
+                let mut k = 0;
+                let mut seen = counts[0];
+                while nth >= seen && k + 1 < counts.len() {
+                    k += 1;
+                    seen += counts[k];
+                }
+                let lo = bounds[k];
+                let hi = bounds.get(k + 1).copied().unwrap_or(f64::INFINITY);
+                let hi = hi.min(age);
+                if lo >= hi {
+                    age.min(lo)
+                } else if hi.is_finite() {
+                    lo + u * (hi - lo)
+                } else {
+                    // Open-ended band without a known age: a year beyond its bound on average.
+                    lo - DAYS_PER_YEAR * (1.0 - u).ln()
+                }
+            }
+            None => {
+                let hz = &self.ws.hazards;
+                let mut rates = [0.0; 16];
+                for (k, r) in rates.iter_mut().enumerate().take(hz.tics().min(16)) {
+                    *r = hz.exit(p, band, k);
+                }
+                steady_time_in_care(&rates[..hz.tics().min(16)], bounds, age, u)
+            }
+        }
+    }
+
+    /// Care leavers already supported at the start: each has a uniform share
+    /// of the support period left.
+    fn initial_leavers(&mut self, draws: &Random) {
+        let Some(c) = &self.model.care_leavers else {
+            return;
+        };
+        let span = c.months as f64 * DAYS_PER_MONTH;
+        for i in 0..c.initial as u64 {
+            let mut rng = draws.stream(Purpose::InitialLeaver, 0, i);
+            let left = (1.0 - crate::dist::unit(&mut rng)) * span;
+            self.ws
+                .flows
+                .support(&self.model.calendar.month_starts, 0.0, left, 1.0);
+        }
+    }
+
+    /// Puts a child into care in its placement at `now` and schedules its
+    /// next event.
+    fn admit(&mut self, mut child: Child, now: f64) {
+        let id = self.ws.children.len() as u32;
+        child.in_care = true;
+        child.rewind();
+        self.ws.band_count[child.band as usize] += 1;
+        let until = child.band_until;
+        self.ws.children.push(child);
+        self.note_band_change(id, until);
+        self.join(id, now);
+        self.schedule(id, now);
+    }
+
+    /// Notes that child `id`'s band changes on day `until`, so that the
+    /// month's end brings it up to date.
+    fn note_band_change(&mut self, id: u32, until: f64) {
+        if let Some(m) = self.model.calendar.month_of_day(until) {
+            self.ws.band_changes[m].push(id);
+        }
+    }
+
+    /// Brings child `id`'s band up to day `on`, moving it between the
+    /// bands' counts.
+    #[inline]
+    fn advance(&mut self, id: u32, on: f64) {
+        let child = &mut self.ws.children[id as usize];
+        if child.band_until > on {
+            return;
+        }
+        let (band, until) =
+            self.ageing
+                .band_at(child.birth, child.band as usize, child.band_until, on);
+        if band == child.band as usize {
+            return;
+        }
+        self.ws.band_count[child.band as usize] -= 1;
+        self.ws.band_count[band] += 1;
+        child.band = band as u8;
+        child.band_until = until;
+        self.note_band_change(id, until);
+    }
+
+    /// Counts child `id` into its placement from `now`.
+    fn join(&mut self, id: u32, now: f64) {
+        let ws = &mut *self.ws;
+        let child = &mut ws.children[id as usize];
+        let p = child.placement as usize;
+        ws.days[p] += ws.members[p].len() as f64 * (now - ws.last_change[p]);
+        ws.last_change[p] = now;
+        child.slot = ws.members[p].len() as u32;
+        ws.members[p].push(id);
+    }
+
+    /// Counts child `id` out of its placement from `now`.
+    fn part(&mut self, id: u32, now: f64) {
+        let ws = &mut *self.ws;
+        let child = &ws.children[id as usize];
+        let (p, slot) = (child.placement as usize, child.slot as usize);
+        ws.days[p] += ws.members[p].len() as f64 * (now - ws.last_change[p]);
+        ws.last_change[p] = now;
+        ws.members[p].swap_remove(slot);
+        if let Some(&moved) = ws.members[p].get(slot) {
+            ws.children[moved as usize].slot = slot as u32;
+        }
+    }
+
+    /// Schedules child `id`'s next event after `now` (none beyond the horizon).
+    fn schedule(&mut self, id: u32, now: f64) {
+        self.advance(id, now);
+        let ws = &mut *self.ws;
+        let child = &mut ws.children[id as usize];
+        child.generation = child.generation.wrapping_add(1);
+        let generation = child.generation;
+        let (time, eighteen) = match ws.hazards.next(child, now, ws.end, &self.ageing) {
+            Next::Hazard(t) => (t, false),
+            Next::Eighteen(t) => (t, true),
+            Next::Beyond => return,
+        };
+        ws.queue.push(Event {
+            time,
+            what: What::Child {
+                id,
+                generation,
+                eighteen,
+            },
+        });
+    }
+
+    /// Free places in placement `p` (unlimited without a capacity).
+    fn free(&self, p: usize) -> f64 {
+        match self.model.placements[p].capacity {
+            Some(cap) => cap + self.ws.extra_capacity[p] - self.ws.members[p].len() as f64,
+            None => f64::INFINITY,
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event.what {
+            What::Child {
+                id,
+                generation,
+                eighteen,
+            } => {
+                let child = &self.ws.children[id as usize];
+                if !child.in_care || child.generation != generation {
+                    return;
+                }
+                if eighteen {
+                    self.eighteen(id, event.time);
+                } else {
+                    self.exit_or_move(id, event.time);
+                }
+            }
+            What::Entrant { index } => self.place_entrant(index as usize, event.time),
+            What::Programme { index } => self.programme_action(index as usize, event.time),
+        }
+    }
+
+    /// The child's 18th birthday: it leaves care, and joins the care
+    /// leavers if the config supports them.
+    fn eighteen(&mut self, id: u32, now: f64) {
+        self.leave(id, now);
+        self.row[self.layout.year(self.fy, YearField::LeftAt18)] += 1.0;
+        self.row[self.layout.year(self.fy, YearField::Exits)] += 1.0;
+        if let Some(c) = &self.model.care_leavers {
+            let span = c.months as f64 * DAYS_PER_MONTH;
+            self.ws
+                .flows
+                .support(&self.model.calendar.month_starts, now, now + span, 1.0);
+        }
+    }
+
+    /// Takes child `id` out of care at `now`.
+    fn leave(&mut self, id: u32, now: f64) {
+        self.part(id, now);
+        self.advance(id, now);
+        let band = self.ws.children[id as usize].band as usize;
+        self.ws.band_count[band] -= 1;
+        let child = &mut self.ws.children[id as usize];
+        child.in_care = false;
+        child.left = now;
+        let from = child.placement as usize;
+        self.wake(from, now);
+    }
+
+    /// The child's hazard came due: it leaves care or moves, by the rates
+    /// in force now.
+    fn exit_or_move(&mut self, id: u32, now: f64) {
+        self.advance(id, now);
+        let hz = &self.ws.hazards;
+        let child = &mut self.ws.children[id as usize];
+        let (p, b) = (child.placement as usize, child.band as usize);
+        let k = hz.tic_band(now - child.care_start);
+        let waiting = child.waiting.map(|q| q as usize);
+        let excluded = waiting.map_or(0.0, |q| hz.move_rate_to(p, b, q));
+        let mut u = child.uniform() * (hz.total(p, b, k) - excluded).max(0.0);
+        u -= hz.exit(p, b, k);
+        if u < 0.0 {
+            self.leave(id, now);
+            self.row[self.layout.year(self.fy, YearField::Exits)] += 1.0;
+            return;
+        }
+        let mut to = None;
+        for (dest, _, rate) in hz.moves(p, b).filter(|&(q, _, _)| Some(q) != waiting) {
+            to = Some((dest, rate));
+            u -= rate;
+            if u < 0.0 {
+                break;
+            }
+        }
+        // (Rounding can leave u just above the last rate: the last move.)
+        if let Some((to, rate)) = to {
+            if self.free(to) >= 1.0 {
+                self.relocate(id, to, now);
+            } else if rate >= IMMEDIATE {
+                // A move "at once" waits for the next free place.
+                self.ws.children[id as usize].waiting = Some(to as u16);
+                self.ws.waiters[to].push_back(id);
+            }
+            // Otherwise the move is lost: the child tries again at its rate.
+        }
+        self.ws.children[id as usize].rewind();
+        self.schedule(id, now);
+    }
+
+    /// Moves child `id` to placement `to` at `now`.
+    fn relocate(&mut self, id: u32, to: usize, now: f64) {
+        let from = self.ws.children[id as usize].placement as usize;
+        self.part(id, now);
+        let child = &mut self.ws.children[id as usize];
+        child.placement = to as u16;
+        child.waiting = None;
+        self.join(id, now);
+        self.wake(from, now);
+    }
+
+    /// Places free in `p`: children waiting to move there at once take them,
+    /// first come first served.
+    fn wake(&mut self, p: usize, now: f64) {
+        while !self.ws.waiters[p].is_empty() && self.free(p) >= 1.0 {
+            let Some(id) = self.ws.waiters[p].pop_front() else {
+                return;
+            };
+            let child = &self.ws.children[id as usize];
+            if !child.in_care || child.waiting != Some(p as u16) {
+                continue;
+            }
+            self.advance(id, now);
+            let child = &self.ws.children[id as usize];
+            let (from, band) = (child.placement as usize, child.band as usize);
+            self.ws.children[id as usize].waiting = None;
+            if self.ws.hazards.move_rate_to(from, band, p) >= IMMEDIATE {
+                self.relocate(id, p, now);
+            }
+            self.ws.children[id as usize].rewind();
+            self.schedule(id, now);
+        }
+    }
+
+    /// Places added by capacity programmes up to month `t` (whole places).
+    fn add_places(&mut self, t: usize) {
+        let model = self.model;
+        let mut any = false;
+        for (i, iv) in model.strategy.interventions.iter().enumerate() {
+            if let Effect::Capacity { .. } = iv.effect {
+                let added = self.monthly(i, t);
+                self.ws.places_added[i] += added;
+                self.row[self.layout.intervention_children(self.fy, i)] += added;
+                any = true;
+            }
+        }
+        if !any {
+            return;
+        }
+        self.ws.extra_capacity.fill(0.0);
+        for (i, iv) in model.strategy.interventions.iter().enumerate() {
+            if let Effect::Capacity { placement, .. } = iv.effect {
+                self.ws.extra_capacity[placement] += self.ws.places_added[i];
+            }
+        }
+        for extra in &mut self.ws.extra_capacity {
+            *extra = extra.floor();
+        }
+        let start = model.calendar.month_starts[t];
+        for p in 0..model.placements.len() {
+            self.wake(p, start);
+        }
+    }
+
+    /// Intervention `i`'s mean number of children (or places) in month `t`:
+    /// its yearly effect / 12, times its ramp, 0 when not delivered.
+    fn monthly(&self, i: usize, t: usize) -> f64 {
+        let inputs = &self.ws.inputs;
+        let iv = &self.model.strategy.interventions[i];
+        inputs.effect[i] / 12.0 * iv.ramp(t) * inputs.delivered[i]
+    }
+
+    /// Draws month `t`'s would-be entrants, removes those prevented, adds
+    /// shock entrants, and schedules each one's arrival.
+    fn entrants(&mut self, t: usize, draws: &Random) {
+        let model = self.model;
+        let start = model.calendar.month_starts[t];
+        let days = model.calendar.months[t].days as f64;
+        self.ws.entrants.clear();
+        if let Some(entries) = &model.entries {
+            let mut rng = draws.stream(Purpose::Entries, t, 0);
+            let n = count(
+                &mut rng,
+                self.ws.inputs.entry_mean[t],
+                self.ws.inputs.dispersion,
+            );
+            for j in 0..n {
+                let mut rng = draws.stream(Purpose::Entrant, t, j);
+                let time = start + crate::dist::unit(&mut rng) * days;
+                let years = match &entries.age_by_year {
+                    Some(shares) => {
+                        let year = pick(shares, crate::dist::unit(&mut rng));
+                        year as f64 + crate::dist::unit(&mut rng)
+                    }
+                    None => {
+                        let band = pick(&entries.age_mix, crate::dist::unit(&mut rng));
+                        self.age_in_band(band, crate::dist::unit(&mut rng))
+                    }
+                };
+                self.push_entrant(time, years, &entries.mix, None, rng);
+            }
+            self.prevent(t, draws);
+        }
+        for (s, shock) in model.strategy.shocks.iter().enumerate() {
+            let n = self.ws.inputs.shock_entrants[t * model.strategy.shocks.len() + s];
+            for j in 0..n as u64 {
+                let mut rng = draws.stream(Purpose::ShockEntrant, t, shock.key ^ j);
+                let time = start + crate::dist::unit(&mut rng) * days;
+                let band = pick(&shock.age_mix, crate::dist::unit(&mut rng));
+                let years = self.age_in_band(band, crate::dist::unit(&mut rng));
+                let mix = std::slice::from_ref(&shock.mix);
+                self.push_entrant(time, years, mix, Some(s as u16), rng);
+            }
+        }
+        for (index, e) in self.ws.entrants.iter().enumerate() {
+            if !e.prevented {
+                self.ws.queue.push(Event {
+                    time: e.time,
+                    what: What::Entrant {
+                        index: index as u32,
+                    },
+                });
+            }
+        }
+    }
+
+    /// An age in years uniform within band `band` (any age under 18 when
+    /// ages are not tracked: it is not used).
+    fn age_in_band(&self, band: usize, u: f64) -> f64 {
+        let b = &self.model.ages.bands[band];
+        b.from_years as f64 + u * (b.to_years - b.from_years) as f64
+    }
+
+    /// Adds a would-be entrant aged `years` arriving at `time`, meant for a
+    /// placement drawn from its band's row of `mix` (or the only row).
+    fn push_entrant(
+        &mut self,
+        time: f64,
+        years: f64,
+        mix: &[Vec<f64>],
+        shock: Option<u16>,
+        mut rng: Stream,
+    ) {
+        let Aged {
+            born,
+            birth,
+            band,
+            band_until,
+            leaves_at,
+        } = self.ageing.aged(time, years);
+        let row = &mix[band.min(mix.len() - 1)];
+        let intended = pick(row, crate::dist::unit(&mut rng));
+        self.ws.entrants.push(Entrant {
+            time,
+            born,
+            birth,
+            band: band as u8,
+            band_until,
+            leaves_at,
+            intended: intended as u16,
+            prevented: false,
+            shock,
+            rng,
+        });
+    }
+
+    /// Edge-of-care programmes keep would-be entrants out of care: a Poisson
+    /// number a month, chosen uniformly among the eligible, never more than
+    /// there are.
+    fn prevent(&mut self, t: usize, draws: &Random) {
+        let model = self.model;
+        for (i, iv) in model.strategy.interventions.iter().enumerate() {
+            let Effect::PreventEntry {
+                bands, placements, ..
+            } = &iv.effect
+            else {
+                continue;
+            };
+            let mean = self.monthly(i, t);
+            if mean <= 0.0 {
+                continue;
+            }
+            let mut rng = draws.stream(Purpose::Strategy, t, iv.key);
+            let wanted = poisson(&mut rng, mean);
+            let ws = &mut *self.ws;
+            ws.eligible.clear();
+            ws.eligible.extend(
+                ws.entrants
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| {
+                        !e.prevented && bands[e.band as usize] && placements[e.intended as usize]
+                    })
+                    .map(|(j, _)| j as u32),
+            );
+            let k = (wanted as usize).min(ws.eligible.len());
+            // A partial Fisher–Yates shuffle picks k of them uniformly.
+            for c in 0..k {
+                let r = c + below(&mut rng, ws.eligible.len() - c);
+                ws.eligible.swap(c, r);
+                ws.entrants[ws.eligible[c] as usize].prevented = true;
+            }
+            self.row[self.layout.intervention_children(self.fy, i)] += k as f64;
+        }
+    }
+
+    /// An entrant arrives: into its placement if a place is free, otherwise
+    /// along the overflow chain.
+    fn place_entrant(&mut self, index: usize, now: f64) {
+        let e = self.ws.entrants[index].clone();
+        let mut at = e.intended as usize;
+        while self.free(at) < 1.0 {
+            match self.model.placements[at].overflow {
+                Some(next) => at = next,
+                None => break,
+            }
+        }
+        self.row[self.layout.year(self.fy, YearField::Entries)] += 1.0;
+        if let Some(s) = e.shock {
+            self.row[self.layout.shock_entries(self.fy, s as usize)] += 1.0;
+        }
+        let child = Child {
+            born: e.born,
+            birth: e.birth,
+            care_start: e.time,
+            placement: at as u16,
+            band: e.band,
+            in_care: false,
+            left: f64::INFINITY,
+            waiting: None,
+            band_until: e.band_until,
+            leaves_at: e.leaves_at,
+            clock: 0.0,
+            generation: 0,
+            slot: 0,
+            rng: e.rng,
+        };
+        self.admit(child, now);
+    }
+
+    /// Schedules this month's actions of exit and step-down programmes: a
+    /// Poisson number, each on a uniform date in the month.
+    fn programme_actions(&mut self, t: usize, draws: &Random) {
+        let model = self.model;
+        let start = model.calendar.month_starts[t];
+        let days = model.calendar.months[t].days as f64;
+        for (i, iv) in model.strategy.interventions.iter().enumerate() {
+            if !matches!(iv.effect, Effect::Exit { .. } | Effect::StepDown { .. }) {
+                continue;
+            }
+            let mean = self.monthly(i, t);
+            if mean <= 0.0 {
+                continue;
+            }
+            let mut rng = draws.stream(Purpose::Strategy, t, iv.key);
+            let n = poisson(&mut rng, mean);
+            for _ in 0..n {
+                let time = start + crate::dist::unit(&mut rng) * days;
+                self.ws.queue.push(Event {
+                    time,
+                    what: What::Programme { index: i as u32 },
+                });
+            }
+            self.ws.programme_rng[i] = rng;
+        }
+    }
+
+    /// One action of a programme: a child chosen uniformly among those in
+    /// its placements leaves care, or steps down if a place is free.
+    fn programme_action(&mut self, i: usize, now: f64) {
+        let model = self.model;
+        let ws = &mut *self.ws;
+        let rng = &mut ws.programme_rng[i];
+        match &model.strategy.interventions[i].effect {
+            Effect::Exit { from, .. } => {
+                let within = || from.iter().enumerate().filter(|(_, inside)| **inside);
+                let total: usize = within().map(|(p, _)| ws.members[p].len()).sum();
+                if total == 0 {
+                    return;
+                }
+                let mut r = below(rng, total);
+                let mut chosen = None;
+                for (p, _) in within() {
+                    if r < ws.members[p].len() {
+                        chosen = Some(ws.members[p][r]);
+                        break;
+                    }
+                    r -= ws.members[p].len();
+                }
+                if let Some(id) = chosen {
+                    self.leave(id, now);
+                    self.row[self.layout.year(self.fy, YearField::Exits)] += 1.0;
+                    self.row[self.layout.intervention_children(self.fy, i)] += 1.0;
+                }
+            }
+            &Effect::StepDown { from, to, .. } => {
+                if ws.members[from].is_empty() {
+                    return;
+                }
+                let r = below(rng, ws.members[from].len());
+                let id = ws.members[from][r];
+                if self.free(to) < 1.0 {
+                    return;
+                }
+                self.relocate(id, to, now);
+                self.ws.children[id as usize].rewind();
+                self.schedule(id, now);
+                self.row[self.layout.intervention_children(self.fy, i)] += 1.0;
+            }
+            _ => {}
+        }
+    }
+
+    /// Records the end of month `t`: counts, and the month's placement-days.
+    fn month_end(&mut self, t: usize) {
+        let model = self.model;
+        let end = model.calendar.month_starts[t + 1];
+        // Bands as at the end of the month's last day.
+        let changing = std::mem::take(&mut self.ws.band_changes[t]);
+        for &id in &changing {
+            if self.ws.children[id as usize].in_care {
+                self.advance(id, end - 0.5);
+            }
+        }
+        self.ws.band_changes[t] = changing;
+        let ws = &mut *self.ws;
+        let mut lac = 0.0;
+        for p in 0..model.placements.len() {
+            let n = ws.members[p].len() as f64;
+            ws.days[p] += n * (end - ws.last_change[p]);
+            ws.last_change[p] = end;
+            ws.flows.placement_days[t * model.placements.len() + p] = ws.days[p];
+            ws.days[p] = 0.0;
+            self.row[self.layout.lac_placement(t, p)] = n;
+            lac += n;
+        }
+        self.row[self.layout.lac(t)] = lac;
+        for b in 0..self.layout.bands {
+            self.row[self.layout.lac_band(t, b)] = ws.band_count[b] as f64;
+        }
+        if t == model.calendar.years[self.fy].last_month() {
+            self.row[self.layout.year(self.fy, YearField::LacEnd)] = lac;
+        }
+    }
+}
+
+/// The index drawn from `shares` (summing to 1) by a uniform `u`.
+fn pick(shares: &[f64], u: f64) -> usize {
+    let mut acc = 0.0;
+    let last = shares.iter().rposition(|&s| s > 0.0).unwrap_or(0);
+    for (i, &s) in shares.iter().enumerate().take(last) {
+        acc += s;
+        if u < acc {
+            return i;
+        }
+    }
+    last
+}
+
+/// A whole number uniform in 0..n (n > 0).
+fn below(rng: &mut Stream, n: usize) -> usize {
+    ((crate::dist::unit(rng) * n as f64) as usize).min(n - 1)
+}
+
+/// A Poisson count with the given mean.
+fn poisson(rng: &mut Stream, mean: f64) -> u64 {
+    if !(mean > 0.0) {
+        return 0;
+    }
+    match Poisson::new(mean) {
+        Ok(d) => d.sample(rng) as u64,
+        Err(_) => 0,
+    }
+}
+
+/// Entrants in a month: Poisson with the given mean, or negative binomial
+/// with size `dispersion` (a gamma-mixed Poisson: variance mean + mean²/size).
+fn count(rng: &mut Stream, mean: f64, dispersion: Option<f64>) -> u64 {
+    if !(mean > 0.0) {
+        return 0;
+    }
+    let lambda = match dispersion.map(|k| Gamma::new(k, mean / k)) {
+        Some(Ok(g)) => g.sample(rng),
+        _ => mean,
+    };
+    poisson(rng, lambda)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pick_follows_the_shares() {
+        let shares = [0.2, 0.0, 0.8];
+        assert_eq!(pick(&shares, 0.1), 0);
+        assert_eq!(pick(&shares, 0.2), 2);
+        assert_eq!(pick(&shares, 0.999_999), 2);
+        assert_eq!(pick(&[1.0], 0.5), 0);
+    }
+}
