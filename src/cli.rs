@@ -256,8 +256,14 @@ struct RunArgs {
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
+        // Help and the version go to stdout as clap writes them; a usage
+        // error is one line on stderr.
+        Err(e) if !e.use_stderr() => {
             let _ = e.print();
+            return e.exit_code();
+        }
+        Err(e) => {
+            eprintln!("{}", usage_line(&e));
             return e.exit_code();
         }
     };
@@ -272,10 +278,57 @@ pub fn main() -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", one_line(&e.to_string()));
             e.exit_code()
         }
     }
+}
+
+/// A clap usage error in one line: its `error:` line and its tip, if any.
+fn usage_line(e: &clap::Error) -> String {
+    if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        return "error: a command is needed (run, validate, sensitivity, report, calibrate or backtest); try 'carecast --help'".into();
+    }
+    let text = e.render().to_string();
+    let mut parts: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("error:") || l.starts_with("tip:"))
+        .collect();
+    if parts.is_empty() {
+        parts.push("error: invalid command line");
+    }
+    format!("{}; try '--help'", one_line(&parts.join("; ")))
+}
+
+/// An error message on one line: line breaks and other control characters
+/// (from a file's contents quoted in a message) are shown escaped.
+fn one_line(message: &str) -> String {
+    message
+        .trim_end()
+        .chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
+/// Refuses, before any work, outputs that collide with each other or with
+/// an input (exit 2). True when an output goes to standard output (`-`): the
+/// table is then not printed, so the output is all that stdout carries.
+fn check_outputs(outputs: &[&Option<PathBuf>], inputs: &[Option<&PathBuf>]) -> Result<bool, Error> {
+    let outputs: Vec<&std::path::Path> = outputs
+        .iter()
+        .filter_map(|o| o.as_deref())
+        .collect();
+    let inputs: Vec<&std::path::Path> = inputs.iter().flatten().map(|p| p.as_path()).collect();
+    output::write::check(&outputs, &inputs)?;
+    Ok(outputs.iter().any(|p| output::write::is_stdout(p)))
 }
 
 fn load(path: Option<&PathBuf>) -> Result<Config, Error> {
@@ -286,6 +339,16 @@ fn load(path: Option<&PathBuf>) -> Result<Config, Error> {
 }
 
 fn run(args: RunArgs) -> Result<(), Error> {
+    let to_stdout = check_outputs(
+        &[
+            &args.json,
+            &args.csv,
+            &args.reports.html,
+            &args.reports.xlsx,
+            &args.reports.markdown,
+        ],
+        &[args.config.as_ref()],
+    )?;
     let config = load(args.config.as_ref())?;
     let model = &config.scenarios[0].model;
     let max = crate::config::validate::MAX_RUNS;
@@ -320,6 +383,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
         None => precision::default_max_runs(&config).max(args.runs.unwrap_or(1)),
     };
     let settings = args.streams.settings(runs, model, args.central)?;
+    precision::check_memory(&config, if target.is_some() { max_runs } else { runs })?;
     let show_progress = !args.quiet && !settings.central && std::io::stderr().is_terminal();
     let scenarios = config.scenarios.len() as u64;
     let per_scenario = if settings.central { 1 } else { runs };
@@ -364,13 +428,17 @@ fn run(args: RunArgs) -> Result<(), Error> {
     files.extend(render_reports(&report, args.reports, None)?);
     output::write_all_or_nothing(files)?;
 
-    if !args.quiet {
+    if !args.quiet && !to_stdout {
         print_stdout(&output::table::render(&report))?;
     }
     Ok(())
 }
 
 fn sensitivity(args: SensitivityArgs) -> Result<(), Error> {
+    let to_stdout = check_outputs(
+        &[&args.json, &args.csv, &args.html],
+        &[args.config.as_ref()],
+    )?;
     let config = load(args.config.as_ref())?;
     let scenario = match &args.scenario {
         None => &config.scenarios[0],
@@ -420,13 +488,17 @@ fn sensitivity(args: SensitivityArgs) -> Result<(), Error> {
         files.push((path, output::sensitivity::html(&result).into_bytes()));
     }
     output::write_all_or_nothing(files)?;
-    if !args.quiet {
+    if !args.quiet && !to_stdout {
         print_stdout(&output::sensitivity::table(&result))?;
     }
     Ok(())
 }
 
 fn report(args: ReportArgs) -> Result<(), Error> {
+    let to_stdout = check_outputs(
+        &[&args.files.html, &args.files.xlsx, &args.files.markdown],
+        &[Some(&args.results), args.sensitivity.as_ref()],
+    )?;
     let report = Report::read(&args.results)?;
     let sensitivity: Option<crate::sensitivity::Sensitivity> = match &args.sensitivity {
         Some(path) => Some(crate::report::read_json(
@@ -443,13 +515,16 @@ fn report(args: ReportArgs) -> Result<(), Error> {
         }
         if s.name != report.name {
             return Err(Error::Usage(format!(
-                "the sensitivity analysis is of {:?} but the results are of {:?}",
-                s.name, report.name
+                "--sensitivity {}: the sensitivity analysis is of {:?} but the results {} are of {:?}",
+                args.sensitivity.as_deref().unwrap_or(std::path::Path::new("")).display(),
+                s.name,
+                args.results.display(),
+                report.name
             )));
         }
     }
     output::write_all_or_nothing(render_reports(&report, args.files, sensitivity.as_ref())?)?;
-    if !args.quiet {
+    if !args.quiet && !to_stdout {
         print_stdout(&output::table::render(&report))?;
     }
     Ok(())
@@ -538,7 +613,15 @@ fn report_problems(problems: &[calibrate::ssda903::Problem]) {
     }
 }
 
-fn calibrate(args: CalibrateArgs) -> Result<(), Error> {
+fn calibrate(mut args: CalibrateArgs) -> Result<(), Error> {
+    check_outputs(
+        &[&args.out],
+        &[Some(&args.data.ssda903), args.data.base.as_ref()],
+    )?;
+    // `--out -` is standard output, where the config goes without --out.
+    if args.out.as_deref().is_some_and(output::write::is_stdout) {
+        args.out = None;
+    }
     let (prep, base, request) = prepare(&args.data, args.years)?;
     let (estimates, text) =
         calibrate::calibrate_prepared(&prep, base.as_ref(), &request, Vec::new(), None)?;
@@ -572,6 +655,10 @@ fn backtest(args: BacktestArgs) -> Result<(), Error> {
     if args.threads == Some(0) {
         return Err(Error::Usage("--threads must be at least 1".into()));
     }
+    check_outputs(
+        &[&args.out, &args.csv],
+        &[Some(&args.data.ssda903), args.data.base.as_ref()],
+    )?;
     let (prep, base, request) = prepare(&args.data, None)?;
     let settings = Settings {
         runs: args.runs,
