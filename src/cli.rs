@@ -322,10 +322,7 @@ fn one_line(message: &str) -> String {
 /// an input (exit 2). True when an output goes to standard output (`-`): the
 /// table is then not printed, so the output is all that stdout carries.
 fn check_outputs(outputs: &[&Option<PathBuf>], inputs: &[Option<&PathBuf>]) -> Result<bool, Error> {
-    let outputs: Vec<&std::path::Path> = outputs
-        .iter()
-        .filter_map(|o| o.as_deref())
-        .collect();
+    let outputs: Vec<&std::path::Path> = outputs.iter().filter_map(|o| o.as_deref()).collect();
     let inputs: Vec<&std::path::Path> = inputs.iter().flatten().map(|p| p.as_path()).collect();
     output::write::check(&outputs, &inputs)?;
     Ok(outputs.iter().any(|p| output::write::is_stdout(p)))
@@ -516,7 +513,10 @@ fn report(args: ReportArgs) -> Result<(), Error> {
         if s.name != report.name {
             return Err(Error::Usage(format!(
                 "--sensitivity {}: the sensitivity analysis is of {:?} but the results {} are of {:?}",
-                args.sensitivity.as_deref().unwrap_or(std::path::Path::new("")).display(),
+                args.sensitivity
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new(""))
+                    .display(),
                 s.name,
                 args.results.display(),
                 report.name
@@ -606,7 +606,12 @@ fn prepare(
 fn report_problems(problems: &[calibrate::ssda903::Problem]) {
     const SHOWN: usize = 100;
     for p in problems.iter().take(SHOWN) {
-        eprintln!("skipped: {}:{}: {}", p.file.display(), p.row, p.reason);
+        eprintln!(
+            "skipped: {}:{}: {}",
+            p.file.display(),
+            p.row,
+            one_line(&p.reason)
+        );
     }
     if problems.len() > SHOWN {
         eprintln!("skipped: … and {} more rows", problems.len() - SHOWN);
@@ -745,5 +750,32 @@ fn print_stdout(text: &str) -> Result<(), Error> {
         Err(e) => Err(Error::Runtime(format!(
             "cannot write to standard output: {e}"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (issue 16): a raw multi-line field quoted in a message
+    /// broke the one-line promise.
+    #[test]
+    fn a_message_is_one_line_whatever_it_quotes() {
+        assert_eq!(
+            one_line("bad value \"a\nb\r\tc\"\n"),
+            "bad value \"a\\nb\\r\\tc\""
+        );
+        assert_eq!(one_line("£1.2m – fine"), "£1.2m – fine");
+    }
+
+    #[test]
+    fn a_usage_error_is_one_line() {
+        let e = Cli::try_parse_from(["carecast", "run", "--bogus"]).unwrap_err();
+        let line = usage_line(&e);
+        assert!(!line.contains('\n'), "{line}");
+        assert!(
+            line.starts_with("error: ") && line.contains("--bogus"),
+            "{line}"
+        );
     }
 }

@@ -776,8 +776,9 @@ impl Dist {
                 } else {
                     let alpha = 1.0 + shape * (mode - min) / range;
                     let beta = 1.0 + shape * (max - mode) / range;
-                    SBeta::new(alpha, beta)
-                        .map_or(self.mean(), |b| min + range * real_quantile(|x| b.cdf(x), u, 1.0))
+                    SBeta::new(alpha, beta).map_or(self.mean(), |b| {
+                        min + range * real_quantile(|x| b.cdf(x), u, 1.0)
+                    })
                 }
             }
             Kind::Uniform { min, max } => min + (max - min) * u,
@@ -786,7 +787,9 @@ impl Dist {
             Kind::Beta { alpha, beta, .. } => SBeta::new(*alpha, *beta)
                 .map_or(self.mean(), |d| real_quantile(|x| d.cdf(x), u, 1.0)),
             Kind::Gamma { shape, scale, .. } => SGamma::new(*shape, 1.0 / scale)
-                .map_or(self.mean(), |d| real_quantile(|x| d.cdf(x), u, f64::INFINITY)),
+                .map_or(self.mean(), |d| {
+                    real_quantile(|x| d.cdf(x), u, f64::INFINITY)
+                }),
             Kind::Poisson { mean, .. } if *mean <= 0.0 => 0.0,
             // statrs's own inverse of a discrete distribution function
             // panics when P(X = 0) is above u: search the counts here.

@@ -56,7 +56,11 @@ fn range(raw: &RawDist, path: &str) -> Option<(f64, f64)> {
     let d = Dist::build(raw, Domain::Any, path).ok()?;
     let (lo, hi) = d.support();
     let lo = if lo.is_finite() { lo } else { d.quantile(TAIL) };
-    let hi = if hi.is_finite() { hi } else { d.quantile(1.0 - TAIL) };
+    let hi = if hi.is_finite() {
+        hi
+    } else {
+        d.quantile(1.0 - TAIL)
+    };
     Some((lo, hi))
 }
 
@@ -317,7 +321,8 @@ fn money(raw: &RawConfig, years: i64, children: f64) -> Result<()> {
         let path = format!("placement[{i}].weekly_cost");
         let weekly = upper(&p.weekly_cost, &path);
         at_most(weekly, MAX_WEEKLY, &path, "the weekly cost")?;
-        let grown = weekly * growth_over(p.inflation.as_ref(), &format!("placement[{i}].inflation"))?;
+        let grown =
+            weekly * growth_over(p.inflation.as_ref(), &format!("placement[{i}].inflation"))?;
         if grown > dearest.1 {
             dearest = (path, grown);
         }
@@ -337,7 +342,11 @@ fn money(raw: &RawConfig, years: i64, children: f64) -> Result<()> {
     }
     let mut yearly: Vec<(String, f64)> = Vec::new();
     for (i, l) in raw.cost_line.iter().enumerate() {
-        yearly.extend(per_year(&l.per_year, &format!("cost_line[{i}].per_year"), years));
+        yearly.extend(per_year(
+            &l.per_year,
+            &format!("cost_line[{i}].per_year"),
+            years,
+        ));
     }
     for (i, r) in raw.intervention.iter().enumerate() {
         if let Some(c) = &r.cost_per_year {

@@ -330,7 +330,9 @@ fn discard(staged: &[Staged]) {
 static TEMPS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 fn temps() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
-    TEMPS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    TEMPS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Creates a temporary file in `folder` and registers it, both under the
