@@ -386,7 +386,14 @@ fn main() {
         .collect();
     let fresh = work.path().join("fresh.json");
     let made = Command::new(&opts.bin)
-        .args(["run", "configs/example.toml", "--runs", "20", "--quiet", "--json"])
+        .args([
+            "run",
+            "configs/example.toml",
+            "--runs",
+            "20",
+            "--quiet",
+            "--json",
+        ])
         .arg(&fresh)
         .status();
     if made.is_ok_and(|s| s.success())
@@ -425,7 +432,17 @@ fn main() {
             let bytes = serde_json::to_vec(&v).unwrap_or_default();
             std::fs::write(&path, bytes).expect("the case is written");
             let p = path.to_string_lossy().into_owned();
-            let report = ["report", &p, "--quiet", "--markdown", &out("r.md"), "--html", &out("r.html"), "--xlsx", &out("r.xlsx")];
+            let report = [
+                "report",
+                &p,
+                "--quiet",
+                "--markdown",
+                &out("r.md"),
+                "--html",
+                &out("r.html"),
+                "--xlsx",
+                &out("r.xlsx"),
+            ];
             (path, vec![report.iter().map(|s| s.to_string()).collect()])
         } else {
             let mut text = rng.pick(&configs).clone();
@@ -440,7 +457,9 @@ fn main() {
             let tail = match rng.below(6) {
                 0 => vec!["sensitivity", &p, "--runs", "10", "--quiet"],
                 1 => vec!["run", &p, "--central", "--quiet", "--json", "-"],
-                _ => vec!["run", &p, "--runs", "3", "--quiet", "--json", &o_json, "--csv", &o_csv],
+                _ => vec![
+                    "run", &p, "--runs", "3", "--quiet", "--json", &o_json, "--csv", &o_csv,
+                ],
             };
             let tail: Vec<String> = tail.iter().map(|s| s.to_string()).collect();
             runs.push(tail);
@@ -452,10 +471,16 @@ fn main() {
             if let Err(why) = &outcome {
                 failed += 1;
                 let _ = std::fs::create_dir_all(failures);
-                let ext = input.extension().map_or("txt".into(), |e| e.to_string_lossy().into_owned());
+                let ext = input
+                    .extension()
+                    .map_or("txt".into(), |e| e.to_string_lossy().into_owned());
                 let saved = failures.join(format!("case-{}-{cases}.{ext}", opts.seed));
                 let _ = std::fs::copy(&input, &saved);
-                println!("FAIL {}: carecast {}: {why}", saved.display(), args.join(" "));
+                println!(
+                    "FAIL {}: carecast {}: {why}",
+                    saved.display(),
+                    args.join(" ")
+                );
                 break;
             }
             // Later commands of a case run only on a config that validates.

@@ -398,7 +398,8 @@ fn report_refuses_results_that_no_run_wrote() {
     let dir = tempfile::tempdir().unwrap();
     let json = results(dir.path());
     let good: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-    let cases: [(&str, fn(&mut Value)); 3] = [
+    type Break = fn(&mut Value);
+    let cases: [(&str, Break); 3] = [
         ("mode", |v| v["mode"] = "bogus".into()),
         ("runs", |v| v["runs"] = 0.into()),
         ("scenarios", |v| v["scenarios"] = Value::Array(Vec::new())),

@@ -141,7 +141,7 @@ fn follow_links(path: &Path) -> Result<PathBuf, Error> {
     }
     Err(fail(
         path,
-        std::io::Error::new(ErrorKind::Other, "too many levels of symbolic links"),
+        std::io::Error::other("too many levels of symbolic links"),
     ))
 }
 
