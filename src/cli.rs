@@ -289,16 +289,25 @@ fn usage_line(e: &clap::Error) -> String {
     if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
         return "error: a command is needed (run, validate, sensitivity, report, calibrate or backtest); try 'carecast --help'".into();
     }
+    // clap writes the error, its details (indented), a tip, then the usage:
+    // keep everything before the usage, joined on one line.
     let text = e.render().to_string();
-    let mut parts: Vec<&str> = text
+    let mut line = String::new();
+    for part in text
         .lines()
         .map(str::trim)
-        .filter(|l| l.starts_with("error:") || l.starts_with("tip:"))
-        .collect();
-    if parts.is_empty() {
-        parts.push("error: invalid command line");
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+    {
+        if !line.is_empty() {
+            line.push_str(if part.starts_with("tip:") { "; " } else { " " });
+        }
+        line.push_str(part);
     }
-    format!("{}; try '--help'", one_line(&parts.join("; ")))
+    if !line.starts_with("error:") {
+        line = format!("error: {line}");
+    }
+    format!("{}; try '--help'", one_line(&line))
 }
 
 /// An error message on one line: line breaks and other control characters

@@ -135,6 +135,23 @@ fn a_dash_is_standard_output_and_the_table_stays_off_it() {
     );
 }
 
+#[test]
+fn dev_stdout_is_standard_output_even_through_a_pipe() {
+    let out = output(&["run", POISSON, "--runs", "5", "--json", "/dev/stdout"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("only JSON on stdout");
+    assert_eq!(v["runs"], 5);
+    refused(
+        &output(&["run", POISSON, "--json", "-", "--csv", "/dev/stdout"]),
+        2,
+        &["same file"],
+    );
+}
+
 // Item 4: money that cannot be added up exactly.
 
 #[test]

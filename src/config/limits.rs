@@ -29,8 +29,10 @@ pub const MAX_STOCK: f64 = 100_000.0;
 pub const MAX_PER_YEAR: f64 = 100_000.0;
 /// Children simulated in one run: the stock plus every entrant over the horizon.
 pub const MAX_CHILDREN_PER_RUN: f64 = 1_000_000.0;
-/// Annual growth of entries (`entries.trend`): from −50% to +100% a year.
-pub const TREND: (f64, f64) = (-0.5, 1.0);
+/// Annual growth of entries (`entries.trend`): at most +100% a year (any
+/// decline above −100% is allowed: a fitted trend of a small council can be
+/// steep, and a decline cannot make a run longer).
+pub const TREND: (f64, f64) = (-1.0, 1.0);
 /// Annual inflation of a price: from −50% to +100% a year.
 pub const INFLATION: (f64, f64) = (-0.5, 1.0);
 /// Children per family in an edge-of-care programme.

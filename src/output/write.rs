@@ -35,12 +35,13 @@ enum Target {
     Replace { path: PathBuf, mode: Option<u32> },
 }
 
-/// The path that names standard output.
-pub const STDOUT: &str = "-";
+/// The paths that name standard output: `-`, and the names the system
+/// gives it (written to the open descriptor, not reopened).
+const STDOUT: [&str; 4] = ["-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"];
 
-/// True when `path` is `-`, standard output.
+/// True when `path` is standard output (`-`, `/dev/stdout`).
 pub fn is_stdout(path: &Path) -> bool {
-    path.as_os_str() == STDOUT
+    STDOUT.iter().any(|s| path.as_os_str() == *s)
 }
 
 /// Refuses, before any work is done, a set of outputs that cannot be written
@@ -85,6 +86,9 @@ enum Identity {
 fn identity(path: &Path) -> Result<Identity, Error> {
     if is_stdout(path) {
         return Ok(Identity::Stdout);
+    }
+    if let Ok(m) = std::fs::metadata(path) {
+        return Ok(file_identity(&m, path));
     }
     let resolved = follow_links(path)?;
     match std::fs::metadata(&resolved) {
@@ -156,10 +160,11 @@ fn target(path: &Path) -> Result<Target, Error> {
     if is_stdout(path) {
         return Ok(Target::Stdout);
     }
-    let resolved = follow_links(path)?;
-    match std::fs::metadata(&resolved) {
+    // The system follows links, including the magic ones of /dev/fd and /proc.
+    match std::fs::metadata(path) {
+        // A new file, perhaps at the end of a dangling link.
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(Target::Replace {
-            path: resolved,
+            path: follow_links(path)?,
             mode: None,
         }),
         Err(e) => Err(fail(path, e)),
@@ -175,11 +180,11 @@ fn target(path: &Path) -> Result<Target, Error> {
                 ));
             }
             Ok(Target::Replace {
-                path: resolved,
+                path: std::fs::canonicalize(path).map_err(|e| fail(path, e))?,
                 mode: mode_of(&m),
             })
         }
-        Ok(_) => Ok(Target::Through(resolved)),
+        Ok(_) => Ok(Target::Through(path.to_path_buf())),
     }
 }
 
