@@ -408,6 +408,63 @@ fn a_signal_while_writing_leaves_no_temporary_file() {
     assert!(left.is_empty(), "temporary files left: {left:?}");
 }
 
+/// Deterministic: the JSON is staged in a temporary file, then carecast
+/// blocks opening a named pipe nobody reads. A signal then must remove the
+/// temporary file, and the process must die of that signal.
+#[cfg(unix)]
+#[test]
+fn a_signal_removes_the_staged_temporary_file() {
+    use std::os::unix::process::ExitStatusExt;
+    for signal in ["INT", "TERM", "HUP"] {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("carecast"))
+            .args(["run", POISSON, "--runs", "5", "--quiet", "--json"])
+            .arg(dir.path().join("r.json"))
+            .arg("--csv")
+            .arg(&fifo)
+            .spawn()
+            .unwrap();
+        let temps = || {
+            std::fs::read_dir(dir.path())
+                .unwrap()
+                .filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .file_name()
+                        .to_string_lossy()
+                        .starts_with(".carecast-")
+                })
+                .count()
+        };
+        let start = std::time::Instant::now();
+        while temps() == 0 {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(60),
+                "the JSON was never staged"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let sent = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let status = child.wait().unwrap();
+        assert!(status.signal().is_some(), "SIG{signal}: {status}");
+        assert_eq!(temps(), 0, "SIG{signal} left a temporary file");
+        assert!(!dir.path().join("r.json").exists());
+    }
+}
+
 // Item 11: results files that `report` must refuse.
 
 #[test]
