@@ -389,7 +389,12 @@ fn run(args: RunArgs) -> Result<(), Error> {
         None => precision::default_max_runs(&config).max(args.runs.unwrap_or(1)),
     };
     let settings = args.streams.settings(runs, model, args.central)?;
-    precision::check_memory(&config, if target.is_some() { max_runs } else { runs })?;
+    let most_runs = match &target {
+        _ if settings.central => 1,
+        Some(_) => max_runs,
+        None => runs,
+    };
+    precision::check_memory(&config, most_runs)?;
     let show_progress = !args.quiet && !settings.central && std::io::stderr().is_terminal();
     let scenarios = config.scenarios.len() as u64;
     let per_scenario = if settings.central { 1 } else { runs };

@@ -31,6 +31,16 @@ fn refused(out: &Output, code: i32, words: &[&str]) {
     }
 }
 
+/// Sends a signal (`-TERM`) with the shell's `kill`; true when it was sent.
+#[cfg(unix)]
+fn kill(signal: &str, pid: u32) -> bool {
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("kill {signal} {pid}"))
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 fn output(args: &[&str]) -> Output {
     carecast().args(args).output().unwrap()
 }
@@ -394,10 +404,7 @@ fn a_signal_while_writing_leaves_no_temporary_file() {
             .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         let signal = if k % 2 == 0 { "-INT" } else { "-TERM" };
-        let _ = std::process::Command::new("kill")
-            .arg(signal)
-            .arg(child.id().to_string())
-            .status();
+        let _ = kill(signal, child.id());
         let _ = child.wait();
     }
     let left: Vec<String> = std::fs::read_dir(dir.path())
@@ -452,12 +459,7 @@ fn a_signal_removes_the_staged_temporary_file() {
             );
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        let sent = std::process::Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(sent.success());
+        assert!(kill(&format!("-{signal}"), child.id()));
         let status = child.wait().unwrap();
         assert!(status.signal().is_some(), "SIG{signal}: {status}");
         assert_eq!(temps(), 0, "SIG{signal} left a temporary file");
