@@ -10,7 +10,7 @@ use crate::calibrate;
 use crate::config::Config;
 use crate::config::{self, EXAMPLE, EXAMPLE_ORIGIN};
 use crate::engine::{self, Settings};
-use crate::error::Error;
+use crate::error::{Error, one_line, usage_line};
 use crate::output;
 use crate::precision;
 use crate::progress::Progress;
@@ -284,59 +284,6 @@ pub fn main() -> i32 {
     }
 }
 
-/// A clap usage error in one line: its `error:` line and its tip, if any.
-fn usage_line(e: &clap::Error) -> String {
-    if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        return "error: a command is needed (run, validate, sensitivity, report, calibrate or backtest); try 'carecast --help'".into();
-    }
-    // clap writes the error, its details (indented), a tip, then the usage:
-    // keep everything before the usage, joined on one line.
-    let text = e.render().to_string();
-    let mut line = String::new();
-    for part in text
-        .lines()
-        .map(str::trim)
-        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
-        .filter(|l| !l.is_empty())
-    {
-        if !line.is_empty() {
-            line.push_str(if part.starts_with("tip:") { "; " } else { " " });
-        }
-        line.push_str(part);
-    }
-    if !line.starts_with("error:") {
-        line = format!("error: {line}");
-    }
-    format!("{}; try '--help'", one_line(&line))
-}
-
-/// An error message on one line: line breaks and other control characters
-/// (from a file's contents quoted in a message) are shown escaped.
-fn one_line(message: &str) -> String {
-    message
-        .trim_end()
-        .chars()
-        .flat_map(|c| {
-            let escaped: Vec<char> = if c.is_control() {
-                c.escape_default().collect()
-            } else {
-                vec![c]
-            };
-            escaped
-        })
-        .collect()
-}
-
-/// Refuses, before any work, outputs that collide with each other or with
-/// an input (exit 2). True when an output goes to standard output (`-`): the
-/// table is then not printed, so the output is all that stdout carries.
-fn check_outputs(outputs: &[&Option<PathBuf>], inputs: &[Option<&PathBuf>]) -> Result<bool, Error> {
-    let outputs: Vec<&std::path::Path> = outputs.iter().filter_map(|o| o.as_deref()).collect();
-    let inputs: Vec<&std::path::Path> = inputs.iter().flatten().map(|p| p.as_path()).collect();
-    output::write::check(&outputs, &inputs)?;
-    Ok(outputs.iter().any(|p| output::write::is_stdout(p)))
-}
-
 fn load(path: Option<&PathBuf>) -> Result<Config, Error> {
     Ok(match path {
         Some(p) => config::load_config(p)?,
@@ -345,7 +292,7 @@ fn load(path: Option<&PathBuf>) -> Result<Config, Error> {
 }
 
 fn run(args: RunArgs) -> Result<(), Error> {
-    let to_stdout = check_outputs(
+    let to_stdout = output::write::check_outputs(
         &[
             &args.json,
             &args.csv,
@@ -446,7 +393,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
 }
 
 fn sensitivity(args: SensitivityArgs) -> Result<(), Error> {
-    let to_stdout = check_outputs(
+    let to_stdout = output::write::check_outputs(
         &[&args.json, &args.csv, &args.html],
         &[args.config.as_ref()],
     )?;
@@ -506,7 +453,7 @@ fn sensitivity(args: SensitivityArgs) -> Result<(), Error> {
 }
 
 fn report(args: ReportArgs) -> Result<(), Error> {
-    let to_stdout = check_outputs(
+    let to_stdout = output::write::check_outputs(
         &[&args.files.html, &args.files.xlsx, &args.files.markdown],
         &[Some(&args.results), args.sensitivity.as_ref()],
     )?;
@@ -633,7 +580,7 @@ fn report_problems(problems: &[calibrate::ssda903::Problem]) {
 }
 
 fn calibrate(mut args: CalibrateArgs) -> Result<(), Error> {
-    check_outputs(
+    output::write::check_outputs(
         &[&args.out],
         &[Some(&args.data.ssda903), args.data.base.as_ref()],
     )?;
@@ -674,7 +621,7 @@ fn backtest(args: BacktestArgs) -> Result<(), Error> {
     if args.threads == Some(0) {
         return Err(Error::Usage("--threads must be at least 1".into()));
     }
-    check_outputs(
+    output::write::check_outputs(
         &[&args.out, &args.csv],
         &[Some(&args.data.ssda903), args.data.base.as_ref()],
     )?;
@@ -764,32 +711,5 @@ fn print_stdout(text: &str) -> Result<(), Error> {
         Err(e) => Err(Error::Runtime(format!(
             "cannot write to standard output: {e}"
         ))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Regression (issue 16): a raw multi-line field quoted in a message
-    /// broke the one-line promise.
-    #[test]
-    fn a_message_is_one_line_whatever_it_quotes() {
-        assert_eq!(
-            one_line("bad value \"a\nb\r\tc\"\n"),
-            "bad value \"a\\nb\\r\\tc\""
-        );
-        assert_eq!(one_line("£1.2m – fine"), "£1.2m – fine");
-    }
-
-    #[test]
-    fn a_usage_error_is_one_line() {
-        let e = Cli::try_parse_from(["carecast", "run", "--bogus"]).unwrap_err();
-        let line = usage_line(&e);
-        assert!(!line.contains('\n'), "{line}");
-        assert!(
-            line.starts_with("error: ") && line.contains("--bogus"),
-            "{line}"
-        );
     }
 }

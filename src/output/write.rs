@@ -129,6 +129,19 @@ fn is_input(out: &Path, id: &Identity, input: &Path) -> bool {
     *id == file_identity(&meta, input)
 }
 
+/// Refuses, before any work, outputs that collide with each other or with
+/// an input (exit 2). True when an output goes to standard output (`-`): the
+/// table is then not printed, so the output is all that stdout carries.
+pub fn check_outputs(
+    outputs: &[&Option<PathBuf>],
+    inputs: &[Option<&PathBuf>],
+) -> Result<bool, Error> {
+    let outputs: Vec<&std::path::Path> = outputs.iter().filter_map(|o| o.as_deref()).collect();
+    let inputs: Vec<&std::path::Path> = inputs.iter().flatten().map(|p| p.as_path()).collect();
+    check(&outputs, &inputs)?;
+    Ok(outputs.iter().any(|p| is_stdout(p)))
+}
+
 /// Follows symbolic links (at most 40, as the kernel does) to the path that
 /// will really be written. A link to a file not there yet resolves to that
 /// file's path.
