@@ -46,8 +46,8 @@ pub fn is_stdout(path: &Path) -> bool {
 
 /// Refuses, before any work is done, a set of outputs that cannot be written
 /// as asked: two outputs to one file, or an output that is one of the
-/// command's `inputs` (a config, a results file, a data folder). Usage
-/// errors, exit 2.
+/// command's `inputs` (a config, a results file, a data folder), are usage
+/// errors (exit 2); a folder or a read-only file is a write error (exit 1).
 pub fn check(outputs: &[&Path], inputs: &[&Path]) -> Result<(), Error> {
     let mut seen: Vec<(&Path, Identity)> = Vec::new();
     for &out in outputs {
@@ -68,6 +68,8 @@ pub fn check(outputs: &[&Path], inputs: &[&Path]) -> Result<(), Error> {
                 )));
             }
         }
+        // A folder or a read-only file is refused now, not after the run.
+        target(out)?;
         seen.push((out, id));
     }
     Ok(())
