@@ -118,9 +118,33 @@ fn mutate_text(text: &str, rng: &mut Rng, donors: &[String]) -> String {
         lines.push(String::new());
     }
     let i = rng.below(lines.len());
-    match rng.below(10) {
-        0..=2 => lines[i] = replace_token(&lines[i], rng, is_number, NUMBERS),
-        3 => lines[i] = replace_token(&lines[i], rng, |t| t.starts_with('"'), STRINGS),
+    match rng.below(12) {
+        0..=2 => {
+            lines[i] = replace_token(&lines[i], rng, is_number, |_, rng| {
+                rng.pick(NUMBERS).to_string()
+            })
+        }
+        // Valid but extreme: a number scaled by a power of ten, so the
+        // config often still validates and runs at the edge of the limits.
+        10 | 11 => {
+            lines[i] = replace_token(&lines[i], rng, is_number, |token, rng| {
+                let x: f64 = token.parse().unwrap_or(1.0);
+                let scaled = x * 10f64.powi(rng.below(13) as i32 - 6);
+                if x.fract() == 0.0 && scaled.abs() >= 1.0 {
+                    format!("{}", scaled.round())
+                } else {
+                    format!("{scaled}")
+                }
+            })
+        }
+        3 => {
+            lines[i] = replace_token(
+                &lines[i],
+                rng,
+                |t| t.starts_with('"'),
+                |_, rng| rng.pick(STRINGS).to_string(),
+            )
+        }
         4 => {
             if let Some(eq) = lines[i].find(" = ") {
                 lines[i] = format!("{} = {}", &lines[i][..eq], rng.pick(DISTS));
@@ -167,8 +191,13 @@ fn is_number(token: &str) -> bool {
 }
 
 /// Replaces one token of `line` (split on spaces, commas and brackets) that
-/// `matches`, by one of `choices`.
-fn replace_token(line: &str, rng: &mut Rng, matches: fn(&str) -> bool, choices: &[&str]) -> String {
+/// `matches`, by what `choose` makes of it.
+fn replace_token(
+    line: &str,
+    rng: &mut Rng,
+    matches: fn(&str) -> bool,
+    choose: fn(&str, &mut Rng) -> String,
+) -> String {
     let mut spans = Vec::new();
     let mut start = None;
     let mut in_string = false;
@@ -197,7 +226,8 @@ fn replace_token(line: &str, rng: &mut Rng, matches: fn(&str) -> bool, choices: 
         return line.to_string();
     }
     let (a, b) = *rng.pick(&hits);
-    format!("{}{}{}", &line[..a], rng.pick(choices), &line[b..])
+    let new = choose(&line[a..b], rng);
+    format!("{}{new}{}", &line[..a], &line[b..])
 }
 
 /// One mutation of a results file: a value replaced or a key removed.
