@@ -11,8 +11,8 @@
 //! the limit. `docs/reliability.md` lists them.
 //!
 //! An uncertain input is checked at the ends of its range: its bounds where
-//! it has them, else its quantiles at 10⁻⁹ and 1 − 10⁻⁹ (a draw beyond those
-//! is a one-in-a-billion event).
+//! it has them, else its quantiles at 10⁻¹⁵ and 1 − 10⁻¹⁵ (a draw beyond
+//! those is a one-in-a-million-billion event).
 
 use crate::config::raw::*;
 use crate::dist::{Dist, Domain, RawDist};
@@ -45,14 +45,14 @@ pub const MAX_AMOUNT: f64 = 1e12;
 /// Everything one year can cost, at the ends of every input: £10 trillion.
 pub const MAX_YEAR_TOTAL: f64 = 1e13;
 /// Tail probability beyond which an unbounded input is not followed.
-const TAIL: f64 = 1e-9;
+const TAIL: f64 = 1e-15;
 
 fn err<T>(path: impl Into<String>, message: impl ToString) -> Result<T> {
     Err(FieldError::new(path, message))
 }
 
 /// The range an input takes in practice: its bounds where it has them, else
-/// its quantiles at 10⁻⁹ and 1 − 10⁻⁹. None for an input that does not build
+/// its quantiles at 10⁻¹⁵ and 1 − 10⁻¹⁵. None for an input that does not build
 /// (validation has already reported those).
 fn range(raw: &RawDist, path: &str) -> Option<(f64, f64)> {
     let d = Dist::build(raw, Domain::Any, path).ok()?;
