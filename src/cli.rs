@@ -621,7 +621,7 @@ fn backtest(args: BacktestArgs) -> Result<(), Error> {
     if args.threads == Some(0) {
         return Err(Error::Usage("--threads must be at least 1".into()));
     }
-    output::write::check_outputs(
+    let to_stdout = output::write::check_outputs(
         &[&args.out, &args.csv],
         &[Some(&args.data.ssda903), args.data.base.as_ref()],
     )?;
@@ -659,6 +659,9 @@ fn backtest(args: BacktestArgs) -> Result<(), Error> {
         },
         output::table::score_table(result.all.iter().chain(&result.series))
     );
+    if to_stdout {
+        return Ok(());
+    }
     print_stdout(&text)
 }
 
