@@ -10,7 +10,7 @@ use crate::calibrate;
 use crate::config::Config;
 use crate::config::{self, EXAMPLE, EXAMPLE_ORIGIN};
 use crate::engine::{self, Settings};
-use crate::error::Error;
+use crate::error::{Error, one_line, usage_line};
 use crate::output;
 use crate::precision;
 use crate::progress::Progress;
@@ -256,8 +256,14 @@ struct RunArgs {
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
+        // Help and the version go to stdout as clap writes them; a usage
+        // error is one line on stderr.
+        Err(e) if !e.use_stderr() => {
             let _ = e.print();
+            return e.exit_code();
+        }
+        Err(e) => {
+            eprintln!("{}", usage_line(&e));
             return e.exit_code();
         }
     };
@@ -272,7 +278,7 @@ pub fn main() -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", one_line(&e.to_string()));
             e.exit_code()
         }
     }
@@ -286,6 +292,16 @@ fn load(path: Option<&PathBuf>) -> Result<Config, Error> {
 }
 
 fn run(args: RunArgs) -> Result<(), Error> {
+    let to_stdout = output::write::check_outputs(
+        &[
+            &args.json,
+            &args.csv,
+            &args.reports.html,
+            &args.reports.xlsx,
+            &args.reports.markdown,
+        ],
+        &[args.config.as_ref()],
+    )?;
     let config = load(args.config.as_ref())?;
     let model = &config.scenarios[0].model;
     let max = crate::config::validate::MAX_RUNS;
@@ -320,6 +336,12 @@ fn run(args: RunArgs) -> Result<(), Error> {
         None => precision::default_max_runs(&config).max(args.runs.unwrap_or(1)),
     };
     let settings = args.streams.settings(runs, model, args.central)?;
+    let most_runs = match &target {
+        _ if settings.central => 1,
+        Some(_) => max_runs,
+        None => runs,
+    };
+    precision::check_memory(&config, most_runs)?;
     let show_progress = !args.quiet && !settings.central && std::io::stderr().is_terminal();
     let scenarios = config.scenarios.len() as u64;
     let per_scenario = if settings.central { 1 } else { runs };
@@ -367,13 +389,17 @@ fn run(args: RunArgs) -> Result<(), Error> {
     files.extend(render_reports(&report, args.reports, None)?);
     output::write_all_or_nothing(files)?;
 
-    if !args.quiet {
+    if !args.quiet && !to_stdout {
         print_stdout(&output::table::render(&report))?;
     }
     Ok(())
 }
 
 fn sensitivity(args: SensitivityArgs) -> Result<(), Error> {
+    let to_stdout = output::write::check_outputs(
+        &[&args.json, &args.csv, &args.html],
+        &[args.config.as_ref()],
+    )?;
     let config = load(args.config.as_ref())?;
     let scenario = match &args.scenario {
         None => &config.scenarios[0],
@@ -423,13 +449,17 @@ fn sensitivity(args: SensitivityArgs) -> Result<(), Error> {
         files.push((path, output::sensitivity::html(&result).into_bytes()));
     }
     output::write_all_or_nothing(files)?;
-    if !args.quiet {
+    if !args.quiet && !to_stdout {
         print_stdout(&output::sensitivity::table(&result))?;
     }
     Ok(())
 }
 
 fn report(args: ReportArgs) -> Result<(), Error> {
+    let to_stdout = output::write::check_outputs(
+        &[&args.files.html, &args.files.xlsx, &args.files.markdown],
+        &[Some(&args.results), args.sensitivity.as_ref()],
+    )?;
     let report = Report::read(&args.results)?;
     let sensitivity: Option<crate::sensitivity::Sensitivity> = match &args.sensitivity {
         Some(path) => Some(crate::report::read_json(
@@ -446,13 +476,19 @@ fn report(args: ReportArgs) -> Result<(), Error> {
         }
         if s.name != report.name {
             return Err(Error::Usage(format!(
-                "the sensitivity analysis is of {:?} but the results are of {:?}",
-                s.name, report.name
+                "--sensitivity {}: the sensitivity analysis is of {:?} but the results {} are of {:?}",
+                args.sensitivity
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new(""))
+                    .display(),
+                s.name,
+                args.results.display(),
+                report.name
             )));
         }
     }
     output::write_all_or_nothing(render_reports(&report, args.files, sensitivity.as_ref())?)?;
-    if !args.quiet {
+    if !args.quiet && !to_stdout {
         print_stdout(&output::table::render(&report))?;
     }
     Ok(())
@@ -534,14 +570,27 @@ fn prepare(
 fn report_problems(problems: &[calibrate::ssda903::Problem]) {
     const SHOWN: usize = 100;
     for p in problems.iter().take(SHOWN) {
-        eprintln!("skipped: {}:{}: {}", p.file.display(), p.row, p.reason);
+        eprintln!(
+            "skipped: {}:{}: {}",
+            p.file.display(),
+            p.row,
+            one_line(&p.reason)
+        );
     }
     if problems.len() > SHOWN {
         eprintln!("skipped: … and {} more rows", problems.len() - SHOWN);
     }
 }
 
-fn calibrate(args: CalibrateArgs) -> Result<(), Error> {
+fn calibrate(mut args: CalibrateArgs) -> Result<(), Error> {
+    output::write::check_outputs(
+        &[&args.out],
+        &[Some(&args.data.ssda903), args.data.base.as_ref()],
+    )?;
+    // `--out -` is standard output, where the config goes without --out.
+    if args.out.as_deref().is_some_and(output::write::is_stdout) {
+        args.out = None;
+    }
     let (prep, base, request) = prepare(&args.data, args.years)?;
     let (estimates, text) =
         calibrate::calibrate_prepared(&prep, base.as_ref(), &request, Vec::new(), None)?;
@@ -575,6 +624,10 @@ fn backtest(args: BacktestArgs) -> Result<(), Error> {
     if args.threads == Some(0) {
         return Err(Error::Usage("--threads must be at least 1".into()));
     }
+    let to_stdout = output::write::check_outputs(
+        &[&args.out, &args.csv],
+        &[Some(&args.data.ssda903), args.data.base.as_ref()],
+    )?;
     let (prep, base, request) = prepare(&args.data, None)?;
     let settings = Settings {
         runs: args.runs,
@@ -609,6 +662,9 @@ fn backtest(args: BacktestArgs) -> Result<(), Error> {
         },
         output::table::score_table(result.all.iter().chain(&result.series))
     );
+    if to_stdout {
+        return Ok(());
+    }
     print_stdout(&text)
 }
 

@@ -742,7 +742,13 @@ impl Dist {
             Beta as SBeta, ContinuousCDF, DiscreteCDF, Gamma as SGamma,
             NegativeBinomial as SNegBinomial, Poisson as SPoisson,
         };
-        let u = u.clamp(f64::MIN_POSITIVE, 1.0 - f64::EPSILON);
+        // Total on every input: NaN reads as the median, and u is kept
+        // strictly inside (0, 1), where every inverse below is defined.
+        let u = if u.is_nan() {
+            0.5
+        } else {
+            u.clamp(f64::MIN_POSITIVE, 1.0 - f64::EPSILON)
+        };
         let x = match &self.kind {
             Kind::Fixed(v) => return *v,
             Kind::Normal { mean, sd, .. } => mean + sd * std_normal_quantile(u),
@@ -770,32 +776,96 @@ impl Dist {
                 } else {
                     let alpha = 1.0 + shape * (mode - min) / range;
                     let beta = 1.0 + shape * (max - mode) / range;
-                    SBeta::new(alpha, beta).map_or(self.mean(), |b| min + range * b.inverse_cdf(u))
+                    SBeta::new(alpha, beta).map_or(self.mean(), |b| {
+                        min + range * real_quantile(|x| b.cdf(x), u, 1.0)
+                    })
                 }
             }
             Kind::Uniform { min, max } => min + (max - min) * u,
-            Kind::Beta { alpha, beta, .. } => {
-                SBeta::new(*alpha, *beta).map_or(self.mean(), |d| d.inverse_cdf(u))
-            }
-            Kind::Gamma { shape, scale, .. } => {
-                SGamma::new(*shape, 1.0 / scale).map_or(self.mean(), |d| d.inverse_cdf(u))
-            }
+            // statrs's inverses of these can panic in their tails: bisect
+            // the distribution function instead.
+            Kind::Beta { alpha, beta, .. } => SBeta::new(*alpha, *beta)
+                .map_or(self.mean(), |d| real_quantile(|x| d.cdf(x), u, 1.0)),
+            Kind::Gamma { shape, scale, .. } => SGamma::new(*shape, 1.0 / scale)
+                .map_or(self.mean(), |d| {
+                    real_quantile(|x| d.cdf(x), u, f64::INFINITY)
+                }),
             Kind::Poisson { mean, .. } if *mean <= 0.0 => 0.0,
+            // statrs's own inverse of a discrete distribution function
+            // panics when P(X = 0) is above u: search the counts here.
             Kind::Poisson { mean, .. } => {
-                SPoisson::new(*mean).map_or(*mean, |d| d.inverse_cdf(u) as f64)
+                SPoisson::new(*mean).map_or(*mean, |d| count_quantile(|k| d.cdf(k), u))
             }
             // statrs counts failures before `size` successes of probability
             // size/(size + mean): mean `mean`, variance mean + mean²/size.
             Kind::NegBinomial { mean, .. } if *mean <= 0.0 => 0.0,
             Kind::NegBinomial { mean, size, .. } => SNegBinomial::new(*size, size / (size + mean))
-                .map_or(*mean, |d| d.inverse_cdf(u) as f64),
+                .map_or(*mean, |d| count_quantile(|k| d.cdf(k), u)),
             Kind::Discrete { values, cumulative } => {
                 let i = cumulative.partition_point(|&c| c < u).min(values.len() - 1);
                 values[i]
             }
         };
+        // A numerical inverse that failed to converge gives NaN: fall back
+        // to the mean rather than let NaN into a run.
+        let x = if x.is_nan() { self.mean() } else { x };
         self.domain.clamp(x)
     }
+}
+
+/// The x in [0, `top`] with F(x) = u, for a continuous distribution
+/// function F on [0, ∞): doubling finds a bound above it (when `top` is
+/// infinite), then 200 bisections narrow it to the last bit. Total: an F
+/// that gives NaN or never reaches u yields the largest value tried.
+fn real_quantile(cdf: impl Fn(f64) -> f64, u: f64, top: f64) -> f64 {
+    let mut below = 0.0;
+    let mut above = if top.is_finite() { top } else { 1.0 };
+    if !top.is_finite() {
+        while above < f64::MAX / 2.0 && cdf(above).partial_cmp(&u) == Some(std::cmp::Ordering::Less)
+        {
+            below = above;
+            above *= 2.0;
+        }
+    }
+    for _ in 0..200 {
+        let mid = below + (above - below) / 2.0;
+        if mid <= below || mid >= above {
+            break;
+        }
+        if cdf(mid) >= u {
+            above = mid;
+        } else {
+            below = mid;
+        }
+    }
+    above
+}
+
+/// The smallest count k with F(k) ≥ u, for a distribution function F of
+/// counts 0, 1, 2, …: doubling finds a count above the quantile, then
+/// bisection narrows it down. Never more than about 130 evaluations of F;
+/// an F that never reaches u (or gives NaN) yields the largest count tried.
+fn count_quantile(cdf: impl Fn(u64) -> f64, u: f64) -> f64 {
+    const LARGEST: u64 = 1 << 62;
+    if cdf(0) >= u {
+        return 0.0;
+    }
+    // Invariant: F(below) < u ≤ F(above), or `above` is LARGEST.
+    let mut below = 0;
+    let mut above = 1;
+    while above < LARGEST && cdf(above).partial_cmp(&u) == Some(std::cmp::Ordering::Less) {
+        below = above;
+        above *= 2;
+    }
+    while above - below > 1 {
+        let mid = below + (above - below) / 2;
+        if cdf(mid) >= u {
+            above = mid;
+        } else {
+            below = mid;
+        }
+    }
+    above as f64
 }
 
 /// Φ(z), the standard normal distribution function.
@@ -1079,5 +1149,63 @@ mod tests {
         assert_eq!(e.path, "x.dist");
         let e = Dist::build(&RawDist::Fixed(1.5), Domain::Fraction, "p").unwrap_err();
         assert!(e.message.contains("got 1.5"));
+    }
+
+    /// Regression (issue 16): statrs panicked on a count distribution's
+    /// quantile below P(X = 0), e.g. the P10 of a Poisson of mean 2
+    /// (P(X = 0) = e⁻² ≈ 0.135).
+    #[test]
+    fn count_quantiles_below_the_mass_at_zero_are_zero() {
+        let poisson = build(
+            RawDistSpec {
+                mean: n(2.0),
+                ..spec("poisson")
+            },
+            Domain::Any,
+        )
+        .unwrap();
+        let negbin = build(
+            RawDistSpec {
+                mean: n(2.0),
+                size: n(0.5),
+                ..spec("negative_binomial")
+            },
+            Domain::Any,
+        )
+        .unwrap();
+        assert_eq!(poisson.quantile(0.1), 0.0);
+        assert_eq!(negbin.quantile(0.1), 0.0);
+        // P(X ≤ 1) = 3e⁻² ≈ 0.406 and P(X ≤ 2) = 5e⁻² ≈ 0.677.
+        assert_eq!(poisson.quantile(0.5), 2.0);
+        assert_eq!(poisson.quantile(0.4), 1.0);
+    }
+
+    /// Every family's quantile is total: any u, even NaN or outside (0, 1),
+    /// gives a number inside the family's support, never a panic.
+    #[test]
+    fn every_quantile_is_total() {
+        let odd = [
+            f64::NAN,
+            f64::NEG_INFINITY,
+            -1.0,
+            0.0,
+            1e-300,
+            0.5,
+            1.0 - 1e-16,
+            1.0,
+            2.0,
+            f64::INFINITY,
+        ];
+        for d in one_of_each() {
+            let (lo, hi) = d.support();
+            for u in odd {
+                let q = d.quantile(u);
+                assert!(
+                    !q.is_nan() && q >= lo && q <= hi,
+                    "{}: quantile({u}) = {q} outside [{lo}, {hi}]",
+                    d.name()
+                );
+            }
+        }
     }
 }

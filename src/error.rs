@@ -69,3 +69,90 @@ impl Error {
         }
     }
 }
+
+/// A clap usage error in one line: its `error:` line and its tip, if any.
+pub fn usage_line(e: &clap::Error) -> String {
+    if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        return "error: a command is needed (run, validate, sensitivity, report, calibrate or backtest); try 'carecast --help'".into();
+    }
+    // clap writes the error, its details (indented), a tip, then the usage:
+    // keep everything before the usage, joined on one line.
+    let text = e.render().to_string();
+    let mut line = String::new();
+    for part in text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+    {
+        if !line.is_empty() {
+            line.push_str(if part.starts_with("tip:") { "; " } else { " " });
+        }
+        line.push_str(part);
+    }
+    if !line.starts_with("error:") {
+        line = format!("error: {line}");
+    }
+    format!("{}; try '--help'", one_line(&line))
+}
+
+/// An error message on one line: line breaks and other control characters
+/// (from a file's contents quoted in a message) are shown escaped.
+pub fn one_line(message: &str) -> String {
+    message
+        .trim_end()
+        .chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (issue 16): a raw multi-line field quoted in a message
+    /// broke the one-line promise.
+    #[test]
+    fn a_message_is_one_line_whatever_it_quotes() {
+        assert_eq!(
+            one_line("bad value \"a\nb\r\tc\"\n"),
+            "bad value \"a\\nb\\r\\tc\""
+        );
+        assert_eq!(one_line("£1.2m – fine"), "£1.2m – fine");
+    }
+
+    #[test]
+    fn a_usage_error_is_one_line_with_its_details() {
+        let cli = || {
+            clap::Command::new("carecast")
+                .arg(clap::Arg::new("precision").long("precision"))
+                .arg(
+                    clap::Arg::new("max-runs")
+                        .long("max-runs")
+                        .requires("precision"),
+                )
+        };
+        let e = cli()
+            .try_get_matches_from(["carecast", "--bogus"])
+            .unwrap_err();
+        let line = usage_line(&e);
+        assert!(!line.contains('\n'), "{line}");
+        assert!(
+            line.starts_with("error: ") && line.contains("--bogus"),
+            "{line}"
+        );
+        let e = cli()
+            .try_get_matches_from(["carecast", "--max-runs", "5"])
+            .unwrap_err();
+        let line = usage_line(&e);
+        assert!(line.contains("--precision"), "{line}");
+        assert!(!line.contains("Usage") && !line.contains('\n'), "{line}");
+    }
+}

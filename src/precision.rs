@@ -290,6 +290,42 @@ pub fn default_max_runs(config: &Config) -> u64 {
     DEFAULT_MAX_RUNS.min(DEFAULT_MEMORY / bytes_per_run).max(1)
 }
 
+/// Bytes of memory a run of `runs` runs of every scenario needs at its peak:
+/// the per-run results, half as much again while the statistics are
+/// computed, and a margin for everything else.
+pub fn memory_needed(config: &Config, runs: u64) -> u64 {
+    let results: u64 = config
+        .scenarios
+        .iter()
+        .map(|s| (Layout::new(&s.model).width() as u64).saturating_mul(8))
+        .sum::<u64>()
+        .saturating_mul(runs);
+    results
+        .saturating_add(results / 2)
+        .saturating_add(256 << 20)
+}
+
+/// Refuses, before anything is simulated, a run whose peak memory cannot be
+/// had: the memory is reserved (not touched) and given back at once. An
+/// allocation that failed half way through a run would abort the process.
+pub fn check_memory(config: &Config, runs: u64) -> Result<(), Error> {
+    let bytes = memory_needed(config, runs);
+    let fits = usize::try_from(bytes)
+        .ok()
+        .filter(|&b| b <= isize::MAX as usize)
+        .is_some_and(|b| Vec::<u8>::new().try_reserve_exact(b).is_ok());
+    if fits {
+        Ok(())
+    } else {
+        Err(Error::Runtime(format!(
+            "not enough memory for {runs} runs of {} scenario(s): about {} MB are needed; \
+             ask for fewer runs",
+            config.scenarios.len(),
+            bytes >> 20
+        )))
+    }
+}
+
 /// Simulates every scenario in batches until `target` is met or `max_runs`
 /// are done (on the current rayon pool). Returns the runs and how it ended.
 pub fn run(

@@ -475,10 +475,39 @@ impl Report {
     /// Unknown keys are ignored (a newer carecast may add some); a missing or
     /// mistyped key is an error naming the file, the key path and the line.
     pub fn read(path: &Path) -> Result<Report, Error> {
-        read_json(
+        let report: Report = read_json(
             path,
             "a carecast results file (the JSON written by `carecast run --json`)",
-        )
+        )?;
+        report.check().map_err(|message| Error::Results {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        Ok(report)
+    }
+
+    /// What a results file must hold beyond its shape for a report to be
+    /// true of it: a known mode, at least one run, and at least one scenario
+    /// with at least one year.
+    fn check(&self) -> Result<(), String> {
+        if !matches!(self.mode.as_str(), "risk" | "central") {
+            return Err(format!(
+                "mode: expected \"risk\" or \"central\", got {:?}",
+                self.mode
+            ));
+        }
+        if self.runs == 0 {
+            return Err("runs: expected at least 1 run, got 0".into());
+        }
+        if self.scenarios.is_empty() {
+            return Err("scenarios: expected at least one scenario, got none".into());
+        }
+        if let Some(i) = self.scenarios.iter().position(|s| s.years.is_empty()) {
+            return Err(format!(
+                "scenarios[{i}].years: expected at least one financial year, got none"
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -471,21 +471,41 @@ fn bad_results_files_are_usage_errors_naming_the_file() {
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(!html.exists());
     }
-    // A report with no scenarios still renders.
+    // A results file with no scenarios has nothing true to report: refused
+    // (issue 16), naming the file and the field.
     let bare = write(
         "bare.json",
         r#"{"carecast_version": "x", "name": "n", "mode": "risk", "runs": 1, "seed": 1, "scenarios": [], "differences": []}"#,
     );
-    let html = dir.path().join("bare.html");
-    carecast()
+    let out = carecast()
         .arg("report")
         .arg(&bare)
         .arg("--html")
+        .arg(dir.path().join("bare.html"))
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("bare.json") && err.contains("scenarios"),
+        "{err}"
+    );
+    // Results without the config text still render, and say so.
+    let run = run_all("configs/rotherham-2017.toml", &["--runs", "20"], dir.path());
+    let mut v: Value = serde_json::from_slice(&std::fs::read(&run.json).unwrap()).unwrap();
+    v.as_object_mut().unwrap().shift_remove("config");
+    let stripped = write("stripped.json", &v.to_string());
+    let html = dir.path().join("stripped.html");
+    carecast()
+        .arg("report")
+        .arg(&stripped)
+        .arg("--html")
         .arg(&html)
         .arg("--xlsx")
-        .arg(dir.path().join("bare.xlsx"))
+        .arg(dir.path().join("stripped.xlsx"))
         .arg("--markdown")
-        .arg(dir.path().join("bare.md"))
+        .arg(dir.path().join("stripped.md"))
         .assert()
         .success();
     assert!(

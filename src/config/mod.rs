@@ -1,6 +1,7 @@
 //! Reading a config: TOML text → [`raw`] serde types → validated [`Model`].
 
 mod correlation;
+pub mod limits;
 pub mod money;
 pub mod raw;
 pub mod scenario;
@@ -176,11 +177,19 @@ fn toml_error(e: &toml::de::Error, path: String, text: &str, origin: &str) -> Co
     let line = e
         .span()
         .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+    let mut message = e.message().trim().to_string();
+    // The parser's "duplicate key" names no key: quote it from the text.
+    if message == "duplicate key"
+        && let Some(key) = e.span().and_then(|s| text.get(s)).map(str::trim)
+        && !key.is_empty()
+    {
+        message = format!("duplicate key `{key}`: each key may be given once in a table");
+    }
     ConfigError {
         origin: origin.to_string(),
         line,
         path,
-        message: e.message().trim().to_string(),
+        message,
     }
 }
 
@@ -253,5 +262,13 @@ mod tests {
         let e = parse(&text.replace("years = 1", ""), "c.toml").unwrap_err();
         assert_eq!(e.origin, "c.toml");
         assert!(e.to_string().starts_with("c.toml:"), "{e}");
+    }
+
+    /// Regression (issue 16): a duplicate key was reported without its name.
+    #[test]
+    fn a_duplicate_key_is_named() {
+        let e = parse("name = \"x\"\nname = \"y\"\n", "d.toml").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.message.contains("`name`"), "{e}");
     }
 }

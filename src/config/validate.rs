@@ -492,6 +492,7 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
 
     let copula =
         crate::config::correlation::build(&raw.correlation, &b.params, &strategy, scenario)?;
+    crate::config::limits::check(&raw)?;
 
     Ok(Model {
         name: raw.name,

@@ -1,7 +1,7 @@
 //! Output formats, one module each, all rendered from a [`Report`](crate::report::Report): the
 //! terminal [`table`], [`json`] and [`csv`] for pipelines, and the reports
 //! people read — [`html`] (charts drawn by [`svg`]), [`xlsx`] and [`markdown`].
-//! Files are written whole or not at all.
+//! Files are written whole or not at all, by [`write`].
 
 pub mod csv;
 pub mod html;
@@ -10,72 +10,10 @@ pub mod markdown;
 pub mod sensitivity;
 pub mod svg;
 pub mod table;
+pub mod write;
 pub mod xlsx;
 
-use std::io::Write;
-use std::path::PathBuf;
-
-use crate::error::Error;
-
-/// Writes every file or none: each goes to a temporary file beside its
-/// target, and the temporaries are renamed into place only once all of them
-/// have been written. Should a rename fail after others succeeded, the files
-/// already renamed are removed again, so no mixed set of outputs is left.
-pub fn write_all_or_nothing(files: Vec<(PathBuf, Vec<u8>)>) -> Result<(), Error> {
-    // Messages name the target, not the temporary file.
-    let fail = |path: &PathBuf, e: std::io::Error| Error::Write {
-        path: path.clone(),
-        source: std::io::Error::new(e.kind(), reason(&e)),
-    };
-    let mut staged = Vec::new();
-    for (path, bytes) in files {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".carecast-")
-            .tempfile_in(&dir)
-            .map_err(|e| fail(&path, e))?;
-        // Outputs are for sharing: readable by others, like any new file
-        // (a temporary file is created private).
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            tmp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(0o644))
-                .map_err(|e| fail(&path, e))?;
-        }
-        tmp.write_all(&bytes).map_err(|e| fail(&path, e))?;
-        tmp.as_file().sync_all().map_err(|e| fail(&path, e))?;
-        staged.push((tmp, path));
-    }
-    let mut done: Vec<PathBuf> = Vec::new();
-    for (tmp, path) in staged {
-        if let Err(e) = tmp.persist(&path) {
-            for written in &done {
-                let _ = std::fs::remove_file(written);
-            }
-            return Err(fail(&path, e.error));
-        }
-        done.push(path);
-    }
-    Ok(())
-}
-
-/// Why a write failed, in words that do not mention the temporary file.
-fn reason(e: &std::io::Error) -> String {
-    use std::io::ErrorKind::*;
-    match e.kind() {
-        NotFound => "the folder does not exist".into(),
-        PermissionDenied => "permission denied".into(),
-        ReadOnlyFilesystem => "the file system is read-only".into(),
-        StorageFull => "no space left on the device".into(),
-        IsADirectory => "it is a directory".into(),
-        NotADirectory => "part of the path is not a folder".into(),
-        kind => kind.to_string(),
-    }
-}
+pub use write::write_all_or_nothing;
 
 /// A financial year's label, with its months when it is partial:
 /// `2017/18 (6 months)`.
@@ -225,33 +163,5 @@ mod tests {
         let a: indexmap::IndexMap<String, u8> = [("x".into(), 1), ("y".into(), 2)].into();
         let b: indexmap::IndexMap<String, u8> = [("z".into(), 1), ("x".into(), 2)].into();
         assert_eq!(keys_in_order([&a, &b]), ["x", "y", "z"]);
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn outputs_are_readable_by_others() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.json");
-        write_all_or_nothing(vec![(path.clone(), b"{}".to_vec())]).unwrap();
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o644
-        );
-    }
-
-    #[test]
-    fn nothing_is_written_when_one_file_fails() {
-        let dir = tempfile::tempdir().unwrap();
-        let good = dir.path().join("a.json");
-        let bad = dir.path().join("missing-dir").join("b.csv");
-        let r = write_all_or_nothing(vec![(good.clone(), b"{}".to_vec()), (bad, b"x".to_vec())]);
-        assert!(r.is_err());
-        assert!(!good.exists());
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            0,
-            "no temporary file left behind"
-        );
     }
 }

@@ -1,0 +1,469 @@
+//! The limits of what carecast simulates, checked once the config is
+//! otherwise valid: how many children, how fast entries may grow, how large
+//! a rate or an amount of money may be.
+//!
+//! Every limit is far beyond any council, and each exists for a reason a
+//! user can see: a run must finish in a time its size predicts, sums of
+//! pence must stay exact (an `i64` of pence holds about £92 trillion, and
+//! `f64` money is exact to the penny below about £90 billion), and an input
+//! must mean something (entries that grow a hundredfold a year do not). A
+//! value beyond a limit is a config error naming the field, the value and
+//! the limit. `docs/reliability.md` lists them.
+//!
+//! An uncertain input is checked at the ends of its range: its bounds where
+//! it has them, else its quantiles at 10⁻¹⁵ and 1 − 10⁻¹⁵ (a draw beyond
+//! those is a one-in-a-million-billion event).
+
+use crate::config::raw::*;
+use crate::dist::{Dist, Domain, RawDist};
+use crate::error::FieldError;
+
+type Result<T> = std::result::Result<T, FieldError>;
+
+/// Placement types: SSDA903 has about thirty placement codes.
+pub const MAX_PLACEMENTS: usize = 100;
+/// Children in care at the start: England has about 84,000 in all.
+pub const MAX_STOCK: f64 = 100_000.0;
+/// Children entering care (or prevented, moved, freed) in one year, from one
+/// source: England's entrants are about 33,000 a year.
+pub const MAX_PER_YEAR: f64 = 100_000.0;
+/// Children simulated in one run: the stock plus every entrant over the horizon.
+pub const MAX_CHILDREN_PER_RUN: f64 = 1_000_000.0;
+/// Annual growth of entries (`entries.trend`): at most +100% a year (any
+/// decline above −100% is allowed: a fitted trend of a small council can be
+/// steep, and a decline cannot make a run longer).
+pub const TREND: (f64, f64) = (-1.0, 1.0);
+/// Annual inflation of a price: from −50% to +100% a year.
+pub const INFLATION: (f64, f64) = (-0.5, 1.0);
+/// Children per family in an edge-of-care programme.
+pub const MAX_CHILDREN_PER_FAMILY: f64 = 20.0;
+/// A weekly price (a placement, a care leaver's support): £10m a week.
+pub const MAX_WEEKLY: f64 = 1e7;
+/// Any one amount of money for a year (a cost line, a budget, a saving, a
+/// programme's cost): £1 trillion.
+pub const MAX_AMOUNT: f64 = 1e12;
+/// Everything one year can cost, at the ends of every input: £10 trillion.
+pub const MAX_YEAR_TOTAL: f64 = 1e13;
+/// Tail probability beyond which an unbounded input is not followed.
+const TAIL: f64 = 1e-15;
+
+fn err<T>(path: impl Into<String>, message: impl ToString) -> Result<T> {
+    Err(FieldError::new(path, message))
+}
+
+/// The range an input takes in practice: its bounds where it has them, else
+/// its quantiles at 10⁻¹⁵ and 1 − 10⁻¹⁵. None for an input that does not build
+/// (validation has already reported those).
+fn range(raw: &RawDist, path: &str) -> Option<(f64, f64)> {
+    let d = Dist::build(raw, Domain::Any, path).ok()?;
+    let (lo, hi) = d.support();
+    let lo = if lo.is_finite() { lo } else { d.quantile(TAIL) };
+    let hi = if hi.is_finite() {
+        hi
+    } else {
+        d.quantile(1.0 - TAIL)
+    };
+    Some((lo, hi))
+}
+
+/// The largest value an input takes in practice (0 when it does not build).
+fn upper(raw: &RawDist, path: &str) -> f64 {
+    range(raw, path).map_or(0.0, |r| r.1)
+}
+
+fn at_most(value: f64, limit: f64, path: &str, what: &str) -> Result<()> {
+    if value.is_nan() || value > limit {
+        return err(
+            path,
+            format!(
+                "{what} reaches {}, beyond carecast's limit of {}",
+                show(value),
+                show(limit)
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// A large number for a message: whole below a billion, else `1.234e12`.
+fn show(x: f64) -> String {
+    if x.abs() < 1e9 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.3e}")
+    }
+}
+
+fn within(raw: &RawDist, (lo, hi): (f64, f64), path: &str, what: &str) -> Result<()> {
+    if let Some((a, b)) = range(raw, path)
+        && (a < lo || b > hi)
+    {
+        return err(
+            path,
+            format!(
+                "{what} ranges from {a} to {b}; carecast accepts {lo} to {hi} ({}% to +{}% a year)",
+                lo * 100.0,
+                hi * 100.0
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Checks a config, already valid in every other respect, against the limits.
+pub fn check(raw: &RawConfig) -> Result<()> {
+    let years = raw.horizon.years.clamp(1, 50);
+    if raw.placement.len() > MAX_PLACEMENTS {
+        return err(
+            format!("placement[{MAX_PLACEMENTS}]"),
+            format!(
+                "{} placement types; carecast accepts at most {MAX_PLACEMENTS}",
+                raw.placement.len()
+            ),
+        );
+    }
+    let stock = stock(raw)?;
+    let entrants = entries(raw, years)?;
+    let shocks = shocks(raw, years)?;
+    interventions(raw)?;
+    let children = stock + entrants + shocks;
+    if children > MAX_CHILDREN_PER_RUN {
+        let path = if entrants >= stock && entrants >= shocks {
+            "entries.per_year"
+        } else if stock >= shocks {
+            "placement"
+        } else {
+            "shock"
+        };
+        return err(
+            path,
+            format!(
+                "a run could simulate {children:.0} children (the stock {stock:.0}, entrants {entrants:.0}, \
+                 children of shocks {shocks:.0} over {years} years); carecast simulates at most \
+                 {MAX_CHILDREN_PER_RUN:.0} a run"
+            ),
+        );
+    }
+    money(raw, years, children)
+}
+
+/// The children in care at the start, each placement's and in all.
+fn stock(raw: &RawConfig) -> Result<f64> {
+    let mut total = 0.0;
+    for (i, p) in raw.placement.iter().enumerate() {
+        let counts: Vec<f64> = match (&p.initial, &p.initial_by_age) {
+            (Some(RawByBand::One(n)), _) => vec![n.0],
+            (Some(RawByBand::PerBand(t)), _) => t.values().map(|n| n.0).collect(),
+            (None, Some(by_age)) => by_age.values().map(|n| n.0).collect(),
+            (None, None) => Vec::new(),
+        };
+        total += counts.iter().filter(|n| n.is_finite()).sum::<f64>();
+        if total > MAX_STOCK {
+            return err(
+                format!("placement[{i}].initial"),
+                format!(
+                    "the children in care at the start reach {total:.0} with this placement; \
+                     carecast accepts at most {MAX_STOCK:.0}"
+                ),
+            );
+        }
+    }
+    if let Some(c) = &raw.care_leavers
+        && let Some(n) = c.initial
+    {
+        at_most(n.0, MAX_STOCK, "care_leavers.initial", "the care leavers")?;
+    }
+    Ok(total)
+}
+
+/// Entrants over the horizon, at the top of their range, with the trend
+/// compounding year on year.
+fn entries(raw: &RawConfig, years: i64) -> Result<f64> {
+    let Some(e) = &raw.entries else {
+        return Ok(0.0);
+    };
+    let per_year = upper(&e.per_year, "entries.per_year");
+    at_most(
+        per_year,
+        MAX_PER_YEAR,
+        "entries.per_year",
+        "the entrants a year",
+    )?;
+    let growth = match &e.trend {
+        Some(t) => {
+            within(t, TREND, "entries.trend", "the trend")?;
+            range(t, "entries.trend").map_or(0.0, |r| r.1)
+        }
+        None => 0.0,
+    };
+    let mut total = 0.0;
+    let mut this_year = per_year;
+    for y in 0..years {
+        if y > 0 {
+            this_year *= 1.0 + growth;
+        }
+        if this_year > MAX_PER_YEAR {
+            return err(
+                "entries.trend",
+                format!(
+                    "with entries of up to {per_year} a year growing by up to {}% a year, year {} \
+                     would see {this_year:.0} entrants; carecast accepts at most {MAX_PER_YEAR:.0} a year",
+                    growth * 100.0,
+                    y + 1
+                ),
+            );
+        }
+        total += this_year;
+    }
+    Ok(total)
+}
+
+/// Children brought by shocks over the horizon, at the top of their range
+/// (a shock with a yearly probability may happen every year).
+fn shocks(raw: &RawConfig, years: i64) -> Result<f64> {
+    let mut total = 0.0;
+    for (i, s) in raw.shock.iter().enumerate() {
+        let path = format!("shock[{i}].children");
+        let children = upper(&s.children, &path);
+        at_most(children, MAX_PER_YEAR, &path, "the children of one shock")?;
+        let times = if s.probability_per_year.is_some() {
+            years as f64
+        } else {
+            1.0
+        };
+        total += children * times;
+    }
+    Ok(total)
+}
+
+/// Programme effects: children a year, directly or as families × success
+/// rate × children per family.
+fn interventions(raw: &RawConfig) -> Result<()> {
+    for (i, r) in raw.intervention.iter().enumerate() {
+        let path = format!("intervention[{i}]");
+        if r.kind == "unit_cost" {
+            if let Some(c) = &r.change {
+                let p = format!("{path}.change");
+                if let Some((lo, hi)) = range(c, &p) {
+                    at_most(lo.abs().max(hi.abs()), MAX_WEEKLY, &p, "the weekly change")?;
+                }
+            }
+            continue;
+        }
+        if let Some(d) = &r.per_year {
+            let p = format!("{path}.per_year");
+            at_most(upper(d, &p), MAX_PER_YEAR, &p, "the children a year")?;
+        }
+        let families = r.families.as_ref().map(|d| {
+            let p = format!("{path}.families");
+            (upper(d, &p), p)
+        });
+        if let Some((f, p)) = &families {
+            at_most(*f, MAX_PER_YEAR, p, "the families a year")?;
+        }
+        let per_family = r.children_per_family.as_ref().map(|d| {
+            let p = format!("{path}.children_per_family");
+            (upper(d, &p), p)
+        });
+        if let Some((c, p)) = &per_family {
+            at_most(*c, MAX_CHILDREN_PER_FAMILY, p, "the children per family")?;
+        }
+        if let (Some((f, p)), Some((c, _))) = (&families, &per_family) {
+            at_most(
+                f * c,
+                MAX_PER_YEAR,
+                p,
+                "families × children_per_family (children a year)",
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The largest magnitude of a year's amount.
+fn amount(m: &RawMoney, path: &str) -> f64 {
+    match m {
+        RawMoney::Exact(a) => a.to_f64().abs(),
+        RawMoney::Uncertain(d) => range(d, path).map_or(0.0, |(lo, hi)| lo.abs().max(hi.abs())),
+    }
+}
+
+/// The largest magnitude of each year's amount, with the path of each.
+fn per_year(raw: &RawPerYear<RawMoney>, path: &str, years: i64) -> Vec<(String, f64)> {
+    match raw {
+        RawPerYear::All(m) => vec![(path.to_string(), amount(m, path)); years as usize],
+        RawPerYear::Each(list) => list
+            .iter()
+            .enumerate()
+            .map(|(y, m)| {
+                let p = format!("{path}[{y}]");
+                let a = amount(m, &p);
+                (p, a)
+            })
+            .collect(),
+    }
+}
+
+/// Money: each weekly price, each amount, and what a whole year could cost.
+fn money(raw: &RawConfig, years: i64, children: f64) -> Result<()> {
+    // Terms of the largest possible year: (path, pounds).
+    let mut terms: Vec<(String, f64)> = Vec::new();
+    let growth_over = |r: Option<&RawDist>, path: &str| -> Result<f64> {
+        match r {
+            Some(r) => {
+                within(r, INFLATION, path, "the inflation")?;
+                let hi = range(r, path).map_or(0.0, |x| x.1).max(0.0);
+                Ok((1.0 + hi).powi(years as i32))
+            }
+            None => Ok(1.0),
+        }
+    };
+    let mut dearest = (String::new(), 0.0);
+    for (i, p) in raw.placement.iter().enumerate() {
+        let path = format!("placement[{i}].weekly_cost");
+        let weekly = upper(&p.weekly_cost, &path);
+        at_most(weekly, MAX_WEEKLY, &path, "the weekly cost")?;
+        let grown =
+            weekly * growth_over(p.inflation.as_ref(), &format!("placement[{i}].inflation"))?;
+        if grown > dearest.1 {
+            dearest = (path, grown);
+        }
+    }
+    // Every child at once in the dearest placement, for a 53-week year.
+    terms.push((dearest.0, dearest.1 * 53.0 * children));
+    if let Some(c) = &raw.care_leavers {
+        let weekly = upper(&c.weekly_cost, "care_leavers.weekly_cost");
+        at_most(
+            weekly,
+            MAX_WEEKLY,
+            "care_leavers.weekly_cost",
+            "the weekly cost",
+        )?;
+        let grown = weekly * growth_over(c.inflation.as_ref(), "care_leavers.inflation")?;
+        terms.push(("care_leavers.weekly_cost".into(), grown * 53.0 * children));
+    }
+    let mut yearly: Vec<(String, f64)> = Vec::new();
+    for (i, l) in raw.cost_line.iter().enumerate() {
+        yearly.extend(per_year(
+            &l.per_year,
+            &format!("cost_line[{i}].per_year"),
+            years,
+        ));
+    }
+    for (i, r) in raw.intervention.iter().enumerate() {
+        if let Some(c) = &r.cost_per_year {
+            yearly.extend(per_year(
+                c,
+                &format!("intervention[{i}].cost_per_year"),
+                years,
+            ));
+        }
+    }
+    for (i, inv) in raw.investment.iter().enumerate() {
+        yearly.extend(per_year(
+            &inv.per_year,
+            &format!("investment[{i}].per_year"),
+            years,
+        ));
+    }
+    for (i, s) in raw.saving.iter().enumerate() {
+        for (y, a) in s.per_year.iter().enumerate() {
+            yearly.push((format!("saving[{i}].per_year[{y}]"), a.to_f64().abs()));
+        }
+    }
+    if let Some(b) = &raw.budget {
+        for (y, a) in b.per_year.iter().enumerate() {
+            at_most(
+                a.to_f64().abs(),
+                MAX_AMOUNT,
+                &format!("budget.per_year[{y}]"),
+                "the budget",
+            )?;
+        }
+    }
+    for (path, a) in &yearly {
+        at_most(*a, MAX_AMOUNT, path, "the amount in pounds (in size)")?;
+    }
+    // Amounts of a year add up; a list's amounts fall one in each year, so
+    // each list counts once, at its largest.
+    let mut lines: Vec<(String, f64)> = Vec::new();
+    for (path, a) in yearly {
+        let line = path.split('[').take(2).collect::<Vec<_>>().join("[");
+        match lines.iter_mut().find(|(l, _)| *l == line) {
+            Some((_, most)) => *most = most.max(a),
+            None => lines.push((line, a)),
+        }
+    }
+    terms.extend(lines);
+    let total: f64 = terms.iter().map(|t| t.1).sum();
+    if total.is_nan() || total > MAX_YEAR_TOTAL {
+        let largest = terms
+            .iter()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map_or("placement".to_string(), |t| t.0.clone());
+        return err(
+            largest,
+            format!(
+                "at the top of every input's range a year could cost £{}, beyond the \
+                 £{} that carecast adds up exactly; this is the largest part",
+                show(total),
+                show(MAX_YEAR_TOTAL)
+            ),
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    fn config(extra: &str) -> std::result::Result<crate::model::Model, crate::error::ConfigError> {
+        let text = format!(
+            "name = \"limits\"\n[horizon]\nstart = \"2024-04\"\nyears = 3\n\n\
+             [[placement]]\nid = \"a\"\nweekly_cost = 500\ninitial = 10\n\n\
+             [exits]\nmean_months = {{ a = 24 }}\n\n{extra}"
+        );
+        crate::config::parse(&text, "l.toml")
+    }
+
+    #[test]
+    fn a_config_inside_the_limits_passes() {
+        config("[entries]\nper_year = 20\ntrend = 0.05\nmix = { a = 1 }\n").unwrap();
+    }
+
+    #[test]
+    fn a_trend_beyond_its_limit_names_the_field() {
+        let e = config("[entries]\nper_year = 20\ntrend = 100\nmix = { a = 1 }\n").unwrap_err();
+        assert_eq!(e.path, "entries.trend", "{e}");
+    }
+
+    #[test]
+    fn entries_compounding_past_the_yearly_limit_are_refused() {
+        let e = config("[entries]\nper_year = 60000\ntrend = 0.9\nmix = { a = 1 }\n").unwrap_err();
+        assert_eq!(e.path, "entries.trend", "{e}");
+        assert!(e.message.contains("year 2"), "{e}");
+    }
+
+    #[test]
+    fn amounts_that_could_overflow_a_year_are_refused() {
+        let lines: String = (0..100)
+            .map(|i| format!("[[cost_line]]\nid = \"l{i}\"\nper_year = -1e11\n"))
+            .collect();
+        let e = config(&lines).unwrap_err();
+        assert!(e.path.starts_with("cost_line["), "{e}");
+        assert!(e.message.contains("adds up exactly"), "{e}");
+        let e = config("[[cost_line]]\nid = \"x\"\nper_year = -1e13\n").unwrap_err();
+        assert_eq!(e.path, "cost_line[0].per_year", "{e}");
+    }
+
+    #[test]
+    fn a_weekly_cost_with_a_heavy_tail_is_checked_at_its_tail() {
+        let e = crate::config::parse(
+            "name = \"x\"\n[horizon]\nstart = \"2024-04\"\nyears = 1\n[[placement]]\nid = \"a\"\n\
+             weekly_cost = { dist = \"lognormal\", median = 1000, p90 = 1e6 }\ninitial = 1\n\
+             [exits]\nmean_months = { a = 24 }\n",
+            "l.toml",
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "placement[0].weekly_cost", "{e}");
+    }
+}
