@@ -3,12 +3,13 @@
 //! docs/calibration.md):
 //!
 //! ```sh
-//! cargo run --release --example calibration_accuracy -- [COUNCILS] [RUNS] [TREND] [--trend] [--uncertain]
+//! cargo run --release --example calibration_accuracy -- [COUNCILS] [RUNS] [TREND] [--trend | --no-trend] [--uncertain]
 //! ```
 //!
 //! Defaults: 40 councils, 1000 runs each, no trend in the true process
-//! (TREND is an annual growth of entries, e.g. 0.05); `--trend` and
-//! `--uncertain` are passed to the calibration as the flags of the same name.
+//! (TREND is an annual growth of entries, e.g. 0.05); `--trend`,
+//! `--no-trend` and `--uncertain` are passed to the calibration as the flags
+//! of the same name (default: the shrunk trend).
 
 #[path = "../tests/common/synthetic.rs"]
 mod synthetic;
@@ -17,6 +18,7 @@ mod synthetic;
 mod accuracy;
 
 use accuracy::{Setup, measure};
+use carecast::calibrate::write::TrendUse;
 use std::io::Write as _;
 
 fn main() {
@@ -32,7 +34,13 @@ fn main() {
     let mut truth = synthetic::Truth::realistic(1.0);
     truth.trend = trend;
     let mut setup = Setup::new(truth, councils, runs);
-    setup.request.trend = args.iter().any(|a| a == "--trend");
+    setup.request.trend = if args.iter().any(|a| a == "--trend") {
+        TrendUse::Raw
+    } else if args.iter().any(|a| a == "--no-trend") {
+        TrendUse::Off
+    } else {
+        TrendUse::Shrunk
+    };
     setup.request.uncertain = args.iter().any(|a| a == "--uncertain");
     let accuracy = measure(&setup, &|k| {
         eprint!("\rcouncil {k}/{councils}");

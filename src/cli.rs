@@ -63,7 +63,9 @@ struct DataArgs {
     /// header and episodes tables as CSV.
     #[arg(long, value_name = "DIR")]
     ssda903: PathBuf,
-    /// The calibration date: a month (2022-04) or its first day (2022-04-01, 01/04/2022).
+    /// The calibration date: the last day of a month as councils date their data (2023-03-31,
+    /// 31/03/2023: in care at the end of that day, the horizon starts on 1 April), the first day
+    /// of a month (2023-04-01) or a month (2023-04).
     #[arg(long, value_name = "DATE")]
     at: String,
     /// Months of data before the date to estimate from.
@@ -76,9 +78,13 @@ struct DataArgs {
     /// Write rates as distributions from their events and exposure, drawn once per run.
     #[arg(long)]
     uncertain: bool,
-    /// Project the fitted trend of entries forward.
-    #[arg(long)]
+    /// Project the trend of entries fitted on every year of the returns as it is, without
+    /// shrinking it towards no trend [default: shrunk, see docs/calibration.md].
+    #[arg(long, conflicts_with = "no_trend")]
     trend: bool,
+    /// Project no trend of entries.
+    #[arg(long)]
+    no_trend: bool,
     /// Keep short breaks (legal status V3, V4) as periods of care.
     #[arg(long)]
     include_respite: bool,
@@ -522,7 +528,11 @@ fn prepare(
         window: args.window,
         years,
         uncertain: args.uncertain,
-        trend: args.trend,
+        trend: match (args.trend, args.no_trend) {
+            (true, _) => calibrate::write::TrendUse::Raw,
+            (_, true) => calibrate::write::TrendUse::Off,
+            _ => calibrate::write::TrendUse::Shrunk,
+        },
     };
     Ok((prep, base, request))
 }

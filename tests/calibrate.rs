@@ -13,6 +13,7 @@ use carecast::calibrate::estimate::{self, Estimates, Rate};
 use carecast::calibrate::periods::End;
 use carecast::calibrate::ssda903::{self, ReadOptions};
 use carecast::calibrate::write;
+use carecast::calibrate::write::TrendUse;
 use carecast::calibrate::{self, Prepared, Request};
 use carecast::engine::Settings;
 use synthetic::{PLACEMENTS, Truth};
@@ -33,7 +34,7 @@ fn estimates(prep: &Prepared, at: Day, window: usize) -> Estimates {
         window,
         &prep.bands,
         &prep.placements,
-        false,
+        prep.data.first_day().unwrap(),
     )
 }
 
@@ -173,7 +174,7 @@ fn backtests_on_synthetic_councils_cover_about_ninety_percent() {
             window: 36,
             years: 1,
             uncertain: true,
-            trend: false,
+            trend: TrendUse::Off,
         };
         let settings = Settings {
             runs: 400,
@@ -937,7 +938,7 @@ fn odd_files_are_read_or_refused_without_a_panic() {
             window: 24,
             years: 1,
             uncertain: true,
-            trend: true,
+            trend: TrendUse::Raw,
         },
         Vec::new(),
         None,
@@ -983,8 +984,14 @@ fn model_with_true_rates_against_the_generator() {
         let council = synthetic::council(&truth, dir.path(), 2019, 2024, 100 + seed);
         let data = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap();
         let prep = calibrate::prepare(data, None).unwrap();
-        let mut est =
-            estimate::estimate(&prep.spells, at, 36, &prep.bands, &prep.placements, false);
+        let mut est = estimate::estimate(
+            &prep.spells,
+            at,
+            36,
+            &prep.bands,
+            &prep.placements,
+            prep.data.first_day().unwrap(),
+        );
         let idx = |p: usize| {
             prep.placements
                 .iter()
@@ -1020,7 +1027,7 @@ fn model_with_true_rates_against_the_generator() {
             years: 2,
             fy_start_month: 4,
             uncertain: false,
-            trend: false,
+            trend: TrendUse::Off,
             provenance: vec![],
             history: vec![],
             history_source: None,
@@ -1083,7 +1090,7 @@ fn sparse_data_still_give_a_valid_config() {
             window: 2,
             years: 1,
             uncertain,
-            trend: true,
+            trend: TrendUse::Raw,
         };
         let (est, text) = calibrate::calibrate_prepared(&prep, None, &req, Vec::new(), None)
             .unwrap_or_else(|e| panic!("{e}"));
@@ -1099,7 +1106,7 @@ fn sparse_data_still_give_a_valid_config() {
         window: 1,
         years: 1,
         uncertain: true,
-        trend: false,
+        trend: TrendUse::Off,
     };
     let (est, _) = calibrate::calibrate_prepared(&prep, None, &req, Vec::new(), None)
         .unwrap_or_else(|e| panic!("{e}"));
@@ -1119,9 +1126,11 @@ fn small_councils_calibrate_to_valid_configs_at_any_date() {
         synthetic::council(&truth, dir.path(), 2019, 2024, 500 + seed);
         let prep = prepared(dir.path());
         for (year, month) in [(2018, 5), (2019, 10), (2021, 4), (2023, 1), (2024, 4)] {
-            for (uncertain, trend, window) in
-                [(false, false, 24), (true, true, 6), (true, false, 60)]
-            {
+            for (uncertain, trend, window) in [
+                (false, TrendUse::Off, 24),
+                (true, TrendUse::Raw, 6),
+                (true, TrendUse::Shrunk, 60),
+            ] {
                 let req = Request {
                     at: day(year, month, 1),
                     window,
@@ -1144,7 +1153,7 @@ fn calibrating_six_years_of_a_500_child_council_takes_well_under_a_second() {
         window: 24,
         years: 3,
         uncertain: true,
-        trend: true,
+        trend: TrendUse::Raw,
     };
     // The best of three, so that another process on the machine does not
     // decide the result. The release build takes about 13 ms (benches/calibrate.rs).

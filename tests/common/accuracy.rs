@@ -19,6 +19,7 @@
 use std::fmt::Write as _;
 
 use carecast::calibrate::date::Day;
+use carecast::calibrate::write::TrendUse;
 use carecast::calibrate::{self, Request};
 use carecast::engine::{self, Settings};
 
@@ -50,7 +51,7 @@ impl Setup {
                 window: 24,
                 years: 3,
                 uncertain: false,
-                trend: false,
+                trend: TrendUse::Shrunk,
             },
         }
     }
