@@ -1015,14 +1015,23 @@ fn model_with_true_rates_against_the_generator() {
                     ..rate(truth.exit[p][b])
                 };
             }
+            for b in 0..4 {
+                est.exits_plain[idx(p)][b] = estimate::Shrunk::new(0.0, 0.0, truth.exit[p][b]);
+            }
             for q in 0..5 {
                 est.moves[idx(p)][idx(q)] = Rate {
                     events: if truth.moves[p][q] > 0.0 { 1.0 } else { 0.0 },
                     ..rate(truth.moves[p][q])
                 };
+                for b in 0..4 {
+                    est.moves_by_band[idx(p)][idx(q)][b] =
+                        estimate::Shrunk::new(0.0, 0.0, truth.moves[p][q] * truth.move_band[q][b]);
+                }
             }
         }
+        est.time_in_care = None;
         let opts = write::WriteOptions {
+            format: write::Format::Monthly,
             name: "truth".into(),
             years: 2,
             fy_start_month: 4,
@@ -1197,4 +1206,103 @@ fn backtests_do_not_depend_on_the_number_of_threads() {
         std::fs::read(path).unwrap()
     };
     assert_eq!(csv("1"), csv("2"));
+}
+
+// ---- Dates and folders councils have; SSDA903 edge cases (issue 16) ----
+
+/// A folder of hand-written returns kept in `tests/ssda903/`.
+fn kept(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/ssda903")
+        .join(name)
+}
+
+fn calibrate_at(dir: &Path, at: &str) -> (i32, String, String) {
+    let out = carecast()
+        .args(["calibrate", "--ssda903"])
+        .arg(dir)
+        .args(["--at", at])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn folders_named_by_the_year_a_return_starts_are_read_by_their_dates() {
+    // 2021/ holds 2021-22 and 2022/ holds 2022-23.
+    let data = ssda903::read_dir(&kept("named_by_start"), &ReadOptions::default()).unwrap();
+    assert_eq!(data.years, vec![2022, 2023]);
+    assert!(data.problems.is_empty(), "{:?}", data.problems);
+    // 31 March 2023, as the council dates its data: in care at the end of
+    // that day (children 101, 103, 105, 106, 108), horizon from April.
+    let (code, config, summary) = calibrate_at(&kept("named_by_start"), "2023-03-31");
+    assert_eq!(code, 0, "{summary}");
+    assert!(summary.contains("In care at 2023-04-01: 5"), "{summary}");
+    assert!(config.contains("start = \"2023-04\""), "{config}");
+    // The same date three ways.
+    for at in ["2023-04", "2023-04-01", "31/03/2023"] {
+        let (code, same, _) = calibrate_at(&kept("named_by_start"), at);
+        assert_eq!((code, &same), (0, &config), "{at}");
+    }
+    // Any other day is an error; so is a date the returns do not reach,
+    // naming the folder.
+    let (code, _, e) = calibrate_at(&kept("named_by_start"), "2023-03-30");
+    assert_eq!(code, 2, "{e}");
+    assert!(e.contains("last day of a month"), "{e}");
+    let (code, _, e) = calibrate_at(&kept("named_by_start"), "2024-03-31");
+    assert_eq!(code, 2, "{e}");
+    assert!(
+        e.contains("named_by_start") && e.contains("2023-03-31"),
+        "{e}"
+    );
+}
+
+#[test]
+fn every_dob_in_1800_is_an_error_with_each_row_skipped_and_why() {
+    // Issue 16: every DOB in 1800 gave a stock of 0 yet 118 "left at 18"
+    // with "0 rows skipped".
+    let (code, _, e) = calibrate_at(&kept("dob_1800"), "2023-03-31");
+    assert_eq!(code, 2, "{e}");
+    assert!(
+        e.contains("after the 18th birthday (DOB 1800-01-01)"),
+        "{e}"
+    );
+    assert!(
+        e.contains("dob_1800") && e.contains("no usable episode") && e.contains("8 rows skipped"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_latin1_byte_in_a_column_not_read_does_not_stop_calibration() {
+    let bytes = std::fs::read(kept("latin1/2023/episodes.csv")).unwrap();
+    assert!(bytes.contains(&0xE9) && std::str::from_utf8(&bytes).is_err());
+    let (code, _, e) = calibrate_at(&kept("latin1"), "2023-03-31");
+    assert_eq!(code, 0, "{e}");
+    assert!(e.contains("In care at 2023-04-01: 5"), "{e}");
+}
+
+#[test]
+fn a_plain_file_named_like_a_year_folder_is_an_error() {
+    let (code, _, e) = calibrate_at(&kept("year_file"), "2023-03-31");
+    assert_eq!(code, 2, "{e}");
+    assert!(
+        e.contains(&format!("year_file{}2022", std::path::MAIN_SEPARATOR))
+            && e.contains("must be a folder"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_return_without_episodes_is_an_error_naming_its_file() {
+    let (code, _, e) = calibrate_at(&kept("no_episodes"), "2023-03-31");
+    assert_eq!(code, 2, "{e}");
+    assert!(
+        e.contains("episodes.csv") && e.contains("no episodes"),
+        "{e}"
+    );
 }

@@ -16,7 +16,7 @@
 //! Rows that cannot be used (a date that does not parse, DEC before DECOM,
 //! DECOM before the date of birth, an unknown code, an episode overlapping
 //! another of the same child, a child with no date of birth) are skipped and reported with file, row and
-//! reason; so are episodes that start on or after the child's 18th birthday
+//! reason; so are episodes that start after the child's 18th birthday
 //! (a date of birth that cannot be right). A missing column, an unreadable
 //! file, a plain file named like a year folder, two folders for the same
 //! year, and a year (or a whole folder) without one usable episode are
@@ -287,8 +287,8 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
                 "child {}: DECOM {} is before the child's DOB {dob}, episode skipped",
                 e.child, e.start
             )),
-            (Some(dob), _) if e.start >= dob.plus_years(18) => Some(format!(
-                "child {}: DECOM {} is on or after the 18th birthday (DOB {dob}): the DOB cannot be right, episode skipped",
+            (Some(dob), _) if e.start > dob.plus_years(18) => Some(format!(
+                "child {}: DECOM {} is after the 18th birthday (DOB {dob}): the DOB cannot be right, episode skipped",
                 e.child, e.start
             )),
             (_, Some(prev)) if prev.child == e.child && e.start < prev.known_until() => {
@@ -316,10 +316,15 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
     data.problems
         .sort_by(|a, b| (&a.file, a.row).cmp(&(&b.file, b.row)));
     if data.episodes.is_empty() {
+        let first = data
+            .problems
+            .first()
+            .map(|p| format!("; the first: {}:{}: {}", p.file.display(), p.row, p.reason))
+            .unwrap_or_default();
         return Err(data_error(
             dir,
             format!(
-                "no usable episode in the returns ({} rows skipped, {} short breaks left out): nothing to calibrate on",
+                "no usable episode in the returns ({} rows skipped, {} short breaks left out): nothing to calibrate on{first}",
                 data.problems.len(),
                 data.respite
             ),

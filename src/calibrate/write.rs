@@ -892,6 +892,25 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
                     // rounded down so that they never add up to more than one.
                     let all: f64 = (0..n_p).map(|q| est.moves_by_band[p][q][b].value).sum();
                     let monthly = r.value / all * (1.0 - (-all).exp());
+                    // The largest monthly probabilities the PERTs can draw
+                    // must add up to at most one too; otherwise the rates
+                    // are written as they are.
+                    let worst: f64 = (0..n_p)
+                        .map(|q| &est.moves_by_band[p][q][b])
+                        .filter(|r| r.value > 0.0)
+                        .map(|r| {
+                            let g = posterior(r);
+                            let hi = chi2_quantile(2.0 * g.events + 2.0, 0.9995) / 2.0 / g.exposure;
+                            1.0 - (-hi).exp()
+                        })
+                        .sum();
+                    let value = match (opts.uncertain && worst <= 1.0 - 1e-6 && !r.pooled())
+                        .then(|| pert_of_annual(&posterior(r)))
+                        .flatten()
+                    {
+                        Some(d) => d,
+                        None => num_sig_down(1.0 - (1.0 - monthly).powi(12)),
+                    };
                     let _ = writeln!(
                         t,
                         "[[transition]]   # {}\nfrom = {}\nto = {}\nbands = [{}]\nannual_rate = {}\n",
@@ -899,7 +918,7 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
                         quote(&est.placements[p]),
                         quote(&est.placements[q]),
                         quote(&band.id),
-                        num_sig_down(1.0 - (1.0 - monthly).powi(12))
+                        value
                     );
                 }
             }
