@@ -828,4 +828,181 @@ mod tests {
         );
         assert!((t.per_year_at_end - 120.0 * (0.02f64 * 24.0).exp()).abs() < 1e-6);
     }
+
+    use crate::calibrate::periods::{End, Segment, Spell};
+
+    fn day(y: i32, m: u32, d: u32) -> Day {
+        Day::from_ymd(y, m, d).unwrap()
+    }
+
+    fn spell(start: Day, end: Day, how: End, start_known: bool) -> Spell {
+        Spell {
+            dob: day(2010, 1, 1),
+            segments: vec![Segment {
+                placement: 0,
+                start,
+                end,
+                how,
+            }],
+            start_known,
+        }
+    }
+
+    fn one_band() -> Vec<AgeBand> {
+        vec![AgeBand {
+            id: "all".into(),
+            from: 0,
+            to: 18,
+        }]
+    }
+
+    #[test]
+    fn exposure_is_split_by_time_in_care_and_open_periods_are_censored() {
+        let at = day(2023, 4, 1);
+        let m = |days: i32| days as f64 / DAYS_PER_MONTH;
+        let spells = vec![
+            // Enters on the first day of the window, leaves after 100 days.
+            spell(day(2021, 4, 1), day(2021, 7, 10), End::Exit, true),
+            // Enters then, still in care at the date: censored.
+            spell(day(2021, 4, 1), day(2023, 6, 1), End::Censored, true),
+            // In care since 2016 (over 60 months), leaves on 1 April 2022.
+            spell(day(2016, 1, 1), day(2022, 4, 1), End::Exit, true),
+            // Began before the first return: time in care only known to be
+            // at least 30 months at the window's start, so its exposure
+            // below 60 months (apparent) is left out, the rest counted.
+            spell(day(2018, 10, 1), day(2023, 6, 1), End::Censored, false),
+        ];
+        let e = estimate(&spells, at, 24, &one_band(), &["p".into()], day(2019, 4, 1));
+        assert_eq!(e.exits[0][0].events, 2.0);
+        let days_a = 100;
+        let days_b = 730; // 2021-04-01 to 2023-04-01
+        let days_c = 365; // 2021-04-01 to 2022-04-01
+        let days_d = 730;
+        let total = m(days_a + days_b + days_c + days_d);
+        assert!((e.exits[0][0].exposure - total).abs() < 1e-9);
+        // The time-in-care bands of the exposure: A all in 0–6 months; B 6
+        // months then the rest in 6–24; C all in 60+; D counted only from
+        // apparent month 60, i.e. 2023-10-01 is beyond the date: none.
+        let tic = e.time_in_care.as_ref().map(|t| t.exposure.clone());
+        let expect = [m(days_a) + 6.0, m(days_b) - 6.0, 0.0, m(days_c)];
+        // No exit in 6–24 months (the reference band): no factors fitted.
+        assert!(tic.is_none());
+        let left_out = m(days_d);
+        // Check the split through a second spell set that has a reference exit.
+        let mut more = spells.clone();
+        more.push(spell(day(2021, 4, 1), day(2022, 4, 1), End::Exit, true));
+        let e = estimate(&more, at, 24, &one_band(), &["p".into()], day(2019, 4, 1));
+        let t = e.time_in_care.unwrap();
+        let extra = m(365);
+        let expect = [expect[0] + 6.0, expect[1] + extra - 6.0, 0.0, expect[3]];
+        for k in 0..4 {
+            assert!(
+                (t.exposure[k] - expect[k]).abs() < 1e-9,
+                "{k}: {} {}",
+                t.exposure[k],
+                expect[k]
+            );
+        }
+        assert!((t.left_out - left_out).abs() < 1e-9);
+        assert_eq!(t.events, vec![1.0, 1.0, 0.0, 1.0]);
+        // One cell: the factors are the band rates over the reference's.
+        let rate = |k: usize| t.events[k] / t.exposure[k];
+        assert!((t.factor[0] - rate(0) / rate(1)).abs() < 1e-9);
+        assert!((t.factor[3] - rate(3) / rate(1)).abs() < 1e-9);
+        assert_eq!(t.factor[1], 1.0);
+        // The stock at the date: A and C left, B (23.98 months: 6-24) and
+        // D in care, D in the band of its known time (54 months: 24-60).
+        assert_eq!(e.stock_tic[0][0], vec![0, 1, 1, 0]);
+        assert_eq!(e.stock_tic_unknown, 1);
+    }
+
+    #[test]
+    fn the_piecewise_exponential_fit_recovers_exact_factors() {
+        // Two cells with rates 1 and 2 (per month) times factors 2, 1, ½, ¼:
+        // events equal to their expectation.
+        let f = [2.0, 1.0, 0.5, 0.25];
+        let exposure = vec![vec![vec![10.0; 4], vec![5.0, 7.0, 3.0, 11.0]]];
+        let events: Vec<Vec<Vec<f64>>> = vec![vec![
+            (0..4).map(|k| 1.0 * f[k] * 10.0).collect(),
+            (0..4).map(|k| 2.0 * f[k] * exposure[0][1][k]).collect(),
+        ]];
+        let (t, weighted) = fit_time_in_care(&events, &exposure).unwrap();
+        for k in 0..4 {
+            assert!((t.factor[k] - f[k]).abs() < 1e-9, "{:?}", t.factor);
+        }
+        // λ = d / Σ f·E: 1 and 2.
+        let d0: f64 = events[0][0].iter().sum();
+        let d1: f64 = events[0][1].iter().sum();
+        assert!((d0 / weighted[0][0] - 1.0).abs() < 1e-9);
+        assert!((d1 / weighted[0][1] - 2.0).abs() < 1e-9);
+        // The interval of a factor: exp(±1.96 √(1/d + 1/d_ref)).
+        let d = t.events[0];
+        let dr = t.events[1];
+        let half = 1.959_963_984_540_054 * (1.0 / d + 1.0 / dr).sqrt();
+        assert!((t.high[0] - 2.0 * half.exp()).abs() < 1e-9);
+        assert!((t.low[0] - 2.0 * (-half).exp()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn thin_cells_are_shrunk_and_cells_without_exposure_take_the_pooled_rate() {
+        let none = Shrunk::new(0.0, 0.0, 0.03);
+        assert!(none.pooled());
+        assert_eq!(none.value, 0.03);
+        // (2 + 1) / (100 + 1/0.05) = 3 / 120.
+        assert!((Shrunk::new(2.0, 100.0, 0.05).value - 0.025).abs() < 1e-15);
+        // Much data: the cell's own rate.
+        let big = Shrunk::new(1000.0, 10_000.0, 0.5);
+        assert!((big.value - 0.1).abs() < 1e-3);
+        // A multiplicative table is its own main-effects fit.
+        let e = vec![vec![10.0, 20.0], vec![30.0, 5.0]];
+        let (a, b) = ([1.0, 3.0], [0.1, 0.2]);
+        let d: Vec<Vec<f64>> = (0..2)
+            .map(|r| (0..2).map(|c| a[r] * b[c] * e[r][c]).collect())
+            .collect();
+        let fit = main_effects(&d, &e);
+        for r in 0..2 {
+            for c in 0..2 {
+                assert!((fit[r][c] - a[r] * b[c]).abs() < 1e-9);
+            }
+        }
+        // A placement and band never seen: the main-effects rate, not 0.
+        let d = vec![vec![4.0, 2.0], vec![6.0, 0.0]];
+        let e = vec![vec![100.0, 100.0], vec![100.0, 0.0]];
+        let s = shrink_exits(&d, &e);
+        assert!(s[1][1].pooled() && s[1][1].value > 0.0);
+        let fit = main_effects(&d, &e);
+        assert_eq!(s[1][1].value, fit[1][1]);
+    }
+
+    #[test]
+    fn moves_seen_only_at_one_age_stay_at_that_age() {
+        // Two placements, two bands; moves 0 → 1 only in band 1.
+        let mut moves = vec![vec![vec![0.0; 2]; 2]; 2];
+        moves[0][1][1] = 6.0;
+        let exposure = vec![vec![200.0, 100.0], vec![50.0, 0.0]];
+        let s = shrink_moves(&moves, &exposure);
+        // Band 0: exposure but no move into 1 at that age anywhere: 0.
+        assert_eq!(s[0][1][0].value, 0.0);
+        // Band 1: (6 + 1) / (100 + 1/λ₀), λ₀ = pooled 6/300 × profile
+        // (6/100) / (6/350).
+        let prior = 6.0 / 300.0 * (6.0 / 100.0) / (6.0 / 350.0);
+        assert!((s[0][1][1].value - 7.0 / (100.0 + 1.0 / prior)).abs() < 1e-12);
+        // No move 1 → 0 ever: none written at any age.
+        assert!(s[1][0].iter().all(|r| r.value == 0.0));
+    }
+
+    #[test]
+    fn a_slope_within_three_standard_errors_is_no_trend() {
+        assert_eq!(shrink_slope(0.02, 0.01), (0.0, 0.0));
+        // τ² = 0.04² − 9·0.01² = 0.0007; weight 0.0007 / 0.0008.
+        let (b, sd) = shrink_slope(0.04, 0.01);
+        assert!((b - 0.035).abs() < 1e-12);
+        assert!((sd - 0.01 * 0.875f64.sqrt()).abs() < 1e-12);
+        // The level: flat counts give their mean whatever the window.
+        assert!((level_per_year(&[10.0; 24], 0.0) - 120.0).abs() < 1e-9);
+        // Counts growing 10% a year give the rate reached at the end.
+        let g = 1.1f64;
+        let counts: Vec<f64> = (0..24).map(|m| g.powf((m as f64 - 24.0) / 12.0)).collect();
+        assert!((level_per_year(&counts, 0.1) - 12.0).abs() < 1e-9);
+    }
 }

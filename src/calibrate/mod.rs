@@ -410,3 +410,41 @@ pub fn summary(prep: &Prepared, est: &Estimates) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_is_a_month_its_first_day_or_the_last_day_of_the_month_before() {
+        let april = Day::from_ymd(2023, 4, 1).unwrap();
+        for text in [
+            "2023-04",
+            "2023-04-01",
+            "01/04/2023",
+            "2023-03-31",
+            "31/03/2023",
+        ] {
+            assert_eq!(parse_at(text).unwrap(), april, "{text}");
+        }
+        // The last day of February, in a leap year and not.
+        assert_eq!(
+            parse_at("29/02/2024").unwrap(),
+            Day::from_ymd(2024, 3, 1).unwrap()
+        );
+        assert_eq!(
+            parse_at("2023-02-28").unwrap(),
+            Day::from_ymd(2023, 3, 1).unwrap()
+        );
+        for bad in [
+            "2023-03-30",
+            "15/04/2023",
+            "2024-02-28",
+            "2023-13",
+            "31/04/2023",
+            "x",
+        ] {
+            assert!(matches!(parse_at(bad), Err(Error::Usage(_))), "{bad}");
+        }
+    }
+}

@@ -605,3 +605,25 @@ impl Table {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folder_names_give_one_year_or_both() {
+        assert_eq!(year_of_name("2023"), Some(Named::One(2023)));
+        assert_eq!(year_of_name("2022-23"), Some(Named::Both(2023)));
+        assert_eq!(year_of_name("2022_2023"), Some(Named::Both(2023)));
+        assert_eq!(year_of_name("1999-00"), Some(Named::Both(2000)));
+        for other in ["2022-24", "202", "20231", "2023.csv", "notes", "2023-2"] {
+            assert_eq!(year_of_name(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_read_as_latin1() {
+        assert_eq!(decode(b"Caf\xe9"), "Café");
+        assert_eq!(decode("Café".as_bytes()), "Café");
+    }
+}
