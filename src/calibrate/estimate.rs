@@ -360,8 +360,9 @@ pub fn estimate(
             if !(ws <= seg.end && seg.end < we) {
                 continue;
             }
-            let last_day = Day(seg.end.0 - 1).max(seg.start);
-            let b = band_on(bands, dob, last_day);
+            // The band on the day of the event (a move on the 16th
+            // birthday is a move at 16).
+            let b = band_on(bands, dob, seg.end);
             match seg.how {
                 End::Exit if seg.end >= eighteen => left_at_18 += 1,
                 End::Exit => {
