@@ -1445,3 +1445,69 @@ fn accuracy_on_forty_synthetic_councils() {
     }
     assert!(failures.is_empty(), "{failures:#?}\n{}", acc.table());
 }
+
+#[test]
+fn a_rolling_backtest_scores_every_origin_with_crps_in_a_table_csv_and_html() {
+    let data = council_dir(21);
+    let out = tempfile::tempdir().unwrap();
+    let (csv, html) = (out.path().join("points.csv"), out.path().join("b.html"));
+    let o = carecast()
+        .args(["backtest", "--ssda903"])
+        .arg(data.path())
+        .args(["--at", "2022-03-31", "--every", "6m", "--horizon", "12"])
+        .args(["--runs", "200", "--csv"])
+        .arg(&csv)
+        .arg("--html")
+        .arg(&html)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(o).unwrap();
+    // Origins April 2022, October 2022, April 2023, October 2023 (the
+    // returns end in March 2024).
+    assert!(text.contains("Over 4 origin(s)"), "{text}");
+    for at in ["2022-04-01", "2022-10-01", "2023-04-01", "2023-10-01"] {
+        assert!(text.contains(&format!("Backtest at {at}")), "{text}");
+    }
+    assert!(text.contains("CRPS") && text.contains("placement:ifa") && text.contains("band:16-17"));
+    let csv = std::fs::read_to_string(csv).unwrap();
+    assert!(csv.starts_with("origin,series,month,observed"));
+    // 12 + 12 + 12 + 6 months, each with the total, 5 placements, 4 bands.
+    assert_eq!(csv.lines().count() - 1, 42 * 10, "{}", &csv[..300]);
+    assert!(
+        csv.lines().skip(1).all(|l| !l.ends_with(',')),
+        "every point has a CRPS"
+    );
+    let html = std::fs::read_to_string(html).unwrap();
+    assert!(html.contains("<section class=\"backtest\">") && html.contains("origin by origin"));
+    // Several --at; and --every with several is refused.
+    carecast()
+        .args(["backtest", "--ssda903"])
+        .arg(data.path())
+        .args([
+            "--at",
+            "2023-03-31",
+            "--at",
+            "2023-09-30",
+            "--horizon",
+            "3",
+            "--runs",
+            "50",
+        ])
+        .assert()
+        .success();
+    carecast()
+        .args(["backtest", "--ssda903"])
+        .arg(data.path())
+        .args(["--at", "2023-03-31", "--at", "2023-09-30", "--every", "6m"])
+        .assert()
+        .code(2);
+    carecast()
+        .args(["calibrate", "--ssda903"])
+        .arg(data.path())
+        .args(["--at", "2023-03-31", "--at", "2023-09-30"])
+        .assert()
+        .code(2);
+}
