@@ -402,10 +402,30 @@ pub fn summary(prep: &Prepared, est: &Estimates) -> String {
     if let Some(tr) = &est.trend {
         let _ = writeln!(
             s,
-            "Trend of entries: {:+.1}% a year (95% {:+.1}% to {:+.1}%)",
+            "Trend of entries over {} months: {:+.1}% a year (95% {:+.1}% to {:+.1}%), shrunk to {:+.1}%",
+            tr.months,
             100.0 * tr.annual,
             100.0 * tr.low,
-            100.0 * tr.high
+            100.0 * tr.high,
+            100.0 * tr.shrunk
+        );
+    }
+    if let Some(tic) = &est.time_in_care {
+        let parts: Vec<String> = tic
+            .bands
+            .iter()
+            .enumerate()
+            .map(|(k, b)| {
+                format!(
+                    "from {b} months {:.2} (95% {:.2}–{:.2})",
+                    tic.factor[k], tic.low[k], tic.high[k]
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "Exit hazard by time in care, relative to 6–24 months: {}",
+            parts.join(", ")
         );
     }
     s

@@ -439,6 +439,14 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
         "# Left care on their 18th birthday (the model's exit at 18): {}.",
         est.left_at_18
     );
+    if est.stock_tic_unknown > 0 {
+        let _ = writeln!(
+            t,
+            "# {} children in care at the date began their period before the first return: their time in\n\
+             # care is counted from the first episode the returns show (a lower bound).",
+            est.stock_tic_unknown
+        );
+    }
     if est.stock_over_18 > 0 {
         let _ = writeln!(
             t,
