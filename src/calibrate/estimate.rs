@@ -666,7 +666,7 @@ pub const TREND_Z2: f64 = 9.0;
 /// under the prior N(0, τ²) with τ² = max(0, beta² − 9·se²): (mean, sd).
 pub fn shrink_slope(beta: f64, se: f64) -> (f64, f64) {
     let tau2 = (beta * beta - TREND_Z2 * se * se).max(0.0);
-    if tau2 <= 0.0 || !(se > 0.0) {
+    if tau2 <= 0.0 || se.is_nan() || se <= 0.0 {
         return (0.0, 0.0);
     }
     let w = tau2 / (tau2 + se * se);
@@ -896,13 +896,8 @@ mod tests {
         let t = e.time_in_care.unwrap();
         let extra = m(365);
         let expect = [expect[0] + 6.0, expect[1] + extra - 6.0, 0.0, expect[3]];
-        for k in 0..4 {
-            assert!(
-                (t.exposure[k] - expect[k]).abs() < 1e-9,
-                "{k}: {} {}",
-                t.exposure[k],
-                expect[k]
-            );
+        for (k, (got, want)) in t.exposure.iter().zip(expect).enumerate() {
+            assert!((got - want).abs() < 1e-9, "{k}: {got} {want}");
         }
         assert!((t.left_out - left_out).abs() < 1e-9);
         assert_eq!(t.events, vec![1.0, 1.0, 0.0, 1.0]);
@@ -928,8 +923,8 @@ mod tests {
             (0..4).map(|k| 2.0 * f[k] * exposure[0][1][k]).collect(),
         ]];
         let (t, weighted) = fit_time_in_care(&events, &exposure).unwrap();
-        for k in 0..4 {
-            assert!((t.factor[k] - f[k]).abs() < 1e-9, "{:?}", t.factor);
+        for (got, want) in t.factor.iter().zip(f) {
+            assert!((got - want).abs() < 1e-9, "{:?}", t.factor);
         }
         // λ = d / Σ f·E: 1 and 2.
         let d0: f64 = events[0][0].iter().sum();

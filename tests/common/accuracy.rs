@@ -154,10 +154,9 @@ pub fn measure(setup: &Setup, progress: &dyn Fn(u64)) -> Accuracy {
             .iter()
             .map(|(id, _, _)| prep.placements.iter().position(|p| p == id))
             .collect();
-        for m in 0..MONTHS {
+        for (m, exp) in expected.iter().enumerate().take(MONTHS) {
             let day = Day(Day::month_start(at.month_index() + m as i32 + 1).0 - 1);
             let real = council.in_care(day);
-            let exp = &expected[m];
             // (series, column of the runs, expected, realised)
             let mut cells: Vec<(usize, Option<usize>, f64, f64)> = Vec::new();
             let total_exp: f64 = exp.iter().flatten().sum();
