@@ -103,20 +103,34 @@ impl Format {
     /// when it accepts the continuous-time keys.
     pub fn supported() -> Format {
         static FORMAT: std::sync::OnceLock<Format> = std::sync::OnceLock::new();
-        *FORMAT.get_or_init(|| {
-            let probe = "name = \"probe\"\n[horizon]\nstart = \"2023-04\"\nyears = 1\n\
-                [[age_band]]\nid = \"a\"\nfrom = 0\nto = 18\n\
-                [[placement]]\nid = \"p\"\nweekly_cost = 1\ninitial = 1\n\
-                initial_time_in_care = { counts = [1, 0, 0, 0] }\n\
-                [entries]\nper_year = 1\nage_by_year = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]\n\
-                [exits.time_in_care]\nbands = [0, 6, 24, 60]\nfactor = [1.5, 1, 0.7, 0.5]\n\
-                [exits.mean_months]\np = 10\n";
-            match crate::config::parse_config(probe, "probe") {
+        *FORMAT.get_or_init(
+            || match crate::config::parse_config(&probe(true), "probe") {
                 Ok(_) => Format::Continuous,
                 Err(_) => Format::Monthly,
-            }
-        })
+            },
+        )
     }
+}
+
+/// A small config, with or without the continuous-time keys: valid for
+/// every build without them (a test checks it), so that only those keys
+/// decide [`Format::supported`].
+fn probe(continuous: bool) -> String {
+    let keys = |text: &'static str| if continuous { text } else { "" };
+    format!(
+        "name = \"probe\"\n[horizon]\nstart = \"2023-04\"\nyears = 1\n\
+         [[age_band]]\nid = \"a\"\nfrom = 0\nto = 18\n\
+         [[placement]]\nid = \"p\"\nweekly_cost = 1\ninitial_by_age = {{ \"5\" = 1 }}\n{}\
+         [entries]\nper_year = 1\nmix = {{ p = 1 }}\n{}\
+         [exits.mean_months]\np = 10\n{}",
+        keys("initial_time_in_care = { counts = [1, 0, 0, 0] }\n"),
+        if continuous {
+            "age_by_year = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]\n"
+        } else {
+            "age_mix = { a = 1 }\n"
+        },
+        keys("[exits.time_in_care]\nbands = [0, 6, 24, 60]\nfactor = [1.5, 1, 0.7, 0.5]\n"),
+    )
 }
 
 /// How the trend of entries is used.
@@ -993,4 +1007,18 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
         );
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_format_probe_is_valid_without_the_continuous_time_keys() {
+        // Otherwise the probe could fail for another reason and calibrate
+        // would keep writing the monthly form after the core lands.
+        crate::config::parse_config(&probe(false), "probe").unwrap();
+        let with = probe(true);
+        assert!(with.contains("[exits.time_in_care]") && with.contains("age_by_year"));
+    }
 }
