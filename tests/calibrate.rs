@@ -1511,3 +1511,45 @@ fn a_rolling_backtest_scores_every_origin_with_crps_in_a_table_csv_and_html() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn the_generator_makes_trends_and_re_entries_that_calibration_sees() {
+    // Entries growing 10% a year: the trend fitted on all the returns
+    // (with its quasi-Poisson interval) covers it.
+    let mut truth = Truth::realistic(1.0);
+    truth.trend = 0.10;
+    let at = day(2024, 4, 1);
+    let mut covered = 0;
+    let mut fits = Vec::new();
+    for seed in 1..=5u64 {
+        let dir = tempfile::tempdir().unwrap();
+        let council = synthetic::council(&truth, dir.path(), 2019, 2024, 900 + seed);
+        let prep = prepared(dir.path());
+        let tr = estimates(&prep, at, 24).trend.unwrap();
+        covered += (tr.low <= 0.10 && 0.10 <= tr.high) as usize;
+        fits.push((tr.annual, tr.low, tr.high, tr.shrunk));
+        // Re-entries: children with a second period that starts with RNE S.
+        let mut starts = std::collections::HashMap::new();
+        for e in council
+            .episodes
+            .iter()
+            .filter(|e| e.rne == "S" && e.ls != "V3")
+        {
+            *starts.entry(e.child).or_insert(0) += 1;
+        }
+        let again = starts.values().filter(|n| **n > 1).count();
+        assert!(again > 50, "seed {seed}: {again} children came back");
+        // … and the returns show them: children with two periods of care.
+        let mut periods = std::collections::HashMap::new();
+        for e in prep.data.episodes.iter().filter(|e| e.reason_new == "S") {
+            *periods.entry(e.child.as_str()).or_insert(0) += 1;
+        }
+        let back = periods.values().filter(|n| **n > 1).count();
+        assert!(
+            back > 20,
+            "seed {seed}: {back} children with two periods in the returns"
+        );
+    }
+    // 5 intervals of nominal 95%: at least 4 should cover (P(fewer) ≈ 2%).
+    assert!(covered >= 4, "{fits:?}");
+}
