@@ -27,7 +27,10 @@ fn main() {
     let args: Vec<&String> = all
         .iter()
         .enumerate()
-        .filter(|(i, a)| !a.starts_with("--") && !(*i > 0 && all[i - 1] == "--trend"))
+        .filter(|(i, a)| {
+            let value_of_trend = *i > 0 && all[i - 1] == "--trend";
+            !a.starts_with("--") && !value_of_trend
+        })
         .map(|(_, a)| a)
         .collect();
     let Some(dir) = args.get(1) else {
