@@ -11,6 +11,7 @@ use std::hint::black_box;
 
 use carecast::calibrate::date::Day;
 use carecast::calibrate::ssda903::{self, ReadOptions};
+use carecast::calibrate::write::TrendUse;
 use carecast::calibrate::{self, Request, estimate};
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -23,7 +24,7 @@ fn calibrate_bench(c: &mut Criterion) {
         window: 24,
         years: 3,
         uncertain: false,
-        trend: false,
+        trend: TrendUse::Off,
     };
     let read = || ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap();
     let prep = calibrate::prepare(read(), None).unwrap();
@@ -50,7 +51,7 @@ fn calibrate_bench(c: &mut Criterion) {
                 24,
                 &prep.bands,
                 &prep.placements,
-                true,
+                prep.data.first_day().unwrap(),
             ))
         })
     });

@@ -4,7 +4,12 @@
 //! data show after it (total, by placement type and by age band) into the
 //! config as `[history]`, runs the config, and scores each observed count
 //! against its simulated distribution with [`crate::score`]: coverage of
-//! the P5–P95 and P25–P75 bands, mean error and pinball loss.
+//! the P5–P95 and P25–P75 bands, mean error, pinball loss and the CRPS from
+//! the runs themselves.
+//!
+//! A rolling-origin backtest ([`rolling`]) does this at several dates
+//! (`--at` repeated, or `--every 6m` from the first), each calibrated only
+//! on the data before it, and scores every series over all origins.
 
 use crate::calibrate::date::Day;
 use crate::calibrate::estimate::AgeBand;
@@ -135,16 +140,43 @@ pub fn backtest(
         Some(format!("SSDA903 month-end counts after {}", req.at)),
     )?;
     let cfg = config::parse_config(&text, "the backtest config")?;
-    let report = engine::with_threads(settings.threads, || -> Result<Report, Error> {
+    let (runs, report) = engine::with_threads(settings.threads, || -> Result<_, Error> {
         let runs = engine::run_config(&cfg, settings, &|_| {})?;
-        Ok(Report::for_config(&cfg, &runs, settings))
+        let report = Report::for_config(&cfg, &runs, settings);
+        Ok((runs, report))
     })??;
     let model = &cfg.scenarios[0].model;
     let scenario = &report.scenarios[0];
-    let points = match &model.history {
+    let mut points = match &model.history {
         Some(h) => crate::score::points(model, h, &scenario.months),
         None => Vec::new(),
     };
+    // The CRPS of each point from the runs' values of its month and series.
+    let layout = &runs[0].layout;
+    for p in &mut points {
+        let Some(m) = scenario.months.iter().position(|r| r.month == p.month) else {
+            continue;
+        };
+        let column = if p.series == "total" {
+            Some(layout.lac(m))
+        } else if let Some(id) = p.series.strip_prefix("placement:") {
+            model
+                .placements
+                .iter()
+                .position(|x| x.id == id)
+                .map(|i| layout.lac_placement(m, i))
+        } else if let Some(id) = p.series.strip_prefix("band:") {
+            model
+                .ages
+                .bands
+                .iter()
+                .position(|x| x.id == id)
+                .map(|i| layout.lac_band(m, i))
+        } else {
+            None
+        };
+        p.crps = column.map(|c| crate::score::crps(&runs[0].column(c), p.observed));
+    }
     Ok(Backtest {
         config_text: text,
         months,
@@ -154,16 +186,161 @@ pub fn backtest(
     })
 }
 
+/// Backtests at several origins.
+pub struct Rolling {
+    /// Each origin and its backtest.
+    pub origins: Vec<(Day, Backtest)>,
+    /// Every point of every origin together, then each series.
+    pub all: Option<Score>,
+    pub series: Vec<Score>,
+}
+
+/// Backtests at each of `origins`, each calibrated only on the data before
+/// it, and scores each series over all of them.
+pub fn rolling(
+    prep: &Prepared,
+    base: Option<&BaseConfig>,
+    req: &Request,
+    origins: &[Day],
+    horizon: usize,
+    settings: &Settings,
+) -> Result<Rolling, Error> {
+    let mut out = Vec::new();
+    for at in origins {
+        let req = Request {
+            at: *at,
+            ..req.clone()
+        };
+        out.push((*at, backtest(prep, base, &req, horizon, settings)?));
+    }
+    let points: Vec<Point> = out
+        .iter()
+        .flat_map(|(_, b)| b.points.iter().cloned())
+        .collect();
+    Ok(Rolling {
+        all: Score::of("all", &points),
+        series: crate::score::by_series(&points),
+        origins: out,
+    })
+}
+
+/// Parses `--every`: a number of months (`6m`, `6`) or years (`1y`).
+pub fn parse_every(text: &str) -> Result<u32, Error> {
+    let t = text.trim();
+    let (n, unit) = match t.strip_suffix(['m', 'y']) {
+        Some(n) => (n, t.chars().last()),
+        None => (t, Some('m')),
+    };
+    let months = n
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n > 0)
+        .map(|n| if unit == Some('y') { n * 12 } else { n });
+    months.filter(|m| *m <= 120).ok_or_else(|| {
+        Error::Usage(format!(
+            "--every {text:?}: expected a number of months (6m) or years (1y), at most 10 years"
+        ))
+    })
+}
+
+/// Origins every `step` months from `first` while the data go on after
+/// them (at least one month to compare), at most 100.
+pub fn origins_every(first: Day, step: u32, last_day: Day) -> Vec<Day> {
+    (0..100)
+        .map(|k| Day::month_start(first.month_index() + (k * step) as i32))
+        .take_while(|at| Day(Day::month_start(at.month_index() + 1).0 - 1) <= last_day)
+        .collect()
+}
+
+/// The rolling backtest's scores as a table: each series over all origins,
+/// then the whole of each origin.
+pub fn rolling_table(r: &Rolling) -> String {
+    let f = |x: f64| format!("{x:.2}");
+    let pct = |x: f64| format!("{:.0}%", 100.0 * x);
+    let row = |name: String, s: &Score| {
+        vec![
+            name,
+            s.months.to_string(),
+            pct(s.coverage_90),
+            pct(s.coverage_50),
+            f(s.mean_error),
+            s.crps.map_or("–".into(), f),
+            f(s.pinball),
+        ]
+    };
+    let mut rows = vec![
+        [
+            "Series",
+            "Points",
+            "In P5–P95",
+            "In P25–P75",
+            "Bias",
+            "CRPS",
+            "Pinball",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for s in r.all.iter().chain(&r.series) {
+        rows.push(row(s.series.clone(), s));
+    }
+    let mut text = format!(
+        "Over {} origin(s): bias = mean of (simulated mean − observed), CRPS and pinball loss in children\n",
+        r.origins.len()
+    );
+    text.push_str(&crate::output::table::layout(&rows));
+    if r.origins.len() > 1 {
+        let mut rows = vec![
+            [
+                "Origin",
+                "Months",
+                "In P5–P95",
+                "In P25–P75",
+                "Bias",
+                "CRPS",
+                "Pinball",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ];
+        for (at, b) in &r.origins {
+            if let Some(s) = b.series.iter().find(|s| s.series == "total") {
+                let mut cells = row(at.to_string(), s);
+                cells[1] = b.months.to_string();
+                rows.push(cells);
+            }
+        }
+        text.push_str("\nThe total, origin by origin\n");
+        text.push_str(&crate::output::table::layout(&rows));
+    }
+    text
+}
+
+/// The per-month points as CSV: origin, series, month, observed, mean,
+/// P5 … P95, whether the count fell within P5–P95 and P25–P75, the pinball
+/// loss and the CRPS.
+pub fn rolling_csv(r: &Rolling) -> String {
+    let mut out = String::from(
+        "origin,series,month,observed,mean,p5,p25,p50,p75,p95,in_p5_p95,in_p25_p75,pinball,crps\n",
+    );
+    for (at, b) in &r.origins {
+        for line in points_csv(&b.points).lines().skip(1) {
+            out.push_str(&format!("{at},{line}\n"));
+        }
+    }
+    out
+}
+
 /// The per-month points as CSV: series, month, observed, mean, P5 … P95,
-/// and whether the count fell within P5–P95 and P25–P75.
+/// whether the count fell within P5–P95 and P25–P75, pinball loss and CRPS.
 pub fn points_csv(points: &[Point]) -> String {
     let mut out = String::from(
-        "series,month,observed,mean,p5,p25,p50,p75,p95,in_p5_p95,in_p25_p75,pinball\n",
+        "series,month,observed,mean,p5,p25,p50,p75,p95,in_p5_p95,in_p25_p75,pinball,crps\n",
     );
     for p in points {
         let f = &p.forecast;
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{:.4}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{:.4},{}\n",
             p.series,
             p.month,
             p.observed,
@@ -175,7 +352,8 @@ pub fn points_csv(points: &[Point]) -> String {
             f.p95,
             p.in_90(),
             p.in_50(),
-            p.pinball()
+            p.pinball(),
+            p.crps.map(|c| format!("{c:.4}")).unwrap_or_default()
         ));
     }
     out
@@ -193,5 +371,23 @@ mod tests {
         let october = Day::from_ymd(2022, 10, 1).unwrap();
         assert_eq!(years_for(october, 12, 4), 2);
         assert_eq!(years_for(october, 6, 4), 1);
+    }
+
+    #[test]
+    fn origins_step_while_data_remain() {
+        let at = Day::from_ymd(2021, 4, 1).unwrap();
+        let last = Day::from_ymd(2023, 3, 31).unwrap();
+        let o = origins_every(at, 6, last);
+        let months: Vec<String> = o.iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            months,
+            ["2021-04-01", "2021-10-01", "2022-04-01", "2022-10-01"]
+        );
+        assert_eq!(parse_every("6m").unwrap(), 6);
+        assert_eq!(parse_every("1y").unwrap(), 12);
+        assert_eq!(parse_every("3").unwrap(), 3);
+        for bad in ["0m", "x", "-1", "11y", ""] {
+            assert!(parse_every(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -63,9 +63,11 @@ struct DataArgs {
     /// header and episodes tables as CSV.
     #[arg(long, value_name = "DIR")]
     ssda903: PathBuf,
-    /// The calibration date: a month (2022-04) or its first day (2022-04-01, 01/04/2022).
-    #[arg(long, value_name = "DATE")]
-    at: String,
+    /// The calibration date: the last day of a month as councils date their data (2023-03-31,
+    /// 31/03/2023: in care at the end of that day, the horizon starts on 1 April), the first day
+    /// of a month (2023-04-01) or a month (2023-04). `backtest` takes several (--at repeated).
+    #[arg(long, value_name = "DATE", required = true)]
+    at: Vec<String>,
     /// Months of data before the date to estimate from.
     #[arg(long, value_name = "MONTHS", default_value_t = 24)]
     window: usize,
@@ -76,9 +78,13 @@ struct DataArgs {
     /// Write rates as distributions from their events and exposure, drawn once per run.
     #[arg(long)]
     uncertain: bool,
-    /// Project the fitted trend of entries forward.
-    #[arg(long)]
+    /// Project the trend of entries fitted on every year of the returns as it is, without
+    /// shrinking it towards no trend [default: shrunk, see docs/calibration.md].
+    #[arg(long, conflicts_with = "no_trend")]
     trend: bool,
+    /// Project no trend of entries.
+    #[arg(long)]
+    no_trend: bool,
     /// Keep short breaks (legal status V3, V4) as periods of care.
     #[arg(long)]
     include_respite: bool,
@@ -124,6 +130,13 @@ struct BacktestArgs {
     /// Write every observed count against its forecast as CSV to FILE.
     #[arg(long, value_name = "FILE")]
     csv: Option<PathBuf>,
+    /// Backtest at origins every N months (6m) or years (1y) from the first --at, while the
+    /// data go on after them.
+    #[arg(long, value_name = "STEP")]
+    every: Option<String>,
+    /// Write the backtest's scores as a self-contained HTML page to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 /// The reports people read, for `run` and `report` alike.
@@ -532,7 +545,7 @@ fn prepare(
     ),
     Error,
 > {
-    let at = calibrate::parse_at(&args.at)?;
+    let at = calibrate::parse_at(&args.at[0])?;
     let base = args.base.as_deref().map(calibrate::load_base).transpose()?;
     let years = years.unwrap_or(base.as_ref().map_or(3, |b| b.years));
     if !(1..=120).contains(&args.window) {
@@ -561,7 +574,11 @@ fn prepare(
         window: args.window,
         years,
         uncertain: args.uncertain,
-        trend: args.trend,
+        trend: match (args.trend, args.no_trend) {
+            (true, _) => calibrate::write::TrendUse::Raw,
+            (_, true) => calibrate::write::TrendUse::Off,
+            _ => calibrate::write::TrendUse::Shrunk,
+        },
     };
     Ok((prep, base, request))
 }
@@ -583,6 +600,11 @@ fn report_problems(problems: &[calibrate::ssda903::Problem]) {
 }
 
 fn calibrate(mut args: CalibrateArgs) -> Result<(), Error> {
+    if args.data.at.len() > 1 {
+        return Err(Error::Usage(
+            "calibrate takes one --at; `carecast backtest` takes several".into(),
+        ));
+    }
     output::write::check_outputs(
         &[&args.out],
         &[Some(&args.data.ssda903), args.data.base.as_ref()],
@@ -625,43 +647,92 @@ fn backtest(args: BacktestArgs) -> Result<(), Error> {
         return Err(Error::Usage("--threads must be at least 1".into()));
     }
     let to_stdout = output::write::check_outputs(
-        &[&args.out, &args.csv],
+        &[&args.out, &args.csv, &args.html],
         &[Some(&args.data.ssda903), args.data.base.as_ref()],
     )?;
     let (prep, base, request) = prepare(&args.data, None)?;
+    let mut origins = args
+        .data
+        .at
+        .iter()
+        .map(|a| calibrate::parse_at(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(every) = &args.every {
+        if origins.len() > 1 {
+            return Err(Error::Usage(
+                "--every steps from one --at; give one, or several --at without --every".into(),
+            ));
+        }
+        let step = crate::backtest::parse_every(every)?;
+        let last = prep.data.last_day().unwrap_or(request.at);
+        origins = crate::backtest::origins_every(request.at, step, last);
+        if origins.is_empty() {
+            return Err(Error::Usage(format!(
+                "{}: the returns end on {last}, before the first month after --at",
+                prep.data.folder.display()
+            )));
+        }
+    }
     let settings = Settings {
         runs: args.runs,
         seed: args.seed,
         threads: args.threads,
         central: false,
     };
-    let result =
-        crate::backtest::backtest(&prep, base.as_ref(), &request, args.horizon, &settings)?;
+    let rolling = crate::backtest::rolling(
+        &prep,
+        base.as_ref(),
+        &request,
+        &origins,
+        args.horizon,
+        &settings,
+    )?;
     let mut files = Vec::new();
     if let Some(path) = args.out {
-        files.push((path, result.config_text.clone().into_bytes()));
+        // The config of the last origin, with its history.
+        if let Some((_, last)) = rolling.origins.last() {
+            files.push((path, last.config_text.clone().into_bytes()));
+        }
     }
     if let Some(path) = args.csv {
+        let text = if rolling.origins.len() == 1 {
+            crate::backtest::points_csv(&rolling.origins[0].1.points)
+        } else {
+            crate::backtest::rolling_csv(&rolling)
+        };
+        files.push((path, text.into_bytes()));
+    }
+    if let Some(path) = args.html {
         files.push((
             path,
-            crate::backtest::points_csv(&result.points).into_bytes(),
+            output::backtest_html::page(&rolling, args.runs, args.seed).into_bytes(),
         ));
     }
     output::write_all_or_nothing(files)?;
-    let text = format!(
-        "Backtest at {}: calibrated on the {} months before, {} months compared ({} runs, seed {}{})\n{}",
-        request.at,
-        calibrate::window_months(&prep.data, request.at, request.window)?,
-        result.months,
-        args.runs,
-        args.seed,
-        if request.uncertain {
-            ", rates uncertain"
-        } else {
-            ", rates fixed at their estimates"
-        },
-        output::table::score_table(result.all.iter().chain(&result.series))
-    );
+    let mut text = String::new();
+    for (at, b) in &rolling.origins {
+        text.push_str(&format!(
+            "Backtest at {at}: calibrated on the {} months before, {} months compared ({} runs, seed {}{})\n",
+            calibrate::window_months(&prep.data, *at, request.window)?,
+            b.months,
+            args.runs,
+            args.seed,
+            if request.uncertain {
+                ", rates uncertain"
+            } else {
+                ", rates fixed at their estimates"
+            },
+        ));
+    }
+    if rolling.origins.len() == 1 {
+        let b = &rolling.origins[0].1;
+        text.push_str(&output::table::score_table(b.all.iter().chain(&b.series)));
+        if let Some(crps) = b.all.as_ref().and_then(|s| s.crps) {
+            text.push_str(&format!("CRPS over all points: {crps:.2} children\n"));
+        }
+    } else {
+        text.push_str(&crate::backtest::rolling_table(&rolling));
+    }
     if to_stdout {
         return Ok(());
     }

@@ -9,7 +9,11 @@
 //! - error: the simulated mean minus y (positive when the forecast is high);
 //! - pinball loss: the mean over the seven reported quantiles τ (P5 … P95)
 //!   of ρτ(y − qτ), where ρτ(u) = u·(τ − 𝟙(u < 0)). Lower is better; it is a
-//!   discrete approximation of the CRPS, in children.
+//!   discrete approximation of the CRPS, in children;
+//! - the continuous ranked probability score, where the simulated runs are
+//!   at hand (`carecast backtest`): CRPS = E|X − y| − ½E|X − X′| over the
+//!   runs' values X (Gneiting & Raftery 2007, eq. 21), computed exactly from
+//!   the sorted values. Lower is better; in children.
 //!
 //! Months of the history outside the simulated horizon are not scored (the
 //! HTML fan chart still draws them).
@@ -28,6 +32,28 @@ pub struct Point {
     pub month: String,
     pub observed: f64,
     pub forecast: Summary,
+    /// CRPS of the observed count against the runs, when they are at hand.
+    pub crps: Option<f64>,
+}
+
+/// The CRPS of `y` against the empirical distribution of `values`:
+/// (1/n)Σ|xᵢ − y| − (1/n²)Σᵢ(2i − n + 1)x₍ᵢ₎ with x₍ᵢ₎ sorted (i from 0).
+pub fn crps(values: &[f64], y: f64) -> f64 {
+    let n = values.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let mut x = values.to_vec();
+    x.sort_by(f64::total_cmp);
+    let m = n as f64;
+    let abs: f64 = x.iter().map(|v| (v - y).abs()).sum::<f64>() / m;
+    let spread: f64 = x
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (2.0 * i as f64 - m + 1.0) * v)
+        .sum::<f64>()
+        / (m * m);
+    abs - spread
 }
 
 impl Point {
@@ -76,13 +102,18 @@ pub struct Score {
     pub mean_absolute_error: f64,
     /// Mean pinball loss over P5 … P95.
     pub pinball: f64,
+    /// Mean CRPS, when every point has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crps: Option<f64>,
 }
 
 impl Score {
     /// Scores `points` under the name `series`; `None` when there are none.
     pub fn of<'a>(series: &str, points: impl IntoIterator<Item = &'a Point>) -> Option<Score> {
         let (mut n, mut in90, mut in50, mut err, mut abs, mut pin) = (0usize, 0, 0, 0.0, 0.0, 0.0);
+        let mut crps = Some(0.0);
         for p in points {
+            crps = crps.zip(p.crps).map(|(a, b)| a + b);
             n += 1;
             in90 += p.in_90() as usize;
             in50 += p.in_50() as usize;
@@ -102,6 +133,7 @@ impl Score {
             mean_error: round_dp(err / m, 4),
             mean_absolute_error: round_dp(abs / m, 4),
             pinball: round_dp(pin / m, 4),
+            crps: crps.map(|c| round_dp(c / m, 4)),
         })
     }
 }
@@ -153,6 +185,7 @@ pub fn points(model: &Model, history: &History, months: &[MonthReport]) -> Vec<P
                     month: ym.to_string(),
                     observed: *y,
                     forecast,
+                    crps: None,
                 });
             }
         }
@@ -218,6 +251,7 @@ mod tests {
             month: "2024-04".into(),
             observed,
             forecast,
+            crps: None,
         }
     }
 
@@ -257,5 +291,24 @@ mod tests {
         assert_eq!(s.coverage_50, 0.25);
         assert_eq!(s.mean_error, (0.0 + 21.0 - 10.0 - 20.0) / 4.0);
         assert!(Score::of("none", &[]).is_none());
+    }
+
+    #[test]
+    fn crps_by_hand() {
+        // One run at 3, y = 1: |3 − 1| = 2.
+        assert!((crps(&[3.0], 1.0) - 2.0).abs() < 1e-12);
+        // Runs {0, 2}, y = 1: E|X − y| = 1, ½E|X − X′| = ½ · (0 + 2 + 2 + 0)/4.
+        assert!((crps(&[2.0, 0.0], 1.0) - 0.5).abs() < 1e-12);
+        // Against the pairwise definition on uneven values.
+        let x = [5.0, 1.0, 4.0, 4.0, 9.0];
+        let y = 3.5;
+        let n = x.len() as f64;
+        let a: f64 = x.iter().map(|v: &f64| (v - y).abs()).sum::<f64>() / n;
+        let b: f64 = x
+            .iter()
+            .flat_map(|u| x.iter().map(move |v| (u - v).abs()))
+            .sum::<f64>()
+            / (n * n);
+        assert!((crps(&x, y) - (a - 0.5 * b)).abs() < 1e-12);
     }
 }

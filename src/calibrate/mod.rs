@@ -42,12 +42,20 @@ pub fn default_bands() -> Vec<AgeBand> {
     .collect()
 }
 
-/// Parses the calibration date: `YYYY-MM`, or the first day of a month as
-/// `YYYY-MM-DD` or `dd/mm/yyyy`.
+/// Parses the calibration date and returns the first day of the horizon.
+///
+/// - `YYYY-MM`, or the first day of a month (`2023-04-01`, `01/04/2023`):
+///   the horizon starts that day, and the stock is the children in care at
+///   the end of the day before;
+/// - the last day of a month (`2023-03-31`, `31/03/2023`), as councils date
+///   their data: the stock is the children in care at the end of that day,
+///   and the horizon starts the day after (1 April).
+///
+/// Any other day is an error: the model's months start on the first.
 pub fn parse_at(text: &str) -> Result<Day, Error> {
     let bad = || {
         Error::Usage(format!(
-            "--at {text:?}: expected a month (2022-04) or the first day of a month (2022-04-01 or 01/04/2022)"
+            "--at {text:?}: expected a month (2023-04), its first day (2023-04-01 or 01/04/2023), or the last day of the month before (2023-03-31 or 31/03/2023)"
         ))
     };
     let day = match Day::parse(text) {
@@ -57,13 +65,18 @@ pub fn parse_at(text: &str) -> Result<Day, Error> {
             Day::from_ymd(ym.year, ym.month, 1).ok_or_else(bad)?
         }
     };
-    if day.ymd().2 != 1 {
-        return Err(Error::Usage(format!(
-            "--at {text:?}: the model starts at the beginning of a month; give the first day of a month (e.g. {})",
-            Day::month_start(day.month_index())
-        )));
+    let (y, m, d) = day.ymd();
+    if d == 1 {
+        return Ok(day);
     }
-    Ok(day)
+    if d == date::days_in_month(y, m) {
+        return Ok(Day(day.0 + 1));
+    }
+    Err(Error::Usage(format!(
+        "--at {text:?}: the model's months start on the first; give the last day of a month (in care at the end of that day, e.g. {}) or the first day of the next (e.g. {})",
+        Day(Day::month_start(day.month_index()).0 - 1),
+        Day::month_start(day.month_index())
+    )))
 }
 
 /// A base config: its validated model and its document.
@@ -222,18 +235,25 @@ pub fn prepare(mut data: Data, base: Option<&BaseConfig>) -> Result<Prepared, Er
 /// The months of data before `at` available for the window: at most
 /// `window`, and none before the first return.
 pub fn window_months(data: &Data, at: Day, window: usize) -> Result<usize, Error> {
+    let folder = || data.folder.display();
     let (Some(first), Some(last)) = (data.first_day(), data.last_day()) else {
-        return Err(Error::Usage("the SSDA903 folder holds no returns".into()));
+        return Err(Error::Usage(format!(
+            "{}: the SSDA903 folder holds no returns",
+            folder()
+        )));
     };
+    let eve = Day(at.0 - 1);
     if at > Day(last.0 + 1) {
         return Err(Error::Usage(format!(
-            "--at {at} is after the last return ends ({last}): the stock at that date is not known"
+            "{}: the returns end on {last}, before --at (in care at the end of {eve}): the stock at that date is not known",
+            folder()
         )));
     }
     let available = at.month_index() - first.month_index();
     if available < 1 {
         return Err(Error::Usage(format!(
-            "--at {at} is not after the first return begins ({first}): there is no data before it"
+            "{}: the returns begin on {first}, not before --at (in care at the end of {eve}): there is no data before it",
+            folder()
         )));
     }
     Ok(window.min(available as usize))
@@ -242,11 +262,12 @@ pub fn window_months(data: &Data, at: Day, window: usize) -> Result<usize, Error
 /// What `calibrate` asks for.
 #[derive(Clone, Debug)]
 pub struct Request {
+    /// The first day of the horizon (see [`parse_at`]).
     pub at: Day,
     pub window: usize,
     pub years: usize,
     pub uncertain: bool,
-    pub trend: bool,
+    pub trend: write::TrendUse,
 }
 
 /// Estimates at `req.at` and writes the config text.
@@ -264,7 +285,7 @@ pub fn calibrate_prepared(
         window,
         &prep.bands,
         &prep.placements,
-        true,
+        prep.data.first_day().unwrap_or(req.at),
     );
     let d = &prep.data;
     let provenance = vec![
@@ -284,6 +305,7 @@ pub fn calibrate_prepared(
         ),
     ];
     let opts = write::WriteOptions {
+        format: write::Format::supported(),
         name: match base {
             Some(b) => format!("{} (calibrated at {})", b.name, req.at),
             None => format!("Calibrated from SSDA903 at {}", req.at),
@@ -380,11 +402,69 @@ pub fn summary(prep: &Prepared, est: &Estimates) -> String {
     if let Some(tr) = &est.trend {
         let _ = writeln!(
             s,
-            "Trend of entries: {:+.1}% a year (95% {:+.1}% to {:+.1}%)",
+            "Trend of entries over {} months: {:+.1}% a year (95% {:+.1}% to {:+.1}%), shrunk to {:+.1}%",
+            tr.months,
             100.0 * tr.annual,
             100.0 * tr.low,
-            100.0 * tr.high
+            100.0 * tr.high,
+            100.0 * tr.shrunk
+        );
+    }
+    if let Some(tic) = &est.time_in_care {
+        let parts: Vec<String> = tic
+            .bands
+            .iter()
+            .enumerate()
+            .map(|(k, b)| {
+                format!(
+                    "from {b} months {:.2} (95% {:.2}–{:.2})",
+                    tic.factor[k], tic.low[k], tic.high[k]
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "Exit hazard by time in care, relative to 6–24 months: {}",
+            parts.join(", ")
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_is_a_month_its_first_day_or_the_last_day_of_the_month_before() {
+        let april = Day::from_ymd(2023, 4, 1).unwrap();
+        for text in [
+            "2023-04",
+            "2023-04-01",
+            "01/04/2023",
+            "2023-03-31",
+            "31/03/2023",
+        ] {
+            assert_eq!(parse_at(text).unwrap(), april, "{text}");
+        }
+        // The last day of February, in a leap year and not.
+        assert_eq!(
+            parse_at("29/02/2024").unwrap(),
+            Day::from_ymd(2024, 3, 1).unwrap()
+        );
+        assert_eq!(
+            parse_at("2023-02-28").unwrap(),
+            Day::from_ymd(2023, 3, 1).unwrap()
+        );
+        for bad in [
+            "2023-03-30",
+            "15/04/2023",
+            "2024-02-28",
+            "2023-13",
+            "31/04/2023",
+            "x",
+        ] {
+            assert!(matches!(parse_at(bad), Err(Error::Usage(_))), "{bad}");
+        }
+    }
 }

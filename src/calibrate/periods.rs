@@ -6,6 +6,12 @@
 //! period: a change of legal status, of carer or of code within the type is
 //! not a move for the model. A spell ends with an exit (the last episode has
 //! a DEC), or is censored at the end of the latest return that shows it open.
+//!
+//! The start of a spell is the start of the child's period of care when
+//! its first episode began within the returns or is marked as one (RNE
+//! `S`); otherwise the period began earlier, before the first return, and
+//! the time in care is only known to be at least the time since that
+//! episode began.
 
 use crate::calibrate::date::Day;
 use crate::calibrate::ssda903::{Data, Episode};
@@ -36,6 +42,9 @@ pub struct Segment {
 pub struct Spell {
     pub dob: Day,
     pub segments: Vec<Segment>,
+    /// Whether the first segment starts the period of care (see the module
+    /// docs); otherwise the period began earlier.
+    pub start_known: bool,
 }
 
 impl Spell {
@@ -55,6 +64,8 @@ pub fn spells(data: &Data, placement_of: impl Fn(&Episode) -> usize) -> Vec<Spel
     let mut out = Vec::new();
     let mut i = 0;
     let eps = &data.episodes;
+    let first_day = data.first_day().unwrap_or(Day(i32::MIN));
+    let known = |e: &Episode| e.start >= first_day || e.reason_new == "S";
     while i < eps.len() {
         let child = &eps[i].child;
         let Some(&dob) = data.dob.get(child) else {
@@ -62,6 +73,7 @@ pub fn spells(data: &Data, placement_of: impl Fn(&Episode) -> usize) -> Vec<Spel
             continue;
         };
         let mut segments: Vec<Segment> = Vec::new();
+        let mut start_known = known(&eps[i]);
         let mut j = i;
         while j < eps.len() && eps[j].child == *child {
             let e = &eps[j];
@@ -73,7 +85,9 @@ pub fn spells(data: &Data, placement_of: impl Fn(&Episode) -> usize) -> Vec<Spel
                 out.push(Spell {
                     dob,
                     segments: std::mem::take(&mut segments),
+                    start_known,
                 });
+                start_known = known(e);
             }
             let (end, how) = match e.end {
                 Some(d) => (d, End::Exit),
@@ -103,7 +117,11 @@ pub fn spells(data: &Data, placement_of: impl Fn(&Episode) -> usize) -> Vec<Spel
             j += 1;
         }
         if !segments.is_empty() {
-            out.push(Spell { dob, segments });
+            out.push(Spell {
+                dob,
+                segments,
+                start_known,
+            });
         }
         i = j;
     }

@@ -1,6 +1,11 @@
-//! Reads a folder of SSDA903 returns: one sub-folder per collection year
-//! (named by the year the return ends, `2024` for 2023-24), each with the
-//! header and episodes tables as CSV.
+//! Reads a folder of SSDA903 returns: one sub-folder per collection year,
+//! each with the header and episodes tables as CSV. A folder may be named
+//! by the year the return ends (`2024` for 2023-24, as the DfE does), by the
+//! year it starts (`2023`, as some councils and tools do), or by both
+//! (`2023-24`, `2023_2024`). A four-digit name is read by the dates inside:
+//! every DEC of a return falls in its collection year, so the year holding
+//! more of the folder's DECs (or, with none, whether any DECOM falls after
+//! 31 March of the named year) says which end the name gives.
 //!
 //! The same episode appears in consecutive returns (an episode open at one
 //! year end is sent again the next year, closed or still open): episodes
@@ -11,7 +16,13 @@
 //! Rows that cannot be used (a date that does not parse, DEC before DECOM,
 //! DECOM before the date of birth, an unknown code, an episode overlapping
 //! another of the same child, a child with no date of birth) are skipped and reported with file, row and
-//! reason. A missing column or an unreadable file is an error. Short breaks
+//! reason; so are episodes that start after the child's 18th birthday
+//! (a date of birth that cannot be right). A missing column, an unreadable
+//! file, a plain file named like a year folder, two folders for the same
+//! year, and a year (or a whole folder) without one usable episode are
+//! errors. Fields are decoded as UTF-8, or as Latin-1 (Windows exports)
+//! when they are not valid UTF-8, so a stray byte in a column that is not
+//! read cannot stop the reading. Short breaks
 //! (legal status V3, V4) are not periods of care for the model and are left
 //! out unless asked for.
 
@@ -65,6 +76,8 @@ pub struct Episode {
     pub provider: String,
     /// Reason the episode ceased (`X1`: a new episode starts the same day).
     pub reason_ceased: String,
+    /// Reason for the new episode (`S`: the start of a period of care).
+    pub reason_new: String,
     /// Line of the row in its episodes file.
     pub row: usize,
 }
@@ -100,6 +113,8 @@ pub struct Data {
     pub duplicates: usize,
     /// Short-break episodes left out.
     pub respite: usize,
+    /// The folder read.
+    pub folder: PathBuf,
 }
 
 impl Data {
@@ -141,25 +156,56 @@ fn data_error(path: &Path, message: impl Into<String>) -> Error {
 pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| data_error(dir, format!("cannot read the SSDA903 folder: {e}")))?;
-    let mut years = BTreeMap::new();
+    let mut years: BTreeMap<i32, PathBuf> = BTreeMap::new();
+    let mut names: Vec<(String, PathBuf)> = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| data_error(dir, format!("cannot read the folder: {e}")))?;
-        let name = entry.file_name().to_string_lossy().to_string();
-        if entry.path().is_dir()
-            && name.len() == 4
-            && let Ok(year) = name.parse::<i32>()
-            && (1990..=2200).contains(&year)
-        {
-            years.insert(year, entry.path());
+        names.push((
+            entry.file_name().to_string_lossy().to_string(),
+            entry.path(),
+        ));
+    }
+    names.sort();
+    for (name, path) in names {
+        let Some(named) = year_of_name(&name) else {
+            continue;
+        };
+        if !path.is_dir() {
+            return Err(data_error(
+                &path,
+                "a file named like a collection year: each year's return must be a folder holding its header and episodes tables",
+            ));
+        }
+        let year = match named {
+            Named::Both(end) => end,
+            Named::One(y) => {
+                let episode_file = find_file(&path, options.files.episodes.as_deref(), "episode")?;
+                year_from_dates(&episode_file, y)?
+            }
+        };
+        if let Some(other) = years.insert(year, path.clone()) {
+            return Err(data_error(
+                dir,
+                format!(
+                    "two folders hold the return for {}-{:02}: {} and {} (a folder may be named by the year the return starts or ends; the dates inside decide which)",
+                    year - 1,
+                    year % 100,
+                    other.display(),
+                    path.display()
+                ),
+            ));
         }
     }
     if years.is_empty() {
         return Err(data_error(
             dir,
-            "no collection-year folders: expected sub-folders named by the year each return ends (e.g. 2024 for 2023-24)",
+            "no collection-year folders: expected sub-folders named by the year each return ends or starts (e.g. 2024 or 2023 for 2023-24)",
         ));
     }
-    let mut data = Data::default();
+    let mut data = Data {
+        folder: dir.to_path_buf(),
+        ..Data::default()
+    };
     // (child, start) → index in `episodes`, and the year it came from.
     let mut seen: HashMap<(String, Day), (usize, i32)> = HashMap::new();
     let mut episodes: Vec<Episode> = Vec::new();
@@ -173,7 +219,9 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
         let return_end = Day::from_ymd(year, 3, 31).unwrap_or(Day(0));
         let return_start = Day::from_ymd(year - 1, 4, 1).unwrap_or(Day(0));
         let table = Table::open(&episode_file, &EPISODE_COLUMNS)?;
+        let mut rows = 0;
         for row in table.rows()? {
+            rows += 1;
             let (line, f) = row?;
             let problem = |reason: String| Problem {
                 file: episode_file.clone(),
@@ -211,6 +259,16 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
                 }
             }
         }
+        if rows == 0 {
+            return Err(data_error(
+                &episode_file,
+                format!(
+                    "the return for {}-{:02} lists no episodes",
+                    year - 1,
+                    year % 100
+                ),
+            ));
+        }
     }
     episodes.sort_by(|a, b| (&a.child, a.start).cmp(&(&b.child, b.start)));
     // Where the rows came from, for reporting overlaps and missing births.
@@ -227,6 +285,10 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
             )),
             (Some(dob), _) if e.start < *dob => Some(format!(
                 "child {}: DECOM {} is before the child's DOB {dob}, episode skipped",
+                e.child, e.start
+            )),
+            (Some(dob), _) if e.start > dob.plus_years(18) => Some(format!(
+                "child {}: DECOM {} is after the 18th birthday (DOB {dob}): the DOB cannot be right, episode skipped",
                 e.child, e.start
             )),
             (_, Some(prev)) if prev.child == e.child && e.start < prev.known_until() => {
@@ -253,7 +315,80 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
     data.episodes = kept;
     data.problems
         .sort_by(|a, b| (&a.file, a.row).cmp(&(&b.file, b.row)));
+    if data.episodes.is_empty() {
+        let first = data
+            .problems
+            .first()
+            .map(|p| format!("; the first: {}:{}: {}", p.file.display(), p.row, p.reason))
+            .unwrap_or_default();
+        return Err(data_error(
+            dir,
+            format!(
+                "no usable episode in the returns ({} rows skipped, {} short breaks left out): nothing to calibrate on{first}",
+                data.problems.len(),
+                data.respite
+            ),
+        ));
+    }
     Ok(data)
+}
+
+/// What a folder's name says about its collection year.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Named {
+    /// `2023`: the start or the end year, to be read from the dates.
+    One(i32),
+    /// `2023-24`, `2023_2024`: the year the return ends.
+    Both(i32),
+}
+
+fn year_of_name(name: &str) -> Option<Named> {
+    let year = |t: &str| {
+        (t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse::<i32>().ok())
+            .flatten()
+            .filter(|y| (1990..=2200).contains(y))
+    };
+    if let Some(y) = year(name) {
+        return Some(Named::One(y));
+    }
+    let (a, b) = name.split_once(['-', '_'])?;
+    let start = year(a)?;
+    let end = match b.len() {
+        2 => start / 100 * 100 + b.parse::<i32>().ok()?,
+        4 => b.parse::<i32>().ok()?,
+        _ => return None,
+    };
+    (end == start + 1 || (b.len() == 2 && end == start + 1 - 100)).then_some(Named::Both(start + 1))
+}
+
+/// The collection year (the year it ends) of a return in a folder named
+/// `named`: `named` when its dates lie in April named−1 to March named,
+/// `named + 1` when they lie a year later.
+fn year_from_dates(episode_file: &Path, named: i32) -> Result<i32, Error> {
+    let table = Table::open(episode_file, &["DECOM", "DEC"])?;
+    let in_year = |d: Day, end_year: i32| {
+        Day::from_ymd(end_year - 1, 4, 1).is_some_and(|a| a <= d)
+            && Day::from_ymd(end_year, 3, 31).is_some_and(|b| d <= b)
+    };
+    let (mut ends_named, mut ends_later, mut starts_later) = (0usize, 0usize, false);
+    for row in table.rows()? {
+        let (_, f) = row?;
+        if let Some(d) = f.get("DEC").and_then(|t| Day::parse(t)) {
+            ends_named += in_year(d, named) as usize;
+            ends_later += in_year(d, named + 1) as usize;
+        }
+        if let Some(d) = f.get("DECOM").and_then(|t| Day::parse(t)) {
+            starts_later |= in_year(d, named + 1);
+        }
+    }
+    Ok(
+        if ends_later > ends_named || (ends_named == 0 && ends_later == 0 && starts_later) {
+            named + 1
+        } else {
+            named
+        },
+    )
 }
 
 fn parse_episode(
@@ -310,6 +445,7 @@ fn parse_episode(
         place: code("PLACE", &PLACEMENTS, false)?,
         provider: code("PLACE_PROVIDER", &PROVIDERS, true)?,
         reason_ceased: get("REC").to_ascii_uppercase(),
+        reason_new: get("RNE").to_ascii_uppercase(),
         row: 0,
         child,
         start,
@@ -397,6 +533,15 @@ fn find_file(folder: &Path, given: Option<&str>, what: &str) -> Result<PathBuf, 
     }
 }
 
+/// A field as text: UTF-8, or Latin-1 (each byte one character) when it is
+/// not valid UTF-8, as files exported on Windows often are.
+fn decode(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => bytes.iter().map(|&b| b as char).collect(),
+    }
+}
+
 /// A CSV table with the columns we need located by name.
 struct Table {
     path: PathBuf,
@@ -414,10 +559,12 @@ impl Table {
             .flexible(true)
             .trim(csv::Trim::All)
             .from_reader(file);
-        let names = reader
-            .headers()
+        let names: Vec<String> = reader
+            .byte_headers()
             .map_err(|e| data_error(path, format!("cannot read the column names: {e}")))?
-            .clone();
+            .iter()
+            .map(decode)
+            .collect();
         let mut columns = Vec::new();
         for want in needed {
             let Some(i) = names
@@ -428,7 +575,7 @@ impl Table {
                     path,
                     format!(
                         "missing column {want} (the columns are: {})",
-                        names.iter().collect::<Vec<_>>().join(", ")
+                        names.join(", ")
                     ),
                 ));
             };
@@ -447,14 +594,36 @@ impl Table {
             reader,
             columns,
         } = self;
-        Ok(reader.into_records().map(move |r| {
+        Ok(reader.into_byte_records().map(move |r| {
             let record = r.map_err(|e| data_error(&path, format!("cannot read the CSV: {e}")))?;
             let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
             let fields = columns
                 .iter()
-                .map(|(name, i)| (*name, record.get(*i).unwrap_or("").to_string()))
+                .map(|(name, i)| (*name, record.get(*i).map(decode).unwrap_or_default()))
                 .collect();
             Ok((line, fields))
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folder_names_give_one_year_or_both() {
+        assert_eq!(year_of_name("2023"), Some(Named::One(2023)));
+        assert_eq!(year_of_name("2022-23"), Some(Named::Both(2023)));
+        assert_eq!(year_of_name("2022_2023"), Some(Named::Both(2023)));
+        assert_eq!(year_of_name("1999-00"), Some(Named::Both(2000)));
+        for other in ["2022-24", "202", "20231", "2023.csv", "notes", "2023-2"] {
+            assert_eq!(year_of_name(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_read_as_latin1() {
+        assert_eq!(decode(b"Caf\xe9"), "Café");
+        assert_eq!(decode("Café".as_bytes()), "Café");
     }
 }

@@ -27,7 +27,7 @@ use std::fmt::Write;
 
 use indexmap::IndexMap;
 
-use crate::calibrate::estimate::{Estimates, Rate, chi2_quantile};
+use crate::calibrate::estimate::{Estimates, PRIOR_EVENTS, Rate, Shrunk, chi2_quantile};
 use crate::calibrate::mapping::DEFAULT_PLACEMENTS;
 
 /// National weekly unit costs shipped with carecast, for a calibrated
@@ -85,16 +85,76 @@ pub const NATIONAL_COSTS: [(&str, f64, &str); 10] = [
     ),
 ];
 
+/// Which model the config is written for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// The continuous-time core: `[exits.time_in_care]`,
+    /// `initial_time_in_care`, `entries.age_by_year` and moves by age band
+    /// as `annual_rate` tables (hazard −ln(1 − p) a year).
+    Continuous,
+    /// The monthly model without those keys: exits without time in care,
+    /// entry ages by band, one `[[transition]]` per age band, monthly
+    /// probabilities of competing moves.
+    Monthly,
+}
+
+impl Format {
+    /// The format the config validator in this build reads: `Continuous`
+    /// when it accepts the continuous-time keys.
+    pub fn supported() -> Format {
+        static FORMAT: std::sync::OnceLock<Format> = std::sync::OnceLock::new();
+        *FORMAT.get_or_init(
+            || match crate::config::parse_config(&probe(true), "probe") {
+                Ok(_) => Format::Continuous,
+                Err(_) => Format::Monthly,
+            },
+        )
+    }
+}
+
+/// A small config, with or without the continuous-time keys: valid for
+/// every build without them (a test checks it), so that only those keys
+/// decide [`Format::supported`].
+fn probe(continuous: bool) -> String {
+    let keys = |text: &'static str| if continuous { text } else { "" };
+    format!(
+        "name = \"probe\"\n[horizon]\nstart = \"2023-04\"\nyears = 1\n\
+         [[age_band]]\nid = \"a\"\nfrom = 0\nto = 18\n\
+         [[placement]]\nid = \"p\"\nweekly_cost = 1\ninitial_by_age = {{ \"5\" = 1 }}\n{}\
+         [entries]\nper_year = 1\nmix = {{ p = 1 }}\n{}\
+         [exits.mean_months]\np = 10\n{}",
+        keys("initial_time_in_care = { counts = [1, 0, 0, 0] }\n"),
+        if continuous {
+            "age_by_year = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]\n"
+        } else {
+            "age_mix = { a = 1 }\n"
+        },
+        keys("[exits.time_in_care]\nbands = [0, 6, 24, 60]\nfactor = [1.5, 1, 0.7, 0.5]\n"),
+    )
+}
+
+/// How the trend of entries is used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TrendUse {
+    /// The fit on every year of the returns, shrunk towards no trend.
+    #[default]
+    Shrunk,
+    /// The fit as it is (`--trend`).
+    Raw,
+    /// No trend (`--no-trend`).
+    Off,
+}
+
 /// What the written config is for.
 #[derive(Clone, Debug)]
 pub struct WriteOptions {
+    pub format: Format,
     pub name: String,
     /// Financial years of the horizon.
     pub years: usize,
     pub fy_start_month: u32,
     pub uncertain: bool,
-    /// Include the fitted trend of entries.
-    pub trend: bool,
+    pub trend: TrendUse,
     /// Lines describing the data, written as comments at the top.
     pub provenance: Vec<String>,
     /// Observed month-end counts to write as `[history]`: (series key,
@@ -245,6 +305,79 @@ fn pert_of_annual(r: &Rate) -> Option<String> {
     ))
 }
 
+/// The gamma posterior of a shrunk rate, as events over exposure:
+/// Gamma(d + K, E + K/λ₀).
+fn posterior(r: &Shrunk) -> Rate {
+    let (d, e) = if r.prior > 0.0 {
+        (r.events + PRIOR_EVENTS, r.exposure + PRIOR_EVENTS / r.prior)
+    } else {
+        (r.events, r.exposure)
+    };
+    Rate::new(d, e, 1.0)
+}
+
+/// Comment on a shrunk rate: its data, the coarser rate and the value.
+fn shrunk_note(r: &Shrunk, events: &str) -> String {
+    if r.pooled() {
+        format!(
+            "no child at risk in the window: the pooled rate {} a month",
+            sig(r.value)
+        )
+    } else if r.prior > 0.0 {
+        format!(
+            "{} {events} in {} child-months ({} a month), with the pooled {}: {} a month",
+            num(r.events),
+            sig(r.exposure),
+            sig(r.events / r.exposure),
+            sig(r.prior),
+            sig(r.value)
+        )
+    } else {
+        format!(
+            "{} {events} in {} child-months: {} a month",
+            num(r.events),
+            sig(r.exposure),
+            sig(r.value)
+        )
+    }
+}
+
+/// Labels of the time-in-care bands in months: "0-6", …, "60+".
+fn tic_labels() -> Vec<String> {
+    let b = crate::calibrate::estimate::TIC_BANDS;
+    (0..b.len())
+        .map(|k| match b.get(k + 1) {
+            Some(hi) => format!("{}-{}", num(b[k]), num(*hi)),
+            None => format!("{}+", num(b[k])),
+        })
+        .collect()
+}
+
+/// One line per time-in-care band: exits, exposure, factor and interval.
+fn tic_notes(tic: &crate::calibrate::estimate::TimeInCare) -> Vec<String> {
+    let mut out: Vec<String> = tic_labels()
+        .iter()
+        .enumerate()
+        .map(|(k, label)| {
+            format!(
+                "{label} months: {} exits in {} child-months, factor {} (95% {}–{})",
+                num(tic.events[k]),
+                sig(tic.exposure[k]),
+                sig(tic.factor[k]),
+                sig(tic.low[k]),
+                sig(tic.high[k])
+            )
+        })
+        .collect();
+    if tic.left_out > 0.0 {
+        out.push(format!(
+            "{} child-months of periods begun before the first return (time in care not known) left out",
+            sig(tic.left_out)
+        ));
+    }
+    out
+}
+
 /// Key of an age (cells of whole years below 16, months from 16).
 fn age_key(cell: usize) -> String {
     format!("{}y{:02}m", cell / 12, cell % 12)
@@ -299,22 +432,35 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
              # uncertainty of the estimates themselves.\n",
         );
     }
-    t.push_str(
-        "# Gap: the model's exit hazards depend on placement and age band but not on time in\n\
-         # care; the hazards by time in care below show how far stays are from exponential.\n",
-    );
-    for (label, r) in &est.by_duration {
-        let _ = writeln!(
-            t,
-            "#   exits (not at 18) after {label} in care: {}",
-            rate_note(r, "exits", "child-months", " a month")
-        );
+    match (&est.time_in_care, opts.format) {
+        (Some(tic), Format::Monthly) => {
+            t.push_str(
+                "# Gap: the model this config is written for has no exit hazards by time in care;\n\
+                 # the factors estimated (relative to 6-24 months) show how far stays are from exponential:\n",
+            );
+            for line in tic_notes(tic) {
+                let _ = writeln!(t, "#   {line}");
+            }
+        }
+        (None, _) => t.push_str(
+            "# Too few exits to estimate hazards by time in care: stays are exponential within a\n\
+             # placement and age band.\n",
+        ),
+        _ => {}
     }
     let _ = writeln!(
         t,
         "# Left care on their 18th birthday (the model's exit at 18): {}.",
         est.left_at_18
     );
+    if est.stock_tic_unknown > 0 {
+        let _ = writeln!(
+            t,
+            "# {} children in care at the date began their period before the first return: their time in\n\
+             # care is counted from the first episode the returns show (a lower bound).",
+            est.stock_tic_unknown
+        );
+    }
     if est.stock_over_18 > 0 {
         let _ = writeln!(
             t,
@@ -422,7 +568,26 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
             est.at,
             by_band.join(", ")
         );
-        let _ = writeln!(t, "initial_by_age = {}\n", initial_by_age(&est.stock[p]));
+        let _ = writeln!(t, "initial_by_age = {}", initial_by_age(&est.stock[p]));
+        if opts.format == Format::Continuous && est.time_in_care.is_some() && total > 0 {
+            let parts: Vec<String> = est
+                .bands
+                .iter()
+                .zip(&est.stock_tic[p])
+                .filter(|(_, k)| k.iter().sum::<u32>() > 0)
+                .map(|(b, k)| {
+                    let counts: Vec<String> = k.iter().map(|n| n.to_string()).collect();
+                    format!("{} = {{ counts = [{}] }}", quote(&b.id), counts.join(", "))
+                })
+                .collect();
+            let _ = writeln!(
+                t,
+                "# by time in care (months {}) and age band",
+                tic_labels().join(", ")
+            );
+            let _ = writeln!(t, "initial_time_in_care = {{ {} }}", parts.join(", "));
+        }
+        t.push('\n');
     }
 
     // Entries (none when nobody entered in the window).
@@ -448,13 +613,25 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
             1.0 + total.events / est.window_months.max(1) as f64 / k
         });
         let per_year = match (&est.trend, opts.trend) {
-            (Some(tr), true) => {
+            (Some(tr), TrendUse::Raw) => {
+                let level =
+                    crate::calibrate::estimate::level_per_year(&est.monthly_entries, tr.annual);
                 let _ = writeln!(
                     t,
-                    "# with the trend: the fitted rate at the end of the window is {} a year",
-                    sig(tr.per_year_at_end)
+                    "# with the fitted trend ({} a year), the rate at the start of the horizon is {} a year",
+                    sig(tr.annual),
+                    sig(level)
                 );
-                tr.per_year_at_end
+                level
+            }
+            (Some(tr), TrendUse::Shrunk) if tr.shrunk != 0.0 => {
+                let _ = writeln!(
+                    t,
+                    "# with the shrunk trend ({} a year), the rate at the start of the horizon is {} a year",
+                    sig(tr.shrunk),
+                    sig(est.per_year_shrunk)
+                );
+                est.per_year_shrunk
             }
             _ => total.value,
         };
@@ -493,56 +670,90 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
                 );
             }
         }
-        match (&est.trend, opts.trend) {
-            (Some(tr), true) => {
-                if opts.uncertain {
-                    let sd = 12.0 * tr.se * (1.0 + tr.annual);
-                    if tr.annual - 4.0 * sd > -1.0 {
+        if let Some(tr) = &est.trend {
+            let fit = format!(
+                "log-linear fit of the {} monthly entries since the first return: {} a year (95% {} to {}; quasi-Poisson scale {})",
+                tr.months,
+                sig(tr.annual),
+                sig(tr.low),
+                sig(tr.high),
+                sig(tr.phi)
+            );
+            let shrunk = format!(
+                "shrunk towards 0 (prior N(0, max(0, b² − 9 se²))): {} a year, sd {}",
+                sig(tr.shrunk),
+                sig(tr.shrunk_sd)
+            );
+            match opts.trend {
+                TrendUse::Raw => {
+                    let sd = 12.0 * tr.se * tr.phi.sqrt() * (1.0 + tr.annual);
+                    if opts.uncertain && tr.annual - 4.0 * sd > -1.0 {
                         let _ = writeln!(
                             t,
-                            "trend = {{ dist = \"normal\", mean = {}, sd = {} }}   # log-linear fit of monthly entries (95% {}–{})",
+                            "trend = {{ dist = \"normal\", mean = {}, sd = {} }}   # {fit}",
                             num_sig(tr.annual),
-                            num_sig(sd),
-                            sig(tr.low),
-                            sig(tr.high)
+                            num_sig(sd)
                         );
                     } else {
-                        let _ = writeln!(t, "trend = {}", num_sig(tr.annual));
+                        let _ = writeln!(t, "trend = {}   # {fit}", num_sig(tr.annual));
                     }
-                } else {
+                }
+                TrendUse::Shrunk if tr.shrunk != 0.0 => {
+                    let _ = writeln!(t, "# {fit}");
+                    if opts.uncertain && tr.shrunk_sd > 0.0 && tr.shrunk - 4.0 * tr.shrunk_sd > -1.0
+                    {
+                        let _ = writeln!(
+                            t,
+                            "trend = {{ dist = \"normal\", mean = {}, sd = {} }}   # {shrunk}",
+                            num_sig(tr.shrunk),
+                            num_sig(tr.shrunk_sd)
+                        );
+                    } else {
+                        let _ = writeln!(t, "trend = {}   # {shrunk}", num_sig(tr.shrunk));
+                    }
+                }
+                TrendUse::Shrunk => {
                     let _ = writeln!(
                         t,
-                        "trend = {}   # log-linear fit of monthly entries (95% {}–{})",
-                        num_sig(tr.annual),
-                        sig(tr.low),
-                        sig(tr.high)
+                        "# no trend: the {fit} is within three standard errors of none, so shrinks to 0"
                     );
                 }
+                TrendUse::Off => {
+                    let _ = writeln!(t, "# trend of entries (not used: --no-trend): {fit}");
+                }
             }
-            (Some(tr), false) => {
-                let _ = writeln!(
-                    t,
-                    "# trend of entries (not used; `--trend` to use it): {} a year (95% {}–{})",
-                    sig(tr.annual),
-                    sig(tr.low),
-                    sig(tr.high)
-                );
-            }
-            (None, _) => {}
         }
         let band_counts: Vec<f64> = est
             .entries
             .iter()
             .map(|row| row.iter().map(|r| r.events).sum())
             .collect();
-        let age_shares = shares(&band_counts);
-        let parts: Vec<String> = est
-            .bands
-            .iter()
-            .zip(&age_shares)
-            .map(|(b, s)| format!("{} = {}", quote(&b.id), num(*s)))
-            .collect();
-        let _ = writeln!(t, "age_mix = {{ {} }}", parts.join(", "));
+        match opts.format {
+            Format::Continuous => {
+                let by_year: Vec<String> =
+                    shares(&est.age_by_year).iter().map(|s| num(*s)).collect();
+                let _ = writeln!(
+                    t,
+                    "# entrants by year of age at entry, 0 to 17: {}",
+                    est.age_by_year
+                        .iter()
+                        .map(|c| num(*c))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                );
+                let _ = writeln!(t, "age_by_year = [{}]", by_year.join(", "));
+            }
+            Format::Monthly => {
+                let age_shares = shares(&band_counts);
+                let parts: Vec<String> = est
+                    .bands
+                    .iter()
+                    .zip(&age_shares)
+                    .map(|(b, s)| format!("{} = {}", quote(&b.id), num(*s)))
+                    .collect();
+                let _ = writeln!(t, "age_mix = {{ {} }}", parts.join(", "));
+            }
+        }
         for (b, band) in est.bands.iter().enumerate() {
             let counts: Vec<f64> = est.entries[b].iter().map(|r| r.events).collect();
             if band_counts[b] <= 0.0 {
@@ -573,75 +784,169 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
     }
 
     // Exits.
-    t.push_str(
-        "\n# Exits other than at 18: monthly hazard λ = exits / child-months in care, written as\n\
-         # the annual probability 1 − exp(−12λ).\n",
+    let continuous = opts.format == Format::Continuous;
+    let (tic, cells) = match (&est.time_in_care, continuous) {
+        (Some(tic), true) => (Some(tic), &est.exits_base),
+        _ => (None, &est.exits_plain),
+    };
+    if let Some(tic) = tic {
+        t.push_str(
+            "\n# Exits by time in the current period of care: the exit hazard of a (placement, age band)\n\
+             # is multiplied by the factor of the band of time in care (piecewise-exponential fit by\n\
+             # occurrence / exposure, open periods censored at the date; relative to 6-24 months):\n",
+        );
+        for line in tic_notes(tic) {
+            let _ = writeln!(t, "#   {line}");
+        }
+        t.push_str("[exits.time_in_care]\n");
+        let bands: Vec<String> = tic.bands.iter().map(|b| num(*b)).collect();
+        let _ = writeln!(t, "bands = [{}]", bands.join(", "));
+        let factors: Vec<String> = (0..tic.factor.len())
+            .map(|k| {
+                let sigma = (tic.high[k] / tic.factor[k]).ln() / 1.959_963_984_540_054;
+                if opts.uncertain
+                    && k != crate::calibrate::estimate::TIC_REFERENCE
+                    && sigma.is_finite()
+                    && sigma > 0.0
+                {
+                    format!(
+                        "{{ dist = \"lognormal\", median = {}, p90 = {} }}",
+                        num_sig(tic.factor[k]),
+                        num_sig(tic.factor[k] * (1.281_551_565_544_600_5 * sigma).exp())
+                    )
+                } else {
+                    num_sig(tic.factor[k])
+                }
+            })
+            .collect();
+        let _ = writeln!(t, "factor = [{}]", factors.join(", "));
+    }
+    let _ = writeln!(
+        t,
+        "\n# Exits other than at 18: monthly hazard λ{} = exits / child-months in care{}, shrunk\n\
+         # towards the main-effects rate λ₀ (placement × age band) as (exits + {k}) / (child-months + {k}/λ₀),\n\
+         # written as the annual probability 1 − exp(−12λ). A cell without exposure takes λ₀.",
+        if tic.is_some() {
+            " (the base, before the time-in-care factor)"
+        } else {
+            ""
+        },
+        if tic.is_some() {
+            " weighted by the factors"
+        } else {
+            ""
+        },
+        k = num(PRIOR_EVENTS)
     );
     for (p, id) in est.placements.iter().enumerate() {
         let _ = writeln!(t, "[exits.annual_probability.{id}]");
         for (b, band) in est.bands.iter().enumerate() {
-            let r = &est.exits[p][b];
-            let value = match opts.uncertain.then(|| beta_of_annual(r)).flatten() {
+            let r = &cells[p][b];
+            let value = match opts
+                .uncertain
+                .then(|| {
+                    (!r.pooled())
+                        .then(|| beta_of_annual(&posterior(r)))
+                        .flatten()
+                })
+                .flatten()
+            {
                 Some(d) => d,
                 None => num_sig(annual(r.value)),
             };
-            let note = if r.exposure > 0.0 {
-                rate_note(r, "exits", "child-months", " a month")
-            } else {
-                "no child in this placement and band in the window".to_string()
-            };
-            let _ = writeln!(t, "{} = {value}   # {note}", quote(&band.id));
+            let _ = writeln!(
+                t,
+                "{} = {value}   # {}",
+                quote(&band.id),
+                shrunk_note(r, "exits")
+            );
         }
     }
 
     // Moves.
     t.push_str(
-        "\n# Moves between placement types: moves / child-months in the placement the child\n\
-         # leaves, pooled over age bands. The monthly probability of a move to q is\n\
-         # (λq / Λ)(1 − exp(−Λ)), Λ the sum of the move rates out of the placement, written as\n\
-         # the annual probability 1 − (1 − monthly)^12.\n",
+        "\n# Moves between placement types by the age band at the move: moves / child-months in the\n\
+         # placement left at that age, shrunk as (moves + 1) / (child-months + 1/λ₀) towards the pooled\n\
+         # rate of the move times the age profile of all moves into the destination.\n",
     );
     for p in 0..n_p {
-        // Moves out of one placement compete: the monthly probability of a
-        // move to q is (λq / Λ)(1 − exp(−Λ)), Λ the sum of the move rates,
-        // so that together they never exceed one however small the exposure.
-        let all: f64 = est.moves[p].iter().map(|r| r.value).sum();
-        let monthly = |r: &Rate| {
-            if all > 0.0 {
-                r.value / all * (1.0 - (-all).exp())
-            } else {
-                0.0
-            }
-        };
-        // The largest monthly probabilities the PERTs can draw must add up
-        // to at most one too; otherwise the rates are written as they are.
-        let worst: f64 = est.moves[p]
-            .iter()
-            .filter(|r| r.events > 0.0)
-            .map(|r| {
-                let hi = chi2_quantile(2.0 * r.events + 2.0, 0.9995) / 2.0 / r.exposure;
-                1.0 - (-hi).exp()
-            })
-            .sum();
-        let uncertain = opts.uncertain && worst <= 1.0 - 1e-6;
         for q in 0..n_p {
-            let r = &est.moves[p][q];
-            if r.events <= 0.0 {
+            let cells = &est.moves_by_band[p][q];
+            if cells.iter().all(|r| r.value <= 0.0) {
                 continue;
             }
-            let value = match uncertain.then(|| pert_of_annual(r)).flatten() {
-                Some(d) => d,
-                // Rounded down, so that the monthly probabilities the model
-                // derives still add up to at most one.
-                None => num_sig_down(1.0 - (1.0 - monthly(r)).powi(12)),
-            };
-            let _ = writeln!(
-                t,
-                "[[transition]]   # {}\nfrom = {}\nto = {}\nannual_rate = {value}\n",
-                rate_note(r, "moves", "child-months", " a month"),
-                quote(&est.placements[p]),
-                quote(&est.placements[q])
-            );
+            if continuous {
+                let mut parts = Vec::new();
+                let _ = writeln!(t, "[[transition]]");
+                for (b, band) in est.bands.iter().enumerate() {
+                    let r = &cells[b];
+                    if r.value <= 0.0 {
+                        continue;
+                    }
+                    let _ = writeln!(t, "# {}: {}", band.id, shrunk_note(r, "moves"));
+                    let value = match opts
+                        .uncertain
+                        .then(|| {
+                            (!r.pooled())
+                                .then(|| pert_of_annual(&posterior(r)))
+                                .flatten()
+                        })
+                        .flatten()
+                    {
+                        Some(d) => d,
+                        None => num_sig(annual(r.value)),
+                    };
+                    parts.push(format!("{} = {value}", quote(&band.id)));
+                }
+                let _ = writeln!(
+                    t,
+                    "from = {}\nto = {}\nannual_rate = {{ {} }}\n",
+                    quote(&est.placements[p]),
+                    quote(&est.placements[q]),
+                    parts.join(", ")
+                );
+            } else {
+                for (b, band) in est.bands.iter().enumerate() {
+                    let r = &cells[b];
+                    if r.value <= 0.0 {
+                        continue;
+                    }
+                    // Moves out of one placement compete within the month:
+                    // the monthly probability of a move to q is
+                    // (λq / Λ)(1 − exp(−Λ)), Λ the sum of the rates, written
+                    // rounded down so that they never add up to more than one.
+                    let all: f64 = (0..n_p).map(|q| est.moves_by_band[p][q][b].value).sum();
+                    let monthly = r.value / all * (1.0 - (-all).exp());
+                    // The largest monthly probabilities the PERTs can draw
+                    // must add up to at most one too; otherwise the rates
+                    // are written as they are.
+                    let worst: f64 = (0..n_p)
+                        .map(|q| &est.moves_by_band[p][q][b])
+                        .filter(|r| r.value > 0.0)
+                        .map(|r| {
+                            let g = posterior(r);
+                            let hi = chi2_quantile(2.0 * g.events + 2.0, 0.9995) / 2.0 / g.exposure;
+                            1.0 - (-hi).exp()
+                        })
+                        .sum();
+                    let value = match (opts.uncertain && worst <= 1.0 - 1e-6 && !r.pooled())
+                        .then(|| pert_of_annual(&posterior(r)))
+                        .flatten()
+                    {
+                        Some(d) => d,
+                        None => num_sig_down(1.0 - (1.0 - monthly).powi(12)),
+                    };
+                    let _ = writeln!(
+                        t,
+                        "[[transition]]   # {}\nfrom = {}\nto = {}\nbands = [{}]\nannual_rate = {}\n",
+                        shrunk_note(r, "moves"),
+                        quote(&est.placements[p]),
+                        quote(&est.placements[q]),
+                        quote(&band.id),
+                        value
+                    );
+                }
+            }
         }
     }
 
@@ -705,4 +1010,18 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
         );
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_format_probe_is_valid_without_the_continuous_time_keys() {
+        // Otherwise the probe could fail for another reason and calibrate
+        // would keep writing the monthly form after the core lands.
+        crate::config::parse_config(&probe(false), "probe").unwrap();
+        let with = probe(true);
+        assert!(with.contains("[exits.time_in_care]") && with.contains("age_by_year"));
+    }
 }

@@ -3,6 +3,7 @@
 //! people read — [`html`] (charts drawn by [`svg`]), [`xlsx`] and [`markdown`].
 //! Files are written whole or not at all, by [`write`].
 
+pub mod backtest_html;
 pub mod csv;
 pub mod html;
 pub mod json;

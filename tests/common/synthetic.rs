@@ -44,18 +44,37 @@ pub const PLACEMENTS: [(&str, &str, &str); 5] = [
 pub const OTHER_CODE: [&str; 5] = ["U2", "U5", "U5", "R1", "P2"];
 pub const BANDS: [(u32, u32); 4] = [(0, 5), (5, 10), (10, 16), (16, 18)];
 
+/// Lower bounds of the time-in-care bands, in months of the current period.
+pub const TIC_BANDS: [f64; 4] = [0.0, 6.0, 24.0, 60.0];
+
 /// The true rates.
 #[derive(Clone, Debug)]
 pub struct Truth {
+    /// Entrants a month on 1 April 2023 (the trend's reference date).
     pub per_month: f64,
+    /// Annual growth of the entry rate (0: none).
+    pub trend: f64,
     pub dispersion: f64,
     pub age_mix: [f64; 4],
+    /// Entrants' ages by single year 0–17 (then `age_mix` is not used);
+    /// `None`: uniform within the band drawn from `age_mix`.
+    pub age_by_year: Option<[f64; 18]>,
     /// `[band][placement]`.
     pub mix: [[f64; 5]; 4],
     /// Monthly exit hazard `[placement][band]`.
     pub exit: [[f64; 4]; 5],
     /// Monthly move rate `[from][to]`.
     pub moves: [[f64; 5]; 5],
+    /// Factor on the move rate into each placement by the child's band
+    /// `[to][band]` (1: moves at any age).
+    pub move_band: [[f64; 4]; 5],
+    /// Factor on the exit hazard by time in the current period of care,
+    /// one per band of [`TIC_BANDS`] (all 1: stays exponential).
+    pub tic_factor: [f64; 4],
+    /// Probability that a child who leaves (not at 18) comes back into care,
+    /// after a wait exponential with mean `reentry_months`.
+    pub reentry: f64,
+    pub reentry_months: f64,
     /// Monthly rate of a new episode that changes only the legal status
     /// or the carer within the placement type.
     pub status_changes: f64,
@@ -68,8 +87,10 @@ impl Truth {
     pub fn typical(scale: f64) -> Truth {
         Truth {
             per_month: 14.0 * scale,
+            trend: 0.0,
             dispersion: 20.0,
             age_mix: [0.35, 0.2, 0.3, 0.15],
+            age_by_year: None,
             mix: [
                 [0.25, 0.45, 0.30, 0.0, 0.0],
                 [0.20, 0.40, 0.35, 0.05, 0.0],
@@ -90,14 +111,79 @@ impl Truth {
                 [0.0, 0.002, 0.005, 0.0, 0.0],
                 [0.0, 0.0, 0.0, 0.0, 0.0],
             ],
+            move_band: [[1.0; 4]; 5],
+            tic_factor: [1.0; 4],
+            reentry: 0.0,
+            reentry_months: 12.0,
             status_changes: 0.01,
             respite_per_month: 2.0 * scale,
         }
     }
 
-    /// Entrants a year in (band, placement).
+    /// The process the calibration must forecast well (issue 12): stays
+    /// that shorten the chance of leaving the longer a child is in care,
+    /// many babies among the 0–4 entrants, moves into supported
+    /// accommodation only at 16–17, and re-entries. No trend.
+    pub fn realistic(scale: f64) -> Truth {
+        let mut t = Truth::typical(scale);
+        t.per_month = 12.0 * scale;
+        // Stays: 1.6 × the base hazard in the first 6 months, 0.5 × after
+        // five years.
+        t.tic_factor = [1.6, 1.0, 0.7, 0.5];
+        t.exit = [
+            [0.030, 0.022, 0.018, 0.020],
+            [0.035, 0.020, 0.015, 0.020],
+            [0.030, 0.016, 0.012, 0.016],
+            [0.050, 0.030, 0.020, 0.030],
+            [0.050, 0.050, 0.050, 0.045],
+        ];
+        // A third of the 0–4 entrants are babies under one.
+        let mut ages = [0.0; 18];
+        let weights = [
+            0.14, 0.05, 0.045, 0.04, 0.035, 0.04, 0.04, 0.04, 0.04, 0.04, 0.05, 0.05, 0.06, 0.07,
+            0.08, 0.09, 0.09, 0.05,
+        ];
+        let total: f64 = weights.iter().sum();
+        for (a, w) in ages.iter_mut().zip(weights) {
+            *a = w / total;
+        }
+        t.age_by_year = Some(ages);
+        // Into supported accommodation from fostering and residential, at
+        // 16–17 only.
+        t.moves[1][4] = 0.02;
+        t.moves[2][4] = 0.02;
+        t.moves[3][4] = 0.03;
+        t.move_band[4] = [0.0, 0.0, 0.0, 1.0];
+        t.reentry = 0.15;
+        t.reentry_months = 9.0;
+        t
+    }
+
+    /// Entrants a year in (band, placement), at the trend's reference date
+    /// and without re-entries (with `age_mix`).
     pub fn entries_per_year(&self, band: usize, placement: usize) -> f64 {
         12.0 * self.per_month * self.age_mix[band] * self.mix[band][placement]
+    }
+
+    /// The expected new entrants in the month starting `m0`.
+    fn per_month_at(&self, m0: Day) -> f64 {
+        if self.trend == 0.0 {
+            return self.per_month;
+        }
+        let reference = Day::from_ymd(2023, 4, 1).unwrap();
+        let years = (m0.0 - reference.0) as f64 / 365.25;
+        self.per_month * (1.0 + self.trend).powf(years)
+    }
+
+    /// The exit hazard factor after `months` in care.
+    fn tic(&self, months: f64) -> (f64, f64) {
+        let k = TIC_BANDS.iter().rposition(|b| *b <= months).unwrap_or(0);
+        let next = TIC_BANDS.get(k + 1).copied().unwrap_or(f64::INFINITY);
+        (self.tic_factor[k], next)
+    }
+
+    fn tic_matters(&self) -> bool {
+        self.tic_factor.iter().any(|f| *f != 1.0)
     }
 }
 
@@ -122,6 +208,10 @@ pub struct Council {
     /// The true placement of each episode (index into PLACEMENTS); none for
     /// short breaks.
     pub placement: Vec<Option<usize>>,
+    /// The day the period of care of each episode began.
+    pub period_start: Vec<Day>,
+    /// The period of care the episodes being pushed belong to.
+    current_period: Option<Day>,
 }
 
 fn day_plus(d: Day, days: f64) -> Day {
@@ -162,7 +252,8 @@ fn entrants(truth: &Truth, c: &mut Council, rng: &mut Stream, start: Day, end: D
     while Day::month_start(month) < end {
         let m0 = Day::month_start(month);
         let days_in = Day::month_start(month + 1).0 - m0.0;
-        let mean = Gamma::new(truth.dispersion, truth.per_month / truth.dispersion)
+        let per_month = truth.per_month_at(m0);
+        let mean = Gamma::new(truth.dispersion, per_month / truth.dispersion)
             .unwrap()
             .sample(rng);
         let n = if mean > 0.0 {
@@ -172,10 +263,25 @@ fn entrants(truth: &Truth, c: &mut Council, rng: &mut Stream, start: Day, end: D
         };
         for _ in 0..n {
             let entry = Day(m0.0 + (rng.random::<f64>() * days_in as f64) as i32);
-            let band = pick(rng, &truth.age_mix);
-            let (from, to) = BANDS[band];
-            // An age uniform within the band, in days.
-            let age_days = (from as f64 + rng.random::<f64>() * (to - from) as f64) * 365.25;
+            let (band, age_days) = match &truth.age_by_year {
+                Some(ages) => {
+                    let year = pick(rng, ages);
+                    let band = BANDS
+                        .iter()
+                        .position(|(a, b)| *a as usize <= year && year < *b as usize)
+                        .unwrap_or(3);
+                    (band, (year as f64 + rng.random::<f64>()) * 365.25)
+                }
+                None => {
+                    let band = pick(rng, &truth.age_mix);
+                    let (from, to) = BANDS[band];
+                    // An age uniform within the band, in days.
+                    (
+                        band,
+                        (from as f64 + rng.random::<f64>() * (to - from) as f64) * 365.25,
+                    )
+                }
+            };
             let mut dob = Day(entry.0 - age_days as i32);
             // Guard the band at entry against calendar rounding.
             while band_of(dob, entry) > band {
@@ -205,6 +311,7 @@ fn entrants(truth: &Truth, c: &mut Council, rng: &mut Stream, start: Day, end: D
                     rec: if e < end { "E13" } else { "" },
                 });
                 c.placement.push(None);
+                c.period_start.push(s);
             }
         }
         month += 1;
@@ -223,20 +330,74 @@ fn stay(
 ) {
     c.dob.push(dob);
     let child = c.dob.len() - 1;
+    stay_from(truth, c, rng, child, entry, entry, first, end);
+}
+
+/// The child comes back into care after leaving on `left`, or not: with
+/// probability `p`, after an exponential wait of mean `reentry_months`.
+fn maybe_reenter(
+    truth: &Truth,
+    c: &mut Council,
+    rng: &mut Stream,
+    child: usize,
+    left: Day,
+    p: f64,
+    end: Day,
+) {
+    if p <= 0.0 || rng.random::<f64>() >= p {
+        return;
+    }
+    let wait = -(1.0 - rng.random::<f64>()).ln() * truth.reentry_months * DAYS_PER_MONTH;
+    let back = Day(left.0 + 1 + wait as i32);
+    let dob = c.dob[child];
+    if back >= end || back >= dob.plus_years(18) {
+        return;
+    }
+    let placement = pick(rng, &truth.mix[band_of(dob, back)]);
+    stay_from(truth, c, rng, child, back, back, placement, end);
+}
+
+/// The spell of `child` in a period of care that began on `period`, from
+/// `from` on in placement `first`.
+#[allow(clippy::too_many_arguments)]
+fn stay_from(
+    truth: &Truth,
+    c: &mut Council,
+    rng: &mut Stream,
+    child: usize,
+    period: Day,
+    from: Day,
+    first: usize,
+    end: Day,
+) {
+    let dob = c.dob[child];
+    c.current_period = Some(period);
     let eighteen = dob.plus_years(18);
-    let mut t = entry.0 as f64;
+    let mut t = from.0 as f64;
     let mut p = first;
-    let mut ep_start = entry;
-    let mut rne = "S";
+    let mut ep_start = from;
+    let mut rne = if from == period { "S" } else { "P" };
     let mut ls = "C2";
     let mut code = PLACEMENTS[p].1;
     loop {
         let now = Day(t as i32);
         let band = band_of(dob, now);
         let next_birthday = dob.plus_years(BANDS[band].1 as i32);
-        let horizon = next_birthday.min(eighteen).min(end);
-        let exit = truth.exit[p][band];
-        let moves: f64 = truth.moves[p].iter().sum();
+        let mut horizon = next_birthday.min(eighteen).min(end);
+        let mut factor = 1.0;
+        if truth.tic_matters() {
+            let (f, next) = truth.tic((t - period.0 as f64) / DAYS_PER_MONTH);
+            factor = f;
+            if next.is_finite() {
+                let boundary = Day(period.0 + (next * DAYS_PER_MONTH).ceil() as i32);
+                horizon = horizon.min(boundary.max(Day(now.0 + 1)));
+            }
+        }
+        let exit = truth.exit[p][band] * factor;
+        let move_to: Vec<f64> = (0..5)
+            .map(|q| truth.moves[p][q] * truth.move_band[q][band])
+            .collect();
+        let moves: f64 = move_to.iter().sum();
         let total = (exit + moves + truth.status_changes) / DAYS_PER_MONTH;
         let wait = -(1.0 - rng.random::<f64>()).ln() / total;
         let at = t + wait;
@@ -296,10 +457,11 @@ fn stay(
                 "E11",
                 Some(p),
             );
+            maybe_reenter(truth, c, rng, child, day, truth.reentry, end);
             return;
         }
         if u < exit + moves {
-            let q = pick(rng, &truth.moves[p]);
+            let q = pick(rng, &move_to);
             push(
                 c,
                 child,
@@ -370,6 +532,7 @@ fn push(
         rec,
     });
     c.placement.push(placement);
+    c.period_start.push(c.current_period.unwrap_or(start));
 }
 
 impl Council {
@@ -386,17 +549,51 @@ impl Council {
         seed: u64,
     ) -> Vec<[[f64; 4]; 5]> {
         let eve = Day(at.0 - 1);
-        let stock: Vec<(Day, usize)> = self
+        // Who is in care the day before: birth, placement, start of the period.
+        let stock: Vec<(Day, usize, Day)> = self
             .episodes
             .iter()
             .zip(&self.placement)
-            .filter_map(|(e, p)| {
+            .zip(&self.period_start)
+            .filter_map(|((e, p), period)| {
                 let p = (*p)?;
                 let open = e.start <= eve && e.end.is_none_or(|d| eve < d);
-                (open && self.dob[e.child].months_of_age(eve) < 216)
-                    .then_some((self.dob[e.child], p))
+                (open && self.dob[e.child].months_of_age(eve) < 216).then_some((
+                    self.dob[e.child],
+                    p,
+                    *period,
+                ))
             })
             .collect();
+        // Who left care (not at 18) and may come back: birth, the day left
+        // and the chance of coming back after `at`, given not back by then.
+        let mut last: std::collections::HashMap<usize, &Episode> = Default::default();
+        for (e, p) in self.episodes.iter().zip(&self.placement) {
+            if p.is_some() && e.start <= eve {
+                let slot = last.entry(e.child).or_insert(e);
+                if slot.start < e.start {
+                    *slot = e;
+                }
+            }
+        }
+        let mut away: Vec<(Day, Day, f64)> = Vec::new();
+        if truth.reentry > 0.0 {
+            for e in last.values() {
+                if let Some(left) = e.end
+                    && left <= eve
+                    && e.rec == "E11"
+                {
+                    let s = (at.0 - left.0) as f64 / DAYS_PER_MONTH;
+                    let w = truth.reentry * (-s / truth.reentry_months).exp();
+                    away.push((
+                        self.dob[e.child],
+                        Day(at.0 - 1),
+                        w / (1.0 - truth.reentry + w),
+                    ));
+                }
+            }
+            away.sort_by_key(|(dob, left, _)| (*dob, *left));
+        }
         let end = Day::month_start(at.month_index() + months as i32);
         let quiet = Truth {
             respite_per_month: 0.0,
@@ -407,8 +604,15 @@ impl Council {
         for r in 0..reps {
             let mut rng = Stream::new(seed ^ (r as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
             let mut c = Council::default();
-            for (dob, p) in &stock {
-                stay(&quiet, &mut c, &mut rng, *dob, at, *p, end);
+            for (dob, p, period) in &stock {
+                c.dob.push(*dob);
+                let child = c.dob.len() - 1;
+                stay_from(&quiet, &mut c, &mut rng, child, *period, at, *p, end);
+            }
+            for (dob, eve, chance) in &away {
+                c.dob.push(*dob);
+                let child = c.dob.len() - 1;
+                maybe_reenter(&quiet, &mut c, &mut rng, child, *eve, *chance, end);
             }
             entrants(&quiet, &mut c, &mut rng, at, end);
             for (k, out) in sum.iter_mut().enumerate() {
@@ -502,9 +706,22 @@ impl Council {
 /// Generates a council and writes its returns for `first..=last` into
 /// `dir`; the process runs from `burn_in_years` before the first return.
 pub fn council(truth: &Truth, dir: &Path, first: i32, last: i32, seed: u64) -> Council {
+    council_until(truth, dir, first, last, last, seed)
+}
+
+/// As [`council`], with the process run on to 1 April of `until` (so that
+/// what happened after the last return is known).
+pub fn council_until(
+    truth: &Truth,
+    dir: &Path,
+    first: i32,
+    last: i32,
+    until: i32,
+    seed: u64,
+) -> Council {
     let burn_in_years = 12;
     let start = Day::from_ymd(first - 1 - burn_in_years, 4, 1).unwrap();
-    let end = Day::from_ymd(last, 4, 1).unwrap();
+    let end = Day::from_ymd(until.max(last), 4, 1).unwrap();
     let c = generate(truth, start, end, seed);
     c.write_returns(dir, first, last, &[first + 1]);
     c
