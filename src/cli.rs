@@ -224,7 +224,7 @@ struct RunArgs {
     runs: Option<u64>,
     #[command(flatten)]
     streams: Streams,
-    /// Write the full results as JSON (SPEC §3.2) to FILE.
+    /// Write the full results as JSON (documented in docs/outputs.md) to FILE; `-` for stdout.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
     /// Write the full results as tidy CSV (scenario,fy,month,metric,component,stat,value) to FILE.
@@ -323,7 +323,14 @@ fn run(args: RunArgs) -> Result<(), Error> {
     let show_progress = !args.quiet && !settings.central && std::io::stderr().is_terminal();
     let scenarios = config.scenarios.len() as u64;
     let per_scenario = if settings.central { 1 } else { runs };
-    let progress = Progress::new(per_scenario * scenarios, show_progress);
+    // A bar per scenario for a plain run; one bar over every scenario's runs
+    // for --precision, whose batches run each scenario in turn.
+    let progress = if target.is_some() {
+        Progress::new(per_scenario * scenarios, show_progress)
+    } else {
+        let ids: Vec<String> = config.scenarios.iter().map(|s| s.id.clone()).collect();
+        Progress::scenarios(&ids, per_scenario, show_progress)
+    };
 
     // Every scenario runs with the same seed: run i of each draws the same
     // random numbers for the same purposes (common random numbers).

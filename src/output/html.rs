@@ -1,5 +1,5 @@
 //! `--html`: one self-contained HTML file that opens offline in any browser
-//! and prints on A4 (SPEC §3.4). Styles are inline and charts are inline SVG
+//! and prints on A4. Styles are inline and charts are inline SVG
 //! from [`svg`]: nothing is fetched from anywhere. Every piece of text from
 //! the report or its config is escaped.
 //!

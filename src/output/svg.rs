@@ -912,7 +912,7 @@ mod tests {
     fn axis_money_drops_trailing_zeros() {
         assert_eq!(axis_money(20e6), "£20m");
         assert_eq!(axis_money(27.5e6), "£27.5m");
-        assert_eq!(axis_money(-1.25e6), "-£1.25m");
+        assert_eq!(axis_money(-1.25e6), "−£1.25m");
         assert_eq!(axis_money(450e3), "£450k");
         assert_eq!(axis_money(0.0), "£0");
     }

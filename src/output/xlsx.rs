@@ -1,4 +1,4 @@
-//! `--xlsx`: an Excel workbook for finance teams (SPEC §3.4), written with
+//! `--xlsx`: an Excel workbook for finance teams, written with
 //! `rust_xlsxwriter`. Sheets: Summary (the headline per scenario and year),
 //! Years (every yearly statistic), Months (children in care by month, in
 //! total, by placement and by age band), Components (cost by component),
