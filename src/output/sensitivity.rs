@@ -109,6 +109,34 @@ fn value(x: f64) -> String {
     }
 }
 
+/// An input's value with its unit, read from the input's config path: money
+/// for prices and cost lines, percentages for rates, probabilities and
+/// shares delivered, months for a mean stay, children for counts.
+pub fn value_with_unit(path: &str, x: f64) -> String {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    let first = path.split('.').next().unwrap_or(path);
+    let pct = |x: f64| format!("{:.1}%", x * 100.0).replace(".0%", "%");
+    let pounds = |x: f64| {
+        let sign = if x < 0.0 { "\u{2212}" } else { "" };
+        format!(
+            "{sign}£{}",
+            crate::output::table::thousands(x.abs().round() as u64)
+        )
+    };
+    match (first, last) {
+        (_, "weekly_cost") => format!("{} a week", pounds(x)),
+        (_, "inflation") => format!("{} a year", pct(x)),
+        (_, l) if l.contains("probability") || l == "delivery" => pct(x),
+        ("exits", _) if x <= 1.0 => format!("{} a year", pct(x)),
+        ("exits", _) => format!("{} months", value(x)),
+        ("transition", _) => format!("{} a year", pct(x)),
+        ("entries", "per_year") => format!("{} a year", value(x)),
+        ("shock", "children") => format!("{} children", value(x)),
+        ("cost_line" | "staff" | "income" | "investment" | "saving", _) => pounds(x),
+        _ => value(x),
+    }
+}
+
 /// The free run's figures for the horizon, in words.
 fn free_run(b: &crate::sensitivity::Figures) -> String {
     match (b.budget, b.p_overspend) {
@@ -150,7 +178,7 @@ pub fn table(s: &Sensitivity) -> String {
     let mut rows: Vec<Vec<String>> = vec![
         [
             "Input",
-            "P10 → P90",
+            "Held at P10 → P90",
             "Mean cost (P10 / P90)",
             "P90 cost (P10 / P90)",
             "P(overspend), pts",
@@ -161,7 +189,11 @@ pub fn table(s: &Sensitivity) -> String {
     rows.extend(s.drivers.iter().take(TOP).map(|d| {
         vec![
             d.input.clone(),
-            format!("{} → {}", value(d.low), value(d.high)),
+            format!(
+                "{} → {}",
+                value_with_unit(&d.input, d.low),
+                value_with_unit(&d.input, d.high)
+            ),
             pair(d.total.mean, signed_money),
             pair(d.total.p90, signed_money),
             d.total
@@ -209,7 +241,11 @@ fn rows(
                 label: d.input.clone(),
                 low: sw.low,
                 high: sw.high,
-                note: format!("{} → {}", value(d.low), value(d.high)),
+                note: format!(
+                    "{} → {}",
+                    value_with_unit(&d.input, d.low),
+                    value_with_unit(&d.input, d.high)
+                ),
             })
         })
         .collect()
@@ -279,8 +315,8 @@ pub fn html(s: &Sensitivity) -> String {
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&d.input),
-                escape(&value(d.low)),
-                escape(&value(d.high)),
+                escape(&value_with_unit(&d.input, d.low)),
+                escape(&value_with_unit(&d.input, d.high)),
                 escape(&pair(d.total.mean, signed_money)),
                 escape(&pair(d.total.mean_se, money)),
                 escape(&pair(d.total.p90, signed_money)),
