@@ -54,6 +54,14 @@ enum Command {
     /// Calibrate on the data before a date, simulate forward and score the forecast against what
     /// the data show after it (coverage of P5–P95 and P25–P75, error, pinball loss).
     Backtest(BacktestArgs),
+    /// Print a shell completion script for SHELL on stdout, e.g.
+    /// `carecast completions bash > ~/.local/share/bash-completion/completions/carecast`.
+    Completions {
+        /// The shell: bash, elvish, fish, powershell or zsh.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout, e.g. `carecast man > carecast.1; man ./carecast.1`.
+    Man,
 }
 
 /// Where the SSDA903 returns are and how to read them.
@@ -224,7 +232,7 @@ struct RunArgs {
     runs: Option<u64>,
     #[command(flatten)]
     streams: Streams,
-    /// Write the full results as JSON (documented in docs/outputs.md) to FILE; `-` for stdout.
+    /// Write the full results as JSON (its keys are described in docs/outputs.md) to FILE.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
     /// Write the full results as tidy CSV (scenario,fy,month,metric,component,stat,value) to FILE.
@@ -268,6 +276,8 @@ pub fn main() -> i32 {
         Command::Sensitivity(args) => sensitivity(args),
         Command::Calibrate(args) => calibrate(args),
         Command::Backtest(args) => backtest(args),
+        Command::Completions { shell } => completions(shell),
+        Command::Man => man(),
     };
     match result {
         Ok(()) => 0,
@@ -276,6 +286,40 @@ pub fn main() -> i32 {
             e.exit_code()
         }
     }
+}
+
+/// The completion script for `shell`, generated from the command's definition.
+fn completions(shell: clap_complete::Shell) -> Result<(), Error> {
+    let mut out = Vec::new();
+    clap_complete::generate(
+        shell,
+        &mut <Cli as clap::CommandFactory>::command(),
+        "carecast",
+        &mut out,
+    );
+    print_stdout(&String::from_utf8_lossy(&out))
+}
+
+/// The man page, generated from the command's definition.
+fn man() -> Result<(), Error> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+        .render(&mut out)
+        .map_err(|e| Error::Runtime(format!("cannot render the man page: {e}")))?;
+    print_stdout(&String::from_utf8_lossy(&out))
+}
+
+/// Whether a command asked to be quiet and to write no file would do
+/// nothing a person could see; if so, says so on stderr.
+fn nothing_to_do(quiet: bool, outputs: &[bool]) -> bool {
+    let nothing = quiet && !outputs.iter().any(|&o| o);
+    if nothing {
+        eprintln!(
+            "warning: --quiet with no output file: nothing would be written or shown, so nothing \
+             was run (drop --quiet, or add --json, --csv, --html, --xlsx or --markdown FILE)"
+        );
+    }
+    nothing
 }
 
 fn load(path: Option<&PathBuf>) -> Result<Config, Error> {
@@ -287,6 +331,18 @@ fn load(path: Option<&PathBuf>) -> Result<Config, Error> {
 
 fn run(args: RunArgs) -> Result<(), Error> {
     let config = load(args.config.as_ref())?;
+    if nothing_to_do(
+        args.quiet,
+        &[
+            args.json.is_some(),
+            args.csv.is_some(),
+            args.reports.html.is_some(),
+            args.reports.xlsx.is_some(),
+            args.reports.markdown.is_some(),
+        ],
+    ) {
+        return Ok(());
+    }
     let model = &config.scenarios[0].model;
     let max = crate::config::validate::MAX_RUNS;
     let target = args
@@ -379,6 +435,12 @@ fn run(args: RunArgs) -> Result<(), Error> {
 
 fn sensitivity(args: SensitivityArgs) -> Result<(), Error> {
     let config = load(args.config.as_ref())?;
+    if nothing_to_do(
+        args.quiet,
+        &[args.json.is_some(), args.csv.is_some(), args.html.is_some()],
+    ) {
+        return Ok(());
+    }
     let scenario = match &args.scenario {
         None => &config.scenarios[0],
         Some(id) => config
@@ -435,6 +497,16 @@ fn sensitivity(args: SensitivityArgs) -> Result<(), Error> {
 
 fn report(args: ReportArgs) -> Result<(), Error> {
     let report = Report::read(&args.results)?;
+    if nothing_to_do(
+        args.quiet,
+        &[
+            args.files.html.is_some(),
+            args.files.xlsx.is_some(),
+            args.files.markdown.is_some(),
+        ],
+    ) {
+        return Ok(());
+    }
     let sensitivity: Option<crate::sensitivity::Sensitivity> = match &args.sensitivity {
         Some(path) => Some(crate::report::read_json(
             path,
