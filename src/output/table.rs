@@ -9,8 +9,23 @@ use crate::output::{
 };
 use crate::report::Report;
 
-/// Renders the table as plain text.
+/// Renders the table as plain text, every line within [`WIDTH`] columns
+/// (tables are laid out to fit; a longer line of prose is wrapped).
 pub fn render(report: &Report) -> String {
+    let text = render_lines(report);
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        if line.chars().count() > WIDTH {
+            out.push_str(&wrap(line, WIDTH));
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn render_lines(report: &Report) -> String {
     let mut out = String::new();
     let central = report.mode == "central";
     let _ = if central {
@@ -122,12 +137,15 @@ pub fn render(report: &Report) -> String {
         if !with_strategy {
             continue;
         }
-        let _ = writeln!(
-            out,
-            "\nStrategy in {}: per year, children prevented, exited or moved, or places added (P50)\n\
-             · mean cost in £ (savings negative); Delivered: share of runs with the programme",
-            sc.id
-        );
+        out.push('\n');
+        out.push_str(&wrap(
+            &format!(
+                "Strategy in {}: per year, children prevented, exited or moved, or places added \
+                 (P50) · mean cost in £ (savings negative); Delivered: share of runs with the programme",
+                sc.id
+            ),
+            WIDTH,
+        ));
         let mut header = vec!["Item".to_string(), "Kind".into(), "Delivered".into()];
         header.extend(sc.years.iter().map(|y| y.fy.clone()));
         let mut rows: Vec<Vec<String>> = vec![header];
