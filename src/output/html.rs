@@ -47,6 +47,7 @@ th, td { padding: 2px 7px; border-bottom: 1px solid #d9d9d9; text-align: right; 
 th:first-child, td:first-child { text-align: left; }
 thead th { border-bottom: 1.5px solid #333; vertical-align: bottom; }
 td.over { color: #b2182b; font-weight: 600; }
+table.horizon td:first-child { white-space: normal; }
 table.wide td, table.wide th { white-space: normal; font-size: 8pt; }
 figure { margin: 0.3em 0 0.9em; break-inside: avoid; page-break-inside: avoid; }
 figcaption, p.note { font-size: 8.5pt; color: #555; }
