@@ -478,6 +478,25 @@ fn sensitivity(args: SensitivityArgs) -> Result<(), Error> {
     })??;
     progress.finish();
 
+    // Inputs are named by the labels of the ids in their paths.
+    let labels: output::sensitivity::Labels = model
+        .placements
+        .iter()
+        .map(|p| (p.id.clone(), p.label.clone()))
+        .chain(
+            model
+                .cost_lines
+                .iter()
+                .map(|l| (l.id.clone(), l.label.clone())),
+        )
+        .chain(
+            model
+                .strategy
+                .interventions
+                .iter()
+                .map(|iv| (iv.id.clone(), iv.label.clone())),
+        )
+        .collect();
     let mut files = Vec::new();
     if let Some(path) = args.json {
         files.push((path, output::sensitivity::json(&result)?));
@@ -486,11 +505,14 @@ fn sensitivity(args: SensitivityArgs) -> Result<(), Error> {
         files.push((path, output::sensitivity::csv(&result)));
     }
     if let Some(path) = args.html {
-        files.push((path, output::sensitivity::html(&result).into_bytes()));
+        files.push((
+            path,
+            output::sensitivity::html_with(&result, &labels).into_bytes(),
+        ));
     }
     output::write_all_or_nothing(files)?;
     if !args.quiet {
-        print_stdout(&output::sensitivity::table(&result))?;
+        print_stdout(&output::sensitivity::table_with(&result, &labels))?;
     }
     Ok(())
 }

@@ -496,30 +496,33 @@ impl ScenarioReport {
     }
 
     /// An uncertain input's config path (`placement.res_external.weekly_cost`)
-    /// in words, with each id replaced by its label where the report has one:
-    /// `placement: External residential: weekly cost`.
+    /// in words, with each id replaced by its label where the report has one
+    /// (see [`input_words`]).
     pub fn input_label(&self, path: &str) -> String {
-        let parts: Vec<String> = path
-            .split('.')
-            .map(|part| {
-                let label = self.label_of(part);
-                if label != part {
-                    label.to_string()
-                } else {
-                    part.replace('_', " ")
-                }
-            })
-            .collect();
-        match parts.split_first() {
-            Some((first, rest)) if !rest.is_empty() => {
-                let mut s = first.clone();
-                if let Some(c) = s.get_mut(0..1) {
-                    c.make_ascii_uppercase();
-                }
-                format!("{s}: {}", rest.join(", "))
+        input_words(path, &|id| {
+            let label = self.label_of(id);
+            (label != id).then(|| label.to_string())
+        })
+    }
+}
+
+/// An uncertain input's config path in words, each id replaced by the label
+/// `label` gives for it (underscores read as spaces otherwise):
+/// `placement.res_external.weekly_cost` → `Placement: External residential, weekly cost`.
+pub fn input_words(path: &str, label: &dyn Fn(&str) -> Option<String>) -> String {
+    let parts: Vec<String> = path
+        .split('.')
+        .map(|part| label(part).unwrap_or_else(|| part.replace('_', " ")))
+        .collect();
+    match parts.split_first() {
+        Some((first, rest)) if !rest.is_empty() => {
+            let mut s = first.clone();
+            if let Some(c) = s.get_mut(0..1) {
+                c.make_ascii_uppercase();
             }
-            _ => parts.join(""),
+            format!("{s}: {}", rest.join(", "))
         }
+        _ => parts.join(""),
     }
 }
 
@@ -582,6 +585,17 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inputs_read_in_words_with_labels() {
+        let label = |id: &str| (id == "res_external").then(|| "External residential".to_string());
+        assert_eq!(
+            input_words("placement.res_external.weekly_cost", &label),
+            "Placement: External residential, weekly cost"
+        );
+        assert_eq!(input_words("entries.per_year", &label), "Entries: per year");
+        assert_eq!(input_words("single", &label), "single");
+    }
 
     #[test]
     fn shares_of_runs_come_with_their_wilson_interval() {

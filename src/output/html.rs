@@ -250,7 +250,13 @@ pub fn render_with(report: &Report, sensitivity: Option<&Sensitivity>) -> String
         scenario(&mut h, i, sc, &cx, &shared, central);
     }
     if let Some(sens) = sensitivity {
-        tornado(&mut h, sens);
+        let labels = report
+            .scenarios
+            .iter()
+            .find(|sc| sc.id == sens.scenario)
+            .map(sensitivity_labels)
+            .unwrap_or_default();
+        tornado(&mut h, sens, &labels);
     }
     comparison(&mut h, report);
     inputs(&mut h, report);
@@ -826,7 +832,22 @@ fn unit_of(kind: &str) -> &'static str {
 }
 
 /// The tornado of a sensitivity analysis.
-fn tornado(h: &mut String, s: &Sensitivity) {
+/// The labels of a scenario's ids, for naming a sensitivity's inputs.
+fn sensitivity_labels(sc: &ScenarioReport) -> crate::output::sensitivity::Labels {
+    let mut labels: crate::output::sensitivity::Labels = sc
+        .lines
+        .iter()
+        .map(|(id, l)| (id.clone(), l.label.clone()))
+        .collect();
+    for y in &sc.years {
+        for (id, iv) in &y.interventions {
+            labels.entry(id.clone()).or_insert_with(|| iv.label.clone());
+        }
+    }
+    labels
+}
+
+fn tornado(h: &mut String, s: &Sensitivity, labels: &crate::output::sensitivity::Labels) {
     let _ = writeln!(
         h,
         "<section id=\"sensitivity\"><h2>Sensitivity: scenario {}</h2><p class=\"note\">Each uncertain \
@@ -840,7 +861,7 @@ fn tornado(h: &mut String, s: &Sensitivity) {
     if s.drivers.is_empty() {
         h.push_str("<p>The config has no uncertain inputs.</p>");
     } else {
-        crate::output::sensitivity::horizon_tornadoes(h, s);
+        crate::output::sensitivity::horizon_tornadoes(h, s, labels);
     }
     h.push_str("</section>\n");
 }

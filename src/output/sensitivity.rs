@@ -159,7 +159,24 @@ fn pair(sw: Swing, f: fn(f64) -> String) -> String {
     format!("{} / {}", f(sw.low), f(sw.high))
 }
 
+/// Labels of the ids in input paths (placements, cost lines, interventions,
+/// savings); an id without one reads as itself.
+pub type Labels = indexmap::IndexMap<String, String>;
+
+fn words(path: &str, labels: &Labels) -> String {
+    crate::report::input_words(path, &|id| labels.get(id).cloned())
+}
+
 pub fn table(s: &Sensitivity) -> String {
+    table_with(s, &Labels::new())
+}
+
+/// The terminal table with inputs named in words, using `labels`.
+pub fn table_with(s: &Sensitivity, labels: &Labels) -> String {
+    crate::output::table::fit_lines(&table_lines(s, labels))
+}
+
+fn table_lines(s: &Sensitivity, labels: &Labels) -> String {
     let mut t = String::new();
     let _ = writeln!(
         t,
@@ -188,7 +205,7 @@ pub fn table(s: &Sensitivity) -> String {
     ];
     rows.extend(s.drivers.iter().take(TOP).map(|d| {
         vec![
-            d.input.clone(),
+            words(&d.input, labels),
             format!(
                 "{} → {}",
                 value_with_unit(&d.input, d.low),
@@ -230,6 +247,7 @@ fn rows(
     drivers: &[Driver],
     pick: fn(&DriverFigures) -> Option<Swing>,
     at: Option<usize>,
+    labels: &Labels,
 ) -> Vec<TornadoRow> {
     drivers
         .iter()
@@ -238,7 +256,7 @@ fn rows(
             let f = at.map_or(&d.total, |y| &d.years[y]);
             let sw = pick(f)?;
             Some(TornadoRow {
-                label: d.input.clone(),
+                label: words(&d.input, labels),
                 low: sw.low,
                 high: sw.high,
                 note: format!(
@@ -252,6 +270,11 @@ fn rows(
 }
 
 pub fn html(s: &Sensitivity) -> String {
+    html_with(s, &Labels::new())
+}
+
+/// The HTML page with inputs named in words, using `labels`.
+pub fn html_with(s: &Sensitivity, labels: &Labels) -> String {
     let mut h = String::with_capacity(64 * 1024);
     let title = format!("{} — what drives the cost", s.name);
     let _ = write!(
@@ -285,7 +308,7 @@ pub fn html(s: &Sensitivity) -> String {
     h.push_str("</section>\n");
     if !s.drivers.is_empty() {
         h.push_str("<section><h2>Whole horizon</h2>\n");
-        horizon_tornadoes(&mut h, s);
+        horizon_tornadoes(&mut h, s, labels);
         h.push_str("</section>\n<section><h2>By financial year</h2>\n");
         for (y, fy) in s.base.years.iter().enumerate() {
             let mut by_year: Vec<&Driver> = s.drivers.iter().collect();
@@ -300,7 +323,7 @@ pub fn html(s: &Sensitivity) -> String {
                 svg::tornado(
                     &format!("{}: change in mean cost", fy.fy),
                     "change in mean cost of the year",
-                    &rows(&ranked, |f| Some(f.mean), Some(y)),
+                    &rows(&ranked, |f| Some(f.mean), Some(y), labels),
                     &|x: f64| money(x),
                     HELD,
                     760.0
@@ -314,7 +337,7 @@ pub fn html(s: &Sensitivity) -> String {
             let _ = writeln!(
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&d.input),
+                escape(&words(&d.input, labels)),
                 escape(&value_with_unit(&d.input, d.low)),
                 escape(&value_with_unit(&d.input, d.high)),
                 escape(&pair(d.total.mean, signed_money)),
@@ -335,7 +358,7 @@ pub fn html(s: &Sensitivity) -> String {
 
 /// The tornado charts of the whole horizon: mean cost, P90 cost and, with
 /// a budget, probability of an overspend.
-pub(crate) fn horizon_tornadoes(h: &mut String, s: &Sensitivity) {
+pub(crate) fn horizon_tornadoes(h: &mut String, s: &Sensitivity, labels: &Labels) {
     let charts = [
         (
             "Change in mean cost",
@@ -357,7 +380,7 @@ pub(crate) fn horizon_tornadoes(h: &mut String, s: &Sensitivity) {
         ),
     ];
     for (t, x_label, pick, fmt) in charts {
-        let rows = rows(&s.drivers, pick, None);
+        let rows = rows(&s.drivers, pick, None, labels);
         if !rows.is_empty() {
             let _ = writeln!(
                 h,

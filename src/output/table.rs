@@ -12,7 +12,12 @@ use crate::report::Report;
 /// Renders the table as plain text, every line within [`WIDTH`] columns
 /// (tables are laid out to fit; a longer line of prose is wrapped).
 pub fn render(report: &Report) -> String {
-    let text = render_lines(report);
+    fit_lines(&render_lines(report))
+}
+
+/// Text with every line longer than [`WIDTH`] wrapped (tables laid out by
+/// [`layout`] already fit, so only prose is wrapped).
+pub fn fit_lines(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
         if line.chars().count() > WIDTH {
@@ -460,7 +465,7 @@ pub(crate) fn layout_within(rows: &[Vec<String>], max: usize) -> String {
         return layout_plain(rows);
     }
     /// When the table must be split anyway, the first column keeps this many.
-    const SPLIT_FIRST: usize = 36;
+    const SPLIT_FIRST: usize = 50;
     let rest = total_width(&w) - w[0];
     let mut first = max.saturating_sub(rest).clamp(MIN_FIRST.min(w[0]), w[0]);
     if rest + first > max {
