@@ -501,7 +501,7 @@ impl Shared {
         }
         let years = || report.scenarios.iter().flat_map(|sc| &sc.years);
         let density = svg::density_range(years().filter_map(|y| y.budget.map(|b| (&y.cost, b))));
-        let strips: Vec<Strip> = years().map(|y| cost_strip(y)).collect();
+        let strips: Vec<Strip> = years().map(cost_strip).collect();
         Shared {
             fan,
             groups,
