@@ -382,15 +382,14 @@ fn drivers(out: &mut String, report: &Report) {
 
 /// The scores of a scenario against the config's `[history]`.
 fn history(scenario: &str, h: &crate::score::HistoryScore) -> String {
+    // The counts on a line of their own, so wrapping never splits them.
     let mut out = format!(
-        "\nObserved counts ([history]{}) in {scenario}: {} given, {} within the horizon\n",
-        h.source
-            .as_ref()
-            .map(|s| format!(", {s}"))
-            .unwrap_or_default(),
-        h.given,
-        h.scored
+        "\nObserved counts ([history]) in {scenario}: {} given, {} within the horizon\n",
+        h.given, h.scored
     );
+    if let Some(source) = &h.source {
+        out.push_str(&wrap(&format!("Source of the counts: {source}"), WIDTH));
+    }
     if h.series.is_empty() {
         return out;
     }
