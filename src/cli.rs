@@ -496,6 +496,20 @@ fn sensitivity(args: SensitivityArgs) -> Result<(), Error> {
                 .iter()
                 .map(|iv| (iv.id.clone(), iv.label.clone())),
         )
+        .chain(
+            model
+                .strategy
+                .savings
+                .iter()
+                .map(|sv| (sv.id.clone(), sv.label.clone())),
+        )
+        .chain(
+            model
+                .strategy
+                .shocks
+                .iter()
+                .map(|sh| (sh.id.clone(), sh.label.clone())),
+        )
         .collect();
     let mut files = Vec::new();
     if let Some(path) = args.json {

@@ -70,18 +70,28 @@ pub fn csv(s: &Sensitivity) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// A change in money with its sign; none on an amount that reads as £0.
 fn signed_money(x: f64) -> String {
-    if x > 0.0 {
-        format!("+{}", money(x))
-    } else if x < 0.0 {
-        format!("−{}", money(-x))
+    let amount = money(x.abs());
+    if amount == "£0" {
+        amount
+    } else if x > 0.0 {
+        format!("+{amount}")
     } else {
-        "£0".into()
+        format!("−{amount}")
     }
 }
 
+/// A change in percentage points with its sign; none on one that reads as 0.0.
 fn points(p: f64) -> String {
-    format!("{:+.1}", p * 100.0).replace('-', "−")
+    let text = format!("{:.1}", (p * 100.0).abs());
+    if text == "0.0" {
+        text
+    } else if p > 0.0 {
+        format!("+{text}")
+    } else {
+        format!("−{text}")
+    }
 }
 
 /// A value an input was held at, briefly.
