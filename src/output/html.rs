@@ -3,11 +3,17 @@
 //! from [`svg`]: nothing is fetched from anywhere. Every piece of text from
 //! the report or its config is escaped.
 //!
-//! Sections: the headline per scenario and year; per scenario, fan charts of
-//! children in care (total, by placement type, by age band), the cost
-//! distribution of each year against its budget, cost by component and what
-//! each intervention prevented; the scenario comparison; and the inputs
-//! (config as run, seed, runs, version) needed to reproduce the report.
+//! Sections: the headline per scenario and year, with the whole horizon's
+//! saving and whether the strategy pays back; per scenario, fan charts of
+//! children in care (total, by placement type, by age band; none for a
+//! config of money only), the cost distribution of each year against its
+//! budget, cost by component, every strategy item (delivered share,
+//! children, cost) and what drives the cost; the scenario comparison; and
+//! the inputs (config as run, seed, runs, version) needed to reproduce it.
+//!
+//! Every sentence is chosen by what the run holds (a budget or none, a £0
+//! budget, a central projection), names come from the config's labels, and
+//! charts meant to be compared share their axes ([`Shared`]).
 //!
 //! The JSON holds percentiles, not runs, so a year's cost distribution is
 //! drawn as an approximate density built from the percentiles (see

@@ -1,8 +1,10 @@
 //! `--markdown`: the headline tables as GitHub-flavoured Markdown, ready to
 //! paste into a committee paper — per scenario and financial year the budget,
 //! cost mean and P10/P50/P90, the probability and expected size of an
-//! overspend and children in care at the year end; then the scenario
-//! comparison and what each intervention prevented, when the report has them.
+//! overspend and children in care at the year end (for a config that has
+//! children); every strategy item with its delivered share, children and
+//! cost; then the scenario comparison, ending with the whole horizon's saving
+//! and whether the strategy pays back; then what the terms mean.
 
 use std::fmt::Write;
 
