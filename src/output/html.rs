@@ -13,7 +13,7 @@
 //!
 //! Every sentence is chosen by what the run holds (a budget or none, a £0
 //! budget, a central projection), names come from the config's labels, and
-//! charts meant to be compared share their axes ([`Shared`]).
+//! charts meant to be compared share their axes (`Shared`).
 //!
 //! The JSON holds percentiles, not runs, so a year's cost distribution is
 //! drawn as an approximate density built from the percentiles (see
