@@ -631,6 +631,8 @@ pub fn density(d: &Density) -> String {
         }
     }
     // Values many runs share exactly: a stem, its share and its amount.
+    // Every run the same (no spread at all) is said as such.
+    let all_equal = s.sd == 0.0 && s.p5 == s.p95;
     for (k, (v, share)) in atoms(s).into_iter().enumerate() {
         let px = x.at(v);
         let colour = if v > d.budget { ALERT } else { LINE };
@@ -647,11 +649,11 @@ pub fn density(d: &Density) -> String {
             fr.top + 34.0,
             fr.top + 34.0,
             px + dx,
-            escape(&format!(
-                "≥{:.0}% of runs: exactly {}",
-                share * 100.0,
-                money(v)
-            ))
+            escape(&if all_equal {
+                format!("every run: exactly {}", money(v))
+            } else {
+                format!("≥{:.0}% of runs: exactly {}", share * 100.0, money(v))
+            })
         );
     }
     if s.p5 != s.p50 || s.p50 != s.p95 {
@@ -707,7 +709,15 @@ pub struct Stacked<'a> {
 /// Stacked bars of money: positive values stack up from zero, negative ones
 /// (savings) down from it. The legend sits under the plot, in rows.
 pub fn stacked(c: &Stacked) -> String {
-    let per_row = 3usize;
+    // As many legend entries a row as their labels leave room for (about
+    // 6 pixels a character at the legend's size).
+    let longest = c
+        .series
+        .iter()
+        .map(|s| s.label.chars().count())
+        .max()
+        .unwrap_or(0) as f64;
+    let per_row = (((c.width - 92.0) / (longest * 6.0 + 24.0)).floor() as usize).clamp(1, 3);
     let legend_rows = c.series.len().div_ceil(per_row) + usize::from(c.marker.is_some());
     let height = 300.0 + 18.0 * legend_rows as f64;
     let mut fr = Frame::new(
@@ -1060,7 +1070,7 @@ mod tests {
             width: 360.0,
             height: 220.0,
         });
-        assert!(d.contains("≥90% of runs: exactly £0"), "{d}");
+        assert!(d.contains("every run: exactly £0"), "{d}");
         assert!(!d.contains("−£0") && !d.contains("-£0") && !d.contains("NaN"));
         // P75 = P90 = P95: at least 20% of runs share that cost.
         let s = Summary {
