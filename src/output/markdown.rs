@@ -154,17 +154,15 @@ pub fn render(report: &Report) -> String {
             }
             let _ = writeln!(
                 out,
-                "{}",
-                row(&[
-                    &name,
-                    "**Whole horizon**",
-                    &format!("**{}**", money(d.horizon.saving.mean)),
-                    &money_range(d.horizon.saving.p10, d.horizon.saving.p90),
-                    &money(d.horizon.saving.p50),
-                    &percent(d.horizon.probability_positive),
-                    &percent(d.horizon.probability_pays_back),
-                ])
-                .replace("\\*\\*", "**")
+                // Bold is markup, so these two cells are not escaped (the
+                // money in them holds no markup character).
+                "| {} | **Whole horizon** | **{}** | {} | {} | {} | {} |",
+                cell(&name),
+                money(d.horizon.saving.mean),
+                money_range(d.horizon.saving.p10, d.horizon.saving.p90),
+                money(d.horizon.saving.p50),
+                percent(d.horizon.probability_positive),
+                percent(d.horizon.probability_pays_back),
             );
         }
         let _ = writeln!(
