@@ -54,6 +54,14 @@ enum Command {
     /// Calibrate on the data before a date, simulate forward and score the forecast against what
     /// the data show after it (coverage of P5–P95 and P25–P75, error, pinball loss).
     Backtest(BacktestArgs),
+    /// Print a shell completion script for SHELL on stdout, e.g.
+    /// `carecast completions bash > ~/.local/share/bash-completion/completions/carecast`.
+    Completions {
+        /// The shell: bash, elvish, fish, powershell or zsh.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout, e.g. `carecast man > carecast.1; man ./carecast.1`.
+    Man,
 }
 
 /// Where the SSDA903 returns are and how to read them.
@@ -237,7 +245,7 @@ struct RunArgs {
     runs: Option<u64>,
     #[command(flatten)]
     streams: Streams,
-    /// Write the full results as JSON (SPEC §3.2) to FILE.
+    /// Write the full results as JSON (its keys are described in docs/outputs.md) to FILE.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
     /// Write the full results as tidy CSV (scenario,fy,month,metric,component,stat,value) to FILE.
@@ -287,6 +295,8 @@ pub fn main() -> i32 {
         Command::Sensitivity(args) => sensitivity(args),
         Command::Calibrate(args) => calibrate(args),
         Command::Backtest(args) => backtest(args),
+        Command::Completions { shell } => completions(shell),
+        Command::Man => man(),
     };
     match result {
         Ok(()) => 0,
@@ -295,6 +305,40 @@ pub fn main() -> i32 {
             e.exit_code()
         }
     }
+}
+
+/// The completion script for `shell`, generated from the command's definition.
+fn completions(shell: clap_complete::Shell) -> Result<(), Error> {
+    let mut out = Vec::new();
+    clap_complete::generate(
+        shell,
+        &mut <Cli as clap::CommandFactory>::command(),
+        "carecast",
+        &mut out,
+    );
+    print_stdout(&String::from_utf8_lossy(&out))
+}
+
+/// The man page, generated from the command's definition.
+fn man() -> Result<(), Error> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+        .render(&mut out)
+        .map_err(|e| Error::Runtime(format!("cannot render the man page: {e}")))?;
+    print_stdout(&String::from_utf8_lossy(&out))
+}
+
+/// Whether a command asked to be quiet and to write no file would do
+/// nothing a person could see; if so, says so on stderr.
+fn nothing_to_do(quiet: bool, outputs: &[bool]) -> bool {
+    let nothing = quiet && !outputs.iter().any(|&o| o);
+    if nothing {
+        eprintln!(
+            "warning: --quiet with no output file: nothing would be written or shown, so nothing \
+             was run (drop --quiet, or add --json, --csv, --html, --xlsx or --markdown FILE)"
+        );
+    }
+    nothing
 }
 
 fn load(path: Option<&PathBuf>) -> Result<Config, Error> {
@@ -316,6 +360,18 @@ fn run(args: RunArgs) -> Result<(), Error> {
         &[args.config.as_ref()],
     )?;
     let config = load(args.config.as_ref())?;
+    if nothing_to_do(
+        args.quiet,
+        &[
+            args.json.is_some(),
+            args.csv.is_some(),
+            args.reports.html.is_some(),
+            args.reports.xlsx.is_some(),
+            args.reports.markdown.is_some(),
+        ],
+    ) {
+        return Ok(());
+    }
     let model = &config.scenarios[0].model;
     let max = crate::config::validate::MAX_RUNS;
     let target = args
@@ -358,7 +414,14 @@ fn run(args: RunArgs) -> Result<(), Error> {
     let show_progress = !args.quiet && !settings.central && std::io::stderr().is_terminal();
     let scenarios = config.scenarios.len() as u64;
     let per_scenario = if settings.central { 1 } else { runs };
-    let progress = Progress::new(per_scenario * scenarios, show_progress);
+    // A bar per scenario for a plain run; one bar over every scenario's runs
+    // for --precision, whose batches run each scenario in turn.
+    let progress = if target.is_some() {
+        Progress::new(per_scenario * scenarios, show_progress)
+    } else {
+        let ids: Vec<String> = config.scenarios.iter().map(|s| s.id.clone()).collect();
+        Progress::scenarios(&ids, per_scenario, show_progress)
+    };
 
     // Every scenario runs with the same seed: run i of each draws the same
     // random numbers for the same purposes (common random numbers).
@@ -414,6 +477,12 @@ fn sensitivity(args: SensitivityArgs) -> Result<(), Error> {
         &[args.config.as_ref()],
     )?;
     let config = load(args.config.as_ref())?;
+    if nothing_to_do(
+        args.quiet,
+        &[args.json.is_some(), args.csv.is_some(), args.html.is_some()],
+    ) {
+        return Ok(());
+    }
     let scenario = match &args.scenario {
         None => &config.scenarios[0],
         Some(id) => config
@@ -451,6 +520,39 @@ fn sensitivity(args: SensitivityArgs) -> Result<(), Error> {
     })??;
     progress.finish();
 
+    // Inputs are named by the labels of the ids in their paths.
+    let labels: output::sensitivity::Labels = model
+        .placements
+        .iter()
+        .map(|p| (p.id.clone(), p.label.clone()))
+        .chain(
+            model
+                .cost_lines
+                .iter()
+                .map(|l| (l.id.clone(), l.label.clone())),
+        )
+        .chain(
+            model
+                .strategy
+                .interventions
+                .iter()
+                .map(|iv| (iv.id.clone(), iv.label.clone())),
+        )
+        .chain(
+            model
+                .strategy
+                .savings
+                .iter()
+                .map(|sv| (sv.id.clone(), sv.label.clone())),
+        )
+        .chain(
+            model
+                .strategy
+                .shocks
+                .iter()
+                .map(|sh| (sh.id.clone(), sh.label.clone())),
+        )
+        .collect();
     let mut files = Vec::new();
     if let Some(path) = args.json {
         files.push((path, output::sensitivity::json(&result)?));
@@ -459,11 +561,14 @@ fn sensitivity(args: SensitivityArgs) -> Result<(), Error> {
         files.push((path, output::sensitivity::csv(&result)));
     }
     if let Some(path) = args.html {
-        files.push((path, output::sensitivity::html(&result).into_bytes()));
+        files.push((
+            path,
+            output::sensitivity::html_with(&result, &labels).into_bytes(),
+        ));
     }
     output::write_all_or_nothing(files)?;
     if !args.quiet && !to_stdout {
-        print_stdout(&output::sensitivity::table(&result))?;
+        print_stdout(&output::sensitivity::table_with(&result, &labels))?;
     }
     Ok(())
 }
@@ -474,6 +579,16 @@ fn report(args: ReportArgs) -> Result<(), Error> {
         &[Some(&args.results), args.sensitivity.as_ref()],
     )?;
     let report = Report::read(&args.results)?;
+    if nothing_to_do(
+        args.quiet,
+        &[
+            args.files.html.is_some(),
+            args.files.xlsx.is_some(),
+            args.files.markdown.is_some(),
+        ],
+    ) {
+        return Ok(());
+    }
     let sensitivity: Option<crate::sensitivity::Sensitivity> = match &args.sensitivity {
         Some(path) => Some(crate::report::read_json(
             path,

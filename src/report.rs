@@ -1,5 +1,5 @@
 //! The statistics of a simulation, in the shape of the JSON contract
-//! (SPEC §3.2). Every output format is rendered from a [`Report`].
+//! (docs/outputs.md). Every output format is rendered from a [`Report`].
 
 use indexmap::IndexMap;
 use rayon::prelude::*;
@@ -470,7 +470,83 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
     }
 }
 
+impl ScenarioReport {
+    /// Whether the scenario counts children: a config of money only (cost
+    /// lines, savings, investments and no placement) has none to chart.
+    pub fn has_children(&self) -> bool {
+        self.lines.values().any(|l| l.kind == "placement")
+            || self.months.iter().any(|m| !m.lac_by_placement.is_empty())
+    }
+
+    /// Whether every year has a budget to compare the cost with.
+    pub fn has_budget(&self) -> bool {
+        !self.years.is_empty() && self.years.iter().all(|y| y.budget.is_some())
+    }
+
+    /// The label of a cost component, grant-funded item or intervention;
+    /// the id itself when the report has no label for it.
+    pub fn label_of<'a>(&'a self, id: &'a str) -> &'a str {
+        if let Some(l) = self.lines.get(id) {
+            return &l.label;
+        }
+        self.years
+            .iter()
+            .find_map(|y| y.interventions.get(id).map(|i| i.label.as_str()))
+            .unwrap_or(id)
+    }
+
+    /// An uncertain input's config path (`placement.res_external.weekly_cost`)
+    /// in words, with each id replaced by its label where the report has one
+    /// (see [`input_words`]).
+    pub fn input_label(&self, path: &str) -> String {
+        input_words(path, &|id| {
+            let label = self.label_of(id);
+            (label != id).then(|| label.to_string())
+        })
+    }
+}
+
+/// An uncertain input's config path in words, each id replaced by the label
+/// `label` gives for it (underscores read as spaces otherwise):
+/// `placement.res_external.weekly_cost` → `Placement: External residential, weekly cost`.
+pub fn input_words(path: &str, label: &dyn Fn(&str) -> Option<String>) -> String {
+    let parts: Vec<String> = path
+        .split('.')
+        .map(|part| label(part).unwrap_or_else(|| part.replace('_', " ")))
+        .collect();
+    match parts.split_first() {
+        Some((first, rest)) if !rest.is_empty() => {
+            let mut s = first.clone();
+            if let Some(c) = s.get_mut(0..1) {
+                c.make_ascii_uppercase();
+            }
+            format!("{s}: {}", rest.join(", "))
+        }
+        _ => parts.join(""),
+    }
+}
+
 impl Report {
+    /// Whether any year of any scenario has a budget.
+    pub fn has_budget(&self) -> bool {
+        self.scenarios
+            .iter()
+            .any(|sc| sc.years.iter().any(|y| y.budget.is_some()))
+    }
+
+    /// Whether any scenario counts children (see [`ScenarioReport::has_children`]).
+    pub fn has_children(&self) -> bool {
+        self.scenarios.iter().any(ScenarioReport::has_children)
+    }
+
+    /// The label of a scenario, by id; the id when there is no such scenario.
+    pub fn scenario_label<'a>(&'a self, id: &'a str) -> &'a str {
+        self.scenarios
+            .iter()
+            .find(|s| s.id == id)
+            .map_or(id, |s| s.label.as_str())
+    }
+
     /// Reads a report saved with `--json`, for rendering without re-running.
     /// Unknown keys are ignored (a newer carecast may add some); a missing or
     /// mistyped key is an error naming the file, the key path and the line.
@@ -538,6 +614,17 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inputs_read_in_words_with_labels() {
+        let label = |id: &str| (id == "res_external").then(|| "External residential".to_string());
+        assert_eq!(
+            input_words("placement.res_external.weekly_cost", &label),
+            "Placement: External residential, weekly cost"
+        );
+        assert_eq!(input_words("entries.per_year", &label), "Entries: per year");
+        assert_eq!(input_words("single", &label), "single");
+    }
 
     #[test]
     fn shares_of_runs_come_with_their_wilson_interval() {

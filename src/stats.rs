@@ -1,4 +1,4 @@
-//! Statistics of per-run values (SPEC §3.2): mean, standard deviation and
+//! Statistics of per-run values (docs/outputs.md): mean, standard deviation and
 //! exact percentiles, the overspend measures, and the Monte Carlo error of
 //! each figure (issue 7, part 3).
 //!
@@ -395,15 +395,27 @@ pub fn wilson(hits: usize, n: usize) -> Option<(f64, f64)> {
     Some((lo, hi))
 }
 
-/// How far cost exceeds the budget, across runs.
+/// What counts as an overspend: a cost above the budget by more than this,
+/// in pence (£1). A run that ends a penny over budget is on budget, not an
+/// overspend: money is rounded to pence, and a savings target met to the
+/// pound is met.
+pub const OVERSPEND_TOLERANCE_PENCE: i64 = 100;
+
+/// How far cost exceeds the budget, across runs. A run overspends when its
+/// cost exceeds the budget by more than `tolerance`; its overspend is then
+/// the whole of cost − budget.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Overspend {
-    /// Share of runs whose cost is above the budget.
+    /// Share of runs whose cost is above the budget by more than the tolerance.
     pub probability: f64,
-    /// Mean of max(cost − budget, 0) over all runs.
+    /// Mean overspend over all runs, the runs that do not overspend counting as 0.
     pub mean: f64,
     /// Mean overspend over the runs that overspend; null when none does.
     pub mean_if_overspent: Option<f64>,
+    /// The tolerance in pounds: a cost up to this much above the budget is
+    /// not an overspend.
+    #[serde(default = "default_tolerance")]
+    pub tolerance: f64,
     /// Wilson 95% interval of the probability; absent for a single run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probability_lo: Option<f64>,
@@ -414,15 +426,30 @@ pub struct Overspend {
     pub mean_se: Option<f64>,
 }
 
+fn default_tolerance() -> f64 {
+    OVERSPEND_TOLERANCE_PENCE as f64 / 100.0
+}
+
 impl Overspend {
-    /// From per-run costs and the budget, both in whole pence.
+    /// From per-run costs and the budget, both in whole pence, with the
+    /// default tolerance ([`OVERSPEND_TOLERANCE_PENCE`]).
     pub fn of(cost_pence: &[i64], budget_pence: i64) -> Overspend {
+        Overspend::with_tolerance(cost_pence, budget_pence, OVERSPEND_TOLERANCE_PENCE)
+    }
+
+    /// From per-run costs and the budget, a run overspending when its cost
+    /// exceeds the budget by more than `tolerance_pence`.
+    pub fn with_tolerance(
+        cost_pence: &[i64],
+        budget_pence: i64,
+        tolerance_pence: i64,
+    ) -> Overspend {
         let runs = cost_pence.len();
         let n = runs.max(1) as f64;
         let over: Vec<i64> = cost_pence
             .iter()
             .map(|c| c - budget_pence)
-            .filter(|&d| d > 0)
+            .filter(|&d| d > tolerance_pence)
             .collect();
         let total: i128 = over.iter().map(|&d| d as i128).sum();
         let pounds = total as f64 / 100.0;
@@ -450,6 +477,7 @@ impl Overspend {
             } else {
                 Some(round_dp(pounds / over.len() as f64, 2))
             },
+            tolerance: tolerance_pence as f64 / 100.0,
             probability_lo: interval.map(|i| i.0),
             probability_hi: interval.map(|i| i.1),
             mean_se,
@@ -500,6 +528,19 @@ mod tests {
         let none = Overspend::of(&[9000], 10000);
         assert_eq!(none.mean_if_overspent, None);
         assert_eq!(none.probability, 0.0);
+    }
+
+    #[test]
+    fn a_cost_within_the_tolerance_of_the_budget_is_not_an_overspend() {
+        // Budget £100: £100.01 and £101.00 are within £1; £101.01 is over.
+        let o = Overspend::of(&[10001, 10100, 10101, 9000], 10000);
+        assert_eq!(o.probability, 0.25);
+        assert_eq!(o.mean_if_overspent, Some(1.01));
+        assert_eq!(o.tolerance, 1.0);
+        // A tolerance of zero counts every penny.
+        let strict = Overspend::with_tolerance(&[10001, 10100, 10101, 9000], 10000, 0);
+        assert_eq!(strict.probability, 0.75);
+        assert_eq!(strict.tolerance, 0.0);
     }
 
     #[test]

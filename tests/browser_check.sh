@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
-# Browser check of the HTML report (issue 5): renders a report in headless
-# Chromium (Debian's `chromium` package, installed here when it is missing;
-# needs root and Debian's package mirror) to a PNG, and fails when Chromium
-# exits with an error, when no PNG is written, or when the page is blank.
+# Browser check of the HTML report: renders reports in headless Chromium
+# (Debian's `chromium` package, installed here when it is missing; needs root
+# and Debian's package mirror) and checks what a reader sees.
+#
+# 1. The built-in example renders to a PNG that is not blank.
+# 2. For three configs — the example (budget, children), BCP 2023 (money
+#    only, with a budget) and a small test config stripped of its budget — the rendered
+#    DOM (`--dump-dom`, after Chromium has laid the page out) is compared
+#    with the JSON of the same run: every cell of every headline table equals
+#    the JSON's figure as the report formats it, the budget sentence matches
+#    whether the config has a budget, the whole-horizon saving is shown for
+#    every comparison, a money-only config draws no children-in-care chart,
+#    and no chart contains "NaN" or a signed zero ("-£0", "−£0").
 #
 # Usage: bash tests/browser_check.sh   (CARECAST_BIN may name a built binary;
 # KEEP_PNG=FILE keeps the screenshot for a person to look at.)
@@ -18,11 +27,11 @@ command -v python3 >/dev/null 2>&1 || { apt-get update && apt-get install -y pyt
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-if [ -n "${CARECAST_BIN:-}" ]; then
-    "$CARECAST_BIN" run --runs 500 --seed 7 --quiet --html "$work/report.html"
-else
-    cargo run --quiet --bin carecast -- run --runs 500 --seed 7 --quiet --html "$work/report.html"
+if [ -z "${CARECAST_BIN:-}" ]; then
+    cargo build --quiet --bin carecast
+    CARECAST_BIN=target/debug/carecast
 fi
+"$CARECAST_BIN" run --runs 500 --seed 7 --quiet --html "$work/report.html"
 
 status=0
 timeout 300 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
@@ -102,4 +111,26 @@ if len(counts) < 16 or share > 0.97:
 if lower_ink < 0.02:
     sys.exit("browser check: the lower half of the page is empty (charts missing?)")
 PY
+
+chromium_dom() {
+    timeout 300 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --user-data-dir="$work/profile-dom" --dump-dom "file://$1" 2>"$work/chromium-dom.log"
+}
+
+# The test config without its [budget] table (its last): a run with no budget.
+sed '/^\[budget\]/,$d' tests/configs/immigration_death.toml >"$work/no_budget.toml"
+
+for config in configs/example.toml configs/bcp-2023.toml "$work/no_budget.toml"; do
+    name=$(basename "$config" .toml)
+    "$CARECAST_BIN" run "$config" --runs 300 --seed 11 --quiet \
+        --json "$work/$name.json" --html "$work/$name.html"
+    if ! chromium_dom "$work/$name.html" >"$work/$name.dom.html"; then
+        echo "browser check: chromium could not render $config" >&2
+        cat "$work/chromium-dom.log" >&2
+        exit 1
+    fi
+    python3 tests/browser_content.py "$work/$name.json" "$work/$name.dom.html" "$config"
+done
+
 echo "browser check: ok"

@@ -78,6 +78,7 @@ fn the_workbook_holds_the_json_numbers() {
         wb.sheet_names(),
         [
             "Summary",
+            "Strategy",
             "Years",
             "Months",
             "Components",
@@ -153,7 +154,8 @@ fn the_workbook_holds_the_json_numbers() {
     for sc in v["scenarios"].as_array().unwrap() {
         for y in sc["years"].as_array().unwrap() {
             for (id, s) in y["components"].as_object().unwrap() {
-                assert_eq!(string(components.get_value((row, 2))), *id);
+                let label = sc["lines"][id]["label"].as_str().unwrap();
+                assert_eq!(string(components.get_value((row, 2))), label);
                 for (i, stat) in STATS.iter().enumerate() {
                     assert_eq!(
                         float(components.get_value((row, 3 + i as u32))),
@@ -169,8 +171,13 @@ fn the_workbook_holds_the_json_numbers() {
     // Years: cost first, then the counts, for each year.
     let years = wb.worksheet_range("Years").unwrap();
     let y0 = &v["scenarios"][0]["years"][0];
-    for (row, measure) in [(1, "cost"), (2, "lac_end"), (3, "entries"), (4, "exits")] {
-        assert_eq!(string(years.get_value((row, 2))), measure);
+    for (row, measure, words) in [
+        (1, "cost", "Cost (£)"),
+        (2, "lac_end", "Children in care at year end"),
+        (3, "entries", "Children entering care"),
+        (4, "exits", "Children leaving care"),
+    ] {
+        assert_eq!(string(years.get_value((row, 2))), words);
         for (i, stat) in STATS.iter().enumerate() {
             assert_eq!(
                 float(years.get_value((row, 4 + i as u32))),
@@ -202,7 +209,10 @@ fn the_workbook_holds_the_json_numbers() {
             );
         }
         let ifa = row + 2;
-        assert_eq!(string(months.get_value((ifa, 3))), "ifa");
+        assert_eq!(
+            string(months.get_value((ifa, 3))),
+            sc["lines"]["ifa"]["label"].as_str().unwrap()
+        );
         assert_eq!(
             float(months.get_value((ifa, 9))),
             month["lac_by_placement"]["ifa"]["p50"].as_f64().unwrap()
@@ -295,7 +305,9 @@ fn the_html_is_self_contained_and_has_every_chart() {
         "Headline",
         "P(overspend) ",
         "approximate densities",
-        "This scenario has no interventions",
+        "Over the whole horizon",
+        "P(pays back)",
+        "Edge of care team",
         "Config as run",
         "seed 20240401",
         "£28.50m",
@@ -549,10 +561,12 @@ fn scenarios_differences_and_interventions_are_shown() {
     let expected = html::expected_charts(&report);
     assert_eq!(page.matches("<svg").count(), expected.total());
     for text in [
-        "Saving — do_nothing → strategy",
+        "Saving — No new programmes → The funded strategy",
         "P(saving &gt; 0)",
-        "edge_of_care",
-        "Scenario: strategy",
+        "Edge of care team",
+        "Scenario: The funded strategy (strategy)",
+        "Whole horizon",
+        "pays back in",
     ] {
         assert!(page.contains(text), "missing {text:?}");
     }
@@ -560,8 +574,12 @@ fn scenarios_differences_and_interventions_are_shown() {
 
     let md = markdown::render(&report);
     assert!(md.contains("### Scenario comparison"));
-    assert!(md.contains("| do\\_nothing → strategy | 2024/25 |"));
-    assert!(md.contains("| edge\\_of\\_care | 2024/25 |"));
+    assert!(md.contains("| No new programmes → The funded strategy | 2024/25 |"));
+    assert!(
+        md.contains("| No new programmes → The funded strategy | \\*\\*Whole horizon")
+            || md.contains("| No new programmes → The funded strategy | **Whole horizon** |")
+    );
+    assert!(md.contains("| Edge of care team | prevention |"));
 
     let path = dir.path().join("s.xlsx");
     std::fs::write(&path, xlsx::render(&report).unwrap()).unwrap();
@@ -571,12 +589,26 @@ fn scenarios_differences_and_interventions_are_shown() {
     assert_eq!(string(diffs.get_value((1, 0))), "do_nothing");
     assert_eq!(float(diffs.get_value((1, 3))), d.saving.mean);
     assert_eq!(float(diffs.get_value((1, 12))), d.probability_positive);
+    // The whole horizon follows the years, with whether it pays back.
+    let h = &report.differences[0].horizon;
+    let horizon_row = 1 + report.differences[0].years.len() as u32;
+    assert_eq!(string(diffs.get_value((horizon_row, 2))), "Whole horizon");
+    assert_eq!(float(diffs.get_value((horizon_row, 3))), h.saving.mean);
+    assert_eq!(
+        float(diffs.get_value((horizon_row, 13))),
+        h.probability_pays_back
+    );
     let years = wb.worksheet_range("Years").unwrap();
     let prevented = years
         .rows()
-        .find(|r| r.get(2) == Some(&Data::String("prevented".into())))
+        .find(|r| {
+            r.get(2)
+                == Some(&Data::String(
+                    "Children prevented from entering care".into(),
+                ))
+        })
         .expect("a prevented row");
-    assert_eq!(prevented[3], Data::String("edge_of_care".into()));
+    assert_eq!(prevented[3], Data::String("Edge of care team".into()));
     let strategy = report
         .scenarios
         .iter()
@@ -694,4 +726,221 @@ fn extreme_numbers_render_without_panic_or_nan() {
         markdown::render(&r);
         xlsx::render(&r).unwrap();
     }
+}
+
+/// Runs `carecast run CONFIG ARGS` and returns stdout and stderr.
+fn run_text(config: &str, args: &[&str]) -> (String, String) {
+    let out = carecast()
+        .arg("run")
+        .arg(config)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{config}: {out:?}");
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn every_shipped_config_prints_within_100_columns_and_no_signed_zero() {
+    for entry in std::fs::read_dir("configs").unwrap() {
+        let path = entry.unwrap().path();
+        let (stdout, _) = run_text(path.to_str().unwrap(), &["--runs", "40"]);
+        for line in stdout.lines() {
+            assert!(
+                line.chars().count() <= 100,
+                "{}: a line of {} columns:\n{line}",
+                path.display(),
+                line.chars().count()
+            );
+        }
+        assert!(
+            !stdout.contains("-£0 ") && !stdout.contains("−£0 "),
+            "{}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn the_overspend_tolerance_is_stated_in_the_json_and_the_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all(
+        "tests/configs/immigration_death.toml",
+        &["--runs", "50"],
+        dir.path(),
+    );
+    let v: Value = serde_json::from_slice(&std::fs::read(&out.json).unwrap()).unwrap();
+    for y in v["scenarios"][0]["years"].as_array().unwrap() {
+        assert_eq!(y["overspend"]["tolerance"].as_f64(), Some(1.0));
+    }
+    let html = std::fs::read_to_string(&out.html).unwrap();
+    assert!(html.contains("exceeds the budget by more than £1"));
+    assert!(!html.contains("has no budget"));
+    let md = std::fs::read_to_string(&out.markdown).unwrap();
+    assert!(md.contains("exceeds the budget by more than £1"));
+}
+
+#[test]
+fn a_config_without_a_budget_says_so_and_only_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("tests/configs/immigration_death.toml").unwrap();
+    let no_budget = text.split("[budget]").next().unwrap();
+    let config = dir.path().join("no_budget.toml");
+    std::fs::write(&config, no_budget).unwrap();
+    let out = run_all(config.to_str().unwrap(), &["--runs", "50"], dir.path());
+    let html = std::fs::read_to_string(&out.html).unwrap();
+    assert!(html.contains("The config has no budget, so no overspend is reported"));
+    assert!(!html.contains("against its budget"));
+    let md = std::fs::read_to_string(&out.markdown).unwrap();
+    assert!(md.contains("The config has no budget"));
+    assert!(!md.contains("P(overspend): share"));
+}
+
+#[test]
+fn money_only_configs_draw_no_children_and_explain_a_zero_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/bcp-2023.toml", &["--runs", "100"], dir.path());
+    let report = Report::read(&out.json).unwrap();
+    assert!(!report.has_children());
+    let expected = html::expected_charts(&report);
+    assert_eq!(expected.fans, 0);
+    let page = std::fs::read_to_string(&out.html).unwrap();
+    assert_eq!(page.matches("<svg").count(), expected.total());
+    assert!(!page.contains("Children in care —"));
+    assert!(!page.contains("Start: "));
+    assert!(page.contains("counts money only"));
+    assert!(page.contains("A budget of £0 means"));
+    let md = std::fs::read_to_string(&out.markdown).unwrap();
+    assert!(!md.contains("Children in care at year end"));
+    let (stdout, _) = run_text("configs/bcp-2023.toml", &["--runs", "50"]);
+    assert!(!stdout.contains("Children P10"), "{stdout}");
+    assert!(stdout.contains("A budget of £0 means"));
+    // The workbook leaves the children cells empty.
+    let mut wb: Xlsx<_> = open_workbook(&out.xlsx).unwrap();
+    let summary = wb.worksheet_range("Summary").unwrap();
+    assert!(matches!(
+        summary.get_value((1, 12)),
+        None | Some(Data::Empty)
+    ));
+}
+
+#[test]
+fn every_strategy_item_is_in_every_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/example.toml", &["--runs", "100"], dir.path());
+    let report = Report::read(&out.json).unwrap();
+    let sc = report
+        .scenarios
+        .iter()
+        .find(|s| s.id == "strategy")
+        .unwrap();
+    let page = std::fs::read_to_string(&out.html).unwrap();
+    let md = std::fs::read_to_string(&out.markdown).unwrap();
+    let mut wb: Xlsx<_> = open_workbook(&out.xlsx).unwrap();
+    let sheet = wb.worksheet_range("Strategy").unwrap();
+    let rows: Vec<Vec<Data>> = sheet.rows().map(|r| r.to_vec()).collect();
+    for (id, iv) in &sc.years[0].interventions {
+        let label = &iv.label;
+        assert!(page.contains(&format!("<td>{label}</td>")), "{id} in HTML");
+        assert!(md.contains(&format!("| {label} |")), "{id} in Markdown");
+        let row = rows
+            .iter()
+            .find(|r| {
+                r[0] == Data::String("strategy".into()) && r[1] == Data::String(label.clone())
+            })
+            .unwrap_or_else(|| panic!("{id} in the workbook"));
+        assert_eq!(row[5], Data::Float(iv.delivered));
+        assert_eq!(row[9], Data::Float(iv.cost.mean));
+        if iv.kind != "unit_cost" {
+            assert_eq!(row[7], Data::Float(iv.children.p50));
+        }
+    }
+    for line in sc.lines.values().filter(|l| l.kind == "saving") {
+        assert!(page.contains(&line.label) && md.contains(&line.label));
+    }
+    // The terminal's key result: the horizon saving and pays back.
+    let d = &report.differences[0];
+    let saving = carecast::output::money(d.horizon.saving.mean);
+    let pays = carecast::output::percent(d.horizon.probability_pays_back);
+    assert!(page.contains(&saving) && page.contains(&pays));
+    assert!(md.contains(&format!("**{saving}**")) && md.contains(&pays));
+}
+
+#[test]
+fn the_workbook_prints_landscape_one_page_wide_with_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/example.toml", &["--runs", "50"], dir.path());
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&out.xlsx).unwrap()).unwrap();
+    let read = |zip: &mut zip::ZipArchive<std::fs::File>, name: &str| {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut s).unwrap();
+        s
+    };
+    let workbook = read(&mut zip, "xl/workbook.xml");
+    let sheets = workbook.matches("<sheet ").count();
+    assert_eq!(sheets, 8);
+    // The header row repeats on every printed page of every sheet.
+    assert_eq!(workbook.matches("_xlnm.Print_Titles").count(), sheets);
+    for k in 1..=sheets {
+        let xml = read(&mut zip, &format!("xl/worksheets/sheet{k}.xml"));
+        assert!(xml.contains("orientation=\"landscape\""), "sheet {k}");
+        assert!(xml.contains("fitToPage=\"1\""), "sheet {k}");
+        assert!(xml.contains("fitToHeight=\"0\""), "sheet {k}");
+        // Every sheet of data rows but Inputs has a filter.
+        if k < sheets {
+            assert!(xml.contains("<autoFilter"), "sheet {k}");
+        }
+    }
+    // Children are whole numbers in the Summary.
+    let styles = read(&mut zip, "xl/styles.xml");
+    assert!(styles.contains("formatCode=\"#,##0\""));
+    assert!(!styles.contains("formatCode=\"#,##0.0\""));
+}
+
+#[test]
+fn quiet_with_nothing_to_write_warns_and_runs_nothing() {
+    let out = carecast().args(["run", "-q"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with("warning: --quiet with no output file"),
+        "{stderr}"
+    );
+    let out = carecast()
+        .args(["sensitivity", "-q", "--runs", "10"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8(out.stderr).unwrap().contains("warning"));
+}
+
+#[test]
+fn completions_and_the_man_page_come_from_the_cli() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = carecast().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.contains("carecast") && text.contains("sensitivity"),
+            "{shell}"
+        );
+    }
+    let out = carecast().arg("man").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains(".TH carecast 1"), "{text}");
+    assert!(!text.contains("SPEC"));
+    let help = carecast().args(["run", "--help"]).output().unwrap();
+    assert!(!String::from_utf8(help.stdout).unwrap().contains("SPEC"));
+    assert_eq!(
+        carecast()
+            .args(["completions", "tcsh"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
 }

@@ -1,4 +1,4 @@
-//! `--csv`: the report in tidy long form (SPEC §3.3), one value per row:
+//! `--csv`: the report in tidy long form, one value per row:
 //! `scenario,fy,month,metric,component,stat,value`.
 //!
 //! Beside each statistic's `mean`, `sd` and percentiles, the Monte Carlo
@@ -113,6 +113,7 @@ pub fn render(report: &Report) -> Vec<u8> {
                 if let Some(m) = o.mean_if_overspent {
                     rows.value(year("overspend"), "mean_if_overspent", m);
                 }
+                rows.value(year("overspend"), "tolerance", o.tolerance);
                 for (stat, v) in [
                     ("probability_lo", o.probability_lo),
                     ("probability_hi", o.probability_hi),

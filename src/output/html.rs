@@ -1,13 +1,19 @@
 //! `--html`: one self-contained HTML file that opens offline in any browser
-//! and prints on A4 (SPEC §3.4). Styles are inline and charts are inline SVG
+//! and prints on A4. Styles are inline and charts are inline SVG
 //! from [`svg`]: nothing is fetched from anywhere. Every piece of text from
 //! the report or its config is escaped.
 //!
-//! Sections: the headline per scenario and year; per scenario, fan charts of
-//! children in care (total, by placement type, by age band), the cost
-//! distribution of each year against its budget, cost by component and what
-//! each intervention prevented; the scenario comparison; and the inputs
-//! (config as run, seed, runs, version) needed to reproduce the report.
+//! Sections: the headline per scenario and year, with the whole horizon's
+//! saving and whether the strategy pays back; per scenario, fan charts of
+//! children in care (total, by placement type, by age band; none for a
+//! config of money only), the cost distribution of each year against its
+//! budget, cost by component, every strategy item (delivered share,
+//! children, cost) and what drives the cost; the scenario comparison; and
+//! the inputs (config as run, seed, runs, version) needed to reproduce it.
+//!
+//! Every sentence is chosen by what the run holds (a budget or none, a £0
+//! budget, a central projection), names come from the config's labels, and
+//! charts meant to be compared share their axes (`Shared`).
 //!
 //! The JSON holds percentiles, not runs, so a year's cost distribution is
 //! drawn as an approximate density built from the percentiles (see
@@ -20,7 +26,11 @@ use indexmap::IndexMap;
 use crate::config;
 use crate::output::svg::{self, Density, Fan, Series, Stacked, Strip, escape};
 use crate::output::table::thousands;
-use crate::output::{if_budget, keys_in_order, money, percent, probability_with_error};
+use crate::output::table::{ZERO_BUDGET_NOTE, money_exact, zero_budget};
+use crate::output::{
+    if_budget, keys_in_order, kind_words, money, money_range, percent, probability_with_error,
+    signed_count,
+};
 use crate::report::{MonthReport, Report, ScenarioReport};
 use crate::sensitivity::Sensitivity;
 use crate::stats::Summary;
@@ -43,6 +53,7 @@ th, td { padding: 2px 7px; border-bottom: 1px solid #d9d9d9; text-align: right; 
 th:first-child, td:first-child { text-align: left; }
 thead th { border-bottom: 1.5px solid #333; vertical-align: bottom; }
 td.over { color: #b2182b; font-weight: 600; }
+table.horizon td:first-child { white-space: normal; }
 table.wide td, table.wide th { white-space: normal; font-size: 8pt; }
 figure { margin: 0.3em 0 0.9em; break-inside: avoid; page-break-inside: avoid; }
 figcaption, p.note { font-size: 8.5pt; color: #555; }
@@ -163,14 +174,14 @@ impl ChartCount {
 pub fn expected_charts(report: &Report) -> ChartCount {
     let mut c = ChartCount::default();
     for sc in &report.scenarios {
-        if !sc.months.is_empty() {
+        if !sc.months.is_empty() && sc.has_children() {
             c.fans += 1
                 + keys_in_order(sc.months.iter().map(|m| &m.lac_by_placement)).len()
                 + keys_in_order(sc.months.iter().map(|m| &m.lac_by_band)).len();
         }
         if !sc.years.is_empty() {
             c.strips += 1;
-            if report.mode != "central" {
+            if report.mode != "central" && sc.has_budget() {
                 c.densities += sc.years.len();
             }
             c.stacked += 1;
@@ -228,7 +239,7 @@ pub fn render_with(report: &Report, sensitivity: Option<&Sensitivity>) -> String
         let _ = write!(
             h,
             "<li><a href=\"#scenario-{i}\">Scenario: {}</a></li>",
-            escape(&sc.id)
+            escape(&sc.label)
         );
     }
     if sensitivity.is_some() {
@@ -240,11 +251,18 @@ pub fn render_with(report: &Report, sensitivity: Option<&Sensitivity>) -> String
     );
 
     headline(&mut h, report, central);
+    let shared = Shared::of(report, &cx);
     for (i, sc) in report.scenarios.iter().enumerate() {
-        scenario(&mut h, i, sc, &cx, central);
+        scenario(&mut h, i, sc, &cx, &shared, central);
     }
     if let Some(sens) = sensitivity {
-        tornado(&mut h, sens);
+        let labels = report
+            .scenarios
+            .iter()
+            .find(|sc| sc.id == sens.scenario)
+            .map(sensitivity_labels)
+            .unwrap_or_default();
+        tornado(&mut h, sens, &labels);
     }
     comparison(&mut h, report);
     inputs(&mut h, report);
@@ -252,67 +270,115 @@ pub fn render_with(report: &Report, sensitivity: Option<&Sensitivity>) -> String
     h
 }
 
-fn headline(h: &mut String, report: &Report, central: bool) {
-    h.push_str("<section id=\"headline\"><h2>Headline</h2>\n");
-    let has_budget = report
+/// The sentences under the headline: what the columns mean, and what a
+/// budget (or its absence, or a £0 one) means for this run.
+pub fn headline_notes(report: &Report) -> Vec<String> {
+    let central = report.mode == "central";
+    let mut notes = Vec::new();
+    let tolerance = report
         .scenarios
         .iter()
-        .any(|sc| sc.years.iter().any(|y| y.budget.is_some()));
-    if !central && has_budget {
-        h.push_str(
-            "<p class=\"note\">Cost of each financial year against its budget. P50: half the simulated \
-             futures cost less; P90: nine in ten cost less. P(overspend): share of futures whose cost \
-             exceeds the budget, ± the half-width of its 95% interval in points. Expected overspend: \
-             mean overspend over all futures, counting underspends as zero. Monte Carlo error: how far \
-             a figure may be from what unlimited runs would give (95% intervals).</p>\n",
+        .flat_map(|sc| &sc.years)
+        .find_map(|y| y.overspend.map(|o| o.tolerance));
+    if report.has_budget() {
+        if central {
+            notes.push(
+                "Cost of each financial year in the central projection (every input at its expected \
+                 value) against its budget."
+                    .to_string(),
+            );
+        } else {
+            notes.push(format!(
+                "Cost of each financial year against its budget. P50: half the simulated futures cost \
+                 less; P90: nine in ten cost less. P(overspend): share of futures whose cost exceeds the \
+                 budget by more than {}, ± the half-width of its 95% interval in points. Expected \
+                 overspend: mean overspend over all futures, counting the others as zero. Monte Carlo \
+                 error: how far a figure may be from what unlimited runs would give (95% intervals).",
+                money_exact(tolerance.unwrap_or(1.0))
+            ));
+        }
+        if zero_budget(report) {
+            notes.push(ZERO_BUDGET_NOTE.to_string());
+        }
+    } else if central {
+        notes.push(
+            "Cost of each financial year in the central projection (every input at its expected \
+             value). The config has no budget, so no overspend is reported (–)."
+                .to_string(),
+        );
+    } else {
+        notes.push(
+            "Cost of each financial year. P50: half the simulated futures cost less; P90: nine in ten \
+             cost less. The config has no budget, so no overspend is reported (–)."
+                .to_string(),
         );
     }
     if let Some(p) = &report.precision {
-        let _ = writeln!(
-            h,
-            "<p class=\"note\">{}.</p>",
-            escape(&crate::output::precision_line(p))
-        );
-    } else if !central {
-        h.push_str(
-            "<p class=\"note\">Cost of each financial year. P50: half the simulated futures cost less; \
-             P90: nine in ten cost less. The config has no budget, so no overspend is reported (–).</p>\n",
-        );
+        notes.push(format!("{}.", crate::output::precision_line(p)));
     }
-    for sc in &report.scenarios {
-        let _ = writeln!(h, "<h3>Scenario: {}</h3>", escape(&sc.id));
+    notes
+}
+
+fn headline(h: &mut String, report: &Report, central: bool) {
+    h.push_str("<section id=\"headline\"><h2>Headline</h2>\n");
+    for note in headline_notes(report) {
+        let _ = writeln!(h, "<p class=\"note budget-note\">{}</p>", escape(&note));
+    }
+    for (i, sc) in report.scenarios.iter().enumerate() {
+        let children = sc.has_children();
+        let _ = writeln!(h, "<h3>Scenario: {}</h3>", escape(&scenario_name(sc)));
+        let _ = write!(
+            h,
+            "<table class=\"headline\" id=\"headline-{i}\" data-scenario=\"{}\">",
+            escape(&sc.id)
+        );
         if central {
-            h.push_str(
-                "<table><thead><tr><th>Year</th><th>Budget</th><th>Cost</th>\
-                 <th>Over (+) / under (−)</th><th>Children in care at year end</th></tr></thead><tbody>\n",
+            let _ = writeln!(
+                h,
+                "<thead><tr><th>Year</th><th>Budget</th><th>Cost</th>\
+                 <th>Over (+) / under (−)</th>{}</tr></thead><tbody>",
+                if children {
+                    "<th>Children in care at year end</th>"
+                } else {
+                    ""
+                }
             );
             for y in &sc.years {
                 let over = y.budget.map(|b| y.cost.mean - b);
                 let _ = writeln!(
                     h,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td><td>{:.1}</td></tr>",
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td>{}</tr>",
                     escape(&year_label(&y.fy, y.partial, y.months)),
                     if_budget(y.budget, money),
                     money(y.cost.mean),
-                    if over > Some(0.0) {
+                    if y.overspend.is_some_and(|o| o.probability > 0.0) {
                         " class=\"over\""
                     } else {
                         ""
                     },
                     if_budget(over, money),
-                    y.lac_end.mean
+                    if children {
+                        format!("<td>{:.1}</td>", y.lac_end.mean)
+                    } else {
+                        String::new()
+                    }
                 );
             }
         } else {
-            h.push_str(
-                "<table><thead><tr><th>Year</th><th>Budget</th><th>Mean</th><th>P10</th><th>P50</th>\
-                 <th>P90</th><th>P(overspend)</th><th>Expected<br>overspend</th>\
-                 <th>Children in care<br>at year end (P50)</th></tr></thead><tbody>\n",
+            let _ = writeln!(
+                h,
+                "<thead><tr><th>Year</th><th>Budget</th><th>Mean</th><th>P10</th><th>P50</th>\
+                 <th>P90</th><th>P(overspend)</th><th>Expected<br>overspend</th>{}</tr></thead><tbody>",
+                if children {
+                    "<th>Children in care<br>at year end (P50)</th>"
+                } else {
+                    ""
+                }
             );
             for y in &sc.years {
                 let _ = writeln!(
                     h,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td><td>{}</td><td>{:.0}</td></tr>",
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{}>{}</td><td>{}</td>{}</tr>",
                     escape(&year_label(&y.fy, y.partial, y.months)),
                     if_budget(y.budget, money),
                     money(y.cost.mean),
@@ -328,7 +394,11 @@ fn headline(h: &mut String, report: &Report, central: bool) {
                         .as_ref()
                         .map_or_else(|| "–".to_string(), probability_with_error),
                     if_budget(y.overspend.map(|o| o.mean), money),
-                    y.lac_end.p50
+                    if children {
+                        format!("<td>{:.0}</td>", y.lac_end.p50)
+                    } else {
+                        String::new()
+                    }
                 );
             }
         }
@@ -337,34 +407,168 @@ fn headline(h: &mut String, report: &Report, central: bool) {
             let _ = writeln!(h, "<p class=\"note\">{}.</p>", escape(&line));
         }
     }
+    horizon_table(h, report);
     h.push_str("</section>\n");
 }
 
-fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central: bool) {
+/// A scenario's label, with its id when they differ: `The funded strategy (strategy)`.
+fn scenario_name(sc: &ScenarioReport) -> String {
+    if sc.label == sc.id || sc.label.is_empty() {
+        sc.id.clone()
+    } else {
+        format!("{} ({})", sc.label, sc.id)
+    }
+}
+
+/// The whole horizon's saving of each comparison and whether the strategy
+/// pays back: the key result, in the headline.
+fn horizon_table(h: &mut String, report: &Report) {
+    if report.differences.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<h3>Over the whole horizon</h3>\n<table class=\"horizon\"><thead><tr><th>Comparison</th>\
+         <th>Mean saving</th><th>P10 to P90</th><th>P(saves)</th><th>P(pays back)</th></tr></thead><tbody>\n",
+    );
+    for d in &report.differences {
+        let _ = writeln!(
+            h,
+            "<tr><td>{} → {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(report.scenario_label(&d.from)),
+            escape(report.scenario_label(&d.to)),
+            money(d.horizon.saving.mean),
+            money_range(d.horizon.saving.p10, d.horizon.saving.p90),
+            percent(d.horizon.probability_positive),
+            percent(d.horizon.probability_pays_back)
+        );
+    }
+    h.push_str(
+        "</tbody></table>\n<p class=\"note\">Saving: the cost of the first scenario minus the cost of the \
+         second over every year of the horizon, run by run with common random numbers (the cost compared \
+         with the budget; grant-funded spend is not in it). P(saves): share of runs in which the second \
+         costs less. P(pays back): share of runs in which the saving is at least zero, so that what the \
+         second scenario spends on its strategy is covered.</p>\n",
+    );
+}
+
+/// Axis ranges shared by the charts meant to be compared: each scenario's
+/// children-in-care fan (and each placement's or band's across scenarios),
+/// every cost density, and every scenario's cost strips.
+struct Shared {
+    fan: (f64, f64),
+    groups: IndexMap<String, (f64, f64)>,
+    density: (f64, f64),
+    cost: (f64, f64),
+}
+
+impl Shared {
+    fn of(report: &Report, cx: &Context) -> Shared {
+        let fan = svg::fan_range(
+            report
+                .scenarios
+                .iter()
+                .flat_map(|sc| sc.months.iter().map(|m| &m.lac)),
+            cx.initial
+                .into_iter()
+                .chain(cx.observed.iter().map(|(_, v)| *v)),
+        );
+        let mut groups = IndexMap::new();
+        let group_maps = |m: &MonthReport| {
+            m.lac_by_placement
+                .iter()
+                .chain(&m.lac_by_band)
+                .map(|(k, v)| (k.clone(), *v))
+                .collect::<Vec<_>>()
+        };
+        let mut by_group: IndexMap<String, Vec<Summary>> = IndexMap::new();
+        for sc in &report.scenarios {
+            for m in &sc.months {
+                for (k, v) in group_maps(m) {
+                    by_group.entry(k).or_default().push(v);
+                }
+            }
+        }
+        for (k, stats) in &by_group {
+            let extra = cx
+                .initial_by_placement
+                .get(k)
+                .or(cx.initial_by_band.get(k))
+                .copied()
+                .into_iter()
+                .chain(
+                    cx.observed_by_placement
+                        .get(k)
+                        .or(cx.observed_by_band.get(k))
+                        .into_iter()
+                        .flatten()
+                        .map(|(_, v)| *v),
+                );
+            groups.insert(k.clone(), svg::fan_range(stats, extra));
+        }
+        let years = || report.scenarios.iter().flat_map(|sc| &sc.years);
+        let density = svg::density_range(years().filter_map(|y| y.budget.map(|b| (&y.cost, b))));
+        let strips: Vec<Strip> = years().map(cost_strip).collect();
+        Shared {
+            fan,
+            groups,
+            density,
+            cost: svg::strips_range(&strips),
+        }
+    }
+}
+
+fn cost_strip(y: &crate::report::YearReport) -> Strip {
+    Strip {
+        label: y.fy.clone(),
+        stats: y.cost,
+        marker: y.budget,
+        note: y
+            .overspend
+            .map(|o| format!("P(overspend) {}", percent(o.probability)))
+            .unwrap_or_default(),
+    }
+}
+
+fn scenario(
+    h: &mut String,
+    i: usize,
+    sc: &ScenarioReport,
+    cx: &Context,
+    shared: &Shared,
+    central: bool,
+) {
+    let name = scenario_name(sc);
     let _ = writeln!(
         h,
         "<section class=\"scenario\" id=\"scenario-{i}\"><h2>Scenario: {}</h2>",
-        escape(&sc.id)
+        escape(&name)
     );
     let months: Vec<String> = sc.months.iter().map(|m| m.month.clone()).collect();
 
-    // Children in care.
-    h.push_str("<h3>Children in care</h3>\n");
-    if sc.months.is_empty() {
-        h.push_str("<p>The results hold no months.</p>\n");
+    // Children in care: not for a config of money only.
+    if !sc.has_children() {
+        h.push_str(
+            "<p class=\"note\">This config counts money only (no placements): there are no children \
+             in care to chart.</p>\n",
+        );
+    } else if sc.months.is_empty() {
+        h.push_str("<h3>Children in care</h3>\n<p>The results hold no months.</p>\n");
     } else {
+        h.push_str("<h3>Children in care</h3>\n");
         let total: Vec<Summary> = sc.months.iter().map(|m| m.lac).collect();
         let _ = writeln!(
             h,
             "<figure>{}<figcaption>Children in care at the end of each month: the shaded bands hold \
-             90% (P5–P95) and 50% (P25–P75) of the simulated futures, the line is the median. {}</figcaption></figure>",
+             90% (P5–P95) and 50% (P25–P75) of the simulated futures, the line is the median. Every \
+             scenario's chart has the same scale. {}</figcaption></figure>",
             svg::fan(&Fan {
-                title: &format!("Children in care — {}", sc.id),
+                title: &format!("Children in care — {}", sc.label),
                 y_label: "Children in care",
                 months: &months,
                 stats: &total,
                 initial: cx.initial,
                 observed: &cx.observed,
+                y_range: Some(shared.fan),
                 width: 720.0,
                 height: 300.0,
             }),
@@ -385,6 +589,7 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
             &cx.labels,
             &cx.initial_by_placement,
             &cx.observed_by_placement,
+            &shared.groups,
         );
         small_fans(
             h,
@@ -394,54 +599,52 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
             &cx.band_labels,
             &cx.initial_by_band,
             &cx.observed_by_band,
+            &shared.groups,
         );
     }
 
     // Cost against budget.
-    if sc.years.iter().any(|y| y.budget.is_none()) {
-        h.push_str(
-            "<h3>Cost</h3>\n<p class=\"note\">The config has no budget: the report gives demand and cost, \
-             and no overspend.</p>\n",
-        );
-    } else {
+    if sc.has_budget() {
         h.push_str("<h3>Cost against budget</h3>\n");
+    } else {
+        h.push_str(
+            "<h3>Cost</h3>\n<p class=\"note\">The config has no budget for this scenario's years: the \
+             report gives demand and cost, and no overspend.</p>\n",
+        );
     }
     if sc.years.is_empty() {
         h.push_str("<p>The results hold no financial years.</p>\n");
     } else {
-        let rows: Vec<Strip> = sc
-            .years
-            .iter()
-            .map(|y| Strip {
-                label: y.fy.clone(),
-                stats: y.cost,
-                marker: y.budget,
-                note: y
-                    .overspend
-                    .map(|o| format!("P(overspend) {}", percent(o.probability)))
-                    .unwrap_or_default(),
-            })
-            .collect();
+        let rows: Vec<Strip> = sc.years.iter().map(cost_strip).collect();
         let _ = writeln!(
             h,
             "<figure>{}<figcaption>Cost of each year: the line spans P5–P95, the boxes P10–P90 and \
-             P25–P75, the dark bar is the median and the circle the mean; the red mark is the budget.</figcaption></figure>",
-            svg::strips(
-                &format!("Cost by financial year — {}", sc.id),
+             P25–P75, the dark bar is the median and the circle the mean{}. Every scenario's chart has \
+             the same scale.</figcaption></figure>",
+            svg::strips_in(
+                &format!("Cost by financial year — {}", sc.label),
                 "Cost of the year",
                 &rows,
+                Some(shared.cost),
                 720.0
-            )
+            ),
+            if sc.years.iter().any(|y| y.budget.is_some()) {
+                "; the red mark is the budget"
+            } else {
+                ""
+            }
         );
         // A central projection is one value a year: the strips say it all.
         // Without a budget there is nothing to draw the density against.
-        if !central && sc.years.iter().all(|y| y.budget.is_some()) {
+        if !central && sc.has_budget() {
             h.push_str(
                 "<p class=\"note\">The charts below are approximate densities drawn from the reported \
                  percentiles, not from the runs themselves (the results keep percentiles only): between two \
                  adjacent percentiles (P5, P10, P25, P50, P75, P90, P95) each bar holds the share of futures \
-                 that lie between them, spread evenly over its width. The 5% of futures below P5 and the 5% \
-                 above P95 are not drawn. The part above the budget is red.</p>\n<div class=\"small\">\n",
+                 that lie between them, spread evenly over its width. Where two percentiles are equal, that \
+                 share of futures costs exactly the same: it is drawn as a stem labelled with its share. \
+                 The 5% of futures below P5 and the 5% above P95 are not drawn. The part above the budget \
+                 is red. All years of all scenarios share one cost axis.</p>\n<div class=\"small\">\n",
             );
             for y in &sc.years {
                 let (Some(budget), Some(over)) = (y.budget, y.overspend) else {
@@ -455,6 +658,7 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
                         cost: &y.cost,
                         budget,
                         probability_over: over.probability,
+                        x_range: Some(shared.density),
                         width: 360.0,
                         height: 220.0,
                     })
@@ -467,10 +671,18 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
         h.push_str("<h3>Cost by component</h3>\n");
         let ids = keys_in_order(sc.years.iter().map(|y| &y.components));
         let categories: Vec<String> = sc.years.iter().map(|y| y.fy.clone()).collect();
+        let label = |id: &str| -> String {
+            let l = sc.label_of(id);
+            if l == id {
+                cx.label(id).to_string()
+            } else {
+                l.to_string()
+            }
+        };
         let series: Vec<Series> = ids
             .iter()
             .map(|id| Series {
-                label: cx.label(id).to_string(),
+                label: label(id),
                 values: sc
                     .years
                     .iter()
@@ -481,10 +693,10 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
         let _ = writeln!(
             h,
             "<figure>{}<figcaption>Mean cost of each component per year (placement types, cost lines, \
-             care leavers, and investments or savings where the config has them); the red line is the budget.</figcaption></figure>",
+             care leavers, and investments or savings where the config has them){}.</figcaption></figure>",
             svg::stacked(&Stacked {
-                title: &format!("Mean cost by component — {}", sc.id),
-                y_label: "Mean cost",
+                title: &format!("Mean cost by component — {}", sc.label),
+                y_label: "Mean cost of the year",
                 categories: &categories,
                 series: &series,
                 marker: sc
@@ -494,24 +706,28 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
                     .collect::<Option<Vec<f64>>>()
                     .map(|b| ("Budget", b)),
                 width: 720.0,
-            })
+            }),
+            if sc.has_budget() {
+                "; the red line is the budget"
+            } else {
+                ""
+            }
         );
         h.push_str("<table class=\"wide\"><thead><tr><th>Component</th>");
         for y in &sc.years {
-            let _ = write!(h, "<th>{} mean<br>(P10–P90)</th>", escape(&y.fy));
+            let _ = write!(h, "<th>{} mean<br>(P10 to P90)</th>", escape(&y.fy));
         }
         h.push_str("</tr></thead><tbody>\n");
         for id in &ids {
-            let _ = write!(h, "<tr><td>{}</td>", escape(cx.label(id)));
+            let _ = write!(h, "<tr><td>{}</td>", escape(&label(id)));
             for y in &sc.years {
                 match y.components.get(*id) {
                     Some(s) => {
                         let _ = write!(
                             h,
-                            "<td>{}<br>({}–{})</td>",
+                            "<td>{}<br>({})</td>",
                             money(s.mean),
-                            money(s.p10),
-                            money(s.p90)
+                            money_range(s.p10, s.p90)
                         );
                     }
                     None => h.push_str("<td>—</td>"),
@@ -522,48 +738,122 @@ fn scenario(h: &mut String, i: usize, sc: &ScenarioReport, cx: &Context, central
         h.push_str("</tbody></table>\n");
     }
 
-    // Interventions.
-    h.push_str("<h3>Interventions</h3>\n");
-    let interventions = keys_in_order(sc.years.iter().map(|y| &y.prevented));
-    if interventions.is_empty() {
-        h.push_str(
-            "<p>This scenario has no interventions, so no children were prevented from entering care \
-             or moved by one.</p>\n",
-        );
-    } else {
-        h.push_str(
-            "<table><thead><tr><th>Intervention</th><th>Year</th><th>Mean</th><th>P5</th><th>P10</th>\
-             <th>P50</th><th>P90</th><th>P95</th></tr></thead><tbody>\n",
-        );
-        for id in interventions {
-            for y in &sc.years {
-                if let Some(s) = y.prevented.get(id) {
-                    let _ = writeln!(
-                        h,
-                        "<tr><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.0}</td><td>{:.0}</td><td>{:.0}</td><td>{:.0}</td><td>{:.0}</td></tr>",
-                        escape(cx.label(id)),
-                        escape(&y.fy),
-                        s.mean,
-                        s.p5,
-                        s.p10,
-                        s.p50,
-                        s.p90,
-                        s.p95
-                    );
-                }
-            }
-        }
-        h.push_str(
-            "</tbody></table>\n<p class=\"note\">Children prevented from entering care in each year, \
-             per intervention. What an intervention costs is in the components above.</p>\n",
-        );
-    }
+    strategy(h, sc);
     drivers(h, sc);
     h.push_str("</section>\n");
 }
 
+/// Every item of the strategy: what each intervention did (delivered %,
+/// children, cost) and each investment and saving, year by year.
+fn strategy(h: &mut String, sc: &ScenarioReport) {
+    h.push_str("<h3>Strategy</h3>\n");
+    let Some(first) = sc.years.first() else {
+        h.push_str("<p>The results hold no financial years.</p>\n");
+        return;
+    };
+    let plans: Vec<(&String, &crate::report::Line)> = sc
+        .lines
+        .iter()
+        .filter(|(_, l)| l.kind == "investment" || l.kind == "saving")
+        .collect();
+    if first.interventions.is_empty() && plans.is_empty() {
+        h.push_str("<p>This scenario has no interventions, investments or savings plans.</p>\n");
+        return;
+    }
+    h.push_str(
+        "<table class=\"wide strategy\"><thead><tr><th>Item</th><th>Kind</th><th>Delivered</th>",
+    );
+    for y in &sc.years {
+        let _ = write!(h, "<th>{}</th>", escape(&y.fy));
+    }
+    h.push_str("</tr></thead><tbody>\n");
+    for (id, iv) in &first.interventions {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td>",
+            escape(&iv.label),
+            escape(&kind_words(&iv.kind, &iv.funding)),
+            percent(iv.delivered)
+        );
+        for y in &sc.years {
+            match y.interventions.get(id) {
+                Some(this) if this.kind == "unit_cost" => {
+                    let _ = write!(h, "<td>{}</td>", money(this.cost.mean));
+                }
+                Some(this) => {
+                    let _ = write!(
+                        h,
+                        "<td>{} {} (P10–P90 {:.0}–{:.0})<br>{}</td>",
+                        this.children.p50.round(),
+                        unit_of(&this.kind),
+                        this.children.p10.round(),
+                        this.children.p90.round(),
+                        money(this.cost.mean)
+                    );
+                }
+                None => h.push_str("<td>–</td>"),
+            }
+        }
+        h.push_str("</tr>\n");
+    }
+    for (id, line) in plans {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td></td>",
+            escape(&line.label),
+            escape(&kind_words(&line.kind, &line.funding))
+        );
+        for y in &sc.years {
+            let amount = if line.funding == "grant" {
+                y.grant_funded.items.get(id)
+            } else {
+                y.components.get(id)
+            };
+            let _ = write!(
+                h,
+                "<td>{}</td>",
+                amount.map_or_else(|| "–".to_string(), |a| money(a.mean))
+            );
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str(
+        "</tbody></table>\n<p class=\"note\">Per year, for each intervention: the median (P50) number of \
+         children it prevented from entering care, helped leave care or moved, or the places it added, \
+         with the P10–P90 range, and its mean running cost. Delivered: the share of runs in which the \
+         programme was delivered at all. Investments and savings: their mean amount in the year (savings \
+         negative). Items marked grant are paid from a grant and not compared with the budget.</p>\n",
+    );
+}
+
+/// What an intervention's count counts.
+fn unit_of(kind: &str) -> &'static str {
+    match kind {
+        "prevent_entry" => "children prevented",
+        "exit" => "children left care",
+        "step_down" => "children moved",
+        "capacity" => "places added",
+        _ => "",
+    }
+}
+
 /// The tornado of a sensitivity analysis.
-fn tornado(h: &mut String, s: &Sensitivity) {
+/// The labels of a scenario's ids, for naming a sensitivity's inputs.
+fn sensitivity_labels(sc: &ScenarioReport) -> crate::output::sensitivity::Labels {
+    let mut labels: crate::output::sensitivity::Labels = sc
+        .lines
+        .iter()
+        .map(|(id, l)| (id.clone(), l.label.clone()))
+        .collect();
+    for y in &sc.years {
+        for (id, iv) in &y.interventions {
+            labels.entry(id.clone()).or_insert_with(|| iv.label.clone());
+        }
+    }
+    labels
+}
+
+fn tornado(h: &mut String, s: &Sensitivity, labels: &crate::output::sensitivity::Labels) {
     let _ = writeln!(
         h,
         "<section id=\"sensitivity\"><h2>Sensitivity: scenario {}</h2><p class=\"note\">Each uncertain \
@@ -577,7 +867,7 @@ fn tornado(h: &mut String, s: &Sensitivity) {
     if s.drivers.is_empty() {
         h.push_str("<p>The config has no uncertain inputs.</p>");
     } else {
-        crate::output::sensitivity::horizon_tornadoes(h, s);
+        crate::output::sensitivity::horizon_tornadoes(h, s, labels);
     }
     h.push_str("</section>\n");
 }
@@ -593,7 +883,7 @@ fn drivers(h: &mut String, sc: &ScenarioReport) {
         .iter()
         .take(12)
         .map(|c| svg::TornadoRow {
-            label: c.input.clone(),
+            label: sc.input_label(&c.input),
             low: 0.0,
             high: c.total.contribution * 100.0,
             note: format!("ρ {:+.2}", c.total.rank_correlation),
@@ -606,7 +896,7 @@ fn drivers(h: &mut String, sc: &ScenarioReport) {
          (ρ below zero: a higher value lowers the cost). Measured from these runs; \
          <code>carecast sensitivity</code> holds each input at its P10 and P90 instead.</figcaption></figure>",
         svg::tornado(
-            &format!("What drives the cost — {}", sc.id),
+            &format!("What drives the cost — {}", sc.label),
             "share of variance, %",
             &rows,
             &|x: f64| format!("{x:.0}%"),
@@ -617,16 +907,18 @@ fn drivers(h: &mut String, sc: &ScenarioReport) {
     for r in &sc.correlations {
         let _ = writeln!(
             h,
-            "<p class=\"note\">Correlation of <code>{}</code> with <code>{}</code>: asked {:.2}, realised {:.3} (rank).</p>",
-            escape(&r.inputs[0]),
-            escape(&r.inputs[1]),
+            "<p class=\"note\">Correlation of {} with {}: asked {:.2}, realised {:.3} (rank).</p>",
+            escape(&sc.input_label(&r.inputs[0])),
+            escape(&sc.input_label(&r.inputs[1])),
             r.requested,
             r.realised
         );
     }
 }
 
-/// One small fan chart per group (placement type or age band), two a row.
+/// One small fan chart per group (placement type or age band), two a row;
+/// each group's chart has the same scale in every scenario.
+#[allow(clippy::too_many_arguments)]
 fn small_fans(
     h: &mut String,
     heading: &str,
@@ -635,6 +927,7 @@ fn small_fans(
     labels: &IndexMap<String, String>,
     initial: &IndexMap<String, f64>,
     observed: &IndexMap<String, Vec<(i64, f64)>>,
+    ranges: &IndexMap<String, (f64, f64)>,
 ) {
     let ids = keys_in_order(sc.months.iter().map(groups));
     if ids.is_empty() {
@@ -659,6 +952,7 @@ fn small_fans(
                 stats: &stats,
                 initial: initial.get(id).copied(),
                 observed: observed.get(id).map_or(&[], Vec::as_slice),
+                y_range: ranges.get(id).copied(),
                 width: 360.0,
                 height: 230.0,
             })
@@ -674,8 +968,22 @@ fn comparison(h: &mut String, report: &Report) {
             "<p>The config defines one scenario, so there is nothing to compare it with.</p>\n",
         );
     }
+    let strip = |y: &crate::report::DifferenceYear| Strip {
+        label: y.fy.clone(),
+        stats: y.saving,
+        marker: None,
+        note: format!("P(saving > 0) {}", percent(y.probability_positive)),
+    };
+    // Every comparison's chart on one scale.
+    let all: Vec<Strip> = report
+        .differences
+        .iter()
+        .flat_map(|d| d.years.iter().map(strip))
+        .collect();
+    let range = svg::strips_range(&all);
     for d in &report.differences {
-        let name = format!("{} → {}", d.from, d.to);
+        let (from, to) = (report.scenario_label(&d.from), report.scenario_label(&d.to));
+        let name = format!("{from} → {to}");
         if d.years.is_empty() {
             let _ = writeln!(
                 h,
@@ -684,36 +992,28 @@ fn comparison(h: &mut String, report: &Report) {
             );
             continue;
         }
-        let rows: Vec<Strip> = d
-            .years
-            .iter()
-            .map(|y| Strip {
-                label: y.fy.clone(),
-                stats: y.saving,
-                marker: None,
-                note: format!("P(saving > 0) {}", percent(y.probability_positive)),
-            })
-            .collect();
+        let rows: Vec<Strip> = d.years.iter().map(strip).collect();
         let _ = writeln!(
             h,
-            "<h3>{}</h3><figure>{}<figcaption>Saving of {} against {} (cost of {} minus cost of {}), \
-             run by run with common random numbers: above zero, {} costs less.</figcaption></figure>",
+            "<h3>{}</h3><figure>{}<figcaption>Saving of “{}” against “{}” (cost of the first minus cost \
+             of the second), run by run with common random numbers: above zero, “{}” costs less. Every \
+             comparison's chart has the same scale.</figcaption></figure>",
             escape(&name),
-            svg::strips(
+            svg::strips_in(
                 &format!("Saving — {name}"),
                 "Saving in the year",
                 &rows,
+                Some(range),
                 720.0
             ),
-            escape(&d.to),
-            escape(&d.from),
-            escape(&d.from),
-            escape(&d.to),
-            escape(&d.to)
+            escape(to),
+            escape(from),
+            escape(to)
         );
         h.push_str(
-            "<table><thead><tr><th>Year</th><th>Mean saving</th><th>P10</th><th>P50</th><th>P90</th>\
-             <th>P(saving &gt; 0)</th></tr></thead><tbody>\n",
+            "<table class=\"comparison\"><thead><tr><th>Year</th><th>Mean saving</th><th>P10 to P90</th>\
+             <th>P50</th><th>P(saving &gt; 0)</th><th>Children in care at year end, P50 difference</th>\
+             </tr></thead><tbody>\n",
         );
         for y in &d.years {
             let _ = writeln!(
@@ -721,12 +1021,22 @@ fn comparison(h: &mut String, report: &Report) {
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&y.fy),
                 money(y.saving.mean),
-                money(y.saving.p10),
+                money_range(y.saving.p10, y.saving.p90),
                 money(y.saving.p50),
-                money(y.saving.p90),
-                percent(y.probability_positive)
+                percent(y.probability_positive),
+                signed_count(y.lac_end_difference.p50)
             );
         }
+        let _ = writeln!(
+            h,
+            "<tr class=\"total\"><td><strong>Whole horizon</strong></td><td><strong>{}</strong></td>\
+             <td>{}</td><td>{}</td><td>{}</td><td>pays back in {} of runs</td></tr>",
+            money(d.horizon.saving.mean),
+            money_range(d.horizon.saving.p10, d.horizon.saving.p90),
+            money(d.horizon.saving.p50),
+            percent(d.horizon.probability_positive),
+            percent(d.horizon.probability_pays_back)
+        );
         h.push_str("</tbody></table>\n");
     }
     h.push_str("</section>\n");

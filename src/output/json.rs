@@ -1,4 +1,4 @@
-//! `--json`: the report as one JSON object (SPEC §3.2). Nothing
+//! `--json`: the report as one JSON object. Nothing
 //! time-dependent is written, so the bytes depend only on config, seed and runs.
 
 use crate::report::Report;

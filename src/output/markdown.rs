@@ -1,13 +1,16 @@
 //! `--markdown`: the headline tables as GitHub-flavoured Markdown, ready to
 //! paste into a committee paper — per scenario and financial year the budget,
 //! cost mean and P10/P50/P90, the probability and expected size of an
-//! overspend and children in care at the year end; then the scenario
-//! comparison and what each intervention prevented, when the report has them.
+//! overspend and children in care at the year end (for a config that has
+//! children); every strategy item with its delivered share, children and
+//! cost; then the scenario comparison, ending with the whole horizon's saving
+//! and whether the strategy pays back; then what the terms mean.
 
 use std::fmt::Write;
 
 use crate::output::{
-    error_line, if_budget, keys_in_order, money, percent, precision_line, probability_with_error,
+    error_line, if_budget, kind_words, money, money_range, percent, precision_line,
+    probability_with_error,
 };
 use crate::report::Report;
 
@@ -35,28 +38,35 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(out, "\n{}.", cell(&precision_line(p)));
     }
     for sc in &report.scenarios {
-        let _ = writeln!(out, "\n### Scenario: {}\n", cell(&sc.id));
+        let name = if sc.label == sc.id {
+            sc.id.clone()
+        } else {
+            format!("{} ({})", sc.label, sc.id)
+        };
+        let _ = writeln!(out, "\n### Scenario: {}\n", cell(&name));
         let mut rows = Vec::new();
+        let children = sc.has_children();
         if central {
-            rows.push(row(&[
-                "Year",
-                "Budget",
-                "Cost",
-                "Over (+) / under (−)",
-                "Children in care at year end",
-            ]));
-            rows.push("|---|--:|--:|--:|--:|".to_string());
+            let mut header = vec!["Year", "Budget", "Cost", "Over (+) / under (−)"];
+            if children {
+                header.push("Children in care at year end");
+            }
+            rows.push(row(&header));
+            rows.push(align(header.len()));
             for y in &sc.years {
-                rows.push(row(&[
-                    &crate::output::year_label(&y.fy, y.partial, y.months),
-                    &if_budget(y.budget, money),
-                    &money(y.cost.mean),
-                    &if_budget(y.budget.map(|b| y.cost.mean - b), money),
-                    &format!("{:.1}", y.lac_end.mean),
-                ]));
+                let mut cells = vec![
+                    crate::output::year_label(&y.fy, y.partial, y.months),
+                    if_budget(y.budget, money),
+                    money(y.cost.mean),
+                    if_budget(y.budget.map(|b| y.cost.mean - b), money),
+                ];
+                if children {
+                    cells.push(format!("{:.1}", y.lac_end.mean));
+                }
+                rows.push(row(&cells.iter().map(String::as_str).collect::<Vec<_>>()));
             }
         } else {
-            rows.push(row(&[
+            let mut header = vec![
                 "Year",
                 "Budget",
                 "Mean",
@@ -65,23 +75,29 @@ pub fn render(report: &Report) -> String {
                 "P90",
                 "P(overspend)",
                 "Expected overspend",
-                "Children in care at year end (P50)",
-            ]));
-            rows.push("|---|--:|--:|--:|--:|--:|--:|--:|--:|".to_string());
+            ];
+            if children {
+                header.push("Children in care at year end (P50)");
+            }
+            rows.push(row(&header));
+            rows.push(align(header.len()));
             for y in &sc.years {
-                rows.push(row(&[
-                    &crate::output::year_label(&y.fy, y.partial, y.months),
-                    &if_budget(y.budget, money),
-                    &money(y.cost.mean),
-                    &money(y.cost.p10),
-                    &money(y.cost.p50),
-                    &money(y.cost.p90),
-                    &y.overspend
+                let mut cells = vec![
+                    crate::output::year_label(&y.fy, y.partial, y.months),
+                    if_budget(y.budget, money),
+                    money(y.cost.mean),
+                    money(y.cost.p10),
+                    money(y.cost.p50),
+                    money(y.cost.p90),
+                    y.overspend
                         .as_ref()
                         .map_or_else(|| "–".to_string(), probability_with_error),
-                    &if_budget(y.overspend.map(|o| o.mean), money),
-                    &format!("{:.0}", y.lac_end.p50),
-                ]));
+                    if_budget(y.overspend.map(|o| o.mean), money),
+                ];
+                if children {
+                    cells.push(format!("{:.0}", y.lac_end.p50));
+                }
+                rows.push(row(&cells.iter().map(String::as_str).collect::<Vec<_>>()));
             }
         }
         for r in rows {
@@ -91,36 +107,7 @@ pub fn render(report: &Report) -> String {
             let _ = writeln!(out, "\n{line}.");
         }
 
-        let interventions = keys_in_order(sc.years.iter().map(|y| &y.prevented));
-        if !interventions.is_empty() {
-            let _ = writeln!(
-                out,
-                "\nChildren prevented from entering care, by intervention:\n"
-            );
-            let _ = writeln!(
-                out,
-                "{}",
-                row(&["Intervention", "Year", "P10", "P50", "P90"])
-            );
-            let _ = writeln!(out, "|---|---|--:|--:|--:|");
-            for id in interventions {
-                for y in &sc.years {
-                    if let Some(s) = y.prevented.get(id) {
-                        let _ = writeln!(
-                            out,
-                            "{}",
-                            row(&[
-                                id,
-                                &y.fy,
-                                &format!("{:.0}", s.p10),
-                                &format!("{:.0}", s.p50),
-                                &format!("{:.0}", s.p90),
-                            ])
-                        );
-                    }
-                }
-            }
-        }
+        strategy(&mut out, sc);
     }
 
     let compared: Vec<_> = report
@@ -137,15 +124,19 @@ pub fn render(report: &Report) -> String {
                 "Comparison",
                 "Year",
                 "Mean saving",
-                "P10",
+                "P10 to P90",
                 "P50",
-                "P90",
-                "P(saving > 0)"
+                "P(saving > 0)",
+                "Pays back"
             ])
         );
         let _ = writeln!(out, "|---|---|--:|--:|--:|--:|--:|");
         for d in compared {
-            let name = format!("{} → {}", d.from, d.to);
+            let name = format!(
+                "{} → {}",
+                report.scenario_label(&d.from),
+                report.scenario_label(&d.to)
+            );
             for y in &d.years {
                 let _ = writeln!(
                     out,
@@ -154,37 +145,127 @@ pub fn render(report: &Report) -> String {
                         &name,
                         &y.fy,
                         &money(y.saving.mean),
-                        &money(y.saving.p10),
+                        &money_range(y.saving.p10, y.saving.p90),
                         &money(y.saving.p50),
-                        &money(y.saving.p90),
                         &percent(y.probability_positive),
+                        "",
                     ])
                 );
             }
+            let _ = writeln!(
+                out,
+                // Bold is markup, so these two cells are not escaped (the
+                // money in them holds no markup character).
+                "| {} | **Whole horizon** | **{}** | {} | {} | {} | {} |",
+                cell(&name),
+                money(d.horizon.saving.mean),
+                money_range(d.horizon.saving.p10, d.horizon.saving.p90),
+                money(d.horizon.saving.p50),
+                percent(d.horizon.probability_positive),
+                percent(d.horizon.probability_pays_back),
+            );
         }
+        let _ = writeln!(
+            out,
+            "\nSaving: cost of the first scenario minus cost of the second, run by run with common random \
+             numbers. Pays back: share of futures in which the saving over the whole horizon is at least \
+             zero, so that what the second scenario spends on its strategy is covered."
+        );
     }
 
-    let has_budget = report
-        .scenarios
-        .iter()
-        .any(|sc| sc.years.iter().any(|y| y.budget.is_some()));
-    if !central && has_budget {
-        let _ = writeln!(
-            out,
-            "\nP(overspend): share of simulated futures whose cost exceeds the budget, ± the \
-             half-width of its 95% interval in points. \
-             Expected overspend: mean overspend across all futures, underspends counting as zero. \
-             P10/P50/P90: 10% / 50% / 90% of futures cost less than this. Monte Carlo error: how \
-             far a figure may be from what unlimited runs would give (95% intervals)."
-        );
-    } else if !central {
-        let _ = writeln!(
-            out,
-            "\nThe config has no budget: no overspend is reported (–). \
-             P10/P50/P90: 10% / 50% / 90% of futures cost less than this."
-        );
+    for note in crate::output::html::headline_notes(report) {
+        let _ = writeln!(out, "\n{}", cell(&note));
     }
     out
+}
+
+/// Every item of the strategy, year by year: per intervention the share of
+/// runs delivering it, the median children (P10–P90) and the mean cost; per
+/// investment and saving its mean amount.
+fn strategy(out: &mut String, sc: &crate::report::ScenarioReport) {
+    let Some(first) = sc.years.first() else {
+        return;
+    };
+    let plans: Vec<_> = sc
+        .lines
+        .iter()
+        .filter(|(_, l)| l.kind == "investment" || l.kind == "saving")
+        .collect();
+    if first.interventions.is_empty() && plans.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nStrategy: per year, children prevented, helped to leave care or moved, or places added \
+         (P50, with P10–P90), and mean cost; savings negative.\n"
+    );
+    let mut header = vec!["Item".to_string(), "Kind".into(), "Delivered".into()];
+    header.extend(sc.years.iter().map(|y| y.fy.clone()));
+    let _ = writeln!(
+        out,
+        "{}",
+        row(&header.iter().map(String::as_str).collect::<Vec<_>>())
+    );
+    let _ = writeln!(out, "{}", align_from(header.len(), 2));
+    for (id, iv) in &first.interventions {
+        let mut cells = vec![
+            iv.label.clone(),
+            kind_words(&iv.kind, &iv.funding),
+            percent(iv.delivered),
+        ];
+        for y in &sc.years {
+            cells.push(match y.interventions.get(id) {
+                Some(this) if this.kind == "unit_cost" => money(this.cost.mean),
+                Some(this) => format!(
+                    "{:.0} ({:.0}–{:.0}) · {}",
+                    this.children.p50.round(),
+                    this.children.p10.round(),
+                    this.children.p90.round(),
+                    money(this.cost.mean)
+                ),
+                None => "–".to_string(),
+            });
+        }
+        let _ = writeln!(
+            out,
+            "{}",
+            row(&cells.iter().map(String::as_str).collect::<Vec<_>>())
+        );
+    }
+    for (id, line) in plans {
+        let mut cells = vec![
+            line.label.clone(),
+            kind_words(&line.kind, &line.funding),
+            String::new(),
+        ];
+        for y in &sc.years {
+            let amount = if line.funding == "grant" {
+                y.grant_funded.items.get(id)
+            } else {
+                y.components.get(id)
+            };
+            cells.push(amount.map_or_else(|| "–".to_string(), |a| money(a.mean)));
+        }
+        let _ = writeln!(
+            out,
+            "{}",
+            row(&cells.iter().map(String::as_str).collect::<Vec<_>>())
+        );
+    }
+}
+
+/// The alignment row of a table: the first column left, the others right.
+fn align(cols: usize) -> String {
+    align_from(cols, 1)
+}
+
+/// The alignment row with the first `left` columns left-aligned.
+fn align_from(cols: usize, left: usize) -> String {
+    let mut s = String::from("|");
+    for c in 0..cols {
+        s.push_str(if c < left { "---|" } else { "--:|" });
+    }
+    s
 }
 
 /// One table row; every cell escaped.

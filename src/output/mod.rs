@@ -26,19 +26,66 @@ pub fn year_label(fy: &str, partial: bool, months: usize) -> String {
     }
 }
 
-/// Money for UK readers: `£26.14m`, `£450k`, `£820`.
+/// The minus sign of money and signed counts in reports (U+2212, as
+/// typeset figures write it).
+pub const MINUS: char = '\u{2212}';
+
+/// Money for UK readers: `£26.14m`, `£450k`, `£820`, `−£9,951`. A value that
+/// rounds to nothing carries no sign: never `−£0`.
 pub fn money(x: f64) -> String {
-    let sign = if x < 0.0 { "-" } else { "" };
     let a = x.abs();
-    if a >= 1e6 {
-        format!("{sign}£{:.2}m", a / 1e6)
+    let body = if !a.is_finite() {
+        return "–".to_string();
+    } else if a >= 1e6 {
+        format!("£{:.2}m", a / 1e6)
     } else if a >= 1e4 {
-        format!("{sign}£{:.0}k", a / 1e3)
-    } else if a >= 1e3 {
+        format!("£{:.0}k", a / 1e3)
+    } else if a >= 999.5 {
         let whole = a.round() as u64;
-        format!("{sign}£{},{:03}", whole / 1000, whole % 1000)
+        format!("£{},{:03}", whole / 1000, whole % 1000)
     } else {
-        format!("{sign}£{a:.0}")
+        format!("£{a:.0}")
+    };
+    if x < 0.0 && body.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        format!("{MINUS}{body}")
+    } else {
+        body
+    }
+}
+
+/// A strategy item's kind in words, with `, grant` when a grant pays for it.
+pub fn kind_words(kind: &str, funding: &str) -> String {
+    let word = match kind {
+        "prevent_entry" => "prevention",
+        "exit" => "exits",
+        "step_down" => "step-down",
+        "capacity" => "places",
+        "unit_cost" => "price",
+        other => other,
+    };
+    if funding == "grant" {
+        format!("{word}, grant")
+    } else {
+        word.to_string()
+    }
+}
+
+/// A range of money as finance writes it: `−£436k to −£173k`; one figure
+/// when both ends read the same.
+pub fn money_range(lo: f64, hi: f64) -> String {
+    let (a, b) = (money(lo), money(hi));
+    if a == b { a } else { format!("{a} to {b}") }
+}
+
+/// A signed count of children: `+4`, `−15`, `0`.
+pub fn signed_count(x: f64) -> String {
+    let r = x.round();
+    if r > 0.0 {
+        format!("+{r:.0}")
+    } else if r < 0.0 {
+        format!("{MINUS}{:.0}", -r)
+    } else {
+        "0".to_string()
     }
 }
 
@@ -154,8 +201,14 @@ mod tests {
         assert_eq!(money(26_142_857.14), "£26.14m");
         assert_eq!(money(450_000.0), "£450k");
         assert_eq!(money(820.0), "£820");
-        assert_eq!(money(-9951.2), "-£9,951");
-        assert_eq!(money(-1_383_000.0), "-£1.38m");
+        assert_eq!(money(-9951.2), "−£9,951");
+        assert_eq!(money(-1_383_000.0), "−£1.38m");
+        assert_eq!(money(-0.4), "£0");
+        assert_eq!(money(999.6), "£1,000");
+        assert_eq!(money_range(-436_000.0, -173_000.0), "−£436k to −£173k");
+        assert_eq!(money_range(5.0, 5.2), "£5");
+        assert_eq!(signed_count(-15.2), "−15");
+        assert_eq!(signed_count(0.3), "0");
         assert_eq!(percent(0.1234), "12.3%");
     }
 

@@ -70,18 +70,28 @@ pub fn csv(s: &Sensitivity) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// A change in money with its sign; none on an amount that reads as £0.
 fn signed_money(x: f64) -> String {
-    if x > 0.0 {
-        format!("+{}", money(x))
-    } else if x < 0.0 {
-        format!("−{}", money(-x))
+    let amount = money(x.abs());
+    if amount == "£0" {
+        amount
+    } else if x > 0.0 {
+        format!("+{amount}")
     } else {
-        "£0".into()
+        format!("−{amount}")
     }
 }
 
+/// A change in percentage points with its sign; none on one that reads as 0.0.
 fn points(p: f64) -> String {
-    format!("{:+.1}", p * 100.0).replace('-', "−")
+    let text = format!("{:.1}", (p * 100.0).abs());
+    if text == "0.0" {
+        text
+    } else if p > 0.0 {
+        format!("+{text}")
+    } else {
+        format!("−{text}")
+    }
 }
 
 /// A value an input was held at, briefly.
@@ -109,6 +119,34 @@ fn value(x: f64) -> String {
     }
 }
 
+/// An input's value with its unit, read from the input's config path: money
+/// for prices and cost lines, percentages for rates, probabilities and
+/// shares delivered, months for a mean stay, children for counts.
+pub fn value_with_unit(path: &str, x: f64) -> String {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    let first = path.split('.').next().unwrap_or(path);
+    let pct = |x: f64| format!("{:.1}%", x * 100.0).replace(".0%", "%");
+    let pounds = |x: f64| {
+        let sign = if x < 0.0 { "\u{2212}" } else { "" };
+        format!(
+            "{sign}£{}",
+            crate::output::table::thousands(x.abs().round() as u64)
+        )
+    };
+    match (first, last) {
+        (_, "weekly_cost") => format!("{} a week", pounds(x)),
+        (_, "inflation") => format!("{} a year", pct(x)),
+        (_, l) if l.contains("probability") || l == "delivery" => pct(x),
+        ("exits", _) if x <= 1.0 => format!("{} a year", pct(x)),
+        ("exits", _) => format!("{} months", value(x)),
+        ("transition", _) => format!("{} a year", pct(x)),
+        ("entries", "per_year") => format!("{} a year", value(x)),
+        ("shock", "children") => format!("{} children", value(x)),
+        ("cost_line" | "staff" | "income" | "investment" | "saving", _) => pounds(x),
+        _ => value(x),
+    }
+}
+
 /// The free run's figures for the horizon, in words.
 fn free_run(b: &crate::sensitivity::Figures) -> String {
     match (b.budget, b.p_overspend) {
@@ -131,7 +169,24 @@ fn pair(sw: Swing, f: fn(f64) -> String) -> String {
     format!("{} / {}", f(sw.low), f(sw.high))
 }
 
+/// Labels of the ids in input paths (placements, cost lines, interventions,
+/// savings); an id without one reads as itself.
+pub type Labels = indexmap::IndexMap<String, String>;
+
+fn words(path: &str, labels: &Labels) -> String {
+    crate::report::input_words(path, &|id| labels.get(id).cloned())
+}
+
 pub fn table(s: &Sensitivity) -> String {
+    table_with(s, &Labels::new())
+}
+
+/// The terminal table with inputs named in words, using `labels`.
+pub fn table_with(s: &Sensitivity, labels: &Labels) -> String {
+    crate::output::table::fit_lines(&table_lines(s, labels))
+}
+
+fn table_lines(s: &Sensitivity, labels: &Labels) -> String {
     let mut t = String::new();
     let _ = writeln!(
         t,
@@ -150,7 +205,7 @@ pub fn table(s: &Sensitivity) -> String {
     let mut rows: Vec<Vec<String>> = vec![
         [
             "Input",
-            "P10 → P90",
+            "Held at P10 → P90",
             "Mean cost (P10 / P90)",
             "P90 cost (P10 / P90)",
             "P(overspend), pts",
@@ -160,8 +215,12 @@ pub fn table(s: &Sensitivity) -> String {
     ];
     rows.extend(s.drivers.iter().take(TOP).map(|d| {
         vec![
-            d.input.clone(),
-            format!("{} → {}", value(d.low), value(d.high)),
+            words(&d.input, labels),
+            format!(
+                "{} → {}",
+                value_with_unit(&d.input, d.low),
+                value_with_unit(&d.input, d.high)
+            ),
             pair(d.total.mean, signed_money),
             pair(d.total.p90, signed_money),
             d.total
@@ -198,6 +257,7 @@ fn rows(
     drivers: &[Driver],
     pick: fn(&DriverFigures) -> Option<Swing>,
     at: Option<usize>,
+    labels: &Labels,
 ) -> Vec<TornadoRow> {
     drivers
         .iter()
@@ -206,16 +266,25 @@ fn rows(
             let f = at.map_or(&d.total, |y| &d.years[y]);
             let sw = pick(f)?;
             Some(TornadoRow {
-                label: d.input.clone(),
+                label: words(&d.input, labels),
                 low: sw.low,
                 high: sw.high,
-                note: format!("{} → {}", value(d.low), value(d.high)),
+                note: format!(
+                    "{} → {}",
+                    value_with_unit(&d.input, d.low),
+                    value_with_unit(&d.input, d.high)
+                ),
             })
         })
         .collect()
 }
 
 pub fn html(s: &Sensitivity) -> String {
+    html_with(s, &Labels::new())
+}
+
+/// The HTML page with inputs named in words, using `labels`.
+pub fn html_with(s: &Sensitivity, labels: &Labels) -> String {
     let mut h = String::with_capacity(64 * 1024);
     let title = format!("{} — what drives the cost", s.name);
     let _ = write!(
@@ -249,7 +318,7 @@ pub fn html(s: &Sensitivity) -> String {
     h.push_str("</section>\n");
     if !s.drivers.is_empty() {
         h.push_str("<section><h2>Whole horizon</h2>\n");
-        horizon_tornadoes(&mut h, s);
+        horizon_tornadoes(&mut h, s, labels);
         h.push_str("</section>\n<section><h2>By financial year</h2>\n");
         for (y, fy) in s.base.years.iter().enumerate() {
             let mut by_year: Vec<&Driver> = s.drivers.iter().collect();
@@ -264,7 +333,7 @@ pub fn html(s: &Sensitivity) -> String {
                 svg::tornado(
                     &format!("{}: change in mean cost", fy.fy),
                     "change in mean cost of the year",
-                    &rows(&ranked, |f| Some(f.mean), Some(y)),
+                    &rows(&ranked, |f| Some(f.mean), Some(y), labels),
                     &|x: f64| money(x),
                     HELD,
                     760.0
@@ -278,9 +347,9 @@ pub fn html(s: &Sensitivity) -> String {
             let _ = writeln!(
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&d.input),
-                escape(&value(d.low)),
-                escape(&value(d.high)),
+                escape(&words(&d.input, labels)),
+                escape(&value_with_unit(&d.input, d.low)),
+                escape(&value_with_unit(&d.input, d.high)),
                 escape(&pair(d.total.mean, signed_money)),
                 escape(&pair(d.total.mean_se, money)),
                 escape(&pair(d.total.p90, signed_money)),
@@ -299,7 +368,7 @@ pub fn html(s: &Sensitivity) -> String {
 
 /// The tornado charts of the whole horizon: mean cost, P90 cost and, with
 /// a budget, probability of an overspend.
-pub(crate) fn horizon_tornadoes(h: &mut String, s: &Sensitivity) {
+pub(crate) fn horizon_tornadoes(h: &mut String, s: &Sensitivity, labels: &Labels) {
     let charts = [
         (
             "Change in mean cost",
@@ -321,7 +390,7 @@ pub(crate) fn horizon_tornadoes(h: &mut String, s: &Sensitivity) {
         ),
     ];
     for (t, x_label, pick, fmt) in charts {
-        let rows = rows(&s.drivers, pick, None);
+        let rows = rows(&s.drivers, pick, None, labels);
         if !rows.is_empty() {
             let _ = writeln!(
                 h,

@@ -29,12 +29,26 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// Colours of stacked series (Okabe–Ito, readable by colour-blind readers),
-/// cycled when there are more series.
+/// Colours of stacked series (Okabe–Ito, readable by colour-blind readers,
+/// then two more); [`colour`] goes beyond them without repeating.
 const PALETTE: [&str; 10] = [
     "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
     "#999999", "#882255",
 ];
+/// The colour of series `k`: the palette first, then hues spaced by the
+/// golden angle at alternating lightness, so no two series of a chart share
+/// a colour however many there are.
+pub fn colour(k: usize) -> String {
+    if let Some(c) = PALETTE.get(k) {
+        return c.to_string();
+    }
+    let j = k - PALETTE.len();
+    let hue = (j as f64 * 137.507_764) % 360.0;
+    let lightness = [38, 58, 48][j % 3];
+    let saturation = [70, 55, 85][(j / 3) % 3];
+    format!("hsl({hue:.1}, {saturation}%, {lightness}%)")
+}
+
 const BAND_OUTER: &str = "#c6dbef";
 const BAND_INNER: &str = "#6baed6";
 const LINE: &str = "#08306b";
@@ -306,8 +320,45 @@ pub struct Fan<'a> {
     /// end of the first simulated month, −1 the start position, and earlier
     /// months lie further left.
     pub observed: &'a [(i64, f64)],
+    /// The y range to draw, shared by charts meant to be compared; `None`
+    /// fits the range to this chart's values.
+    pub y_range: Option<(f64, f64)>,
     pub width: f64,
     pub height: f64,
+}
+
+/// The range a fan chart of `stats` (and a start of `initial`) needs:
+/// P5 to P95 with a little room, never below zero for counts.
+pub fn fan_range<'a>(
+    stats: impl IntoIterator<Item = &'a Summary>,
+    extra: impl IntoIterator<Item = f64>,
+) -> (f64, f64) {
+    let values: Vec<f64> = stats
+        .into_iter()
+        .flat_map(|s| [s.p5, s.p95, s.p50])
+        .chain(extra)
+        .filter(|v| v.is_finite())
+        .collect();
+    let (vmin, vmax) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(*v), b.max(*v))
+        });
+    if vmin > vmax {
+        return (0.0, 1.0);
+    }
+    let pad = if vmax > vmin {
+        (vmax - vmin) * 0.04
+    } else {
+        0.0
+    };
+    let floor = if vmin >= 0.0 { 0.0 } else { f64::NEG_INFINITY };
+    let (lo, hi) = ((vmin - pad).max(floor), vmax + pad);
+    // A flat count (every run the same) still gets a readable axis.
+    if hi - lo < 1.0 {
+        return domain([lo.max(0.0), lo.max(0.0) + 2.0], false);
+    }
+    domain([lo, hi], false)
 }
 
 /// Draws P5–P95 and P25–P75 bands and the median line, from the initial
@@ -334,27 +385,14 @@ pub fn fan(f: &Fan) -> String {
         .map(|(m, _)| *m as f64)
         .fold(n as f64 - 1.0, f64::max);
     let x = Scale::new((start, end.max(start + 1.0)), fr.left, fr.right);
-    let values: Vec<f64> = f.stats[..n]
-        .iter()
-        .flat_map(|s| [s.p5, s.p95, s.p50])
-        .chain(f.initial)
-        .chain(f.observed.iter().map(|(_, v)| *v))
-        .filter(|v| v.is_finite())
-        .collect();
-    // A little room above and below, so the bands do not touch the frame;
-    // counts never go below zero.
-    let (vmin, vmax) = values
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-            (a.min(*v), b.max(*v))
-        });
-    let pad = if vmax > vmin {
-        (vmax - vmin) * 0.04
-    } else {
-        0.0
-    };
-    let floor = if vmin >= 0.0 { 0.0 } else { f64::NEG_INFINITY };
-    let (lo, hi) = domain([(vmin - pad).max(floor), vmax + pad], false);
+    let (lo, hi) = f.y_range.unwrap_or_else(|| {
+        fan_range(
+            &f.stats[..n],
+            f.initial
+                .into_iter()
+                .chain(f.observed.iter().map(|(_, v)| *v)),
+        )
+    });
     let y = Scale::new((lo, hi), fr.bottom, fr.top);
     fr.y_axis(&y, &ticks(lo, hi, 5), &count, f.y_label);
 
@@ -493,28 +531,60 @@ pub struct Density<'a> {
     pub cost: &'a Summary,
     pub budget: f64,
     pub probability_over: f64,
+    /// The cost range to draw, shared by the densities meant to be compared;
+    /// `None` fits it to this year.
+    pub x_range: Option<(f64, f64)>,
     pub width: f64,
     pub height: f64,
+}
+
+/// The cost range densities of these years need (P5 to P95 and the budget).
+pub fn density_range<'a>(years: impl IntoIterator<Item = (&'a Summary, f64)>) -> (f64, f64) {
+    money_domain(
+        years
+            .into_iter()
+            .flat_map(|(s, budget)| [s.p5, s.p95, budget]),
+    )
+}
+
+/// Percentile bins of zero width: values that many runs share exactly.
+/// Adjacent ones at the same value are merged: (value, share of runs).
+fn atoms(s: &Summary) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for (a, b, share) in bins(s) {
+        if a != b {
+            continue;
+        }
+        match out.last_mut() {
+            Some(last) if last.0 == a => last.1 += share,
+            _ => out.push((a, share)),
+        }
+    }
+    out
 }
 
 /// An approximate density from the percentiles alone: between two adjacent
 /// percentiles (P5, P10, P25, P50, P75, P90, P95) a bar holds the share of
 /// runs that lie between them, spread evenly, so its height is that share
-/// divided by its width. The 5% of runs below P5 and above P95 are not
-/// drawn. The part of the distribution above the budget is drawn in red,
-/// and the budget line carries the probability of an overspend.
+/// divided by its width. Where two percentiles are equal, at least the share
+/// between them costs exactly that amount: that is drawn as what it is, a
+/// stem at the value labelled with its share, not as a tall bar. The 5% of
+/// runs below P5 and above P95 are not drawn. The part of the distribution
+/// above the budget is drawn in red, and the budget line carries the
+/// probability of an overspend.
 pub fn density(d: &Density) -> String {
     let s = d.cost;
     let mut fr = Frame::new(d.title, d.width, d.height, 52.0, 42.0);
-    let (lo, hi) = domain([s.p5, s.p95, d.budget], false);
+    let (lo, hi) = d.x_range.unwrap_or_else(|| density_range([(s, d.budget)]));
     let x = Scale::new((lo, hi), fr.left, fr.right);
-    // Heights in share per pixel, so a zero-width bin cannot divide by zero.
-    let bins: Vec<(f64, f64, f64)> = bins(s)
+    // Heights in share per pixel of the bins of positive width.
+    let bins: Vec<(f64, f64, f64, bool)> = bins(s)
         .iter()
+        .filter(|(a, b, _)| a != b)
         .map(|&(a, b, share)| {
             let (pa, pb) = (x.at(a), x.at(b));
             let (pa, pb) = (pa.min(pb), pa.max(pb));
-            (pa, pb, share / (pb - pa).max(2.0))
+            (pa, pb, share / (pb - pa).max(2.0), a >= d.budget)
         })
         .collect();
     let top = bins.iter().map(|b| b.2).fold(0.0, f64::max);
@@ -534,7 +604,7 @@ pub fn density(d: &Density) -> String {
         r#"<text class="axis" transform="translate(14 {cy:.1}) rotate(-90)" text-anchor="middle">Likelihood (approx.)</text>"#
     );
     let pb = x.at(d.budget);
-    for (i, &(a, b, h)) in bins.iter().enumerate() {
+    for (i, &(a, b, h, _)) in bins.iter().enumerate() {
         let inner = i == 2 || i == 3;
         let py = y.at(h);
         let height = (fr.bottom - py).max(0.0);
@@ -544,7 +614,7 @@ pub fn density(d: &Density) -> String {
             (BAND_OUTER, "#f4a582")
         };
         // Split the bar at the budget: below it blue, above it red. A bar
-        // narrower than two pixels (all runs alike) is drawn two pixels wide.
+        // narrower than two pixels is drawn two pixels wide.
         let pieces = if b - a < 2.0 {
             vec![(a, a + 2.0, if a >= pb { above } else { below })]
         } else {
@@ -560,16 +630,44 @@ pub fn density(d: &Density) -> String {
             }
         }
     }
-    let p50 = x.at(s.p50);
-    let _ = write!(
-        fr.out,
-        r#"<line x1="{p50:.1}" x2="{p50:.1}" y1="{:.1}" y2="{:.1}" stroke="{LINE}" stroke-width="1.5" stroke-dasharray="3 3"/><text class="note" x="{:.1}" y="{:.1}" text-anchor="{}">P50</text>"#,
-        fr.bottom,
-        fr.top + 30.0,
-        if p50 < pb { p50 - 3.0 } else { p50 + 3.0 },
-        fr.bottom - 5.0,
-        if p50 < pb { "end" } else { "start" },
-    );
+    // Values many runs share exactly: a stem, its share and its amount.
+    // Every run the same (no spread at all) is said as such.
+    let all_equal = s.sd == 0.0 && s.p5 == s.p95;
+    for (k, (v, share)) in atoms(s).into_iter().enumerate() {
+        let px = x.at(v);
+        let colour = if v > d.budget { ALERT } else { LINE };
+        let ty = fr.top + 44.0 + 14.0 * k as f64;
+        let (anchor, dx) = if px > (fr.left + fr.right) / 2.0 {
+            ("end", -5.0)
+        } else {
+            ("start", 5.0)
+        };
+        let _ = write!(
+            fr.out,
+            r#"<line class="atom" x1="{px:.1}" x2="{px:.1}" y1="{:.1}" y2="{:.1}" stroke="{colour}" stroke-width="3"/><circle cx="{px:.1}" cy="{:.1}" r="3.5" fill="{colour}"/><text class="note" x="{:.1}" y="{ty:.1}" text-anchor="{anchor}">{}</text>"#,
+            fr.bottom,
+            fr.top + 34.0,
+            fr.top + 34.0,
+            px + dx,
+            escape(&if all_equal {
+                format!("every run: exactly {}", money(v))
+            } else {
+                format!("≥{:.0}% of runs: exactly {}", share * 100.0, money(v))
+            })
+        );
+    }
+    if s.p5 != s.p50 || s.p50 != s.p95 {
+        let p50 = x.at(s.p50);
+        let _ = write!(
+            fr.out,
+            r#"<line x1="{p50:.1}" x2="{p50:.1}" y1="{:.1}" y2="{:.1}" stroke="{LINE}" stroke-width="1.5" stroke-dasharray="3 3"/><text class="note" x="{:.1}" y="{:.1}" text-anchor="{}">P50</text>"#,
+            fr.bottom,
+            fr.top + 30.0,
+            if p50 < pb { p50 - 3.0 } else { p50 + 3.0 },
+            fr.bottom - 5.0,
+            if p50 < pb { "end" } else { "start" },
+        );
+    }
     // The budget's label sits on the side of its line with more room.
     let (anchor, dx) = if pb > (fr.left + fr.right) / 2.0 {
         ("end", -5.0)
@@ -611,7 +709,15 @@ pub struct Stacked<'a> {
 /// Stacked bars of money: positive values stack up from zero, negative ones
 /// (savings) down from it. The legend sits under the plot, in rows.
 pub fn stacked(c: &Stacked) -> String {
-    let per_row = 3usize;
+    // As many legend entries a row as their labels leave room for (about
+    // 6 pixels a character at the legend's size).
+    let longest = c
+        .series
+        .iter()
+        .map(|s| s.label.chars().count())
+        .max()
+        .unwrap_or(0) as f64;
+    let per_row = (((c.width - 92.0) / (longest * 6.0 + 24.0)).floor() as usize).clamp(1, 3);
     let legend_rows = c.series.len().div_ceil(per_row) + usize::from(c.marker.is_some());
     let height = 300.0 + 18.0 * legend_rows as f64;
     let mut fr = Frame::new(
@@ -673,7 +779,7 @@ pub fn stacked(c: &Stacked) -> String {
                 r#"<rect x="{x0:.1}" y="{:.1}" width="{bar:.1}" height="{:.1}" fill="{}"><title>{}: {}</title></rect>"#,
                 y0.min(y1),
                 (y0 - y1).abs(),
-                PALETTE[k % PALETTE.len()],
+                colour(k),
                 escape(&s.label),
                 money(v)
             );
@@ -709,7 +815,7 @@ pub fn stacked(c: &Stacked) -> String {
             fr.out,
             r#"<rect x="{lx:.1}" y="{:.1}" width="12" height="10" fill="{}"/><text class="legend" x="{:.1}" y="{ly:.1}">{}</text>"#,
             ly - 9.0,
-            PALETTE[k % PALETTE.len()],
+            colour(k),
             lx + 16.0,
             escape(&s.label)
         );
@@ -744,15 +850,50 @@ pub struct Strip {
 /// P25–P75 as boxes, the median as a bar and the mean as a dot; a line at
 /// zero when the range crosses it.
 pub fn strips(title: &str, x_label: &str, rows: &[Strip], width: f64) -> String {
-    let height = 80.0 + 34.0 * rows.len() as f64;
-    let mut fr = Frame::new(title, width, height, 70.0, 42.0);
-    fr.right = width - 150.0;
-    let values = rows.iter().flat_map(|r| {
+    strips_in(title, x_label, rows, None, width)
+}
+
+/// The range of money strip charts of `rows` need, to share between charts
+/// meant to be compared.
+pub fn strips_range<'a>(rows: impl IntoIterator<Item = &'a Strip>) -> (f64, f64) {
+    money_domain(rows.into_iter().flat_map(|r| {
         [r.stats.p5, r.stats.p95, r.stats.mean]
             .into_iter()
             .chain(r.marker)
-    });
-    let (lo, hi) = domain(values, false);
+    }))
+}
+
+/// A money range covering `values`: a flat one (every run alike, or all
+/// zero) is widened to at least £1,000 either side, so its axis never reads
+/// `−£1 −£0 £0 £0 £1`.
+pub fn money_domain(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values.into_iter().filter(|v| v.is_finite()) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if lo > hi {
+        return (0.0, 1000.0);
+    }
+    let pad = (hi.abs().max(lo.abs()) * 0.1).max(1000.0);
+    if hi - lo < 1000.0 {
+        return domain([lo - pad, hi + pad], false);
+    }
+    domain([lo, hi], false)
+}
+
+/// [`strips`] over `range` (shared with other charts) when given.
+pub fn strips_in(
+    title: &str,
+    x_label: &str,
+    rows: &[Strip],
+    range: Option<(f64, f64)>,
+    width: f64,
+) -> String {
+    let height = 80.0 + 34.0 * rows.len() as f64;
+    let mut fr = Frame::new(title, width, height, 70.0, 42.0);
+    fr.right = width - 150.0;
+    let (lo, hi) = range.unwrap_or_else(|| strips_range(rows));
     let x = fr.value_axis((lo, hi), &axis_money, x_label);
     if lo < 0.0 && hi > 0.0 {
         let p0 = x.at(0.0);
@@ -912,9 +1053,50 @@ mod tests {
     fn axis_money_drops_trailing_zeros() {
         assert_eq!(axis_money(20e6), "£20m");
         assert_eq!(axis_money(27.5e6), "£27.5m");
-        assert_eq!(axis_money(-1.25e6), "-£1.25m");
+        assert_eq!(axis_money(-1.25e6), "−£1.25m");
         assert_eq!(axis_money(450e3), "£450k");
         assert_eq!(axis_money(0.0), "£0");
+    }
+
+    #[test]
+    fn a_flat_distribution_is_drawn_as_one_value_with_a_readable_axis() {
+        // Every run costs £0 against a £0 budget: no "−£1 −£0 £0 £0 £1".
+        let d = density(&Density {
+            title: "x",
+            cost: &flat(0.0),
+            budget: 0.0,
+            probability_over: 0.0,
+            x_range: None,
+            width: 360.0,
+            height: 220.0,
+        });
+        assert!(d.contains("every run: exactly £0"), "{d}");
+        assert!(!d.contains("−£0") && !d.contains("-£0") && !d.contains("NaN"));
+        // P75 = P90 = P95: at least 20% of runs share that cost.
+        let s = Summary {
+            p5: 1e6,
+            p10: 1.1e6,
+            p25: 1.2e6,
+            p50: 1.3e6,
+            ..flat(1.5e6)
+        };
+        let d = density(&Density {
+            title: "x",
+            cost: &s,
+            budget: 2e6,
+            probability_over: 0.0,
+            x_range: None,
+            width: 360.0,
+            height: 220.0,
+        });
+        assert!(d.contains("≥20% of runs: exactly £1.50m"), "{d}");
+    }
+
+    #[test]
+    fn colours_never_repeat_within_a_chart() {
+        let colours: Vec<String> = (0..40).map(colour).collect();
+        let unique: std::collections::HashSet<&String> = colours.iter().collect();
+        assert_eq!(unique.len(), colours.len());
     }
 
     #[test]
@@ -934,6 +1116,7 @@ mod tests {
             stats: &[flat(5.0)],
             initial: Some(5.0),
             observed: &[(-2, 4.0)],
+            y_range: None,
             width: 300.0,
             height: 200.0,
         });
@@ -944,6 +1127,7 @@ mod tests {
             cost: &flat(1e6),
             budget: 1e6,
             probability_over: 0.0,
+            x_range: None,
             width: 600.0,
             height: 200.0,
         });

@@ -1,4 +1,4 @@
-//! The terminal table (SPEC §3.1): per scenario and financial year, the
+//! The terminal table: per scenario and financial year, the
 //! budget, cost percentiles, chance and expected size of an overspend, and
 //! children in care at the year end.
 
@@ -9,8 +9,28 @@ use crate::output::{
 };
 use crate::report::Report;
 
-/// Renders the table as plain text.
+/// Renders the table as plain text, every line within [`WIDTH`] columns
+/// (tables are laid out to fit; a longer line of prose is wrapped).
 pub fn render(report: &Report) -> String {
+    fit_lines(&render_lines(report))
+}
+
+/// Text with every line longer than [`WIDTH`] wrapped (tables laid out by
+/// [`layout`] already fit, so only prose is wrapped).
+pub fn fit_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        if line.chars().count() > WIDTH {
+            out.push_str(&wrap(line, WIDTH));
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn render_lines(report: &Report) -> String {
     let mut out = String::new();
     let central = report.mode == "central";
     let _ = if central {
@@ -38,6 +58,7 @@ pub fn render(report: &Report) -> String {
             let _ = writeln!(out, "\nScenario: {} ({})", sc.id, sc.label);
         }
         let mut rows: Vec<Vec<String>> = Vec::new();
+        let children = sc.has_children();
         if central {
             rows.push(
                 [
@@ -59,6 +80,11 @@ pub fn render(report: &Report) -> String {
                     format!("{:.1}", y.lac_end.mean),
                 ]);
             }
+            if !children {
+                rows.iter_mut().for_each(|r| {
+                    r.pop();
+                });
+            }
         } else {
             rows.push(
                 [
@@ -70,7 +96,7 @@ pub fn render(report: &Report) -> String {
                     "P90",
                     "P(over)",
                     "E[over]",
-                    "LAC end P10 / P50 / P90",
+                    "Children P10/P50/P90",
                 ]
                 .map(String::from)
                 .to_vec(),
@@ -93,6 +119,11 @@ pub fn render(report: &Report) -> String {
                     ),
                 ]);
             }
+            if !children {
+                rows.iter_mut().for_each(|r| {
+                    r.pop();
+                });
+            }
         }
         out.push_str(&layout(&rows));
         if let Some(line) = error_line(sc) {
@@ -111,17 +142,16 @@ pub fn render(report: &Report) -> String {
         if !with_strategy {
             continue;
         }
-        let _ = writeln!(
-            out,
-            "\nStrategy in {}: children prevented, exited or moved, or places added (P50) · mean cost (savings negative)",
-            sc.id
-        );
-        let mut header = vec![
-            "Item".to_string(),
-            "Kind".into(),
-            "Funding".into(),
-            "Delivered".into(),
-        ];
+        out.push('\n');
+        out.push_str(&wrap(
+            &format!(
+                "Strategy in {}: per year, children prevented, exited or moved, or places added \
+                 (P50) · mean cost in £ (savings negative); Delivered: share of runs with the programme",
+                sc.id
+            ),
+            WIDTH,
+        ));
+        let mut header = vec!["Item".to_string(), "Kind".into(), "Delivered".into()];
         header.extend(sc.years.iter().map(|y| y.fy.clone()));
         let mut rows: Vec<Vec<String>> = vec![header];
         let Some(first) = sc.years.first() else {
@@ -130,17 +160,18 @@ pub fn render(report: &Report) -> String {
         for (id, iv) in &first.interventions {
             let mut row = vec![
                 iv.label.clone(),
-                iv.kind.clone(),
-                iv.funding.clone(),
+                crate::output::kind_words(&iv.kind, &iv.funding),
                 percent(iv.delivered),
             ];
             for y in &sc.years {
                 row.push(match y.interventions.get(id) {
-                    Some(this) if this.kind == "unit_cost" => {
-                        format!("- · {}", money(this.cost.mean))
-                    }
-                    Some(this) => format!("{:.0} · {}", this.children.p50, money(this.cost.mean)),
-                    None => "-".to_string(),
+                    Some(this) if this.kind == "unit_cost" => money(this.cost.mean),
+                    Some(this) => format!(
+                        "{:.0} · {}",
+                        this.children.p50.round(),
+                        money(this.cost.mean)
+                    ),
+                    None => "–".to_string(),
                 });
             }
             rows.push(row);
@@ -153,8 +184,7 @@ pub fn render(report: &Report) -> String {
         {
             let mut row = vec![
                 line.label.clone(),
-                line.kind.clone(),
-                line.funding.clone(),
+                crate::output::kind_words(&line.kind, &line.funding),
                 String::new(),
             ];
             for y in &sc.years {
@@ -163,10 +193,7 @@ pub fn render(report: &Report) -> String {
                 } else {
                     y.components.get(id)
                 };
-                row.push(format!(
-                    "- · {}",
-                    amount.map_or_else(|| "-".to_string(), |a| money(a.mean))
-                ));
+                row.push(amount.map_or_else(|| "–".to_string(), |a| money(a.mean)));
             }
             rows.push(row);
         }
@@ -175,7 +202,8 @@ pub fn render(report: &Report) -> String {
     if !report.differences.is_empty() {
         let _ = writeln!(
             out,
-            "\nComparisons (saving = cost of the first scenario minus cost of the second, run by run)"
+            "\nComparisons (saving = cost of the first scenario minus cost of the second, run by run;\n\
+             pays back: share of runs whose saving over the horizon covers the strategy)"
         );
         let mut rows: Vec<Vec<String>> = vec![
             [
@@ -186,7 +214,7 @@ pub fn render(report: &Report) -> String {
                 "P50",
                 "P90",
                 "P(saves)",
-                "LAC end diff P50",
+                "Children, P50 diff",
             ]
             .map(String::from)
             .to_vec(),
@@ -202,7 +230,7 @@ pub fn render(report: &Report) -> String {
                     money(y.saving.p50),
                     money(y.saving.p90),
                     percent(y.probability_positive),
-                    format!("{:+.0}", y.lac_end_difference.p50),
+                    crate::output::signed_count(y.lac_end_difference.p50),
                 ]);
             }
             rows.push(vec![
@@ -232,11 +260,76 @@ pub fn render(report: &Report) -> String {
         .iter()
         .any(|sc| sc.years.iter().any(|y| y.budget.is_some()));
     if !central && has_budget {
-        out.push_str(
-            "\nP(over): share of runs whose cost exceeds the budget, ± the half-width of its 95% interval \
-             in points. E[over]: mean overspend across all runs (underspends count as 0). Monte Carlo \
-             error: how far the figure may be from what unlimited runs would give.\n",
-        );
+        let tolerance = report
+            .scenarios
+            .iter()
+            .flat_map(|sc| &sc.years)
+            .find_map(|y| y.overspend.map(|o| o.tolerance))
+            .unwrap_or(crate::stats::OVERSPEND_TOLERANCE_PENCE as f64 / 100.0);
+        out.push('\n');
+        out.push_str(&wrap(
+            &format!(
+                "P(over): share of runs whose cost exceeds the budget by more than {}, ± the half-width \
+                 of its 95% interval in points. E[over]: mean overspend across all runs (underspends \
+                 count as 0). Monte Carlo error: how far the figure may be from what unlimited runs \
+                 would give.",
+                money_exact(tolerance)
+            ),
+            WIDTH,
+        ));
+        if zero_budget(report) {
+            out.push_str(&wrap(ZERO_BUDGET_NOTE, WIDTH));
+        }
+    }
+    out
+}
+
+/// The width the terminal output keeps within.
+pub const WIDTH: usize = 100;
+
+/// Said wherever a year's budget is £0.
+pub const ZERO_BUDGET_NOTE: &str = "A budget of £0 means the whole cost of that year is \
+     compared with nothing: every run costing more than the tolerance overspends, and the \
+     overspend is the cost itself (in a config whose cost is a savings target's shortfall, the \
+     shortfall).";
+
+/// Whether any year of any scenario has a budget of £0.
+pub fn zero_budget(report: &Report) -> bool {
+    report
+        .scenarios
+        .iter()
+        .flat_map(|sc| &sc.years)
+        .any(|y| y.budget == Some(0.0))
+}
+
+/// Pounds and pence, `£1` or `£0.50`, for small amounts such as a tolerance.
+pub fn money_exact(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-9 {
+        format!("£{x:.0}")
+    } else {
+        format!("£{x:.2}")
+    }
+}
+
+/// Text wrapped at word boundaries into lines of at most `width` characters
+/// (a word longer than that keeps a line of its own), each ending in `\n`.
+pub fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    for paragraph in text.split('\n') {
+        let mut line = String::new();
+        for word in paragraph.split_whitespace() {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                out.push_str(&line);
+                out.push('\n');
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push_str(&line);
+        out.push('\n');
     }
     out
 }
@@ -261,7 +354,7 @@ fn drivers(out: &mut String, report: &Report) {
         ];
         for c in sc.contributions.iter().take(TOP) {
             rows.push(vec![
-                c.input.clone(),
+                sc.input_label(&c.input),
                 percent(c.total.contribution),
                 format!("{:+.2}", c.total.rank_correlation),
             ]);
@@ -270,8 +363,18 @@ fn drivers(out: &mut String, report: &Report) {
         for r in &sc.correlations {
             let _ = writeln!(
                 out,
-                "Correlation {} ~ {}: asked {:.2}, realised {:.3}",
-                r.inputs[0], r.inputs[1], r.requested, r.realised
+                "{}",
+                wrap(
+                    &format!(
+                        "Correlation of {} with {}: asked {:.2}, realised {:.3}",
+                        sc.input_label(&r.inputs[0]),
+                        sc.input_label(&r.inputs[1]),
+                        r.requested,
+                        r.realised
+                    ),
+                    WIDTH
+                )
+                .trim_end()
             );
         }
     }
@@ -279,15 +382,14 @@ fn drivers(out: &mut String, report: &Report) {
 
 /// The scores of a scenario against the config's `[history]`.
 fn history(scenario: &str, h: &crate::score::HistoryScore) -> String {
+    // The counts on a line of their own, so wrapping never splits them.
     let mut out = format!(
-        "\nObserved counts ([history]{}) in {scenario}: {} given, {} within the horizon\n",
-        h.source
-            .as_ref()
-            .map(|s| format!(", {s}"))
-            .unwrap_or_default(),
-        h.given,
-        h.scored
+        "\nObserved counts ([history]) in {scenario}: {} given, {} within the horizon\n",
+        h.given, h.scored
     );
+    if let Some(source) = &h.source {
+        out.push_str(&wrap(&format!("Source of the counts: {source}"), WIDTH));
+    }
     if h.series.is_empty() {
         return out;
     }
@@ -324,12 +426,95 @@ pub fn score_table<'a>(scores: impl IntoIterator<Item = &'a crate::score::Score>
     layout(&rows)
 }
 
-/// Left-aligns the first column and right-aligns the others.
+/// Left-aligns the first column and right-aligns the others, within
+/// [`WIDTH`] columns: a first column too long for that is shortened with
+/// `…` (labels only, never a number), and the other columns, when still too
+/// wide, are split into several tables that each repeat the first.
 pub(crate) fn layout(rows: &[Vec<String>]) -> String {
+    layout_within(rows, WIDTH)
+}
+
+fn widths(rows: &[Vec<String>]) -> Vec<usize> {
     let cols = rows[0].len();
-    let widths: Vec<usize> = (0..cols)
+    (0..cols)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect()
+}
+
+fn total_width(widths: &[usize]) -> usize {
+    widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1)
+}
+
+/// The first `n` characters of `s`, the last of them `…` when cut.
+fn shorten(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(n.saturating_sub(1)).collect();
+    out = out.trim_end().to_string();
+    out.push('…');
+    out
+}
+
+pub(crate) fn layout_within(rows: &[Vec<String>], max: usize) -> String {
+    /// The first column keeps at least this many characters.
+    const MIN_FIRST: usize = 24;
+    let w = widths(rows);
+    if total_width(&w) <= max || w.len() < 2 {
+        return layout_plain(rows);
+    }
+    /// When the table must be split anyway, the first column keeps this many.
+    const SPLIT_FIRST: usize = 50;
+    let rest = total_width(&w) - w[0];
+    let mut first = max.saturating_sub(rest).clamp(MIN_FIRST.min(w[0]), w[0]);
+    if rest + first > max {
+        first = w[0].min(SPLIT_FIRST);
+    }
+    let shortened: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r[0] = shorten(&r[0], first);
+            r
+        })
         .collect();
+    if total_width(&widths(&shortened)) <= max {
+        return layout_plain(&shortened);
+    }
+    // Split the other columns into groups that fit beside the first.
+    let w = widths(&shortened);
+    let mut groups: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut used = w[0];
+    for (c, &width) in w.iter().enumerate().skip(1) {
+        let current = groups.last_mut().expect("one group at least");
+        if !current.is_empty() && used + 2 + width > max {
+            groups.push(vec![c]);
+            used = w[0] + 2 + width;
+        } else {
+            current.push(c);
+            used += 2 + width;
+        }
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|g| {
+            let part: Vec<Vec<String>> = shortened
+                .iter()
+                .map(|r| {
+                    std::iter::once(r[0].clone())
+                        .chain(g.iter().map(|&c| r[c].clone()))
+                        .collect()
+                })
+                .collect();
+            layout_plain(&part)
+        })
+        .collect();
+    parts.join("\n")
+}
+
+fn layout_plain(rows: &[Vec<String>]) -> String {
+    let cols = rows[0].len();
+    let widths = widths(rows);
     let mut out = String::new();
     for (i, r) in rows.iter().enumerate() {
         let mut line = String::new();
@@ -347,8 +532,7 @@ pub(crate) fn layout(rows: &[Vec<String>]) -> String {
         out.push_str(line.trim_end());
         out.push('\n');
         if i == 0 {
-            let total: usize = widths.iter().sum::<usize>() + 2 * (cols - 1);
-            out.push_str(&"-".repeat(total));
+            out.push_str(&"-".repeat(total_width(&widths[..cols])));
             out.push('\n');
         }
     }
@@ -370,7 +554,39 @@ pub(crate) fn thousands(n: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::thousands;
+    use super::*;
+
+    #[test]
+    fn wide_tables_are_shortened_then_split_never_cutting_a_number() {
+        let long = "A programme with a very long label indeed, longer than most".to_string();
+        let mut rows = vec![
+            std::iter::once("Item".to_string())
+                .chain((0..8).map(|y| format!("20{y:02}/{:02}", y + 1)))
+                .collect::<Vec<_>>(),
+        ];
+        rows.push(
+            std::iter::once(long.clone())
+                .chain((0..8).map(|_| "17 · −£1,396k".to_string()))
+                .collect(),
+        );
+        let text = layout_within(&rows, 100);
+        assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
+        assert_eq!(text.matches("17 · −£1,396k").count(), 8, "{text}");
+        assert!(text.contains('…'));
+        // A table that fits is left alone.
+        let small = vec![
+            vec!["a".to_string(), "1".into()],
+            vec![long.clone(), "2".into()],
+        ];
+        assert!(layout_within(&small, 100).contains(&long));
+    }
+
+    #[test]
+    fn wrapping_keeps_lines_within_the_width() {
+        let text = wrap(&"word ".repeat(60), 100);
+        assert!(text.lines().all(|l| l.len() <= 100));
+        assert_eq!(text.matches("word").count(), 60);
+    }
 
     #[test]
     fn thousands_separators() {

@@ -1,12 +1,16 @@
-//! `--xlsx`: an Excel workbook for finance teams (SPEC §3.4), written with
+//! `--xlsx`: an Excel workbook for finance teams, written with
 //! `rust_xlsxwriter`. Sheets: Summary (the headline per scenario and year),
-//! Years (every yearly statistic), Months (children in care by month, in
-//! total, by placement and by age band), Components (cost by component),
-//! Differences (savings between scenarios) and Inputs (what was run,
-//! including the config text, one line per row).
+//! Strategy (every intervention, investment and saving per year), Years
+//! (every yearly statistic), Months (children in care by month, in total, by
+//! placement and by age band), Components (cost by component), Differences
+//! (savings between scenarios, each year and the whole horizon), Drivers
+//! (when the runs have uncertain inputs) and Inputs (what was run, including
+//! the config text, one line per row).
 //!
-//! Values are numbers with currency (`£#,##0`), percentage or count formats,
-//! never text; header rows are frozen and columns sized to their contents.
+//! Values are numbers with currency (`£#,##0`), percentage or whole-number
+//! formats for children, never text; header rows are frozen, filtered and
+//! repeated on every printed page, columns are sized to their contents, and
+//! every sheet prints landscape on A4, one page wide.
 
 use rust_xlsxwriter::{
     DocProperties, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet, XlsxError,
@@ -26,6 +30,8 @@ const STATS: [&str; 9] = ["Mean", "SD", "P5", "P10", "P25", "P50", "P75", "P90",
 struct Formats {
     header: Format,
     money: Format,
+    pounds: Format,
+    note: Format,
     pct: Format,
     count: Format,
     int: Format,
@@ -41,16 +47,22 @@ impl Formats {
                 .set_align(FormatAlign::Top)
                 .set_background_color("#DCE6F1"),
             money: Format::new().set_num_format("£#,##0;-£#,##0"),
+            pounds: Format::new().set_num_format("£#,##0.00"),
+            note: Format::new()
+                .set_text_wrap()
+                .set_align(FormatAlign::Top)
+                .set_font_size(9),
             pct: Format::new().set_num_format("0.0%"),
-            count: Format::new().set_num_format("#,##0.0"),
+            count: Format::new().set_num_format("#,##0"),
             int: Format::new().set_num_format("0"),
             month: Format::new().set_num_format("mmm yyyy"),
         }
     }
 }
 
-/// Writes the header row, freezes it (and `frozen_cols` columns) and sets
-/// the column widths.
+/// Writes the header row, freezes it (and `frozen_cols` columns), sets the
+/// column widths and the print setup: landscape A4, one page wide, the
+/// header row repeated on every page.
 fn header(
     ws: &mut Worksheet,
     f: &Formats,
@@ -61,7 +73,34 @@ fn header(
         ws.write_string_with_format(0, c as u16, *name, &f.header)?;
         ws.set_column_width(c as u16, *width)?;
     }
+    // Tall enough for a wrapped name of three lines (a reader need not
+    // recalculate row heights, and LibreOffice does not).
+    let lines = cols
+        .iter()
+        .map(|(name, width)| (name.len() as f64 / width.max(1.0)).ceil())
+        .fold(1.0, f64::max)
+        .min(4.0);
+    ws.set_row_height(0, 15.0 * lines)?;
     ws.set_freeze_panes(1, frozen_cols)?;
+    print_setup(ws)?;
+    Ok(())
+}
+
+/// Landscape A4, one page wide however long, header row on every page.
+fn print_setup(ws: &mut Worksheet) -> Result<(), XlsxError> {
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(0, 0)?;
+    ws.set_footer("&L&A&RPage &P of &N");
+    Ok(())
+}
+
+/// A filter on the header row over the data written (rows 1 to `last_row`).
+fn filter(ws: &mut Worksheet, last_row: u32, last_col: u16) -> Result<(), XlsxError> {
+    if last_row > 1 {
+        ws.autofilter(0, 0, last_row - 1, last_col)?;
+    }
     Ok(())
 }
 
@@ -96,6 +135,82 @@ fn month_date(ym: &str) -> Option<ExcelDateTime> {
     ExcelDateTime::from_ymd(y.parse().ok()?, m.parse().ok()?, 1).ok()
 }
 
+/// The Strategy sheet: per scenario, item and year, what each intervention
+/// did and cost, and each investment's and saving's amount.
+fn strategy(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxError> {
+    let ws = wb.add_worksheet();
+    ws.set_name("Strategy")?;
+    header(
+        ws,
+        f,
+        &[
+            ("Scenario", 14.0),
+            ("Item", 34.0),
+            ("Kind", 14.0),
+            ("Funding", 10.0),
+            ("Year", 10.0),
+            ("Share of runs delivering it", 12.0),
+            ("Children or places, P10", 12.0),
+            ("Children or places, P50", 12.0),
+            ("Children or places, P90", 12.0),
+            ("Mean cost", 14.0),
+        ],
+        2,
+    )?;
+    let mut row = 1;
+    for sc in &report.scenarios {
+        for y in &sc.years {
+            for iv in y.interventions.values() {
+                ws.write_string(row, 0, text(&sc.id))?;
+                ws.write_string(row, 1, text(&iv.label))?;
+                ws.write_string(row, 2, crate::output::kind_words(&iv.kind, "budget"))?;
+                ws.write_string(row, 3, text(&iv.funding))?;
+                ws.write_string(row, 4, text(&y.fy))?;
+                ws.write_number_with_format(row, 5, iv.delivered, &f.pct)?;
+                if iv.kind != "unit_cost" {
+                    for (c, v) in [iv.children.p10, iv.children.p50, iv.children.p90]
+                        .into_iter()
+                        .enumerate()
+                    {
+                        ws.write_number_with_format(row, 6 + c as u16, v, &f.count)?;
+                    }
+                }
+                ws.write_number_with_format(row, 9, iv.cost.mean, &f.money)?;
+                row += 1;
+            }
+            for (id, line) in sc
+                .lines
+                .iter()
+                .filter(|(_, l)| l.kind == "investment" || l.kind == "saving")
+            {
+                let amount = if line.funding == "grant" {
+                    y.grant_funded.items.get(id)
+                } else {
+                    y.components.get(id)
+                };
+                ws.write_string(row, 0, text(&sc.id))?;
+                ws.write_string(row, 1, text(&line.label))?;
+                ws.write_string(row, 2, text(&line.kind))?;
+                ws.write_string(row, 3, text(&line.funding))?;
+                ws.write_string(row, 4, text(&y.fy))?;
+                if let Some(a) = amount {
+                    ws.write_number_with_format(row, 9, a.mean, &f.money)?;
+                }
+                row += 1;
+            }
+        }
+    }
+    if row == 1 {
+        ws.write_string(
+            1,
+            0,
+            "The config has no interventions, investments or savings.",
+        )?;
+    }
+    filter(ws, row, 9)?;
+    Ok(())
+}
+
 /// Renders the workbook as the bytes of an .xlsx file.
 pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
     let f = Formats::new();
@@ -127,16 +242,18 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
             ("P(overspend)", 12.0),
             ("Expected overspend", 14.0),
             ("Mean overspend if overspent", 16.0),
-            ("Children in care at year end P10", 14.0),
-            ("… P50", 10.0),
-            ("… P90", 10.0),
+            ("Children in care at year end, P10", 14.0),
+            ("Children in care at year end, P50", 14.0),
+            ("Children in care at year end, P90", 14.0),
             // Monte Carlo error: 95% intervals (empty for a central projection).
-            ("P(overspend) 95% interval: low", 13.0),
-            ("… high", 10.0),
-            ("P50 cost 95% interval: low", 14.0),
-            ("… high", 14.0),
-            ("P90 cost 95% interval: low", 14.0),
-            ("… high", 14.0),
+            ("P(overspend) 95% interval, low", 13.0),
+            ("P(overspend) 95% interval, high", 13.0),
+            ("P50 cost 95% interval, low", 14.0),
+            ("P50 cost 95% interval, high", 14.0),
+            ("P90 cost 95% interval, low", 14.0),
+            ("P90 cost 95% interval, high", 14.0),
+            ("Overspend tolerance", 12.0),
+            ("Scenario label", 30.0),
         ],
         2,
     )?;
@@ -168,11 +285,13 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
                     ws.write_number_with_format(row, 10, m, &f.money)?;
                 }
             }
-            for (c, v) in [y.lac_end.p10, y.lac_end.p50, y.lac_end.p90]
-                .into_iter()
-                .enumerate()
-            {
-                ws.write_number_with_format(row, 11 + c as u16, v, &f.count)?;
+            if sc.has_children() {
+                for (c, v) in [y.lac_end.p10, y.lac_end.p50, y.lac_end.p90]
+                    .into_iter()
+                    .enumerate()
+                {
+                    ws.write_number_with_format(row, 11 + c as u16, v, &f.count)?;
+                }
             }
             let error = [
                 (y.overspend.and_then(|o| o.probability_lo), &f.pct),
@@ -187,9 +306,27 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
                     ws.write_number_with_format(row, 14 + c as u16, v, fmt)?;
                 }
             }
+            if let Some(o) = &y.overspend {
+                ws.write_number_with_format(row, 20, o.tolerance, &f.pounds)?;
+            }
+            ws.write_string(row, 21, text(&sc.label))?;
             row += 1;
         }
     }
+    filter(ws, row, 21)?;
+    // What the figures mean, under the table, wrapped over its printed width;
+    // the printed page holds the headline columns (the intervals and labels
+    // beside them are for reading on screen).
+    let notes = crate::output::html::headline_notes(report);
+    row += 1;
+    for note in notes {
+        ws.merge_range(row, 0, row, 13, text(&note), &f.note)?;
+        ws.set_row_height(row, 15.0 * (1.0 + note.len() as f64 / 160.0).ceil())?;
+        row += 1;
+    }
+    ws.set_print_area(0, 0, row, 13)?;
+
+    strategy(&mut wb, &f, report)?;
 
     // Years: every yearly statistic.
     let ws = wb.add_worksheet();
@@ -197,8 +334,8 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
     let mut cols = vec![
         ("Scenario", 14.0),
         ("Year", 10.0),
-        ("Measure", 22.0),
-        ("Intervention", 16.0),
+        ("Measure", 30.0),
+        ("Intervention", 28.0),
     ];
     cols.extend(STATS.iter().map(|s| (*s, 13.0)));
     header(ws, &f, &cols, 3)?;
@@ -206,14 +343,19 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
     for sc in &report.scenarios {
         for y in &sc.years {
             let mut measures: Vec<(&str, &str, &Summary, &Format)> = vec![
-                ("cost", "", &y.cost, &f.money),
-                ("lac_end", "", &y.lac_end, &f.count),
-                ("entries", "", &y.entries, &f.count),
-                ("exits", "", &y.exits, &f.count),
-                ("left_at_18", "", &y.left_at_18, &f.count),
+                ("Cost (£)", "", &y.cost, &f.money),
+                ("Children in care at year end", "", &y.lac_end, &f.count),
+                ("Children entering care", "", &y.entries, &f.count),
+                ("Children leaving care", "", &y.exits, &f.count),
+                ("Children leaving care at 18", "", &y.left_at_18, &f.count),
             ];
             for (id, s) in &y.prevented {
-                measures.push(("prevented", id, s, &f.count));
+                measures.push((
+                    "Children prevented from entering care",
+                    sc.label_of(id),
+                    s,
+                    &f.count,
+                ));
             }
             for (measure, item, s, fmt) in measures {
                 ws.write_string(row, 0, text(&sc.id))?;
@@ -227,6 +369,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
             }
         }
     }
+    filter(ws, row, 12)?;
 
     // Months: children in care at the end of each month.
     let ws = wb.add_worksheet();
@@ -235,7 +378,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
         ("Scenario", 14.0),
         ("Month", 11.0),
         ("Breakdown", 12.0),
-        ("Group", 18.0),
+        ("Group", 28.0),
     ];
     cols.extend(STATS.iter().map(|s| (*s, 10.0)));
     header(ws, &f, &cols, 2)?;
@@ -246,7 +389,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
                 .chain(
                     m.lac_by_placement
                         .iter()
-                        .map(|(id, s)| ("placement", id.as_str(), s)),
+                        .map(|(id, s)| ("placement", sc.label_of(id), s)),
                 )
                 .chain(
                     m.lac_by_band
@@ -266,11 +409,12 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
             }
         }
     }
+    filter(ws, row, 12)?;
 
     // Components: cost by component per year.
     let ws = wb.add_worksheet();
     ws.set_name("Components")?;
-    let mut cols = vec![("Scenario", 14.0), ("Year", 10.0), ("Component", 20.0)];
+    let mut cols = vec![("Scenario", 14.0), ("Year", 10.0), ("Component", 34.0)];
     cols.extend(STATS.iter().map(|s| (*s, 13.0)));
     header(ws, &f, &cols, 3)?;
     let mut row = 1;
@@ -279,12 +423,13 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
             for (id, s) in &y.components {
                 ws.write_string(row, 0, text(&sc.id))?;
                 ws.write_string(row, 1, text(&y.fy))?;
-                ws.write_string(row, 2, text(id))?;
+                ws.write_string(row, 2, text(sc.label_of(id)))?;
                 stats(ws, row, 3, s, &f.money)?;
                 row += 1;
             }
         }
     }
+    filter(ws, row, 11)?;
 
     // Differences between scenarios.
     let ws = wb.add_worksheet();
@@ -292,6 +437,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
     let mut cols = vec![("From", 14.0), ("To", 14.0), ("Year", 10.0)];
     cols.extend(STATS.iter().map(|s| (*s, 13.0)));
     cols.push(("P(saving > 0)", 12.0));
+    cols.push(("P(pays back)", 12.0));
     header(ws, &f, &cols, 3)?;
     let mut row = 1;
     for d in &report.differences {
@@ -303,7 +449,15 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
             ws.write_number_with_format(row, 12, y.probability_positive, &f.pct)?;
             row += 1;
         }
+        ws.write_string(row, 0, text(&d.from))?;
+        ws.write_string(row, 1, text(&d.to))?;
+        ws.write_string(row, 2, "Whole horizon")?;
+        stats(ws, row, 3, &d.horizon.saving, &f.money)?;
+        ws.write_number_with_format(row, 12, d.horizon.probability_positive, &f.pct)?;
+        ws.write_number_with_format(row, 13, d.horizon.probability_pays_back, &f.pct)?;
+        row += 1;
     }
+    filter(ws, row, 13)?;
     if row == 1 {
         ws.write_string(
             1,
@@ -329,6 +483,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
                 ("Year", 10.0),
                 ("Rank correlation", 14.0),
                 ("Share of variance", 14.0),
+                ("Input in words", 50.0),
             ],
             3,
         )?;
@@ -342,10 +497,12 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
                     ws.write_string(row, 2, text(fy))?;
                     ws.write_number(row, 3, share.rank_correlation)?;
                     ws.write_number_with_format(row, 4, share.contribution, &f.pct)?;
+                    ws.write_string(row, 5, text(&sc.input_label(&c.input)))?;
                     row += 1;
                 }
             }
         }
+        filter(ws, row, 5)?;
     }
 
     // Inputs: what was run.
