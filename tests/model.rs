@@ -550,7 +550,7 @@ fn preventing_entrants_leaves_every_other_childs_dates_unchanged() {
     // Nothing links children here (no capacity, no programme choosing among
     // children in care), so a run with prevention holds exactly the same
     // children, with the same dates, less those prevented.
-    let base = IMMIGRATION_DEATH.replace("[budget]", "[budget]");
+    let base = IMMIGRATION_DEATH.to_string();
     let with = format!(
         "{base}\n[[intervention]]\nid = \"eoc\"\nkind = \"prevent_entry\"\nstart = \"2024-06\"\nend = \"2024-09\"\nper_year = 12\n"
     );

@@ -122,7 +122,7 @@ impl Calendar {
     /// The simulated month that day `day` falls in (`None` outside the horizon).
     #[inline]
     pub fn month_of_day(&self, day: f64) -> Option<usize> {
-        if !(day >= 0.0) {
+        if day.is_nan() || day < 0.0 {
             return None;
         }
         self.month_of_day.get(day as usize).map(|&m| m as usize)

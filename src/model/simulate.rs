@@ -851,7 +851,7 @@ fn below(rng: &mut Stream, n: usize) -> usize {
 
 /// A Poisson count with the given mean.
 fn poisson(rng: &mut Stream, mean: f64) -> u64 {
-    if !(mean > 0.0) {
+    if mean.is_nan() || mean <= 0.0 {
         return 0;
     }
     match Poisson::new(mean) {
@@ -863,7 +863,7 @@ fn poisson(rng: &mut Stream, mean: f64) -> u64 {
 /// Entrants in a month: Poisson with the given mean, or negative binomial
 /// with size `dispersion` (a gamma-mixed Poisson: variance mean + mean²/size).
 fn count(rng: &mut Stream, mean: f64, dispersion: Option<f64>) -> u64 {
-    if !(mean > 0.0) {
+    if mean.is_nan() || mean <= 0.0 {
         return 0;
     }
     let lambda = match dispersion.map(|k| Gamma::new(k, mean / k)) {
