@@ -162,16 +162,17 @@ impl Hazards {
         let mut clock = child.clock;
         let p = child.placement as usize;
         let (mut b, mut band_until) = (child.band as usize, child.band_until);
+        // Time-in-care bands are followed by index, not recomputed from the
+        // date, so rounding at a bound cannot hold the walk in place.
+        let mut k = if self.tics == 1 {
+            0
+        } else {
+            self.tic_band(t - child.care_start)
+        };
         loop {
-            let (k, tic_end) = if self.tics == 1 {
-                (0, f64::INFINITY)
-            } else {
-                let k = self.tic_band(t - child.care_start);
-                let end = match self.tic_bounds.get(k + 1) {
-                    Some(bound) => child.care_start + bound,
-                    None => f64::INFINITY,
-                };
-                (k, end)
+            let tic_end = match self.tic_bounds.get(k + 1) {
+                Some(bound) => child.care_start + bound,
+                None => f64::INFINITY,
             };
             let seg_end = tic_end.min(band_until).min(child.leaves_at).min(end);
             let mut rate = self.total[self.cell(p, b, k)];
@@ -196,6 +197,9 @@ impl Hazards {
             if t >= band_until {
                 b += 1;
                 band_until = ageing.band_end(child.birth, b);
+            }
+            if t >= tic_end {
+                k += 1;
             }
         }
     }
