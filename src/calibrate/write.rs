@@ -687,7 +687,7 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
             match opts.trend {
                 TrendUse::Raw => {
                     let sd = 12.0 * tr.se * tr.phi.sqrt() * (1.0 + tr.annual);
-                    if opts.uncertain && tr.annual - 4.0 * sd > -1.0 {
+                    if opts.uncertain && within_trend_limits(tr.annual, sd) {
                         let _ = writeln!(
                             t,
                             "trend = {{ dist = \"normal\", mean = {}, sd = {} }}   # {fit}",
@@ -695,12 +695,15 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
                             num_sig(sd)
                         );
                     } else {
-                        let _ = writeln!(t, "trend = {}   # {fit}", num_sig(tr.annual));
+                        let _ =
+                            writeln!(t, "trend = {}   # {fit}", num_sig(trend_value(tr.annual)));
                     }
                 }
                 TrendUse::Shrunk if tr.shrunk != 0.0 => {
                     let _ = writeln!(t, "# {fit}");
-                    if opts.uncertain && tr.shrunk_sd > 0.0 && tr.shrunk - 4.0 * tr.shrunk_sd > -1.0
+                    if opts.uncertain
+                        && tr.shrunk_sd > 0.0
+                        && within_trend_limits(tr.shrunk, tr.shrunk_sd)
                     {
                         let _ = writeln!(
                             t,
@@ -709,7 +712,11 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
                             num_sig(tr.shrunk_sd)
                         );
                     } else {
-                        let _ = writeln!(t, "trend = {}   # {shrunk}", num_sig(tr.shrunk));
+                        let _ = writeln!(
+                            t,
+                            "trend = {}   # {shrunk}",
+                            num_sig(trend_value(tr.shrunk))
+                        );
                     }
                 }
                 TrendUse::Shrunk => {
@@ -1010,6 +1017,18 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
         );
     }
     t
+}
+
+/// Whether a normal trend with this mean and sd stays, over the range
+/// carecast checks (four sd either side), inside the limits a config accepts.
+fn within_trend_limits(mean: f64, sd: f64) -> bool {
+    let (low, high) = crate::config::limits::TREND;
+    mean - 4.0 * sd > low && mean + 4.0 * sd < high
+}
+
+/// A fitted trend kept inside the limits a config accepts (−99% to +100% a year).
+fn trend_value(trend: f64) -> f64 {
+    trend.clamp(-0.99, crate::config::limits::TREND.1)
 }
 
 #[cfg(test)]
