@@ -80,7 +80,7 @@ fn outputs_are_byte_identical_for_1_2_and_8_threads() {
 }
 
 #[test]
-fn central_projection_of_the_immigration_death_config_is_500_every_month() {
+fn central_projection_of_the_immigration_death_config_stays_near_500() {
     let dir = tempfile::tempdir().unwrap();
     let (json, _) = run_json(
         Path::new("tests/configs/immigration_death.toml"),
@@ -92,13 +92,18 @@ fn central_projection_of_the_immigration_death_config_is_500_every_month() {
     assert_eq!(v["mode"], "central");
     let months = v["scenarios"][0]["months"].as_array().unwrap();
     assert_eq!(months.len(), 48);
+    // λ/h = 500 is the stationary stock of a month of 365.25/12 days; real
+    // months of 28 to 31 days move it by under a child.
     for m in months {
-        assert_eq!(m["lac"]["mean"].as_f64(), Some(500.0), "{}", m["month"]);
-        assert_eq!(m["lac"]["p5"].as_f64(), Some(500.0));
+        let mean = m["lac"]["mean"].as_f64().unwrap();
+        assert!((mean - 500.0).abs() < 1.0, "{}: {mean}", m["month"]);
+        assert_eq!(m["lac"]["p5"].as_f64(), Some(mean), "one central path");
     }
     let last = &v["scenarios"][0]["years"][3];
     assert_eq!(last["fy"], "2027/28");
-    assert_eq!(last["cost"]["mean"].as_f64(), Some(26_142_857.14));
+    // 500 children for 366 days at £1,000 a week, to within 0.2%.
+    let cost = last["cost"]["mean"].as_f64().unwrap();
+    assert!((cost / 26_142_857.14 - 1.0).abs() < 0.002, "{cost}");
 }
 
 #[test]

@@ -1020,10 +1020,11 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
 }
 
 /// Whether a normal trend with this mean and sd stays, over the range
-/// carecast checks (four sd either side), inside the limits a config accepts.
+/// carecast checks (its 10⁻¹⁵ tails, eight sd either side), inside the
+/// limits a config accepts.
 fn within_trend_limits(mean: f64, sd: f64) -> bool {
     let (low, high) = crate::config::limits::TREND;
-    mean - 4.0 * sd > low && mean + 4.0 * sd < high
+    mean - 8.0 * sd > low && mean + 8.0 * sd < high
 }
 
 /// A fitted trend kept inside the limits a config accepts (−99% to +100% a year).

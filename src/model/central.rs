@@ -28,7 +28,7 @@
 
 use crate::model::accrue::{self, Flows};
 use crate::model::draws::Expected;
-use crate::model::hazard::Hazards;
+use crate::model::hazard::{Hazards, IMMEDIATE};
 use crate::model::layout::{Layout, YearField};
 use crate::model::params::RunInputs;
 use crate::model::strategy::Effect;
@@ -436,8 +436,69 @@ impl<'a> Grid<'a> {
         }
     }
 
+    /// Whether a move to `to` at hazard `rate` is a move "at once" into a
+    /// capacity-limited placement: children wait for places and take them
+    /// as they free ([`Grid::fill_places`]), rather than moving at a rate.
+    fn waits(&self, to: usize, rate: f64) -> bool {
+        rate >= IMMEDIATE && self.model.placements[to].capacity.is_some()
+    }
+
+    /// Moves "at once" into capacity-limited placements: as many children as
+    /// there are free places move, in proportion from every cell that waits.
+    fn fill_places(&mut self, f: f64) {
+        let n = self.ages * self.tics;
+        for q in 0..self.places {
+            if self.model.placements[q].capacity.is_none() {
+                continue;
+            }
+            for p in 0..self.places {
+                // The share of each age cell of p that waits for q.
+                let waiting: Vec<f64> = (0..self.ages)
+                    .map(|a| {
+                        self.age_mix(a, f)
+                            .weights()
+                            .iter()
+                            .filter(|&&(b, _)| {
+                                self.hazards
+                                    .moves(p, b)
+                                    .any(|(to, _, r)| to == q && r >= IMMEDIATE)
+                            })
+                            .map(|&(_, w)| w)
+                            .sum()
+                    })
+                    .collect();
+                if waiting.iter().all(|&w| w == 0.0) {
+                    continue;
+                }
+                let mass: f64 = (0..self.ages)
+                    .map(|a| {
+                        waiting[a]
+                            * self.x[p * n + a * self.tics..p * n + (a + 1) * self.tics]
+                                .iter()
+                                .sum::<f64>()
+                    })
+                    .sum();
+                let free = self.free(q, self.placement_total(q), 0.0);
+                let k = free.min(mass);
+                if k <= 0.0 {
+                    continue;
+                }
+                let share = k / mass;
+                for a in 0..self.ages {
+                    for t in 0..self.tics {
+                        let (from, to) = (self.idx(p, a, t), self.idx(q, a, t));
+                        let moved = self.x[from] * waiting[a] * share;
+                        self.x[from] -= moved;
+                        self.x[to] += moved;
+                    }
+                }
+            }
+        }
+    }
+
     /// One day of exits and moves for every cell.
     fn hazards_for_a_day(&mut self, f: f64, fy: usize, layout: &Layout, row: &mut [f64]) {
+        self.fill_places(f);
         let model = self.model;
         let bands = model.ages.bands.len();
         let tic_bands = self.hazards.tics();
@@ -458,6 +519,9 @@ impl<'a> Grid<'a> {
                     }
                     for (b, w) in self.age_mix(a, f).weights() {
                         for (to, _, rate) in self.hazards.moves(p, b) {
+                            if self.waits(to, rate) {
+                                continue;
+                            }
                             wanted[to] += mass * w * rate;
                         }
                     }
@@ -483,11 +547,16 @@ impl<'a> Grid<'a> {
                 let am = self.age_mix(a, f);
                 // This cell's moves: (destination, hazard per day).
                 moves.clear();
+                let mut waiting = false;
                 for (b, w) in am.weights() {
                     if w == 0.0 {
                         continue;
                     }
                     for (to, _, rate) in self.hazards.moves(p, b) {
+                        if self.waits(to, rate) {
+                            waiting = true;
+                            continue;
+                        }
                         let r = rate * w * scale[to];
                         match moves.iter_mut().find(|(q, _)| *q == to) {
                             Some(m) => m.1 += r,
@@ -496,7 +565,9 @@ impl<'a> Grid<'a> {
                     }
                 }
                 let move_total: f64 = moves.iter().map(|m| m.1).sum();
-                let scaled = scale.iter().any(|&s| s < 1.0);
+                // The cached survival counts every move: not usable when
+                // some were scaled or left to wait for places.
+                let scaled = waiting || scale.iter().any(|&s| s < 1.0);
                 for k in 0..self.tics {
                     let i = self.idx(p, a, k);
                     let x = self.x[i];
