@@ -370,6 +370,8 @@ impl<'a> Grid<'a> {
         self.add_places(t, fy, layout, row);
         for d in 0..days {
             self.check_capacity();
+            // Children waiting for places take those free at the day's start.
+            self.fill_places((d as f64 + 0.5) / days as f64);
             let f = (d as f64 + 0.5) / days as f64;
             let before: Vec<f64> = (0..self.places).map(|p| self.placement_total(p)).collect();
             self.hazards_for_a_day(f, fy, layout, row);
@@ -498,7 +500,6 @@ impl<'a> Grid<'a> {
 
     /// One day of exits and moves for every cell.
     fn hazards_for_a_day(&mut self, f: f64, fy: usize, layout: &Layout, row: &mut [f64]) {
-        self.fill_places(f);
         let model = self.model;
         let bands = model.ages.bands.len();
         let tic_bands = self.hazards.tics();
