@@ -180,11 +180,15 @@ fn money_that_would_saturate_is_a_config_error() {
 #[test]
 fn a_run_that_cannot_have_its_memory_is_refused_before_it_starts() {
     let bin = assert_cmd::cargo::cargo_bin("carecast");
+    let dir = tempfile::tempdir().unwrap();
+    // An output to write, so that `--quiet` still runs.
+    let json = dir.path().join("r.json");
     let out = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!(
-            "ulimit -v 600000 && exec '{}' run {POISSON} --runs 10000000 --quiet",
-            bin.display()
+            "ulimit -v 600000 && exec '{}' run {POISSON} --runs 10000000 --quiet --json '{}'",
+            bin.display(),
+            json.display()
         ))
         .output()
         .unwrap();
