@@ -764,11 +764,16 @@ impl<'a> Grid<'a> {
         }
         let shocks = model.strategy.shocks.len();
         for (s, shock) in model.strategy.shocks.iter().enumerate() {
-            let today = self.inputs.shock_entrants[t * shocks + s] / days as f64;
+            let month = self.inputs.shock_entrants[t * shocks + s];
+            let today = month / days as f64;
             if today <= 0.0 {
                 continue;
             }
-            row[layout.shock_entries(fy, s)] += today;
+            // Counted whole for the month on its first day, so that a year's
+            // count is exactly the shock's size.
+            if f * (days as f64) < 1.0 {
+                row[layout.shock_entries(fy, s)] += month;
+            }
             for (b, share) in shock.age_mix.iter().enumerate() {
                 let band = &model.ages.bands[b];
                 let cells = if model.ages.tracked {
