@@ -726,17 +726,7 @@ impl<'a> Grid<'a> {
                 }
                 None => {
                     for (b, share) in e.age_mix.iter().enumerate() {
-                        let band = &model.ages.bands[b];
-                        let cells = if model.ages.tracked {
-                            self.entry_cells(
-                                band.from_years as usize * 12,
-                                band.to_years as usize * 12,
-                                f,
-                            )
-                        } else {
-                            vec![1.0]
-                        };
-                        for (a, w) in cells.iter().enumerate() {
+                        for (a, w) in self.band_entry_cells(b, f).iter().enumerate() {
                             cells_of_band[b][a] += share * w;
                         }
                     }
@@ -775,17 +765,7 @@ impl<'a> Grid<'a> {
                 row[layout.shock_entries(fy, s)] += month;
             }
             for (b, share) in shock.age_mix.iter().enumerate() {
-                let band = &model.ages.bands[b];
-                let cells = if model.ages.tracked {
-                    self.entry_cells(
-                        band.from_years as usize * 12,
-                        band.to_years as usize * 12,
-                        f,
-                    )
-                } else {
-                    vec![1.0]
-                };
-                for (a, w) in cells.iter().enumerate() {
+                for (a, w) in self.band_entry_cells(b, f).iter().enumerate() {
                     for p in 0..self.places {
                         intended[a * self.places + p] += today * share * w * shock.mix[p];
                     }
@@ -793,6 +773,16 @@ impl<'a> Grid<'a> {
             }
         }
         self.place(&intended, f, fy, layout, row);
+    }
+
+    /// How entrants of band `b`, ages uniform within it, spread over the
+    /// age cells (one cell without age bands).
+    fn band_entry_cells(&self, b: usize, f: f64) -> Vec<f64> {
+        if !self.model.ages.tracked {
+            return vec![1.0];
+        }
+        let band = &self.model.ages.bands[b];
+        self.entry_cells(band.from_years as usize * 12, band.to_years as usize * 12, f)
     }
 
     /// How entrants aged uniformly in [lo, hi) months spread over age cells
