@@ -486,10 +486,10 @@ impl<'a> Grid<'a> {
                     continue;
                 }
                 let share = k / mass;
-                for a in 0..self.ages {
+                for (a, w) in waiting.iter().enumerate() {
                     for t in 0..self.tics {
                         let (from, to) = (self.idx(p, a, t), self.idx(q, a, t));
-                        let moved = self.x[from] * waiting[a] * share;
+                        let moved = self.x[from] * w * share;
                         self.x[from] -= moved;
                         self.x[to] += moved;
                     }
@@ -782,7 +782,11 @@ impl<'a> Grid<'a> {
             return vec![1.0];
         }
         let band = &self.model.ages.bands[b];
-        self.entry_cells(band.from_years as usize * 12, band.to_years as usize * 12, f)
+        self.entry_cells(
+            band.from_years as usize * 12,
+            band.to_years as usize * 12,
+            f,
+        )
     }
 
     /// How entrants aged uniformly in [lo, hi) months spread over age cells
