@@ -1,4 +1,4 @@
-//! The distributions of SPEC §2.7 for uncertain inputs.
+//! The distributions an uncertain input can take.
 //!
 //! A config value that may be uncertain is written either as a number (or an
 //! amount such as `"£820"`) or as a table naming a distribution:

@@ -60,7 +60,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// The process exit status for this error (SPEC §4): 2 for config and
+    /// The process exit status for this error: 2 for config and
     /// usage errors, 1 for any other failure.
     pub fn exit_code(&self) -> i32 {
         match self {

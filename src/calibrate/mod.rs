@@ -25,7 +25,7 @@ use mapping::{DEFAULT_PLACEMENTS, Mapping};
 use periods::Spell;
 use ssda903::Data;
 
-/// The age bands of a calibrated config without a base (SPEC §2.2).
+/// The age bands of a calibrated config without a base.
 pub fn default_bands() -> Vec<AgeBand> {
     [
         ("0-4", 0, 5),

@@ -318,7 +318,7 @@ pub struct RawBudget {
     pub per_year: Vec<Amount>,
 }
 
-/// An edge-of-care or placement programme (SPEC §2.4).
+/// An edge-of-care or placement programme.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawIntervention {
@@ -357,7 +357,7 @@ pub struct RawIntervention {
     pub factor: Option<RawDist>,
 }
 
-/// A rare event that brings extra children into care (SPEC §2.5).
+/// A rare event that brings extra children into care.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawShock {
@@ -372,7 +372,7 @@ pub struct RawShock {
     pub age_mix: Option<IndexMap<String, Number>>,
 }
 
-/// A savings plan (SPEC §2.6).
+/// A savings plan.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSaving {

@@ -1,4 +1,4 @@
-//! Scenarios (SPEC §2.8): each `[[scenario]]` is a patch to the rest of the
+//! Scenarios: each `[[scenario]]` is a patch to the rest of the
 //! config, applied to the TOML before validation, so that a scenario is an
 //! ordinary validated model and every check applies to it.
 //!

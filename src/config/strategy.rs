@@ -1,5 +1,5 @@
 //! Validation of the strategy tables: `[[intervention]]`, `[[shock]]`,
-//! `[[saving]]` and `[[investment]]` (SPEC §2.4–2.6).
+//! `[[saving]]` and `[[investment]]`.
 
 use std::collections::HashSet;
 

@@ -1,4 +1,4 @@
-//! Simulated months and financial years (SPEC §2.1).
+//! Simulated months and financial years.
 //!
 //! Month `t = 0` is `horizon.start`. A financial year starts in
 //! `fy_start_month` (April in the UK) and is labelled by the years it spans,

@@ -1,4 +1,4 @@
-//! Correlated inputs through a Gaussian copula (SPEC §2.7, `[[correlation]]`).
+//! Correlated inputs through a Gaussian copula.
 //!
 //! The inputs named in correlations are drawn together: independent standard
 //! normals ε, one from each input's own stream, become z = L·ε with L the

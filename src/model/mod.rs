@@ -49,7 +49,7 @@ pub const DAYS_PER_MONTH: f64 = DAYS_PER_YEAR / 12.0;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ParamId(pub usize);
 
-/// An uncertain input, drawn once per run (SPEC §2.6–2.7).
+/// An uncertain input, drawn once per run.
 #[derive(Clone, Debug)]
 pub struct Param {
     /// The input's config path, e.g. `placement.ifa.weekly_cost`. Its random

@@ -2,7 +2,7 @@
 //! simulation uses: daily hazards, weekly prices by year, expected entrants
 //! by month, programme sizes, shock entrants, savings delivered.
 //!
-//! Rates are converted to hazards per day (SPEC conventions): a mean stay of
+//! Rates are converted to hazards per day: a mean stay of
 //! M months is a hazard of 1/M a month of 365.25/12 days; an annual
 //! probability p is a hazard of −ln(1 − p) a year of 365.25 days.
 

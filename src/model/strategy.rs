@@ -1,4 +1,4 @@
-//! The strategy (SPEC §2.4–2.6): interventions, shocks, savings plans and
+//! The strategy: interventions, shocks, savings plans and
 //! investments, as validated model types, and how each acts in a month.
 
 use rust_decimal::Decimal;
