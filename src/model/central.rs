@@ -541,11 +541,13 @@ impl<'a> Grid<'a> {
             }
         }
         self.next.fill(0.0);
+        // The bands of every age and time-in-care cell today, worked out once.
+        let age_mixes: Vec<Mix> = (0..self.ages).map(|a| self.age_mix(a, f)).collect();
+        let tic_mixes: Vec<Mix> = (0..self.tics).map(|k| self.tic_mix(k, f)).collect();
         let mut exits = 0.0;
         let mut moves: Vec<(usize, f64)> = Vec::new();
         for p in 0..self.places {
-            for a in 0..self.ages {
-                let am = self.age_mix(a, f);
+            for (a, &am) in age_mixes.iter().enumerate() {
                 // This cell's moves: (destination, hazard per day).
                 moves.clear();
                 let mut waiting = false;
@@ -569,17 +571,27 @@ impl<'a> Grid<'a> {
                 // The cached survival counts every move: not usable when
                 // some were scaled or left to wait for places.
                 let scaled = waiting || scale.iter().any(|&s| s < 1.0);
-                for k in 0..self.tics {
+                // With scaled or waiting moves the cached survival does not
+                // apply: work it out once per time-in-care band for this row.
+                let mut row_stay = [f64::NAN; 16];
+                if scaled && am.is_pure() {
+                    for (j, stay) in row_stay.iter_mut().enumerate().take(tic_bands.min(16)) {
+                        *stay = (-(self.hazards.exit(p, am.band(), j) + move_total)).exp();
+                    }
+                }
+                for (k, &km) in tic_mixes.iter().enumerate() {
                     let i = self.idx(p, a, k);
                     let x = self.x[i];
                     if x == 0.0 {
                         continue;
                     }
-                    let km = self.tic_mix(k, f);
                     let exit = blend(am, km, |b, j| self.hazards.exit(p, b, j));
                     let total = exit + move_total;
-                    let stay = if am.is_pure() && km.is_pure() && !scaled {
+                    let pure = am.is_pure() && km.is_pure();
+                    let stay = if pure && !scaled {
                         self.survive[(p * bands + am.band()) * tic_bands + km.band()]
+                    } else if pure && km.band() < 16 {
+                        row_stay[km.band()]
                     } else {
                         (-total).exp()
                     };
