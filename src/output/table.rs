@@ -483,18 +483,19 @@ pub(crate) fn layout_within(rows: &[Vec<String>], max: usize) -> String {
     }
     // Split the other columns into groups that fit beside the first.
     let w = widths(&shortened);
-    let mut groups: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut current: Vec<usize> = Vec::new();
     let mut used = w[0];
     for (c, &width) in w.iter().enumerate().skip(1) {
-        let current = groups.last_mut().expect("one group at least");
         if !current.is_empty() && used + 2 + width > max {
-            groups.push(vec![c]);
+            groups.push(std::mem::replace(&mut current, vec![c]));
             used = w[0] + 2 + width;
         } else {
             current.push(c);
             used += 2 + width;
         }
     }
+    groups.push(current);
     let parts: Vec<String> = groups
         .iter()
         .map(|g| {
