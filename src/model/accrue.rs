@@ -52,13 +52,19 @@ impl Flows {
         if to <= from {
             return;
         }
+        // The months are found from the first guess of 30.4 days a month,
+        // corrected by a step or two.
         let month = |day: f64| {
-            month_starts
-                .partition_point(|&s| s <= day)
-                .saturating_sub(1)
+            let mut m = ((day / crate::model::DAYS_PER_MONTH) as usize).min(months - 1);
+            while m > 0 && month_starts[m] > day {
+                m -= 1;
+            }
+            while m + 1 < months && month_starts[m + 1] <= day {
+                m += 1;
+            }
+            m
         };
-        // (A binary search over the months: a few steps, once per leaver.)
-        let (first, last) = (month(from), month(to).min(months - 1));
+        let (first, last) = (month(from), month(to));
         if first == last {
             self.leaver_days[first] += weight * (to - from);
             return;

@@ -173,6 +173,14 @@ impl Days {
         self.month_first_day[0]
     }
 
+    /// The days covered: from the first to one past the last.
+    pub fn span(&self) -> (i32, i32) {
+        (
+            self.month_first_day[0],
+            self.month_first_day[0] + self.month_of_day.len() as i32,
+        )
+    }
+
     /// The month (index from the table's first) and day of month (from 0)
     /// of day `d`, clamped to the table.
     fn civil(&self, d: i32) -> (usize, i32) {

@@ -8,7 +8,7 @@
 
 use rand_distr::{Distribution, Exp1};
 
-use crate::model::calendar::{Birth, Days};
+use crate::model::calendar::Days;
 use crate::model::stream::Stream;
 use crate::model::{Ages, DAYS_PER_YEAR};
 
@@ -17,8 +17,6 @@ use crate::model::{Ages, DAYS_PER_YEAR};
 pub struct Child {
     /// Day of birth (0 when ages are not tracked).
     pub born: i32,
-    /// The same date as a calendar month and day, for its birthdays.
-    pub birth: Birth,
     /// Day its current period of care began (negative for the initial stock).
     pub care_start: f64,
     pub placement: u16,
@@ -61,78 +59,105 @@ impl Child {
 #[derive(Clone, Copy, Debug)]
 pub struct Aged {
     pub born: i32,
-    pub birth: Birth,
     pub band: usize,
     pub band_until: f64,
     pub leaves_at: f64,
 }
 
 /// Exact ages: which band a child is in, and when it next changes.
-pub struct Ageing<'a> {
-    pub ages: &'a Ages,
-    pub days: &'a Days,
+///
+/// Every date of birth a run can meet has its band ends worked out once, by
+/// the calendar: `ends[(born − first) × bands + b]` is the birthday on which
+/// band `b` ends (the 18th for the last band). A child's band and the date
+/// it changes are then a lookup.
+#[derive(Clone, Debug, Default)]
+pub struct Ageing {
+    tracked: bool,
+    bands: usize,
+    first: i32,
+    ends: Vec<i32>,
 }
 
-impl Ageing<'_> {
+impl Ageing {
+    pub fn new(ages: &Ages, days: &Days) -> Ageing {
+        let bands = ages.bands.len().max(1);
+        let (first, last) = days.span();
+        let mut ends = Vec::new();
+        if ages.tracked {
+            ends.reserve((last - first) as usize * bands);
+            for born in first..last {
+                let birth = days.birth(born);
+                ends.extend(
+                    ages.bands
+                        .iter()
+                        .map(|b| days.birthday_of(birth, b.to_years)),
+                );
+            }
+        }
+        Ageing {
+            tracked: ages.tracked,
+            bands,
+            first,
+            ends,
+        }
+    }
+
+    /// The band ends of a child born on day `born` (clamped to the table).
+    #[inline]
+    fn ends_of(&self, born: i32) -> &[i32] {
+        let rows = self.ends.len() / self.bands;
+        let i = ((born - self.first).max(0) as usize).min(rows - 1);
+        &self.ends[i * self.bands..(i + 1) * self.bands]
+    }
+
     /// A child aged `years` (fractional, under 18) on day `on`: its day of
     /// birth, its band, the day that band ends and its 18th birthday. The
     /// date of birth is rounded down to a whole day, then moved later if need
     /// be so that the child is under 18 on day `on`.
     #[inline]
     pub fn aged(&self, on: f64, years: f64) -> Aged {
-        if !self.ages.tracked {
+        if !self.tracked {
             return Aged {
                 born: 0,
-                birth: self.days.birth(0),
                 band: 0,
                 band_until: f64::INFINITY,
                 leaves_at: f64::INFINITY,
             };
         }
-        let mut born = ((on - years * DAYS_PER_YEAR).floor() as i32).max(self.days.first_day());
-        let mut birth = self.days.birth(born);
-        let mut leaves_at = self.days.birthday_of(birth, 18) as f64;
-        while leaves_at <= on {
+        let mut born = ((on - years * DAYS_PER_YEAR).floor() as i32).max(self.first);
+        let mut ends = self.ends_of(born);
+        while ends[self.bands - 1] as f64 <= on {
             born += 1;
-            birth = self.days.birth(born);
-            leaves_at = self.days.birthday_of(birth, 18) as f64;
+            ends = self.ends_of(born);
         }
-        // The band of its age in whole years, then checked against its
-        // birthdays (which can differ from 365.25-day years by a day).
-        let bands = &self.ages.bands;
-        let whole = years as u32;
-        let mut band = bands
+        let band = ends
             .iter()
-            .position(|b| whole < b.to_years)
-            .unwrap_or(bands.len() - 1);
-        while band > 0 && self.days.birthday_of(birth, bands[band].from_years) as f64 > on {
-            band -= 1;
-        }
-        let (band, band_until) = self.band_at(birth, band, self.band_end(birth, band), on);
+            .position(|&e| e as f64 > on)
+            .unwrap_or(self.bands - 1);
         Aged {
             born,
-            birth,
             band,
-            band_until,
-            leaves_at,
+            band_until: ends[band] as f64,
+            leaves_at: ends[self.bands - 1] as f64,
         }
     }
 
-    /// The band a child in `band` until `until` is in on day `on`, and when
-    /// that band ends.
+    /// The band a child born on `born`, in `band` until `until`, is in on
+    /// day `on`, and when that band ends.
     #[inline]
-    pub fn band_at(&self, birth: Birth, mut band: usize, mut until: f64, on: f64) -> (usize, f64) {
-        while until <= on && band + 1 < self.ages.bands.len() {
+    pub fn band_at(&self, born: i32, mut band: usize, mut until: f64, on: f64) -> (usize, f64) {
+        while until <= on && band + 1 < self.bands {
             band += 1;
-            until = self.band_end(birth, band);
+            until = self.band_end(born, band);
         }
         (band, until)
     }
 
     /// The birthday after which a child in `band` is in the next band (or
     /// leaves care at 18).
-    pub fn band_end(&self, birth: Birth, band: usize) -> f64 {
-        self.days.birthday_of(birth, self.ages.bands[band].to_years) as f64
+    #[inline]
+    pub fn band_end(&self, born: i32, band: usize) -> f64 {
+        self.ends_of(born)[band] as f64
     }
 }
 
@@ -155,13 +180,9 @@ mod tests {
             bands: vec![band("0-9", 0, 10), band("10-17", 10, 18)],
             tracked: true,
         };
-        let a = Ageing {
-            ages: &ages,
-            days: &cal.days,
-        };
+        let a = Ageing::new(&ages, &cal.days);
         // Born 1 April 2014: ten on 1 April 2024 (day 0), 18 on 1 April 2032.
         let born = -(365 * 10 + 3);
-        let birth = cal.days.birth(born);
         let eighteen = cal.days.birthday(born, 18) as f64;
         let young = a.aged(-1.0, 9.99);
         assert_eq!(young.band, 0);
@@ -172,8 +193,8 @@ mod tests {
             (ten.born, ten.band, ten.band_until, ten.leaves_at),
             (born, 1, eighteen, eighteen)
         );
-        assert_eq!(a.band_end(birth, 0), 0.0);
-        assert_eq!(a.band_at(birth, 0, 0.0, 5.0), (1, eighteen));
+        assert_eq!(a.band_end(born, 0), 0.0);
+        assert_eq!(a.band_at(born, 0, 0.0, 5.0), (1, eighteen));
         // Aged exactly 18 years by the day count on day 0: moved to the
         // latest date of birth that is still under 18.
         let old = a.aged(0.0, 18.0);

@@ -196,7 +196,7 @@ impl Hazards {
             }
             if t >= band_until {
                 b += 1;
-                band_until = ageing.band_end(child.birth, b);
+                band_until = ageing.band_end(child.born, b);
             }
             if t >= tic_end {
                 k += 1;

@@ -14,7 +14,6 @@
 use rand_distr::{Distribution, Gamma, Poisson};
 
 use crate::model::accrue::{self, Flows};
-use crate::model::calendar::Birth;
 use crate::model::child::{Aged, Ageing, Child};
 use crate::model::draws::{Purpose, Random};
 use crate::model::hazard::{Hazards, IMMEDIATE, Next, steady_time_in_care};
@@ -34,7 +33,6 @@ pub const MAX_CHILDREN_PER_RUN: usize = 5_000_000;
 struct Entrant {
     time: f64,
     born: i32,
-    birth: Birth,
     band: u8,
     band_until: f64,
     leaves_at: f64,
@@ -48,6 +46,8 @@ struct Entrant {
 /// Everything a run works in, kept from run to run by the worker that owns
 /// it, so that a run allocates nothing once the buffers have grown.
 pub struct Workspace {
+    /// Band ends by date of birth (taken out for the length of a run).
+    ageing: Ageing,
     inputs: RunInputs,
     hazards: Hazards,
     queue: Queue,
@@ -89,6 +89,7 @@ impl Workspace {
         let n_place = model.placements.len();
         let n_cells = n_place * model.ages.bands.len();
         Workspace {
+            ageing: Ageing::new(&model.ages, &model.calendar.days),
             inputs: RunInputs::new(model),
             hazards: Hazards::new(model),
             queue: Queue::new(&model.calendar.month_starts),
@@ -117,7 +118,7 @@ struct Run<'a> {
     layout: &'a Layout,
     ws: &'a mut Workspace,
     row: &'a mut [f64],
-    ageing: Ageing<'a>,
+    ageing: &'a Ageing,
     /// Financial year of the current month.
     fy: usize,
 }
@@ -134,15 +135,13 @@ pub fn simulate(
     ws.inputs.fill(model, draws);
     ws.hazards.fill(&ws.inputs);
     row.fill(0.0);
+    let ageing = std::mem::take(&mut ws.ageing);
     let mut run = Run {
         model,
         layout,
         ws,
         row,
-        ageing: Ageing {
-            ages: &model.ages,
-            days: &model.calendar.days,
-        },
+        ageing: &ageing,
         fy: 0,
     };
     run.reset();
@@ -163,6 +162,7 @@ pub fn simulate(
     }
     run.ws.flows.close(&model.calendar.month_starts);
     accrue::write(model, layout, &run.ws.inputs, &run.ws.flows, run.row);
+    ws.ageing = ageing;
 }
 
 impl Run<'_> {
@@ -206,7 +206,6 @@ impl Run<'_> {
                     };
                     let Aged {
                         born,
-                        birth,
                         band,
                         band_until,
                         leaves_at,
@@ -214,7 +213,6 @@ impl Run<'_> {
                     let care_start = -self.initial_time_in_care(p, band, born, &mut rng);
                     let child = Child {
                         born,
-                        birth,
                         care_start,
                         placement: p as u16,
                         band: band as u8,
@@ -331,7 +329,7 @@ impl Run<'_> {
         }
         let (band, until) =
             self.ageing
-                .band_at(child.birth, child.band as usize, child.band_until, on);
+                .band_at(child.born, child.band as usize, child.band_until, on);
         if band == child.band as usize {
             return;
         }
@@ -630,7 +628,6 @@ impl Run<'_> {
     ) {
         let Aged {
             born,
-            birth,
             band,
             band_until,
             leaves_at,
@@ -640,7 +637,6 @@ impl Run<'_> {
         self.ws.entrants.push(Entrant {
             time,
             born,
-            birth,
             band: band as u8,
             band_until,
             leaves_at,
@@ -708,7 +704,6 @@ impl Run<'_> {
         }
         let child = Child {
             born: e.born,
-            birth: e.birth,
             care_start: e.time,
             placement: at as u16,
             band: e.band,
