@@ -371,7 +371,7 @@ impl Run<'_> {
         let child = &mut ws.children[id as usize];
         child.generation = child.generation.wrapping_add(1);
         let generation = child.generation;
-        let (time, eighteen) = match ws.hazards.next(child, now, ws.end, &self.ageing) {
+        let (time, eighteen) = match ws.hazards.next(child, now, ws.end, self.ageing) {
             Next::Hazard(t) => (t, false),
             Next::Eighteen(t) => (t, true),
             Next::Beyond => return,
