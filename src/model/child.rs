@@ -75,6 +75,8 @@ pub struct Ageing {
     tracked: bool,
     bands: usize,
     first: i32,
+    /// Dates of birth in the table.
+    rows: usize,
     ends: Vec<i32>,
 }
 
@@ -98,6 +100,7 @@ impl Ageing {
             tracked: ages.tracked,
             bands,
             first,
+            rows: ends.len() / bands,
             ends,
         }
     }
@@ -105,8 +108,7 @@ impl Ageing {
     /// The band ends of a child born on day `born` (clamped to the table).
     #[inline]
     fn ends_of(&self, born: i32) -> &[i32] {
-        let rows = self.ends.len() / self.bands;
-        let i = ((born - self.first).max(0) as usize).min(rows - 1);
+        let i = ((born - self.first).max(0) as usize).min(self.rows - 1);
         &self.ends[i * self.bands..(i + 1) * self.bands]
     }
 
