@@ -3,11 +3,12 @@
 //! docs/calibration.md):
 //!
 //! ```sh
-//! cargo run --release --example calibration_accuracy -- [COUNCILS] [RUNS] [TREND] [--trend | --no-trend] [--uncertain]
+//! cargo run --release --example calibration_accuracy -- [COUNCILS] [RUNS] [TREND] [FIRST_SEED] [--trend | --no-trend] [--uncertain]
 //! ```
 //!
 //! Defaults: 40 councils, 1000 runs each, no trend in the true process
-//! (TREND is an annual growth of entries, e.g. 0.05); `--trend`,
+//! (TREND is an annual growth of entries, e.g. 0.05), councils from seed 1000
+//! (FIRST_SEED); `--trend`,
 //! `--no-trend` and `--uncertain` are passed to the calibration as the flags
 //! of the same name (default: the shrunk trend).
 
@@ -34,6 +35,9 @@ fn main() {
     let mut truth = synthetic::Truth::realistic(1.0);
     truth.trend = trend;
     let mut setup = Setup::new(truth, councils, runs);
+    if let Some(first) = args.get(4).and_then(|s| s.parse().ok()) {
+        setup.first_seed = first;
+    }
     setup.request.trend = if args.iter().any(|a| a == "--trend") {
         TrendUse::Raw
     } else if args.iter().any(|a| a == "--no-trend") {
@@ -47,5 +51,5 @@ fn main() {
         let _ = std::io::stderr().flush();
     });
     eprintln!();
-    print!("{}", accuracy.table());
+    print!("{}\n{}", accuracy.table(), accuracy.decomposition());
 }

@@ -15,7 +15,9 @@
 //! entries per year as a gamma with shape d/φ and scale φ/T (d entrants in
 //! T years, φ the overdispersion factor); exit probabilities as a beta with
 //! the mean and variance of 1 − exp(−12λ) when λ ~ Gamma(d, E) (d exits in
-//! E child-months: E[e^(−tλ)] = (1 + t/E)^(−d)); moves as a PERT over the
+//! E child-months: E[e^(−tλ)] = (1 + t/E)^(−d)); time-in-care factors as
+//! lognormals with σ = 1/√d(k), the exits of their own band (the base
+//! hazards, drawn on their own, carry the reference band); moves as a PERT over the
 //! 99.9% interval of the annual rate with the estimate's mean (bounded, so
 //! that the moves out of a placement can never exceed its children).
 //!
@@ -431,6 +433,12 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
              # (gamma / beta / PERT from the events and exposure), so percentiles include the\n\
              # uncertainty of the estimates themselves.\n",
         );
+    } else {
+        t.push_str(
+            "# Rates are fixed at their estimates: percentiles carry the chance in children's lives but\n\
+             # not the estimation error of the rates, as large by +24 months (docs/calibration.md);\n\
+             # calibrate with --uncertain for percentiles that include it.\n",
+        );
     }
     match (&est.time_in_care, opts.format) {
         (Some(tic), Format::Monthly) => {
@@ -810,7 +818,13 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
         let _ = writeln!(t, "bands = [{}]", bands.join(", "));
         let factors: Vec<String> = (0..tic.factor.len())
             .map(|k| {
-                let sigma = (tic.high[k] / tic.factor[k]).ln() / 1.959_963_984_540_054;
+                // Drawn given the base hazards, which are drawn on their
+                // own and already carry the reference band's exits: the
+                // factor's own exits d(k) alone, σ = 1/√d(k). The interval
+                // in the comment, of the ratio to the reference band, adds
+                // 1/d(ref); drawn beside the base hazards it would count
+                // the reference band's uncertainty twice.
+                let sigma = (1.0 / tic.events[k]).sqrt();
                 if opts.uncertain
                     && k != crate::calibrate::estimate::TIC_REFERENCE
                     && sigma.is_finite()

@@ -103,10 +103,28 @@ impl Series {
     }
 }
 
+/// The total of one council and month, for the decomposition of the
+/// forecast error into process noise and estimation error.
+#[derive(Clone, Copy, Debug)]
+pub struct TotalPoint {
+    /// Month of the horizon, from 1.
+    pub month: usize,
+    /// The simulated mean and standard deviation over the runs.
+    pub mean: f64,
+    pub sd: f64,
+    /// The generator's expectation and the sd of its continuations (the
+    /// true process noise given the children in care at the date).
+    pub expected: f64,
+    pub expected_sd: f64,
+    pub realised: f64,
+    pub inside: bool,
+}
+
 /// The accuracy over all councils: `total`, then placements, then bands.
 pub struct Accuracy {
     pub series: Vec<Series>,
     pub councils: u64,
+    pub total: Vec<TotalPoint>,
 }
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {
@@ -127,6 +145,7 @@ pub fn measure(setup: &Setup, progress: &dyn Fn(u64)) -> Accuracy {
         .chain(BANDS.iter().map(|(a, b)| format!("band:{a}-{}", b - 1)))
         .map(Series::new)
         .collect();
+    let mut total_points = Vec::new();
     for k in 0..setup.councils {
         let seed = setup.first_seed + k;
         let dir = tempfile::tempdir().unwrap();
@@ -148,7 +167,8 @@ pub fn measure(setup: &Setup, progress: &dyn Fn(u64)) -> Accuracy {
             .unwrap();
         let runs = &runs[0];
         let layout = &runs.layout;
-        let expected = council.expected_counts(&setup.truth, at, MONTHS, setup.reps, seed);
+        let (expected, expected_sd) =
+            council.expected_counts_and_spread(&setup.truth, at, MONTHS, setup.reps, seed);
         // Calibrated placement index of each synthetic placement.
         let index: Vec<Option<usize>> = PLACEMENTS
             .iter()
@@ -191,6 +211,19 @@ pub fn measure(setup: &Setup, progress: &dyn Fn(u64)) -> Accuracy {
                 if p5 <= r && r <= p95 {
                     series.inside += 1;
                 }
+                if s == 0 {
+                    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>()
+                        / (values.len() as f64 - 1.0).max(1.0);
+                    total_points.push(TotalPoint {
+                        month: m + 1,
+                        mean,
+                        sd: var.sqrt(),
+                        expected: e,
+                        expected_sd: expected_sd[m],
+                        realised: r,
+                        inside: p5 <= r && r <= p95,
+                    });
+                }
                 if let Some(h) = HORIZONS.iter().position(|h| *h == m + 1) {
                     series.expected[h] += e;
                     if e > 0.0 {
@@ -204,10 +237,87 @@ pub fn measure(setup: &Setup, progress: &dyn Fn(u64)) -> Accuracy {
     Accuracy {
         series,
         councils: setup.councils,
+        total: total_points,
     }
 }
 
 impl Accuracy {
+    /// The estimation error of the total at `month` against the spread the
+    /// forecast gives the rates: per council z = (simulated mean −
+    /// expected) / σₚ, with σₚ² = (the runs' variance) − (the true process
+    /// variance), the part of the forecast's variance that is not process
+    /// noise. Honest parameter uncertainty makes z about N(0, 1), so the
+    /// mean of z² is 1 with standard error √(2/n); a forecast without it
+    /// has σₚ ≈ 0 and z² without bound. Returns (mean of z², councils).
+    pub fn estimation_z2(&self, month: usize) -> (f64, usize) {
+        let z2: Vec<f64> = self
+            .total
+            .iter()
+            .filter(|p| p.month == month)
+            .map(|p| {
+                let param = p.sd * p.sd - p.expected_sd * p.expected_sd;
+                let err = (p.mean - p.expected).powi(2);
+                if param > 0.0 {
+                    err / param
+                } else {
+                    f64::INFINITY
+                }
+            })
+            .collect();
+        (z2.iter().sum::<f64>() / z2.len() as f64, z2.len())
+    }
+
+    /// The share of months 1–24 inside P5–P95 for each council (total).
+    pub fn coverage_by_council(&self) -> Vec<f64> {
+        let mut inside = vec![0.0; self.councils as usize];
+        let mut scored = vec![0.0; self.councils as usize];
+        for (i, p) in self.total.iter().enumerate() {
+            let k = i / MONTHS;
+            scored[k] += 1.0;
+            if p.inside {
+                inside[k] += 1.0;
+            }
+        }
+        inside.iter().zip(&scored).map(|(i, n)| i / n).collect()
+    }
+
+    /// Where the forecast error of the total comes from, by month: the
+    /// forecast's sd (over the runs), the true process noise (the sd of the
+    /// generator's continuations), the estimation error (simulated mean −
+    /// expectation) and the error against the realised count, as root mean
+    /// squares over councils, relative to the expectation; and the coverage.
+    /// The rates' spread is √(sd² − noise²), the part of the forecast's
+    /// spread that is not process noise: a calibrated forecast has it about
+    /// equal to the estimation error.
+    pub fn decomposition(&self) -> String {
+        let mut t = String::from(
+            "| month | forecast sd | process noise | rates' spread | estimation error | realised − mean | in P5–P95 |\n|---:|---:|---:|---:|---:|---:|---:|\n",
+        );
+        for month in [1, 3, 6, 12, 18, 24] {
+            let pts: Vec<&TotalPoint> = self.total.iter().filter(|p| p.month == month).collect();
+            if pts.is_empty() {
+                continue;
+            }
+            let n = pts.len() as f64;
+            let rms = |f: &dyn Fn(&TotalPoint) -> f64| {
+                100.0 * (pts.iter().map(|p| f(p).powi(2)).sum::<f64>() / n).sqrt()
+            };
+            let (sd, noise) = (
+                rms(&|p| p.sd / p.expected),
+                rms(&|p| p.expected_sd / p.expected),
+            );
+            let _ = writeln!(
+                t,
+                "| {month} | {sd:.2}% | {noise:.2}% | {:.2}% | {:.2}% | {:.2}% | {:.0}% |",
+                (sd * sd - noise * noise).max(0.0).sqrt(),
+                rms(&|p| (p.mean - p.expected) / p.expected),
+                rms(&|p| (p.realised - p.mean) / p.expected),
+                100.0 * pts.iter().filter(|p| p.inside).count() as f64 / n
+            );
+        }
+        t
+    }
+
     /// The table: bias ± standard error and RMSE at +12 and +24 months,
     /// and coverage of P5–P95 over months 1–24, per series.
     pub fn table(&self) -> String {

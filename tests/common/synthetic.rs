@@ -548,6 +548,22 @@ impl Council {
         reps: usize,
         seed: u64,
     ) -> Vec<[[f64; 4]; 5]> {
+        self.expected_counts_and_spread(truth, at, months, reps, seed)
+            .0
+    }
+
+    /// As [`Council::expected_counts`], with the standard deviation of the
+    /// total over the continuations, month by month: the process noise of
+    /// the true process around its expectation, given who is in care at
+    /// `at`.
+    pub fn expected_counts_and_spread(
+        &self,
+        truth: &Truth,
+        at: Day,
+        months: usize,
+        reps: usize,
+        seed: u64,
+    ) -> (Vec<[[f64; 4]; 5]>, Vec<f64>) {
         let eve = Day(at.0 - 1);
         // Who is in care the day before: birth, placement, start of the period.
         let stock: Vec<(Day, usize, Day)> = self
@@ -601,6 +617,7 @@ impl Council {
             ..truth.clone()
         };
         let mut sum = vec![[[0.0; 4]; 5]; months];
+        let (mut total, mut total2) = (vec![0.0; months], vec![0.0; months]);
         for r in 0..reps {
             let mut rng = Stream::new(seed ^ (r as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
             let mut c = Council::default();
@@ -623,9 +640,18 @@ impl Council {
                         out[p][b] += n[p][b] as f64 / reps as f64;
                     }
                 }
+                let all = n.iter().flatten().sum::<u32>() as f64;
+                total[k] += all;
+                total2[k] += all * all;
             }
         }
-        sum
+        let r = reps as f64;
+        let sd = total
+            .iter()
+            .zip(&total2)
+            .map(|(s, s2)| ((s2 - s * s / r) / (r - 1.0).max(1.0)).max(0.0).sqrt())
+            .collect();
+        (sum, sd)
     }
 
     /// Children in care on `day` by `[placement][band]`, from the truth.
