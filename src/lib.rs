@@ -31,4 +31,7 @@ pub mod progress;
 pub mod report;
 pub mod score;
 pub mod sensitivity;
+pub mod partial;
+pub mod results;
 pub mod stats;
+pub mod tally;
