@@ -57,8 +57,8 @@ pub struct Summary {
     pub p99: f64,
     /// Expected shortfall beyond P95: the mean of the worst 5% of runs (the
     /// largest ⌈n/20⌉ values).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected_shortfall: Option<f64>,
+    #[serde(default)]
+    pub expected_shortfall: f64,
     /// Standard error of the mean, `sd / √n`; absent for a single run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean_se: Option<f64>,
@@ -175,7 +175,7 @@ impl Summary {
             (l.map(|l| sorted[l - 1]), u.map(|u| sorted[u - 1]))
         };
         let worst = n.div_ceil(20);
-        let expected_shortfall = Some(sorted[n - worst..].iter().sum::<f64>() / worst as f64);
+        let expected_shortfall = sorted[n - worst..].iter().sum::<f64>() / worst as f64;
         Summary {
             mean,
             sd,
@@ -210,7 +210,7 @@ impl Summary {
     }
 
     /// The statistics as (name, value) pairs, in the order of the JSON.
-    pub fn fields(&self) -> [(&'static str, f64); 10] {
+    pub fn fields(&self) -> [(&'static str, f64); 11] {
         [
             ("mean", self.mean),
             ("sd", self.sd),
@@ -222,6 +222,7 @@ impl Summary {
             ("p90", self.p90),
             ("p95", self.p95),
             ("p99", self.p99),
+            ("expected_shortfall", self.expected_shortfall),
         ]
     }
 
@@ -246,7 +247,6 @@ impl Summary {
             ("p95_hi", self.p95_hi),
             ("p99_lo", self.p99_lo),
             ("p99_hi", self.p99_hi),
-            ("expected_shortfall", self.expected_shortfall),
             ("sketch_error", self.sketch_error),
         ]
         .into_iter()
@@ -294,7 +294,7 @@ impl Summary {
             p90: r(self.p90),
             p95: r(self.p95),
             p99: r(self.p99),
-            expected_shortfall: o(self.expected_shortfall),
+            expected_shortfall: r(self.expected_shortfall),
             mean_se: o(self.mean_se),
             p5_lo: o(self.p5_lo),
             p5_hi: o(self.p5_hi),

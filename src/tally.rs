@@ -425,7 +425,7 @@ impl Tally {
             p90: q[5],
             p95: q[6],
             p99: q[7],
-            expected_shortfall: Some(from_units(es)),
+            expected_shortfall: from_units(es),
             mean_se: (n > 1).then(|| sd / (n as f64).sqrt()),
             p5_lo: ci[0].0,
             p5_hi: ci[0].1,
@@ -480,7 +480,7 @@ impl Tally {
             mean_se,
             p95: Some(round_dp(s.p95, 2)),
             p99: Some(round_dp(s.p99, 2)),
-            expected_shortfall: s.expected_shortfall.map(|x| round_dp(x, 2)),
+            expected_shortfall: Some(round_dp(s.expected_shortfall, 2)),
         })
     }
 
@@ -584,7 +584,7 @@ mod tests {
         assert!((s.sd - want.sd).abs() < 1e-12);
         // P99 of 1..10: 9 + 0.91 = 9.91; the worst 5% of ten runs is the largest.
         assert!((s.p99 - 9.91).abs() < 1e-12);
-        assert_eq!(s.expected_shortfall, Some(10.0));
+        assert_eq!(s.expected_shortfall, 10.0);
         assert_eq!(s.sketch_error, None);
     }
 
@@ -592,10 +592,10 @@ mod tests {
     fn expected_shortfall_is_the_mean_of_the_worst_twentieth() {
         // 40 runs: the worst 2 are 39 and 40.
         let values: Vec<f64> = (1..=40).map(f64::from).collect();
-        assert_eq!(tally(&values).summary().expected_shortfall, Some(39.5));
+        assert_eq!(tally(&values).summary().expected_shortfall, 39.5);
         // 41 runs: ⌈41/20⌉ = 3 worst, 39, 40 and 41.
         let values: Vec<f64> = (1..=41).map(f64::from).collect();
-        assert_eq!(tally(&values).summary().expected_shortfall, Some(40.0));
+        assert_eq!(tally(&values).summary().expected_shortfall, 40.0);
     }
 
     #[test]

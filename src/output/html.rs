@@ -1094,7 +1094,7 @@ const NAN_SUMMARY: Summary = Summary {
     p90: f64::NAN,
     p95: f64::NAN,
     p99: f64::NAN,
-    expected_shortfall: None,
+    expected_shortfall: f64::NAN,
     mean_se: None,
     p5_lo: None,
     p5_hi: None,
