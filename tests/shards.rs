@@ -110,10 +110,13 @@ fn shards_past_the_exact_limit_merge_to_the_same_sketch() {
     let single = outputs(&["run", c, "--runs", &runs.to_string()], &d.join("one"));
     let json: serde_json::Value = serde_json::from_slice(&single[0]).unwrap();
     let cost = &json["scenarios"][0]["years"][0]["cost"];
-    // Past 10,000 runs the money percentiles come with their sketch error,
-    // at most 2⁻¹³ of the value.
+    // Past 10,000 runs the money percentiles come with their sketch error:
+    // at most 2⁻¹³ of the largest value it is read at (the expected
+    // shortfall reaches the largest run, which a lognormal price puts
+    // within about twice the P99 in 12,000 runs).
     let error = cost["sketch_error"].as_f64().expect("a sketch error");
-    assert!(error > 0.0 && error <= cost["p99"].as_f64().unwrap() * 2f64.powi(-13) + 0.01);
+    let p99 = cost["p99"].as_f64().unwrap();
+    assert!(error > 0.0 && error <= 4.0 * p99 * 2f64.powi(-13), "{error} vs P99 {p99}");
     // Children stay exact at any number of runs.
     assert!(json["scenarios"][0]["years"][0]["lac_end"]["sketch_error"].is_null());
     // Four shards of 3,000 runs: each holds its values exactly; merged,
