@@ -467,7 +467,14 @@ fn main() {
     for k in 0..2 {
         let path = work.path().join(format!("seed-{k}.bin"));
         let made = Command::new(&opts.bin)
-            .args(["run", "configs/example.toml", "--runs", "8", "--quiet", "--shard"])
+            .args([
+                "run",
+                "configs/example.toml",
+                "--runs",
+                "8",
+                "--quiet",
+                "--shard",
+            ])
             .arg(format!("{k}/2"))
             .arg("--partial")
             .arg(&path)

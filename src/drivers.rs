@@ -25,11 +25,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::ScenarioRuns;
-use crate::model::layout::Layout;
-use crate::tally::Wide;
 use crate::model::Model;
 use crate::model::inputs::InputKind;
+use crate::model::layout::Layout;
 use crate::model::layout::YearField;
+use crate::tally::Wide;
 
 /// One input's weight in one output.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -310,7 +310,13 @@ impl Scores {
             )
         };
         let per_output: Vec<Vec<Share>> = (0..o)
-            .map(|j| shares(&(0..self.tables.len()).map(|k| rho(k, j)).collect::<Vec<_>>()))
+            .map(|j| {
+                shares(
+                    &(0..self.tables.len())
+                        .map(|k| rho(k, j))
+                        .collect::<Vec<_>>(),
+                )
+            })
             .collect();
         let mut out: Vec<Contribution> = self
             .paths

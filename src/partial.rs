@@ -70,8 +70,14 @@ pub fn parse_shard(text: &str) -> Result<(u64, u64), Error> {
         ))
     };
     let (k, n) = text.split_once('/').ok_or_else(|| bad("no '/'"))?;
-    let k: u64 = k.trim().parse().map_err(|_| bad("K is not a whole number"))?;
-    let n: u64 = n.trim().parse().map_err(|_| bad("N is not a whole number"))?;
+    let k: u64 = k
+        .trim()
+        .parse()
+        .map_err(|_| bad("K is not a whole number"))?;
+    let n: u64 = n
+        .trim()
+        .parse()
+        .map_err(|_| bad("N is not a whole number"))?;
     if n == 0 {
         return Err(bad("N must be at least 1"));
     }
@@ -628,14 +634,20 @@ mod tests {
     #[test]
     fn varints_round_trip() {
         let mut out = Vec::new();
-        let values = [0i128, 1, -1, 63, -64, 1 << 40, -(1 << 100), i64::MAX as i128];
+        let values = [
+            0i128,
+            1,
+            -1,
+            63,
+            -64,
+            1 << 40,
+            -(1 << 100),
+            i64::MAX as i128,
+        ];
         for &v in &values {
             put_i(&mut out, v);
         }
-        let mut r = Reader {
-            bytes: &out,
-            at: 0,
-        };
+        let mut r = Reader { bytes: &out, at: 0 };
         for &v in &values {
             assert_eq!(r.i().unwrap(), v);
         }

@@ -597,5 +597,4 @@ mod tests {
         assert_eq!(input_words("entries.per_year", &label), "Entries: per year");
         assert_eq!(input_words("single", &label), "single");
     }
-
 }

@@ -67,7 +67,9 @@ impl Plan {
                     let layout = Layout::new(&s.model);
                     ScenarioPlan {
                         id: s.id.clone(),
-                        budgets: (0..layout.years).map(|fy| s.model.budget_pence(fy)).collect(),
+                        budgets: (0..layout.years)
+                            .map(|fy| s.model.budget_pence(fy))
+                            .collect(),
                         scores: Scores::new(&s.model, &layout),
                         layout,
                     }
@@ -103,9 +105,7 @@ impl Plan {
             comparisons: self
                 .compare
                 .iter()
-                .map(|&(a, _)| {
-                    vec![Tally::new(); derived_width(self.scenarios[a].layout.years)]
-                })
+                .map(|&(a, _)| vec![Tally::new(); derived_width(self.scenarios[a].layout.years)])
                 .collect(),
         }
     }

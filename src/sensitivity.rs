@@ -125,9 +125,7 @@ pub fn analyse(
         .map(|i| (i.pin_at(model, LOW), i.pin_at(model, HIGH)))
         .collect();
     let budgets: Vec<Option<i64>> = (0..layout.years).map(|fy| model.budget_pence(fy)).collect();
-    let total_budget = budgets
-        .iter()
-        .try_fold(0i64, |t, b| b.map(|b| t + b));
+    let total_budget = budgets.iter().try_fold(0i64, |t, b| b.map(|b| t + b));
     let plan = SensitivityPlan {
         model,
         layout: &layout,
@@ -263,7 +261,8 @@ struct Change {
 impl Change {
     fn add(&mut self, d: i64) {
         self.sum += d as i128;
-        self.squares.add(d.unsigned_abs() as u128 * d.unsigned_abs() as u128);
+        self.squares
+            .add(d.unsigned_abs() as u128 * d.unsigned_abs() as u128);
     }
 
     fn merge(&mut self, o: &Change) {
@@ -362,7 +361,13 @@ impl SensitivityPlan<'_> {
     fn costs(&self, w: &mut SensitivityWorker, run: u64, pin: Option<Pin>) -> Vec<i64> {
         w.draws.set_pin(pin);
         w.draws.restart(run);
-        simulate(self.model, self.layout, &mut w.draws, &mut w.workspace, &mut w.row);
+        simulate(
+            self.model,
+            self.layout,
+            &mut w.draws,
+            &mut w.workspace,
+            &mut w.row,
+        );
         let mut costs: Vec<i64> = (0..self.layout.years)
             .map(|fy| (w.row[self.layout.year(fy, YearField::Cost)] * 100.0).round() as i64)
             .collect();

@@ -192,12 +192,12 @@ impl Tally {
     pub fn add_units(&mut self, v: i64) {
         self.n += 1;
         self.sum += v as i128;
-        self.squares.add(v.unsigned_abs() as u128 * v.unsigned_abs() as u128);
+        self.squares
+            .add(v.unsigned_abs() as u128 * v.unsigned_abs() as u128);
         if let Some(t) = &mut self.threshold {
             t.add(v);
         }
-        self.pending
-            .push(if self.sketched { bucket(v) } else { v });
+        self.pending.push(if self.sketched { bucket(v) } else { v });
         if self.pending.len() >= 1024.max(self.bins.len()) {
             self.compact();
         }
@@ -244,7 +244,11 @@ impl Tally {
         if self.sketched != other.sketched {
             // The exact one has fewer runs or distinct values than the
             // thresholds allow: bring it to buckets.
-            let exact = if self.sketched { &mut other } else { &mut *self };
+            let exact = if self.sketched {
+                &mut other
+            } else {
+                &mut *self
+            };
             exact.to_buckets();
         }
         self.n += other.n;
@@ -457,8 +461,8 @@ impl Tally {
         let mean = pounds / n;
         let mean_se = (runs > 1).then(|| {
             // Σ(over − mean)² over every run, the runs within budget at 0.
-            let squares = t.squares.to_f64() / (SCALE * SCALE) - 2.0 * mean * pounds
-                + n * mean * mean;
+            let squares =
+                t.squares.to_f64() / (SCALE * SCALE) - 2.0 * mean * pounds + n * mean * mean;
             round_dp((squares.max(0.0) / (n - 1.0)).sqrt() / n.sqrt(), 2)
         });
         let interval = if runs > 1 {
@@ -579,7 +583,10 @@ mod tests {
         let s = tally(&values).summary();
         let mut v = values.clone();
         let want = Summary::of(&mut v);
-        assert_eq!((s.p10, s.p50, s.p90, s.p95), (want.p10, want.p50, want.p90, want.p95));
+        assert_eq!(
+            (s.p10, s.p50, s.p90, s.p95),
+            (want.p10, want.p50, want.p90, want.p95)
+        );
         assert_eq!(s.mean, 5.5);
         assert!((s.sd - want.sd).abs() < 1e-12);
         // P99 of 1..10: 9 + 0.91 = 9.91; the worst 5% of ten runs is the largest.
@@ -601,7 +608,21 @@ mod tests {
     #[test]
     fn buckets_keep_order_and_bound_their_error() {
         let mut last = i64::MIN;
-        for v in [-1_000_000_007i64, -5000, -4096, -4095, -1, 0, 1, 4095, 4096, 4097, 8191, 8192, 1 << 40] {
+        for v in [
+            -1_000_000_007i64,
+            -5000,
+            -4096,
+            -4095,
+            -1,
+            0,
+            1,
+            4095,
+            4096,
+            4097,
+            8191,
+            8192,
+            1 << 40,
+        ] {
             let k = bucket(v);
             assert!(k >= last, "{v}");
             last = k;

@@ -36,7 +36,14 @@ fn outputs(args: &[&str], dir: &Path) -> Vec<Vec<u8>> {
 
 fn shard(config: &str, runs: u64, k: u64, n: u64, extra: &[&str], path: &Path) {
     carecast()
-        .args(["run", config, "--runs", &runs.to_string(), "--quiet", "--shard"])
+        .args([
+            "run",
+            config,
+            "--runs",
+            &runs.to_string(),
+            "--quiet",
+            "--shard",
+        ])
         .arg(format!("{k}/{n}"))
         .arg("--partial")
         .arg(path)
@@ -55,9 +62,19 @@ fn same(a: &[Vec<u8>], b: &[Vec<u8>], what: &str) {
 fn shards_merged_in_any_order_give_the_single_runs_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let single = outputs(&["run", "configs/example.toml", "--runs", "50"], &d.join("one"));
+    let single = outputs(
+        &["run", "configs/example.toml", "--runs", "50"],
+        &d.join("one"),
+    );
     let again = outputs(
-        &["run", "configs/example.toml", "--runs", "50", "--threads", "1"],
+        &[
+            "run",
+            "configs/example.toml",
+            "--runs",
+            "50",
+            "--threads",
+            "1",
+        ],
         &d.join("again"),
     );
     same(&single, &again, "one thread against all");
@@ -79,7 +96,10 @@ fn shards_merged_in_any_order_give_the_single_runs_bytes() {
     // A shard's partial file does not depend on the threads either.
     let p1 = d.join("p1-one-thread.bin");
     shard("configs/example.toml", 50, 1, 3, &["--threads", "1"], &p1);
-    assert_eq!(std::fs::read(&p1).unwrap(), std::fs::read(&parts[1]).unwrap());
+    assert_eq!(
+        std::fs::read(&p1).unwrap(),
+        std::fs::read(&parts[1]).unwrap()
+    );
 }
 
 /// A small config whose yearly cost takes a distinct value in nearly every
@@ -116,7 +136,10 @@ fn shards_past_the_exact_limit_merge_to_the_same_sketch() {
     // within about twice the P99 in 12,000 runs).
     let error = cost["sketch_error"].as_f64().expect("a sketch error");
     let p99 = cost["p99"].as_f64().unwrap();
-    assert!(error > 0.0 && error <= 4.0 * p99 * 2f64.powi(-13), "{error} vs P99 {p99}");
+    assert!(
+        error > 0.0 && error <= 4.0 * p99 * 2f64.powi(-13),
+        "{error} vs P99 {p99}"
+    );
     // Children stay exact at any number of runs.
     assert!(json["scenarios"][0]["years"][0]["lac_end"]["sketch_error"].is_null());
     // Four shards of 3,000 runs: each holds its values exactly; merged,
@@ -156,20 +179,40 @@ fn merge_refuses_parts_that_do_not_belong_together() {
     let d = dir.path();
     let p = |name: &str| d.join(name);
     for k in 0..3 {
-        shard("configs/example.toml", 30, k, 3, &[], &p(&format!("p{k}.bin")));
+        shard(
+            "configs/example.toml",
+            30,
+            k,
+            3,
+            &[],
+            &p(&format!("p{k}.bin")),
+        );
     }
     // A missing shard (a gap), named by its runs.
     let err = refused(&[&p("p0.bin"), &p("p2.bin")]);
     assert!(err.contains("runs 10 to 19 are missing"), "{err}");
     let err = refused(&[&p("p0.bin"), &p("p1.bin")]);
-    assert!(err.contains("runs 20 to 29") && err.contains("p1.bin"), "{err}");
+    assert!(
+        err.contains("runs 20 to 29") && err.contains("p1.bin"),
+        "{err}"
+    );
     // The same shard twice (an overlap).
     let err = refused(&[&p("p0.bin"), &p("p1.bin"), &p("p1.bin"), &p("p2.bin")]);
     assert!(err.contains("overlaps") && err.contains("p1.bin"), "{err}");
     // Another seed, another number of runs, another config.
-    shard("configs/example.toml", 30, 1, 3, &["--seed", "7"], &p("seed.bin"));
+    shard(
+        "configs/example.toml",
+        30,
+        1,
+        3,
+        &["--seed", "7"],
+        &p("seed.bin"),
+    );
     let err = refused(&[&p("p0.bin"), &p("seed.bin"), &p("p2.bin")]);
-    assert!(err.contains("seeds differ") && err.contains("seed.bin"), "{err}");
+    assert!(
+        err.contains("seeds differ") && err.contains("seed.bin"),
+        "{err}"
+    );
     shard("configs/example.toml", 31, 1, 3, &[], &p("runs.bin"));
     let err = refused(&[&p("p0.bin"), &p("runs.bin"), &p("p2.bin")]);
     assert!(err.contains("total runs differ"), "{err}");
@@ -178,7 +221,10 @@ fn merge_refuses_parts_that_do_not_belong_together() {
     std::fs::write(&other, text).unwrap();
     shard(other.to_str().unwrap(), 30, 1, 3, &[], &p("config.bin"));
     let err = refused(&[&p("p0.bin"), &p("config.bin"), &p("p2.bin")]);
-    assert!(err.contains("configs differ") && err.contains("config.bin"), "{err}");
+    assert!(
+        err.contains("configs differ") && err.contains("config.bin"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -189,15 +235,27 @@ fn a_damaged_partial_file_is_an_error_naming_it() {
     shard("configs/example.toml", 10, 0, 1, &[], &good);
     let bytes = std::fs::read(&good).unwrap();
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("cut.bin", bytes[..bytes.len() / 2].to_vec(), "truncated or damaged"),
+        (
+            "cut.bin",
+            bytes[..bytes.len() / 2].to_vec(),
+            "truncated or damaged",
+        ),
         ("empty.bin", Vec::new(), "not a carecast partial"),
-        ("text.bin", b"name = \"a config\"\n".to_vec(), "not a carecast partial"),
-        ("flipped.bin", {
-            let mut b = bytes.clone();
-            let i = b.len() / 3;
-            b[i] ^= 0x40;
-            b
-        }, "truncated or damaged"),
+        (
+            "text.bin",
+            b"name = \"a config\"\n".to_vec(),
+            "not a carecast partial",
+        ),
+        (
+            "flipped.bin",
+            {
+                let mut b = bytes.clone();
+                let i = b.len() / 3;
+                b[i] ^= 0x40;
+                b
+            },
+            "truncated or damaged",
+        ),
     ];
     for (name, content, why) in cases {
         let path = d.join(name);
@@ -217,14 +275,23 @@ fn a_damaged_partial_file_is_an_error_naming_it() {
     let path = d.join("body.bin");
     std::fs::write(&path, b).unwrap();
     let err = refused(&[&path]);
-    assert!(err.contains("body.bin") && err.contains("not valid"), "{err}");
+    assert!(
+        err.contains("body.bin") && err.contains("not valid"),
+        "{err}"
+    );
 }
 
 #[test]
 fn shard_flags_are_checked() {
     for (args, why) in [
-        (vec!["--shard", "3/3", "--partial", "x.bin"], "K must be below N"),
-        (vec!["--shard", "a/3", "--partial", "x.bin"], "not a whole number"),
+        (
+            vec!["--shard", "3/3", "--partial", "x.bin"],
+            "K must be below N",
+        ),
+        (
+            vec!["--shard", "a/3", "--partial", "x.bin"],
+            "not a whole number",
+        ),
     ] {
         let out = carecast()
             .args(["run", "--runs", "10"])
@@ -242,7 +309,17 @@ fn shard_flags_are_checked() {
         .assert()
         .code(2);
     carecast()
-        .args(["run", "--runs", "10", "--shard", "0/2", "--partial", "x.bin", "--json", "y.json"])
+        .args([
+            "run",
+            "--runs",
+            "10",
+            "--shard",
+            "0/2",
+            "--partial",
+            "x.bin",
+            "--json",
+            "y.json",
+        ])
         .assert()
         .code(2);
 }
