@@ -219,11 +219,11 @@ impl Tally {
             self.bins = merge_bins(&self.bins, &fresh);
         }
         if !self.sketched && self.n > EXACT_RUNS && self.bins.len() > EXACT_DISTINCT {
-            self.to_buckets();
+            self.switch_to_buckets();
         }
     }
 
-    fn to_buckets(&mut self) {
+    fn switch_to_buckets(&mut self) {
         let mut buckets: Vec<(i64, u64)> = Vec::new();
         for &(v, c) in &self.bins {
             let k = bucket(v);
@@ -249,7 +249,7 @@ impl Tally {
             } else {
                 &mut *self
             };
-            exact.to_buckets();
+            exact.switch_to_buckets();
         }
         self.n += other.n;
         self.sum += other.sum;
