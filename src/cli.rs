@@ -286,8 +286,7 @@ struct RunArgs {
     /// [default 1000]; the result equals a plain run of the runs it took.
     #[arg(long, value_name = "TARGET", conflicts_with = "central")]
     precision: Option<String>,
-    /// The most runs --precision may take [default: 1,000,000, or fewer if the results of every
-    /// scenario would need more than 2 GB of memory].
+    /// The most runs --precision may take [default: 1,000,000].
     #[arg(long, value_name = "N", requires = "precision")]
     max_runs: Option<u64>,
     /// Run only shard K of N (K from 0 to N − 1): runs ⌊K·R/N⌋ to ⌊(K+1)·R/N⌋ − 1 of the R runs,
