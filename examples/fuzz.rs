@@ -6,7 +6,9 @@
 //! extremes, strings replaced, lines deleted, duplicated, swapped or
 //! borrowed from another file, bytes inserted, text cut short; JSON values
 //! replaced or removed), and runs `validate`, `run`, `sensitivity` and
-//! `report` on each case. A case fails when the binary
+//! `report` on each case. Partial results of shards (`run --shard K/N
+//! --partial`) are mutated byte by byte — some with their checksum made to
+//! match again, so that the decoder behind it is reached — and merged. A case fails when the binary
 //! - panics, or dies of a signal;
 //! - runs past the time limit (a hang);
 //! - exits other than 0, 2 with a one-line `error:`, or 1 with a one-line
@@ -230,6 +232,33 @@ fn replace_token(
     format!("{}{new}{}", &line[..a], &line[b..])
 }
 
+/// One mutation of a partial file's bytes: bytes changed, inserted or
+/// removed, or the file cut short; half the time the trailing SHA-256 is
+/// recomputed so the damage reaches the decoder.
+fn mutate_partial(bytes: &[u8], rng: &mut Rng) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut b = bytes.to_vec();
+    let body = b.len().saturating_sub(32);
+    for _ in 0..1 + rng.below(4) {
+        let at = rng.below(body.max(1));
+        match rng.below(5) {
+            0 if at < b.len() => b[at] = rng.next() as u8,
+            1 if at < b.len() => b[at] ^= 1 << rng.below(8),
+            2 => b.insert(at.min(b.len()), rng.next() as u8),
+            3 if at < b.len() => {
+                b.remove(at);
+            }
+            _ => b.truncate(at),
+        }
+    }
+    if rng.below(2) == 0 && b.len() > 32 {
+        let end = b.len() - 32;
+        let sum = Sha256::digest(&b[..end]);
+        b[end..].copy_from_slice(&sum);
+    }
+    b
+}
+
 /// One mutation of a results file: a value replaced or a key removed.
 fn mutate_json(value: &mut serde_json::Value, rng: &mut Rng, depth: usize) {
     use serde_json::Value;
@@ -433,7 +462,30 @@ fn main() {
     {
         results.push(v);
     }
-    if configs.is_empty() || results.is_empty() {
+    // Two shards of a short run of the example: partial files to mutate.
+    let mut partials: Vec<Vec<u8>> = Vec::new();
+    for k in 0..2 {
+        let path = work.path().join(format!("seed-{k}.bin"));
+        let made = Command::new(&opts.bin)
+            .args([
+                "run",
+                "configs/example.toml",
+                "--runs",
+                "8",
+                "--quiet",
+                "--shard",
+            ])
+            .arg(format!("{k}/2"))
+            .arg("--partial")
+            .arg(&path)
+            .status();
+        if made.is_ok_and(|s| s.success())
+            && let Ok(b) = std::fs::read(&path)
+        {
+            partials.push(b);
+        }
+    }
+    if configs.is_empty() || results.is_empty() || partials.len() < 2 {
         eprintln!("error: no seeds (run from the repository's root, after `cargo build`)");
         std::process::exit(2);
     }
@@ -453,7 +505,23 @@ fn main() {
     let out = |name: &str| work.path().join(name).to_string_lossy().into_owned();
     while started.elapsed() < Duration::from_secs(opts.seconds) {
         cases += 1;
-        let (input, runs): (PathBuf, Vec<Vec<String>>) = if rng.below(5) == 0 {
+        let (input, runs): (PathBuf, Vec<Vec<String>>) = if rng.below(8) == 0 {
+            let k = rng.below(2);
+            let bytes = mutate_partial(&partials[k], &mut rng);
+            let path = work.path().join("case.bin");
+            std::fs::write(&path, bytes).expect("the case is written");
+            let other = work.path().join("other.bin");
+            std::fs::write(&other, &partials[1 - k]).expect("the other shard is written");
+            let merge = [
+                "merge".to_string(),
+                path.to_string_lossy().into_owned(),
+                other.to_string_lossy().into_owned(),
+                "--quiet".to_string(),
+                "--json".to_string(),
+                out("m.json"),
+            ];
+            (path, vec![merge.to_vec()])
+        } else if rng.below(5) == 0 {
             let mut v = rng.pick(&results).clone();
             for _ in 0..1 + rng.below(3) {
                 mutate_json(&mut v, &mut rng, 0);

@@ -36,6 +36,9 @@ enum Command {
     /// Simulate a config (every scenario it declares, with common random numbers) and print cost
     /// percentiles per financial year against the budget, and the differences between scenarios.
     Run(RunArgs),
+    /// Merge the partial results of shards (`run --shard K/N --partial FILE`) into the outputs one
+    /// run of all the runs gives, byte for byte; prints the table unless --quiet.
+    Merge(MergeArgs),
     /// Check a config without running it; prints what it describes.
     Validate {
         /// The config file (TOML).
@@ -162,6 +165,25 @@ struct ReportFiles {
 }
 
 #[derive(Debug, Args)]
+struct MergeArgs {
+    /// Partial files written by `carecast run --shard K/N --partial FILE`, in any order; together
+    /// they must hold every run of the same config, seed and version exactly once.
+    #[arg(required = true, value_name = "PARTIAL")]
+    partials: Vec<PathBuf>,
+    /// Write the full results as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write the full results as tidy CSV to FILE.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    #[command(flatten)]
+    reports: ReportFiles,
+    /// Print nothing on the terminal; only write the files asked for.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, Args)]
 struct ReportArgs {
     /// Results written by `carecast run --json`.
     results: PathBuf,
@@ -264,10 +286,18 @@ struct RunArgs {
     /// [default 1000]; the result equals a plain run of the runs it took.
     #[arg(long, value_name = "TARGET", conflicts_with = "central")]
     precision: Option<String>,
-    /// The most runs --precision may take [default: 1,000,000, or fewer if the results of every
-    /// scenario would need more than 2 GB of memory].
+    /// The most runs --precision may take [default: 1,000,000].
     #[arg(long, value_name = "N", requires = "precision")]
     max_runs: Option<u64>,
+    /// Run only shard K of N (K from 0 to N − 1): runs ⌊K·R/N⌋ to ⌊(K+1)·R/N⌋ − 1 of the R runs,
+    /// with the random streams a single run gives them; write them with --partial for
+    /// `carecast merge`.
+    #[arg(long, value_name = "K/N", requires = "partial", conflicts_with_all = ["precision", "central", "json", "csv", "html", "xlsx", "markdown"])]
+    shard: Option<String>,
+    /// Write this shard's partial results (with the config, its hash, the seed and the run range)
+    /// to FILE.
+    #[arg(long, value_name = "FILE", requires = "shard")]
+    partial: Option<PathBuf>,
     /// Print nothing on the terminal (no table, no progress bar); only write the files asked for.
     #[arg(long, short)]
     quiet: bool,
@@ -290,6 +320,7 @@ pub fn main() -> i32 {
     };
     let result = match cli.command {
         Command::Run(args) => run(args),
+        Command::Merge(args) => merge(args),
         Command::Validate { config } => validate(config),
         Command::Report(args) => report(args),
         Command::Sensitivity(args) => sensitivity(args),
@@ -356,9 +387,15 @@ fn run(args: RunArgs) -> Result<(), Error> {
             &args.reports.html,
             &args.reports.xlsx,
             &args.reports.markdown,
+            &args.partial,
         ],
         &[args.config.as_ref()],
     )?;
+    let shard = args
+        .shard
+        .as_deref()
+        .map(crate::partial::parse_shard)
+        .transpose()?;
     let config = load(args.config.as_ref())?;
     if nothing_to_do(
         args.quiet,
@@ -368,6 +405,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
             args.reports.html.is_some(),
             args.reports.xlsx.is_some(),
             args.reports.markdown.is_some(),
+            args.partial.is_some(),
         ],
     ) {
         return Ok(());
@@ -402,39 +440,79 @@ fn run(args: RunArgs) -> Result<(), Error> {
             )));
         }
         Some(m) => m,
-        None => precision::default_max_runs(&config).max(args.runs.unwrap_or(1)),
+        None => precision::DEFAULT_MAX_RUNS.max(args.runs.unwrap_or(1)),
     };
     let settings = args.streams.settings(runs, model, args.central)?;
-    let most_runs = match &target {
-        _ if settings.central => 1,
-        Some(_) => max_runs,
-        None => runs,
-    };
-    precision::check_memory(&config, most_runs)?;
     let show_progress = !args.quiet && !settings.central && std::io::stderr().is_terminal();
     let scenarios = config.scenarios.len() as u64;
-    let per_scenario = if settings.central { 1 } else { runs };
-    // A bar per scenario for a plain run; one bar over every scenario's runs
-    // for --precision, whose batches run each scenario in turn.
-    let progress = if target.is_some() {
-        Progress::new(per_scenario * scenarios, show_progress)
-    } else {
-        let ids: Vec<String> = config.scenarios.iter().map(|s| s.id.clone()).collect();
-        Progress::scenarios(&ids, per_scenario, show_progress)
+    // The runs of this command: a shard's range, or all of them.
+    let range = match shard {
+        Some((k, n)) => crate::partial::shard_range(k, n, runs),
+        None => 0..runs,
     };
+    let per_scenario = if settings.central {
+        1
+    } else {
+        range.end - range.start
+    };
+    // One bar over every scenario's runs: the scenarios of a block of runs
+    // are simulated together.
+    let progress = Progress::new(per_scenario * scenarios, show_progress);
 
     // Every scenario runs with the same seed: run i of each draws the same
     // random numbers for the same purposes (common random numbers).
+    if let (Some((k, n)), Some(path)) = (shard, &args.partial) {
+        let results = engine::with_threads(settings.threads, || {
+            let plan = crate::results::Plan::new(&config);
+            engine::tally(&config, &plan, settings.seed, range.clone(), &|n| {
+                progress.advance(n)
+            })
+        })??;
+        progress.finish();
+        let header = crate::partial::Header {
+            format: crate::partial::FORMAT,
+            carecast_version: env!("CARGO_PKG_VERSION").to_string(),
+            seed: settings.seed,
+            runs,
+            shard: [k, n],
+            from: range.start,
+            to: range.end,
+            config_sha256: crate::partial::sha256_hex(config.text.as_bytes()),
+            config_origin: args
+                .config
+                .as_ref()
+                .map_or(EXAMPLE_ORIGIN.to_string(), |p| p.display().to_string()),
+            config: config.text.clone(),
+        };
+        let bytes = crate::partial::write(&header, &results)?;
+        output::write_all_or_nothing(vec![(path.clone(), bytes)])?;
+        if !args.quiet {
+            eprintln!(
+                "shard {k}/{n}: runs {} to {} of {runs} written to {}",
+                range.start,
+                range.end.saturating_sub(1),
+                path.display()
+            );
+        }
+        return Ok(());
+    }
     let report = engine::with_threads(settings.threads, || -> Result<Report, Error> {
         let Some(target) = &target else {
-            let results = engine::run_config(&config, &settings, &|n| progress.advance(n))?;
+            let plan = crate::results::Plan::new(&config);
+            let results = if settings.central {
+                engine::tally_central(&config, &plan)
+            } else {
+                engine::tally(&config, &plan, settings.seed, 0..runs, &|n| {
+                    progress.advance(n)
+                })?
+            };
             progress.finish();
             if settings.central && !args.quiet {
-                approximate_note(&results);
+                approximate_note(&config, &results);
             }
-            return Ok(Report::for_config(&config, &results, &settings));
+            return Ok(Report::of_results(&config, &plan, &results, &settings));
         };
-        let (results, outcome) = precision::run(
+        let (plan, results, outcome) = precision::run(
             &config,
             settings.seed,
             target,
@@ -450,7 +528,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
             runs: outcome.runs,
             ..settings.clone()
         };
-        let mut report = Report::for_config(&config, &results, &settings);
+        let mut report = Report::of_results(&config, &plan, &results, &settings);
         report.precision = Some(outcome);
         Ok(report)
     })??;
@@ -465,6 +543,53 @@ fn run(args: RunArgs) -> Result<(), Error> {
     files.extend(render_reports(&report, args.reports, None)?);
     output::write_all_or_nothing(files)?;
 
+    if !args.quiet && !to_stdout {
+        print_stdout(&output::table::render(&report))?;
+    }
+    Ok(())
+}
+
+fn merge(args: MergeArgs) -> Result<(), Error> {
+    let inputs: Vec<Option<&PathBuf>> = args.partials.iter().map(Some).collect();
+    let to_stdout = output::write::check_outputs(
+        &[
+            &args.json,
+            &args.csv,
+            &args.reports.html,
+            &args.reports.xlsx,
+            &args.reports.markdown,
+        ],
+        &inputs,
+    )?;
+    if nothing_to_do(
+        args.quiet,
+        &[
+            args.json.is_some(),
+            args.csv.is_some(),
+            args.reports.html.is_some(),
+            args.reports.xlsx.is_some(),
+            args.reports.markdown.is_some(),
+        ],
+    ) {
+        return Ok(());
+    }
+    let merged = crate::partial::merge(&args.partials)?;
+    let settings = Settings {
+        runs: merged.runs,
+        seed: merged.seed,
+        threads: None,
+        central: false,
+    };
+    let report = Report::of_results(&merged.config, &merged.plan, &merged.results, &settings);
+    let mut files = Vec::new();
+    if let Some(path) = args.json {
+        files.push((path, output::json::render(&report)?));
+    }
+    if let Some(path) = args.csv {
+        files.push((path, output::csv::render(&report)));
+    }
+    files.extend(render_reports(&report, args.reports, None)?);
+    output::write_all_or_nothing(files)?;
     if !args.quiet && !to_stdout {
         print_stdout(&output::table::render(&report))?;
     }
@@ -896,11 +1021,13 @@ fn validate(path: PathBuf) -> Result<(), Error> {
 
 /// Says which central paths are approximations: where a capacity or a
 /// programme's limit binds, the mean of random runs differs from them.
-fn approximate_note(results: &[engine::ScenarioRuns]) {
-    let bound: Vec<&str> = results
+fn approximate_note(config: &Config, results: &crate::results::Results) {
+    let bound: Vec<&str> = config
+        .scenarios
         .iter()
-        .filter(|r| r.approximate)
-        .map(|r| r.id.as_str())
+        .zip(&results.scenarios)
+        .filter(|(_, r)| r.approximate)
+        .map(|(s, _)| s.id.as_str())
         .collect();
     if !bound.is_empty() {
         eprintln!(

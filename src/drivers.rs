@@ -1,23 +1,35 @@
 //! What drives the spread of the results, read from the runs themselves
 //! with no extra simulation: each run records the value every uncertain
 //! input took (see [`crate::model::inputs`]), and an input's weight is the
-//! rank (Spearman) correlation of those values with the run's cost.
+//! correlation of its **CDF score** — where the value falls in the input's
+//! own distribution, F(x), between 0 and 1 — with the run's cost.
+//!
+//! The correlation comes from sums over runs (of the scores, of the costs
+//! in pence, of their squares and of their products), kept as integers, so
+//! that it merges exactly across threads and shards whatever the number of
+//! runs: the score is counted in steps of 1/(2·[`GRID`]) from a table of
+//! the input's quantiles, a value equal to a quantile counting half (the
+//! mid-rank of a tie, as for a programme delivered or not).
 //!
 //! Contribution to variance follows the rank-correlation method of
-//! Crystal Ball: input i's share of an output is ρᵢ² / Σⱼ ρⱼ². For inputs
-//! that act on the output independently and linearly it is close to the
-//! share of the output's variance each explains (for two Gaussian inputs
-//! with variance shares s and 1 − s, the expected shares follow from
-//! ρ_rank = (6/π)·asin(ρ/2), with ρ² = s); it ranks inputs of any
-//! distribution without assuming a linear model. Ties (a programme
-//! delivered or not) take their average rank.
+//! Crystal Ball: input i's share of an output is ρᵢ² / Σⱼ ρⱼ², with ρ the
+//! correlation of the input's CDF score with the output. The score is the
+//! population version of the input's rank, so ρ is a rank correlation on
+//! the input's side; on the output's side the cost itself is used (its
+//! ranks would need every run kept). For inputs that act on the output
+//! independently and linearly the shares are close to the share of the
+//! output's variance each explains. The realised correlation of two
+//! correlated inputs is the correlation of their scores: Spearman's ρ of
+//! the population.
 
 use serde::{Deserialize, Serialize};
 
 use crate::engine::ScenarioRuns;
 use crate::model::Model;
 use crate::model::inputs::InputKind;
+use crate::model::layout::Layout;
 use crate::model::layout::YearField;
+use crate::tally::Wide;
 
 /// One input's weight in one output.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -109,75 +121,261 @@ fn shares(rho: &[f64]) -> Vec<Share> {
         .collect()
 }
 
-/// The contribution of every input to each year's cost and the horizon's,
-/// ranked by contribution to the horizon's cost (largest first).
-pub fn contributions(runs: &ScenarioRuns) -> Vec<Contribution> {
-    use rayon::prelude::*;
-    let layout = &runs.layout;
-    if layout.inputs.is_empty() || runs.runs() < 3 {
-        return Vec::new();
-    }
-    let years: Vec<Vec<f64>> = (0..layout.years)
-        .map(|fy| runs.column(layout.year(fy, YearField::Cost)))
-        .collect();
-    let total: Vec<f64> = (0..runs.runs())
-        .map(|r| years.iter().map(|y| y[r]).sum())
-        .collect();
-    let outputs: Vec<Vec<f64>> = years.iter().chain([&total]).map(|o| ranks(o)).collect();
-    // rho[input][output]
-    let rho: Vec<Vec<f64>> = (0..layout.inputs.len())
-        .into_par_iter()
-        .map(|k| {
-            let x = ranks(&runs.column(layout.input(k)));
-            outputs.iter().map(|y| pearson(&x, y)).collect()
-        })
-        .collect();
-    let per_output: Vec<Vec<Share>> = (0..outputs.len())
-        .map(|o| shares(&rho.iter().map(|r| r[o]).collect::<Vec<_>>()))
-        .collect();
-    let mut out: Vec<Contribution> = layout
-        .inputs
-        .iter()
-        .enumerate()
-        .map(|(k, input)| Contribution {
-            input: input.path.clone(),
-            years: (0..layout.years).map(|fy| per_output[fy][k]).collect(),
-            total: per_output[layout.years][k],
-        })
-        .collect();
-    out.sort_by(|a, b| b.total.contribution.total_cmp(&a.total.contribution));
-    out
+/// Points of each input's quantile table.
+pub const GRID: usize = 512;
+
+/// The quantile tables that turn an input's value into its CDF score, and
+/// where the pairs the config correlates sit among the inputs.
+pub struct Scores {
+    /// Per input, its quantiles at (j + ½)/GRID, j = 0..GRID.
+    tables: Vec<Vec<f64>>,
+    /// Per `[[correlation]]` asked for: the inputs (positions), the paths
+    /// and the correlation asked.
+    pairs: Vec<(usize, usize, [String; 2], f64)>,
+    /// The inputs' paths.
+    paths: Vec<String>,
 }
 
-/// The realised rank correlation of every pair the config correlates.
-pub fn realised_correlations(model: &Model, runs: &ScenarioRuns) -> Vec<RealisedCorrelation> {
-    let Some(copula) = &model.copula else {
-        return Vec::new();
-    };
-    let layout = &runs.layout;
-    let column = |member: usize| {
-        let id = copula.members[member];
-        layout
+/// Sums over runs from which the correlations are computed (all exact).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DriverSums {
+    pub n: u64,
+    /// Per input: Σs and Σs², s the score in steps of 1/(2·GRID).
+    pub s: Vec<i128>,
+    pub ss: Vec<i128>,
+    /// Per output (each year's cost, then the horizon's), in pence: Σy, Σy².
+    pub y: Vec<i128>,
+    pub yy: Vec<Wide>,
+    /// Per input and output (input-major): Σs·y.
+    pub sy: Vec<i128>,
+    /// Per correlated pair: Σs_a·s_b.
+    pub pairs: Vec<i128>,
+}
+
+impl DriverSums {
+    pub fn merge(&mut self, o: &DriverSums) {
+        self.n += o.n;
+        let add = |a: &mut Vec<i128>, b: &Vec<i128>| {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        };
+        add(&mut self.s, &o.s);
+        add(&mut self.ss, &o.ss);
+        add(&mut self.y, &o.y);
+        add(&mut self.sy, &o.sy);
+        add(&mut self.pairs, &o.pairs);
+        for (x, y) in self.yy.iter_mut().zip(&o.yy) {
+            x.merge(y);
+        }
+    }
+}
+
+/// Pearson correlation from exact sums; 0 when either side is constant.
+fn correlation(n: u64, sx: i128, sxx: f64, sy: i128, syy: f64, sxy: i128) -> f64 {
+    if n < 2 {
+        return 0.0;
+    }
+    let n = n as f64;
+    let cov = sxy as f64 - sx as f64 * sy as f64 / n;
+    let vx = sxx - sx as f64 * sx as f64 / n;
+    let vy = syy - sy as f64 * sy as f64 / n;
+    if vx <= 0.0 || vy <= 0.0 {
+        0.0
+    } else {
+        (cov / (vx * vy).sqrt()).clamp(-1.0, 1.0)
+    }
+}
+
+impl Scores {
+    pub fn new(model: &Model, layout: &Layout) -> Scores {
+        let tables = layout
             .inputs
             .iter()
-            .position(|i| i.kind == InputKind::Param(id))
-            .map(|k| runs.column(layout.input(k)))
-    };
-    copula
-        .requested
-        .iter()
-        .filter_map(|&(a, b, r)| {
-            let (x, y) = (column(a)?, column(b)?);
-            Some(RealisedCorrelation {
-                inputs: [
-                    model.param(copula.members[a]).path.clone(),
-                    model.param(copula.members[b]).path.clone(),
-                ],
-                requested: r,
-                realised: round6(spearman(&x, &y)),
+            .map(|input| {
+                (0..GRID)
+                    .map(|j| input.quantile(model, (j as f64 + 0.5) / GRID as f64))
+                    .collect()
             })
-        })
-        .collect()
+            .collect();
+        let pairs = match &model.copula {
+            None => Vec::new(),
+            Some(copula) => {
+                let position = |member: usize| {
+                    let id = copula.members[member];
+                    layout
+                        .inputs
+                        .iter()
+                        .position(|i| i.kind == InputKind::Param(id))
+                };
+                copula
+                    .requested
+                    .iter()
+                    .filter_map(|&(a, b, r)| {
+                        Some((
+                            position(a)?,
+                            position(b)?,
+                            [
+                                model.param(copula.members[a]).path.clone(),
+                                model.param(copula.members[b]).path.clone(),
+                            ],
+                            r,
+                        ))
+                    })
+                    .collect()
+            }
+        };
+        Scores {
+            tables,
+            pairs,
+            paths: layout.inputs.iter().map(|i| i.path.clone()).collect(),
+        }
+    }
+
+    /// Empty sums for a model of `years` years.
+    pub fn empty(&self, years: usize) -> DriverSums {
+        let (k, o) = (self.tables.len(), years + 1);
+        DriverSums {
+            n: 0,
+            s: vec![0; k],
+            ss: vec![0; k],
+            y: vec![0; o],
+            yy: vec![Wide::default(); o],
+            sy: vec![0; k * o],
+            pairs: vec![0; self.pairs.len()],
+        }
+    }
+
+    /// The score of value `x` of input `k`, in steps of 1/(2·GRID): the
+    /// quantiles below it count 2, those equal to it 1.
+    fn score(&self, k: usize, x: f64) -> i128 {
+        let t = &self.tables[k];
+        let below = t.partition_point(|&q| q < x);
+        let at_most = t.partition_point(|&q| q <= x);
+        (below + at_most) as i128
+    }
+
+    /// Adds one run's row.
+    pub fn add(&self, layout: &Layout, sums: &mut DriverSums, row: &[f64]) {
+        if self.tables.is_empty() {
+            return;
+        }
+        sums.n += 1;
+        let years = layout.years;
+        let mut ys = Vec::with_capacity(years + 1);
+        let mut total = 0i128;
+        for fy in 0..years {
+            let y = (row[layout.year(fy, YearField::Cost)] * 100.0).round() as i128;
+            total += y;
+            ys.push(y);
+        }
+        ys.push(total);
+        for (o, &y) in ys.iter().enumerate() {
+            sums.y[o] += y;
+            sums.yy[o].add(y.unsigned_abs() * y.unsigned_abs());
+        }
+        let scores: Vec<i128> = (0..self.tables.len())
+            .map(|k| self.score(k, row[layout.input(k)]))
+            .collect();
+        let o = ys.len();
+        for (k, &s) in scores.iter().enumerate() {
+            sums.s[k] += s;
+            sums.ss[k] += s * s;
+            for (j, &y) in ys.iter().enumerate() {
+                sums.sy[k * o + j] += s * y;
+            }
+        }
+        for (p, &(a, b, _, _)) in self.pairs.iter().enumerate() {
+            sums.pairs[p] += scores[a] * scores[b];
+        }
+    }
+
+    /// The contribution of every input to each year's cost and the
+    /// horizon's, ranked by contribution to the horizon's cost (largest
+    /// first). None with fewer than three runs.
+    pub fn contributions(&self, sums: &DriverSums) -> Vec<Contribution> {
+        if self.tables.is_empty() || sums.n < 3 {
+            return Vec::new();
+        }
+        let o = sums.y.len();
+        let years = o - 1;
+        let rho = |k: usize, j: usize| {
+            correlation(
+                sums.n,
+                sums.s[k],
+                sums.ss[k] as f64,
+                sums.y[j],
+                sums.yy[j].to_f64(),
+                sums.sy[k * o + j],
+            )
+        };
+        let per_output: Vec<Vec<Share>> = (0..o)
+            .map(|j| {
+                shares(
+                    &(0..self.tables.len())
+                        .map(|k| rho(k, j))
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .collect();
+        let mut out: Vec<Contribution> = self
+            .paths
+            .iter()
+            .enumerate()
+            .map(|(k, path)| Contribution {
+                input: path.clone(),
+                years: (0..years).map(|fy| per_output[fy][k]).collect(),
+                total: per_output[years][k],
+            })
+            .collect();
+        out.sort_by(|a, b| b.total.contribution.total_cmp(&a.total.contribution));
+        out
+    }
+
+    /// The realised correlation of every pair the config correlates.
+    pub fn realised_correlations(&self, sums: &DriverSums) -> Vec<RealisedCorrelation> {
+        if sums.n == 0 {
+            return Vec::new();
+        }
+        self.pairs
+            .iter()
+            .enumerate()
+            .map(|(p, (a, b, inputs, requested))| RealisedCorrelation {
+                inputs: inputs.clone(),
+                requested: *requested,
+                realised: round6(correlation(
+                    sums.n,
+                    sums.s[*a],
+                    sums.ss[*a] as f64,
+                    sums.s[*b],
+                    sums.ss[*b] as f64,
+                    sums.pairs[p],
+                )),
+            })
+            .collect()
+    }
+}
+
+/// The contributions of a run kept row by row (see [`Scores`]).
+pub fn contributions(model: &Model, runs: &ScenarioRuns) -> Vec<Contribution> {
+    let scores = Scores::new(model, &runs.layout);
+    let sums = sums_of(&scores, runs);
+    scores.contributions(&sums)
+}
+
+/// The realised correlations of a run kept row by row (see [`Scores`]).
+pub fn realised_correlations(model: &Model, runs: &ScenarioRuns) -> Vec<RealisedCorrelation> {
+    let scores = Scores::new(model, &runs.layout);
+    let sums = sums_of(&scores, runs);
+    scores.realised_correlations(&sums)
+}
+
+fn sums_of(scores: &Scores, runs: &ScenarioRuns) -> DriverSums {
+    let mut sums = scores.empty(runs.layout.years);
+    for row in runs.data.chunks(runs.layout.width().max(1)) {
+        scores.add(&runs.layout, &mut sums, row);
+    }
+    sums
 }
 
 #[cfg(test)]

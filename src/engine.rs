@@ -1,9 +1,16 @@
 //! Runs the model many times in parallel, reproducibly.
 //!
-//! Run `i` always draws from the streams keyed by `(seed, i, purpose)` and
-//! writes row `i` of the results, so the results do not depend on how many
-//! threads there are or which thread ran which run. Nothing is summed across
-//! runs here; statistics are computed afterwards in a fixed order.
+//! Run `i` always draws from the streams keyed by `(seed, i, purpose)`, so
+//! its results do not depend on how many threads there are or which thread
+//! ran it. [`tally`] simulates runs in blocks of [`BLOCK`] (every scenario of
+//! a block together, so that differences between scenarios are taken run by
+//! run) and folds each run's rows into mergeable results
+//! ([`crate::results`]) whose value depends only on which runs were added:
+//! memory does not grow with the runs, and a single run, any number of
+//! threads and any split into shards give the same bits.
+//!
+//! [`run`] keeps every run's row instead (memory grows with the runs): the
+//! tests of the model read runs one by one through it.
 
 use rayon::prelude::*;
 
@@ -13,10 +20,131 @@ use crate::model::draws::Random;
 use crate::model::inputs::Pin;
 use crate::model::layout::Layout;
 use crate::model::simulate::{Workspace, simulate};
+use crate::results::{Plan, Results};
 
 /// Runs handed to a worker at a time: large enough to amortise scheduling,
 /// small enough to keep both cores busy and the progress bar moving.
 const CHUNK: usize = 64;
+
+/// Runs simulated together by a worker: a block's rows, for every
+/// scenario, are the only per-run memory.
+pub const BLOCK: u64 = 64;
+
+/// Simulates runs `runs` (a range of run indices) of every scenario of
+/// `config` and tallies them as `plan` says, on the current rayon pool.
+/// `progress` hears of runs finished (counted once per scenario).
+pub fn tally(
+    config: &crate::config::Config,
+    plan: &Plan,
+    seed: u64,
+    runs: std::ops::Range<u64>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Results, Error> {
+    if runs.is_empty() {
+        return Ok(plan.empty());
+    }
+    let models: Vec<&Model> = config.scenarios.iter().map(|s| &s.model).collect();
+    let first = runs.start / BLOCK;
+    let last = (runs.end - 1) / BLOCK;
+    let jobs = rayon::current_num_threads().max(1) as u64 * 4;
+    let per_job = ((last - first + 1).div_ceil(jobs)).max(1) as usize;
+    let blocks = usize::try_from(first).map_err(|_| Error::Usage("too many runs".into()))?
+        ..usize::try_from(last + 1).map_err(|_| Error::Usage("too many runs".into()))?;
+    let results = blocks
+        .into_par_iter()
+        .with_min_len(per_job)
+        .fold(
+            || Worker::new(&models, plan, seed),
+            |mut worker, block| {
+                let block = block as u64;
+                let from = (block * BLOCK).max(runs.start);
+                let to = ((block + 1) * BLOCK).min(runs.end);
+                worker.block(&models, plan, from..to);
+                progress((to - from) * models.len() as u64);
+                worker
+            },
+        )
+        .map(|w| w.results)
+        .reduce(
+            || plan.empty(),
+            |mut a, b| {
+                a.merge(&b);
+                a
+            },
+        );
+    let mut results = results;
+    results.normalize();
+    Ok(results)
+}
+
+/// The central projection of every scenario, as results of one run.
+pub fn tally_central(config: &crate::config::Config, plan: &Plan) -> Results {
+    let mut results = plan.empty();
+    let rows: Vec<(Vec<f64>, bool)> = config
+        .scenarios
+        .par_iter()
+        .zip(&plan.scenarios)
+        .map(|(s, p)| {
+            let c = crate::model::central::project(&s.model, &p.layout);
+            (c.row, c.approximate)
+        })
+        .collect();
+    let refs: Vec<&[f64]> = rows.iter().map(|(r, _)| r.as_slice()).collect();
+    plan.add(&mut results, &refs);
+    for (res, (_, approximate)) in results.scenarios.iter_mut().zip(&rows) {
+        res.approximate = *approximate;
+    }
+    results.normalize();
+    results
+}
+
+/// A worker's scratch state and its share of the results.
+struct Worker {
+    workspaces: Vec<Workspace>,
+    draws: Vec<Random>,
+    rows: Vec<Vec<f64>>,
+    results: Results,
+}
+
+impl Worker {
+    fn new(models: &[&Model], plan: &Plan, seed: u64) -> Worker {
+        Worker {
+            workspaces: models.iter().map(|m| Workspace::new(m)).collect(),
+            draws: models.iter().map(|_| Random::new(seed, 0)).collect(),
+            rows: plan
+                .scenarios
+                .iter()
+                .map(|s| vec![0.0; s.layout.width() * BLOCK as usize])
+                .collect(),
+            results: plan.empty(),
+        }
+    }
+
+    fn block(&mut self, models: &[&Model], plan: &Plan, runs: std::ops::Range<u64>) {
+        for (s, model) in models.iter().enumerate() {
+            let width = plan.scenarios[s].layout.width();
+            for (i, run) in runs.clone().enumerate() {
+                self.draws[s].restart(run);
+                simulate(
+                    model,
+                    &plan.scenarios[s].layout,
+                    &mut self.draws[s],
+                    &mut self.workspaces[s],
+                    &mut self.rows[s][i * width..(i + 1) * width],
+                );
+            }
+        }
+        let mut refs: Vec<&[f64]> = Vec::with_capacity(models.len());
+        for i in 0..(runs.end - runs.start) as usize {
+            refs.clear();
+            for (s, rows) in self.rows.iter().enumerate() {
+                let width = plan.scenarios[s].layout.width();
+                refs.push(&rows[i * width..(i + 1) * width]);
+            }
+            plan.add(&mut self.results, &refs);
+        }
+    }
+}
 
 /// How to run a model.
 #[derive(Clone, Debug)]

@@ -26,23 +26,24 @@
 //! the results, and run i always draws from the streams keyed by
 //! `(seed, i, …)`, so the outcome — and every byte of the results — is the
 //! same as a plain run of the final number of runs, whatever the threads.
+//! Each batch adds runs `[n, next)` to the same mergeable results
+//! ([`crate::results`]): memory does not grow with the runs.
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::config::money::parse_amount;
-use crate::engine::{self, ScenarioRuns};
+use crate::engine;
 use crate::error::Error;
-use crate::model::layout::Layout;
+use crate::model::layout::YearField;
 use crate::report::cost_figures;
+use crate::results::{Plan, Results};
 use crate::stats::round_dp;
 
 /// Runs in the first batch when `--runs` is not given.
 pub const FIRST_BATCH: u64 = 1000;
-/// The most runs `--max-runs` defaults to...
+/// The most runs `--max-runs` defaults to.
 pub const DEFAULT_MAX_RUNS: u64 = 1_000_000;
-/// ...unless the per-run results would need more memory than this (bytes).
-pub const DEFAULT_MEMORY: u64 = 2_000_000_000;
 /// The most a batch may multiply the runs by.
 const MAX_GROWTH: f64 = 16.0;
 /// Margin on the estimated runs needed.
@@ -213,15 +214,21 @@ impl Assessment {
 
 /// Checks the cost P50, P90 and P(overspend) of every year of every
 /// scenario against the target, from the figures exactly as reported.
-pub fn assess(config: &Config, results: &[ScenarioRuns], target: &Target) -> Assessment {
+pub fn assess(config: &Config, plan: &Plan, results: &Results, target: &Target) -> Assessment {
     let mut worst = Assessment {
         ratio: 0.0,
         limiting: None,
     };
-    for (scenario, runs) in config.scenarios.iter().zip(results) {
+    for ((scenario, plan), runs) in config
+        .scenarios
+        .iter()
+        .zip(&plan.scenarios)
+        .zip(&results.scenarios)
+    {
         let model = &scenario.model;
-        for fy in 0..runs.layout.years {
-            let (cost, overspend) = cost_figures(model, runs, fy);
+        let layout = &plan.layout;
+        for fy in 0..layout.years {
+            let (cost, overspend) = cost_figures(&runs.columns[layout.year(fy, YearField::Cost)]);
             // Without a budget (none in the config, or zero) there is no
             // share of it to aim at and no overspend to estimate.
             let budget = model.budget_pence(fy).map_or(0.0, |b| b as f64 / 100.0);
@@ -278,54 +285,6 @@ pub fn next_runs(runs: u64, ratio: f64, first: u64, max_runs: u64) -> u64 {
     wanted.max(runs.saturating_add(first)).min(max_runs)
 }
 
-/// The default `--max-runs`: [`DEFAULT_MAX_RUNS`], or fewer if the per-run
-/// results of every scenario would take more than [`DEFAULT_MEMORY`] bytes.
-pub fn default_max_runs(config: &Config) -> u64 {
-    let bytes_per_run: u64 = config
-        .scenarios
-        .iter()
-        .map(|s| Layout::new(&s.model).width() as u64 * 8)
-        .sum::<u64>()
-        .max(1);
-    DEFAULT_MAX_RUNS.min(DEFAULT_MEMORY / bytes_per_run).max(1)
-}
-
-/// Bytes of memory a run of `runs` runs of every scenario needs at its peak:
-/// the per-run results, half as much again while the statistics are
-/// computed, and a margin for everything else.
-pub fn memory_needed(config: &Config, runs: u64) -> u64 {
-    let results: u64 = config
-        .scenarios
-        .iter()
-        .map(|s| (Layout::new(&s.model).width() as u64).saturating_mul(8))
-        .sum::<u64>()
-        .saturating_mul(runs);
-    results
-        .saturating_add(results / 2)
-        .saturating_add(256 << 20)
-}
-
-/// Refuses, before anything is simulated, a run whose peak memory cannot be
-/// had: the memory is reserved (not touched) and given back at once. An
-/// allocation that failed half way through a run would abort the process.
-pub fn check_memory(config: &Config, runs: u64) -> Result<(), Error> {
-    let bytes = memory_needed(config, runs);
-    let fits = usize::try_from(bytes)
-        .ok()
-        .filter(|&b| b <= isize::MAX as usize)
-        .is_some_and(|b| Vec::<u8>::new().try_reserve_exact(b).is_ok());
-    if fits {
-        Ok(())
-    } else {
-        Err(Error::Runtime(format!(
-            "not enough memory for {runs} runs of {} scenario(s): about {} MB are needed; \
-             ask for fewer runs",
-            config.scenarios.len(),
-            bytes >> 20
-        )))
-    }
-}
-
 /// Simulates every scenario in batches until `target` is met or `max_runs`
 /// are done (on the current rayon pool). Returns the runs and how it ended.
 pub fn run(
@@ -335,25 +294,18 @@ pub fn run(
     first: u64,
     max_runs: u64,
     progress: &(dyn Fn(u64, u64) + Sync),
-) -> Result<(Vec<ScenarioRuns>, Precision), Error> {
-    let mut results: Vec<ScenarioRuns> = config
-        .scenarios
-        .iter()
-        .map(|s| ScenarioRuns {
-            id: s.id.clone(),
-            layout: Layout::new(&s.model),
-            data: Vec::new(),
-            approximate: false,
-        })
-        .collect();
+) -> Result<(Plan, Results, Precision), Error> {
+    let plan = Plan::new(config);
+    let mut results = plan.empty();
     let mut batches = Vec::new();
     let mut runs = first.min(max_runs);
     loop {
-        for (scenario, results) in config.scenarios.iter().zip(&mut results) {
-            engine::extend(&scenario.model, seed, results, runs, &|n| progress(n, runs))?;
-        }
+        let more = engine::tally(config, &plan, seed, results.runs..runs, &|n| {
+            progress(n, runs)
+        })?;
+        results.merge(&more);
         batches.push(runs);
-        let assessment = assess(config, &results, target);
+        let assessment = assess(config, &plan, &results, target);
         if assessment.met() || runs >= max_runs {
             let precision = Precision {
                 target: target.text.clone(),
@@ -366,7 +318,7 @@ pub fn run(
                 batches,
                 limiting: assessment.limiting,
             };
-            return Ok((results, precision));
+            return Ok((plan, results, precision));
         }
         runs = next_runs(runs, assessment.ratio, first, max_runs);
     }

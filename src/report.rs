@@ -11,7 +11,9 @@ use crate::engine::{ScenarioRuns, Settings};
 use crate::error::Error;
 use crate::model::Model;
 use crate::model::layout::YearField;
-use crate::stats::{Overspend, Summary, round_dp, wilson};
+use crate::results::{Derived, Plan, Results, ScenarioPlan, ScenarioResults, derived};
+use crate::stats::{Overspend, Summary, round_dp};
+use crate::tally::Tally;
 
 /// Decimal places kept for counts of children.
 const COUNT_DP: i32 = 4;
@@ -177,46 +179,66 @@ pub struct DifferenceHorizon {
     pub probability_pays_back_hi: Option<f64>,
 }
 
-/// One scenario's model and runs.
+/// One scenario's model, what was tallied and the tallies.
 pub struct ScenarioResult<'a> {
     pub id: &'a str,
     pub label: &'a str,
     pub model: &'a Model,
-    pub runs: &'a ScenarioRuns,
+    pub plan: &'a ScenarioPlan,
+    pub results: &'a ScenarioResults,
 }
 
 impl Report {
-    /// The report of a config's scenarios, from their runs (in the order of
-    /// `config.scenarios`), with the config text kept for reproduction.
+    /// The report of a config's scenarios from runs kept row by row (in the
+    /// order of `config.scenarios`): the rows are tallied as a run in
+    /// bounded memory would tally them, so the report is the same.
     pub fn for_config(
         config: &crate::config::Config,
         runs: &[ScenarioRuns],
         settings: &Settings,
     ) -> Report {
+        let plan = Plan::new(config);
+        let mut results = plan.empty();
+        let n = runs.iter().map(ScenarioRuns::runs).min().unwrap_or(0);
+        for r in 0..n {
+            let rows: Vec<&[f64]> = runs
+                .iter()
+                .map(|s| {
+                    let w = s.layout.width();
+                    &s.data[r * w..(r + 1) * w]
+                })
+                .collect();
+            plan.add(&mut results, &rows);
+        }
+        for (res, s) in results.scenarios.iter_mut().zip(runs) {
+            res.approximate = s.approximate;
+        }
+        results.normalize();
+        Report::of_results(config, &plan, &results, settings)
+    }
+
+    /// The report of a config's tallied results, with the config text kept
+    /// for reproduction.
+    pub fn of_results(
+        config: &crate::config::Config,
+        plan: &Plan,
+        results: &Results,
+        settings: &Settings,
+    ) -> Report {
         let views: Vec<ScenarioResult> = config
             .scenarios
             .iter()
-            .zip(runs)
-            .map(|(s, runs)| ScenarioResult {
+            .zip(&plan.scenarios)
+            .zip(&results.scenarios)
+            .map(|((s, plan), results)| ScenarioResult {
                 id: &s.id,
                 label: &s.label,
                 model: &s.model,
-                runs,
+                plan,
+                results,
             })
             .collect();
-        let mut report = Report::new(&views, &config.compare, settings);
-        report.config = Some(config.text.clone());
-        report
-    }
-
-    /// Summarises the runs of every scenario and the differences between
-    /// the pairs in `compare` (indices into `scenarios`).
-    pub fn new(
-        scenarios: &[ScenarioResult],
-        compare: &[(usize, usize)],
-        settings: &Settings,
-    ) -> Report {
-        let first = scenarios[0].model;
+        let first = &config.scenarios[0].model;
         Report {
             carecast_version: env!("CARGO_PKG_VERSION").to_string(),
             name: first.name.clone(),
@@ -224,98 +246,58 @@ impl Report {
             mode: if settings.central { "central" } else { "risk" }.to_string(),
             runs: if settings.central { 1 } else { settings.runs },
             seed: settings.seed,
-            scenarios: scenarios.iter().map(scenario).collect(),
-            differences: compare
+            scenarios: views.par_iter().map(scenario).collect(),
+            differences: plan
+                .compare
                 .iter()
-                .map(|&(a, b)| difference(&scenarios[a], &scenarios[b]))
+                .zip(&results.comparisons)
+                .map(|(&(a, b), tallies)| difference(&views[a], &views[b], tallies))
                 .collect(),
             precision: None,
-            config: None,
+            config: Some(config.text.clone()),
         }
     }
 }
 
-/// Share of values above zero.
-fn share_positive(xs: &[f64], at_least_zero: bool) -> f64 {
-    let n = xs.len().max(1) as f64;
-    xs.iter()
-        .filter(|&&x| if at_least_zero { x >= 0.0 } else { x > 0.0 })
-        .count() as f64
-        / n
-}
-
-/// Wilson 95% interval of the share of values above zero (at least zero
-/// with `at_least_zero`); `(None, None)` for fewer than two runs.
-fn share_interval(xs: &[f64], at_least_zero: bool) -> (Option<f64>, Option<f64>) {
-    let hits = xs
-        .iter()
-        .filter(|&&x| if at_least_zero { x >= 0.0 } else { x > 0.0 })
-        .count();
-    match wilson(hits, xs.len()).filter(|_| xs.len() > 1) {
-        Some((lo, hi)) => (Some(lo), Some(hi)),
-        None => (None, None),
-    }
-}
-
-fn difference(from: &ScenarioResult, to: &ScenarioResult) -> Difference {
-    let (lf, lt) = (&from.runs.layout, &to.runs.layout);
-    let runs = from.runs.runs();
-    let mut horizon = vec![0.0; runs];
-    let mut horizon_all = vec![0.0; runs];
-    let pence = |x: f64| (x * 100.0).round() / 100.0;
-    let years = (0..lf.years)
+fn difference(from: &ScenarioResult, to: &ScenarioResult, tallies: &[Tally]) -> Difference {
+    let years = from.plan.layout.years;
+    let money = |t: &Tally| t.summary().rounded(2);
+    let years_out = (0..years)
         .map(|fy| {
-            let cost_from = from.runs.column(lf.year(fy, YearField::Cost));
-            let cost_to = to.runs.column(lt.year(fy, YearField::Cost));
-            let grant_from = from.runs.column(lf.year(fy, YearField::GrantFunded));
-            let grant_to = to.runs.column(lt.year(fy, YearField::GrantFunded));
-            let saving: Vec<f64> = cost_from
-                .iter()
-                .zip(&cost_to)
-                .map(|(a, b)| pence(a - b))
-                .collect();
-            let with_grants: Vec<f64> = (0..runs)
-                .map(|r| pence(cost_from[r] + grant_from[r] - cost_to[r] - grant_to[r]))
-                .collect();
-            for r in 0..runs {
-                horizon[r] += saving[r];
-                horizon_all[r] += with_grants[r];
-            }
-            let lac_from = from.runs.column(lf.year(fy, YearField::LacEnd));
-            let mut lac: Vec<f64> = to
-                .runs
-                .column(lt.year(fy, YearField::LacEnd))
-                .iter()
-                .zip(&lac_from)
-                .map(|(b, a)| b - a)
-                .collect();
-            let (probability_positive_lo, probability_positive_hi) = share_interval(&saving, false);
+            let saving = &tallies[derived(years, Some(fy), Derived::Saving)];
+            let (probability_positive, probability_positive_lo, probability_positive_hi) =
+                saving.share_positive(false);
             DifferenceYear {
                 fy: from.model.calendar.years[fy].label.clone(),
-                probability_positive: share_positive(&saving, false),
+                probability_positive,
                 probability_positive_lo,
                 probability_positive_hi,
-                saving: Summary::of(&mut saving.clone()).rounded(2),
-                saving_including_grants: Summary::of(&mut with_grants.clone()).rounded(2),
-                lac_end_difference: Summary::of(&mut lac).rounded(COUNT_DP),
+                saving: money(saving),
+                saving_including_grants: money(
+                    &tallies[derived(years, Some(fy), Derived::SavingWithGrants)],
+                ),
+                lac_end_difference: tallies[derived(years, Some(fy), Derived::LacEnd)]
+                    .summary()
+                    .rounded(COUNT_DP),
             }
         })
         .collect();
-    let horizon: Vec<f64> = horizon.into_iter().map(pence).collect();
-    let (probability_positive_lo, probability_positive_hi) = share_interval(&horizon, false);
-    let (probability_pays_back_lo, probability_pays_back_hi) = share_interval(&horizon, true);
+    let horizon = &tallies[derived(years, None, Derived::Saving)];
+    let (probability_positive, probability_positive_lo, probability_positive_hi) =
+        horizon.share_positive(false);
+    let (probability_pays_back, probability_pays_back_lo, probability_pays_back_hi) =
+        horizon.share_positive(true);
     Difference {
         from: from.id.to_string(),
         to: to.id.to_string(),
-        years,
+        years: years_out,
         horizon: DifferenceHorizon {
-            probability_positive: share_positive(&horizon, false),
-            probability_pays_back: share_positive(&horizon, true),
-            saving: Summary::of(&mut horizon.clone()).rounded(2),
-            saving_including_grants: Summary::of(
-                &mut horizon_all.into_iter().map(pence).collect::<Vec<_>>(),
-            )
-            .rounded(2),
+            probability_positive,
+            probability_pays_back,
+            saving: money(horizon),
+            saving_including_grants: money(
+                &tallies[derived(years, None, Derived::SavingWithGrants)],
+            ),
             probability_positive_lo,
             probability_positive_hi,
             probability_pays_back_lo,
@@ -327,21 +309,14 @@ fn difference(from: &ScenarioResult, to: &ScenarioResult) -> Difference {
 /// A year's cost statistics and overspend measures, exactly as reported:
 /// precision-driven runs judge their intervals from this same function.
 /// The overspend measures are absent when the config has no budget.
-pub fn cost_figures(model: &Model, runs: &ScenarioRuns, fy: usize) -> (Summary, Option<Overspend>) {
-    let mut cost = runs.column(runs.layout.year(fy, YearField::Cost));
-    let cost_pence: Vec<i64> = cost.iter().map(|c| (c * 100.0).round() as i64).collect();
-    (
-        Summary::of(&mut cost).rounded(2),
-        model
-            .budget_pence(fy)
-            .map(|b| Overspend::of(&cost_pence, b)),
-    )
+pub fn cost_figures(cost: &Tally) -> (Summary, Option<Overspend>) {
+    (cost.summary().rounded(2), cost.overspend())
 }
 
 fn scenario(result: &ScenarioResult) -> ScenarioReport {
-    let (model, runs) = (result.model, result.runs);
-    let layout = &runs.layout;
-    let summary = |col: usize, dp: i32| Summary::of(&mut runs.column(col)).rounded(dp);
+    let (model, runs) = (result.model, result.results);
+    let layout = &result.plan.layout;
+    let summary = |col: usize, dp: i32| runs.columns[col].summary().rounded(dp);
     let strategy = &model.strategy;
 
     let years = (0..layout.years)
@@ -349,7 +324,7 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
         .map(|fy| {
             let year = &model.calendar.years[fy];
             let budget_pence = model.budget_pence(fy);
-            let (cost, overspend) = cost_figures(model, runs, fy);
+            let (cost, overspend) = cost_figures(&runs.columns[layout.year(fy, YearField::Cost)]);
             let components = layout
                 .components
                 .iter()
@@ -361,15 +336,12 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
                 .iter()
                 .enumerate()
                 .map(|(i, iv)| {
-                    let delivered = runs.column(layout.intervention_delivered(fy, i));
+                    let delivered = &runs.columns[layout.intervention_delivered(fy, i)];
                     let item = InterventionYear {
                         label: iv.label.clone(),
                         kind: iv.effect.kind().to_string(),
                         funding: iv.funding.name().to_string(),
-                        delivered: round_dp(
-                            delivered.iter().sum::<f64>() / delivered.len().max(1) as f64,
-                            6,
-                        ),
+                        delivered: round_dp(delivered.mean(), 6),
                         children: summary(layout.intervention_children(fy, i), COUNT_DP),
                         cost: summary(layout.intervention_cost(fy, i), 2),
                     };
@@ -465,8 +437,8 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
         years,
         history: crate::score::history(model, &months),
         months,
-        contributions: crate::drivers::contributions(runs),
-        correlations: crate::drivers::realised_correlations(model, runs),
+        contributions: result.plan.scores.contributions(&runs.drivers),
+        correlations: result.plan.scores.realised_correlations(&runs.drivers),
     }
 }
 
@@ -624,15 +596,5 @@ mod tests {
         );
         assert_eq!(input_words("entries.per_year", &label), "Entries: per year");
         assert_eq!(input_words("single", &label), "single");
-    }
-
-    #[test]
-    fn shares_of_runs_come_with_their_wilson_interval() {
-        let savings = [1.0, -1.0, 0.0, 2.0];
-        let (lo, hi) = wilson(2, 4).unwrap();
-        assert_eq!(share_interval(&savings, false), (Some(lo), Some(hi)));
-        let (lo, hi) = wilson(3, 4).unwrap();
-        assert_eq!(share_interval(&savings, true), (Some(lo), Some(hi)));
-        assert_eq!(share_interval(&[1.0], false), (None, None));
     }
 }

@@ -15,11 +15,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{self, ScenarioRuns, Settings};
+use crate::engine::{BLOCK, Settings};
 use crate::error::Error;
 use crate::model::Model;
-use crate::model::layout::YearField;
-use crate::stats::{Summary, round_dp};
+use crate::model::draws::Random;
+use crate::model::inputs::Pin;
+use crate::model::layout::{Layout, YearField};
+use crate::model::simulate::{Workspace, simulate};
+use crate::stats::round_dp;
+use crate::tally::{Tally, Wide};
 
 /// The percentiles an input is held at.
 pub const LOW: f64 = 0.10;
@@ -102,33 +106,113 @@ pub struct Driver {
 /// Runs the sensitivity analysis of `model`: `settings.runs` runs free and
 /// as many with each input held low and high. `progress` hears of finished
 /// runs.
+///
+/// Runs are simulated in blocks, each run in every setting one after the
+/// other, and folded into mergeable tallies ([`crate::tally`]) and exact
+/// sums of the run-by-run changes: memory does not grow with the runs, and
+/// the result is the same on any number of threads.
 pub fn analyse(
     model: &Model,
     scenario: &str,
     settings: &Settings,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Sensitivity, Error> {
-    let (base, base_costs) = outcome(model, &engine::run(model, settings, progress)?);
+    use rayon::prelude::*;
+    let layout = Layout::new(model);
+    let inputs = model.inputs();
+    let pins: Vec<(Pin, Pin)> = inputs
+        .iter()
+        .map(|i| (i.pin_at(model, LOW), i.pin_at(model, HIGH)))
+        .collect();
+    let budgets: Vec<Option<i64>> = (0..layout.years).map(|fy| model.budget_pence(fy)).collect();
+    let total_budget = budgets.iter().try_fold(0i64, |t, b| b.map(|b| t + b));
+    let plan = SensitivityPlan {
+        model,
+        layout: &layout,
+        pins: &pins,
+        budgets: budgets.iter().copied().chain([total_budget]).collect(),
+        seed: settings.seed,
+    };
+    let runs = usize::try_from(settings.runs)
+        .map_err(|_| Error::Usage("too many runs for this machine".into()))?;
+    let blocks = runs.div_ceil(BLOCK as usize);
+    let jobs = rayon::current_num_threads().max(1) * 4;
+    let settings_count = 1 + 2 * pins.len() as u64;
+    let acc = (0..blocks)
+        .into_par_iter()
+        .with_min_len(blocks.div_ceil(jobs).max(1))
+        .fold(
+            || plan.worker(),
+            |mut w, block| {
+                let from = block as u64 * BLOCK;
+                let to = (from + BLOCK).min(settings.runs);
+                for run in from..to {
+                    plan.run(&mut w, run);
+                }
+                progress((to - from) * settings_count);
+                w
+            },
+        )
+        .map(|w| w.acc)
+        .reduce(
+            || plan.empty(),
+            |mut a, b| {
+                a.merge(&b);
+                a
+            },
+        );
+    let labels: Vec<String> = model
+        .calendar
+        .years
+        .iter()
+        .map(|y| y.label.clone())
+        .chain(["total".to_string()])
+        .collect();
+    let outcome = |tallies: &[Tally]| {
+        let figures: Vec<Figures> = tallies
+            .iter()
+            .zip(&labels)
+            .zip(&plan.budgets)
+            .map(|((t, fy), budget)| {
+                let mut t = t.clone();
+                t.compact();
+                let s = t.summary();
+                Figures {
+                    fy: fy.clone(),
+                    budget: budget.map(|b| b as f64 / 100.0),
+                    mean: round_dp(s.mean, 2),
+                    p90: round_dp(s.p90, 2),
+                    p_overspend: t
+                        .threshold
+                        .as_ref()
+                        .map(|th| th.above as f64 / t.n.max(1) as f64),
+                }
+            })
+            .collect();
+        let (years, total) = figures.split_at(figures.len() - 1);
+        Outcome {
+            years: years.to_vec(),
+            total: total[0].clone(),
+        }
+    };
+    let base = outcome(&acc.outcomes[0]);
+    let n_years = layout.years;
     let mut drivers = Vec::new();
-    for input in model.inputs() {
-        let held = |level: f64| -> Result<_, Error> {
-            let pin = input.pin_at(model, level);
-            let runs = engine::run_pinned(model, settings, Some(pin), progress)?;
-            Ok((pin, outcome(model, &runs)))
-        };
-        let (low_pin, (low, low_costs)) = held(LOW)?;
-        let (high_pin, (high, high_costs)) = held(HIGH)?;
+    for (k, input) in inputs.iter().enumerate() {
+        let low = outcome(&acc.outcomes[1 + 2 * k]);
+        let high = outcome(&acc.outcomes[2 + 2 * k]);
         let change = |f: fn(&Figures) -> f64, l: &Figures, h: &Figures, b: &Figures| Swing {
             low: round_dp(f(l) - f(b), 6),
             high: round_dp(f(h) - f(b), 6),
         };
-        // Outcome `k` (a year, or the horizon after the years).
-        let figures = |k: usize, l: &Figures, h: &Figures, b: &Figures| DriverFigures {
+        let se = |which: usize, o: usize| round_dp(acc.changes[k][which][o].se(acc.n), 2);
+        // Outcome `o` (a year, or the horizon after the years).
+        let figures = |o: usize, l: &Figures, h: &Figures, b: &Figures| DriverFigures {
             fy: b.fy.clone(),
             mean: change(|f| f.mean, l, h, b),
             mean_se: Swing {
-                low: round_dp(paired_se(&low_costs[k], &base_costs[k]), 2),
-                high: round_dp(paired_se(&high_costs[k], &base_costs[k]), 2),
+                low: se(0, o),
+                high: se(1, o),
             },
             p90: change(|f| f.p90, l, h, b),
             p_overspend: match (l.p_overspend, h.p_overspend, b.p_overspend) {
@@ -139,18 +223,17 @@ pub fn analyse(
                 _ => None,
             },
         };
-        let n_years = base.years.len();
         let years = (0..n_years)
             .map(|y| figures(y, &low.years[y], &high.years[y], &base.years[y]))
             .collect();
         let total = figures(n_years, &low.total, &high.total, &base.total);
         drivers.push(Driver {
             input: input.path.clone(),
-            low: low_pin.value,
-            high: high_pin.value,
+            low: pins[k].0.value,
+            high: pins[k].1.value,
             years,
             swing: round_dp((total.mean.high - total.mean.low).abs(), 2),
-            swing_se: round_dp(paired_se(&high_costs[n_years], &low_costs[n_years]), 2),
+            swing_se: se(2, n_years),
             total,
         });
     }
@@ -168,61 +251,151 @@ pub fn analyse(
     })
 }
 
-/// Standard error of the mean of the run-by-run differences `a − b`, in
-/// pounds from pence.
-fn paired_se(a: &[i64], b: &[i64]) -> f64 {
-    let d: Vec<f64> = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| (x - y) as f64 / 100.0)
-        .collect();
-    let n = d.len();
-    if n < 2 {
-        return 0.0;
-    }
-    let mean = d.iter().sum::<f64>() / n as f64;
-    let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    (var / n as f64).sqrt()
+/// Exact sums of run-by-run changes in pence: their mean's standard error.
+#[derive(Clone, Debug, Default)]
+struct Change {
+    sum: i128,
+    squares: Wide,
 }
 
-/// Mean, P90 and probability of overspend of each year's cost and the
-/// horizon's, with each run's cost in pence (the years, then the horizon).
-fn outcome(model: &Model, runs: &ScenarioRuns) -> (Outcome, Vec<Vec<i64>>) {
-    let layout = &runs.layout;
-    let n = runs.runs();
-    let mut total_pence = vec![0i64; n];
-    let mut total_budget = Some(0i64);
-    let figures = |fy: String, pence: &[i64], budget: Option<i64>| {
-        let mut pounds: Vec<f64> = pence.iter().map(|&p| p as f64 / 100.0).collect();
-        let s = Summary::of(&mut pounds);
-        Figures {
-            fy,
-            budget: budget.map(|b| b as f64 / 100.0),
-            mean: round_dp(s.mean, 2),
-            p90: round_dp(s.p90, 2),
-            p_overspend: budget
-                .map(|b| pence.iter().filter(|&&p| p > b).count() as f64 / n.max(1) as f64),
+impl Change {
+    fn add(&mut self, d: i64) {
+        self.sum += d as i128;
+        self.squares
+            .add(d.unsigned_abs() as u128 * d.unsigned_abs() as u128);
+    }
+
+    fn merge(&mut self, o: &Change) {
+        self.sum += o.sum;
+        self.squares.merge(&o.squares);
+    }
+
+    /// Standard error of the mean change, in pounds.
+    fn se(&self, n: u64) -> f64 {
+        if n < 2 {
+            return 0.0;
         }
-    };
-    let mut costs = Vec::with_capacity(layout.years + 1);
-    let years = (0..layout.years)
-        .map(|fy| {
-            let pence: Vec<i64> = runs
-                .column(layout.year(fy, YearField::Cost))
-                .iter()
-                .map(|c| (c * 100.0).round() as i64)
-                .collect();
-            for (t, p) in total_pence.iter_mut().zip(&pence) {
-                *t += p;
+        let n = n as f64;
+        let mean = self.sum as f64 / n;
+        let var = (self.squares.to_f64() - self.sum as f64 * mean).max(0.0) / (n - 1.0);
+        (var / n).sqrt() / 100.0
+    }
+}
+
+/// What every setting's runs add up to.
+struct Accumulated {
+    n: u64,
+    /// Per setting (free, then each input low and high), per outcome (the
+    /// years, then the horizon): the cost in units of the tallies.
+    outcomes: Vec<Vec<Tally>>,
+    /// Per input: changes low − free, high − free and high − low, per outcome.
+    changes: Vec<[Vec<Change>; 3]>,
+}
+
+impl Accumulated {
+    fn merge(&mut self, o: &Accumulated) {
+        self.n += o.n;
+        for (a, b) in self.outcomes.iter_mut().zip(&o.outcomes) {
+            for (x, y) in a.iter_mut().zip(b) {
+                x.merge(y);
             }
-            let budget = model.budget_pence(fy);
-            total_budget = total_budget.zip(budget).map(|(t, b)| t + b);
-            let f = figures(model.calendar.years[fy].label.clone(), &pence, budget);
-            costs.push(pence);
-            f
-        })
-        .collect();
-    let total = figures("total".into(), &total_pence, total_budget);
-    costs.push(total_pence);
-    (Outcome { years, total }, costs)
+        }
+        for (a, b) in self.changes.iter_mut().zip(&o.changes) {
+            for (xs, ys) in a.iter_mut().zip(b) {
+                for (x, y) in xs.iter_mut().zip(ys) {
+                    x.merge(y);
+                }
+            }
+        }
+    }
+}
+
+struct SensitivityPlan<'a> {
+    model: &'a Model,
+    layout: &'a Layout,
+    pins: &'a [(Pin, Pin)],
+    /// Per outcome, in pence.
+    budgets: Vec<Option<i64>>,
+    seed: u64,
+}
+
+struct SensitivityWorker {
+    workspace: Workspace,
+    draws: Random,
+    row: Vec<f64>,
+    acc: Accumulated,
+}
+
+impl SensitivityPlan<'_> {
+    fn empty(&self) -> Accumulated {
+        let outcomes = self.budgets.len();
+        let tallies = || -> Vec<Tally> {
+            self.budgets
+                .iter()
+                .map(|b| match b {
+                    // An overspend here is any cost above the budget.
+                    Some(b) => Tally::with_threshold(b * 100, 0),
+                    None => Tally::new(),
+                })
+                .collect()
+        };
+        Accumulated {
+            n: 0,
+            outcomes: (0..1 + 2 * self.pins.len()).map(|_| tallies()).collect(),
+            changes: (0..self.pins.len())
+                .map(|_| std::array::from_fn(|_| vec![Change::default(); outcomes]))
+                .collect(),
+        }
+    }
+
+    fn worker(&self) -> SensitivityWorker {
+        SensitivityWorker {
+            workspace: Workspace::new(self.model),
+            draws: Random::new(self.seed, 0),
+            row: vec![0.0; self.layout.width()],
+            acc: self.empty(),
+        }
+    }
+
+    /// Run `run` in one setting: each outcome's cost in pence.
+    fn costs(&self, w: &mut SensitivityWorker, run: u64, pin: Option<Pin>) -> Vec<i64> {
+        w.draws.set_pin(pin);
+        w.draws.restart(run);
+        simulate(
+            self.model,
+            self.layout,
+            &mut w.draws,
+            &mut w.workspace,
+            &mut w.row,
+        );
+        let mut costs: Vec<i64> = (0..self.layout.years)
+            .map(|fy| (w.row[self.layout.year(fy, YearField::Cost)] * 100.0).round() as i64)
+            .collect();
+        costs.push(costs.iter().sum());
+        costs
+    }
+
+    /// Run `run` in every setting.
+    fn run(&self, w: &mut SensitivityWorker, run: u64) {
+        w.acc.n += 1;
+        let base = self.costs(w, run, None);
+        let add = |tallies: &mut Vec<Tally>, costs: &[i64]| {
+            for (t, &c) in tallies.iter_mut().zip(costs) {
+                t.add_units(c * 100);
+            }
+        };
+        add(&mut w.acc.outcomes[0], &base);
+        for (k, &(low_pin, high_pin)) in self.pins.iter().enumerate() {
+            let low = self.costs(w, run, Some(low_pin));
+            let high = self.costs(w, run, Some(high_pin));
+            add(&mut w.acc.outcomes[1 + 2 * k], &low);
+            add(&mut w.acc.outcomes[2 + 2 * k], &high);
+            let [to_low, to_high, across] = &mut w.acc.changes[k];
+            for o in 0..base.len() {
+                to_low[o].add(low[o] - base[o]);
+                to_high[o].add(high[o] - base[o]);
+                across[o].add(high[o] - low[o]);
+            }
+        }
+    }
 }

@@ -53,6 +53,12 @@ pub struct Summary {
     pub p75: f64,
     pub p90: f64,
     pub p95: f64,
+    #[serde(default)]
+    pub p99: f64,
+    /// Expected shortfall beyond P95: the mean of the worst 5% of runs (the
+    /// largest ⌈n/20⌉ values).
+    #[serde(default)]
+    pub expected_shortfall: f64,
     /// Standard error of the mean, `sd / √n`; absent for a single run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean_se: Option<f64>,
@@ -86,6 +92,15 @@ pub struct Summary {
     pub p95_lo: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p95_hi: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99_lo: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99_hi: Option<f64>,
+    /// Once the runs are too many for every value to be kept (see
+    /// [`crate::tally`]), the largest distance between a reported
+    /// percentile and the value the runs give exactly; absent when exact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sketch_error: Option<f64>,
 }
 
 /// The percentiles reported, with their names.
@@ -153,6 +168,14 @@ impl Summary {
         let (p75_lo, p75_hi) = ci(4);
         let (p90_lo, p90_hi) = ci(5);
         let (p95_lo, p95_hi) = ci(6);
+        let (p99_lo, p99_hi) = if n < 2 {
+            (None, None)
+        } else {
+            let (l, u) = quantile_ranks(n, 0.99);
+            (l.map(|l| sorted[l - 1]), u.map(|u| sorted[u - 1]))
+        };
+        let worst = n.div_ceil(20);
+        let expected_shortfall = sorted[n - worst..].iter().sum::<f64>() / worst as f64;
         Summary {
             mean,
             sd,
@@ -163,6 +186,8 @@ impl Summary {
             p75: q(0.75),
             p90: q(0.90),
             p95: q(0.95),
+            p99: q(0.99),
+            expected_shortfall,
             mean_se: (n > 1).then(|| sd / (n as f64).sqrt()),
             p5_lo,
             p5_hi,
@@ -178,11 +203,14 @@ impl Summary {
             p90_hi,
             p95_lo,
             p95_hi,
+            p99_lo,
+            p99_hi,
+            sketch_error: None,
         }
     }
 
     /// The statistics as (name, value) pairs, in the order of the JSON.
-    pub fn fields(&self) -> [(&'static str, f64); 9] {
+    pub fn fields(&self) -> [(&'static str, f64); 11] {
         [
             ("mean", self.mean),
             ("sd", self.sd),
@@ -193,6 +221,8 @@ impl Summary {
             ("p75", self.p75),
             ("p90", self.p90),
             ("p95", self.p95),
+            ("p99", self.p99),
+            ("expected_shortfall", self.expected_shortfall),
         ]
     }
 
@@ -215,6 +245,9 @@ impl Summary {
             ("p90_hi", self.p90_hi),
             ("p95_lo", self.p95_lo),
             ("p95_hi", self.p95_hi),
+            ("p99_lo", self.p99_lo),
+            ("p99_hi", self.p99_hi),
+            ("sketch_error", self.sketch_error),
         ]
         .into_iter()
         .filter_map(|(name, v)| v.map(|v| (name, v)))
@@ -260,6 +293,8 @@ impl Summary {
             p75: r(self.p75),
             p90: r(self.p90),
             p95: r(self.p95),
+            p99: r(self.p99),
+            expected_shortfall: r(self.expected_shortfall),
             mean_se: o(self.mean_se),
             p5_lo: o(self.p5_lo),
             p5_hi: o(self.p5_hi),
@@ -275,6 +310,9 @@ impl Summary {
             p90_hi: o(self.p90_hi),
             p95_lo: o(self.p95_lo),
             p95_hi: o(self.p95_hi),
+            p99_lo: o(self.p99_lo),
+            p99_hi: o(self.p99_hi),
+            sketch_error: o(self.sketch_error),
         }
     }
 }
@@ -424,6 +462,15 @@ pub struct Overspend {
     /// Standard error of `mean`; absent for a single run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean_se: Option<f64>,
+    /// P95 and P99 of the overspend (0 for a run within budget), and its
+    /// expected shortfall beyond P95: the mean overspend of the worst 5% of
+    /// runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p95: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_shortfall: Option<f64>,
 }
 
 fn default_tolerance() -> f64 {
@@ -481,6 +528,9 @@ impl Overspend {
             probability_lo: interval.map(|i| i.0),
             probability_hi: interval.map(|i| i.1),
             mean_se,
+            p95: None,
+            p99: None,
+            expected_shortfall: None,
         }
     }
 

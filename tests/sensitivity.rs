@@ -5,7 +5,7 @@
 use assert_cmd::Command;
 use carecast::config;
 use carecast::dist::std_normal_cdf;
-use carecast::drivers::{self, spearman};
+use carecast::drivers::{self, pearson, spearman};
 use carecast::model::layout::YearField;
 use carecast::sensitivity;
 
@@ -44,19 +44,25 @@ fn a_single_uncertain_input_carries_all_the_variance() {
         "",
     ));
     let runs = simulate(&m, 2000, 3);
-    let c = drivers::contributions(&runs);
+    let c = drivers::contributions(&m, &runs);
     assert_eq!(c.len(), 1, "one input: {c:?}");
     assert_eq!(c[0].input, "placement.a.weekly_cost");
     assert_eq!(c[0].total.contribution, 1.0);
-    // The cost is an increasing function of the price alone.
-    assert_eq!(c[0].total.rank_correlation, 1.0);
-    assert_eq!(c[0].years[0].rank_correlation, 1.0);
+    // The cost is linear in a normal price Z: the correlation of its CDF
+    // score Φ(Z) with Z is E[Z·Φ(Z)]·√12 = E[φ(Z)]·√12 = √(3/π). Its standard
+    // error is about (1 − ρ²)/√n.
+    let rho = (3.0 / std::f64::consts::PI).sqrt();
+    let se = (1.0 - rho * rho) / 2000f64.sqrt();
+    for r in [c[0].total.rank_correlation, c[0].years[0].rank_correlation] {
+        assert!((r - rho).abs() <= 4.0 * se, "{r} vs {rho} (se {se})");
+    }
 }
 
 /// Two independent normal prices with variance shares s and 1 − s: the
-/// Pearson correlation of each with the cost is √s, the rank correlation
-/// (6/π)·asin(√s/2), and the normalised shares follow. The tolerance is four
-/// standard errors of the share, estimated from 20 independent batches.
+/// correlation of each one's CDF score Φ(Z) with the cost (linear in both)
+/// is √(3/π)·√s, so the normalised shares are exactly s and 1 − s. The
+/// tolerance is four standard errors of the share, estimated from 20
+/// independent batches.
 #[test]
 fn two_independent_inputs_share_the_variance_as_theory_says() {
     let m = model(&two_prices(
@@ -66,15 +72,12 @@ fn two_independent_inputs_share_the_variance_as_theory_says() {
     ));
     let n = 20_000;
     let runs = simulate(&m, n, 11);
-    let c = drivers::contributions(&runs);
+    let c = drivers::contributions(&m, &runs);
     assert_eq!(
         c[0].input, "placement.a.weekly_cost",
         "larger variance first"
     );
-    let share_a = 0.8f64;
-    let rank = |s: f64| 6.0 / std::f64::consts::PI * (s.sqrt() / 2.0).asin();
-    let (ra, rb) = (rank(share_a), rank(1.0 - share_a));
-    let expected = ra * ra / (ra * ra + rb * rb);
+    let expected = 0.8f64;
 
     // Batch estimates of the same share for its standard error.
     let cost = runs.column(runs.layout.year(0, YearField::Cost));
@@ -85,9 +88,14 @@ fn two_independent_inputs_share_the_variance_as_theory_says() {
     let shares: Vec<f64> = (0..batches)
         .map(|k| {
             let r = k * size..(k + 1) * size;
+            let score = |xs: &[f64], sd: f64| -> Vec<f64> {
+                xs.iter()
+                    .map(|x| std_normal_cdf((x - 1500.0) / sd))
+                    .collect()
+            };
             let (x, y) = (
-                spearman(&a[r.clone()], &cost[r.clone()]),
-                spearman(&b[r.clone()], &cost[r]),
+                pearson(&score(&a[r.clone()], 200.0), &cost[r.clone()]),
+                pearson(&score(&b[r.clone()], 100.0), &cost[r]),
             );
             x * x / (x * x + y * y)
         })

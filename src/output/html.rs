@@ -1093,6 +1093,8 @@ const NAN_SUMMARY: Summary = Summary {
     p75: f64::NAN,
     p90: f64::NAN,
     p95: f64::NAN,
+    p99: f64::NAN,
+    expected_shortfall: f64::NAN,
     mean_se: None,
     p5_lo: None,
     p5_hi: None,
@@ -1108,6 +1110,9 @@ const NAN_SUMMARY: Summary = Summary {
     p90_hi: None,
     p95_lo: None,
     p95_hi: None,
+    p99_lo: None,
+    p99_hi: None,
+    sketch_error: None,
 };
 
 fn year_label(fy: &str, partial: bool, months: usize) -> String {

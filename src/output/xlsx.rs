@@ -215,8 +215,12 @@ fn strategy(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxE
 pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
     let f = Formats::new();
     let mut wb = Workbook::new();
+    // A fixed creation date: the same results give the same bytes, whenever
+    // and wherever they are rendered (a merge of shards, a single run).
+    let created = ExcelDateTime::from_ymd(2000, 1, 1)?;
     wb.set_properties(
         &DocProperties::new()
+            .set_creation_datetime(&created)
             .set_title(text(&report.name))
             .set_comment(format!(
                 "carecast {}: {} runs, seed {}",

@@ -1,0 +1,656 @@
+//! Partial results (`carecast run --shard K/N --partial FILE`) and their
+//! merge (`carecast merge`).
+//!
+//! A shard runs a contiguous range of the runs with exactly the streams a
+//! single run gives them, and writes its tallies ([`crate::results`]) with
+//! everything a merge needs and checks, so that `merge` needs no config.
+//!
+//! # Format (version 1)
+//! All integers are little-endian; `varint` is LEB128, `zigzag` a signed
+//! varint.
+//! 1. The magic line `carecast partial\n`.
+//! 2. A header: a u32 length, then that many bytes of JSON ([`Header`]):
+//!    the format version, the carecast version, the seed, the total runs,
+//!    the shard, its run range, the SHA-256 of the config text and the text
+//!    itself.
+//! 3. The body: the tallies of every scenario's row, their driver sums and
+//!    the tallies of every comparison, in the order of the config (see
+//!    [`encode`]). Every tally is in its canonical form, so a shard gives
+//!    the same bytes on any number of threads.
+//! 4. The SHA-256 of everything before it (32 bytes): a truncated or damaged
+//!    file is refused, never half read.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::drivers::DriverSums;
+use crate::error::Error;
+use crate::results::{Plan, Results, ScenarioResults};
+use crate::tally::{Tally, Threshold, Wide};
+
+const MAGIC: &[u8] = b"carecast partial\n";
+/// The version of the format written.
+pub const FORMAT: u32 = 1;
+
+/// What a partial file says about itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Header {
+    pub format: u32,
+    pub carecast_version: String,
+    pub seed: u64,
+    /// Runs of the whole simulation (R), of which this file holds a range.
+    pub runs: u64,
+    /// `[K, N]`: shard K of N.
+    pub shard: [u64; 2],
+    /// The runs held: `from` to `to − 1`.
+    pub from: u64,
+    pub to: u64,
+    /// SHA-256 of `config`, in hex.
+    pub config_sha256: String,
+    /// Where the config was read from (for messages).
+    pub config_origin: String,
+    pub config: String,
+}
+
+/// The runs shard `k` of `n` holds out of `runs`: ⌊k·R/n⌋ to ⌊(k+1)·R/n⌋ − 1.
+pub fn shard_range(k: u64, n: u64, runs: u64) -> std::ops::Range<u64> {
+    let at = |k: u64| (k as u128 * runs as u128 / n as u128) as u64;
+    at(k)..at(k + 1)
+}
+
+/// Parses `--shard K/N`.
+pub fn parse_shard(text: &str) -> Result<(u64, u64), Error> {
+    let bad = |why: &str| {
+        Error::Usage(format!(
+            "--shard {text:?}: {why}; expected K/N with K from 0 to N − 1, e.g. 0/4"
+        ))
+    };
+    let (k, n) = text.split_once('/').ok_or_else(|| bad("no '/'"))?;
+    let k: u64 = k
+        .trim()
+        .parse()
+        .map_err(|_| bad("K is not a whole number"))?;
+    let n: u64 = n
+        .trim()
+        .parse()
+        .map_err(|_| bad("N is not a whole number"))?;
+    if n == 0 {
+        return Err(bad("N must be at least 1"));
+    }
+    if k >= n {
+        return Err(bad("K must be below N"));
+    }
+    Ok((k, n))
+}
+
+/// SHA-256 of a text, in hex.
+pub fn sha256_hex(text: &[u8]) -> String {
+    Sha256::digest(text)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The bytes of a partial file.
+pub fn write(header: &Header, results: &Results) -> Result<Vec<u8>, Error> {
+    let json = serde_json::to_vec(header)
+        .map_err(|e| Error::Runtime(format!("cannot encode the partial header: {e}")))?;
+    let mut out = Vec::new();
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    out.extend_from_slice(&json);
+    encode(results, &mut out);
+    let sum = Sha256::digest(&out);
+    out.extend_from_slice(&sum);
+    Ok(out)
+}
+
+/// A partial file read back: its header, the config it embeds and its
+/// results.
+pub struct Partial {
+    pub path: PathBuf,
+    pub header: Header,
+}
+
+/// Reads a partial file's header (checking the file whole first).
+pub fn read_header(path: &Path) -> Result<(Partial, Vec<u8>), Error> {
+    let fail = |message: String| Error::Results {
+        path: path.to_path_buf(),
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
+    if !bytes.starts_with(MAGIC) {
+        return Err(fail(
+            "not a carecast partial result (written by `carecast run --shard K/N --partial FILE`)"
+                .into(),
+        ));
+    }
+    if bytes.len() < MAGIC.len() + 4 + 32 {
+        return Err(fail("the file is truncated".into()));
+    }
+    let (content, sum) = bytes.split_at(bytes.len() - 32);
+    if Sha256::digest(content).as_slice() != sum {
+        return Err(fail(
+            "the file is truncated or damaged (its checksum does not match)".into(),
+        ));
+    }
+    let mut at = MAGIC.len();
+    let len = u32::from_le_bytes(content[at..at + 4].try_into().expect("4 bytes")) as usize;
+    at += 4;
+    if len > content.len() - at {
+        return Err(fail("the header is truncated".into()));
+    }
+    let header: Header = serde_json::from_slice(&content[at..at + len])
+        .map_err(|e| fail(format!("the header is not valid: {e}")))?;
+    if header.format != FORMAT {
+        return Err(fail(format!(
+            "partial format version {} (this carecast reads version {FORMAT})",
+            header.format
+        )));
+    }
+    if sha256_hex(header.config.as_bytes()) != header.config_sha256 {
+        return Err(fail("the embedded config does not match its hash".into()));
+    }
+    if header.from > header.to || header.to > header.runs {
+        return Err(fail(format!(
+            "run range {}..{} is not within the {} runs",
+            header.from, header.to, header.runs
+        )));
+    }
+    let body = content[at + len..].to_vec();
+    Ok((
+        Partial {
+            path: path.to_path_buf(),
+            header,
+        },
+        body,
+    ))
+}
+
+/// The merged partial files: the config they were run from, the settings
+/// and the results of all the runs.
+pub struct Merged {
+    pub config: Config,
+    pub plan: Plan,
+    pub results: Results,
+    pub seed: u64,
+    pub runs: u64,
+}
+
+/// Reads and merges partial files: they must come from the same config,
+/// seed, number of runs and carecast version, and their run ranges must
+/// cover every run exactly once (see the module docs).
+pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
+    let mut parts = Vec::new();
+    for path in paths {
+        parts.push(read_header(path)?);
+    }
+    let (first, _) = &parts[0];
+    let h0 = &first.header;
+    for (p, _) in &parts[1..] {
+        let h = &p.header;
+        let mismatch = |what: &str, a: &dyn std::fmt::Display, b: &dyn std::fmt::Display| {
+            Error::Usage(format!(
+                "cannot merge {} with {}: {what} differ ({a} and {b})",
+                first.path.display(),
+                p.path.display()
+            ))
+        };
+        if h.carecast_version != h0.carecast_version {
+            return Err(mismatch(
+                "carecast versions",
+                &h0.carecast_version,
+                &h.carecast_version,
+            ));
+        }
+        if h.config_sha256 != h0.config_sha256 {
+            return Err(mismatch(
+                "configs",
+                &format!("sha256 {}…", &h0.config_sha256[..12]),
+                &format!("sha256 {}…", &h.config_sha256[..12]),
+            ));
+        }
+        if h.seed != h0.seed {
+            return Err(mismatch("seeds", &h0.seed, &h.seed));
+        }
+        if h.runs != h0.runs {
+            return Err(mismatch("total runs", &h0.runs, &h.runs));
+        }
+    }
+    if h0.carecast_version != env!("CARGO_PKG_VERSION") {
+        return Err(Error::Usage(format!(
+            "{}: written by carecast {}, this is carecast {}: merge with the version that ran the shards",
+            first.path.display(),
+            h0.carecast_version,
+            env!("CARGO_PKG_VERSION")
+        )));
+    }
+    // Ranges in order must tile 0..R.
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    order.sort_by_key(|&i| (parts[i].0.header.from, parts[i].0.header.to));
+    let mut next = 0u64;
+    let mut last: Option<&Path> = None;
+    for &i in &order {
+        let p = &parts[i].0;
+        let (from, to) = (p.header.from, p.header.to);
+        if from < next {
+            return Err(Error::Usage(format!(
+                "{} (runs {from} to {}) overlaps {}: a run would be counted twice",
+                p.path.display(),
+                to.saturating_sub(1),
+                last.map_or(String::new(), |l| l.display().to_string())
+            )));
+        }
+        if from > next {
+            return Err(Error::Usage(format!(
+                "runs {next} to {} are missing: no partial file holds them (before {})",
+                from - 1,
+                p.path.display()
+            )));
+        }
+        next = to;
+        last = Some(&p.path);
+    }
+    if next != h0.runs {
+        return Err(Error::Usage(format!(
+            "runs {next} to {} of {} are missing: no partial file holds them (after {})",
+            h0.runs - 1,
+            h0.runs,
+            last.map_or(String::new(), |l| l.display().to_string())
+        )));
+    }
+    let config = crate::config::parse_config(&h0.config, &h0.config_origin)?;
+    let plan = Plan::new(&config);
+    let mut results = plan.empty();
+    for &i in &order {
+        let (p, body) = &parts[i];
+        let part = decode(&plan, body).map_err(|message| Error::Results {
+            path: p.path.clone(),
+            message: format!("the results are not valid: {message}"),
+        })?;
+        if part.runs != p.header.to - p.header.from {
+            return Err(Error::Results {
+                path: p.path.clone(),
+                message: format!(
+                    "holds {} runs but its range {}..{} has {}",
+                    part.runs,
+                    p.header.from,
+                    p.header.to,
+                    p.header.to - p.header.from
+                ),
+            });
+        }
+        results.merge(&part);
+    }
+    results.normalize();
+    Ok(Merged {
+        config,
+        plan,
+        results,
+        seed: h0.seed,
+        runs: h0.runs,
+    })
+}
+
+// ---- encoding ----
+
+fn put_u(out: &mut Vec<u8>, mut x: u128) {
+    loop {
+        let b = (x & 0x7f) as u8;
+        x >>= 7;
+        if x == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+fn put_i(out: &mut Vec<u8>, x: i128) {
+    put_u(out, ((x << 1) ^ (x >> 127)) as u128);
+}
+
+fn put_tally(out: &mut Vec<u8>, t: &Tally) {
+    put_u(out, t.n as u128);
+    put_i(out, t.sum);
+    put_u(out, t.squares.lo);
+    put_u(out, t.squares.hi as u128);
+    out.push(t.sketched as u8);
+    match &t.threshold {
+        None => out.push(0),
+        Some(th) => {
+            out.push(1);
+            put_i(out, th.at as i128);
+            put_i(out, th.tolerance as i128);
+            put_u(out, th.above as u128);
+            put_i(out, th.sum);
+            put_u(out, th.squares.lo);
+            put_u(out, th.squares.hi as u128);
+        }
+    }
+    put_u(out, t.bins.len() as u128);
+    let mut last: Option<i64> = None;
+    for &(k, c) in &t.bins {
+        match last {
+            None => put_i(out, k as i128),
+            Some(l) => put_u(out, (k as i128 - l as i128) as u128),
+        }
+        put_u(out, c as u128);
+        last = Some(k);
+    }
+}
+
+fn put_vec(out: &mut Vec<u8>, v: &[i128]) {
+    put_u(out, v.len() as u128);
+    for &x in v {
+        put_i(out, x);
+    }
+}
+
+/// Appends the body of a partial file (tallies in canonical form).
+pub fn encode(results: &Results, out: &mut Vec<u8>) {
+    put_u(out, results.runs as u128);
+    put_u(out, results.scenarios.len() as u128);
+    for s in &results.scenarios {
+        out.push(s.approximate as u8);
+        put_u(out, s.columns.len() as u128);
+        for t in &s.columns {
+            put_tally(out, t);
+        }
+        let d = &s.drivers;
+        put_u(out, d.n as u128);
+        put_vec(out, &d.s);
+        put_vec(out, &d.ss);
+        put_vec(out, &d.y);
+        put_u(out, d.yy.len() as u128);
+        for w in &d.yy {
+            put_u(out, w.lo);
+            put_u(out, w.hi as u128);
+        }
+        put_vec(out, &d.sy);
+        put_vec(out, &d.pairs);
+    }
+    put_u(out, results.comparisons.len() as u128);
+    for c in &results.comparisons {
+        put_u(out, c.len() as u128);
+        for t in c {
+            put_tally(out, t);
+        }
+    }
+}
+
+/// Reads the body back, checking it against the shape `plan` expects.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn u(&mut self) -> Result<u128, String> {
+        let mut x: u128 = 0;
+        for shift in (0..).step_by(7) {
+            if shift > 126 {
+                return Err(format!("a number too long at byte {}", self.at));
+            }
+            let b = *self
+                .bytes
+                .get(self.at)
+                .ok_or_else(|| "the results end too soon".to_string())?;
+            self.at += 1;
+            x |= ((b & 0x7f) as u128) << shift;
+            if b & 0x80 == 0 {
+                return Ok(x);
+            }
+        }
+        unreachable!()
+    }
+
+    fn i(&mut self) -> Result<i128, String> {
+        let z = self.u()?;
+        Ok(((z >> 1) as i128) ^ -((z & 1) as i128))
+    }
+
+    fn u64(&mut self, what: &str) -> Result<u64, String> {
+        u64::try_from(self.u()?).map_err(|_| format!("{what}: out of range"))
+    }
+
+    fn i64(&mut self, what: &str) -> Result<i64, String> {
+        i64::try_from(self.i()?).map_err(|_| format!("{what}: out of range"))
+    }
+
+    fn byte(&mut self) -> Result<u8, String> {
+        let b = *self
+            .bytes
+            .get(self.at)
+            .ok_or_else(|| "the results end too soon".to_string())?;
+        self.at += 1;
+        Ok(b)
+    }
+
+    fn flag(&mut self, what: &str) -> Result<bool, String> {
+        match self.byte()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            b => Err(format!("{what}: expected 0 or 1, got {b}")),
+        }
+    }
+
+    /// A length, which must be `expected` (and fit in what is left).
+    fn len(&mut self, what: &str, expected: usize) -> Result<usize, String> {
+        let n = self.u()?;
+        if n != expected as u128 {
+            return Err(format!("{what}: expected {expected}, got {n}"));
+        }
+        Ok(expected)
+    }
+
+    fn wide(&mut self) -> Result<Wide, String> {
+        Ok(Wide {
+            lo: self.u()?,
+            hi: self.u64("a sum of squares")?,
+        })
+    }
+
+    fn vec(&mut self, what: &str, expected: usize) -> Result<Vec<i128>, String> {
+        let n = self.len(what, expected)?;
+        (0..n).map(|_| self.i()).collect()
+    }
+
+    fn tally(&mut self, like: &Tally, what: &str) -> Result<Tally, String> {
+        let n = self.u64("runs")?;
+        let sum = self.i()?;
+        let squares = self.wide()?;
+        let sketched = self.flag("sketched")?;
+        let threshold = if self.flag("threshold")? {
+            Some(Threshold {
+                at: self.i64("threshold")?,
+                tolerance: self.i64("tolerance")?,
+                above: self.u64("runs above")?,
+                sum: self.i()?,
+                squares: self.wide()?,
+            })
+        } else {
+            None
+        };
+        let same = match (&threshold, &like.threshold) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.at == b.at && a.tolerance == b.tolerance,
+            _ => false,
+        };
+        if !same {
+            return Err(format!("{what}: its budget is not the config's"));
+        }
+        let len = self.u()?;
+        // Every bin takes at least two bytes.
+        if len > ((self.bytes.len() - self.at) / 2) as u128 {
+            return Err(format!("{what}: {len} values cannot fit in the file"));
+        }
+        let mut bins = Vec::with_capacity(len as usize);
+        let mut total = 0u64;
+        let mut last: Option<i64> = None;
+        for _ in 0..len {
+            let k = match last {
+                None => self.i64("a value")?,
+                Some(l) => {
+                    let d = self.u()?;
+                    if d == 0 {
+                        return Err(format!("{what}: values out of order"));
+                    }
+                    i64::try_from(l as i128 + d as i128)
+                        .map_err(|_| format!("{what}: a value out of range"))?
+                }
+            };
+            if sketched && k.unsigned_abs() > crate::tally::bucket(i64::MAX) as u64 {
+                return Err(format!("{what}: a bucket out of range"));
+            }
+            let c = self.u64("a count")?;
+            if c == 0 {
+                return Err(format!("{what}: a value counted zero times"));
+            }
+            total = total
+                .checked_add(c)
+                .ok_or_else(|| format!("{what}: counts overflow"))?;
+            bins.push((k, c));
+            last = Some(k);
+        }
+        if total != n {
+            return Err(format!("{what}: {total} values for {n} runs"));
+        }
+        if let Some(t) = &threshold
+            && t.above > n
+        {
+            return Err(format!("{what}: more runs over budget than runs"));
+        }
+        let mut t = Tally::new();
+        t.n = n;
+        t.sum = sum;
+        t.squares = squares;
+        t.sketched = sketched;
+        t.bins = bins;
+        t.threshold = threshold;
+        Ok(t)
+    }
+}
+
+/// Reads a partial file's body for `plan` (see [`encode`]).
+pub fn decode(plan: &Plan, bytes: &[u8]) -> Result<Results, String> {
+    let like = plan.empty();
+    let mut r = Reader { bytes, at: 0 };
+    let runs = r.u64("runs")?;
+    r.len("scenarios", like.scenarios.len())?;
+    let mut scenarios = Vec::new();
+    for (i, s) in like.scenarios.iter().enumerate() {
+        let id = &plan.scenarios[i].id;
+        let approximate = r.flag("approximate")?;
+        r.len(&format!("scenario {id}: values of a run"), s.columns.len())?;
+        let columns = s
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(c, like)| {
+                let t = r.tally(like, &format!("scenario {id}, value {c}"))?;
+                if t.n != runs {
+                    return Err(format!(
+                        "scenario {id}, value {c}: {} runs, not {runs}",
+                        t.n
+                    ));
+                }
+                Ok(t)
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let d = &s.drivers;
+        let n = r.u64("driver runs")?;
+        let s_ = r.vec("driver sums", d.s.len())?;
+        let ss = r.vec("driver sums", d.ss.len())?;
+        let y = r.vec("driver sums", d.y.len())?;
+        let k = r.len("driver sums", d.yy.len())?;
+        let yy = (0..k).map(|_| r.wide()).collect::<Result<Vec<_>, _>>()?;
+        let sy = r.vec("driver sums", d.sy.len())?;
+        let pairs = r.vec("driver sums", d.pairs.len())?;
+        scenarios.push(ScenarioResults {
+            columns,
+            drivers: DriverSums {
+                n,
+                s: s_,
+                ss,
+                y,
+                yy,
+                sy,
+                pairs,
+            },
+            approximate,
+        });
+    }
+    r.len("comparisons", like.comparisons.len())?;
+    let mut comparisons = Vec::new();
+    for like in &like.comparisons {
+        r.len("values of a comparison", like.len())?;
+        let c = like
+            .iter()
+            .map(|l| r.tally(l, "a comparison"))
+            .collect::<Result<Vec<_>, String>>()?;
+        comparisons.push(c);
+    }
+    if r.at != bytes.len() {
+        return Err(format!("{} bytes left over", bytes.len() - r.at));
+    }
+    Ok(Results {
+        runs,
+        scenarios,
+        comparisons,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_tile_the_runs() {
+        // ⌊k·10/3⌋: 0..3, 3..6, 6..10.
+        assert_eq!(shard_range(0, 3, 10), 0..3);
+        assert_eq!(shard_range(1, 3, 10), 3..6);
+        assert_eq!(shard_range(2, 3, 10), 6..10);
+        // More shards than runs: some are empty, none overlaps.
+        let ranges: Vec<_> = (0..5).map(|k| shard_range(k, 5, 2)).collect();
+        assert_eq!(ranges.iter().map(|r| r.end - r.start).sum::<u64>(), 2);
+        for w in ranges.windows(2) {
+            assert_eq!(w[0].end, w[1].start);
+        }
+    }
+
+    #[test]
+    fn shard_flags_are_checked() {
+        assert_eq!(parse_shard("2/4").unwrap(), (2, 4));
+        for bad in ["4/4", "1", "a/2", "0/0", "-1/3"] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn varints_round_trip() {
+        let mut out = Vec::new();
+        let values = [
+            0i128,
+            1,
+            -1,
+            63,
+            -64,
+            1 << 40,
+            -(1 << 100),
+            i64::MAX as i128,
+        ];
+        for &v in &values {
+            put_i(&mut out, v);
+        }
+        let mut r = Reader { bytes: &out, at: 0 };
+        for &v in &values {
+            assert_eq!(r.i().unwrap(), v);
+        }
+        assert!(r.i().is_err());
+    }
+}

@@ -1,0 +1,325 @@
+//! Shards and their merge (docs/user-guide.md, "Runs split across
+//! machines"): `run --shard K/N --partial FILE` and `merge PARTIAL...` give
+//! every output byte for byte as one run of all the runs, and a merge of
+//! parts that do not belong together is refused.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn carecast() -> Command {
+    Command::cargo_bin("carecast").unwrap()
+}
+
+const OUTPUTS: [(&str, &str); 5] = [
+    ("--json", "r.json"),
+    ("--csv", "r.csv"),
+    ("--html", "r.html"),
+    ("--xlsx", "r.xlsx"),
+    ("--markdown", "r.md"),
+];
+
+/// Every output of `args` (a `run` or a `merge`) written into `dir`.
+fn outputs(args: &[&str], dir: &Path) -> Vec<Vec<u8>> {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut cmd = carecast();
+    cmd.args(args).arg("--quiet");
+    for (flag, name) in OUTPUTS {
+        cmd.arg(flag).arg(dir.join(name));
+    }
+    cmd.assert().success();
+    OUTPUTS
+        .iter()
+        .map(|(_, name)| std::fs::read(dir.join(name)).unwrap())
+        .collect()
+}
+
+fn shard(config: &str, runs: u64, k: u64, n: u64, extra: &[&str], path: &Path) {
+    carecast()
+        .args([
+            "run",
+            config,
+            "--runs",
+            &runs.to_string(),
+            "--quiet",
+            "--shard",
+        ])
+        .arg(format!("{k}/{n}"))
+        .arg("--partial")
+        .arg(path)
+        .args(extra)
+        .assert()
+        .success();
+}
+
+fn same(a: &[Vec<u8>], b: &[Vec<u8>], what: &str) {
+    for ((flag, _), (x, y)) in OUTPUTS.iter().zip(a.iter().zip(b)) {
+        assert!(x == y, "{what}: {flag} differs");
+    }
+}
+
+#[test]
+fn shards_merged_in_any_order_give_the_single_runs_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let single = outputs(
+        &["run", "configs/example.toml", "--runs", "50"],
+        &d.join("one"),
+    );
+    let again = outputs(
+        &[
+            "run",
+            "configs/example.toml",
+            "--runs",
+            "50",
+            "--threads",
+            "1",
+        ],
+        &d.join("again"),
+    );
+    same(&single, &again, "one thread against all");
+    // Three shards of 16, 17 and 17 runs, merged out of order.
+    let parts: Vec<PathBuf> = (0..3).map(|k| d.join(format!("p{k}.bin"))).collect();
+    for (k, p) in parts.iter().enumerate() {
+        shard("configs/example.toml", 50, k as u64, 3, &[], p);
+    }
+    let merged = outputs(
+        &[
+            "merge",
+            parts[2].to_str().unwrap(),
+            parts[0].to_str().unwrap(),
+            parts[1].to_str().unwrap(),
+        ],
+        &d.join("merged"),
+    );
+    same(&single, &merged, "three shards");
+    // A shard's partial file does not depend on the threads either.
+    let p1 = d.join("p1-one-thread.bin");
+    shard("configs/example.toml", 50, 1, 3, &["--threads", "1"], &p1);
+    assert_eq!(
+        std::fs::read(&p1).unwrap(),
+        std::fs::read(&parts[1]).unwrap()
+    );
+}
+
+/// A small config whose yearly cost takes a distinct value in nearly every
+/// run: past 10,000 runs its money is kept in buckets (the sketch).
+const SPREAD: &str = r#"
+name = "spread"
+[horizon]
+start = "2025-04"
+years = 1
+[budget]
+per_year = ["800k"]
+[exits]
+annual_probability = { a = 0.3 }
+[[placement]]
+id = "a"
+weekly_cost = { dist = "lognormal", median = 1500, p90 = 2500 }
+initial = 10
+"#;
+
+#[test]
+fn shards_past_the_exact_limit_merge_to_the_same_sketch() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = d.join("spread.toml");
+    std::fs::write(&config, SPREAD).unwrap();
+    let c = config.to_str().unwrap();
+    let runs = 12_000u64;
+    let single = outputs(&["run", c, "--runs", &runs.to_string()], &d.join("one"));
+    let json: serde_json::Value = serde_json::from_slice(&single[0]).unwrap();
+    let cost = &json["scenarios"][0]["years"][0]["cost"];
+    // Past 10,000 runs the money percentiles come with their sketch error:
+    // at most 2⁻¹³ of the largest value it is read at (the expected
+    // shortfall reaches the largest run, which a lognormal price puts
+    // within about twice the P99 in 12,000 runs).
+    let error = cost["sketch_error"].as_f64().expect("a sketch error");
+    let p99 = cost["p99"].as_f64().unwrap();
+    assert!(
+        error > 0.0 && error <= 4.0 * p99 * 2f64.powi(-13),
+        "{error} vs P99 {p99}"
+    );
+    // Children stay exact at any number of runs.
+    assert!(json["scenarios"][0]["years"][0]["lac_end"]["sketch_error"].is_null());
+    // Four shards of 3,000 runs: each holds its values exactly; merged,
+    // they cross the limit together.
+    let parts: Vec<String> = (0..4)
+        .map(|k| d.join(format!("p{k}.bin")).to_string_lossy().into_owned())
+        .collect();
+    for (k, p) in parts.iter().enumerate() {
+        shard(c, runs, k as u64, 4, &[], Path::new(p));
+    }
+    let mut args = vec!["merge"];
+    args.extend(parts.iter().rev().map(String::as_str));
+    let merged = outputs(&args, &d.join("merged"));
+    same(&single, &merged, "four shards past the exact limit");
+}
+
+/// Runs `merge` on `parts` expecting exit 2, and returns stderr.
+fn refused(parts: &[&Path]) -> String {
+    let out = carecast()
+        .arg("merge")
+        .args(parts)
+        .args(["--json", "-", "--quiet"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+#[test]
+fn merge_refuses_parts_that_do_not_belong_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let p = |name: &str| d.join(name);
+    for k in 0..3 {
+        shard(
+            "configs/example.toml",
+            30,
+            k,
+            3,
+            &[],
+            &p(&format!("p{k}.bin")),
+        );
+    }
+    // A missing shard (a gap), named by its runs.
+    let err = refused(&[&p("p0.bin"), &p("p2.bin")]);
+    assert!(err.contains("runs 10 to 19 are missing"), "{err}");
+    let err = refused(&[&p("p0.bin"), &p("p1.bin")]);
+    assert!(
+        err.contains("runs 20 to 29") && err.contains("p1.bin"),
+        "{err}"
+    );
+    // The same shard twice (an overlap).
+    let err = refused(&[&p("p0.bin"), &p("p1.bin"), &p("p1.bin"), &p("p2.bin")]);
+    assert!(err.contains("overlaps") && err.contains("p1.bin"), "{err}");
+    // Another seed, another number of runs, another config.
+    shard(
+        "configs/example.toml",
+        30,
+        1,
+        3,
+        &["--seed", "7"],
+        &p("seed.bin"),
+    );
+    let err = refused(&[&p("p0.bin"), &p("seed.bin"), &p("p2.bin")]);
+    assert!(
+        err.contains("seeds differ") && err.contains("seed.bin"),
+        "{err}"
+    );
+    shard("configs/example.toml", 31, 1, 3, &[], &p("runs.bin"));
+    let err = refused(&[&p("p0.bin"), &p("runs.bin"), &p("p2.bin")]);
+    assert!(err.contains("total runs differ"), "{err}");
+    let other = p("other.toml");
+    let text = std::fs::read_to_string("configs/example.toml").unwrap() + "\n# changed\n";
+    std::fs::write(&other, text).unwrap();
+    shard(other.to_str().unwrap(), 30, 1, 3, &[], &p("config.bin"));
+    let err = refused(&[&p("p0.bin"), &p("config.bin"), &p("p2.bin")]);
+    assert!(
+        err.contains("configs differ") && err.contains("config.bin"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_damaged_partial_file_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let good = d.join("p0.bin");
+    shard("configs/example.toml", 10, 0, 1, &[], &good);
+    let bytes = std::fs::read(&good).unwrap();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "cut.bin",
+            bytes[..bytes.len() / 2].to_vec(),
+            "truncated or damaged",
+        ),
+        ("empty.bin", Vec::new(), "not a carecast partial"),
+        (
+            "text.bin",
+            b"name = \"a config\"\n".to_vec(),
+            "not a carecast partial",
+        ),
+        (
+            "flipped.bin",
+            {
+                let mut b = bytes.clone();
+                let i = b.len() / 3;
+                b[i] ^= 0x40;
+                b
+            },
+            "truncated or damaged",
+        ),
+    ];
+    for (name, content, why) in cases {
+        let path = d.join(name);
+        std::fs::write(&path, content).unwrap();
+        let err = refused(&[&path]);
+        assert!(err.contains(name) && err.contains(why), "{name}: {err}");
+    }
+    // A damaged body behind a checksum made to match is still refused
+    // cleanly by the decoder.
+    use sha2::{Digest, Sha256};
+    let mut b = bytes.clone();
+    let end = b.len() - 32;
+    b[end - 40] = 0xff;
+    b[end - 39] = 0xff;
+    let sum = Sha256::digest(&b[..end]);
+    b[end..].copy_from_slice(&sum);
+    let path = d.join("body.bin");
+    std::fs::write(&path, b).unwrap();
+    let err = refused(&[&path]);
+    assert!(
+        err.contains("body.bin") && err.contains("not valid"),
+        "{err}"
+    );
+}
+
+#[test]
+fn shard_flags_are_checked() {
+    for (args, why) in [
+        (
+            vec!["--shard", "3/3", "--partial", "x.bin"],
+            "K must be below N",
+        ),
+        (
+            vec!["--shard", "a/3", "--partial", "x.bin"],
+            "not a whole number",
+        ),
+    ] {
+        let out = carecast()
+            .args(["run", "--runs", "10"])
+            .args(&args)
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains(why), "{err}");
+    }
+    // --shard needs --partial, and writes no other output.
+    carecast()
+        .args(["run", "--runs", "10", "--shard", "0/2"])
+        .assert()
+        .code(2);
+    carecast()
+        .args([
+            "run",
+            "--runs",
+            "10",
+            "--shard",
+            "0/2",
+            "--partial",
+            "x.bin",
+            "--json",
+            "y.json",
+        ])
+        .assert()
+        .code(2);
+}
