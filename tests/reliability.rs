@@ -177,10 +177,11 @@ fn money_that_would_saturate_is_a_config_error() {
 // Item 5: memory.
 
 #[cfg(unix)]
-/// The statistics of a run take memory that does not grow with its runs
-/// (docs/outputs.md, "Statistics at any scale"): past the switch to buckets,
-/// three times the runs hold about the same bytes, where rows kept run by
-/// run would hold three times as many.
+/// The statistics of a run take memory that does not grow in proportion to
+/// its runs (docs/outputs.md, "Statistics at any scale"): three times the
+/// runs hold well under twice the bytes (buckets only reach a little further
+/// into the tails, and the last outputs switch from values to buckets),
+/// where rows kept run by run would hold three times as many.
 #[test]
 fn the_memory_of_a_run_does_not_grow_with_its_runs() {
     use carecast::{engine, results::Plan};
@@ -198,7 +199,7 @@ fn the_memory_of_a_run_does_not_grow_with_its_runs() {
     let rows =
         45_000 * carecast::model::layout::Layout::new(&config.scenarios[0].model).width() * 8;
     assert!(
-        (more as f64) < 1.3 * some as f64 && more < rows / 4,
+        (more as f64) < 2.0 * some as f64 && more < rows / 20,
         "{some} bytes for 15,000 runs, {more} for 45,000 (rows would be {rows})"
     );
 }
