@@ -386,10 +386,7 @@ impl Tally {
         let ranks: Vec<(Option<usize>, Option<usize>)> = if n < 2 {
             vec![(None, None); PERCENTILES_99.len()]
         } else {
-            PERCENTILES_99
-                .iter()
-                .map(|&(_, p)| quantile_ranks(n as usize, p))
-                .collect()
+            percentile_ranks(n as usize)
         };
         for &(l, u) in &ranks {
             wanted.push(l.map_or(0, |l| l as u64 - 1));
@@ -563,6 +560,30 @@ pub fn widened(i: Interval, sketch_error: Option<f64>) -> Interval {
         lo: i.lo.map(|x| x - e),
         hi: i.hi.map(|x| x + e),
     }
+}
+
+/// The interval ranks of every percentile of [`PERCENTILES_99`] for n runs.
+/// Every summary of a report has the same n and the exact ranks cost O(n)
+/// each, so the last answer is kept per thread.
+fn percentile_ranks(n: usize) -> Vec<(Option<usize>, Option<usize>)> {
+    type Ranks = Vec<(Option<usize>, Option<usize>)>;
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(usize, Ranks)>> = const { std::cell::RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        match &*last {
+            Some((m, ranks)) if *m == n => ranks.clone(),
+            _ => {
+                let ranks: Ranks = PERCENTILES_99
+                    .iter()
+                    .map(|&(_, p)| quantile_ranks(n, p))
+                    .collect();
+                *last = Some((n, ranks.clone()));
+                ranks
+            }
+        }
+    })
 }
 
 #[cfg(test)]
