@@ -973,9 +973,8 @@ fn rate(v: f64) -> Rate {
 }
 
 /// The model run with the generator's true rates (no estimation), against
-/// the generator's true expectation: what the model's monthly conventions
-/// alone (entrants cannot leave in their first month, exits before moves)
-/// add. Slow in a debug build: `cargo test --release --test calibrate --
+/// the generator's true expectation: what the model's own conventions add
+/// when nothing is estimated. Slow in a debug build: `cargo test --release --test calibrate --
 /// --ignored --nocapture`.
 #[test]
 #[ignore]
