@@ -533,18 +533,35 @@ fn run(args: RunArgs) -> Result<(), Error> {
         Ok(report)
     })??;
 
-    let mut files = Vec::new();
-    if let Some(path) = args.json {
-        files.push((path, output::json::render(&report)?));
-    }
-    if let Some(path) = args.csv {
-        files.push((path, output::csv::render(&report)));
-    }
-    files.extend(render_reports(&report, args.reports, None)?);
-    output::write_all_or_nothing(files)?;
+    write_outputs(
+        &report,
+        args.json,
+        args.csv,
+        args.reports,
+        args.quiet || to_stdout,
+    )
+}
 
-    if !args.quiet && !to_stdout {
-        print_stdout(&output::table::render(&report))?;
+/// Writes a report's JSON, CSV and reports whole or not at all, then its
+/// table to the terminal unless `no_table`.
+fn write_outputs(
+    report: &Report,
+    json: Option<PathBuf>,
+    csv: Option<PathBuf>,
+    reports: ReportFiles,
+    no_table: bool,
+) -> Result<(), Error> {
+    let mut files = Vec::new();
+    if let Some(path) = json {
+        files.push((path, output::json::render(report)?));
+    }
+    if let Some(path) = csv {
+        files.push((path, output::csv::render(report)));
+    }
+    files.extend(render_reports(report, reports, None)?);
+    output::write_all_or_nothing(files)?;
+    if !no_table {
+        print_stdout(&output::table::render(report))?;
     }
     Ok(())
 }
@@ -581,19 +598,13 @@ fn merge(args: MergeArgs) -> Result<(), Error> {
         central: false,
     };
     let report = Report::of_results(&merged.config, &merged.plan, &merged.results, &settings);
-    let mut files = Vec::new();
-    if let Some(path) = args.json {
-        files.push((path, output::json::render(&report)?));
-    }
-    if let Some(path) = args.csv {
-        files.push((path, output::csv::render(&report)));
-    }
-    files.extend(render_reports(&report, args.reports, None)?);
-    output::write_all_or_nothing(files)?;
-    if !args.quiet && !to_stdout {
-        print_stdout(&output::table::render(&report))?;
-    }
-    Ok(())
+    write_outputs(
+        &report,
+        args.json,
+        args.csv,
+        args.reports,
+        args.quiet || to_stdout,
+    )
 }
 
 fn sensitivity(args: SensitivityArgs) -> Result<(), Error> {
