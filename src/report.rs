@@ -365,7 +365,7 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
                     let item = InterventionYear {
                         label: iv.label.clone(),
                         kind: iv.effect.kind().to_string(),
-                        funding: iv.funding.name().to_string(),
+                        funding: model.finance.funds[iv.funding.fund].id.clone(),
                         delivered: round_dp(
                             delivered.iter().sum::<f64>() / delivered.len().max(1) as f64,
                             6,

@@ -74,12 +74,12 @@ impl Input {
                 bernoulli(model.strategy.interventions[i].delivery_probability)
             }
             InputKind::Slip(k) => bernoulli(model.strategy.savings[k].slip_probability),
-            InputKind::ShockCount(s) => {
-                let ShockTiming::PerYear(p) = model.strategy.shocks[s].timing else {
-                    return 1.0;
-                };
-                binomial_quantile(model.calendar.years.len() as u64, p, level)
-            }
+            InputKind::ShockCount(s) => match model.strategy.shocks[s].timing {
+                ShockTiming::PerYear(p) => {
+                    binomial_quantile(model.calendar.years.len() as u64, p, level)
+                }
+                ShockTiming::Month(_, p) | ShockTiming::Once(p) => bernoulli(p),
+            },
         }
     }
 
@@ -149,10 +149,10 @@ impl Model {
             }
         }
         for (s, shock) in strategy.shocks.iter().enumerate() {
-            if let ShockTiming::PerYear(p) = shock.timing
-                && p > 0.0
-                && p < 1.0
-            {
+            let p = match shock.timing {
+                ShockTiming::PerYear(p) | ShockTiming::Month(_, p) | ShockTiming::Once(p) => p,
+            };
+            if p > 0.0 && p < 1.0 {
                 out.push(Input::new(
                     shock_count_path(&shock.id),
                     InputKind::ShockCount(s),
