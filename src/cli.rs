@@ -268,6 +268,10 @@ struct RunArgs {
     /// scenario would need more than 2 GB of memory].
     #[arg(long, value_name = "N", requires = "precision")]
     max_runs: Option<u64>,
+    /// Measure each initiative's cost avoided (the same runs without it) however many
+    /// initiatives a scenario has; without it, only when every scenario has 12 or fewer.
+    #[arg(long)]
+    attribution: bool,
     /// Print nothing on the terminal (no table, no progress bar); only write the files asked for.
     #[arg(long, short)]
     quiet: bool,
@@ -426,15 +430,19 @@ fn run(args: RunArgs) -> Result<(), Error> {
     // Every scenario runs with the same seed: run i of each draws the same
     // random numbers for the same purposes (common random numbers).
     let report = engine::with_threads(settings.threads, || -> Result<Report, Error> {
+        let attribute = args.attribution || engine::attribution_by_default(&config);
         let Some(target) = &target else {
-            let results = engine::run_config(&config, &settings, &|n| progress.advance(n))?;
+            let mut results = engine::run_config(&config, &settings, &|n| progress.advance(n))?;
+            if attribute {
+                engine::attribute(&config, &settings, &mut results)?;
+            }
             progress.finish();
             if settings.central && !args.quiet {
                 approximate_note(&results);
             }
             return Ok(Report::for_config(&config, &results, &settings));
         };
-        let (results, outcome) = precision::run(
+        let (mut results, outcome) = precision::run(
             &config,
             settings.seed,
             target,
@@ -445,11 +453,14 @@ fn run(args: RunArgs) -> Result<(), Error> {
                 progress.advance(n);
             },
         )?;
-        progress.finish();
         let settings = Settings {
             runs: outcome.runs,
             ..settings.clone()
         };
+        if attribute {
+            engine::attribute(&config, &settings, &mut results)?;
+        }
+        progress.finish();
         let mut report = Report::for_config(&config, &results, &settings);
         report.precision = Some(outcome);
         Ok(report)

@@ -38,6 +38,19 @@ pub struct ScenarioRuns {
     /// For the central projection: true when a capacity or programme limit
     /// bound, so that the path approximates the model's expectation.
     pub approximate: bool,
+    /// The same runs without each initiative (see [`attribute`]), when
+    /// cost avoided is measured.
+    pub shadows: Vec<Shadow>,
+}
+
+/// The runs of a scenario without one initiative: for each run, in run
+/// order, the net cost charged to the council's budget in each financial
+/// year (`runs × years` values).
+#[derive(Clone, Debug)]
+pub struct Shadow {
+    /// The initiative's index in the scenario model's initiatives.
+    pub initiative: usize,
+    pub cost: Vec<f64>,
 }
 
 impl ScenarioRuns {
@@ -80,6 +93,7 @@ pub fn run_pinned(
             layout,
             data: central.row,
             approximate: central.approximate,
+            shadows: Vec::new(),
         });
     }
     let mut results = ScenarioRuns {
@@ -87,6 +101,7 @@ pub fn run_pinned(
         layout,
         data: Vec::new(),
         approximate: false,
+        shadows: Vec::new(),
     };
     append(
         model,
@@ -197,4 +212,55 @@ pub fn run_config(
             Ok(runs)
         })
         .collect()
+}
+
+/// Initiatives measured by default: a config with at most this many in a
+/// scenario has each one's cost avoided computed without `--attribution`.
+pub const DEFAULT_ATTRIBUTION: usize = 12;
+
+/// Whether cost avoided is measured for `config`: always with `force`,
+/// otherwise when no scenario has more than [`DEFAULT_ATTRIBUTION`]
+/// initiatives.
+pub fn attribution_by_default(config: &crate::config::Config) -> bool {
+    config
+        .scenarios
+        .iter()
+        .all(|s| s.model.finance.initiatives.len() <= DEFAULT_ATTRIBUTION)
+}
+
+/// Measures each initiative's cost avoided: runs every scenario again
+/// without each of its initiatives, on the same seed and run indices
+/// (common random numbers), and keeps each run's net cost by year.
+pub fn attribute(
+    config: &crate::config::Config,
+    settings: &Settings,
+    results: &mut [ScenarioRuns],
+) -> Result<(), Error> {
+    for (scenario, runs) in config.scenarios.iter().zip(results.iter_mut()) {
+        let model = &scenario.model;
+        let n = if settings.central { 1 } else { settings.runs };
+        let settings = Settings {
+            runs: n,
+            ..settings.clone()
+        };
+        let mut shadows = Vec::new();
+        for k in 0..model.finance.initiatives.len() {
+            let without = model.without_initiative(k);
+            let r = run(&without, &settings, &|_| {})?;
+            let l = &r.layout;
+            let mut cost = Vec::with_capacity(r.runs() * l.years);
+            for i in 0..r.runs() {
+                let row = &r.data[i * l.width()..(i + 1) * l.width()];
+                cost.extend(
+                    (0..l.years).map(|fy| row[l.year(fy, crate::model::layout::YearField::Cost)]),
+                );
+            }
+            shadows.push(Shadow {
+                initiative: k,
+                cost,
+            });
+        }
+        runs.shadows = shadows;
+    }
+    Ok(())
 }

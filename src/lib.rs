@@ -29,6 +29,7 @@ pub mod output;
 pub mod precision;
 pub mod progress;
 pub mod report;
+pub mod report_finance;
 pub mod score;
 pub mod sensitivity;
 pub mod stats;

@@ -344,6 +344,7 @@ pub fn run(
             layout: Layout::new(&s.model),
             data: Vec::new(),
             approximate: false,
+            shadows: Vec::new(),
         })
         .collect();
     let mut batches = Vec::new();

@@ -92,6 +92,11 @@ pub struct Driver {
     pub high: f64,
     pub years: Vec<DriverFigures>,
     pub total: DriverFigures,
+    /// True for an event whose P10 and P90 are the same (it happens, or
+    /// not, in more than 90% of runs): it is held at "does not happen" (low,
+    /// 0) and "happens" (high, 1) instead.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub event: bool,
     /// |high − low| of the horizon's mean cost, by which drivers are ranked.
     pub swing: f64,
     /// Its standard error: the standard deviation of the run-by-run
@@ -111,13 +116,13 @@ pub fn analyse(
     let (base, base_costs) = outcome(model, &engine::run(model, settings, progress)?);
     let mut drivers = Vec::new();
     for input in model.inputs() {
-        let held = |level: f64| -> Result<_, Error> {
-            let pin = input.pin_at(model, level);
+        let (low_at, high_at, event) = input.tornado_pins(model, LOW, HIGH);
+        let held = |pin: crate::model::inputs::Pin| -> Result<_, Error> {
             let runs = engine::run_pinned(model, settings, Some(pin), progress)?;
             Ok((pin, outcome(model, &runs)))
         };
-        let (low_pin, (low, low_costs)) = held(LOW)?;
-        let (high_pin, (high, high_costs)) = held(HIGH)?;
+        let (low_pin, (low, low_costs)) = held(low_at)?;
+        let (high_pin, (high, high_costs)) = held(high_at)?;
         let change = |f: fn(&Figures) -> f64, l: &Figures, h: &Figures, b: &Figures| Swing {
             low: round_dp(f(l) - f(b), 6),
             high: round_dp(f(h) - f(b), 6),
@@ -149,6 +154,7 @@ pub fn analyse(
             low: low_pin.value,
             high: high_pin.value,
             years,
+            event,
             swing: round_dp((total.mean.high - total.mean.low).abs(), 2),
             swing_se: round_dp(paired_se(&high_costs[n_years], &low_costs[n_years]), 2),
             total,

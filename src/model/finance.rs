@@ -222,3 +222,31 @@ impl Finance {
         line.map_or("other", |l| self.lines[l].id.as_str())
     }
 }
+
+impl crate::model::Model {
+    /// The same model without initiative `k`: its interventions,
+    /// investments and savings removed. Every other draw keeps its stream
+    /// (streams are keyed by ids and config paths), so run i of this model
+    /// is run i of the full one with the initiative alone taken away.
+    pub fn without_initiative(&self, k: usize) -> crate::model::Model {
+        let initiative = &self.finance.initiatives[k];
+        let mut m = self.clone();
+        let keep = |list: &[usize], n: usize| -> Vec<bool> {
+            (0..n).map(|i| !list.contains(&i)).collect()
+        };
+        let strategy = &mut m.strategy;
+        let kept = keep(&initiative.interventions, strategy.interventions.len());
+        let mut it = kept.iter();
+        strategy
+            .interventions
+            .retain(|_| *it.next().unwrap_or(&true));
+        let kept = keep(&initiative.investments, strategy.investments.len());
+        let mut it = kept.iter();
+        strategy.investments.retain(|_| *it.next().unwrap_or(&true));
+        let kept = keep(&initiative.savings, strategy.savings.len());
+        let mut it = kept.iter();
+        strategy.savings.retain(|_| *it.next().unwrap_or(&true));
+        m.finance.initiatives.clear();
+        m
+    }
+}
