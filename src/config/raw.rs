@@ -258,6 +258,8 @@ impl<'de> Deserialize<'de> for RawFactors {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTransition {
+    /// An optional name, so that a scenario can change or drop it.
+    pub id: Option<String>,
     pub from: String,
     pub to: String,
     /// Probability that a child moves within a year, or a table of such
@@ -512,6 +514,8 @@ pub struct RawSaving {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCorrelation {
+    /// An optional name, so that a scenario can change or drop it.
+    pub id: Option<String>,
     pub inputs: Vec<String>,
     pub rank: Number,
 }
