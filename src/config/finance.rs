@@ -597,16 +597,10 @@ pub(super) fn initiatives(raw: &RawConfig, strategy: &Strategy) -> Result<Vec<In
             out[k].savings.push(i);
         }
     }
+    // A declared initiative with no members (a scenario that drops them)
+    // is simply not measured; its id must still be well formed.
     for (i, r) in raw.initiative.iter().enumerate() {
-        if !out.iter().any(|x| x.id == r.id) {
-            return err(
-                format!("initiative[{i}].id"),
-                format!(
-                    "no intervention, investment or saving belongs to initiative {:?}",
-                    r.id
-                ),
-            );
-        }
+        check_id(&r.id, &format!("initiative[{i}].id"))?;
     }
     Ok(out)
 }
