@@ -968,7 +968,11 @@ fn intervention_delivery_probability_outside_0_1() {
 #[test]
 fn intervention_unknown_funding() {
     let toml = base_plus(&format!("{PROGRAMME}funding = \"lottery\"\n"));
-    assert_field_error(&toml, "intervention[0].funding", "expected one of budget, grant");
+    assert_field_error(
+        &toml,
+        "intervention[0].funding",
+        "expected one of budget, grant",
+    );
 }
 
 #[test]
@@ -1084,9 +1088,8 @@ fn comparison_of_an_unknown_scenario() {
 
 #[test]
 fn an_unknown_fund_is_named() {
-    let toml = base_plus(
-        "[[cost_line]]\nid = \"legal\"\nper_year = \"100k\"\nfunding = \"lottery\"\n",
-    );
+    let toml =
+        base_plus("[[cost_line]]\nid = \"legal\"\nper_year = \"100k\"\nfunding = \"lottery\"\n");
     assert_field_error(&toml, "cost_line[0].funding", "\"lottery\" is not a fund");
 }
 

@@ -197,7 +197,12 @@ fn somerset_2019_savings_to_the_pound() {
     let mut total = 0.0;
     for (fy, amount) in expected.into_iter().enumerate() {
         let got = savings(&plan, fy) + income(&plan, fy);
-        close(got, amount, 0.015, &format!("Somerset savings in year {fy}"));
+        close(
+            got,
+            amount,
+            0.015,
+            &format!("Somerset savings in year {fy}"),
+        );
         total += got;
     }
     close(total, 11_408_332.0, 0.03, "Somerset savings in all");
@@ -520,7 +525,10 @@ fn torbay_2016_budget_lines_reconcile_with_the_envelope() {
         .chain([s.model.line_budget_pence(0, None).unwrap()])
         .collect();
     assert_eq!(budgets, [1_150_000_000, 160_000_000, 1_590_000_000]);
-    assert_eq!(budgets.iter().sum::<i64>(), s.model.budget_pence(0).unwrap());
+    assert_eq!(
+        budgets.iter().sum::<i64>(),
+        s.model.budget_pence(0).unwrap()
+    );
     let total = r.column(l.year(0, YearField::Cost));
     for (run, cost) in total.iter().enumerate() {
         let lines: f64 = (0..3).map(|k| r.column(l.line(0, k))[run]).sum();
@@ -552,11 +560,20 @@ fn rotherham_2017_cost_avoided_uses_common_random_numbers() {
     let plan = report.scenarios.iter().find(|s| s.id == "plan").unwrap();
     let y = &plan.years[0];
     let therapy = &y.initiatives["cyps1b"];
-    assert_eq!((therapy.cost_avoided.p10, therapy.cost_avoided.p90), (0.0, 0.0));
-    assert_eq!((therapy.net_effect.p10, therapy.net_effect.p90), (-270_000.0, -270_000.0));
+    assert_eq!(
+        (therapy.cost_avoided.p10, therapy.cost_avoided.p90),
+        (0.0, 0.0)
+    );
+    assert_eq!(
+        (therapy.net_effect.p10, therapy.net_effect.p90),
+        (-270_000.0, -270_000.0)
+    );
     assert_eq!(therapy.probability_pays, 0.0);
     let nqsw = &y.initiatives["cyps9"];
-    assert_eq!((nqsw.cost_avoided.p10, nqsw.cost_avoided.p90), (330_000.0, 330_000.0));
+    assert_eq!(
+        (nqsw.cost_avoided.p10, nqsw.cost_avoided.p90),
+        (330_000.0, 330_000.0)
+    );
     assert_eq!(nqsw.net_effect.mean, 330_000.0 - 900_000.0);
     // Prevention avoids cost in (almost) every run.
     let fgc = &y.initiatives["cyps2"];

@@ -575,7 +575,10 @@ fn a_scenario_that_removes_or_fixes_a_correlated_input_drops_the_pair() {
 fn rare_events_are_held_at_happens_and_does_not_happen() {
     let text = EVENTS
         .replace("delivery_probability = 0.7", "delivery_probability = 0.95")
-        .replace("probability_per_year = 0.1", "probability = 0.05\nmonth = \"2025-10\"");
+        .replace(
+            "probability_per_year = 0.1",
+            "probability = 0.05\nmonth = \"2025-10\"",
+        );
     let m = model(&text);
     let s = sensitivity::analyse(&m, "base", &settings(300, 5), &|_| {}).unwrap();
     let find = |path: &str| s.drivers.iter().find(|d| d.input == path).unwrap();

@@ -264,7 +264,11 @@ fn finance_rows<'a>(rows: &mut Rows, id: &'a str, y: &'a crate::report::YearRepo
         }
         rows.summary(year("line_cost").of(name), &l.cost);
         if let Some(o) = &l.overspend {
-            rows.value(year("line_overspend").of(name), "probability", o.probability);
+            rows.value(
+                year("line_overspend").of(name),
+                "probability",
+                o.probability,
+            );
             rows.value(year("line_overspend").of(name), "mean", o.mean);
         }
     }
@@ -286,7 +290,11 @@ fn finance_rows<'a>(rows: &mut Rows, id: &'a str, y: &'a crate::report::YearRepo
     for (name, i) in &y.initiatives {
         rows.summary(year("cost_avoided").of(name), &i.cost_avoided);
         rows.summary(year("net_effect").of(name), &i.net_effect);
-        rows.value(year("net_effect").of(name), "probability_pays", i.probability_pays);
+        rows.value(
+            year("net_effect").of(name),
+            "probability_pays",
+            i.probability_pays,
+        );
     }
 }
 

@@ -34,9 +34,16 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
         .any(|y| !y.income_items.is_empty() || y.income.is_some_and(|s| s.mean != 0.0));
     if has_income {
         let mut rows = vec![
-            ["Year", "Gross cost", "Income", "Net cost", "Net P10", "Net P90"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "Year",
+                "Gross cost",
+                "Income",
+                "Net cost",
+                "Net P10",
+                "Net P90",
+            ]
+            .map(String::from)
+            .to_vec(),
         ];
         for y in &sc.years {
             let (Some(g), Some(i), Some(n)) = (&y.gross_cost, &y.income, &y.net_cost) else {
@@ -56,19 +63,23 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
              budget is compared with the net cost."
                 .to_string(),
         ];
-        let items: Vec<String> = crate::output::keys_in_order(sc.years.iter().map(|y| &y.income_items))
-            .into_iter()
-            .map(|id| {
-                let means: Vec<String> = sc
-                    .years
-                    .iter()
-                    .map(|y| y.income_items.get(id).map_or("–".into(), |s| money(s.mean)))
-                    .collect();
-                format!("{}: {}", id, means.join(", "))
-            })
-            .collect();
+        let items: Vec<String> =
+            crate::output::keys_in_order(sc.years.iter().map(|y| &y.income_items))
+                .into_iter()
+                .map(|id| {
+                    let means: Vec<String> = sc
+                        .years
+                        .iter()
+                        .map(|y| y.income_items.get(id).map_or("–".into(), |s| money(s.mean)))
+                        .collect();
+                    format!("{}: {}", id, means.join(", "))
+                })
+                .collect();
         if !items.is_empty() {
-            notes.push(format!("Income items (mean by year): {}.", items.join("; ")));
+            notes.push(format!(
+                "Income items (mean by year): {}.",
+                items.join("; ")
+            ));
         }
         out.push(Section {
             title: format!("Gross cost, income and net cost in {}", sc.id),
@@ -79,13 +90,24 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
     let lines = crate::output::keys_in_order(sc.years.iter().map(|y| &y.budget_lines));
     if !lines.is_empty() {
         let mut rows = vec![
-            ["Budget line", "Year", "Budget", "Mean", "P10", "P90", "P(over)", "E[over]"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "Budget line",
+                "Year",
+                "Budget",
+                "Mean",
+                "P10",
+                "P90",
+                "P(over)",
+                "E[over]",
+            ]
+            .map(String::from)
+            .to_vec(),
         ];
         for id in lines {
             for y in &sc.years {
-                let Some(l) = y.budget_lines.get(id) else { continue };
+                let Some(l) = y.budget_lines.get(id) else {
+                    continue;
+                };
                 rows.push(vec![
                     format!("{} ({id})", l.label),
                     label(y),
@@ -93,7 +115,9 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
                     money(l.cost.mean),
                     money(l.cost.p10),
                     money(l.cost.p90),
-                    l.overspend.as_ref().map_or("–".into(), |o| percent(o.probability)),
+                    l.overspend
+                        .as_ref()
+                        .map_or("–".into(), |o| percent(o.probability)),
                     l.overspend.as_ref().map_or("–".into(), |o| money(o.mean)),
                 ]);
             }
@@ -111,9 +135,17 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
     let funds = crate::output::keys_in_order(sc.years.iter().map(|y| &y.funds));
     if !funds.is_empty() {
         let mut rows = vec![
-            ["Fund", "Year", "Amount", "Spent (mean)", "Spent P90", "To date (mean)", "P(exhausted)"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "Fund",
+                "Year",
+                "Amount",
+                "Spent (mean)",
+                "Spent P90",
+                "To date (mean)",
+                "P(exhausted)",
+            ]
+            .map(String::from)
+            .to_vec(),
         ];
         for id in funds {
             for y in &sc.years {
@@ -148,9 +180,16 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
     let staff = crate::output::keys_in_order(sc.years.iter().map(|y| &y.staff));
     if !staff.is_empty() {
         let mut rows = vec![
-            ["Staff", "Year", "Posts filled (P50)", "Agency (P50)", "Agency P10–P90", "Cost (mean)"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "Staff",
+                "Year",
+                "Posts filled (P50)",
+                "Agency (P50)",
+                "Agency P10–P90",
+                "Cost (mean)",
+            ]
+            .map(String::from)
+            .to_vec(),
         ];
         for id in staff {
             for y in &sc.years {
@@ -173,13 +212,23 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
     }
     if !sc.initiatives.is_empty() {
         let mut rows = vec![
-            ["Initiative", "Year", "Cost avoided", "P10–P90", "Net effect", "P10–P90", "P(pays)"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "Initiative",
+                "Year",
+                "Cost avoided",
+                "P10–P90",
+                "Net effect",
+                "P10–P90",
+                "P(pays)",
+            ]
+            .map(String::from)
+            .to_vec(),
         ];
         for (id, init) in &sc.initiatives {
             for y in &sc.years {
-                let Some(i) = y.initiatives.get(id) else { continue };
+                let Some(i) = y.initiatives.get(id) else {
+                    continue;
+                };
                 rows.push(initiative_row(&init.label, label(y), i));
             }
             rows.push(initiative_row(&init.label, "horizon".into(), init));
@@ -189,7 +238,10 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
             notes.push("A central projection: each figure is the expected path's, and P(pays) is 0% or 100%.".into());
         }
         out.push(Section {
-            title: format!("Cost avoided by each initiative in {} (means)", sc.id),
+            title: format!(
+                "Cost avoided by each initiative in {} (means; the net effect's range is in the JSON, CSV and workbook)",
+                sc.id
+            ),
             rows,
             notes,
         });
@@ -204,7 +256,6 @@ fn initiative_row(label: &str, when: String, i: &crate::report::InitiativeYear) 
         money(i.cost_avoided.mean),
         crate::output::money_range(i.cost_avoided.p10, i.cost_avoided.p90),
         money(i.net_effect.mean),
-        crate::output::money_range(i.net_effect.p10, i.net_effect.p90),
         percent(i.probability_pays),
     ]
 }

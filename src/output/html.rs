@@ -747,7 +747,11 @@ fn scenario(
 /// The finance tables (see [`crate::output::finance`]).
 fn finance(h: &mut String, central: bool, sc: &ScenarioReport) {
     for section in crate::output::finance::sections(central, sc) {
-        let _ = write!(h, "<h3>{}</h3>\n<table class=\"wide\"><thead><tr>", escape(&section.title));
+        let _ = write!(
+            h,
+            "<h3>{}</h3>\n<table class=\"wide\"><thead><tr>",
+            escape(&section.title)
+        );
         for (k, r) in section.rows.iter().enumerate() {
             if k == 1 {
                 h.push_str("</tr></thead><tbody>\n<tr>");

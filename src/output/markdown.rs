@@ -112,7 +112,11 @@ pub fn render(report: &Report) -> String {
             let _ = writeln!(out, "\n#### {}\n", cell(&section.title));
             let cols = section.rows.first().map_or(0, Vec::len);
             for (k, r) in section.rows.iter().enumerate() {
-                let _ = writeln!(out, "{}", row(&r.iter().map(String::as_str).collect::<Vec<_>>()));
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    row(&r.iter().map(String::as_str).collect::<Vec<_>>())
+                );
                 if k == 0 {
                     let _ = writeln!(out, "{}", align_from(cols, 2));
                 }

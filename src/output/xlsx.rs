@@ -249,7 +249,11 @@ fn finance(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxEr
                 probability,
                 money,
             };
-            for (m, s) in [("gross_cost", &y.gross_cost), ("income", &y.income), ("net_cost", &y.net_cost)] {
+            for (m, s) in [
+                ("gross_cost", &y.gross_cost),
+                ("income", &y.income),
+                ("net_cost", &y.net_cost),
+            ] {
                 if let Some(s) = s {
                     items.push(it(m, String::new(), None, Some(s), None, true));
                 }
@@ -259,19 +263,68 @@ fn finance(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxEr
             }
             for (id, l) in &y.budget_lines {
                 let p = l.overspend.as_ref().map(|o| o.probability);
-                items.push(it("budget_line", id.clone(), l.budget, Some(&l.cost), p, true));
+                items.push(it(
+                    "budget_line",
+                    id.clone(),
+                    l.budget,
+                    Some(&l.cost),
+                    p,
+                    true,
+                ));
             }
             for (id, fund) in &y.funds {
-                items.push(it("fund_spent", id.clone(), fund.amount, Some(&fund.spent), fund.probability_exhausted, true));
+                items.push(it(
+                    "fund_spent",
+                    id.clone(),
+                    fund.amount,
+                    Some(&fund.spent),
+                    fund.probability_exhausted,
+                    true,
+                ));
             }
             for (id, st) in &y.staff {
-                items.push(it("staff_fte", id.clone(), None, Some(&st.fte), None, false));
-                items.push(it("staff_agency_fte", id.clone(), None, Some(&st.agency_fte), None, false));
-                items.push(it("staff_cost", id.clone(), None, Some(&st.cost), None, true));
+                items.push(it(
+                    "staff_fte",
+                    id.clone(),
+                    None,
+                    Some(&st.fte),
+                    None,
+                    false,
+                ));
+                items.push(it(
+                    "staff_agency_fte",
+                    id.clone(),
+                    None,
+                    Some(&st.agency_fte),
+                    None,
+                    false,
+                ));
+                items.push(it(
+                    "staff_cost",
+                    id.clone(),
+                    None,
+                    Some(&st.cost),
+                    None,
+                    true,
+                ));
             }
             for (id, i) in &y.initiatives {
-                items.push(it("cost_avoided", id.clone(), None, Some(&i.cost_avoided), None, true));
-                items.push(it("net_effect", id.clone(), None, Some(&i.net_effect), Some(i.probability_pays), true));
+                items.push(it(
+                    "cost_avoided",
+                    id.clone(),
+                    None,
+                    Some(&i.cost_avoided),
+                    None,
+                    true,
+                ));
+                items.push(it(
+                    "net_effect",
+                    id.clone(),
+                    None,
+                    Some(&i.net_effect),
+                    Some(i.probability_pays),
+                    true,
+                ));
             }
         }
         for (id, i) in &sc.initiatives {
@@ -286,7 +339,11 @@ fn finance(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxEr
                 money: true,
             };
             items.push(it("cost_avoided", Some(&i.cost_avoided), None));
-            items.push(it("net_effect", Some(&i.net_effect), Some(i.probability_pays)));
+            items.push(it(
+                "net_effect",
+                Some(&i.net_effect),
+                Some(i.probability_pays),
+            ));
         }
     }
     if items.is_empty() {
