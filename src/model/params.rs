@@ -265,10 +265,12 @@ impl RunInputs {
             draws,
             pin,
             keys,
-            &mut self.shock_entrants,
-            &mut self.shock_cost_months,
-            &mut self.shock_count,
-            &mut self.shock_children,
+            ShockOut {
+                entrants: &mut self.shock_entrants,
+                costs: &mut self.shock_cost_months,
+                count: &mut self.shock_count,
+                children: &mut self.shock_children,
+            },
         );
         self.saving_delivered.clear();
         self.saving_slipped.clear();
@@ -283,6 +285,15 @@ impl RunInputs {
     }
 }
 
+/// Where [`shock_entrants`] writes: entrants and occurrences whose costs
+/// run, by month and shock; each shock's occurrences and entrants in all.
+struct ShockOut<'a> {
+    entrants: &'a mut Vec<f64>,
+    costs: &'a mut Vec<f64>,
+    count: &'a mut Vec<f64>,
+    children: &'a mut Vec<f64>,
+}
+
 /// Extra entrants from shocks by month, for one run; with each shock's
 /// number of occurrences and its entrants in all.
 fn shock_entrants<D: Draws>(
@@ -290,11 +301,14 @@ fn shock_entrants<D: Draws>(
     draws: &mut D,
     pin: Option<Pin>,
     keys: &InputKeys,
-    out: &mut Vec<f64>,
-    costs: &mut Vec<f64>,
-    count: &mut Vec<f64>,
-    children: &mut Vec<f64>,
+    o: ShockOut,
 ) {
+    let ShockOut {
+        entrants: out,
+        costs,
+        count,
+        children,
+    } = o;
     let shocks = &model.strategy.shocks;
     let months = model.calendar.months.len();
     let years = model.calendar.years.len();

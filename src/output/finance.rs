@@ -218,7 +218,6 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
                 "Cost avoided",
                 "P10–P90",
                 "Net effect",
-                "P10–P90",
                 "P(pays)",
             ]
             .map(String::from)
