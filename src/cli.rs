@@ -298,6 +298,10 @@ struct RunArgs {
     /// to FILE.
     #[arg(long, value_name = "FILE", requires = "shard")]
     partial: Option<PathBuf>,
+    /// Measure each initiative's cost avoided (the same runs without it) however many
+    /// initiatives a scenario has; without it, only when every scenario has 12 or fewer.
+    #[arg(long)]
+    attribution: bool,
     /// Print nothing on the terminal (no table, no progress bar); only write the files asked for.
     #[arg(long, short)]
     quiet: bool,
@@ -463,7 +467,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
     // random numbers for the same purposes (common random numbers).
     if let (Some((k, n)), Some(path)) = (shard, &args.partial) {
         let results = engine::with_threads(settings.threads, || {
-            let plan = crate::results::Plan::new(&config);
+            let plan = crate::results::Plan::with_attribution(&config, args.attribution);
             engine::tally(&config, &plan, settings.seed, range.clone(), &|n| {
                 progress.advance(n)
             })
@@ -483,6 +487,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
                 .as_ref()
                 .map_or(EXAMPLE_ORIGIN.to_string(), |p| p.display().to_string()),
             config: config.text.clone(),
+            attribution: args.attribution,
         };
         let bytes = crate::partial::write(&header, &results)?;
         output::write_all_or_nothing(vec![(path.clone(), bytes)])?;
@@ -497,8 +502,8 @@ fn run(args: RunArgs) -> Result<(), Error> {
         return Ok(());
     }
     let report = engine::with_threads(settings.threads, || -> Result<Report, Error> {
+        let plan = crate::results::Plan::with_attribution(&config, args.attribution);
         let Some(target) = &target else {
-            let plan = crate::results::Plan::new(&config);
             let results = if settings.central {
                 engine::tally_central(&config, &plan)
             } else {
@@ -514,6 +519,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
         };
         let (plan, results, outcome) = precision::run(
             &config,
+            plan,
             settings.seed,
             target,
             runs,
@@ -523,7 +529,6 @@ fn run(args: RunArgs) -> Result<(), Error> {
                 progress.advance(n);
             },
         )?;
-        progress.finish();
         let settings = Settings {
             runs: outcome.runs,
             ..settings.clone()

@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::model::Model;
 use crate::model::draws::Random;
 use crate::model::inputs::Pin;
-use crate::model::layout::Layout;
+use crate::model::layout::{Layout, YearField};
 use crate::model::simulate::{Workspace, simulate};
 use crate::results::{Plan, Results};
 
@@ -80,18 +80,29 @@ pub fn tally(
 /// The central projection of every scenario, as results of one run.
 pub fn tally_central(config: &crate::config::Config, plan: &Plan) -> Results {
     let mut results = plan.empty();
-    let rows: Vec<(Vec<f64>, bool)> = config
+    let rows: Vec<(Vec<f64>, bool, Vec<f64>)> = config
         .scenarios
         .par_iter()
         .zip(&plan.scenarios)
         .map(|(s, p)| {
             let c = crate::model::central::project(&s.model, &p.layout);
-            (c.row, c.approximate)
+            let shadow = p
+                .initiatives
+                .iter()
+                .flat_map(|ip| {
+                    let w = crate::model::central::project(&ip.model, &ip.layout);
+                    (0..ip.layout.years)
+                        .map(|fy| w.row[ip.layout.year(fy, YearField::Cost)])
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            (c.row, c.approximate, shadow)
         })
         .collect();
-    let refs: Vec<&[f64]> = rows.iter().map(|(r, _)| r.as_slice()).collect();
-    plan.add(&mut results, &refs);
-    for (res, (_, approximate)) in results.scenarios.iter_mut().zip(&rows) {
+    let refs: Vec<&[f64]> = rows.iter().map(|(r, _, _)| r.as_slice()).collect();
+    let shadows: Vec<&[f64]> = rows.iter().map(|(_, _, s)| s.as_slice()).collect();
+    plan.add(&mut results, &refs, &shadows);
+    for (res, (_, approximate, _)) in results.scenarios.iter_mut().zip(&rows) {
         res.approximate = *approximate;
     }
     results.normalize();
@@ -103,6 +114,12 @@ struct Worker {
     workspaces: Vec<Workspace>,
     draws: Vec<Random>,
     rows: Vec<Vec<f64>>,
+    /// For each scenario, each measured initiative's scratch state, draws
+    /// and one row of the scenario without it.
+    without: Vec<Vec<(Workspace, Random, Vec<f64>)>>,
+    /// For each scenario, the block's net costs without each initiative
+    /// (run by run, `shadow_width` each).
+    shadows: Vec<Vec<f64>>,
     results: Results,
 }
 
@@ -115,6 +132,27 @@ impl Worker {
                 .scenarios
                 .iter()
                 .map(|s| vec![0.0; s.layout.width() * BLOCK as usize])
+                .collect(),
+            without: plan
+                .scenarios
+                .iter()
+                .map(|s| {
+                    s.initiatives
+                        .iter()
+                        .map(|ip| {
+                            (
+                                Workspace::new(&ip.model),
+                                Random::new(seed, 0),
+                                vec![0.0; ip.layout.width()],
+                            )
+                        })
+                        .collect()
+                })
+                .collect(),
+            shadows: plan
+                .scenarios
+                .iter()
+                .map(|s| vec![0.0; s.shadow_width() * BLOCK as usize])
                 .collect(),
             results: plan.empty(),
         }
@@ -133,15 +171,36 @@ impl Worker {
                     &mut self.rows[s][i * width..(i + 1) * width],
                 );
             }
+            // The same runs without each initiative: only their net cost
+            // by year is kept.
+            let sp = &plan.scenarios[s];
+            let sw = sp.shadow_width();
+            for (k, (ip, (workspace, draws, row))) in
+                sp.initiatives.iter().zip(&mut self.without[s]).enumerate()
+            {
+                let years = ip.layout.years;
+                for (i, run) in runs.clone().enumerate() {
+                    draws.restart(run);
+                    simulate(&ip.model, &ip.layout, draws, workspace, row);
+                    for fy in 0..years {
+                        self.shadows[s][i * sw + k * years + fy] =
+                            row[ip.layout.year(fy, YearField::Cost)];
+                    }
+                }
+            }
         }
         let mut refs: Vec<&[f64]> = Vec::with_capacity(models.len());
+        let mut shadows: Vec<&[f64]> = Vec::with_capacity(models.len());
         for i in 0..(runs.end - runs.start) as usize {
             refs.clear();
+            shadows.clear();
             for (s, rows) in self.rows.iter().enumerate() {
                 let width = plan.scenarios[s].layout.width();
                 refs.push(&rows[i * width..(i + 1) * width]);
+                let sw = plan.scenarios[s].shadow_width();
+                shadows.push(&self.shadows[s][i * sw..(i + 1) * sw]);
             }
-            plan.add(&mut self.results, &refs);
+            plan.add(&mut self.results, &refs, &shadows);
         }
     }
 }
@@ -166,6 +225,19 @@ pub struct ScenarioRuns {
     /// For the central projection: true when a capacity or programme limit
     /// bound, so that the path approximates the model's expectation.
     pub approximate: bool,
+    /// The same runs without each initiative (see [`attribute`]), when
+    /// cost avoided is measured.
+    pub shadows: Vec<Shadow>,
+}
+
+/// The runs of a scenario without one initiative: for each run, in run
+/// order, the net cost charged to the council's budget in each financial
+/// year (`runs × years` values).
+#[derive(Clone, Debug)]
+pub struct Shadow {
+    /// The initiative's index in the scenario model's initiatives.
+    pub initiative: usize,
+    pub cost: Vec<f64>,
 }
 
 impl ScenarioRuns {
@@ -208,6 +280,7 @@ pub fn run_pinned(
             layout,
             data: central.row,
             approximate: central.approximate,
+            shadows: Vec::new(),
         });
     }
     let mut results = ScenarioRuns {
@@ -215,6 +288,7 @@ pub fn run_pinned(
         layout,
         data: Vec::new(),
         approximate: false,
+        shadows: Vec::new(),
     };
     append(
         model,
@@ -325,4 +399,53 @@ pub fn run_config(
             Ok(runs)
         })
         .collect()
+}
+
+/// Initiatives measured by default: a config with at most this many in a
+/// scenario has each one's cost avoided computed without `--attribution`.
+pub const DEFAULT_ATTRIBUTION: usize = 12;
+
+/// Whether cost avoided is measured for `config`: always with `force`,
+/// otherwise when no scenario has more than [`DEFAULT_ATTRIBUTION`]
+/// initiatives.
+pub fn attribution_by_default(config: &crate::config::Config) -> bool {
+    config
+        .scenarios
+        .iter()
+        .all(|s| s.model.finance.initiatives.len() <= DEFAULT_ATTRIBUTION)
+}
+
+/// Measures each initiative's cost avoided: runs every scenario again
+/// without each of its initiatives, on the same seed and run indices
+/// (common random numbers), and keeps each run's net cost by year.
+pub fn attribute(
+    config: &crate::config::Config,
+    settings: &Settings,
+    results: &mut [ScenarioRuns],
+) -> Result<(), Error> {
+    for (scenario, runs) in config.scenarios.iter().zip(results.iter_mut()) {
+        let model = &scenario.model;
+        let n = if settings.central { 1 } else { settings.runs };
+        let settings = Settings {
+            runs: n,
+            ..settings.clone()
+        };
+        let mut shadows = Vec::new();
+        for k in 0..model.finance.initiatives.len() {
+            let without = model.without_initiative(k);
+            let r = run(&without, &settings, &|_| {})?;
+            let l = &r.layout;
+            let mut cost = Vec::with_capacity(r.runs() * l.years);
+            for i in 0..r.runs() {
+                let row = &r.data[i * l.width()..(i + 1) * l.width()];
+                cost.extend((0..l.years).map(|fy| row[l.year(fy, YearField::Cost)]));
+            }
+            shadows.push(Shadow {
+                initiative: k,
+                cost,
+            });
+        }
+        runs.shadows = shadows;
+    }
+    Ok(())
 }

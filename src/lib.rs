@@ -30,6 +30,7 @@ pub mod partial;
 pub mod precision;
 pub mod progress;
 pub mod report;
+pub mod report_finance;
 pub mod results;
 pub mod score;
 pub mod sensitivity;

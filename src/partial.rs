@@ -54,6 +54,10 @@ pub struct Header {
     /// Where the config was read from (for messages).
     pub config_origin: String,
     pub config: String,
+    /// Whether every initiative's cost avoided was measured
+    /// (`--attribution`), whatever their number.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub attribution: bool,
 }
 
 /// The runs shard `k` of `n` holds out of `runs`: ⌊k·R/n⌋ to ⌊(k+1)·R/n⌋ − 1.
@@ -220,6 +224,13 @@ pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
         if h.runs != h0.runs {
             return Err(mismatch("total runs", &h0.runs, &h.runs));
         }
+        if h.attribution != h0.attribution {
+            return Err(mismatch(
+                "--attribution settings",
+                &h0.attribution,
+                &h.attribution,
+            ));
+        }
     }
     if h0.carecast_version != env!("CARGO_PKG_VERSION") {
         return Err(Error::Usage(format!(
@@ -264,7 +275,7 @@ pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
         )));
     }
     let config = crate::config::parse_config(&h0.config, &h0.config_origin)?;
-    let plan = Plan::new(&config);
+    let plan = Plan::with_attribution(&config, h0.attribution);
     let mut results = plan.empty();
     for &i in &order {
         let (p, body) = &parts[i];

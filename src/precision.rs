@@ -289,13 +289,13 @@ pub fn next_runs(runs: u64, ratio: f64, first: u64, max_runs: u64) -> u64 {
 /// are done (on the current rayon pool). Returns the runs and how it ended.
 pub fn run(
     config: &Config,
+    plan: Plan,
     seed: u64,
     target: &Target,
     first: u64,
     max_runs: u64,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<(Plan, Results, Precision), Error> {
-    let plan = Plan::new(config);
     let mut results = plan.empty();
     let mut batches = Vec::new();
     let mut runs = first.min(max_runs);

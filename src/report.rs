@@ -15,6 +15,8 @@ use crate::results::{Derived, Plan, Results, ScenarioPlan, ScenarioResults, deri
 use crate::stats::{Overspend, Summary, round_dp};
 use crate::tally::Tally;
 
+use crate::report_finance as finance_report;
+
 /// Decimal places kept for counts of children.
 const COUNT_DP: i32 = 4;
 
@@ -61,13 +63,21 @@ pub struct ScenarioReport {
     /// The months compared with the config's `[history]`, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<crate::score::HistoryScore>,
+    /// Each initiative over the whole horizon (see [`InitiativeYear`]).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub initiatives: IndexMap<String, InitiativeYear>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Line {
     pub label: String,
     pub kind: String,
+    /// The fund it is charged to: `budget` (the council's), `grant`, or a
+    /// `[[fund]]`'s id.
     pub funding: String,
+    /// Its budget line, when the config declares budget lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -99,6 +109,88 @@ pub struct YearReport {
     pub interventions: IndexMap<String, InterventionYear>,
     /// Entrants brought by each shock.
     pub shocks: IndexMap<String, Summary>,
+    /// Income credited to the council's budget; `cost` is net of it.
+    #[serde(default)]
+    pub income: Option<Summary>,
+    /// The cost compared with the budget: gross cost − income (equal to
+    /// `cost`, given under its own name).
+    #[serde(default)]
+    pub net_cost: Option<Summary>,
+    /// The cost charged to the council's budget before income.
+    #[serde(default)]
+    pub gross_cost: Option<Summary>,
+    /// Each income item, whatever fund it is credited to.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub income_items: IndexMap<String, Summary>,
+    /// Each budget line's net cost against its budget (the declared lines
+    /// and `other`, what they leave of the envelope).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub budget_lines: IndexMap<String, BudgetLineYear>,
+    /// Spending from each fund other than the council's budget.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub funds: IndexMap<String, FundYear>,
+    /// Posts filled, of which agency, and their cost.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub staff: IndexMap<String, StaffYear>,
+    /// Each initiative's cost avoided: the same runs without it, minus the
+    /// runs with it.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub initiatives: IndexMap<String, InitiativeYear>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BudgetLineYear {
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<f64>,
+    pub cost: Summary,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overspend: Option<Overspend>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FundYear {
+    pub label: String,
+    pub kind: String,
+    /// The fund's amount: this year's (`per_year`) or the whole horizon's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<f64>,
+    /// `year` or `horizon`: what `amount` is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_for: Option<String>,
+    /// Net spending in the year.
+    pub spent: Summary,
+    /// Spending to the end of the year since the start of the horizon.
+    pub spent_to_date: Summary,
+    /// Share of runs in which spending (in the year, or to date for an
+    /// amount for the horizon) exceeds the amount by more than the
+    /// tolerance; absent without an amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability_exhausted: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StaffYear {
+    pub label: String,
+    /// Posts filled (FTE).
+    pub fte: Summary,
+    /// Of those, posts filled by agency workers.
+    pub agency_fte: Summary,
+    pub cost: Summary,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct InitiativeYear {
+    pub label: String,
+    /// Cost avoided: the net cost of the same run without the initiative,
+    /// minus its net cost with it, plus what the initiative itself charged
+    /// to the council's budget (its gross cost reduction).
+    pub cost_avoided: Summary,
+    /// Cost avoided minus the initiative's budget-funded cost: the change in
+    /// the cost compared with the budget.
+    pub net_effect: Summary,
+    /// Share of runs in which the net effect is at least zero.
+    pub probability_pays: f64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -197,7 +289,7 @@ impl Report {
         runs: &[ScenarioRuns],
         settings: &Settings,
     ) -> Report {
-        let plan = Plan::new(config);
+        let plan = Plan::exactly(config, runs.iter().any(|r| !r.shadows.is_empty()));
         let mut results = plan.empty();
         let n = runs.iter().map(ScenarioRuns::runs).min().unwrap_or(0);
         for r in 0..n {
@@ -208,7 +300,18 @@ impl Report {
                     &s.data[r * w..(r + 1) * w]
                 })
                 .collect();
-            plan.add(&mut results, &rows);
+            let shadows: Vec<Vec<f64>> = runs
+                .iter()
+                .map(|s| {
+                    let y = s.layout.years;
+                    s.shadows
+                        .iter()
+                        .flat_map(|sh| sh.cost[r * y..(r + 1) * y].iter().copied())
+                        .collect()
+                })
+                .collect();
+            let shadows: Vec<&[f64]> = shadows.iter().map(Vec::as_slice).collect();
+            plan.add(&mut results, &rows, &shadows);
         }
         for (res, s) in results.scenarios.iter_mut().zip(runs) {
             res.approximate = s.approximate;
@@ -340,7 +443,7 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
                     let item = InterventionYear {
                         label: iv.label.clone(),
                         kind: iv.effect.kind().to_string(),
-                        funding: iv.funding.name().to_string(),
+                        funding: model.finance.funds[iv.funding.fund].id.clone(),
                         delivered: round_dp(delivered.mean(), 6),
                         children: summary(layout.intervention_children(fy, i), COUNT_DP),
                         cost: summary(layout.intervention_cost(fy, i), 2),
@@ -388,6 +491,20 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
                         )
                     })
                     .collect(),
+                income: Some(summary(layout.year(fy, YearField::Income), 2)),
+                net_cost: Some(summary(layout.year(fy, YearField::Cost), 2)),
+                gross_cost: Some(summary(layout.year(fy, YearField::GrossCost), 2)),
+                income_items: model
+                    .finance
+                    .income
+                    .iter()
+                    .enumerate()
+                    .map(|(i, inc)| (inc.id.clone(), summary(layout.income(fy, i), 2)))
+                    .collect(),
+                budget_lines: finance_report::budget_lines(result, fy),
+                funds: finance_report::funds(result, fy),
+                staff: finance_report::staff(result, fy),
+                initiatives: finance_report::initiatives(result, Some(fy)),
             }
         })
         .collect();
@@ -414,21 +531,23 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
         })
         .collect();
 
-    let line = |c: &crate::model::layout::Component, funding: &str| {
+    let line = |c: &crate::model::layout::Component| {
         (
             c.id.clone(),
             Line {
                 label: c.label.clone(),
                 kind: c.kind.to_string(),
-                funding: funding.to_string(),
+                funding: model.finance.funds[c.charge.fund].id.clone(),
+                line: (!model.finance.lines.is_empty() && c.charge.fund == 0)
+                    .then(|| model.finance.line_id(c.charge.line).to_string()),
             },
         )
     };
     let lines = layout
         .components
         .iter()
-        .map(|c| line(c, "budget"))
-        .chain(layout.grants.iter().map(|c| line(c, "grant")))
+        .chain(layout.grants.iter())
+        .map(line)
         .collect();
     ScenarioReport {
         id: result.id.to_string(),
@@ -439,6 +558,7 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
         months,
         contributions: result.plan.scores.contributions(&runs.drivers),
         correlations: result.plan.scores.realised_correlations(&runs.drivers),
+        initiatives: finance_report::initiatives(result, None),
     }
 }
 

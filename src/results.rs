@@ -11,7 +11,9 @@
 
 use crate::config::Config;
 use crate::drivers::{DriverSums, Scores};
-use crate::model::layout::{Layout, YearField};
+use crate::model::Model;
+use crate::model::finance::{COUNCIL, FundAmount};
+use crate::model::layout::{Layout, Slot, YearField};
 use crate::stats::OVERSPEND_TOLERANCE_PENCE;
 use crate::tally::Tally;
 
@@ -29,6 +31,123 @@ pub struct ScenarioPlan {
     /// The budget of each year in pence, where there is one.
     pub budgets: Vec<Option<i64>>,
     pub scores: Scores,
+    /// Other columns compared with an amount (budget lines with budgets,
+    /// funds with a yearly amount, funds' spending to date against an
+    /// amount for the horizon): `(column, amount in pence)`.
+    pub thresholds: Vec<(usize, i64)>,
+    /// Funds (the council's budget included): fund k ≥ 1 has its spending
+    /// to date tallied after the row (see [`ScenarioPlan::to_date`]).
+    pub funds: usize,
+    /// The initiatives measured for cost avoided (empty when it is not).
+    pub initiatives: Vec<InitiativePlan>,
+}
+
+/// A scenario without one of its initiatives, simulated on the same run
+/// indices as the scenario itself (common random numbers).
+pub struct InitiativePlan {
+    /// The initiative's index in the scenario model's initiatives.
+    pub initiative: usize,
+    pub model: Model,
+    pub layout: Layout,
+    /// Items (of the scenario's layout) the initiative charges to the
+    /// council's budget: its interventions' and investments' costs.
+    pub own: Vec<usize>,
+}
+
+/// What an initiative's tally holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Net cost without it minus net cost with it, plus its own cost.
+    CostAvoided = 0,
+    /// Net cost without it minus net cost with it.
+    Net = 1,
+}
+
+impl ScenarioPlan {
+    /// The tally of fund `k`'s (k ≥ 1) spending from the start of the
+    /// horizon to the end of year `fy`.
+    pub fn to_date(&self, fy: usize, k: usize) -> usize {
+        self.layout.width() + (k - 1) * self.layout.years + fy
+    }
+
+    /// The tally of initiative `k`'s (k-th measured) effect in year `fy`
+    /// or over the horizon (`None`).
+    pub fn initiative(&self, k: usize, fy: Option<usize>, what: Effect) -> usize {
+        let years = self.layout.years;
+        let base = self.layout.width() + self.funds.saturating_sub(1) * years;
+        base + (k * (years + 1) + fy.unwrap_or(years)) * 2 + what as usize
+    }
+
+    /// Tallies of the scenario: its row's, then the derived ones.
+    pub fn width(&self) -> usize {
+        self.initiative(self.initiatives.len(), Some(0), Effect::CostAvoided)
+    }
+
+    /// Without-initiative costs a run supplies: `initiatives × years`.
+    pub fn shadow_width(&self) -> usize {
+        self.initiatives.len() * self.layout.years
+    }
+}
+
+fn initiative_plans(model: &Model, layout: &Layout) -> Vec<InitiativePlan> {
+    let items = Layout::items(model);
+    (0..model.finance.initiatives.len())
+        .map(|k| {
+            let initiative = &model.finance.initiatives[k];
+            let find = |kind: &str, id: &str| {
+                items
+                    .iter()
+                    .position(|c| c.kind == kind && c.id == id)
+                    .filter(|&item| matches!(layout.slots[item], Slot::Component(_)))
+            };
+            let own = initiative
+                .interventions
+                .iter()
+                .filter_map(|&i| find("intervention", &model.strategy.interventions[i].id))
+                .chain(
+                    initiative
+                        .investments
+                        .iter()
+                        .filter_map(|&i| find("investment", &model.strategy.investments[i].id)),
+                )
+                .inspect(|&item| debug_assert_eq!(items[item].charge.fund, COUNCIL))
+                .collect();
+            let without = model.without_initiative(k);
+            InitiativePlan {
+                initiative: k,
+                layout: Layout::new(&without),
+                model: without,
+                own,
+            }
+        })
+        .collect()
+}
+
+fn thresholds(model: &Model, layout: &Layout, funds: usize) -> Vec<(usize, i64)> {
+    let mut out = Vec::new();
+    let f = &model.finance;
+    for fy in 0..layout.years {
+        for l in 0..layout.lines {
+            let line = (l < f.lines.len()).then_some(l);
+            if let Some(b) = model.line_budget_pence(fy, line) {
+                out.push((layout.line(fy, l), b));
+            }
+        }
+        for (k, fund) in f.funds.iter().enumerate().skip(1) {
+            match &fund.amount {
+                FundAmount::Unlimited => {}
+                FundAmount::PerYear(a) => {
+                    out.push((layout.fund(fy, k), crate::model::decimal_to_pence(a[fy])))
+                }
+                FundAmount::Total(a) => out.push((
+                    layout.width() + (k - 1) * layout.years + fy,
+                    crate::model::decimal_to_pence(*a),
+                )),
+            }
+        }
+    }
+    debug_assert!(funds == f.funds.len());
+    out
 }
 
 /// Derived outputs of a comparison, per year then for the horizon.
@@ -58,19 +177,41 @@ fn derived_width(years: usize) -> usize {
 }
 
 impl Plan {
+    /// The plan of a config, measuring initiatives' cost avoided when the
+    /// config has few enough ([`crate::engine::attribution_by_default`]).
     pub fn new(config: &Config) -> Plan {
+        Plan::with_attribution(config, false)
+    }
+
+    /// The plan of a config; `attribution` measures every initiative's
+    /// cost avoided however many there are.
+    pub fn with_attribution(config: &Config, attribution: bool) -> Plan {
+        let attribute = attribution || crate::engine::attribution_by_default(config);
+        Plan::exactly(config, attribute)
+    }
+
+    /// The plan of a config, measuring cost avoided exactly when `attribute`.
+    pub fn exactly(config: &Config, attribute: bool) -> Plan {
         Plan {
             scenarios: config
                 .scenarios
                 .iter()
                 .map(|s| {
                     let layout = Layout::new(&s.model);
+                    let funds = s.model.finance.funds.len();
                     ScenarioPlan {
                         id: s.id.clone(),
                         budgets: (0..layout.years)
                             .map(|fy| s.model.budget_pence(fy))
                             .collect(),
                         scores: Scores::new(&s.model, &layout),
+                        thresholds: thresholds(&s.model, &layout, funds),
+                        funds,
+                        initiatives: if attribute {
+                            initiative_plans(&s.model, &layout)
+                        } else {
+                            Vec::new()
+                        },
                         layout,
                     }
                 })
@@ -87,7 +228,11 @@ impl Plan {
                 .scenarios
                 .iter()
                 .map(|s| {
-                    let mut columns = vec![Tally::new(); s.layout.width()];
+                    let mut columns = vec![Tally::new(); s.width()];
+                    for &(col, at) in &s.thresholds {
+                        columns[col] =
+                            Tally::with_threshold(at * 100, OVERSPEND_TOLERANCE_PENCE * 100);
+                    }
                     for (fy, budget) in s.budgets.iter().enumerate() {
                         if let Some(b) = budget {
                             // Pence to units of 1/10,000 pound.
@@ -110,14 +255,53 @@ impl Plan {
         }
     }
 
-    /// Adds one run: `rows[s]` is scenario s's row of that run.
-    pub fn add(&self, results: &mut Results, rows: &[&[f64]]) {
+    /// Adds one run: `rows[s]` is scenario s's row of that run, and
+    /// `shadows[s]` the net cost of each year of the same run without each
+    /// measured initiative (`k × years + fy`; empty when none is measured).
+    pub fn add(&self, results: &mut Results, rows: &[&[f64]], shadows: &[&[f64]]) {
         results.runs += 1;
-        for ((plan, res), row) in self.scenarios.iter().zip(&mut results.scenarios).zip(rows) {
+        let pence = |x: f64| (x * 100.0).round() as i64;
+        for (s, ((plan, res), row)) in self
+            .scenarios
+            .iter()
+            .zip(&mut results.scenarios)
+            .zip(rows)
+            .enumerate()
+        {
             for (t, &x) in res.columns.iter_mut().zip(row.iter()) {
                 t.add(x);
             }
             plan.scores.add(&plan.layout, &mut res.drivers, row);
+            let l = &plan.layout;
+            for k in 1..plan.funds {
+                let mut to_date = 0i64;
+                for fy in 0..l.years {
+                    to_date += pence(row[l.fund(fy, k)]);
+                    res.columns[plan.to_date(fy, k)].add_units(to_date * 100);
+                }
+            }
+            if plan.initiatives.is_empty() {
+                continue;
+            }
+            let shadow = shadows[s];
+            debug_assert_eq!(shadow.len(), plan.shadow_width());
+            for (k, ip) in plan.initiatives.iter().enumerate() {
+                let (mut net, mut avoided) = (0i64, 0i64);
+                for fy in 0..l.years {
+                    let with = pence(row[l.year(fy, YearField::Cost)]);
+                    let without = pence(shadow[k * l.years + fy]);
+                    let own: f64 = ip.own.iter().map(|&item| row[l.item(fy, item)]).sum();
+                    let effect = without - with;
+                    let saved = effect + pence(own);
+                    net += effect;
+                    avoided += saved;
+                    res.columns[plan.initiative(k, Some(fy), Effect::CostAvoided)]
+                        .add_units(saved * 100);
+                    res.columns[plan.initiative(k, Some(fy), Effect::Net)].add_units(effect * 100);
+                }
+                res.columns[plan.initiative(k, None, Effect::CostAvoided)].add_units(avoided * 100);
+                res.columns[plan.initiative(k, None, Effect::Net)].add_units(net * 100);
+            }
         }
         for (&(a, b), tallies) in self.compare.iter().zip(&mut results.comparisons) {
             let (la, lb) = (&self.scenarios[a].layout, &self.scenarios[b].layout);

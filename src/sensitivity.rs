@@ -96,6 +96,11 @@ pub struct Driver {
     pub high: f64,
     pub years: Vec<DriverFigures>,
     pub total: DriverFigures,
+    /// True for an event whose P10 and P90 are the same (it happens, or
+    /// not, in more than 90% of runs): it is held at "does not happen" (low,
+    /// 0) and "happens" (high, 1) instead.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub event: bool,
     /// |high − low| of the horizon's mean cost, by which drivers are ranked.
     pub swing: f64,
     /// Its standard error: the standard deviation of the run-by-run
@@ -120,10 +125,11 @@ pub fn analyse(
     use rayon::prelude::*;
     let layout = Layout::new(model);
     let inputs = model.inputs();
-    let pins: Vec<(Pin, Pin)> = inputs
+    let tornado: Vec<(Pin, Pin, bool)> = inputs
         .iter()
-        .map(|i| (i.pin_at(model, LOW), i.pin_at(model, HIGH)))
+        .map(|i| i.tornado_pins(model, LOW, HIGH))
         .collect();
+    let pins: Vec<(Pin, Pin)> = tornado.iter().map(|&(l, h, _)| (l, h)).collect();
     let budgets: Vec<Option<i64>> = (0..layout.years).map(|fy| model.budget_pence(fy)).collect();
     let total_budget = budgets.iter().try_fold(0i64, |t, b| b.map(|b| t + b));
     let plan = SensitivityPlan {
@@ -232,6 +238,7 @@ pub fn analyse(
             low: pins[k].0.value,
             high: pins[k].1.value,
             years,
+            event: tornado[k].2,
             swing: round_dp((total.mean.high - total.mean.low).abs(), 2),
             swing_se: se(2, n_years),
             total,

@@ -968,7 +968,11 @@ fn intervention_delivery_probability_outside_0_1() {
 #[test]
 fn intervention_unknown_funding() {
     let toml = base_plus(&format!("{PROGRAMME}funding = \"lottery\"\n"));
-    assert_field_error(&toml, "intervention[0].funding", "\"budget\" or \"grant\"");
+    assert_field_error(
+        &toml,
+        "intervention[0].funding",
+        "expected one of budget, grant",
+    );
 }
 
 #[test]
@@ -1077,4 +1081,80 @@ fn comparison_of_an_unknown_scenario() {
         1,
     );
     assert_field_error(&toml, "compare[0][1]", "unknown scenario \"b\"");
+}
+
+// ---------------------------------------------------------------------------
+// Funds, budget lines, income, staffing and shocks (issue 13).
+
+#[test]
+fn an_unknown_fund_is_named() {
+    let toml =
+        base_plus("[[cost_line]]\nid = \"legal\"\nper_year = \"100k\"\nfunding = \"lottery\"\n");
+    assert_field_error(&toml, "cost_line[0].funding", "\"lottery\" is not a fund");
+}
+
+#[test]
+fn an_unknown_budget_line_is_named() {
+    let toml = base_plus("[[cost_line]]\nid = \"legal\"\nper_year = \"100k\"\nline = \"legal\"\n");
+    assert_field_error(&toml, "cost_line[0].line", "not a budget line");
+}
+
+#[test]
+fn budget_lines_may_not_exceed_the_envelope() {
+    let toml = base_plus("[[budget.line]]\nid = \"placements\"\nper_year = [\"1.4m\", \"1.7m\"]\n");
+    assert_field_error(&toml, "budget.line", "more than the budget");
+}
+
+#[test]
+fn a_fund_kind_must_be_known() {
+    let toml = base_plus("[[fund]]\nid = \"pot\"\nkind = \"piggy_bank\"\n");
+    assert_field_error(&toml, "fund[0].kind", "unknown kind");
+}
+
+#[test]
+fn capital_receipts_cannot_be_spent_after_their_deadline() {
+    let toml = base_plus(
+        "[[fund]]\nid = \"receipts\"\nkind = \"capital_receipts\"\nuntil = \"2025-03\"\n\
+         [[investment]]\nid = \"change\"\nper_year = [\"100k\", \"50k\"]\nfunding = \"receipts\"\n",
+    );
+    assert_field_error(&toml, "investment[0].funding", "only until");
+}
+
+#[test]
+fn an_income_needs_its_rate() {
+    let toml = base_plus("[[income]]\nid = \"uasc\"\nkind = \"per_child_week\"\n");
+    assert_field_error(&toml, "income[0].weekly", "needs `weekly`");
+}
+
+#[test]
+fn a_payment_by_results_success_rate_is_a_fraction() {
+    let toml = base_plus(
+        "[[income]]\nid = \"pbr\"\nkind = \"per_outcome\"\noutcomes_per_year = 100\n\
+         success_rate = 1.5\npayment = 800\n",
+    );
+    assert_field_error(&toml, "income[0].success_rate", "between 0 and 1");
+}
+
+#[test]
+fn staff_need_posts() {
+    let toml = base_plus("[[staff]]\nid = \"sw\"\npermanent_cost = 45000\n");
+    assert_field_error(&toml, "staff[0]", "`fte` or as `children_per_worker`");
+}
+
+#[test]
+fn an_agency_share_is_a_fraction_per_year() {
+    let toml = base_plus(
+        "[[staff]]\nid = \"sw\"\nfte = 20\npermanent_cost = 45000\nagency_cost = 80000\n\
+         agency_share = [0.2, 1.2]\n",
+    );
+    assert_field_error(&toml, "staff[0].agency_share[1]", "between 0 and 1");
+}
+
+#[test]
+fn a_shock_takes_one_timing() {
+    let toml = base_plus(
+        "[[shock]]\nid = \"x\"\nprobability_per_year = 0.1\nprobability = 0.5\nchildren = 5\n\
+         mix = { fostering = 1 }\n",
+    );
+    assert_field_error(&toml, "shock[0]", "exactly one of");
 }

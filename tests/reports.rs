@@ -84,6 +84,7 @@ fn the_workbook_holds_the_json_numbers() {
             "Components",
             "Differences",
             "Drivers",
+            "Finance",
             "Inputs"
         ]
     );
@@ -881,7 +882,9 @@ fn the_workbook_prints_landscape_one_page_wide_with_filters() {
     };
     let workbook = read(&mut zip, "xl/workbook.xml");
     let sheets = workbook.matches("<sheet ").count();
-    assert_eq!(sheets, 8);
+    // The Finance sheet is there because the example funds a programme
+    // from a grant and measures each initiative's cost avoided.
+    assert_eq!(sheets, 9);
     // The header row repeats on every printed page of every sheet.
     assert_eq!(workbook.matches("_xlnm.Print_Titles").count(), sheets);
     for k in 1..=sheets {

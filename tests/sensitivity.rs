@@ -574,3 +574,40 @@ fn a_scenario_that_removes_or_fixes_a_correlated_input_drops_the_pair() {
     let e = config::parse_config(&typo, "test").unwrap_err().to_string();
     assert!(e.contains("entries.per_yeer"), "{e}");
 }
+
+/// Regression (issue 13): a programme delivered with probability 0.95 and a
+/// shock with probability 0.05 have the same P10 and P90, so the tornado
+/// showed "1 → 1" and no swing. They are held at "does not happen" and
+/// "happens" instead, marked as events, and the swing is then real.
+#[test]
+fn rare_events_are_held_at_happens_and_does_not_happen() {
+    let text = EVENTS
+        .replace("delivery_probability = 0.7", "delivery_probability = 0.95")
+        .replace(
+            "probability_per_year = 0.1",
+            "probability = 0.05\nmonth = \"2025-10\"",
+        );
+    let m = model(&text);
+    let s = sensitivity::analyse(&m, "base", &settings(300, 5), &|_| {}).unwrap();
+    let find = |path: &str| s.drivers.iter().find(|d| d.input == path).unwrap();
+    for path in [
+        "intervention.edge.delivery_probability",
+        "shock.inquiry.probability_per_year",
+    ] {
+        let d = find(path);
+        assert!(d.event, "{path} is held as an event");
+        assert_eq!((d.low, d.high), (0.0, 1.0), "{path}");
+        assert!(
+            (d.total.mean.high - d.total.mean.low).abs() > 4.0 * d.swing_se,
+            "{path}: the swing {} is real (se {})",
+            d.swing,
+            d.swing_se
+        );
+    }
+    // An input whose P10 and P90 differ is held at them, not as an event.
+    let price = find("placement.fostering.weekly_cost");
+    assert!(!price.event);
+    let table = carecast::output::sensitivity::table(&s);
+    assert!(table.contains("does not happen → happens"), "{table}");
+    assert!(table.contains("more than 90% of runs"), "{table}");
+}

@@ -1,6 +1,7 @@
 //! Reading a config: TOML text → [`raw`] serde types → validated [`Model`].
 
 mod correlation;
+pub mod finance;
 pub mod limits;
 pub mod money;
 pub mod raw;

@@ -41,6 +41,18 @@ pub struct RawConfig {
     /// Rank correlations between uncertain inputs.
     #[serde(default)]
     pub correlation: Vec<RawCorrelation>,
+    /// Funds other than the council's budget.
+    #[serde(default)]
+    pub fund: Vec<RawFund>,
+    /// Income tied to activity, and fixed grants.
+    #[serde(default)]
+    pub income: Vec<RawIncome>,
+    /// Posts and their cost.
+    #[serde(default)]
+    pub staff: Vec<RawStaff>,
+    /// Labels of initiatives named by `initiative` keys.
+    #[serde(default)]
+    pub initiative: Vec<RawInitiative>,
     /// Scenarios, as patches to the rest of the config (see `config::scenario`).
     #[serde(default)]
     pub scenario: Vec<toml::Table>,
@@ -153,6 +165,10 @@ pub struct RawPlacement {
     /// `{ counts = [..] }`, one entry per band of `exits.time_in_care`, or a
     /// table of these keyed by age band.
     pub initial_time_in_care: Option<RawInitialTimeInCare>,
+    /// The fund its cost is charged to (default the council's budget).
+    pub funding: Option<String>,
+    /// Its budget line (default the remainder, `other`).
+    pub line: Option<String>,
 }
 
 /// How a placement's initial stock splits by time in care.
@@ -242,6 +258,8 @@ impl<'de> Deserialize<'de> for RawFactors {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTransition {
+    /// An optional name, so that a scenario can change or drop it.
+    pub id: Option<String>,
     pub from: String,
     pub to: String,
     /// Probability that a child moves within a year, or a table of such
@@ -298,6 +316,8 @@ pub struct RawCostLine {
     pub id: String,
     pub label: Option<String>,
     pub per_year: RawPerYear<RawMoney>,
+    pub funding: Option<String>,
+    pub line: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -310,12 +330,95 @@ pub struct RawCareLeavers {
     /// Care leavers already supported at the start.
     pub initial: Option<Number>,
     pub inflation: Option<RawDist>,
+    pub funding: Option<String>,
+    pub line: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawBudget {
     pub per_year: Vec<Amount>,
+    /// Budget lines within the envelope; what they leave is line `other`.
+    #[serde(default)]
+    pub line: Vec<RawBudgetLine>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBudgetLine {
+    pub id: String,
+    pub label: Option<String>,
+    pub per_year: Vec<Amount>,
+}
+
+/// A source of money other than the council's budget.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFund {
+    pub id: String,
+    pub label: Option<String>,
+    /// `grant`, `dsg`, `high_needs`, `reserve` or `capital_receipts`.
+    pub kind: String,
+    /// One amount for the whole horizon …
+    pub amount: Option<Amount>,
+    /// … or one per financial year.
+    pub per_year: Option<Vec<Amount>>,
+    /// Last month the fund may be spent, `YYYY-MM`.
+    pub until: Option<String>,
+}
+
+/// Income tied to activity, or a fixed grant.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIncome {
+    pub id: String,
+    pub label: Option<String>,
+    /// `per_child_week`, `per_leaver_week`, `per_outcome` or `fixed`.
+    pub kind: String,
+    /// `per_child_week`: the placements it is paid for (default all).
+    pub placements: Option<Vec<String>>,
+    /// `per_child_week`, `per_leaver_week`: pounds a week.
+    pub weekly: Option<RawDist>,
+    pub inflation: Option<RawDist>,
+    /// `per_outcome`: outcomes attempted per year, the share achieved and
+    /// the payment for each.
+    pub outcomes_per_year: Option<RawPerYear<RawMoney>>,
+    pub success_rate: Option<RawDist>,
+    pub payment: Option<RawDist>,
+    /// `fixed`: amounts per year.
+    pub per_year: Option<RawPerYear<RawMoney>>,
+    /// The fund credited (default the council's budget), and the line.
+    pub funding: Option<String>,
+    pub line: Option<String>,
+}
+
+/// Posts and their cost.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStaff {
+    pub id: String,
+    pub label: Option<String>,
+    /// Posts (FTE), one number or one per year …
+    pub fte: Option<RawPerYear<RawDist>>,
+    /// … or one post per this many children in care.
+    pub children_per_worker: Option<RawDist>,
+    /// Cost per FTE per year of a permanent and of an agency worker.
+    pub permanent_cost: RawDist,
+    pub agency_cost: Option<RawDist>,
+    /// Share of filled posts held by agency workers, one or one per year.
+    pub agency_share: Option<RawPerYear<RawDist>>,
+    pub vacancy_rate: Option<RawDist>,
+    pub inflation: Option<RawDist>,
+    pub funding: Option<String>,
+    pub line: Option<String>,
+}
+
+/// An initiative's label.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInitiative {
+    pub id: String,
+    pub label: Option<String>,
 }
 
 /// An edge-of-care or placement programme.
@@ -355,6 +458,10 @@ pub struct RawIntervention {
     pub change: Option<RawDist>,
     /// … or a factor applied to the weekly cost.
     pub factor: Option<RawDist>,
+    /// The budget line of its cost.
+    pub line: Option<String>,
+    /// The initiative it belongs to (default its own id; `"none"` for none).
+    pub initiative: Option<String>,
 }
 
 /// A rare event that brings extra children into care.
@@ -366,10 +473,21 @@ pub struct RawShock {
     pub probability_per_year: Option<Number>,
     /// A fixed month, `YYYY-MM`, instead of a probability.
     pub month: Option<String>,
+    /// The probability that it happens at all: at most once in the horizon
+    /// (in a uniform month, or in `month`).
+    pub probability: Option<Number>,
     pub children: RawDist,
     pub spread_months: Option<i64>,
-    pub mix: IndexMap<String, Number>,
+    pub mix: Option<IndexMap<String, Number>>,
+    /// Placement mix per age band, overriding `mix`.
+    pub mix_by_band: Option<IndexMap<String, IndexMap<String, Number>>>,
     pub age_mix: Option<IndexMap<String, Number>>,
+    /// Costs that come with it, full-year amounts, for `cost_months`
+    /// months from the month it happens.
+    pub cost_per_year: Option<RawPerYear<RawMoney>>,
+    pub cost_months: Option<i64>,
+    pub funding: Option<String>,
+    pub line: Option<String>,
 }
 
 /// A savings plan.
@@ -384,12 +502,20 @@ pub struct RawSaving {
     pub delivery: Option<RawDist>,
     /// Chance that the whole plan slips by a year.
     pub slip_probability: Option<Number>,
+    /// Levels that continue, and slip as a profile (default), or one-off
+    /// amounts lost when they slip.
+    pub recurrent: Option<bool>,
+    pub funding: Option<String>,
+    pub line: Option<String>,
+    pub initiative: Option<String>,
 }
 
 /// A rank correlation between two uncertain inputs, named by config path.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCorrelation {
+    /// An optional name, so that a scenario can change or drop it.
+    pub id: Option<String>,
     pub inputs: Vec<String>,
     pub rank: Number,
 }
@@ -402,4 +528,6 @@ pub struct RawInvestment {
     pub label: Option<String>,
     pub per_year: RawPerYear<RawMoney>,
     pub funding: Option<String>,
+    pub line: Option<String>,
+    pub initiative: Option<String>,
 }

@@ -18,17 +18,46 @@ use toml::{Table, Value};
 
 use crate::error::FieldError;
 
-/// Arrays of tables whose elements a scenario can change by id.
-const BY_ID: [&str; 6] = [
+/// Arrays of tables whose elements a scenario can change by id
+/// (transitions and correlations by the optional `id` they may carry).
+const BY_ID: [&str; 11] = [
     "intervention",
     "shock",
     "saving",
     "investment",
     "placement",
     "cost_line",
+    "income",
+    "staff",
+    "fund",
+    "transition",
+    "correlation",
 ];
 /// Arrays whose elements a scenario can drop.
-const DISABLE: [&str; 4] = ["intervention", "shock", "saving", "investment"];
+const DISABLE: [&str; 9] = [
+    "intervention",
+    "shock",
+    "saving",
+    "investment",
+    "cost_line",
+    "income",
+    "staff",
+    "transition",
+    "correlation",
+];
+/// Arrays a scenario can add elements to (`add.<array> = [...]`).
+const ADD: [&str; 10] = [
+    "intervention",
+    "shock",
+    "saving",
+    "investment",
+    "cost_line",
+    "income",
+    "staff",
+    "fund",
+    "transition",
+    "correlation",
+];
 /// Tables whose fields a scenario can change.
 const TABLES: [&str; 4] = ["budget", "entries", "exits", "care_leavers"];
 
@@ -81,11 +110,44 @@ pub fn apply(base: &Table, scenario: &Table, index: usize) -> Result<ScenarioDoc
                     if !removed {
                         return Err(FieldError::new(
                             format!("{here}[{k}]"),
+                            format!("no {} has the id {target:?}", DISABLE.join(", ")),
+                        ));
+                    }
+                }
+            }
+            "add" => {
+                let Value::Table(arrays) = value else {
+                    return Err(FieldError::new(
+                        here,
+                        "must be a table of arrays, e.g. add.intervention = [{ ... }]",
+                    ));
+                };
+                for (section, items) in arrays {
+                    if !ADD.contains(&section.as_str()) {
+                        return Err(FieldError::new(
+                            format!("{here}.{section}"),
                             format!(
-                                "no intervention, shock, saving or investment has the id {target:?}"
+                                "a scenario cannot add to {section:?}; expected one of {}",
+                                ADD.join(", ")
                             ),
                         ));
                     }
+                    let Value::Array(items) = items else {
+                        return Err(FieldError::new(
+                            format!("{here}.{section}"),
+                            "must be a list of tables",
+                        ));
+                    };
+                    let list = doc
+                        .entry(section.clone())
+                        .or_insert_with(|| Value::Array(Vec::new()));
+                    let Value::Array(list) = list else {
+                        return Err(FieldError::new(
+                            format!("{here}.{section}"),
+                            format!("the config's {section} is not a list"),
+                        ));
+                    };
+                    list.extend(items.iter().cloned());
                 }
             }
             section if BY_ID.contains(&section) => {
@@ -137,7 +199,7 @@ pub fn apply(base: &Table, scenario: &Table, index: usize) -> Result<ScenarioDoc
                 return Err(FieldError::new(
                     here,
                     format!(
-                        "{other:?} cannot be changed by a scenario; expected id, label, disable, {}, {}",
+                        "{other:?} cannot be changed by a scenario; expected id, label, disable, add, {}, {}",
                         BY_ID.join(", "),
                         TABLES.join(", ")
                     ),

@@ -21,6 +21,8 @@ pub(super) struct Context<'a> {
     pub placements: &'a [Placement],
     /// Ids already used by placements and cost lines (components of cost).
     pub taken_ids: HashSet<String>,
+    /// Funds and budget lines that items are charged to.
+    pub charges: &'a crate::config::finance::Charges<'a>,
 }
 
 impl<'a> Context<'a> {
@@ -98,17 +100,6 @@ impl<'a> Context<'a> {
     }
 }
 
-fn funding(raw: Option<&String>, path: &str) -> Result<Funding> {
-    match raw.map(String::as_str) {
-        None | Some("budget") => Ok(Funding::Budget),
-        Some("grant") => Ok(Funding::Grant),
-        Some(other) => err(
-            path.to_string(),
-            format!("{other:?} is not a funding source; expected \"budget\" or \"grant\""),
-        ),
-    }
-}
-
 fn probability(raw: Option<Number>, default: f64, path: &str) -> Result<f64> {
     let p = raw.map_or(default, |n| n.0);
     if !(0.0..=1.0).contains(&p) {
@@ -137,7 +128,11 @@ pub(super) fn build(b: &mut Builder, raw: &RawConfig, mut ctx: Context) -> Resul
                 format!("shock {:?} is declared twice", r.id),
             );
         }
-        strategy.shocks.push(shock(b, r, &path, &ctx)?);
+        let shock = shock(b, r, &path, &ctx)?;
+        if shock.has_cost() {
+            ctx.claim(&r.id, &format!("{path}.id"))?;
+        }
+        strategy.shocks.push(shock);
     }
     let labels = ctx.labels();
     for (i, r) in raw.saving.iter().enumerate() {
@@ -173,6 +168,10 @@ pub(super) fn build(b: &mut Builder, raw: &RawConfig, mut ctx: Context) -> Resul
                 &format!("{path}.slip_probability"),
             )?,
             slip_key: path_key(&format!("saving.{}.slip", r.id)),
+            recurrent: r.recurrent.unwrap_or(true),
+            funding: ctx
+                .charges
+                .charge(r.funding.as_ref(), r.line.as_ref(), &path)?,
         });
     }
     for (i, r) in raw.investment.iter().enumerate() {
@@ -189,7 +188,9 @@ pub(super) fn build(b: &mut Builder, raw: &RawConfig, mut ctx: Context) -> Resul
             id: r.id.clone(),
             label: r.label.clone().unwrap_or_else(|| r.id.clone()),
             per_year,
-            funding: funding(r.funding.as_ref(), &format!("{path}.funding"))?,
+            funding: ctx
+                .charges
+                .charge(r.funding.as_ref(), r.line.as_ref(), &path)?,
         });
     }
     Ok(strategy)
@@ -420,7 +421,9 @@ fn intervention(
         ramp_up_months: ramp_up_months as u32,
         end,
         cost_per_year,
-        funding: funding(r.funding.as_ref(), &format!("{path}.funding"))?,
+        funding: ctx
+            .charges
+            .charge(r.funding.as_ref(), r.line.as_ref(), path)?,
         delivery_probability: probability(
             r.delivery_probability,
             1.0,
@@ -431,17 +434,24 @@ fn intervention(
 }
 
 fn shock(b: &mut Builder, r: &RawShock, path: &str, ctx: &Context) -> Result<Shock> {
-    let timing = match (&r.probability_per_year, &r.month) {
-        (Some(p), None) => ShockTiming::PerYear(probability(
+    let once = match r.probability {
+        Some(p) => Some(probability(Some(p), 0.0, &format!("{path}.probability"))?),
+        None => None,
+    };
+    let timing = match (&r.probability_per_year, &r.month, once) {
+        (Some(p), None, None) => ShockTiming::PerYear(probability(
             Some(*p),
             0.0,
             &format!("{path}.probability_per_year"),
         )?),
-        (None, Some(m)) => ShockTiming::Month(ctx.month(m, &format!("{path}.month"))?),
+        (None, Some(m), p) => {
+            ShockTiming::Month(ctx.month(m, &format!("{path}.month"))?, p.unwrap_or(1.0))
+        }
+        (None, None, Some(p)) => ShockTiming::Once(p),
         _ => {
             return err(
                 path.to_string(),
-                "give exactly one of `probability_per_year` or a fixed `month`",
+                "give exactly one of `probability_per_year`, a fixed `month` (optionally with a `probability`), or a `probability` of happening once in the horizon",
             );
         }
     };
@@ -459,7 +469,66 @@ fn shock(b: &mut Builder, r: &RawShock, path: &str, ctx: &Context) -> Result<Sho
         format!("shock.{}.children", r.id),
     )?;
     let placement_ids: Vec<&str> = ctx.placements.iter().map(|p| p.id.as_str()).collect();
-    let mix = shares(&r.mix, &placement_ids, &format!("{path}.mix"), "placement")?;
+    let common = match &r.mix {
+        Some(m) => Some(shares(
+            m,
+            &placement_ids,
+            &format!("{path}.mix"),
+            "placement",
+        )?),
+        None => None,
+    };
+    let mix = match &r.mix_by_band {
+        None => match common {
+            Some(m) => vec![m],
+            None => {
+                return err(
+                    format!("{path}.mix"),
+                    "give the shock's placement `mix` (or `mix_by_band`)",
+                );
+            }
+        },
+        Some(by_band) => {
+            if !ctx.bands_tracked {
+                return err(
+                    format!("{path}.mix_by_band"),
+                    "needs [[age_band]]s to be declared",
+                );
+            }
+            let mut rows = Vec::new();
+            for (k, band) in ctx.band_ids.iter().enumerate() {
+                match by_band.get(*band) {
+                    Some(m) => rows.push(shares(
+                        m,
+                        &placement_ids,
+                        &format!("{path}.mix_by_band.{band}"),
+                        "placement",
+                    )?),
+                    None => match &common {
+                        Some(m) => rows.push(m.clone()),
+                        None => {
+                            return err(
+                                format!("{path}.mix_by_band"),
+                                format!(
+                                    "band {:?} has no mix: give it one or a common `mix`",
+                                    ctx.band_ids[k]
+                                ),
+                            );
+                        }
+                    },
+                }
+            }
+            for key in by_band.keys() {
+                if !ctx.band_ids.contains(&key.as_str()) {
+                    return err(
+                        format!("{path}.mix_by_band.{key}"),
+                        unknown_band(key, ctx.band_ids),
+                    );
+                }
+            }
+            rows
+        }
+    };
     let age_mix = match (&r.age_mix, ctx.bands_tracked) {
         (Some(m), true) => shares(m, ctx.band_ids, &format!("{path}.age_mix"), "age band")?,
         (None, true) => {
@@ -476,6 +545,30 @@ fn shock(b: &mut Builder, r: &RawShock, path: &str, ctx: &Context) -> Result<Sho
         }
         (None, false) => vec![1.0],
     };
+    let labels = ctx.labels();
+    let cost_per_year = match &r.cost_per_year {
+        Some(c) => money_per_year(
+            b,
+            c,
+            &labels,
+            &format!("{path}.cost_per_year"),
+            &format!("shock.{}.cost", r.id),
+        )?,
+        None => vec![crate::model::LineAmount::Exact(rust_decimal::Decimal::ZERO); labels.len()],
+    };
+    let cost_months = r.cost_months.unwrap_or(12);
+    if !(1..=600).contains(&cost_months) {
+        return err(
+            format!("{path}.cost_months"),
+            format!("must be 1–600 months, got {cost_months}"),
+        );
+    }
+    if r.cost_months.is_some() && r.cost_per_year.is_none() {
+        return err(
+            format!("{path}.cost_months"),
+            "applies only with a `cost_per_year`",
+        );
+    }
     Ok(Shock {
         id: r.id.clone(),
         label: r.label.clone().unwrap_or_else(|| r.id.clone()),
@@ -484,6 +577,11 @@ fn shock(b: &mut Builder, r: &RawShock, path: &str, ctx: &Context) -> Result<Sho
         spread_months: spread_months as usize,
         age_mix,
         mix,
+        cost_per_year,
+        cost_months: cost_months as usize,
+        funding: ctx
+            .charges
+            .charge(r.funding.as_ref(), r.line.as_ref(), path)?,
         key: path_key(&format!("shock.{}", r.id)),
     })
 }

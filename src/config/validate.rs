@@ -180,6 +180,20 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
     }
     let calendar = Calendar::new(start, years as usize, fy_start_month as u32);
 
+    // Budget, budget lines and funds: every item names where its money goes.
+    let budget = match &raw.budget {
+        None => None,
+        Some(budget) => Some(budget_per_year(budget, &calendar)?),
+    };
+    let funds = crate::config::finance::funds(&raw, &calendar)?;
+    let budget_lines = crate::config::finance::lines(&raw, &calendar, budget.as_ref())?;
+    let charges = crate::config::finance::Charges {
+        funds: &funds,
+        lines: &budget_lines,
+    };
+    let mut placement_charge = Vec::new();
+    let mut cost_line_charge = Vec::new();
+
     // Age bands.
     let ages = age_bands(&raw.age_band)?;
     let band_ids: Vec<&str> = ages.bands.iter().map(|b| b.id.as_str()).collect();
@@ -287,6 +301,7 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
                 None
             }
         };
+        placement_charge.push(charges.charge(p.funding.as_ref(), p.line.as_ref(), &path)?);
         placements.push(Placement {
             id: p.id.clone(),
             label: p.label.clone().unwrap_or_else(|| p.id.clone()),
@@ -405,6 +420,7 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
             &format!("{path}.per_year"),
             &format!("cost_line.{}", l.id),
         )?;
+        cost_line_charge.push(charges.charge(l.funding.as_ref(), l.line.as_ref(), &path)?);
         cost_lines.push(CostLine {
             id: l.id.clone(),
             label: l.label.clone().unwrap_or_else(|| l.id.clone()),
@@ -457,10 +473,9 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
         }
     };
 
-    // Budget.
-    let budget = match &raw.budget {
-        None => None,
-        Some(budget) => Some(budget_per_year(budget, &calendar)?),
+    let care_leavers_charge = match &raw.care_leavers {
+        Some(c) => charges.charge(c.funding.as_ref(), c.line.as_ref(), "care_leavers")?,
+        None => Default::default(),
     };
     let history = match &raw.history {
         None => None,
@@ -480,9 +495,84 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
             band_ids: &band_ids,
             bands_tracked: ages.tracked,
             placements: &placements,
-            taken_ids,
+            taken_ids: taken_ids.clone(),
+            charges: &charges,
         },
     )?;
+    let mut taken = taken_ids;
+    taken.extend(strategy.interventions.iter().map(|x| x.id.clone()));
+    taken.extend(strategy.investments.iter().map(|x| x.id.clone()));
+    taken.extend(strategy.savings.iter().map(|x| x.id.clone()));
+    let income = crate::config::finance::incomes(
+        &mut b,
+        &raw.income,
+        &calendar,
+        &placements,
+        care_leavers.is_some(),
+        &charges,
+        &mut taken,
+    )?;
+    let staff = crate::config::finance::staff(
+        &mut b,
+        &raw.staff,
+        &calendar,
+        !placements.is_empty(),
+        &charges,
+        &mut taken,
+    )?;
+    let initiatives = crate::config::finance::initiatives(&raw, &strategy)?;
+    {
+        use crate::config::finance::spends;
+        let mut items = Vec::new();
+        for (k, l) in cost_lines.iter().enumerate() {
+            items.push((
+                format!("cost_line[{k}]"),
+                cost_line_charge[k],
+                l.per_year.iter().map(spends).collect::<Vec<_>>(),
+            ));
+        }
+        for (k, iv) in strategy.interventions.iter().enumerate() {
+            let by_year = calendar
+                .years
+                .iter()
+                .enumerate()
+                .map(|(y, year)| {
+                    let active = (year.first_month..=year.last_month()).any(|t| iv.active(t));
+                    if active {
+                        spends(&iv.cost_per_year[y])
+                    } else {
+                        Some(false)
+                    }
+                })
+                .collect();
+            items.push((format!("intervention[{k}]"), iv.funding, by_year));
+        }
+        for (k, inv) in strategy.investments.iter().enumerate() {
+            items.push((
+                format!("investment[{k}]"),
+                inv.funding,
+                inv.per_year.iter().map(spends).collect(),
+            ));
+        }
+        for (k, st) in staff.iter().enumerate() {
+            items.push((
+                format!("staff[{k}]"),
+                st.charge,
+                vec![None; calendar.years.len()],
+            ));
+        }
+        crate::config::finance::check_until(&funds, &calendar, &items)?;
+    }
+    let finance = crate::model::finance::Finance {
+        funds,
+        lines: budget_lines,
+        income,
+        staff,
+        initiatives,
+        placement_charge,
+        cost_line_charge,
+        care_leavers_charge,
+    };
     if placements.is_empty() && !(raw.intervention.is_empty() && raw.shock.is_empty()) {
         return err(
             "intervention",
@@ -509,6 +599,7 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
         budget,
         history,
         strategy,
+        finance,
         params: b.params,
         copula,
         default_runs,

@@ -8,9 +8,10 @@
 //! within a month a price is constant, so a month's cost is its
 //! placement-days times the day's price.
 
-use crate::model::layout::{Layout, YearField};
+use crate::model::finance::COUNCIL;
+use crate::model::layout::{Layout, Slot, YearField};
 use crate::model::params::RunInputs;
-use crate::model::strategy::{Effect, Funding, Saving, UnitChange};
+use crate::model::strategy::{Effect, Saving, UnitChange};
 use crate::model::{LineAmount, Model, decimal_to_pence};
 
 /// What a run counted that costs money, month by month.
@@ -124,30 +125,52 @@ pub fn write(model: &Model, layout: &Layout, inputs: &RunInputs, flows: &Flows, 
             }
             leaver_cost += flows.leaver_days[t] * inputs.leaver_weekly[fy] / 7.0;
         }
-        write_year(model, layout, inputs, fy, &cost, leaver_cost, row);
+        let mut days = vec![0.0; n_place];
+        let mut leaver_days = 0.0;
+        for t in year.first_month..=year.last_month() {
+            for (p, d) in days.iter_mut().enumerate() {
+                *d += flows.placement_days[t * n_place + p];
+            }
+            leaver_days += flows.leaver_days[t];
+        }
+        let year_days = model.calendar.month_starts[year.last_month() + 1]
+            - model.calendar.month_starts[year.first_month];
+        let flows = YearFlows {
+            placement_cost: cost,
+            leaver_cost,
+            mean_in_care: days.iter().sum::<f64>() / year_days.max(1.0),
+            placement_days: days,
+            leaver_days,
+        };
+        write_year(model, layout, inputs, fy, &flows, row);
     }
     write_inputs(layout, inputs, row);
 }
 
-/// The components of year `fy` in pence, in the layout's order, and their
-/// exact sum.
+/// The items of year `fy` in pence (in the order of [`Layout::items`]),
+/// written to their columns, and the year's totals: gross cost, income and
+/// net cost to the council's budget, each budget line and each fund.
 fn write_year(
     model: &Model,
     layout: &Layout,
     inputs: &RunInputs,
     fy: usize,
-    placement_cost: &[f64],
-    leaver_cost: f64,
+    flows: &YearFlows,
     row: &mut [f64],
 ) {
     let strategy = &model.strategy;
+    let finance = &model.finance;
     let year = &model.calendar.years[fy];
     let share = year.months as f64 / 12.0;
     let line = |amount: &LineAmount, scale: f64| match amount {
         LineAmount::Exact(a) => scaled_pence(*a, scale),
         LineAmount::Uncertain(id) => pounds_to_pence(inputs.values[id.0] * scale),
     };
-    let mut pence: Vec<i64> = placement_cost.iter().map(|c| pounds_to_pence(*c)).collect();
+    let mut pence: Vec<i64> = flows
+        .placement_cost
+        .iter()
+        .map(|c| pounds_to_pence(*c))
+        .collect();
     pence.extend(
         model
             .cost_lines
@@ -155,9 +178,14 @@ fn write_year(
             .map(|l| line(&l.per_year[fy], share)),
     );
     if model.care_leavers.is_some() {
-        pence.push(pounds_to_pence(leaver_cost));
+        pence.push(pounds_to_pence(flows.leaver_cost));
     }
-    let mut grants = Vec::new();
+    for (s, st) in finance.staff.iter().enumerate() {
+        let (fte, agency, cost) = staff_year(inputs, st, fy, flows.mean_in_care);
+        row[layout.staff_fte(fy, s)] = fte;
+        row[layout.staff_agency(fy, s)] = agency;
+        pence.push(pounds_to_pence(cost * share));
+    }
     for (i, iv) in strategy.interventions.iter().enumerate() {
         let active = (year.first_month..=year.last_month())
             .filter(|&t| iv.active(t))
@@ -168,19 +196,10 @@ fn write_year(
         );
         row[layout.intervention_cost(fy, i)] = p as f64 / 100.0;
         row[layout.intervention_delivered(fy, i)] = inputs.delivered[i];
-        if iv.funding == Funding::Budget {
-            pence.push(p)
-        } else {
-            grants.push(p)
-        }
+        pence.push(p);
     }
     for inv in &strategy.investments {
-        let p = line(&inv.per_year[fy], share);
-        if inv.funding == Funding::Budget {
-            pence.push(p)
-        } else {
-            grants.push(p)
-        }
+        pence.push(line(&inv.per_year[fy], share));
     }
     for (k, saving) in strategy.savings.iter().enumerate() {
         pence.push(-saving_pence(
@@ -191,18 +210,139 @@ fn write_year(
             inputs.saving_slipped[k],
         ));
     }
-    let mut total: i64 = 0;
-    for (c, p) in pence.iter().enumerate() {
-        row[layout.component(fy, c)] = *p as f64 / 100.0;
-        total = total.saturating_add(*p);
+    let n_shocks = strategy.shocks.len();
+    for (s, shock) in strategy.shocks.iter().enumerate() {
+        if shock.has_cost() {
+            let months: f64 = (year.first_month..=year.last_month())
+                .map(|t| inputs.shock_cost_months[t * n_shocks + s])
+                .sum();
+            pence.push(line(&shock.cost_per_year[fy], months / 12.0));
+        }
     }
-    let mut grant_total: i64 = 0;
-    for (g, p) in grants.iter().enumerate() {
-        row[layout.grant(fy, g)] = *p as f64 / 100.0;
-        grant_total = grant_total.saturating_add(*p);
+    let items = &layout.slots;
+    let (mut gross, mut grant_total) = (0i64, 0i64);
+    let mut by_line = vec![0i64; layout.lines];
+    let mut by_fund = vec![0i64; layout.funds + 1];
+    let line_index =
+        |charge: crate::model::finance::Charge| charge.line.unwrap_or(finance.lines.len());
+    for (k, p) in pence.iter().enumerate() {
+        row[layout.item(fy, k)] = *p as f64 / 100.0;
+        let charge = match items[k] {
+            Slot::Component(c) => {
+                gross = gross.saturating_add(*p);
+                layout.components[c].charge
+            }
+            Slot::Grant(g) => {
+                grant_total = grant_total.saturating_add(*p);
+                layout.grants[g].charge
+            }
+        };
+        by_fund[charge.fund] = by_fund[charge.fund].saturating_add(*p);
+        if charge.fund == COUNCIL && layout.lines > 0 {
+            by_line[line_index(charge)] += p;
+        }
     }
-    row[layout.year(fy, YearField::Cost)] = total as f64 / 100.0;
+    let mut income_total = 0i64;
+    for (i, income) in finance.income.iter().enumerate() {
+        let p = income_pence(model, inputs, income, fy, flows);
+        row[layout.income(fy, i)] = p as f64 / 100.0;
+        let charge = income.charge;
+        by_fund[charge.fund] = by_fund[charge.fund].saturating_sub(p);
+        if charge.fund == COUNCIL {
+            income_total = income_total.saturating_add(p);
+            if layout.lines > 0 {
+                by_line[line_index(charge)] -= p;
+            }
+        }
+    }
+    for (l, p) in by_line.iter().enumerate() {
+        row[layout.line(fy, l)] = *p as f64 / 100.0;
+    }
+    for (f, p) in by_fund.iter().enumerate().skip(1) {
+        row[layout.fund(fy, f)] = *p as f64 / 100.0;
+    }
+    row[layout.year(fy, YearField::GrossCost)] = gross as f64 / 100.0;
+    row[layout.year(fy, YearField::Income)] = income_total as f64 / 100.0;
+    row[layout.year(fy, YearField::Cost)] = gross.saturating_sub(income_total) as f64 / 100.0;
     row[layout.year(fy, YearField::GrantFunded)] = grant_total as f64 / 100.0;
+}
+
+/// What a year of a run counted that costs money or earns income.
+struct YearFlows {
+    /// Cost of each placement.
+    placement_cost: Vec<f64>,
+    leaver_cost: f64,
+    /// Placement-days of each placement.
+    placement_days: Vec<f64>,
+    leaver_days: f64,
+    /// Children in care on an average day of the year.
+    mean_in_care: f64,
+}
+
+/// Posts filled, of which agency, and their cost for a full year, of staff
+/// group `st` in year `fy`.
+fn staff_year(
+    inputs: &RunInputs,
+    st: &crate::model::finance::Staff,
+    fy: usize,
+    mean_in_care: f64,
+) -> (f64, f64, f64) {
+    use crate::model::finance::Posts;
+    let v = |id: crate::model::ParamId| inputs.values[id.0];
+    let posts = match &st.posts {
+        Posts::Fixed(per_year) => v(per_year[fy]),
+        Posts::PerChildren(per) => mean_in_care / v(*per).max(f64::MIN_POSITIVE),
+    };
+    let filled = posts * (1.0 - v(st.vacancy_rate));
+    let agency = filled * v(st.agency_share[fy]);
+    let uplift = (1.0 + v(st.inflation)).powi(fy as i32);
+    let cost = ((filled - agency) * v(st.permanent_cost) + agency * v(st.agency_cost)) * uplift;
+    (filled, agency, cost)
+}
+
+/// Income item `income` in year `fy`, in pence.
+fn income_pence(
+    model: &Model,
+    inputs: &RunInputs,
+    income: &crate::model::finance::Income,
+    fy: usize,
+    flows: &YearFlows,
+) -> i64 {
+    use crate::model::finance::IncomeBasis;
+    let v = |id: crate::model::ParamId| inputs.values[id.0];
+    let share = model.calendar.years[fy].months as f64 / 12.0;
+    let uplift = (1.0 + v(income.inflation)).powi(fy as i32);
+    let amount = |a: &LineAmount, scale: f64| match a {
+        LineAmount::Exact(x) => scaled_pence(*x, scale),
+        LineAmount::Uncertain(id) => pounds_to_pence(v(*id) * scale),
+    };
+    match &income.basis {
+        IncomeBasis::PerChildWeek { placements, weekly } => {
+            let days: f64 = flows
+                .placement_days
+                .iter()
+                .zip(placements)
+                .filter(|(_, inside)| **inside)
+                .map(|(d, _)| d)
+                .sum();
+            pounds_to_pence(days * v(*weekly) * uplift / 7.0)
+        }
+        IncomeBasis::PerLeaverWeek { weekly } => {
+            pounds_to_pence(flows.leaver_days * v(*weekly) * uplift / 7.0)
+        }
+        IncomeBasis::PerOutcome {
+            outcomes,
+            success_rate,
+            payment,
+        } => {
+            let per = v(*success_rate) * v(*payment) * share;
+            match &outcomes[fy] {
+                LineAmount::Exact(n) => scaled_pence(*n, per),
+                LineAmount::Uncertain(id) => pounds_to_pence(v(*id) * per),
+            }
+        }
+        IncomeBasis::Fixed { per_year } => amount(&per_year[fy], share),
+    }
 }
 
 /// The value each uncertain input took in the run.
@@ -231,8 +371,9 @@ fn scaled_pence(amount: rust_decimal::Decimal, scale: f64) -> i64 {
     }
 }
 
-/// A saving delivered in financial year `fy`: the plan for the year (or for
-/// the year before, if the plan slipped), times the fraction delivered and
+/// A saving delivered in financial year `fy`: the plan for the year (or, if
+/// the plan slipped, the plan for the year before when the saving is
+/// recurrent and nothing when it is one-off), times the fraction delivered and
 /// the year's share of twelve months. Centrally `slipped` is the
 /// probability of a slip, and the plan is the expected mixture of the two.
 fn saving_pence(saving: &Saving, fy: usize, share: f64, delivered: f64, slipped: f64) -> i64 {
@@ -241,6 +382,13 @@ fn saving_pence(saving: &Saving, fy: usize, share: f64, delivered: f64, slipped:
     let this = saving.per_year[fy];
     let before = if fy > 0 {
         saving.per_year[fy - 1]
+    } else {
+        Decimal::ZERO
+    };
+    // A one-off saving that slips is lost: what it would bring the year
+    // after was not planned for that year.
+    let before = if saving.recurrent {
+        before
     } else {
         Decimal::ZERO
     };

@@ -779,7 +779,8 @@ impl<'a> Grid<'a> {
             for (b, share) in shock.age_mix.iter().enumerate() {
                 for (a, w) in self.band_entry_cells(b, f).iter().enumerate() {
                     for p in 0..self.places {
-                        intended[a * self.places + p] += today * share * w * shock.mix[p];
+                        let mix = &shock.mix[b.min(shock.mix.len() - 1)];
+                        intended[a * self.places + p] += today * share * w * mix[p];
                     }
                 }
             }

@@ -74,13 +74,39 @@ impl Input {
                 bernoulli(model.strategy.interventions[i].delivery_probability)
             }
             InputKind::Slip(k) => bernoulli(model.strategy.savings[k].slip_probability),
-            InputKind::ShockCount(s) => {
-                let ShockTiming::PerYear(p) = model.strategy.shocks[s].timing else {
-                    return 1.0;
-                };
-                binomial_quantile(model.calendar.years.len() as u64, p, level)
-            }
+            InputKind::ShockCount(s) => match model.strategy.shocks[s].timing {
+                ShockTiming::PerYear(p) => {
+                    binomial_quantile(model.calendar.years.len() as u64, p, level)
+                }
+                ShockTiming::Month(_, p) | ShockTiming::Once(p) => bernoulli(p),
+            },
         }
+    }
+
+    /// Whether the input is an event that happens or not in a run (a
+    /// programme delivered, a saving slipping, a shock happening).
+    pub fn is_event(&self) -> bool {
+        matches!(
+            self.kind,
+            InputKind::Delivery(_) | InputKind::Slip(_) | InputKind::ShockCount(_)
+        )
+    }
+
+    /// The two values the tornado holds the input at: its P10 and P90, or,
+    /// for an event whose P10 and P90 are the same (a programme delivered
+    /// with probability 0.95, a shock at 0.05), "does not happen" (0) and
+    /// "happens" (1); true in the second case.
+    pub fn tornado_pins(&self, model: &Model, low: f64, high: f64) -> (Pin, Pin, bool) {
+        let (lo, hi) = (self.pin_at(model, low), self.pin_at(model, high));
+        if self.is_event() && lo.value == hi.value {
+            let at = |value: f64, level: f64| Pin {
+                key: self.key,
+                value,
+                level,
+            };
+            return (at(0.0, low), at(1.0, high), true);
+        }
+        (lo, hi, false)
     }
 
     /// The pin holding this input at its `level` quantile.
@@ -149,10 +175,10 @@ impl Model {
             }
         }
         for (s, shock) in strategy.shocks.iter().enumerate() {
-            if let ShockTiming::PerYear(p) = shock.timing
-                && p > 0.0
-                && p < 1.0
-            {
+            let p = match shock.timing {
+                ShockTiming::PerYear(p) | ShockTiming::Month(_, p) | ShockTiming::Once(p) => p,
+            };
+            if p > 0.0 && p < 1.0 {
                 out.push(Input::new(
                     shock_count_path(&shock.id),
                     InputKind::ShockCount(s),

@@ -22,9 +22,22 @@ pub enum YearField {
     LeftAt18 = 4,
     /// Grant-funded spend, reported but not compared with the budget.
     GrantFunded = 5,
+    /// Income credited to the council's budget (the cost compared with the
+    /// budget is net of it).
+    Income = 6,
+    /// The cost charged to the council's budget before income.
+    GrossCost = 7,
 }
 
-const YEAR_FIXED: usize = 6;
+const YEAR_FIXED: usize = 8;
+
+/// Where an item's money is written: a component of the cost compared with
+/// the budget, or an item paid from another fund.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    Component(usize),
+    Grant(usize),
+}
 
 #[derive(Clone, Debug)]
 pub struct Layout {
@@ -37,8 +50,19 @@ pub struct Layout {
     pub components: Vec<Component>,
     /// Grant-funded interventions and investments.
     pub grants: Vec<Component>,
+    /// Where each item is written, in the order of [`Layout::items`]:
+    /// placements, cost lines, care leavers, staff, interventions,
+    /// investments, savings, shock costs.
+    pub slots: Vec<Slot>,
     pub interventions: usize,
     pub shocks: usize,
+    /// Budget lines reported (the declared lines and `other`; none without
+    /// declared lines).
+    pub lines: usize,
+    /// Funds other than the council's budget.
+    pub funds: usize,
+    pub incomes: usize,
+    pub staff: usize,
     /// Age bands reported by month (none when ages are not tracked).
     pub bands: usize,
     /// The uncertain inputs, whose per-run values close the row.
@@ -51,57 +75,28 @@ pub struct Layout {
 pub struct Component {
     pub id: String,
     pub label: String,
-    /// `placement`, `cost_line`, `care_leavers`, `intervention`,
-    /// `investment` or `saving`.
+    /// `placement`, `cost_line`, `care_leavers`, `staff`, `intervention`,
+    /// `investment`, `saving` or `shock`.
     pub kind: &'static str,
+    /// The fund it is charged to and its budget line.
+    pub charge: crate::model::finance::Charge,
 }
 
 impl Layout {
     pub fn new(model: &Model) -> Layout {
-        use crate::model::strategy::Funding;
-        let component = |id: &str, label: &str, kind| Component {
-            id: id.to_string(),
-            label: label.to_string(),
-            kind,
-        };
-        let strategy = &model.strategy;
-        let mut components: Vec<Component> = model
-            .placements
-            .iter()
-            .map(|p| component(&p.id, &p.label, "placement"))
-            .collect();
-        components.extend(
-            model
-                .cost_lines
-                .iter()
-                .map(|l| component(&l.id, &l.label, "cost_line")),
-        );
-        if let Some(c) = &model.care_leavers {
-            components.push(component("care_leavers", &c.label, "care_leavers"));
-        }
+        let mut components = Vec::new();
         let mut grants = Vec::new();
-        for iv in &strategy.interventions {
-            let c = component(&iv.id, &iv.label, "intervention");
-            if iv.funding == Funding::Budget {
-                components.push(c)
+        let mut slots = Vec::new();
+        for c in Layout::items(model) {
+            if c.charge.fund == crate::model::finance::COUNCIL {
+                slots.push(Slot::Component(components.len()));
+                components.push(c);
             } else {
-                grants.push(c)
+                slots.push(Slot::Grant(grants.len()));
+                grants.push(c);
             }
         }
-        for inv in &strategy.investments {
-            let c = component(&inv.id, &inv.label, "investment");
-            if inv.funding == Funding::Budget {
-                components.push(c)
-            } else {
-                grants.push(c)
-            }
-        }
-        components.extend(
-            strategy
-                .savings
-                .iter()
-                .map(|s| component(&s.id, &s.label, "saving")),
-        );
+        let strategy = &model.strategy;
         let placements = model.placements.len();
         let bands = if model.ages.tracked {
             model.ages.bands.len()
@@ -110,19 +105,128 @@ impl Layout {
         };
         let interventions = strategy.interventions.len();
         let shocks = strategy.shocks.len();
+        let finance = &model.finance;
+        let lines = if finance.lines.is_empty() {
+            0
+        } else {
+            finance.lines.len() + 1
+        };
+        let funds = finance.funds.len() - 1;
+        let incomes = finance.income.len();
+        let staff = finance.staff.len();
         Layout {
             years: model.calendar.years.len(),
             months: model.calendar.months.len(),
             placements,
-            year_width: YEAR_FIXED + components.len() + grants.len() + 3 * interventions + shocks,
+            year_width: YEAR_FIXED
+                + components.len()
+                + grants.len()
+                + 3 * interventions
+                + shocks
+                + lines
+                + funds
+                + incomes
+                + 2 * staff,
             month_width: 1 + placements + bands,
             components,
             grants,
+            slots,
             interventions,
             shocks,
+            lines,
+            funds,
+            incomes,
+            staff,
             bands,
             inputs: model.inputs(),
         }
+    }
+
+    /// Every item of cost, in a fixed order: placements, cost lines, care
+    /// leavers, staff, interventions, investments, savings, shock costs.
+    pub fn items(model: &Model) -> Vec<Component> {
+        let component = |id: &str, label: &str, kind, charge| Component {
+            id: id.to_string(),
+            label: label.to_string(),
+            kind,
+            charge,
+        };
+        let f = &model.finance;
+        let strategy = &model.strategy;
+        let mut out: Vec<Component> = model
+            .placements
+            .iter()
+            .enumerate()
+            .map(|(p, pl)| {
+                let charge = f.placement_charge.get(p).copied().unwrap_or_default();
+                component(&pl.id, &pl.label, "placement", charge)
+            })
+            .collect();
+        for (k, l) in model.cost_lines.iter().enumerate() {
+            let charge = f.cost_line_charge.get(k).copied().unwrap_or_default();
+            out.push(component(&l.id, &l.label, "cost_line", charge));
+        }
+        if let Some(c) = &model.care_leavers {
+            out.push(component(
+                "care_leavers",
+                &c.label,
+                "care_leavers",
+                f.care_leavers_charge,
+            ));
+        }
+        for st in &f.staff {
+            out.push(component(&st.id, &st.label, "staff", st.charge));
+        }
+        for iv in &strategy.interventions {
+            out.push(component(&iv.id, &iv.label, "intervention", iv.funding));
+        }
+        for inv in &strategy.investments {
+            out.push(component(&inv.id, &inv.label, "investment", inv.funding));
+        }
+        for s in &strategy.savings {
+            out.push(component(&s.id, &s.label, "saving", s.funding));
+        }
+        for sh in &strategy.shocks {
+            if sh.has_cost() {
+                out.push(component(&sh.id, &sh.label, "shock", sh.funding));
+            }
+        }
+        out
+    }
+
+    /// Where item `k` (in the order of [`Layout::items`]) is written in year `fy`.
+    pub fn item(&self, fy: usize, k: usize) -> usize {
+        match self.slots[k] {
+            Slot::Component(c) => self.component(fy, c),
+            Slot::Grant(g) => self.grant(fy, g),
+        }
+    }
+
+    /// Cost of budget line `l` in year `fy`: the declared lines in order,
+    /// then `other`.
+    pub fn line(&self, fy: usize, l: usize) -> usize {
+        self.shock_entries(fy, self.shocks) + l
+    }
+
+    /// Net spending from fund `f` (1 onwards: the council's budget is the
+    /// year's cost) in year `fy`.
+    pub fn fund(&self, fy: usize, f: usize) -> usize {
+        self.line(fy, self.lines) + f - 1
+    }
+
+    /// Income item `i` in year `fy`.
+    pub fn income(&self, fy: usize, i: usize) -> usize {
+        self.fund(fy, self.funds + 1) + i
+    }
+
+    /// Filled posts (FTE) of staff group `s` in year `fy`.
+    pub fn staff_fte(&self, fy: usize, s: usize) -> usize {
+        self.income(fy, self.incomes) + 2 * s
+    }
+
+    /// Of those, posts filled by agency workers.
+    pub fn staff_agency(&self, fy: usize, s: usize) -> usize {
+        self.staff_fte(fy, s) + 1
     }
 
     /// Values in one run's row.

@@ -21,6 +21,7 @@ pub mod central;
 pub mod child;
 pub mod copula;
 pub mod draws;
+pub mod finance;
 pub mod hazard;
 pub mod inputs;
 pub mod layout;
@@ -240,6 +241,8 @@ pub struct Model {
     /// Observed month-end counts to score the simulation against.
     pub history: Option<History>,
     pub strategy: strategy::Strategy,
+    /// Funds, budget lines, income, staffing and initiatives.
+    pub finance: finance::Finance,
     pub params: Vec<Param>,
     /// Inputs drawn jointly with rank correlations, when the config has any.
     pub copula: Option<copula::Copula>,
@@ -261,6 +264,32 @@ impl Model {
             p.dist = Dist::fixed(p.dist.mean());
         }
         m
+    }
+
+    /// The budget of line `line` (`None` for the remainder `other`) in
+    /// financial year `fy`, in pence, pro rata for a partial year; `None`
+    /// without budget lines.
+    pub fn line_budget_pence(&self, fy: usize, line: Option<usize>) -> Option<i64> {
+        if self.finance.lines.is_empty() {
+            return None;
+        }
+        let total = self.budget.as_ref()?[fy];
+        let full = match line {
+            Some(l) => self.finance.lines[l].per_year[fy],
+            None => {
+                total
+                    - self
+                        .finance
+                        .lines
+                        .iter()
+                        .map(|l| l.per_year[fy])
+                        .sum::<Decimal>()
+            }
+        };
+        let year = &self.calendar.years[fy];
+        Some(decimal_to_pence(
+            full * Decimal::from(year.months as u64) / Decimal::from(12u64),
+        ))
     }
 
     /// The budget a financial year is compared with, in pence: the full-year

@@ -51,6 +51,9 @@ pub struct RunInputs {
     pub effect: Vec<f64>,
     /// Shock entrants by `[month × shocks + shock]`.
     pub shock_entrants: Vec<f64>,
+    /// Occurrences of each shock whose costs run in each month, by
+    /// `[month × shocks + shock]` (their probability centrally).
+    pub shock_cost_months: Vec<f64>,
     /// Per saving: fraction of the plan delivered, and 1 if it slipped a
     /// year (the probability centrally).
     pub saving_delivered: Vec<f64>,
@@ -129,6 +132,7 @@ impl RunInputs {
             delivered: Vec::new(),
             effect: Vec::new(),
             shock_entrants: Vec::new(),
+            shock_cost_months: Vec::new(),
             saving_delivered: Vec::new(),
             saving_slipped: Vec::new(),
             shock_count: Vec::new(),
@@ -261,9 +265,12 @@ impl RunInputs {
             draws,
             pin,
             keys,
-            &mut self.shock_entrants,
-            &mut self.shock_count,
-            &mut self.shock_children,
+            ShockOut {
+                entrants: &mut self.shock_entrants,
+                costs: &mut self.shock_cost_months,
+                count: &mut self.shock_count,
+                children: &mut self.shock_children,
+            },
         );
         self.saving_delivered.clear();
         self.saving_slipped.clear();
@@ -278,6 +285,15 @@ impl RunInputs {
     }
 }
 
+/// Where [`shock_entrants`] writes: entrants and occurrences whose costs
+/// run, by month and shock; each shock's occurrences and entrants in all.
+struct ShockOut<'a> {
+    entrants: &'a mut Vec<f64>,
+    costs: &'a mut Vec<f64>,
+    count: &'a mut Vec<f64>,
+    children: &'a mut Vec<f64>,
+}
+
 /// Extra entrants from shocks by month, for one run; with each shock's
 /// number of occurrences and its entrants in all.
 fn shock_entrants<D: Draws>(
@@ -285,15 +301,21 @@ fn shock_entrants<D: Draws>(
     draws: &mut D,
     pin: Option<Pin>,
     keys: &InputKeys,
-    out: &mut Vec<f64>,
-    count: &mut Vec<f64>,
-    children: &mut Vec<f64>,
+    o: ShockOut,
 ) {
+    let ShockOut {
+        entrants: out,
+        costs,
+        count,
+        children,
+    } = o;
     let shocks = &model.strategy.shocks;
     let months = model.calendar.months.len();
     let years = model.calendar.years.len();
     out.clear();
     out.resize(months * shocks.len(), 0.0);
+    costs.clear();
+    costs.resize(months * shocks.len(), 0.0);
     count.clear();
     children.clear();
     for (s, shock) in shocks.iter().enumerate() {
@@ -326,20 +348,59 @@ fn shock_entrants<D: Draws>(
                 drawn.round()
             }
         };
+        // The months in which the costs of an occurrence from month
+        // `first` run, with weight `weight`.
+        let cost_run = |first: i64, weight: f64, costs: &mut [f64]| {
+            for t in first..first + shock.cost_months as i64 {
+                if t >= 0 && (t as usize) < months {
+                    costs[t as usize * shocks.len() + s] += weight;
+                }
+            }
+        };
+        let held_count = pinned(pin, keys.shock_count[s]);
         let (mut happened, mut total) = (0.0, 0.0);
         match shock.timing {
-            ShockTiming::Month(m) => {
+            ShockTiming::Month(m, p) => {
                 draws.begin(Purpose::Strategy, ONCE, shock.key);
                 let central = draws.is_central();
+                // A certain shock draws nothing here, so its size is drawn
+                // as it always was.
+                let hit = draws.chance(p);
+                let hit = held_count.unwrap_or(hit);
                 let drawn = draws.sample(dist);
                 let n = size_pin.unwrap_or(size(drawn, central));
-                arrive(m, n, 1.0, out);
-                (happened, total) = (1.0, n);
+                if hit > 0.0 {
+                    arrive(m, n, hit, out);
+                    cost_run(m, hit, costs);
+                    (happened, total) = (hit, hit * n);
+                }
+            }
+            ShockTiming::Once(p) => {
+                draws.begin(Purpose::Strategy, ONCE, shock.key);
+                if draws.is_central() {
+                    let n = size(dist.mean(), true);
+                    let weight = p / months.max(1) as f64;
+                    for t in 0..months as i64 {
+                        arrive(t, n, weight, out);
+                        cost_run(t, weight, costs);
+                    }
+                    (happened, total) = (p, p * n);
+                } else {
+                    let hit = held_count.unwrap_or(draws.chance(p));
+                    let t = draws.pick(months) as i64;
+                    let drawn = draws.sample(dist).round();
+                    let n = size_pin.unwrap_or(drawn);
+                    if hit > 0.0 {
+                        arrive(t, n, 1.0, out);
+                        cost_run(t, 1.0, costs);
+                        (happened, total) = (1.0, n);
+                    }
+                }
             }
             ShockTiming::PerYear(p) => {
                 // With the number of occurrences held, the years they fall in
                 // are drawn uniformly from the shock's own stream.
-                let held_years = pinned(pin, keys.shock_count[s]).map(|k| {
+                let held_years = held_count.map(|k| {
                     draws.begin(Purpose::Strategy, ONCE, shock.key);
                     let mut order: Vec<usize> = (0..years).collect();
                     for i in 0..years {
@@ -361,6 +422,7 @@ fn shock_entrants<D: Draws>(
                         let weight = p / year.months as f64;
                         for offset in 0..year.months {
                             arrive((year.first_month + offset) as i64, n, weight, out);
+                            cost_run((year.first_month + offset) as i64, weight, costs);
                         }
                         (happened, total) = (happened + p, total + p * n);
                         continue;
@@ -373,6 +435,7 @@ fn shock_entrants<D: Draws>(
                         let drawn = draws.sample(dist).round();
                         let n = size_pin.unwrap_or(drawn);
                         arrive((year.first_month + offset) as i64, n, 1.0, out);
+                        cost_run((year.first_month + offset) as i64, 1.0, costs);
                         (happened, total) = (happened + 1.0, total + n);
                     }
                 }

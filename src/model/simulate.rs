@@ -593,8 +593,7 @@ impl Run<'_> {
                 let time = start + crate::dist::unit(&mut rng) * days;
                 let band = pick(&shock.age_mix, crate::dist::unit(&mut rng));
                 let years = self.age_in_band(band, crate::dist::unit(&mut rng));
-                let mix = std::slice::from_ref(&shock.mix);
-                self.push_entrant(time, years, mix, Some(s as u16), rng);
+                self.push_entrant(time, years, &shock.mix, Some(s as u16), rng);
             }
         }
         for (index, e) in self.ws.entrants.iter().enumerate() {

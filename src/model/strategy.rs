@@ -5,22 +5,7 @@ use rust_decimal::Decimal;
 
 use crate::model::{LineAmount, ParamId};
 
-/// Who pays for a programme: the envelope, or a grant that is reported but
-/// not compared with the budget.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Funding {
-    Budget,
-    Grant,
-}
-
-impl Funding {
-    pub fn name(self) -> &'static str {
-        match self {
-            Funding::Budget => "budget",
-            Funding::Grant => "grant",
-        }
-    }
-}
+pub use crate::model::finance::Charge;
 
 /// The size of an intervention's effect per year at full capacity, drawn
 /// once per run.
@@ -107,7 +92,8 @@ pub struct Intervention {
     pub end: Option<i64>,
     /// Full-year running cost per financial year.
     pub cost_per_year: Vec<LineAmount>,
-    pub funding: Funding,
+    /// The fund and budget line its cost is charged to.
+    pub funding: Charge,
     /// Probability that the programme is delivered at all in a run.
     pub delivery_probability: f64,
     /// Key of the programme's random streams (hash of `intervention.<id>`).
@@ -142,8 +128,23 @@ pub enum ShockTiming {
     /// With this probability in each financial year, in a month drawn
     /// uniformly within the year.
     PerYear(f64),
-    /// In this month (index from the horizon start).
-    Month(i64),
+    /// In this month (index from the horizon start), with this
+    /// probability (1 for a certain shock).
+    Month(i64, f64),
+    /// At most once in the horizon: with this probability, in a month drawn
+    /// uniformly over the horizon.
+    Once(f64),
+}
+
+impl ShockTiming {
+    /// The chance that the shock happens, when it happens at most once
+    /// (`None` for a shock that may happen every year).
+    pub fn once_probability(self) -> Option<f64> {
+        match self {
+            ShockTiming::Month(_, p) | ShockTiming::Once(p) => Some(p),
+            ShockTiming::PerYear(_) => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -155,11 +156,28 @@ pub struct Shock {
     pub children: ParamId,
     /// Months over which they arrive (equal shares, any remainder first).
     pub spread_months: usize,
-    /// Share of the shock's entrants in each age band and placement.
+    /// Share of the shock's entrants in each age band, and the placement
+    /// mix of each band (one row for every band when a single mix is given).
     pub age_mix: Vec<f64>,
-    pub mix: Vec<f64>,
+    pub mix: Vec<Vec<f64>>,
+    /// Costs that come with the shock (legal costs, temporary posts): a
+    /// full-year amount per financial year, accruing monthly for
+    /// `cost_months` months from the month it happens, only in runs where
+    /// it happens.
+    pub cost_per_year: Vec<LineAmount>,
+    pub cost_months: usize,
+    pub funding: Charge,
     /// Key of the shock's random streams (hash of `shock.<id>`).
     pub key: u64,
+}
+
+impl Shock {
+    /// Whether costs come with the shock.
+    pub fn has_cost(&self) -> bool {
+        self.cost_per_year
+            .iter()
+            .any(|a| !matches!(a, LineAmount::Exact(x) if x.is_zero()))
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -172,6 +190,13 @@ pub struct Saving {
     pub delivery: ParamId,
     /// Probability that the whole plan slips by one year.
     pub slip_probability: f64,
+    /// A recurrent saving's amounts are each year's full-year level, and a
+    /// slip delays the whole profile by a year; a one-off saving's amount
+    /// belongs to its year, and a slip loses it (it was not planned for the
+    /// year it would land in).
+    pub recurrent: bool,
+    /// The fund whose spending it reduces, and its budget line.
+    pub funding: Charge,
     /// Key of the slip's random stream (hash of `saving.<id>.slip`).
     pub slip_key: u64,
 }
@@ -181,7 +206,7 @@ pub struct Investment {
     pub id: String,
     pub label: String,
     pub per_year: Vec<LineAmount>,
-    pub funding: Funding,
+    pub funding: Charge,
 }
 
 /// The strategy of a scenario.
@@ -209,7 +234,7 @@ mod tests {
             ramp_up_months: ramp,
             end,
             cost_per_year: vec![],
-            funding: Funding::Budget,
+            funding: Charge::default(),
             delivery_probability: 1.0,
             key: 0,
         }

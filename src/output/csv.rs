@@ -148,6 +148,13 @@ pub fn render(report: &Report) -> Vec<u8> {
             for (name, s) in &y.shocks {
                 rows.summary(year("shock_entries").of(name), s);
             }
+            finance_rows(&mut rows, id, y);
+        }
+        for (name, i) in &sc.initiatives {
+            let key = |metric| Key::year(id, "horizon", metric).of(name);
+            rows.summary(key("cost_avoided"), &i.cost_avoided);
+            rows.summary(key("net_effect"), &i.net_effect);
+            rows.value(key("net_effect"), "probability_pays", i.probability_pays);
         }
         for c in &sc.contributions {
             let years = sc.years.iter().map(|y| y.fy.as_str()).chain(["horizon"]);
@@ -232,6 +239,63 @@ pub fn render(report: &Report) -> Vec<u8> {
         );
     }
     rows.out.into_bytes()
+}
+
+/// Gross cost, income and net cost, budget lines, funds, staffing and
+/// initiatives of one year.
+fn finance_rows<'a>(rows: &mut Rows, id: &'a str, y: &'a crate::report::YearReport) {
+    let fy = y.fy.as_str();
+    let year = |metric| Key::year(id, fy, metric);
+    for (metric, s) in [
+        ("gross_cost", &y.gross_cost),
+        ("income", &y.income),
+        ("net_cost", &y.net_cost),
+    ] {
+        if let Some(s) = s {
+            rows.summary(year(metric), s);
+        }
+    }
+    for (name, s) in &y.income_items {
+        rows.summary(year("income").of(name), s);
+    }
+    for (name, l) in &y.budget_lines {
+        if let Some(b) = l.budget {
+            rows.value(year("line_budget").of(name), "value", b);
+        }
+        rows.summary(year("line_cost").of(name), &l.cost);
+        if let Some(o) = &l.overspend {
+            rows.value(
+                year("line_overspend").of(name),
+                "probability",
+                o.probability,
+            );
+            rows.value(year("line_overspend").of(name), "mean", o.mean);
+        }
+    }
+    for (name, f) in &y.funds {
+        if let Some(a) = f.amount {
+            rows.value(year("fund_amount").of(name), "value", a);
+        }
+        rows.summary(year("fund_spent").of(name), &f.spent);
+        rows.summary(year("fund_spent_to_date").of(name), &f.spent_to_date);
+        if let Some(p) = f.probability_exhausted {
+            rows.value(year("fund_exhausted").of(name), "probability", p);
+        }
+    }
+    for (name, s) in &y.staff {
+        rows.summary(year("staff_fte").of(name), &s.fte);
+        rows.summary(year("staff_agency_fte").of(name), &s.agency_fte);
+        rows.summary(year("staff_cost").of(name), &s.cost);
+    }
+    for (name, i) in &y.initiatives {
+        rows.summary(year("cost_avoided").of(name), &i.cost_avoided);
+        rows.summary(year("net_effect").of(name), &i.net_effect);
+        rows.value(
+            year("net_effect").of(name),
+            "probability_pays",
+            i.probability_pays,
+        );
+    }
 }
 
 #[cfg(test)]

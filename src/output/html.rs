@@ -739,8 +739,42 @@ fn scenario(
     }
 
     strategy(h, sc);
+    finance(h, central, sc);
     drivers(h, sc);
     h.push_str("</section>\n");
+}
+
+/// The finance tables (see [`crate::output::finance`]).
+fn finance(h: &mut String, central: bool, sc: &ScenarioReport) {
+    for section in crate::output::finance::sections(central, sc) {
+        let _ = write!(
+            h,
+            "<h3>{}</h3>\n<table class=\"wide\"><thead><tr>",
+            escape(&section.title)
+        );
+        for (k, r) in section.rows.iter().enumerate() {
+            if k == 1 {
+                h.push_str("</tr></thead><tbody>\n<tr>");
+            } else if k > 1 {
+                h.push_str("<tr>");
+            }
+            for c in r {
+                if k == 0 {
+                    let _ = write!(h, "<th>{}</th>", escape(c));
+                } else {
+                    let _ = write!(h, "<td>{}</td>", escape(c));
+                }
+            }
+            h.push_str("</tr>\n");
+        }
+        if section.rows.len() <= 1 {
+            h.push_str("</tr></thead><tbody>");
+        }
+        h.push_str("</tbody></table>\n");
+        for note in &section.notes {
+            let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(note));
+        }
+    }
 }
 
 /// Every item of the strategy: what each intervention did (delivered %,
@@ -804,7 +838,7 @@ fn strategy(h: &mut String, sc: &ScenarioReport) {
             escape(&kind_words(&line.kind, &line.funding))
         );
         for y in &sc.years {
-            let amount = if line.funding == "grant" {
+            let amount = if line.funding != "budget" {
                 y.grant_funded.items.get(id)
             } else {
                 y.components.get(id)

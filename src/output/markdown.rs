@@ -108,6 +108,23 @@ pub fn render(report: &Report) -> String {
         }
 
         strategy(&mut out, sc);
+        for section in crate::output::finance::sections(report.mode == "central", sc) {
+            let _ = writeln!(out, "\n#### {}\n", cell(&section.title));
+            let cols = section.rows.first().map_or(0, Vec::len);
+            for (k, r) in section.rows.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    row(&r.iter().map(String::as_str).collect::<Vec<_>>())
+                );
+                if k == 0 {
+                    let _ = writeln!(out, "{}", align_from(cols, 2));
+                }
+            }
+            for note in &section.notes {
+                let _ = writeln!(out, "\n{}", cell(note));
+            }
+        }
     }
 
     let compared: Vec<_> = report
@@ -239,7 +256,7 @@ fn strategy(out: &mut String, sc: &crate::report::ScenarioReport) {
             String::new(),
         ];
         for y in &sc.years {
-            let amount = if line.funding == "grant" {
+            let amount = if line.funding != "budget" {
                 y.grant_funded.items.get(id)
             } else {
                 y.components.get(id)

@@ -5,6 +5,7 @@
 
 pub mod backtest_html;
 pub mod csv;
+pub mod finance;
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -63,8 +64,8 @@ pub fn kind_words(kind: &str, funding: &str) -> String {
         "unit_cost" => "price",
         other => other,
     };
-    if funding == "grant" {
-        format!("{word}, grant")
+    if funding != "budget" {
+        format!("{word}, {}", funding.replace('_', " "))
     } else {
         word.to_string()
     }

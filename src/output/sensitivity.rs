@@ -165,6 +165,30 @@ fn free_run(b: &crate::sensitivity::Figures) -> String {
     }
 }
 
+/// The two values an input was held at, in words.
+pub fn held(d: &Driver) -> String {
+    if d.event {
+        "does not happen → happens".to_string()
+    } else {
+        format!(
+            "{} → {}",
+            value_with_unit(&d.input, d.low),
+            value_with_unit(&d.input, d.high)
+        )
+    }
+}
+
+/// The note a report prints when some events were held at "does not
+/// happen" and "happens"; none otherwise.
+pub fn event_note(drivers: &[Driver]) -> Option<String> {
+    drivers.iter().any(|d| d.event).then(|| {
+        "Events that happen (or not) in more than 90% of runs, such as a programme delivered with \
+         probability 0.95 or a shock with probability 0.05, have the same P10 and P90: they are held \
+         at \"does not happen\" and \"happens\" instead."
+            .to_string()
+    })
+}
+
 fn pair(sw: Swing, f: fn(f64) -> String) -> String {
     format!("{} / {}", f(sw.low), f(sw.high))
 }
@@ -216,11 +240,7 @@ fn table_lines(s: &Sensitivity, labels: &Labels) -> String {
     rows.extend(s.drivers.iter().take(TOP).map(|d| {
         vec![
             words(&d.input, labels),
-            format!(
-                "{} → {}",
-                value_with_unit(&d.input, d.low),
-                value_with_unit(&d.input, d.high)
-            ),
+            held(d),
             pair(d.total.mean, signed_money),
             pair(d.total.p90, signed_money),
             d.total
@@ -237,6 +257,10 @@ fn table_lines(s: &Sensitivity, labels: &Labels) -> String {
              (paired runs)",
             money(se)
         );
+    }
+    if let Some(note) = event_note(&s.drivers) {
+        t.push_str(&crate::output::table::wrap(&note, 100));
+        t.push('\n');
     }
     if s.drivers.len() > TOP {
         let _ = writeln!(
@@ -269,11 +293,7 @@ fn rows(
                 label: words(&d.input, labels),
                 low: sw.low,
                 high: sw.high,
-                note: format!(
-                    "{} → {}",
-                    value_with_unit(&d.input, d.low),
-                    value_with_unit(&d.input, d.high)
-                ),
+                note: held(d),
             })
         })
         .collect()
@@ -348,8 +368,16 @@ pub fn html_with(s: &Sensitivity, labels: &Labels) -> String {
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&words(&d.input, labels)),
-                escape(&value_with_unit(&d.input, d.low)),
-                escape(&value_with_unit(&d.input, d.high)),
+                escape(&if d.event {
+                    "does not happen".to_string()
+                } else {
+                    value_with_unit(&d.input, d.low)
+                }),
+                escape(&if d.event {
+                    "happens".to_string()
+                } else {
+                    value_with_unit(&d.input, d.high)
+                }),
                 escape(&pair(d.total.mean, signed_money)),
                 escape(&pair(d.total.mean_se, money)),
                 escape(&pair(d.total.p90, signed_money)),
@@ -360,7 +388,11 @@ pub fn html_with(s: &Sensitivity, labels: &Labels) -> String {
                 )
             );
         }
-        h.push_str("</tbody></table></section>\n");
+        h.push_str("</tbody></table>");
+        if let Some(note) = event_note(&s.drivers) {
+            let _ = write!(h, "<p class=\"note\">{}</p>", escape(&note));
+        }
+        h.push_str("</section>\n");
     }
     h.push_str("</body>\n</html>\n");
     h

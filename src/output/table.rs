@@ -188,7 +188,7 @@ fn render_lines(report: &Report) -> String {
                 String::new(),
             ];
             for y in &sc.years {
-                let amount = if line.funding == "grant" {
+                let amount = if line.funding != "budget" {
                     y.grant_funded.items.get(id)
                 } else {
                     y.components.get(id)
@@ -245,6 +245,15 @@ fn render_lines(report: &Report) -> String {
             ]);
         }
         out.push_str(&layout(&rows));
+    }
+    for sc in &report.scenarios {
+        for section in crate::output::finance::sections(central, sc) {
+            let _ = writeln!(out, "\n{}", section.title);
+            out.push_str(&layout(&section.rows));
+            for note in &section.notes {
+                out.push_str(&wrap(note, WIDTH));
+            }
+        }
     }
     drivers(&mut out, report);
     // A history outside the horizon is the same for every scenario: say so once.

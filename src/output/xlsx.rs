@@ -183,7 +183,7 @@ fn strategy(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxE
                 .iter()
                 .filter(|(_, l)| l.kind == "investment" || l.kind == "saving")
             {
-                let amount = if line.funding == "grant" {
+                let amount = if line.funding != "budget" {
                     y.grant_funded.items.get(id)
                 } else {
                     y.components.get(id)
@@ -208,6 +208,188 @@ fn strategy(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxE
         )?;
     }
     filter(ws, row, 9)?;
+    Ok(())
+}
+
+/// The Finance sheet: per scenario and year, gross cost, income and net
+/// cost, budget lines, funds, staffing and each initiative's cost avoided;
+/// none when the report has none of these.
+fn finance(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxError> {
+    use crate::stats::Summary;
+    struct Item<'a> {
+        scenario: &'a str,
+        fy: &'a str,
+        measure: &'static str,
+        item: String,
+        amount: Option<f64>,
+        stats: Option<&'a Summary>,
+        probability: Option<f64>,
+        money: bool,
+    }
+    let mut items: Vec<Item> = Vec::new();
+    for sc in &report.scenarios {
+        let any = sc.years.iter().any(|y| {
+            !y.income_items.is_empty()
+                || !y.budget_lines.is_empty()
+                || !y.funds.is_empty()
+                || !y.staff.is_empty()
+                || !y.initiatives.is_empty()
+        });
+        if !any {
+            continue;
+        }
+        for y in &sc.years {
+            let it = |measure, item: String, amount, stats, probability, money| Item {
+                scenario: &sc.id,
+                fy: &y.fy,
+                measure,
+                item,
+                amount,
+                stats,
+                probability,
+                money,
+            };
+            for (m, s) in [
+                ("gross_cost", &y.gross_cost),
+                ("income", &y.income),
+                ("net_cost", &y.net_cost),
+            ] {
+                if let Some(s) = s {
+                    items.push(it(m, String::new(), None, Some(s), None, true));
+                }
+            }
+            for (id, s) in &y.income_items {
+                items.push(it("income", id.clone(), None, Some(s), None, true));
+            }
+            for (id, l) in &y.budget_lines {
+                let p = l.overspend.as_ref().map(|o| o.probability);
+                items.push(it(
+                    "budget_line",
+                    id.clone(),
+                    l.budget,
+                    Some(&l.cost),
+                    p,
+                    true,
+                ));
+            }
+            for (id, fund) in &y.funds {
+                items.push(it(
+                    "fund_spent",
+                    id.clone(),
+                    fund.amount,
+                    Some(&fund.spent),
+                    fund.probability_exhausted,
+                    true,
+                ));
+            }
+            for (id, st) in &y.staff {
+                items.push(it(
+                    "staff_fte",
+                    id.clone(),
+                    None,
+                    Some(&st.fte),
+                    None,
+                    false,
+                ));
+                items.push(it(
+                    "staff_agency_fte",
+                    id.clone(),
+                    None,
+                    Some(&st.agency_fte),
+                    None,
+                    false,
+                ));
+                items.push(it(
+                    "staff_cost",
+                    id.clone(),
+                    None,
+                    Some(&st.cost),
+                    None,
+                    true,
+                ));
+            }
+            for (id, i) in &y.initiatives {
+                items.push(it(
+                    "cost_avoided",
+                    id.clone(),
+                    None,
+                    Some(&i.cost_avoided),
+                    None,
+                    true,
+                ));
+                items.push(it(
+                    "net_effect",
+                    id.clone(),
+                    None,
+                    Some(&i.net_effect),
+                    Some(i.probability_pays),
+                    true,
+                ));
+            }
+        }
+        for (id, i) in &sc.initiatives {
+            let it = |measure, stats, probability| Item {
+                scenario: &sc.id,
+                fy: "horizon",
+                measure,
+                item: id.clone(),
+                amount: None,
+                stats,
+                probability,
+                money: true,
+            };
+            items.push(it("cost_avoided", Some(&i.cost_avoided), None));
+            items.push(it(
+                "net_effect",
+                Some(&i.net_effect),
+                Some(i.probability_pays),
+            ));
+        }
+    }
+    if items.is_empty() {
+        return Ok(());
+    }
+    let ws = wb.add_worksheet();
+    ws.set_name("Finance")?;
+    header(
+        ws,
+        f,
+        &[
+            ("Scenario", 14.0),
+            ("Year", 10.0),
+            ("Measure", 16.0),
+            ("Item", 24.0),
+            ("Budget or amount", 14.0),
+            ("Mean", 14.0),
+            ("P10", 14.0),
+            ("P50", 14.0),
+            ("P90", 14.0),
+            ("Probability (over, exhausted, pays)", 14.0),
+        ],
+        2,
+    )?;
+    let mut row = 1;
+    for i in &items {
+        ws.write_string(row, 0, text(i.scenario))?;
+        ws.write_string(row, 1, text(i.fy))?;
+        ws.write_string(row, 2, i.measure)?;
+        ws.write_string(row, 3, text(&i.item))?;
+        if let Some(a) = i.amount {
+            ws.write_number_with_format(row, 4, a, &f.money)?;
+        }
+        if let Some(s) = i.stats {
+            let fmt = if i.money { &f.money } else { &f.count };
+            for (c, v) in [s.mean, s.p10, s.p50, s.p90].into_iter().enumerate() {
+                ws.write_number_with_format(row, 5 + c as u16, v, fmt)?;
+            }
+        }
+        if let Some(p) = i.probability {
+            ws.write_number_with_format(row, 9, p, &f.pct)?;
+        }
+        row += 1;
+    }
+    ws.write_string(row + 1, 0, text(crate::output::finance::INITIATIVE_NOTE))?;
+    filter(ws, row - 1, 9)?;
     Ok(())
 }
 
@@ -508,6 +690,8 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
         }
         filter(ws, row, 5)?;
     }
+
+    finance(&mut wb, &f, report)?;
 
     // Inputs: what was run.
     let ws = wb.add_worksheet();
