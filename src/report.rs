@@ -422,7 +422,7 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
     let summary = |col: usize, dp: i32| runs.columns[col].summary().rounded(dp);
     let strategy = &model.strategy;
 
-    let years = (0..layout.years)
+    let years: Vec<YearReport> = (0..layout.years)
         .into_par_iter()
         .map(|fy| {
             let year = &model.calendar.years[fy];
@@ -553,8 +553,8 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
         id: result.id.to_string(),
         label: result.label.to_string(),
         lines,
+        history: crate::score::history(model, &months, &years),
         years,
-        history: crate::score::history(model, &months),
         months,
         contributions: result.plan.scores.contributions(&runs.drivers),
         correlations: result.plan.scores.realised_correlations(&runs.drivers),

@@ -15,20 +15,27 @@
 //!   runs' values X (Gneiting & Raftery 2007, eq. 21), computed exactly from
 //!   the sorted values. Lower is better; in children.
 //!
+//! Cost outturns are scored in the same way against the simulated cost of
+//! the same financial year (what is charged to the council's budget), in
+//! pounds, as a series of their own (`cost`) that the `all` score of the
+//! counts leaves out.
+//!
 //! Months of the history outside the simulated horizon are not scored (the
-//! HTML fan chart still draws them).
+//! HTML fan chart still draws them), nor are outturns of years outside it or
+//! of a year the horizon covers only in part.
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::{History, Model, Series, YearMonth};
-use crate::report::MonthReport;
+use crate::report::{MonthReport, YearReport};
 use crate::stats::{PERCENTILES, Summary, round_dp};
 
 /// One observed count against its simulated distribution.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Point {
-    /// `total`, `placement:<id>` or `band:<id>`.
+    /// `total`, `placement:<id>`, `band:<id>` or `cost`.
     pub series: String,
+    /// The month (`2024-03`) of a count, the financial year of an outturn.
     pub month: String,
     pub observed: f64,
     pub forecast: Summary,
@@ -88,9 +95,10 @@ impl Point {
 /// The scores of a set of points: one series, or all of them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Score {
-    /// `total`, `placement:<id>`, `band:<id>`, or `all`.
+    /// `total`, `placement:<id>`, `band:<id>`, `all` (every count) or
+    /// `cost` (outturns, in pounds).
     pub series: String,
-    /// Observed months scored.
+    /// Observations scored: months of counts, or years of outturns.
     pub months: usize,
     /// Share of months whose observed count lies within P5–P95.
     pub coverage_90: f64,
@@ -143,10 +151,11 @@ impl Score {
 pub struct HistoryScore {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
-    /// Observed counts given, and those within the horizon (scored).
+    /// Observations given (counts and outturns), and those within the
+    /// horizon (scored).
     pub given: usize,
     pub scored: usize,
-    /// Every scored point together, then each series.
+    /// Every scored count together, then each series (outturns last).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub all: Option<Score>,
     pub series: Vec<Score>,
@@ -202,17 +211,43 @@ fn month_report<'a>(
     usize::try_from(k).ok().and_then(|k| months.get(k))
 }
 
-/// Scores a scenario's months against the model's `[history]`.
-pub fn history(model: &Model, months: &[MonthReport]) -> Option<HistoryScore> {
+/// The cost outturns of `history` for whole financial years of the
+/// horizon, each with the simulated distribution of that year's cost.
+pub fn outturns(history: &History, years: &[YearReport]) -> Vec<Point> {
+    history
+        .cost
+        .iter()
+        .filter_map(|(fy, pounds)| {
+            let year = years.iter().find(|y| &y.fy == fy && !y.partial)?;
+            Some(Point {
+                series: "cost".to_string(),
+                month: fy.clone(),
+                observed: *pounds,
+                forecast: year.cost,
+                crps: None,
+            })
+        })
+        .collect()
+}
+
+/// Scores a scenario's months and years against the model's `[history]`.
+pub fn history(
+    model: &Model,
+    months: &[MonthReport],
+    years: &[YearReport],
+) -> Option<HistoryScore> {
     let history = model.history.as_ref()?;
     let points = points(model, history, months);
-    let given = history.series.iter().map(|(_, p)| p.len()).sum();
+    let outturns = outturns(history, years);
+    let given = history.series.iter().map(|(_, p)| p.len()).sum::<usize>() + history.cost.len();
+    let mut series = by_series(&points);
+    series.extend(Score::of("cost", &outturns));
     Some(HistoryScore {
         source: history.source.clone(),
         given,
-        scored: points.len(),
+        scored: points.len() + outturns.len(),
         all: Score::of("all", &points),
-        series: by_series(&points),
+        series,
     })
 }
 

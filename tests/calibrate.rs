@@ -795,13 +795,87 @@ fn backtest_prints_scores_and_writes_a_config_with_its_history() {
         .clone();
     let table = String::from_utf8(table).unwrap();
     assert!(
-        table.contains("Observed counts ([history]") && table.contains("120 within the horizon"),
+        table.contains("Observed history ([history]") && table.contains("120 within the horizon"),
         "{table}"
     );
     assert!(
         std::fs::read_to_string(&html)
             .unwrap()
             .contains("class=\"observed\"")
+    );
+}
+
+/// Cost outturns in `[history]` are scored against the simulated cost of
+/// their financial year, in pounds, apart from the counts: here every child
+/// stays for the whole horizon, so each year's cost is known exactly (ten
+/// children at £700 a week for 365 or 366 days) and the scores are exact.
+#[test]
+fn cost_outturns_are_scored_against_the_years_cost() {
+    let text = r#"
+name = "outturns"
+[horizon]
+start = "2024-04"
+years = 2
+[[placement]]
+id = "f"
+weekly_cost = 700
+initial = 10
+[exits]
+annual_probability = { f = 0 }
+[history]
+source = "the council's statements of accounts"
+total = { "2024-06" = 10, "2024-07" = 11 }
+cost = { "2023/24" = "£3.5m", "2024/25" = 365000, "2025/26" = "£400k" }
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, text).unwrap();
+    let json = dir.path().join("r.json");
+    let out = carecast()
+        .args(["run", "--runs", "20", "--json"])
+        .arg(&json)
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8(out.stdout).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let h = &report["scenarios"][0]["history"];
+    // Two counts and three outturns given; 2023/24 is before the horizon.
+    assert_eq!(
+        (h["given"].as_u64(), h["scored"].as_u64()),
+        (Some(5), Some(4))
+    );
+    // The counts alone make up `all`: 10 is right, 11 one too many.
+    assert_eq!(h["all"]["months"], 2);
+    assert_eq!(h["all"]["mean_error"], -0.5);
+    let cost = h["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["series"] == "cost")
+        .expect("a cost series");
+    // 2024/25 and 2025/26 have 365 days each: 10 children × £100 a day ×
+    // 365 = £365,000 exactly, right for 2024/25 and £35,000 below the
+    // £400k observed for 2025/26, outside every band.
+    assert_eq!(cost["months"], 2);
+    assert_eq!(cost["coverage_90"], 0.5);
+    assert_eq!(cost["coverage_50"], 0.5);
+    assert_eq!(cost["mean_error"], -17_500.0);
+    assert_eq!(cost["mean_absolute_error"], 17_500.0);
+    assert!(
+        table.contains("Observed history ([history]) in base: 5 given, 4 within the horizon"),
+        "{table}"
+    );
+    // Outturns' errors are money (£17,500 at the table's precision).
+    assert!(
+        table.contains("−£18k") && table.contains("£8,750"),
+        "{table}"
     );
 }
 
@@ -895,6 +969,31 @@ fn bad_stock_by_age_and_history_are_config_errors() {
             "[exits]\nannual_probability = { f = 0 }\n[history]\nby_placement = { g = { \"2024-04\" = 5 } }",
             "history.by_placement.g",
             "unknown placement",
+        ),
+        (
+            "[exits]\nannual_probability = { f = 0 }\n[history]\ncost = { \"2024/26\" = 5 }",
+            "history.cost.2024/26",
+            "financial year",
+        ),
+        (
+            "[exits]\nannual_probability = { f = 0 }\n[history]\ncost = { \"2024-25\" = 5 }",
+            "history.cost.2024-25",
+            "\"2017/18\"",
+        ),
+        (
+            "[exits]\nannual_probability = { f = 0 }\n[history]\ncost = { \"2024/25\" = \"-£5m\" }",
+            "history.cost.2024/25",
+            "£0 to £10 trillion",
+        ),
+        (
+            "[exits]\nannual_probability = { f = 0 }\n[history]\ncost = { \"2024/25\" = \"lots\" }",
+            "history.cost.2024/25",
+            "",
+        ),
+        (
+            "[exits]\nannual_probability = { f = 0 }\n[history]\nsource = \"none\"",
+            "history",
+            "`cost`",
         ),
         (
             "[exits]\nannual_probability = { f = 0 }\n[calibration.mapping]\nU4 = \"nowhere\"",

@@ -79,6 +79,10 @@ pub struct RawHistory {
     /// Per age band id, month → count.
     #[serde(default)]
     pub by_band: IndexMap<String, IndexMap<String, Number>>,
+    /// Cost outturns: financial year (`"2017/18"`) → pounds charged to the
+    /// council's budget.
+    #[serde(default)]
+    pub cost: IndexMap<String, Number>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -479,7 +479,13 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
     };
     let history = match &raw.history {
         None => None,
-        Some(h) => Some(history(h, &band_ids, &placement_ids, ages.tracked)?),
+        Some(h) => Some(history(
+            h,
+            &band_ids,
+            &placement_ids,
+            ages.tracked,
+            fy_start_month as u32,
+        )?),
     };
     if let Some(c) = &raw.calibration {
         calibration_mapping(&c.mapping, &placement_ids)?;
@@ -1210,6 +1216,7 @@ fn history(
     band_ids: &[&str],
     placement_ids: &[&str],
     tracked: bool,
+    fy_start_month: u32,
 ) -> Result<History> {
     let points = |table: &IndexMap<String, Number>, path: &str| -> Result<Vec<(YearMonth, f64)>> {
         let mut out = Vec::new();
@@ -1258,16 +1265,77 @@ fn history(
         };
         series.push((Series::Band(b), points(table, &path)?));
     }
-    if series.is_empty() {
+    let cost = outturns(&raw.cost, fy_start_month)?;
+    if series.is_empty() && cost.is_empty() {
         return err(
             "history",
-            "give at least one series: `total`, `by_placement` or `by_band`",
+            "give at least one series: `total`, `by_placement`, `by_band` or `cost`",
         );
     }
     Ok(History {
         source: raw.source.clone(),
         series,
+        cost,
     })
+}
+
+/// Cost outturns by financial year, in year order: the keys are written as
+/// the run labels its years (`"2017/18"`, or `"2017"` when years start in
+/// January), the amounts in pounds as money is written anywhere else.
+fn outturns(table: &IndexMap<String, Number>, fy_start_month: u32) -> Result<Vec<(String, f64)>> {
+    let mut out: Vec<(i32, String, f64)> = Vec::new();
+    for (fy, amount) in table {
+        let here = format!("history.cost.{fy}");
+        let Some(first) = fy_first_year(fy, fy_start_month) else {
+            let example = if fy_start_month == 1 {
+                "\"2017\""
+            } else {
+                "\"2017/18\""
+            };
+            return err(
+                here,
+                format!(
+                    "expected a financial year written as the run writes it, such as {example}"
+                ),
+            );
+        };
+        let v = amount.0;
+        if !(v.is_finite() && (0.0..=crate::config::limits::MAX_YEAR_TOTAL).contains(&v)) {
+            return err(
+                here,
+                format!("a cost outturn must be £0 to £10 trillion, got {v}"),
+            );
+        }
+        out.push((first, fy.clone(), v));
+    }
+    out.sort_by_key(|(first, _, _)| *first);
+    if let Some(w) = out.windows(2).find(|w| w[0].0 == w[1].0) {
+        return err(
+            "history.cost",
+            format!(
+                "financial year {} is given twice ({} and {})",
+                w[0].0, w[0].1, w[1].1
+            ),
+        );
+    }
+    Ok(out.into_iter().map(|(_, fy, v)| (fy, v)).collect())
+}
+
+/// The first calendar year of a financial year label: `"2017/18"` (years
+/// starting in any month but January; the second year must follow the
+/// first) or `"2017"` (years starting in January).
+fn fy_first_year(label: &str, fy_start_month: u32) -> Option<i32> {
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    if fy_start_month == 1 {
+        return digits(label, 4).then(|| label.parse().ok()).flatten();
+    }
+    let (first, second) = label.split_once('/')?;
+    if !(digits(first, 4) && digits(second, 2)) {
+        return None;
+    }
+    let first: i32 = first.parse().ok()?;
+    let second: i32 = second.parse().ok()?;
+    ((first + 1).rem_euclid(100) == second).then_some(first)
 }
 
 /// Checks a `[calibration.mapping]`: keys are SSDA903 placement codes,

@@ -311,12 +311,16 @@ pub enum Series {
     Band(usize),
 }
 
-/// Observed counts of children in care at the end of months.
+/// Observed counts of children in care at the end of months, and cost
+/// outturns by financial year.
 #[derive(Clone, Debug)]
 pub struct History {
     pub source: Option<String>,
     /// Each series with its points: (month, count), in month order.
     pub series: Vec<(Series, Vec<(YearMonth, f64)>)>,
+    /// Cost outturns: (financial year's label, pounds charged to the
+    /// council's budget), in year order.
+    pub cost: Vec<(String, f64)>,
 }
 
 /// Rounds an exact amount of pounds to whole pence (half away from zero).

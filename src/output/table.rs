@@ -393,11 +393,11 @@ fn drivers(out: &mut String, report: &Report) {
 fn history(scenario: &str, h: &crate::score::HistoryScore) -> String {
     // The counts on a line of their own, so wrapping never splits them.
     let mut out = format!(
-        "\nObserved counts ([history]) in {scenario}: {} given, {} within the horizon\n",
+        "\nObserved history ([history]) in {scenario}: {} given, {} within the horizon\n",
         h.given, h.scored
     );
     if let Some(source) = &h.source {
-        out.push_str(&wrap(&format!("Source of the counts: {source}"), WIDTH));
+        out.push_str(&wrap(&format!("Source: {source}"), WIDTH));
     }
     if h.series.is_empty() {
         return out;
@@ -411,7 +411,7 @@ pub fn score_table<'a>(scores: impl IntoIterator<Item = &'a crate::score::Score>
     let mut rows = vec![
         [
             "Series",
-            "Months",
+            "Points",
             "In P5–P95",
             "In P25–P75",
             "Mean error",
@@ -422,14 +422,35 @@ pub fn score_table<'a>(scores: impl IntoIterator<Item = &'a crate::score::Score>
         .to_vec(),
     ];
     for s in scores {
+        // Outturns are scored in pounds, counts in children.
+        let (error, absolute, pinball) = if s.series == "cost" {
+            let signed = |x: f64| {
+                if x < 0.0 {
+                    format!("−{}", money(-x))
+                } else {
+                    format!("+{}", money(x))
+                }
+            };
+            (
+                signed(s.mean_error),
+                money(s.mean_absolute_error),
+                money(s.pinball),
+            )
+        } else {
+            (
+                format!("{:+.1}", s.mean_error),
+                format!("{:.1}", s.mean_absolute_error),
+                format!("{:.2}", s.pinball),
+            )
+        };
         rows.push(vec![
             s.series.clone(),
             s.months.to_string(),
             percent(s.coverage_90),
             percent(s.coverage_50),
-            format!("{:+.1}", s.mean_error),
-            format!("{:.1}", s.mean_absolute_error),
-            format!("{:.2}", s.pinball),
+            error,
+            absolute,
+            pinball,
         ]);
     }
     layout(&rows)
