@@ -300,11 +300,27 @@ struct RunArgs {
     partial: Option<PathBuf>,
     /// Measure each initiative's cost avoided (the same runs without it) however many
     /// initiatives a scenario has; without it, only when every scenario has 12 or fewer.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_attribution")]
     attribution: bool,
+    /// Measure no initiative's cost avoided, however few there are: a scenario is then simulated
+    /// once per run instead of once plus once per initiative (for runs kept for the tails).
+    #[arg(long)]
+    no_attribution: bool,
     /// Print nothing on the terminal (no table, no progress bar); only write the files asked for.
     #[arg(long, short)]
     quiet: bool,
+}
+
+impl RunArgs {
+    fn attribution_mode(&self) -> engine::Attribution {
+        if self.attribution {
+            engine::Attribution::All
+        } else if self.no_attribution {
+            engine::Attribution::Off
+        } else {
+            engine::Attribution::Auto
+        }
+    }
 }
 
 /// Runs the command line and returns the process exit status.
@@ -467,7 +483,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
     // random numbers for the same purposes (common random numbers).
     if let (Some((k, n)), Some(path)) = (shard, &args.partial) {
         let results = engine::with_threads(settings.threads, || {
-            let plan = crate::results::Plan::with_attribution(&config, args.attribution);
+            let plan = crate::results::Plan::with_attribution(&config, args.attribution_mode());
             engine::tally(&config, &plan, settings.seed, range.clone(), &|n| {
                 progress.advance(n)
             })
@@ -488,6 +504,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
                 .map_or(EXAMPLE_ORIGIN.to_string(), |p| p.display().to_string()),
             config: config.text.clone(),
             attribution: args.attribution,
+            no_attribution: args.no_attribution,
         };
         let bytes = crate::partial::write(&header, &results)?;
         output::write_all_or_nothing(vec![(path.clone(), bytes)])?;
@@ -502,7 +519,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
         return Ok(());
     }
     let report = engine::with_threads(settings.threads, || -> Result<Report, Error> {
-        let plan = crate::results::Plan::with_attribution(&config, args.attribution);
+        let plan = crate::results::Plan::with_attribution(&config, args.attribution_mode());
         let Some(target) = &target else {
             let results = if settings.central {
                 engine::tally_central(&config, &plan)

@@ -405,6 +405,30 @@ pub fn run_config(
 /// scenario has each one's cost avoided computed without `--attribution`.
 pub const DEFAULT_ATTRIBUTION: usize = 12;
 
+/// Whether initiatives' cost avoided is measured (each initiative costs a
+/// second simulation of its scenario).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Attribution {
+    /// When no scenario has more than [`DEFAULT_ATTRIBUTION`] initiatives.
+    #[default]
+    Auto,
+    /// Always (`--attribution`).
+    All,
+    /// Never (`--no-attribution`).
+    Off,
+}
+
+impl Attribution {
+    /// Whether cost avoided is measured for `config` in this mode.
+    pub fn measures(self, config: &crate::config::Config) -> bool {
+        match self {
+            Attribution::Auto => attribution_by_default(config),
+            Attribution::All => true,
+            Attribution::Off => false,
+        }
+    }
+}
+
 /// Whether cost avoided is measured for `config`: always with `force`,
 /// otherwise when no scenario has more than [`DEFAULT_ATTRIBUTION`]
 /// initiatives.

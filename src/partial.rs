@@ -58,6 +58,22 @@ pub struct Header {
     /// (`--attribution`), whatever their number.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub attribution: bool,
+    /// Whether no initiative's cost avoided was measured
+    /// (`--no-attribution`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_attribution: bool,
+}
+
+impl Header {
+    /// The `--attribution` / `--no-attribution` setting the shard ran with.
+    pub fn attribution(&self) -> crate::engine::Attribution {
+        use crate::engine::Attribution;
+        match (self.attribution, self.no_attribution) {
+            (true, _) => Attribution::All,
+            (false, true) => Attribution::Off,
+            (false, false) => Attribution::Auto,
+        }
+    }
 }
 
 /// The runs shard `k` of `n` holds out of `runs`: ⌊k·R/n⌋ to ⌊(k+1)·R/n⌋ − 1.
@@ -224,11 +240,11 @@ pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
         if h.runs != h0.runs {
             return Err(mismatch("total runs", &h0.runs, &h.runs));
         }
-        if h.attribution != h0.attribution {
+        if h.attribution() != h0.attribution() {
             return Err(mismatch(
                 "--attribution settings",
-                &h0.attribution,
-                &h.attribution,
+                &format!("{:?}", h0.attribution()),
+                &format!("{:?}", h.attribution()),
             ));
         }
     }
@@ -275,7 +291,7 @@ pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
         )));
     }
     let config = crate::config::parse_config(&h0.config, &h0.config_origin)?;
-    let plan = Plan::with_attribution(&config, h0.attribution);
+    let plan = Plan::with_attribution(&config, h0.attribution());
     let mut results = plan.empty();
     for &i in &order {
         let (p, body) = &parts[i];

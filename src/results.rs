@@ -180,14 +180,13 @@ impl Plan {
     /// The plan of a config, measuring initiatives' cost avoided when the
     /// config has few enough ([`crate::engine::attribution_by_default`]).
     pub fn new(config: &Config) -> Plan {
-        Plan::with_attribution(config, false)
+        Plan::with_attribution(config, crate::engine::Attribution::Auto)
     }
 
-    /// The plan of a config; `attribution` measures every initiative's
-    /// cost avoided however many there are.
-    pub fn with_attribution(config: &Config, attribution: bool) -> Plan {
-        let attribute = attribution || crate::engine::attribution_by_default(config);
-        Plan::exactly(config, attribute)
+    /// The plan of a config, measuring initiatives' cost avoided as
+    /// `attribution` says.
+    pub fn with_attribution(config: &Config, attribution: crate::engine::Attribution) -> Plan {
+        Plan::exactly(config, attribution.measures(config))
     }
 
     /// The plan of a config, measuring cost avoided exactly when `attribute`.

@@ -603,7 +603,7 @@ fn cost_avoided_tallied_in_blocks_equals_whole_runs_without_each_initiative() {
         .unwrap();
     engine::attribute(&c, &settings, &mut runs).unwrap();
     let kept = carecast::report::Report::for_config(&c, &runs, &settings);
-    let plan = carecast::results::Plan::with_attribution(&c, false);
+    let plan = carecast::results::Plan::with_attribution(&c, engine::Attribution::Auto);
     let tallied = engine::with_threads(Some(2), || {
         engine::tally(&c, &plan, settings.seed, 0..settings.runs, &|_| {})
     })

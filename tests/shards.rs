@@ -270,6 +270,106 @@ fn merge_refuses_parts_that_do_not_belong_together() {
         err.contains("configs differ") && err.contains("config.bin"),
         "{err}"
     );
+    // A shard that measured no initiative's cost avoided.
+    shard(
+        "configs/example.toml",
+        30,
+        1,
+        3,
+        &["--no-attribution"],
+        &p("off.bin"),
+    );
+    let err = refused(&[&p("p0.bin"), &p("off.bin"), &p("p2.bin")]);
+    assert!(
+        err.contains("--attribution settings differ") && err.contains("off.bin"),
+        "{err}"
+    );
+}
+
+/// `--no-attribution` leaves cost avoided out and changes nothing else; a
+/// shard run with it merges like any other.
+#[test]
+fn no_attribution_leaves_out_cost_avoided_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let json = |args: &[&str], name: &str| -> serde_json::Value {
+        let path = d.join(name);
+        carecast()
+            .args([
+                "run",
+                "configs/example.toml",
+                "--runs",
+                "70",
+                "--quiet",
+                "--json",
+            ])
+            .arg(&path)
+            .args(args)
+            .assert()
+            .success();
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let mut with = json(&[], "with.json");
+    let without = json(&["--no-attribution"], "without.json");
+    let mut removed = 0;
+    for sc in with["scenarios"].as_array_mut().unwrap() {
+        if let Some(i) = sc.as_object_mut().unwrap().remove("initiatives") {
+            removed += !i.as_object().is_none_or(|o| o.is_empty()) as usize;
+        }
+        for y in sc["years"].as_array_mut().unwrap() {
+            if let Some(i) = y.as_object_mut().unwrap().remove("initiatives") {
+                removed += !i.as_object().is_none_or(|o| o.is_empty()) as usize;
+            }
+        }
+    }
+    assert!(removed > 0, "the example measures cost avoided by default");
+    let mut bare = without.clone();
+    for sc in bare["scenarios"].as_array_mut().unwrap() {
+        let i = sc.as_object_mut().unwrap().remove("initiatives");
+        assert!(
+            i.as_ref()
+                .and_then(|i| i.as_object())
+                .is_none_or(|o| o.is_empty())
+        );
+        for y in sc["years"].as_array_mut().unwrap() {
+            let i = y.as_object_mut().unwrap().remove("initiatives");
+            assert!(
+                i.as_ref()
+                    .and_then(|i| i.as_object())
+                    .is_none_or(|o| o.is_empty())
+            );
+        }
+    }
+    assert_eq!(with, bare);
+    // Shards with the flag merge to the single run's bytes.
+    for k in 0..2 {
+        shard(
+            "configs/example.toml",
+            70,
+            k,
+            2,
+            &["--no-attribution"],
+            &d.join(format!("n{k}.bin")),
+        );
+    }
+    let merged = d.join("merged.json");
+    carecast()
+        .arg("merge")
+        .args([d.join("n0.bin"), d.join("n1.bin")])
+        .arg("--json")
+        .arg(&merged)
+        .arg("--quiet")
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(merged).unwrap(),
+        std::fs::read(d.join("without.json")).unwrap()
+    );
+    // Both flags at once is a usage error.
+    carecast()
+        .args(["run", "--attribution", "--no-attribution", "--runs", "5"])
+        .assert()
+        .code(2);
 }
 
 #[test]
