@@ -258,3 +258,76 @@ fn every_toml_snippet_in_the_docs_parses_and_whole_configs_validate() {
     }
     assert!(whole >= 1, "the docs show at least one whole config");
 }
+
+/// docs/outputs.md shows the JSON of a run cut to its first year and first
+/// month, without the config text: it must be what carecast writes now, key
+/// for key and value for value (the layout of the text may differ).
+#[test]
+fn the_json_shown_in_outputs_md_is_what_carecast_writes() {
+    let doc = std::fs::read_to_string("docs/outputs.md").unwrap();
+    let command = "run tests/configs/immigration_death.toml --runs 1000 --json";
+    let at = doc
+        .find(&format!("`carecast {command} out.json`"))
+        .expect("the command the example shows");
+    let start = at + doc[at..].find("```json\n").expect("a JSON block") + "```json\n".len();
+    let end = start + doc[start..].find("\n```").expect("its closing fence");
+    let shown: serde_json::Value = serde_json::from_str(&doc[start..end]).expect("valid JSON");
+
+    let mut args: Vec<&str> = command.split_whitespace().collect();
+    args.extend(["-", "--quiet"]);
+    let out = Command::cargo_bin("carecast")
+        .unwrap()
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut written: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let top = written.as_object_mut().unwrap();
+    assert!(
+        top.remove("config").is_some(),
+        "the JSON carries its config"
+    );
+    for s in top["scenarios"].as_array_mut().unwrap() {
+        for key in ["years", "months"] {
+            s[key].as_array_mut().unwrap().truncate(1);
+        }
+    }
+    assert_eq!(
+        shown, written,
+        "docs/outputs.md's JSON example is stale: regenerate it from `carecast {command} -`"
+    );
+}
+
+/// The CSV rows docs/outputs.md shows from the same run are rows carecast
+/// writes now.
+#[test]
+fn the_csv_rows_shown_in_outputs_md_are_what_carecast_writes() {
+    let doc = std::fs::read_to_string("docs/outputs.md").unwrap();
+    let header = "scenario,fy,month,metric,component,stat,value\n";
+    let start = doc.find(header).expect("the CSV example") + header.len();
+    let end = start + doc[start..].find("```").expect("its closing fence");
+    let shown: Vec<&str> = doc[start..end].lines().collect();
+    assert!(shown.len() >= 5, "the example shows rows");
+    let out = Command::cargo_bin("carecast")
+        .unwrap()
+        .args([
+            "run",
+            "tests/configs/immigration_death.toml",
+            "--runs",
+            "1000",
+            "--csv",
+            "-",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let written = String::from_utf8(out.stdout).unwrap();
+    let rows: std::collections::HashSet<&str> = written.lines().collect();
+    for line in shown {
+        assert!(
+            rows.contains(line),
+            "docs/outputs.md shows a CSV row carecast no longer writes: {line}"
+        );
+    }
+}
