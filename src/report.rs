@@ -167,6 +167,11 @@ pub struct FundYear {
     /// tolerance; absent without an amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probability_exhausted: Option<f64>,
+    /// Mean over all runs of the spending beyond the amount (£0 in a run
+    /// that stays within it): the fund's expected overspend; absent without
+    /// an amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_overrun: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

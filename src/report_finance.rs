@@ -59,12 +59,10 @@ pub fn funds(result: &ScenarioResult, fy: usize) -> IndexMap<String, FundYear> {
             FundAmount::Total(a) => (Some(*a), Some("horizon"), Some(to_date)),
         };
         let amount_pence = amount.map(crate::model::decimal_to_pence);
-        let probability_exhausted = compared.and_then(|col| {
-            let t = &result.results.columns[col];
-            t.threshold
-                .as_ref()
-                .map(|th| th.above as f64 / t.n.max(1) as f64)
-        });
+        // The fund's amount is the threshold of the tally it is compared with.
+        let overrun = compared.and_then(|col| result.results.columns[col].overspend());
+        let probability_exhausted = overrun.as_ref().map(|o| o.probability);
+        let mean_overrun = overrun.as_ref().map(|o| o.mean);
         out.insert(
             fund.id.clone(),
             FundYear {
@@ -75,6 +73,7 @@ pub fn funds(result: &ScenarioResult, fy: usize) -> IndexMap<String, FundYear> {
                 spent: summary(result, spent, 2),
                 spent_to_date: summary(result, to_date, 2),
                 probability_exhausted,
+                mean_overrun,
             },
         );
     }

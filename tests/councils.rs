@@ -660,3 +660,87 @@ fn every_council_config_runs_at_random() {
         }
     }
 }
+
+/// A fund's P(exhausted) and mean overrun are those of its runs, and match
+/// their expectation: legal costs uniform on £0–£200k charged to a reserve
+/// of £100k a year exhaust it with probability 1/2 (less the £1
+/// tolerance's 1/200,000) and overrun it by £25,000 on average
+/// (∫ (x − 100k)/200k dx over £100k–£200k).
+#[test]
+fn a_funds_exhaustion_and_overrun_are_those_of_its_runs() {
+    let text = r#"
+name = "fund"
+[horizon]
+start = "2024-04"
+years = 1
+[[placement]]
+id = "f"
+weekly_cost = 700
+initial = 1
+[exits]
+annual_probability = { f = 0 }
+[[fund]]
+id = "reserve"
+kind = "reserve"
+per_year = [100000]
+[[cost_line]]
+id = "legal"
+per_year = { dist = "uniform", min = 0, max = 200000 }
+funding = "reserve"
+"#;
+    let c = config::parse_config(text, "fund.toml").unwrap();
+    let n = 4000;
+    let settings = Settings {
+        runs: n,
+        seed: 3,
+        threads: None,
+        central: false,
+    };
+    let runs = engine::run_config(&c, &settings, &|_| {}).unwrap();
+    let r = &runs[0];
+    let model = &c.scenarios[0].model;
+    let k = model
+        .finance
+        .funds
+        .iter()
+        .position(|f| f.id == "reserve")
+        .unwrap();
+    let over: Vec<f64> = r
+        .column(r.layout.fund(0, k))
+        .iter()
+        .map(|s| {
+            if s - 100_000.0 > 1.0 {
+                s - 100_000.0
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let p = over.iter().filter(|&&o| o > 0.0).count() as f64 / n as f64;
+    let mean = over.iter().sum::<f64>() / n as f64;
+    let report = carecast::report::Report::for_config(&c, &runs, &settings);
+    let f = &report.scenarios[0].years[0].funds["reserve"];
+    assert_eq!(f.probability_exhausted, Some(p));
+    let overrun = f.mean_overrun.unwrap();
+    assert!(
+        (overrun - mean).abs() <= 0.005 + 1e-9,
+        "{overrun} vs {mean}"
+    );
+    // Two comparisons with their expectations: |z| ≤ Φ⁻¹(1 − 0.001/4) = 3.48.
+    let z = 3.48;
+    let (p0, m0) = (0.5 - 1.0 / 200_000.0, 25_000.0);
+    let se_p = (p0 * (1.0 - p0) / n as f64).sqrt();
+    // E[Y²] = (100k)³ / (3 · 200k) for Y = max(X − 100k, 0).
+    let var = 1e15 / 6e5 - m0 * m0;
+    let se_m = (var / n as f64).sqrt();
+    assert!(
+        (p - p0).abs() <= z * se_p,
+        "P(exhausted) {p} vs {p0} ± {}",
+        z * se_p
+    );
+    assert!(
+        (overrun - m0).abs() <= z * se_m,
+        "overrun {overrun} vs {m0} ± {}",
+        z * se_m
+    );
+}

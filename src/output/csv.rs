@@ -281,6 +281,9 @@ fn finance_rows<'a>(rows: &mut Rows, id: &'a str, y: &'a crate::report::YearRepo
         if let Some(p) = f.probability_exhausted {
             rows.value(year("fund_exhausted").of(name), "probability", p);
         }
+        if let Some(m) = f.mean_overrun {
+            rows.value(year("fund_exhausted").of(name), "mean_overrun", m);
+        }
     }
     for (name, s) in &y.staff {
         rows.summary(year("staff_fte").of(name), &s.fte);

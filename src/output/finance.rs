@@ -139,10 +139,10 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
                 "Fund",
                 "Year",
                 "Amount",
-                "Spent (mean)",
-                "Spent P90",
-                "To date (mean)",
+                "Spent",
+                "To date",
                 "P(exhausted)",
+                "Overrun",
             ]
             .map(String::from)
             .to_vec(),
@@ -160,9 +160,9 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
                     label(y),
                     amount,
                     money(f.spent.mean),
-                    money(f.spent.p90),
                     money(f.spent_to_date.mean),
                     f.probability_exhausted.map_or("–".into(), percent),
+                    f.mean_overrun.map_or("–".into(), money),
                 ]);
             }
         }
@@ -170,9 +170,11 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
             title: format!("Funds other than the council's budget in {}", sc.id),
             rows,
             notes: vec![
-                "Only spending charged to the council's budget counts against the envelope. A fund is \
+                "Spent, To date (since the start of the horizon) and Overrun are means over the runs. \
+                 Only spending charged to the council's budget counts against the envelope. A fund is \
                  exhausted in a run when its spending (in the year, or to date for an amount for the \
-                 whole horizon) exceeds its amount by more than £1."
+                 whole horizon) exceeds its amount by more than £1; its overrun is the spending \
+                 beyond the amount (£0 in a run within it)."
                     .to_string(),
             ],
         });
