@@ -947,3 +947,79 @@ fn completions_and_the_man_page_come_from_the_cli() {
         Some(2)
     );
 }
+
+/// The workbook's Finance sheet carries, for every budget line and fund, the
+/// JSON's budget or amount, mean, P10, P50, P90, probability (of an
+/// overspend, of exhaustion) and mean overspend or overrun; the HTML and
+/// Markdown reports print the fund's overrun too.
+#[test]
+fn the_finance_sheet_has_each_line_and_funds_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/bcp-2023.toml", &["--runs", "300"], dir.path());
+    let v: Value = serde_json::from_slice(&std::fs::read(&out.json).unwrap()).unwrap();
+    let mut wb: Xlsx<_> = open_workbook(&out.xlsx).unwrap();
+    let sheet = wb.worksheet_range("Finance").unwrap();
+    let header: Vec<String> = sheet
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(header[10], "Mean overspend or overrun");
+    let mut checked = (0, 0);
+    for row in sheet.rows().skip(1) {
+        let cell = |k: usize| row.get(k).map(|c| c.to_string()).unwrap_or_default();
+        let (measure, key) = match cell(2).as_str() {
+            "fund_spent" => ("funds", "spent"),
+            "budget_line" => ("budget_lines", "cost"),
+            _ => continue,
+        };
+        let sc = v["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == cell(0).as_str())
+            .unwrap();
+        let year = sc["years"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|y| y["fy"] == cell(1).as_str())
+            .unwrap();
+        let item = &year[measure][cell(3).as_str()];
+        let stats = &item[key];
+        for (col, stat) in [(5, "mean"), (6, "p10"), (7, "p50"), (8, "p90")] {
+            assert_eq!(
+                float(row.get(col)),
+                stats[stat].as_f64().unwrap(),
+                "{row:?} {stat}"
+            );
+        }
+        let (p, expected) = if measure == "funds" {
+            checked.0 += 1;
+            (&item["probability_exhausted"], &item["mean_overrun"])
+        } else {
+            checked.1 += 1;
+            (
+                &item["overspend"]["probability"],
+                &item["overspend"]["mean"],
+            )
+        };
+        match p.as_f64() {
+            Some(p) => assert_eq!(float(row.get(9)), p, "{row:?}"),
+            None => assert!(matches!(row.get(9), None | Some(Data::Empty)), "{row:?}"),
+        }
+        match expected.as_f64() {
+            Some(e) => assert_eq!(float(row.get(10)), e, "{row:?}"),
+            None => assert!(matches!(row.get(10), None | Some(Data::Empty)), "{row:?}"),
+        }
+    }
+    // BCP 2023 has two funds over four years in each of its scenarios.
+    assert!(checked.0 >= 8, "{checked:?}");
+    let md = std::fs::read_to_string(&out.markdown).unwrap();
+    let html = std::fs::read_to_string(&out.html).unwrap();
+    for text in [&md, &html] {
+        assert!(text.contains("Overrun") && text.contains("P(exhausted)"));
+    }
+}

@@ -225,6 +225,8 @@ fn finance(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxEr
         stats: Option<&'a Summary>,
         probability: Option<f64>,
         money: bool,
+        /// A budget line's expected overspend, a fund's mean overrun.
+        expected: Option<f64>,
     }
     let mut items: Vec<Item> = Vec::new();
     for sc in &report.scenarios {
@@ -248,6 +250,7 @@ fn finance(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxEr
                 stats,
                 probability,
                 money,
+                expected: None,
             };
             for (m, s) in [
                 ("gross_cost", &y.gross_cost),
@@ -263,24 +266,23 @@ fn finance(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxEr
             }
             for (id, l) in &y.budget_lines {
                 let p = l.overspend.as_ref().map(|o| o.probability);
-                items.push(it(
-                    "budget_line",
-                    id.clone(),
-                    l.budget,
-                    Some(&l.cost),
-                    p,
-                    true,
-                ));
+                items.push(Item {
+                    expected: l.overspend.as_ref().map(|o| o.mean),
+                    ..it("budget_line", id.clone(), l.budget, Some(&l.cost), p, true)
+                });
             }
             for (id, fund) in &y.funds {
-                items.push(it(
-                    "fund_spent",
-                    id.clone(),
-                    fund.amount,
-                    Some(&fund.spent),
-                    fund.probability_exhausted,
-                    true,
-                ));
+                items.push(Item {
+                    expected: fund.mean_overrun,
+                    ..it(
+                        "fund_spent",
+                        id.clone(),
+                        fund.amount,
+                        Some(&fund.spent),
+                        fund.probability_exhausted,
+                        true,
+                    )
+                });
             }
             for (id, st) in &y.staff {
                 items.push(it(
@@ -337,6 +339,7 @@ fn finance(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxEr
                 stats,
                 probability,
                 money: true,
+                expected: None,
             };
             items.push(it("cost_avoided", Some(&i.cost_avoided), None));
             items.push(it(
@@ -365,6 +368,7 @@ fn finance(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxEr
             ("P50", 14.0),
             ("P90", 14.0),
             ("Probability (over, exhausted, pays)", 14.0),
+            ("Mean overspend or overrun", 14.0),
         ],
         2,
     )?;
@@ -386,10 +390,13 @@ fn finance(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxEr
         if let Some(p) = i.probability {
             ws.write_number_with_format(row, 9, p, &f.pct)?;
         }
+        if let Some(e) = i.expected {
+            ws.write_number_with_format(row, 10, e, &f.money)?;
+        }
         row += 1;
     }
     ws.write_string(row + 1, 0, text(crate::output::finance::INITIATIVE_NOTE))?;
-    filter(ws, row - 1, 9)?;
+    filter(ws, row - 1, 10)?;
     Ok(())
 }
 
