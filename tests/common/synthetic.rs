@@ -583,7 +583,7 @@ impl Council {
             .collect();
         // Who left care (not at 18) and may come back: birth, the day left
         // and the chance of coming back after `at`, given not back by then.
-        let mut last: std::collections::HashMap<usize, &Episode> = Default::default();
+        let mut last: std::collections::BTreeMap<usize, &Episode> = Default::default();
         for (e, p) in self.episodes.iter().zip(&self.placement) {
             if p.is_some() && e.start <= eve {
                 let slot = last.entry(e.child).or_insert(e);
