@@ -118,15 +118,19 @@ pub struct Charge {
 /// What an income is paid for.
 #[derive(Clone, Debug)]
 pub enum IncomeBasis {
-    /// A rate per child-week in the given placements (a mask), optionally
-    /// one rate per age band (then children's placement-days by band are
-    /// counted).
+    /// A rate per child-week (or child-night) in the given placements (a
+    /// mask), for every child or only for those of one cohort.
     PerChildWeek {
         placements: Vec<bool>,
-        weekly: ParamId,
+        cohort: Option<usize>,
+        rate: ChildRate,
     },
-    /// A rate per week of care leavers' support.
-    PerLeaverWeek { weekly: ParamId },
+    /// A rate per week of care leavers' support, for every care leaver or
+    /// only for those of one cohort.
+    PerLeaverWeek {
+        weekly: ParamId,
+        cohort: Option<usize>,
+    },
     /// Payment by results: outcomes attempted per year × success rate ×
     /// payment per success, each drawn once per run.
     PerOutcome {
@@ -136,6 +140,17 @@ pub enum IncomeBasis {
     },
     /// A grant of a fixed amount per year.
     Fixed { per_year: Vec<LineAmount> },
+}
+
+/// What a child in care earns.
+#[derive(Clone, Debug)]
+pub enum ChildRate {
+    /// Pounds a week.
+    Weekly(ParamId),
+    /// Pounds a night, per age band (`None` where the band earns nothing);
+    /// by band only for a cohort's children, whose placement-days are
+    /// counted by band.
+    Nightly(Vec<Option<ParamId>>),
 }
 
 #[derive(Clone, Debug)]
