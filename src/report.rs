@@ -18,7 +18,7 @@ use crate::tally::Tally;
 use crate::report_finance as finance_report;
 
 /// Decimal places kept for counts of children.
-const COUNT_DP: i32 = 4;
+pub const COUNT_DP: i32 = 4;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
@@ -136,6 +136,10 @@ pub struct YearReport {
     /// runs with it.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub initiatives: IndexMap<String, InitiativeYear>,
+    /// Each cohort's children, reported apart (they count in every total
+    /// above too), and the income tied to them.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub cohorts: IndexMap<String, CohortYear>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -167,6 +171,20 @@ pub struct FundYear {
     /// tolerance; absent without an amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probability_exhausted: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CohortYear {
+    pub label: String,
+    /// Its children in care at the end of the year.
+    pub lac_end: Summary,
+    /// Its children in care on an average day of the year.
+    pub mean_in_care: Summary,
+    /// Its children who entered care in the year.
+    pub entries: Summary,
+    /// Income paid for its children and care leavers, whatever fund it is
+    /// credited to.
+    pub income: Summary,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -505,6 +523,7 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
                 funds: finance_report::funds(result, fy),
                 staff: finance_report::staff(result, fy),
                 initiatives: finance_report::initiatives(result, Some(fy)),
+                cohorts: finance_report::cohorts(result, fy),
             }
         })
         .collect();
@@ -583,7 +602,12 @@ impl ScenarioReport {
         }
         self.years
             .iter()
-            .find_map(|y| y.interventions.get(id).map(|i| i.label.as_str()))
+            .find_map(|y| {
+                y.interventions
+                    .get(id)
+                    .map(|i| i.label.as_str())
+                    .or_else(|| y.cohorts.get(id).map(|c| c.label.as_str()))
+            })
             .unwrap_or(id)
     }
 

@@ -348,6 +348,9 @@ fn write_year(
     for (i, income) in finance.income.iter().enumerate() {
         let p = income_pence(model, inputs, income, fy, flows);
         row[layout.income(fy, i)] = p as f64 / 100.0;
+        if let Some(c) = income.cohort() {
+            row[layout.cohort(fy, c, CohortField::Income)] += p as f64 / 100.0;
+        }
         let charge = income.charge;
         by_fund[charge.fund] = by_fund[charge.fund].saturating_sub(p);
         if charge.fund == COUNCIL {

@@ -163,6 +163,17 @@ pub struct Income {
     pub charge: Charge,
 }
 
+impl Income {
+    /// The cohort it is paid for, if any.
+    pub fn cohort(&self) -> Option<usize> {
+        match self.basis {
+            IncomeBasis::PerChildWeek { cohort, .. }
+            | IncomeBasis::PerLeaverWeek { cohort, .. } => cohort,
+            _ => None,
+        }
+    }
+}
+
 /// Posts and what they cost (`[[staff]]`).
 #[derive(Clone, Debug)]
 pub struct Staff {

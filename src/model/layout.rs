@@ -40,9 +40,12 @@ pub enum CohortField {
     Entries = 1,
     /// Its children in care on an average day of the year.
     MeanInCare = 2,
+    /// Income tied to it (`[[income]]` items with its `cohort`), whatever
+    /// fund it is credited to.
+    Income = 3,
 }
 
-const COHORT_FIELDS: usize = 3;
+const COHORT_FIELDS: usize = 4;
 
 /// Where an item's money is written: a component of the cost compared with
 /// the budget, or an item paid from another fund.
