@@ -239,6 +239,9 @@ pub struct MonthReport {
     pub lac_by_placement: IndexMap<String, Summary>,
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub lac_by_band: IndexMap<String, Summary>,
+    /// Children of each cohort in care (counted in `lac` too).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub lac_by_cohort: IndexMap<String, Summary>,
 }
 
 /// How one scenario compares with another, run by run with common random
@@ -544,6 +547,17 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
                     (
                         model.ages.bands[b].id.clone(),
                         summary(layout.lac_band(m, b), COUNT_DP),
+                    )
+                })
+                .collect(),
+            lac_by_cohort: model
+                .cohorts
+                .iter()
+                .enumerate()
+                .map(|(c, cohort)| {
+                    (
+                        cohort.id.clone(),
+                        summary(layout.lac_cohort(m, c), COUNT_DP),
                     )
                 })
                 .collect(),

@@ -173,6 +173,9 @@ pub fn render(report: &Report) -> Vec<u8> {
             for (name, s) in &m.lac_by_band {
                 rows.summary(month("lac_by_band").of(name), s);
             }
+            for (name, s) in &m.lac_by_cohort {
+                rows.summary(month("lac_by_cohort").of(name), s);
+            }
         }
     }
     // Scores against the config's [history]: metric `history`, the series
