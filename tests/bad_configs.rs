@@ -1166,7 +1166,7 @@ fn a_shock_takes_one_timing() {
 const COHORT: &str = "[[cohort]]\nid = \"uasc\"\nexit_factor = 0.5\n\
                       initial = { fostering = { older = 3 } }\n\
                       [cohort.entries]\nper_year = 12\nage_mix = { older = 1 }\n\
-                      mix = { fostering = 1 }\n";
+                      mix = { fostering = 1.0 }\n";
 
 fn banded_cohort_plus(extra: &str) -> String {
     format!("{BANDED}\n{COHORT}\n{extra}")
@@ -1184,7 +1184,7 @@ fn a_config_with_a_cohort_runs() {
 fn a_cohorts_entrants_are_checked_like_the_main_entries() {
     let toml = banded_cohort_plus("").replace("per_year = 12", "per_year = -12");
     assert_field_error(&toml, "cohort[0].entries.per_year", "-12");
-    let toml = banded_cohort_plus("").replace("mix = { fostering = 1 }\n", "mix = { hotel = 1 }\n");
+    let toml = banded_cohort_plus("").replace("fostering = 1.0 }", "hotel = 1.0 }");
     assert_field_error(&toml, "cohort[0].entries.mix.hotel", "unknown placement");
     let toml =
         banded_cohort_plus("").replace("age_mix = { older = 1 }", "age_mix = { older = 0.5 }");
