@@ -1263,3 +1263,13 @@ fn scenario_making_a_cohort_invalid() {
     let toml = banded_cohort_plus("[[scenario]]\nid = \"none\"\ndisable = [\"uasc\"]\n");
     assert_runs(&toml);
 }
+
+#[test]
+fn a_cohorts_entrants_are_held_to_carecasts_limits() {
+    let toml = banded_cohort_plus("").replace("per_year = 12", "per_year = 200000");
+    assert_field_error(
+        &toml,
+        "cohort[0].entries.per_year",
+        "beyond carecast's limit",
+    );
+}
