@@ -199,3 +199,63 @@ fn the_central_path_follows_the_cohort() {
         );
     }
 }
+
+/// A cohort of 500 children and no entrants, in one placement with a mean
+/// stay of 25 months, at exit factor ½: each child is still in care at day
+/// t with probability q = e^(−t/(2 × 25 months)), so the count is binomial.
+const HALF_EXITS: &str = r#"name = "cohort exit factor"
+[horizon]
+start = "2024-04"
+years = 2
+[[placement]]
+id = "fostering"
+weekly_cost = 700
+[exits]
+mean_months = { fostering = 25 }
+[[cohort]]
+id = "slow"
+exit_factor = 0.5
+initial = { fostering = 500 }
+"#;
+
+#[test]
+fn a_cohorts_exit_factor_scales_its_exit_hazard() {
+    let m = model(HALF_EXITS);
+    let runs = simulate(&m, 2_000, 31);
+    let c = central(&m);
+    let layout = &runs.layout;
+    let hazard = 0.5 / (25.0 * DAYS_PER_MONTH);
+    let z = std_normal_quantile(1.0 - 0.001 / (2.0 * layout.months as f64));
+    for t in 0..layout.months {
+        let day = m.calendar.month_starts[t + 1];
+        let q = (-hazard * day).exp();
+        let expected = 500.0 * q;
+        let se = (500.0 * q * (1.0 - q) / 2_000.0).sqrt();
+        let xs = runs.column(layout.lac_cohort(t, 0));
+        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        assert!(
+            (mean - expected).abs() <= z * se,
+            "month {t}: runs {mean}, binomial mean {expected} ± {se}"
+        );
+        // The whole stock is the cohort's.
+        assert_eq!(runs.column(layout.lac(t)), xs);
+        let central = c.data[layout.lac_cohort(t, 0)];
+        assert!(
+            (central - expected).abs() <= 1e-4 * expected,
+            "month {t}: central {central}, exact {expected}"
+        );
+    }
+}
+
+#[test]
+fn a_run_with_a_cohort_does_not_depend_on_the_thread_count() {
+    let m = model(COHORT);
+    let one = engine::with_threads(Some(1), || simulate(&m, 200, 99)).unwrap();
+    let four = engine::with_threads(Some(4), || simulate(&m, 200, 99)).unwrap();
+    assert!(
+        one.data
+            .iter()
+            .zip(&four.data)
+            .all(|(a, b)| a.to_bits() == b.to_bits())
+    );
+}
