@@ -259,3 +259,33 @@ fn a_run_with_a_cohort_does_not_depend_on_the_thread_count() {
             .all(|(a, b)| a.to_bits() == b.to_bits())
     );
 }
+
+#[test]
+fn scenarios_add_change_and_drop_cohorts() {
+    let base = without_cohort();
+    let text = format!(
+        "{base}\n[[scenario]]\nid = \"none\"\n\
+         [[scenario]]\nid = \"added\"\n\
+         add.cohort = [{{ id = \"uasc\", exit_factor = 0.5, initial = {{ supported = {{ \"16-17\" = 4 }} }} }}]\n"
+    );
+    let c = carecast::config::parse_config(&text, "test").unwrap_or_else(|e| panic!("{e}"));
+    assert!(c.scenarios[0].model.cohorts.is_empty());
+    let added = &c.scenarios[1].model;
+    assert_eq!(added.cohorts.len(), 1);
+    assert_eq!(
+        added.cohorts[0].initial,
+        vec![(1, vec![(0..192, 0.0), (192..216, 4.0)])]
+    );
+    // Changed and dropped in scenarios of the config with the cohort.
+    let text = format!(
+        "{COHORT}\n[[scenario]]\nid = \"base\"\n\
+         [[scenario]]\nid = \"slower\"\ncohort.uasc = {{ exit_factor = 0.25 }}\n\
+         [[scenario]]\nid = \"dropped\"\ndisable = [\"uasc\", \"uasc_grant\", \"uasc_leavers\"]\n"
+    );
+    let c = carecast::config::parse_config(&text, "test").unwrap_or_else(|e| panic!("{e}"));
+    let factor = |m: &Model| m.param(m.cohorts[0].exit_factor).dist.mean();
+    assert_eq!(factor(&c.scenarios[0].model), 0.5);
+    assert_eq!(factor(&c.scenarios[1].model), 0.25);
+    assert!(c.scenarios[2].model.cohorts.is_empty());
+    assert!(c.scenarios[2].model.finance.income.is_empty());
+}
