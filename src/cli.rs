@@ -1048,8 +1048,33 @@ fn validate(path: PathBuf) -> Result<(), Error> {
         )
     } else {
         String::new()
-    } + &stays_text(model);
+    } + &cohorts_text(model)
+        + &stays_text(model);
     print_stdout(&text)
+}
+
+/// Each cohort: its children at the start, its mean entrants a year and its
+/// exit factor (inputs at their means).
+fn cohorts_text(model: &crate::model::Model) -> String {
+    let mut text = String::new();
+    for c in &model.cohorts {
+        let initial: f64 = c
+            .initial
+            .iter()
+            .flat_map(|(_, groups)| groups.iter().map(|(_, n)| n))
+            .sum();
+        let entrants = c
+            .entries
+            .as_ref()
+            .map_or(0.0, |e| model.param(e.per_year).dist.mean());
+        text += &format!(
+            "cohort {} ({}): {initial} at the start, {entrants:.1} entrants a year, exit factor {:.2} (means)\n",
+            c.id,
+            c.label,
+            model.param(c.exit_factor).dist.mean()
+        );
+    }
+    text
 }
 
 /// Says which central paths are approximations: where a capacity or a

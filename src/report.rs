@@ -18,7 +18,7 @@ use crate::tally::Tally;
 use crate::report_finance as finance_report;
 
 /// Decimal places kept for counts of children.
-const COUNT_DP: i32 = 4;
+pub const COUNT_DP: i32 = 4;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
@@ -136,6 +136,10 @@ pub struct YearReport {
     /// runs with it.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub initiatives: IndexMap<String, InitiativeYear>,
+    /// Each cohort's children, reported apart (they count in every total
+    /// above too), and the income tied to them.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub cohorts: IndexMap<String, CohortYear>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -172,6 +176,20 @@ pub struct FundYear {
     /// an amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean_overrun: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CohortYear {
+    pub label: String,
+    /// Its children in care at the end of the year.
+    pub lac_end: Summary,
+    /// Its children in care on an average day of the year.
+    pub mean_in_care: Summary,
+    /// Its children who entered care in the year.
+    pub entries: Summary,
+    /// Income paid for its children and care leavers, whatever fund it is
+    /// credited to.
+    pub income: Summary,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -226,6 +244,9 @@ pub struct MonthReport {
     pub lac_by_placement: IndexMap<String, Summary>,
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub lac_by_band: IndexMap<String, Summary>,
+    /// Children of each cohort in care (counted in `lac` too).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub lac_by_cohort: IndexMap<String, Summary>,
 }
 
 /// How one scenario compares with another, run by run with common random
@@ -510,6 +531,7 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
                 funds: finance_report::funds(result, fy),
                 staff: finance_report::staff(result, fy),
                 initiatives: finance_report::initiatives(result, Some(fy)),
+                cohorts: finance_report::cohorts(result, fy),
             }
         })
         .collect();
@@ -530,6 +552,17 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
                     (
                         model.ages.bands[b].id.clone(),
                         summary(layout.lac_band(m, b), COUNT_DP),
+                    )
+                })
+                .collect(),
+            lac_by_cohort: model
+                .cohorts
+                .iter()
+                .enumerate()
+                .map(|(c, cohort)| {
+                    (
+                        cohort.id.clone(),
+                        summary(layout.lac_cohort(m, c), COUNT_DP),
                     )
                 })
                 .collect(),
@@ -588,7 +621,12 @@ impl ScenarioReport {
         }
         self.years
             .iter()
-            .find_map(|y| y.interventions.get(id).map(|i| i.label.as_str()))
+            .find_map(|y| {
+                y.interventions
+                    .get(id)
+                    .map(|i| i.label.as_str())
+                    .or_else(|| y.cohorts.get(id).map(|c| c.label.as_str()))
+            })
             .unwrap_or(id)
     }
 

@@ -6,7 +6,10 @@
 use indexmap::IndexMap;
 
 use crate::model::finance::FundAmount;
-use crate::report::{BudgetLineYear, FundYear, InitiativeYear, ScenarioResult, StaffYear};
+use crate::model::layout::CohortField;
+use crate::report::{
+    BudgetLineYear, CohortYear, FundYear, InitiativeYear, ScenarioResult, StaffYear,
+};
 use crate::results::Effect;
 use crate::stats::{Summary, round_dp};
 
@@ -101,6 +104,29 @@ pub fn staff(result: &ScenarioResult, fy: usize) -> IndexMap<String, StaffYear> 
                     fte: summary(result, layout.staff_fte(fy, s), 4),
                     agency_fte: summary(result, layout.staff_agency(fy, s), 4),
                     cost: summary(result, layout.item(fy, k), 2),
+                },
+            )
+        })
+        .collect()
+}
+
+/// Each cohort's children and income in year `fy`.
+pub fn cohorts(result: &ScenarioResult, fy: usize) -> IndexMap<String, CohortYear> {
+    let (model, layout) = (result.model, &result.plan.layout);
+    let count = |c, field| summary(result, layout.cohort(fy, c, field), crate::report::COUNT_DP);
+    model
+        .cohorts
+        .iter()
+        .enumerate()
+        .map(|(c, cohort)| {
+            (
+                cohort.id.clone(),
+                CohortYear {
+                    label: cohort.label.clone(),
+                    lac_end: count(c, CohortField::LacEnd),
+                    mean_in_care: count(c, CohortField::MeanInCare),
+                    entries: count(c, CohortField::Entries),
+                    income: summary(result, layout.cohort(fy, c, CohortField::Income), 2),
                 },
             )
         })

@@ -1158,3 +1158,118 @@ fn a_shock_takes_one_timing() {
     );
     assert_field_error(&toml, "shock[0]", "exactly one of");
 }
+
+// ---------------------------------------------------------------------------
+// Cohorts and the income tied to them.
+
+/// A cohort of the banded config, arriving into fostering.
+const COHORT: &str = "[[cohort]]\nid = \"uasc\"\nexit_factor = 0.5\n\
+                      initial = { fostering = { older = 3 } }\n\
+                      [cohort.entries]\nper_year = 12\nage_mix = { older = 1 }\n\
+                      mix = { fostering = 1.0 }\n";
+
+fn banded_cohort_plus(extra: &str) -> String {
+    format!("{BANDED}\n{COHORT}\n{extra}")
+}
+
+#[test]
+fn a_config_with_a_cohort_runs() {
+    assert_runs(&banded_cohort_plus(
+        "[[income]]\nid = \"grant\"\nkind = \"per_child_week\"\ncohort = \"uasc\"\n\
+         nightly = { young = 143, older = 143 }\n",
+    ));
+}
+
+#[test]
+fn a_cohorts_entrants_are_checked_like_the_main_entries() {
+    let toml = banded_cohort_plus("").replace("per_year = 12", "per_year = -12");
+    assert_field_error(&toml, "cohort[0].entries.per_year", "-12");
+    let toml = banded_cohort_plus("").replace("fostering = 1.0 }", "hotel = 1.0 }");
+    assert_field_error(&toml, "cohort[0].entries.mix.hotel", "unknown placement");
+    let toml =
+        banded_cohort_plus("").replace("age_mix = { older = 1 }", "age_mix = { older = 0.5 }");
+    assert_field_error(&toml, "cohort[0].entries.age_mix", "sum to 1");
+    let toml = banded_cohort_plus("").replace("age_mix = { older = 1 }", "age_by_year = [1]");
+    assert_field_error(&toml, "cohort[0].entries.age_by_year", "18 shares");
+}
+
+#[test]
+fn a_cohorts_exit_factor_cannot_be_negative() {
+    let toml = banded_cohort_plus("").replace("exit_factor = 0.5", "exit_factor = -1");
+    assert_field_error(&toml, "cohort[0].exit_factor", "-1");
+}
+
+#[test]
+fn a_cohorts_initial_stock_names_placements_and_bands() {
+    let toml = banded_cohort_plus("").replace("initial = { fostering", "initial = { hotel");
+    assert_field_error(&toml, "cohort[0].initial.hotel", "unknown placement");
+    let toml = banded_cohort_plus("").replace("{ older = 3 }", "{ teen = 3 }");
+    assert_field_error(&toml, "cohort[0].initial.fostering.teen", "teen");
+    let toml = banded_cohort_plus("").replace("{ older = 3 }", "3");
+    assert_field_error(&toml, "cohort[0].initial.fostering", "per age band");
+}
+
+#[test]
+fn a_cohort_is_declared_once() {
+    let toml = format!("{}\n{COHORT}", banded_cohort_plus(""));
+    assert_field_error(&toml, "cohort[1].id", "declared twice");
+}
+
+#[test]
+fn income_for_a_cohort_names_a_known_cohort() {
+    let toml = banded_cohort_plus(
+        "[[income]]\nid = \"grant\"\nkind = \"per_child_week\"\ncohort = \"uasc2\"\nweekly = 1000\n",
+    );
+    assert_field_error(&toml, "income[0].cohort", "unknown cohort \"uasc2\"");
+}
+
+#[test]
+fn a_nightly_rate_by_band_is_for_a_cohort_and_its_bands() {
+    let toml = banded_cohort_plus(
+        "[[income]]\nid = \"grant\"\nkind = \"per_child_week\"\nnightly = { older = 143 }\n",
+    );
+    assert_field_error(&toml, "income[0].nightly", "give its `cohort`");
+    let toml = banded_cohort_plus(
+        "[[income]]\nid = \"grant\"\nkind = \"per_child_week\"\ncohort = \"uasc\"\n\
+         nightly = { teen = 143 }\n",
+    );
+    assert_field_error(&toml, "income[0].nightly.teen", "teen");
+    let toml = banded_cohort_plus(
+        "[[income]]\nid = \"grant\"\nkind = \"per_child_week\"\ncohort = \"uasc\"\n\
+         nightly = { older = -143 }\n",
+    );
+    assert_field_error(&toml, "income[0].nightly.older", "-143");
+    let toml = banded_cohort_plus(
+        "[[income]]\nid = \"grant\"\nkind = \"per_child_week\"\ncohort = \"uasc\"\n\
+         nightly = 143\nweekly = 1000\n",
+    );
+    assert_field_error(&toml, "income[0].nightly", "not both");
+}
+
+#[test]
+fn income_per_care_leaver_takes_no_nightly_rate() {
+    let toml = banded_cohort_plus(
+        "[care_leavers]\nweekly_cost = 250\nmonths = 36\n\
+         [[income]]\nid = \"leavers\"\nkind = \"per_leaver_week\"\ncohort = \"uasc\"\nnightly = 40\n",
+    );
+    assert_field_error(&toml, "income[0].nightly", "does not take `nightly`");
+}
+
+#[test]
+fn scenario_making_a_cohort_invalid() {
+    let toml =
+        banded_cohort_plus("[[scenario]]\nid = \"more\"\ncohort.uasc = { exit_factor = -2 }\n");
+    assert_field_error(&toml, "scenario[0] (more) → cohort[0].exit_factor", "-2");
+    let toml = banded_cohort_plus("[[scenario]]\nid = \"none\"\ndisable = [\"uasc\"]\n");
+    assert_runs(&toml);
+}
+
+#[test]
+fn a_cohorts_entrants_are_held_to_carecasts_limits() {
+    let toml = banded_cohort_plus("").replace("per_year = 12", "per_year = 200000");
+    assert_field_error(
+        &toml,
+        "cohort[0].entries.per_year",
+        "beyond carecast's limit",
+    );
+}

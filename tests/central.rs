@@ -1,6 +1,7 @@
 //! Two views, one model: for every shipped config and scenario, the central
 //! projection against the mean of random runs with every distribution held
-//! at its mean, month by month (the number in care and in each placement).
+//! at its mean, month by month (the number in care, in each placement and
+//! in each cohort).
 //! Where no limit binds they must agree within the family's tolerance
 //! |z| ≤ Φ⁻¹(1 − 0.001/(2m)); where a capacity or a programme's limit binds
 //! the central path must say it is approximate, and the same config without
@@ -77,11 +78,12 @@ fn compare(model: &Model, central: &ScenarioRuns, label: &str) {
     };
     let runs = engine::run(model, &settings, &|_| {}).unwrap();
     let layout = &runs.layout;
-    let m = layout.months * (1 + layout.placements);
+    let m = layout.months * (1 + layout.placements + layout.cohorts);
     let z = std_normal_quantile(1.0 - 0.001 / (2.0 * m as f64));
     for t in 0..layout.months {
         let columns = std::iter::once(layout.lac(t))
-            .chain((0..layout.placements).map(|p| layout.lac_placement(t, p)));
+            .chain((0..layout.placements).map(|p| layout.lac_placement(t, p)))
+            .chain((0..layout.cohorts).map(|c| layout.lac_cohort(t, c)));
         for col in columns {
             let xs = runs.column(col);
             let n = xs.len() as f64;

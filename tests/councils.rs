@@ -583,6 +583,97 @@ fn rotherham_2017_cost_avoided_uses_common_random_numbers() {
     assert_eq!(plan.initiatives.len(), 10);
 }
 
+#[test]
+fn every_council_config_runs_at_random() {
+    for file in [
+        ROTHERHAM_2017,
+        "configs/rotherham-2016.toml",
+        "configs/somerset-2019.toml",
+        "configs/bcp-2023.toml",
+        "configs/torbay-2016.toml",
+        "configs/uasc-2024.toml",
+    ] {
+        let c = load(file);
+        let settings = Settings {
+            runs: 50,
+            seed: 1,
+            threads: None,
+            central: false,
+        };
+        for s in &c.scenarios {
+            let r = engine::run(&s.model, &settings, &|_| {}).unwrap();
+            assert_eq!(r.runs(), 50, "{file} {}", s.id);
+        }
+    }
+}
+
+/// The UASC example: the Home Office grant is £143 a night for each night a
+/// UASC is in care (income = nights × 143 exactly, centrally), former UASC
+/// care leavers earn their weekly grant, the cohort counts in the totals,
+/// and the budget is at real risk (neither never nor always overspent).
+#[test]
+fn uasc_2024_grant_follows_the_nights_in_care() {
+    use carecast::model::layout::CohortField;
+    let c = load("configs/uasc-2024.toml");
+    let (r, _) = central(&c, "base");
+    let l = &r.layout;
+    let model = &c.scenarios[0].model;
+    assert_eq!(model.cohorts.len(), 1);
+    for (fy, year) in model.calendar.years.iter().enumerate() {
+        let starts = &model.calendar.month_starts;
+        let days = starts[year.last_month() + 1] - starts[year.first_month];
+        let nights = value(&r, l.cohort(fy, 0, CohortField::MeanInCare)) * days;
+        close(
+            value(&r, l.income(fy, 0)),
+            nights * 143.0,
+            0.01,
+            "UASC grant: £143 a night",
+        );
+        // About 55-60 UASC in care on an average day, all year.
+        assert!((50.0..70.0).contains(&(nights / days)), "{}", nights / days);
+        let cohort_income = value(&r, l.cohort(fy, 0, CohortField::Income));
+        close(
+            cohort_income,
+            value(&r, l.income(fy, 0)) + value(&r, l.income(fy, 1)),
+            0.011,
+            "the cohort's income is its two grants",
+        );
+        assert!(
+            value(&r, l.year(fy, YearField::LacEnd))
+                > value(&r, l.cohort(fy, 0, CohortField::LacEnd))
+        );
+    }
+    // Former UASC care leavers accumulate: their grant grows year on year.
+    let leavers: Vec<f64> = (0..3).map(|fy| value(&r, l.income(fy, 1))).collect();
+    assert!(
+        leavers[0] > 0.0 && leavers[0] < leavers[1] && leavers[1] < leavers[2],
+        "{leavers:?}"
+    );
+    for t in 0..l.months {
+        assert!(value(&r, l.lac_cohort(t, 0)) < value(&r, l.lac(t)));
+    }
+    // At random, the budget is overspent in some runs and not in others.
+    let settings = Settings {
+        runs: 400,
+        seed: 2,
+        threads: None,
+        central: false,
+    };
+    let runs = engine::run(model, &settings, &|_| {}).unwrap();
+    for fy in 0..3 {
+        let budget = model.budget_pence(fy).unwrap() as f64 / 100.0;
+        let over = runs
+            .column(runs.layout.year(fy, YearField::Cost))
+            .iter()
+            .filter(|&&x| x > budget)
+            .count();
+        assert!(
+            over > 20 && over < 380,
+            "year {fy}: {over} of 400 runs over"
+        );
+    }
+}
+
 /// The bounded-memory tally measures cost avoided inside its blocks of
 /// runs (every initiative's run beside the scenario's run, on the run's
 /// streams); re-running each scenario without each initiative on its own and
@@ -636,29 +727,6 @@ fn cost_avoided_tallied_in_blocks_equals_whole_runs_without_each_initiative() {
     }
     // Rotherham 2017's plan has ten initiatives over three years.
     assert!(measured >= 30, "only {measured} initiative-years compared");
-}
-
-#[test]
-fn every_council_config_runs_at_random() {
-    for file in [
-        ROTHERHAM_2017,
-        "configs/rotherham-2016.toml",
-        "configs/somerset-2019.toml",
-        "configs/bcp-2023.toml",
-        "configs/torbay-2016.toml",
-    ] {
-        let c = load(file);
-        let settings = Settings {
-            runs: 50,
-            seed: 1,
-            threads: None,
-            central: false,
-        };
-        for s in &c.scenarios {
-            let r = engine::run(&s.model, &settings, &|_| {}).unwrap();
-            assert_eq!(r.runs(), 50, "{file} {}", s.id);
-        }
-    }
 }
 
 /// A fund's P(exhausted) and mean overrun are those of its runs, and match

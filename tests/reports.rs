@@ -948,6 +948,88 @@ fn completions_and_the_man_page_come_from_the_cli() {
     );
 }
 
+/// Cohorts are reported apart in every format with the same figures: the
+/// workbook's Finance sheet and the CSV give the JSON's `cohorts`, and the
+/// terminal and Markdown tables name them.
+#[test]
+fn cohorts_are_reported_apart_with_the_jsons_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/uasc-2024.toml", &["--runs", "60"], dir.path());
+    let v: Value = serde_json::from_slice(&std::fs::read(&out.json).unwrap()).unwrap();
+    let mut wb: Xlsx<_> = open_workbook(&out.xlsx).unwrap();
+    let finance = wb.worksheet_range("Finance").unwrap();
+    let mut checked = 0;
+    for r in 1..finance.height() as u32 {
+        let measure = match finance.get_value((r, 2)) {
+            Some(Data::String(s)) if s.starts_with("cohort_") => s.clone(),
+            _ => continue,
+        };
+        let (scenario, fy) = (
+            string(finance.get_value((r, 0))),
+            string(finance.get_value((r, 1))),
+        );
+        assert_eq!(string(finance.get_value((r, 3))), "uasc");
+        let sc = v["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == scenario.as_str())
+            .unwrap();
+        let y = sc["years"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|y| y["fy"] == fy.as_str())
+            .unwrap();
+        let key = measure.trim_start_matches("cohort_");
+        let stats = &y["cohorts"]["uasc"][key];
+        for (c, stat) in [(5, "mean"), (6, "p10"), (7, "p50"), (8, "p90")] {
+            assert_eq!(
+                float(finance.get_value((r, c))),
+                stats[stat].as_f64().unwrap(),
+                "{scenario} {fy} {measure} {stat}"
+            );
+        }
+        checked += 1;
+    }
+    // Two scenarios × three years × four measures.
+    assert_eq!(checked, 24);
+    // The cohort's income is its two grants, in the mean.
+    for sc in v["scenarios"].as_array().unwrap() {
+        for y in sc["years"].as_array().unwrap() {
+            let items = &y["income_items"];
+            let sum = items["uasc_grant"]["mean"].as_f64().unwrap()
+                + items["uasc_leavers"]["mean"].as_f64().unwrap();
+            let cohort = y["cohorts"]["uasc"]["income"]["mean"].as_f64().unwrap();
+            assert!((sum - cohort).abs() < 0.02, "{sum} vs {cohort}");
+        }
+    }
+    let md = std::fs::read_to_string(&out.markdown).unwrap();
+    assert!(md.contains("Cohorts in base") && md.contains("Cohorts in arrivals\\_rise"));
+    let html = std::fs::read_to_string(&out.html).unwrap();
+    assert!(html.contains("Cohorts in base"));
+    let csv = dir.path().join("run.csv");
+    carecast()
+        .args([
+            "run",
+            "configs/uasc-2024.toml",
+            "--runs",
+            "60",
+            "--quiet",
+            "--csv",
+        ])
+        .arg(&csv)
+        .assert()
+        .success();
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    let income_mean = v["scenarios"][0]["years"][0]["cohorts"]["uasc"]["income"]["mean"]
+        .as_f64()
+        .unwrap();
+    let line = format!("base,2024/25,,cohort_income,uasc,mean,{income_mean}");
+    assert!(csv.contains(&line), "no row {line}");
+    assert!(csv.contains(",lac_by_cohort,uasc,mean,"));
+}
+
 /// The workbook's Finance sheet carries, for every budget line and fund, the
 /// JSON's budget or amount, mean, P10, P50, P90, probability (of an
 /// overspend, of exhaustion) and mean overspend or overrun; the HTML and

@@ -106,7 +106,7 @@ fn shards_merged_in_any_order_give_the_single_runs_bytes() {
 /// initiative's cost avoided from the same runs without it) go through the
 /// same tallies: shards merged give the single run's bytes. Rotherham 2017
 /// has ten initiatives (cost avoided by default), Somerset 2019 funds,
-/// budget lines and income.
+/// budget lines and income, the UASC example a cohort and its income.
 #[test]
 fn finance_shards_merge_to_the_single_runs_bytes() {
     let dir = tempfile::tempdir().unwrap();
@@ -114,6 +114,7 @@ fn finance_shards_merge_to_the_single_runs_bytes() {
     for (name, config, runs) in [
         ("rotherham", "configs/rotherham-2017.toml", 70u64),
         ("somerset", "configs/somerset-2019.toml", 70),
+        ("uasc", "configs/uasc-2024.toml", 70),
     ] {
         let single = outputs(
             &["run", config, "--runs", &runs.to_string()],

@@ -6,12 +6,12 @@ use std::collections::HashSet;
 
 use rust_decimal::Decimal;
 
-use crate::config::raw::{RawConfig, RawIncome, RawStaff};
+use crate::config::raw::{RawByBand, RawConfig, RawIncome, RawStaff};
 use crate::config::validate::{Builder, Result, check_id, err, money_per_year};
-use crate::dist::Domain;
+use crate::dist::{Domain, RawDist};
 use crate::model::finance::*;
 use crate::model::strategy::Strategy;
-use crate::model::{Calendar, LineAmount, Placement, YearMonth};
+use crate::model::{Calendar, LineAmount, ParamId, Placement, YearMonth};
 
 /// The funds of a config: the council's budget, the generic grant, then
 /// each `[[fund]]`.
@@ -213,14 +213,21 @@ impl Charges<'_> {
 }
 
 /// The `[[income]]` items.
+/// What incomes refer to besides placements: the age bands and the cohorts.
+pub(super) struct IncomeContext<'a> {
+    pub has_leavers: bool,
+    pub band_ids: &'a [&'a str],
+    pub cohorts: &'a [crate::model::Cohort],
+}
+
 pub(super) fn incomes(
     b: &mut Builder,
     raw: &[RawIncome],
     calendar: &Calendar,
     placements: &[Placement],
-    has_leavers: bool,
     charges: &Charges,
     taken: &mut HashSet<String>,
+    context: IncomeContext,
 ) -> Result<Vec<Income>> {
     let labels: Vec<&str> = calendar.years.iter().map(|y| y.label.as_str()).collect();
     let mut out = Vec::new();
@@ -237,6 +244,8 @@ pub(super) fn incomes(
         let given = [
             ("placements", r.placements.is_some()),
             ("weekly", r.weekly.is_some()),
+            ("nightly", r.nightly.is_some()),
+            ("cohort", r.cohort.is_some()),
             ("outcomes_per_year", r.outcomes_per_year.is_some()),
             ("success_rate", r.success_rate.is_some()),
             ("payment", r.payment.is_some()),
@@ -244,8 +253,8 @@ pub(super) fn incomes(
             ("inflation", r.inflation.is_some()),
         ];
         let allowed: &[&str] = match r.kind.as_str() {
-            "per_child_week" => &["placements", "weekly", "inflation"],
-            "per_leaver_week" => &["weekly", "inflation"],
+            "per_child_week" => &["placements", "weekly", "nightly", "cohort", "inflation"],
+            "per_leaver_week" => &["weekly", "cohort", "inflation"],
             "per_outcome" => &["outcomes_per_year", "success_rate", "payment"],
             "fixed" => &["per_year"],
             other => {
@@ -282,24 +291,62 @@ pub(super) fn incomes(
         };
         let basis = match r.kind.as_str() {
             "per_child_week" | "per_leaver_week" => {
-                let Some(w) = &r.weekly else {
-                    need("weekly")?;
-                    unreachable!()
+                let cohort = match &r.cohort {
+                    None => None,
+                    Some(id) => {
+                        let found = context.cohorts.iter().position(|c| &c.id == id);
+                        let Some(c) = found else {
+                            let known: Vec<&str> =
+                                context.cohorts.iter().map(|c| c.id.as_str()).collect();
+                            return err(
+                                format!("{path}.cohort"),
+                                if known.is_empty() {
+                                    format!(
+                                        "unknown cohort {id:?}: the config declares no [[cohort]]"
+                                    )
+                                } else {
+                                    format!(
+                                        "unknown cohort {id:?}; expected one of {}",
+                                        known.join(", ")
+                                    )
+                                },
+                            );
+                        };
+                        Some(c)
+                    }
                 };
-                let weekly = b.param(
-                    w,
-                    Domain::NonNegative,
-                    &format!("{path}.weekly"),
-                    format!("{key}.weekly"),
-                )?;
+                let rate = match (&r.weekly, &r.nightly) {
+                    (Some(_), Some(_)) => {
+                        return err(
+                            format!("{path}.nightly"),
+                            "give the rate a week (`weekly`) or a night (`nightly`), not both",
+                        );
+                    }
+                    (None, None) => {
+                        need("weekly")?;
+                        unreachable!()
+                    }
+                    (Some(w), None) => ChildRate::Weekly(b.param(
+                        w,
+                        Domain::NonNegative,
+                        &format!("{path}.weekly"),
+                        format!("{key}.weekly"),
+                    )?),
+                    (None, Some(n)) => {
+                        ChildRate::Nightly(nightly(b, n, &path, &key, context.band_ids, cohort)?)
+                    }
+                };
                 if r.kind == "per_leaver_week" {
-                    if !has_leavers {
+                    if !context.has_leavers {
                         return err(
                             format!("{path}.kind"),
                             "income per care leaver needs [care_leavers]",
                         );
                     }
-                    IncomeBasis::PerLeaverWeek { weekly }
+                    let ChildRate::Weekly(weekly) = rate else {
+                        unreachable!("per_leaver_week does not take `nightly`")
+                    };
+                    IncomeBasis::PerLeaverWeek { weekly, cohort }
                 } else {
                     let mask = match &r.placements {
                         None => vec![true; placements.len()],
@@ -325,7 +372,8 @@ pub(super) fn incomes(
                     }
                     IncomeBasis::PerChildWeek {
                         placements: mask,
-                        weekly,
+                        cohort,
+                        rate,
                     }
                 }
             }
@@ -394,6 +442,53 @@ pub(super) fn incomes(
         });
     }
     Ok(out)
+}
+
+/// An income's rate a night: one amount for every band, or a table by
+/// band (only for a cohort, whose days are counted by band).
+fn nightly(
+    b: &mut Builder,
+    raw: &RawByBand<RawDist>,
+    path: &str,
+    key: &str,
+    band_ids: &[&str],
+    cohort: Option<usize>,
+) -> Result<Vec<Option<ParamId>>> {
+    match raw {
+        RawByBand::One(d) => {
+            let id = b.param(
+                d,
+                Domain::NonNegative,
+                &format!("{path}.nightly"),
+                format!("{key}.nightly"),
+            )?;
+            Ok(vec![Some(id); band_ids.len()])
+        }
+        RawByBand::PerBand(table) => {
+            if cohort.is_none() {
+                return err(
+                    format!("{path}.nightly"),
+                    "a rate by age band is paid for a cohort's children: give its `cohort`",
+                );
+            }
+            let mut out = vec![None; band_ids.len()];
+            for (band, d) in table {
+                let Some(j) = band_ids.iter().position(|id| id == band) else {
+                    return err(
+                        format!("{path}.nightly.{band}"),
+                        crate::config::validate::unknown_band(band, band_ids),
+                    );
+                };
+                out[j] = Some(b.param(
+                    d,
+                    Domain::NonNegative,
+                    &format!("{path}.nightly.{band}"),
+                    format!("{key}.nightly.{band}"),
+                )?);
+            }
+            Ok(out)
+        }
+    }
 }
 
 /// The `[[staff]]` groups.

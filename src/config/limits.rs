@@ -168,6 +168,24 @@ fn stock(raw: &RawConfig) -> Result<f64> {
             );
         }
     }
+    for (i, c) in raw.cohort.iter().enumerate() {
+        for (id, n) in &c.initial {
+            let counts: Vec<f64> = match n {
+                RawByBand::One(n) => vec![n.0],
+                RawByBand::PerBand(t) => t.values().map(|n| n.0).collect(),
+            };
+            total += counts.iter().filter(|n| n.is_finite()).sum::<f64>();
+            if total > MAX_STOCK {
+                return err(
+                    format!("cohort[{i}].initial.{id}"),
+                    format!(
+                        "the children in care at the start reach {total:.0} with this cohort's; \
+                         carecast accepts at most {MAX_STOCK:.0}"
+                    ),
+                );
+            }
+        }
+    }
     if let Some(c) = &raw.care_leavers
         && let Some(n) = c.initial
     {
@@ -176,23 +194,36 @@ fn stock(raw: &RawConfig) -> Result<f64> {
     Ok(total)
 }
 
-/// Entrants over the horizon, at the top of their range, with the trend
-/// compounding year on year.
+/// Entrants over the horizon, the main entries' and every cohort's.
 fn entries(raw: &RawConfig, years: i64) -> Result<f64> {
-    let Some(e) = &raw.entries else {
-        return Ok(0.0);
+    let mut total = match &raw.entries {
+        Some(e) => entries_of(e, "entries", years)?,
+        None => 0.0,
     };
-    let per_year = upper(&e.per_year, "entries.per_year");
+    for (i, c) in raw.cohort.iter().enumerate() {
+        if let Some(e) = &c.entries {
+            total += entries_of(e, &format!("cohort[{i}].entries"), years)?;
+        }
+    }
+    Ok(total)
+}
+
+/// Entrants of the entries at `path` over the horizon, at the top of their
+/// range, with the trend compounding year on year.
+fn entries_of(e: &RawEntries, path: &str, years: i64) -> Result<f64> {
+    let per_year_path = format!("{path}.per_year");
+    let trend_path = format!("{path}.trend");
+    let per_year = upper(&e.per_year, &per_year_path);
     at_most(
         per_year,
         MAX_PER_YEAR,
-        "entries.per_year",
+        &per_year_path,
         "the entrants a year",
     )?;
     let growth = match &e.trend {
         Some(t) => {
-            within(t, TREND, "entries.trend", "the trend")?;
-            range(t, "entries.trend").map_or(0.0, |r| r.1)
+            within(t, TREND, &trend_path, "the trend")?;
+            range(t, &trend_path).map_or(0.0, |r| r.1)
         }
         None => 0.0,
     };
@@ -204,7 +235,7 @@ fn entries(raw: &RawConfig, years: i64) -> Result<f64> {
         }
         if this_year > MAX_PER_YEAR {
             return err(
-                "entries.trend",
+                trend_path,
                 format!(
                     "with entries of up to {per_year} a year growing by up to {}% a year, year {} \
                      would see {this_year:.0} entrants; carecast accepts at most {MAX_PER_YEAR:.0} a year",

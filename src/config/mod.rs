@@ -1,5 +1,6 @@
 //! Reading a config: TOML text → [`raw`] serde types → validated [`Model`].
 
+mod cohort;
 mod correlation;
 pub mod finance;
 pub mod limits;

@@ -50,6 +50,9 @@ pub struct RawConfig {
     /// Posts and their cost.
     #[serde(default)]
     pub staff: Vec<RawStaff>,
+    /// Groups of children with their own entries, exits and income.
+    #[serde(default)]
+    pub cohort: Vec<RawCohort>,
     /// Labels of initiatives named by `initiative` keys.
     #[serde(default)]
     pub initiative: Vec<RawInitiative>,
@@ -371,6 +374,23 @@ pub struct RawFund {
     pub until: Option<String>,
 }
 
+/// A group of children with its own entries, exits and income
+/// (unaccompanied asylum-seeking children above all).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCohort {
+    pub id: String,
+    pub label: Option<String>,
+    /// Its entrants, in the syntax of `[entries]`.
+    pub entries: Option<RawEntries>,
+    /// A factor on its children's exit hazards (default 1).
+    pub exit_factor: Option<RawDist>,
+    /// Its children in care at the start, per placement id: a number, or a
+    /// table by age band.
+    #[serde(default)]
+    pub initial: IndexMap<String, RawByBand<Number>>,
+}
+
 /// Income tied to activity, or a fixed grant.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -381,8 +401,14 @@ pub struct RawIncome {
     pub kind: String,
     /// `per_child_week`: the placements it is paid for (default all).
     pub placements: Option<Vec<String>>,
-    /// `per_child_week`, `per_leaver_week`: pounds a week.
+    /// `per_child_week`, `per_leaver_week`: pounds a week …
     pub weekly: Option<RawDist>,
+    /// … or, for `per_child_week`, pounds a night: one amount, or a table
+    /// by age band id (bands not named earn nothing).
+    pub nightly: Option<RawByBand<RawDist>>,
+    /// `per_child_week`, `per_leaver_week`: only the children (or the care
+    /// leavers) of this cohort.
+    pub cohort: Option<String>,
     pub inflation: Option<RawDist>,
     /// `per_outcome`: outcomes attempted per year, the share achieved and
     /// the payment for each.

@@ -3,12 +3,12 @@
 //! ordinary validated model and every check applies to it.
 //!
 //! A scenario may
-//! - `disable = ["id", …]`: drop interventions, shocks, savings or
-//!   investments by id;
+//! - `disable = ["id", …]`: drop interventions, shocks, savings,
+//!   investments, cohorts and other elements by id;
 //! - change fields of one element by id: `[scenario.intervention.<id>]`,
 //!   `[scenario.shock.<id>]`, `[scenario.saving.<id>]`,
 //!   `[scenario.investment.<id>]`, `[scenario.placement.<id>]`,
-//!   `[scenario.cost_line.<id>]`;
+//!   `[scenario.cost_line.<id>]`, `[scenario.cohort.<id>]`;
 //! - change fields of a table: `[scenario.budget]`, `[scenario.entries]`,
 //!   `[scenario.exits]`, `[scenario.care_leavers]`.
 //!
@@ -20,7 +20,8 @@ use crate::error::FieldError;
 
 /// Arrays of tables whose elements a scenario can change by id
 /// (transitions and correlations by the optional `id` they may carry).
-const BY_ID: [&str; 11] = [
+const BY_ID: [&str; 12] = [
+    "cohort",
     "intervention",
     "shock",
     "saving",
@@ -34,7 +35,7 @@ const BY_ID: [&str; 11] = [
     "correlation",
 ];
 /// Arrays whose elements a scenario can drop.
-const DISABLE: [&str; 9] = [
+const DISABLE: [&str; 10] = [
     "intervention",
     "shock",
     "saving",
@@ -44,9 +45,11 @@ const DISABLE: [&str; 9] = [
     "staff",
     "transition",
     "correlation",
+    "cohort",
 ];
 /// Arrays a scenario can add elements to (`add.<array> = [...]`).
-const ADD: [&str; 10] = [
+const ADD: [&str; 11] = [
+    "cohort",
     "intervention",
     "shock",
     "saving",

@@ -285,9 +285,8 @@ pub fn initial(
     Ok(InitialTimeInCare { counts })
 }
 
-/// `entries.age_by_year`: 18 shares for ages 0–17.
-pub fn age_by_year(raw: &[Number], ages: &Ages) -> Result<Vec<f64>> {
-    let path = "entries.age_by_year";
+/// `entries.age_by_year` (at `path`): 18 shares for ages 0–17.
+pub fn age_by_year(raw: &[Number], ages: &Ages, path: &str) -> Result<Vec<f64>> {
     if !ages.tracked {
         return err(path, "needs [[age_band]]s to be declared");
     }

@@ -345,9 +345,19 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
                     "entries need at least one [[placement]] to go into",
                 );
             }
-            Some(entries(&mut b, e, &ages, &band_ids, &placement_ids)?)
+            Some(entries(
+                &mut b,
+                e,
+                &ages,
+                &band_ids,
+                &placement_ids,
+                ("entries", "entries"),
+            )?)
         }
     };
+
+    let cohorts =
+        crate::config::cohort::cohorts(&mut b, &raw.cohort, &ages, &band_ids, &placement_ids)?;
 
     // Exits.
     let exits = exits(&mut b, raw.exits.as_ref(), &ages, &band_ids, &placement_ids)?;
@@ -514,9 +524,13 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
         &raw.income,
         &calendar,
         &placements,
-        care_leavers.is_some(),
         &charges,
         &mut taken,
+        crate::config::finance::IncomeContext {
+            has_leavers: care_leavers.is_some(),
+            band_ids: &band_ids,
+            cohorts: &cohorts,
+        },
     )?;
     let staff = crate::config::finance::staff(
         &mut b,
@@ -597,6 +611,7 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
         ages,
         placements,
         entries,
+        cohorts,
         exits,
         time_in_care,
         transitions,
@@ -806,7 +821,7 @@ fn age_bands(raw: &[RawAgeBand]) -> Result<Ages> {
     })
 }
 
-fn initial_stock(
+pub(super) fn initial_stock(
     raw: Option<&RawByBand<Number>>,
     ages: &Ages,
     band_ids: &[&str],
@@ -839,23 +854,26 @@ fn initial_stock(
     Ok(out)
 }
 
-fn entries(
+/// Entries as written at `path` (`entries`, or a cohort's), their inputs
+/// keyed from `key`.
+pub(super) fn entries(
     b: &mut Builder,
     e: &RawEntries,
     ages: &Ages,
     band_ids: &[&str],
     placement_ids: &[&str],
+    (path, key): (&str, &str),
 ) -> Result<Entries> {
     let per_year = b.param(
         &e.per_year,
         Domain::NonNegative,
-        "entries.per_year",
-        "entries.per_year".into(),
+        &format!("{path}.per_year"),
+        format!("{key}.per_year"),
     )?;
     let mean = b.params[per_year.0].dist.mean();
     if mean > MAX_CHILDREN {
         return err(
-            "entries.per_year",
+            format!("{path}.per_year"),
             format!("{mean} entrants a year is beyond any council (at most {MAX_CHILDREN})"),
         );
     }
@@ -863,27 +881,32 @@ fn entries(
         Some(d) => Some(b.param(
             d,
             Domain::Positive,
-            "entries.dispersion",
-            "entries.dispersion".into(),
+            &format!("{path}.dispersion"),
+            format!("{key}.dispersion"),
         )?),
         None => None,
     };
     let trend = match &e.trend {
-        Some(t) => b.param(t, Domain::Rate, "entries.trend", "entries.trend".into())?,
-        None => b.fixed(0.0, "entries.trend".into()),
+        Some(t) => b.param(
+            t,
+            Domain::Rate,
+            &format!("{path}.trend"),
+            format!("{key}.trend"),
+        )?,
+        None => b.fixed(0.0, format!("{key}.trend")),
     };
     let mut seasonality = [1.0; 12];
     if let Some(s) = &e.seasonality {
         if s.len() != 12 {
             return err(
-                "entries.seasonality",
+                format!("{path}.seasonality"),
                 format!("needs 12 factors, January to December; got {}", s.len()),
             );
         }
         for (i, f) in s.iter().enumerate() {
             if !(f.0.is_finite() && f.0 >= 0.0) {
                 return err(
-                    format!("entries.seasonality[{i}]"),
+                    format!("{path}.seasonality[{i}]"),
                     format!("a factor must be 0 or more, got {}", f.0),
                 );
             }
@@ -892,7 +915,7 @@ fn entries(
         let total: f64 = seasonality.iter().sum();
         if (total - 12.0).abs() > 1e-6 {
             return err(
-                "entries.seasonality",
+                format!("{path}.seasonality"),
                 format!("the 12 factors must average 1 (sum to 12); they sum to {total}"),
             );
         }
@@ -901,16 +924,20 @@ fn entries(
         Some(years) => {
             if e.age_mix.is_some() {
                 return err(
-                    "entries.age_by_year",
+                    format!("{path}.age_by_year"),
                     "give entrants' ages either by band (`age_mix`) or by year (`age_by_year`), not both",
                 );
             }
-            Some(time_in_care::age_by_year(years, ages)?)
+            Some(time_in_care::age_by_year(
+                years,
+                ages,
+                &format!("{path}.age_by_year"),
+            )?)
         }
         None => None,
     };
     let age_mix = match (&e.age_mix, ages.tracked) {
-        (Some(m), true) => shares(m, band_ids, "entries.age_mix", "age band")?,
+        (Some(m), true) => shares(m, band_ids, &format!("{path}.age_mix"), "age band")?,
         (None, true) if age_by_year.is_some() => {
             let years = age_by_year.as_deref().unwrap_or(&[]);
             ages.bands
@@ -924,33 +951,46 @@ fn entries(
         }
         (None, true) => {
             return err(
-                "entries.age_mix",
+                format!("{path}.age_mix"),
                 "with [[age_band]]s declared, give the share of entrants in each band",
             );
         }
-        (Some(_), false) => return err("entries.age_mix", "needs [[age_band]]s to be declared"),
+        (Some(_), false) => {
+            return err(
+                format!("{path}.age_mix"),
+                "needs [[age_band]]s to be declared",
+            );
+        }
         (None, false) => vec![1.0],
     };
     let common = match &e.mix {
-        Some(m) => Some(shares(m, placement_ids, "entries.mix", "placement")?),
+        Some(m) => Some(shares(
+            m,
+            placement_ids,
+            &format!("{path}.mix"),
+            "placement",
+        )?),
         None => None,
     };
     let mut mix: Vec<Option<Vec<f64>>> = vec![common; band_ids.len()];
     if let Some(by_band) = &e.mix_by_band {
         if !ages.tracked {
-            return err("entries.mix_by_band", "needs [[age_band]]s to be declared");
+            return err(
+                format!("{path}.mix_by_band"),
+                "needs [[age_band]]s to be declared",
+            );
         }
         for (band, m) in by_band {
             let Some(j) = band_ids.iter().position(|id| id == band) else {
                 return err(
-                    format!("entries.mix_by_band.{band}"),
+                    format!("{path}.mix_by_band.{band}"),
                     unknown_band(band, band_ids),
                 );
             };
             mix[j] = Some(shares(
                 m,
                 placement_ids,
-                &format!("entries.mix_by_band.{band}"),
+                &format!("{path}.mix_by_band.{band}"),
                 "placement",
             )?);
         }
@@ -964,7 +1004,7 @@ fn entries(
             }
             None => {
                 return err(
-                    "entries.mix",
+                    format!("{path}.mix"),
                     format!(
                         "give the placements entrants go to (`mix`, or `mix_by_band` for band {:?})",
                         band_ids[j]

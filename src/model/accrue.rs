@@ -9,7 +9,7 @@
 //! placement-days times the day's price.
 
 use crate::model::finance::COUNCIL;
-use crate::model::layout::{Layout, Slot, YearField};
+use crate::model::layout::{CohortField, Layout, Slot, YearField};
 use crate::model::params::RunInputs;
 use crate::model::strategy::{Effect, Saving, UnitChange};
 use crate::model::{LineAmount, Model, decimal_to_pence};
@@ -25,15 +25,36 @@ pub struct Flows {
     /// differences: `whole[t]` is the change from month t − 1 (summed once,
     /// in [`Flows::leaver_days`]'s final pass).
     whole: Vec<f64>,
+    /// Cells of the cohorts' placement-days in a month: cohorts ×
+    /// placements × age bands.
+    pub cohort_cells: usize,
+    /// Cohorts' placement-days by `[month × cohort cells + (cohort ×
+    /// placements + placement) × bands + band]`.
+    pub cohort_days: Vec<f64>,
+    /// Days of support of each cohort's care leavers, by
+    /// `[cohort × months + month]`, and their whole months as differences,
+    /// by `[cohort × (months + 1) + month]`.
+    pub cohort_leaver_days: Vec<f64>,
+    cohort_whole: Vec<f64>,
+    places: usize,
+    bands: usize,
 }
 
 impl Flows {
     pub fn new(model: &Model) -> Flows {
         let months = model.calendar.months.len();
+        let cohorts = model.cohorts.len();
+        let cohort_cells = cohorts * model.placements.len() * model.ages.bands.len();
         Flows {
             placement_days: vec![0.0; months * model.placements.len()],
             leaver_days: vec![0.0; months],
             whole: vec![0.0; months + 1],
+            cohort_cells,
+            cohort_days: vec![0.0; months * cohort_cells],
+            cohort_leaver_days: vec![0.0; cohorts * months],
+            cohort_whole: vec![0.0; cohorts * (months + 1)],
+            places: model.placements.len(),
+            bands: model.ages.bands.len(),
         }
     }
 
@@ -41,51 +62,112 @@ impl Flows {
         self.placement_days.fill(0.0);
         self.leaver_days.fill(0.0);
         self.whole.fill(0.0);
+        self.cohort_days.fill(0.0);
+        self.cohort_leaver_days.fill(0.0);
+        self.cohort_whole.fill(0.0);
+    }
+
+    /// The cell of cohort `c`'s children in placement `p` and band `b`
+    /// within a month's cohort days.
+    #[inline]
+    pub fn cohort_cell(&self, c: usize, p: usize, b: usize) -> usize {
+        (c * self.places + p) * self.bands + b
     }
 
     /// Adds `weight` care leavers supported from day `from` to day `to`: the
     /// part months at either end directly, the whole months between as a
     /// difference, so that a leaver costs the same however long its support.
     pub fn support(&mut self, month_starts: &[f64], from: f64, to: f64, weight: f64) {
+        spread(
+            &mut self.leaver_days,
+            &mut self.whole,
+            month_starts,
+            (from, to),
+            weight,
+        );
+    }
+
+    /// The same for care leavers of cohort `c` (counted in [`Flows::support`]
+    /// too).
+    pub fn support_cohort(
+        &mut self,
+        c: usize,
+        month_starts: &[f64],
+        from: f64,
+        to: f64,
+        weight: f64,
+    ) {
         let months = self.leaver_days.len();
-        let end = month_starts[months];
-        let (from, to) = (from.max(0.0), to.min(end));
-        if to <= from {
-            return;
-        }
-        // The months are found from the first guess of 30.4 days a month,
-        // corrected by a step or two.
-        let month = |day: f64| {
-            let mut m = ((day / crate::model::DAYS_PER_MONTH) as usize).min(months - 1);
-            while m > 0 && month_starts[m] > day {
-                m -= 1;
-            }
-            while m + 1 < months && month_starts[m + 1] <= day {
-                m += 1;
-            }
-            m
-        };
-        let (first, last) = (month(from), month(to));
-        if first == last {
-            self.leaver_days[first] += weight * (to - from);
-            return;
-        }
-        self.leaver_days[first] += weight * (month_starts[first + 1] - from);
-        self.leaver_days[last] += weight * (to - month_starts[last]);
-        self.whole[first + 1] += weight;
-        self.whole[last] -= weight;
+        spread(
+            &mut self.cohort_leaver_days[c * months..(c + 1) * months],
+            &mut self.cohort_whole[c * (months + 1)..(c + 1) * (months + 1)],
+            month_starts,
+            (from, to),
+            weight,
+        );
     }
 
     /// Adds the whole months of support to the months' days: called once,
     /// when the run is over.
     pub fn close(&mut self, month_starts: &[f64]) {
-        let mut supported = 0.0;
-        for (t, days) in self.leaver_days.iter_mut().enumerate() {
-            supported += self.whole[t];
-            *days += supported * (month_starts[t + 1] - month_starts[t]);
+        close(&mut self.leaver_days, &mut self.whole, month_starts);
+        let months = self.leaver_days.len();
+        for (days, whole) in self
+            .cohort_leaver_days
+            .chunks_mut(months.max(1))
+            .zip(self.cohort_whole.chunks_mut(months + 1))
+        {
+            close(days, whole, month_starts);
         }
-        self.whole.fill(0.0);
     }
+}
+
+/// Adds `weight` care leavers supported from `from` to `to` to the days of
+/// each month (`days`), whole months as differences in `whole`.
+fn spread(
+    days: &mut [f64],
+    whole: &mut [f64],
+    month_starts: &[f64],
+    (from, to): (f64, f64),
+    weight: f64,
+) {
+    let months = days.len();
+    let end = month_starts[months];
+    let (from, to) = (from.max(0.0), to.min(end));
+    if to <= from {
+        return;
+    }
+    // The months are found from the first guess of 30.4 days a month,
+    // corrected by a step or two.
+    let month = |day: f64| {
+        let mut m = ((day / crate::model::DAYS_PER_MONTH) as usize).min(months - 1);
+        while m > 0 && month_starts[m] > day {
+            m -= 1;
+        }
+        while m + 1 < months && month_starts[m + 1] <= day {
+            m += 1;
+        }
+        m
+    };
+    let (first, last) = (month(from), month(to));
+    if first == last {
+        days[first] += weight * (to - from);
+        return;
+    }
+    days[first] += weight * (month_starts[first + 1] - from);
+    days[last] += weight * (to - month_starts[last]);
+    whole[first + 1] += weight;
+    whole[last] -= weight;
+}
+
+/// Adds the whole months kept as differences in `whole` to `days`.
+fn close(days: &mut [f64], whole: &mut [f64], month_starts: &[f64]) {
+    let mut supported = 0.0;
+    for (t, d) in days.iter_mut().enumerate() {
+        supported += whole[t];
+        *d += supported * (month_starts[t + 1] - month_starts[t]);
+    }
+    whole.fill(0.0);
 }
 
 /// The weekly price of each placement in month `t`: the year's price after
@@ -127,20 +209,40 @@ pub fn write(model: &Model, layout: &Layout, inputs: &RunInputs, flows: &Flows, 
         }
         let mut days = vec![0.0; n_place];
         let mut leaver_days = 0.0;
+        let cells = flows.cohort_cells;
+        let months = model.calendar.months.len();
+        let mut cohort_days = vec![0.0; cells];
+        let mut cohort_leaver_days = vec![0.0; model.cohorts.len()];
         for t in year.first_month..=year.last_month() {
             for (p, d) in days.iter_mut().enumerate() {
                 *d += flows.placement_days[t * n_place + p];
             }
             leaver_days += flows.leaver_days[t];
+            for (cell, d) in cohort_days.iter_mut().enumerate() {
+                *d += flows.cohort_days[t * cells + cell];
+            }
+            for (c, d) in cohort_leaver_days.iter_mut().enumerate() {
+                *d += flows.cohort_leaver_days[c * months + t];
+            }
         }
         let year_days = model.calendar.month_starts[year.last_month() + 1]
             - model.calendar.month_starts[year.first_month];
+        let per_cohort = cells / model.cohorts.len().max(1);
+        for c in 0..model.cohorts.len() {
+            let total: f64 = cohort_days[c * per_cohort..(c + 1) * per_cohort]
+                .iter()
+                .sum();
+            row[layout.cohort(fy, c, CohortField::MeanInCare)] = total / year_days.max(1.0);
+        }
         let flows = YearFlows {
             placement_cost: cost,
             leaver_cost,
             mean_in_care: days.iter().sum::<f64>() / year_days.max(1.0),
             placement_days: days,
             leaver_days,
+            cohort_days,
+            cohort_leaver_days,
+            cohort_cells: per_cohort,
         };
         write_year(model, layout, inputs, fy, &flows, row);
     }
@@ -246,6 +348,9 @@ fn write_year(
     for (i, income) in finance.income.iter().enumerate() {
         let p = income_pence(model, inputs, income, fy, flows);
         row[layout.income(fy, i)] = p as f64 / 100.0;
+        if let Some(c) = income.cohort() {
+            row[layout.cohort(fy, c, CohortField::Income)] += p as f64 / 100.0;
+        }
         let charge = income.charge;
         by_fund[charge.fund] = by_fund[charge.fund].saturating_sub(p);
         if charge.fund == COUNCIL {
@@ -277,6 +382,12 @@ struct YearFlows {
     leaver_days: f64,
     /// Children in care on an average day of the year.
     mean_in_care: f64,
+    /// Cohorts' placement-days by [`Flows::cohort_cell`], and each
+    /// cohort's days of care leavers' support.
+    cohort_days: Vec<f64>,
+    cohort_leaver_days: Vec<f64>,
+    /// Cells of one cohort: placements × bands.
+    cohort_cells: usize,
 }
 
 /// Posts filled, of which agency, and their cost for a full year, of staff
@@ -308,7 +419,7 @@ fn income_pence(
     fy: usize,
     flows: &YearFlows,
 ) -> i64 {
-    use crate::model::finance::IncomeBasis;
+    use crate::model::finance::{ChildRate, IncomeBasis};
     let v = |id: crate::model::ParamId| inputs.values[id.0];
     let share = model.calendar.years[fy].months as f64 / 12.0;
     let uplift = (1.0 + v(income.inflation)).powi(fy as i32);
@@ -317,18 +428,47 @@ fn income_pence(
         LineAmount::Uncertain(id) => pounds_to_pence(v(*id) * scale),
     };
     match &income.basis {
-        IncomeBasis::PerChildWeek { placements, weekly } => {
-            let days: f64 = flows
-                .placement_days
-                .iter()
-                .zip(placements)
-                .filter(|(_, inside)| **inside)
-                .map(|(d, _)| d)
-                .sum();
-            pounds_to_pence(days * v(*weekly) * uplift / 7.0)
+        IncomeBasis::PerChildWeek {
+            placements,
+            cohort,
+            rate,
+        } => {
+            // Pounds a day in each band (one band for a weekly rate).
+            let daily: Vec<f64> = match rate {
+                ChildRate::Weekly(w) => vec![v(*w) / 7.0],
+                ChildRate::Nightly(by_band) => by_band.iter().map(|r| r.map_or(0.0, v)).collect(),
+            };
+            let pounds = match cohort {
+                None => {
+                    let days: f64 = flows
+                        .placement_days
+                        .iter()
+                        .zip(placements)
+                        .filter(|(_, inside)| **inside)
+                        .map(|(d, _)| d)
+                        .sum();
+                    days * daily[0]
+                }
+                Some(c) => {
+                    let bands = flows.cohort_cells / placements.len().max(1);
+                    let cells = &flows.cohort_days[c * flows.cohort_cells..];
+                    placements
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, inside)| **inside)
+                        .flat_map(|(p, _)| (0..bands).map(move |b| (p, b)))
+                        .map(|(p, b)| cells[p * bands + b] * daily[b.min(daily.len() - 1)])
+                        .sum()
+                }
+            };
+            pounds_to_pence(pounds * uplift)
         }
-        IncomeBasis::PerLeaverWeek { weekly } => {
-            pounds_to_pence(flows.leaver_days * v(*weekly) * uplift / 7.0)
+        IncomeBasis::PerLeaverWeek { weekly, cohort } => {
+            let days = match cohort {
+                None => flows.leaver_days,
+                Some(c) => flows.cohort_leaver_days[*c],
+            };
+            pounds_to_pence(days * v(*weekly) * uplift / 7.0)
         }
         IncomeBasis::PerOutcome {
             outcomes,

@@ -16,6 +16,10 @@
 //! leave on their 18th birthday, uniformly over the month in which they turn
 //! 18.
 //!
+//! Each cohort's children have grid cells of their own (a slot is a
+//! group — the main children or a cohort — and a placement), since their
+//! exit hazards differ; capacity counts every group.
+//!
 //! Capacity, programmes and prevention act on expectations: a move or an
 //! entrant takes a free place only while the expected occupancy leaves one,
 //! and a programme acts on at most the expected number of children it can
@@ -29,7 +33,7 @@
 use crate::model::accrue::{self, Flows};
 use crate::model::draws::Expected;
 use crate::model::hazard::{Hazards, IMMEDIATE};
-use crate::model::layout::{Layout, YearField};
+use crate::model::layout::{CohortField, Layout, YearField};
 use crate::model::params::RunInputs;
 use crate::model::strategy::Effect;
 use crate::model::{AGE_CELLS, DAYS_PER_MONTH, Model};
@@ -96,6 +100,9 @@ struct Grid<'a> {
     inputs: RunInputs,
     hazards: Hazards,
     places: usize,
+    /// Slots: groups (the main children, then each cohort) × placements;
+    /// slot s holds group s / places in placement s % places.
+    slots: usize,
     /// Age cells: months since the month of birth, 0..=216 (1 without bands).
     ages: usize,
     /// Time-in-care cells (1 without `[exits.time_in_care]`).
@@ -104,10 +111,10 @@ struct Grid<'a> {
     tic_in_days: bool,
     /// Time-in-care band bounds in the cells' unit.
     tic_bounds: Vec<f64>,
-    /// Expected children by `[(placement × ages + age) × tics + tic]`.
+    /// Expected children by `[(slot × ages + age) × tics + tic]`.
     x: Vec<f64>,
     next: Vec<f64>,
-    /// e^(−λ) of the pure cells by `[(placement × bands + band) × tic bands + tic band]`.
+    /// e^(−λ) of the pure cells by `[(slot × bands + band) × tic bands + tic band]`.
     survive: Vec<f64>,
     /// Places added so far per capacity programme.
     places_added: Vec<f64>,
@@ -134,20 +141,24 @@ impl<'a> Grid<'a> {
         };
         let bands = model.ages.bands.len();
         let tic_bands = hazards.tics();
-        let mut survive = vec![0.0; places * bands * tic_bands];
-        for p in 0..places {
+        let slots = places * (model.cohorts.len() + 1);
+        let mut survive = vec![0.0; slots * bands * tic_bands];
+        for s in 0..slots {
+            let (g, p) = (s / places, s % places);
             for b in 0..bands {
                 for k in 0..tic_bands {
-                    survive[(p * bands + b) * tic_bands + k] = (-hazards.total(p, b, k)).exp();
+                    survive[(s * bands + b) * tic_bands + k] =
+                        (-hazards.total_of(g, p, b, k)).exp();
                 }
             }
         }
-        let cells = places * ages * tics;
+        let cells = slots * ages * tics;
         Grid {
             model,
             inputs: inputs.clone(),
             hazards,
             places,
+            slots,
             ages,
             tics,
             tic_in_days,
@@ -162,13 +173,27 @@ impl<'a> Grid<'a> {
     }
 
     #[inline]
-    fn idx(&self, p: usize, a: usize, k: usize) -> usize {
-        (p * self.ages + a) * self.tics + k
+    fn idx(&self, s: usize, a: usize, k: usize) -> usize {
+        (s * self.ages + a) * self.tics + k
     }
 
-    fn placement_total(&self, p: usize) -> f64 {
+    /// Expected children in slot `s`.
+    fn slot_total(&self, s: usize) -> f64 {
         let n = self.ages * self.tics;
-        self.x[p * n..(p + 1) * n].iter().sum()
+        self.x[s * n..(s + 1) * n].iter().sum()
+    }
+
+    /// Expected children in placement `p`, of every group.
+    fn placement_total(&self, p: usize) -> f64 {
+        (p..self.slots)
+            .step_by(self.places)
+            .map(|s| self.slot_total(s))
+            .sum()
+    }
+
+    /// The slots of placement `p`, one per group.
+    fn slots_of(&self, p: usize) -> impl Iterator<Item = usize> + use<> {
+        (p..self.slots).step_by(self.places)
     }
 
     /// The bands of age cell `a` (months since the month of birth) at
@@ -229,8 +254,19 @@ impl<'a> Grid<'a> {
     /// the config's split or the steady-state profile (as in random runs).
     fn initial_stock(&mut self) {
         let model = self.model;
-        for (p, placement) in model.placements.iter().enumerate() {
-            for (range, n) in &placement.initial_groups {
+        let main = model
+            .placements
+            .iter()
+            .enumerate()
+            .map(|(p, placement)| (0, p, &placement.initial_groups));
+        let cohorts = model.cohorts.iter().enumerate().flat_map(|(c, cohort)| {
+            cohort
+                .initial
+                .iter()
+                .map(move |(p, groups)| (c + 1, *p, groups))
+        });
+        for (g, p, groups) in main.chain(cohorts) {
+            for (range, n) in groups {
                 let cells: Vec<usize> = if model.ages.tracked {
                     // Aged range.start + u·len months at the start: born in the month
                     // ceil(age) before it, so in cell ⌈age⌉.
@@ -241,9 +277,9 @@ impl<'a> Grid<'a> {
                 let each = n / cells.len() as f64;
                 for a in cells {
                     let band = model.ages.band_of_month(a.saturating_sub(1));
-                    let shares = self.initial_tic_shares(p, band, a);
+                    let shares = self.initial_tic_shares(p, band, g, a);
                     for (k, s) in shares.iter().enumerate() {
-                        let i = self.idx(p, a, k);
+                        let i = self.idx(g * self.places + p, a, k);
                         self.x[i] += each * s;
                     }
                 }
@@ -251,9 +287,9 @@ impl<'a> Grid<'a> {
         }
     }
 
-    /// How an initial child of (placement, band) aged about `a` months
-    /// spreads over the time-in-care cells.
-    fn initial_tic_shares(&self, p: usize, band: usize, a: usize) -> Vec<f64> {
+    /// How an initial child of (placement, band) and group `g` aged about
+    /// `a` months spreads over the time-in-care cells.
+    fn initial_tic_shares(&self, p: usize, band: usize, g: usize, a: usize) -> Vec<f64> {
         let model = self.model;
         let mut shares = vec![0.0; self.tics];
         if model.time_in_care.is_none() {
@@ -274,7 +310,11 @@ impl<'a> Grid<'a> {
         // The density of τ over each cell, by the mid-point rule on a fine split.
         // Cell k holds children k − 1 to k units into care at the start (the
         // last cell: all beyond); cell 0 holds only today's or this month's entrants.
-        let density: Vec<f64> = match &model.placements[p].initial_time_in_care {
+        let split = model.placements[p]
+            .initial_time_in_care
+            .as_ref()
+            .filter(|_| g == 0);
+        let density: Vec<f64> = match split {
             Some(split) => {
                 // Each band's children uniform over its span of time in care
                 // (cut at the child's age); an open-ended span goes to the
@@ -316,7 +356,7 @@ impl<'a> Grid<'a> {
                             return 0.0;
                         }
                         let lo = (k - 1) as f64 * unit;
-                        let h = self.hazards.exit(p, band, self.hazards.tic_band(lo));
+                        let h = self.hazards.exit_of(g, p, band, self.hazards.tic_band(lo));
                         let last = k + 1 == self.tics;
                         let width = if last { f64::INFINITY } else { unit };
                         let width = width.min((age_days - lo).max(0.0));
@@ -374,6 +414,7 @@ impl<'a> Grid<'a> {
             self.fill_places((d as f64 + 0.5) / days as f64);
             let f = (d as f64 + 0.5) / days as f64;
             let before: Vec<f64> = (0..self.places).map(|p| self.placement_total(p)).collect();
+            let cohorts_before = self.cohort_cells(f);
             self.hazards_for_a_day(f, fy, layout, row);
             self.leave_at_18(d, days, start + d as f64 + 0.5, fy, layout, row);
             self.programmes_for_a_day(t, days, fy, layout, row);
@@ -381,6 +422,10 @@ impl<'a> Grid<'a> {
             for (p, b) in before.iter().enumerate() {
                 self.flows.placement_days[t * self.places + p] +=
                     (b + self.placement_total(p)) / 2.0;
+            }
+            let cells = self.flows.cohort_cells;
+            for (i, (b, a)) in cohorts_before.iter().zip(self.cohort_cells(f)).enumerate() {
+                self.flows.cohort_days[t * cells + i] += (b + a) / 2.0;
             }
             if self.tic_in_days {
                 self.shift_tic();
@@ -391,6 +436,25 @@ impl<'a> Grid<'a> {
         if !self.tic_in_days {
             self.shift_tic();
         }
+    }
+
+    /// Expected children of each cohort by placement and age band at
+    /// fraction `f` of the month, by [`Flows::cohort_cell`].
+    fn cohort_cells(&self, f: f64) -> Vec<f64> {
+        let mut out = vec![0.0; self.flows.cohort_cells];
+        for s in self.places..self.slots {
+            let (c, p) = (s / self.places - 1, s % self.places);
+            for a in 0..self.ages {
+                let n: f64 = (0..self.tics).map(|k| self.x[self.idx(s, a, k)]).sum();
+                if n == 0.0 {
+                    continue;
+                }
+                for (b, w) in self.age_mix(a, f).weights() {
+                    out[self.flows.cohort_cell(c, p, b)] += n * w;
+                }
+            }
+        }
+        out
     }
 
     fn add_places(&mut self, t: usize, fy: usize, layout: &Layout, row: &mut [f64]) {
@@ -472,12 +536,17 @@ impl<'a> Grid<'a> {
                 if waiting.iter().all(|&w| w == 0.0) {
                     continue;
                 }
-                let mass: f64 = (0..self.ages)
-                    .map(|a| {
-                        waiting[a]
-                            * self.x[p * n + a * self.tics..p * n + (a + 1) * self.tics]
-                                .iter()
-                                .sum::<f64>()
+                let mass: f64 = self
+                    .slots_of(p)
+                    .map(|s| {
+                        (0..self.ages)
+                            .map(|a| {
+                                waiting[a]
+                                    * self.x[s * n + a * self.tics..s * n + (a + 1) * self.tics]
+                                        .iter()
+                                        .sum::<f64>()
+                            })
+                            .sum::<f64>()
                     })
                     .sum();
                 let free = self.free(q, self.placement_total(q), 0.0);
@@ -486,12 +555,14 @@ impl<'a> Grid<'a> {
                     continue;
                 }
                 let share = k / mass;
-                for (a, w) in waiting.iter().enumerate() {
-                    for t in 0..self.tics {
-                        let (from, to) = (self.idx(p, a, t), self.idx(q, a, t));
-                        let moved = self.x[from] * w * share;
-                        self.x[from] -= moved;
-                        self.x[to] += moved;
+                for (s, r) in self.slots_of(p).zip(self.slots_of(q)) {
+                    for (a, w) in waiting.iter().enumerate() {
+                        for t in 0..self.tics {
+                            let (from, to) = (self.idx(s, a, t), self.idx(r, a, t));
+                            let moved = self.x[from] * w * share;
+                            self.x[from] -= moved;
+                            self.x[to] += moved;
+                        }
                     }
                 }
             }
@@ -512,9 +583,10 @@ impl<'a> Grid<'a> {
             .any(|tr| model.placements[tr.to].capacity.is_some())
         {
             let mut wanted = vec![0.0; self.places];
-            for p in 0..self.places {
+            for s in 0..self.slots {
+                let p = s % self.places;
                 for a in 0..self.ages {
-                    let mass: f64 = (0..self.tics).map(|k| self.x[self.idx(p, a, k)]).sum();
+                    let mass: f64 = (0..self.tics).map(|k| self.x[self.idx(s, a, k)]).sum();
                     if mass == 0.0 {
                         continue;
                     }
@@ -546,7 +618,8 @@ impl<'a> Grid<'a> {
         let tic_mixes: Vec<Mix> = (0..self.tics).map(|k| self.tic_mix(k, f)).collect();
         let mut exits = 0.0;
         let mut moves: Vec<(usize, f64)> = Vec::new();
-        for p in 0..self.places {
+        for slot in 0..self.slots {
+            let (g, p) = (slot / self.places, slot % self.places);
             for (a, &am) in age_mixes.iter().enumerate() {
                 // This cell's moves: (destination, hazard per day).
                 moves.clear();
@@ -576,20 +649,20 @@ impl<'a> Grid<'a> {
                 let mut row_stay = [f64::NAN; 16];
                 if scaled && am.is_pure() {
                     for (j, stay) in row_stay.iter_mut().enumerate().take(tic_bands.min(16)) {
-                        *stay = (-(self.hazards.exit(p, am.band(), j) + move_total)).exp();
+                        *stay = (-(self.hazards.exit_of(g, p, am.band(), j) + move_total)).exp();
                     }
                 }
                 for (k, &km) in tic_mixes.iter().enumerate() {
-                    let i = self.idx(p, a, k);
+                    let i = self.idx(slot, a, k);
                     let x = self.x[i];
                     if x == 0.0 {
                         continue;
                     }
-                    let exit = blend(am, km, |b, j| self.hazards.exit(p, b, j));
+                    let exit = blend(am, km, |b, j| self.hazards.exit_of(g, p, b, j));
                     let total = exit + move_total;
                     let pure = am.is_pure() && km.is_pure();
                     let stay = if pure && !scaled {
-                        self.survive[(p * bands + am.band()) * tic_bands + km.band()]
+                        self.survive[(slot * bands + am.band()) * tic_bands + km.band()]
                     } else if pure && km.band() < 16 {
                         row_stay[km.band()]
                     } else {
@@ -600,7 +673,7 @@ impl<'a> Grid<'a> {
                         let out = x * (1.0 - stay);
                         exits += out * exit / total;
                         for &(to, r) in &moves {
-                            let j = self.idx(to, a, k);
+                            let j = self.idx(g * self.places + to, a, k);
                             self.next[j] += out * r / total;
                         }
                     }
@@ -626,12 +699,16 @@ impl<'a> Grid<'a> {
         }
         let share = 1.0 / (days - d) as f64;
         let mut left = 0.0;
-        for p in 0..self.places {
+        let mut cohort_left = vec![0.0; self.model.cohorts.len()];
+        for s in 0..self.slots {
             for k in 0..self.tics {
-                let i = self.idx(p, AGE_CELLS, k);
+                let i = self.idx(s, AGE_CELLS, k);
                 let gone = self.x[i] * share;
                 self.x[i] -= gone;
                 left += gone;
+                if s >= self.places {
+                    cohort_left[s / self.places - 1] += gone;
+                }
             }
         }
         row[layout.year(fy, YearField::LeftAt18)] += left;
@@ -642,6 +719,11 @@ impl<'a> Grid<'a> {
             let span = c.months as f64 * DAYS_PER_MONTH;
             let starts = &self.model.calendar.month_starts;
             self.flows.support(starts, now, now + span, left);
+            for (c, &n) in cohort_left.iter().enumerate() {
+                if n > 0.0 {
+                    self.flows.support_cohort(c, starts, now, now + span, n);
+                }
+            }
         }
     }
 
@@ -676,8 +758,8 @@ impl<'a> Grid<'a> {
                         continue;
                     }
                     let keep = 1.0 - k / available;
-                    for p in (0..self.places).filter(|&p| from[p]) {
-                        for x in &mut self.x[p * n..(p + 1) * n] {
+                    for s in (0..self.slots).filter(|&s| from[s % self.places]) {
+                        for x in &mut self.x[s * n..(s + 1) * n] {
                             *x *= keep;
                         }
                     }
@@ -695,10 +777,12 @@ impl<'a> Grid<'a> {
                         continue;
                     }
                     let share = k / available;
-                    for c in 0..n {
-                        let moved = self.x[from * n + c] * share;
-                        self.x[from * n + c] -= moved;
-                        self.x[to * n + c] += moved;
+                    for (s, r) in self.slots_of(from).zip(self.slots_of(to)) {
+                        for c in 0..n {
+                            let moved = self.x[s * n + c] * share;
+                            self.x[s * n + c] -= moved;
+                            self.x[r * n + c] += moved;
+                        }
                     }
                     row[layout.intervention_children(fy, i)] += k;
                 }
@@ -720,30 +804,13 @@ impl<'a> Grid<'a> {
     ) {
         let model = self.model;
         let bands = model.ages.bands.len();
-        // Entrants meant for each (age cell, placement).
-        let mut intended = vec![0.0; self.ages * self.places];
+        // Entrants meant for each (age cell, slot).
+        let slots = self.slots;
+        let mut intended = vec![0.0; self.ages * slots];
         if let Some(e) = &model.entries {
             let today = self.inputs.entry_mean[t] / days as f64;
             let mut by_band = vec![0.0; bands * self.places];
-            let mut cells_of_band = vec![vec![0.0; self.ages]; bands];
-            match &e.age_by_year {
-                Some(years) => {
-                    for (y, share) in years.iter().enumerate() {
-                        let band = model.ages.band_of_month(y * 12);
-                        let cells = self.entry_cells(y * 12, y * 12 + 12, f);
-                        for (a, w) in cells.iter().enumerate() {
-                            cells_of_band[band][a] += share * w;
-                        }
-                    }
-                }
-                None => {
-                    for (b, share) in e.age_mix.iter().enumerate() {
-                        for (a, w) in self.band_entry_cells(b, f).iter().enumerate() {
-                            cells_of_band[b][a] += share * w;
-                        }
-                    }
-                }
-            }
+            let cells_of_band = self.entry_cells_by_band(e, f);
             for b in 0..bands {
                 let band_share: f64 = cells_of_band[b].iter().sum();
                 for p in 0..self.places {
@@ -758,8 +825,25 @@ impl<'a> Grid<'a> {
                 }
                 for (a, w) in cells_of_band[b].iter().enumerate() {
                     for p in 0..self.places {
-                        intended[a * self.places + p] +=
-                            by_band[b * self.places + p] * w / band_share;
+                        intended[a * slots + p] += by_band[b * self.places + p] * w / band_share;
+                    }
+                }
+            }
+        }
+        let months = model.calendar.months.len();
+        for (c, cohort) in model.cohorts.iter().enumerate() {
+            let Some(e) = &cohort.entries else {
+                continue;
+            };
+            let today = self.inputs.cohort_entry_mean[c * months + t] / days as f64;
+            if today <= 0.0 {
+                continue;
+            }
+            let base = (c + 1) * self.places;
+            for (b, cells) in self.entry_cells_by_band(e, f).iter().enumerate() {
+                for (a, w) in cells.iter().enumerate() {
+                    for p in 0..self.places {
+                        intended[a * slots + base + p] += today * w * e.mix[b][p];
                     }
                 }
             }
@@ -780,12 +864,38 @@ impl<'a> Grid<'a> {
                 for (a, w) in self.band_entry_cells(b, f).iter().enumerate() {
                     for p in 0..self.places {
                         let mix = &shock.mix[b.min(shock.mix.len() - 1)];
-                        intended[a * self.places + p] += today * share * w * mix[p];
+                        intended[a * slots + p] += today * share * w * mix[p];
                     }
                 }
             }
         }
         self.place(&intended, f, fy, layout, row);
+    }
+
+    /// How entrants of `e` at fraction `f` of the month spread over the
+    /// age cells, by the band they enter in: `[band][age cell]`, summing to 1.
+    fn entry_cells_by_band(&self, e: &crate::model::Entries, f: f64) -> Vec<Vec<f64>> {
+        let model = self.model;
+        let mut cells_of_band = vec![vec![0.0; self.ages]; model.ages.bands.len()];
+        match &e.age_by_year {
+            Some(years) => {
+                for (y, share) in years.iter().enumerate() {
+                    let band = model.ages.band_of_month(y * 12);
+                    let cells = self.entry_cells(y * 12, y * 12 + 12, f);
+                    for (a, w) in cells.iter().enumerate() {
+                        cells_of_band[band][a] += share * w;
+                    }
+                }
+            }
+            None => {
+                for (b, share) in e.age_mix.iter().enumerate() {
+                    for (a, w) in self.band_entry_cells(b, f).iter().enumerate() {
+                        cells_of_band[b][a] += share * w;
+                    }
+                }
+            }
+        }
+        cells_of_band
     }
 
     /// How entrants of band `b`, ages uniform within it, spread over the
@@ -872,12 +982,14 @@ impl<'a> Grid<'a> {
     fn place(&mut self, intended: &[f64], f: f64, fy: usize, layout: &Layout, row: &mut [f64]) {
         let model = self.model;
         let mut occupancy: Vec<f64> = (0..self.places).map(|p| self.placement_total(p)).collect();
-        let mut placed = vec![0.0; self.ages * self.places];
-        for p in 0..self.places {
-            let wanted: f64 = (0..self.ages).map(|a| intended[a * self.places + p]).sum();
+        let slots = self.slots;
+        let mut placed = vec![0.0; self.ages * slots];
+        for s in 0..slots {
+            let wanted: f64 = (0..self.ages).map(|a| intended[a * slots + s]).sum();
             if wanted <= 0.0 {
                 continue;
             }
+            let (base, p) = (s - s % self.places, s % self.places);
             let mut left = 1.0;
             let mut at = p;
             loop {
@@ -888,7 +1000,7 @@ impl<'a> Grid<'a> {
                 }
                 let share = here / wanted;
                 for a in 0..self.ages {
-                    placed[a * self.places + at] += intended[a * self.places + p] * share;
+                    placed[a * slots + base + at] += intended[a * slots + s] * share;
                 }
                 occupancy[at] += here;
                 left -= share;
@@ -899,22 +1011,30 @@ impl<'a> Grid<'a> {
             }
         }
         let mut entries = 0.0;
+        let mut cohort_entries = vec![0.0; model.cohorts.len()];
         let mut exits = 0.0;
         for a in 0..self.ages {
             let am = self.age_mix(a, f);
             let km = self.tic_mix(0, if self.tic_in_days { 0.5 } else { f });
-            for p in 0..self.places {
-                let n = placed[a * self.places + p];
+            for s in 0..slots {
+                let n = placed[a * slots + s];
                 if n <= 0.0 {
                     continue;
                 }
+                let (g, p) = (s / self.places, s % self.places);
                 entries += n;
-                let exit = blend(am, km, |b, j| self.hazards.exit(p, b, j));
+                if g > 0 {
+                    cohort_entries[g - 1] += n;
+                }
+                let exit = blend(am, km, |b, j| self.hazards.exit_of(g, p, b, j));
                 let stay = (-0.5 * exit).exp();
                 exits += n * (1.0 - stay);
-                let i = self.idx(p, a, 0);
+                let i = self.idx(s, a, 0);
                 self.x[i] += n * stay;
             }
+        }
+        for (c, n) in cohort_entries.iter().enumerate() {
+            row[layout.cohort(fy, c, CohortField::Entries)] += n;
         }
         row[layout.year(fy, YearField::Entries)] += entries;
         row[layout.year(fy, YearField::Exits)] += exits;
@@ -960,17 +1080,27 @@ impl<'a> Grid<'a> {
             for a in 0..self.ages {
                 // At the month's end a child of cell a is a − 1 + u + 1 months old.
                 let band = model.ages.band_of_month(a.min(AGE_CELLS - 1));
-                let n: f64 = (0..self.places)
-                    .map(|p| {
+                let n: f64 = (0..self.slots)
+                    .map(|s| {
                         (0..self.tics)
-                            .map(|k| self.x[self.idx(p, a, k)])
+                            .map(|k| self.x[self.idx(s, a, k)])
                             .sum::<f64>()
                     })
                     .sum();
                 row[layout.lac_band(t, band)] += n;
             }
         }
-        if t == model.calendar.years[fy].last_month() {
+        let year_end = t == model.calendar.years[fy].last_month();
+        for c in 0..model.cohorts.len() {
+            let n: f64 = ((c + 1) * self.places..(c + 2) * self.places)
+                .map(|s| self.slot_total(s))
+                .sum();
+            row[layout.lac_cohort(t, c)] = n;
+            if year_end {
+                row[layout.cohort(fy, c, CohortField::LacEnd)] = n;
+            }
+        }
+        if year_end {
             row[layout.year(fy, YearField::LacEnd)] = lac;
         }
     }

@@ -21,6 +21,8 @@ pub struct Child {
     pub care_start: f64,
     pub placement: u16,
     pub band: u8,
+    /// Its cohort: 0 for the main children, c + 1 for cohort c.
+    pub cohort: u8,
     pub in_care: bool,
     /// The day it left care (infinite while in care).
     pub left: f64,

@@ -36,6 +36,13 @@ pub enum Purpose {
     ShockEntrant = 7,
     /// An intervention's or shock's own draws, keyed by the hash of its id.
     Strategy = 8,
+    /// The number of a cohort's would-be entrants in a month, keyed by the
+    /// cohort.
+    CohortEntries = 9,
+    /// A cohort's entrant, keyed by the cohort, month and index.
+    CohortEntrant = 10,
+    /// A child of a cohort's initial stock, keyed by the cohort and its place.
+    CohortInitial = 11,
 }
 
 /// The month field of streams drawn once per run (an intervention's

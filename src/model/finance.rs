@@ -118,15 +118,19 @@ pub struct Charge {
 /// What an income is paid for.
 #[derive(Clone, Debug)]
 pub enum IncomeBasis {
-    /// A rate per child-week in the given placements (a mask), optionally
-    /// one rate per age band (then children's placement-days by band are
-    /// counted).
+    /// A rate per child-week (or child-night) in the given placements (a
+    /// mask), for every child or only for those of one cohort.
     PerChildWeek {
         placements: Vec<bool>,
-        weekly: ParamId,
+        cohort: Option<usize>,
+        rate: ChildRate,
     },
-    /// A rate per week of care leavers' support.
-    PerLeaverWeek { weekly: ParamId },
+    /// A rate per week of care leavers' support, for every care leaver or
+    /// only for those of one cohort.
+    PerLeaverWeek {
+        weekly: ParamId,
+        cohort: Option<usize>,
+    },
     /// Payment by results: outcomes attempted per year × success rate ×
     /// payment per success, each drawn once per run.
     PerOutcome {
@@ -138,6 +142,17 @@ pub enum IncomeBasis {
     Fixed { per_year: Vec<LineAmount> },
 }
 
+/// What a child in care earns.
+#[derive(Clone, Debug)]
+pub enum ChildRate {
+    /// Pounds a week.
+    Weekly(ParamId),
+    /// Pounds a night, per age band (`None` where the band earns nothing);
+    /// by band only for a cohort's children, whose placement-days are
+    /// counted by band.
+    Nightly(Vec<Option<ParamId>>),
+}
+
 #[derive(Clone, Debug)]
 pub struct Income {
     pub id: String,
@@ -146,6 +161,17 @@ pub struct Income {
     /// Annual uplift of the weekly rates.
     pub inflation: ParamId,
     pub charge: Charge,
+}
+
+impl Income {
+    /// The cohort it is paid for, if any.
+    pub fn cohort(&self) -> Option<usize> {
+        match self.basis {
+            IncomeBasis::PerChildWeek { cohort, .. }
+            | IncomeBasis::PerLeaverWeek { cohort, .. } => cohort,
+            _ => None,
+        }
+    }
 }
 
 /// Posts and what they cost (`[[staff]]`).

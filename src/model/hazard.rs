@@ -2,7 +2,8 @@
 //! by inversion.
 //!
 //! A child in placement p, age band b and time-in-care band k leaves care at
-//! rate `exit[p, b] × factor[p, k]` and moves to placement q at rate
+//! rate `exit[p, b] × factor[p, k]` (times its cohort's exit factor, for a
+//! child of a cohort) and moves to placement q at rate
 //! `move[p → q, b]`, all per day. These are constant between the dates on
 //! which the child's age band or time-in-care band changes, so the
 //! cumulative hazard is piecewise linear in time: with E ~ Exp(1) the next
@@ -24,9 +25,12 @@ pub const IMMEDIATE: f64 = 1e6;
 pub struct Hazards {
     bands: usize,
     tics: usize,
+    /// Cells of one group of children (the main children, then each cohort).
+    group_cells: usize,
     /// Lower bounds of the time-in-care bands in days (the first 0).
     pub tic_bounds: Vec<f64>,
-    /// Exit hazard by `[(placement × bands + band) × tics + tic]`.
+    /// Exit hazard by `[group × group cells + (placement × bands + band) ×
+    /// tics + tic]`, group 0 the main children and c + 1 cohort c.
     exit: Vec<f64>,
     /// Exits and moves together, same layout.
     total: Vec<f64>,
@@ -70,10 +74,12 @@ impl Hazards {
                 move_start.push(move_to.len());
             }
         }
-        let cells = model.placements.len() * bands * tics;
+        let group_cells = model.placements.len() * bands * tics;
+        let cells = group_cells * (model.cohorts.len() + 1);
         Hazards {
             bands,
             tics,
+            group_cells,
             tic_bounds,
             exit: vec![0.0; cells],
             total: vec![0.0; cells],
@@ -96,10 +102,14 @@ impl Hazards {
             let moves: f64 = self.move_rate[self.move_start[pb]..self.move_start[pb + 1]]
                 .iter()
                 .sum();
-            for k in 0..self.tics {
-                let exit = inputs.hazard[pb] * inputs.tic_factor[p * self.tics + k];
-                self.exit[pb * self.tics + k] = exit;
-                self.total[pb * self.tics + k] = exit + moves;
+            let factors = std::iter::once(1.0).chain(inputs.cohort_exit_factor.iter().copied());
+            for (g, factor) in factors.enumerate() {
+                for k in 0..self.tics {
+                    let exit = inputs.hazard[pb] * inputs.tic_factor[p * self.tics + k] * factor;
+                    let cell = g * self.group_cells + pb * self.tics + k;
+                    self.exit[cell] = exit;
+                    self.total[cell] = exit + moves;
+                }
             }
         }
     }
@@ -119,14 +129,27 @@ impl Hazards {
         (placement * self.bands + band) * self.tics + tic
     }
 
-    /// The exit hazard per day of (placement, band, time-in-care band).
+    /// The exit hazard per day of (placement, band, time-in-care band) for
+    /// the main children.
     pub fn exit(&self, placement: usize, band: usize, tic: usize) -> f64 {
         self.exit[self.cell(placement, band, tic)]
     }
 
-    /// The hazard of any exit or move.
+    /// The same for group `group` (0 the main children, c + 1 cohort c).
+    #[inline]
+    pub fn exit_of(&self, group: usize, placement: usize, band: usize, tic: usize) -> f64 {
+        self.exit[group * self.group_cells + self.cell(placement, band, tic)]
+    }
+
+    /// The hazard of any exit or move for the main children.
     pub fn total(&self, placement: usize, band: usize, tic: usize) -> f64 {
         self.total[self.cell(placement, band, tic)]
+    }
+
+    /// The same for group `group`.
+    #[inline]
+    pub fn total_of(&self, group: usize, placement: usize, band: usize, tic: usize) -> f64 {
+        self.total[group * self.group_cells + self.cell(placement, band, tic)]
     }
 
     /// The hazard per day of moving from `placement` to `to` in `band`.
@@ -175,7 +198,7 @@ impl Hazards {
                 None => f64::INFINITY,
             };
             let seg_end = tic_end.min(band_until).min(child.leaves_at).min(end);
-            let mut rate = self.total[self.cell(p, b, k)];
+            let mut rate = self.total_of(child.cohort as usize, p, b, k);
             if let Some(q) = child.waiting {
                 // A child waiting for a place does not try that move meanwhile.
                 rate = (rate - self.move_rate_to(p, b, q as usize)).max(0.0);

@@ -31,6 +31,22 @@ pub enum YearField {
 
 const YEAR_FIXED: usize = 8;
 
+/// Per-year figures of each cohort.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CohortField {
+    /// Its children in care at the end of the year.
+    LacEnd = 0,
+    /// Its children who entered care in the year.
+    Entries = 1,
+    /// Its children in care on an average day of the year.
+    MeanInCare = 2,
+    /// Income tied to it (`[[income]]` items with its `cohort`), whatever
+    /// fund it is credited to.
+    Income = 3,
+}
+
+const COHORT_FIELDS: usize = 4;
+
 /// Where an item's money is written: a component of the cost compared with
 /// the budget, or an item paid from another fund.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +79,7 @@ pub struct Layout {
     pub funds: usize,
     pub incomes: usize,
     pub staff: usize,
+    pub cohorts: usize,
     /// Age bands reported by month (none when ages are not tracked).
     pub bands: usize,
     /// The uncertain inputs, whose per-run values close the row.
@@ -114,6 +131,7 @@ impl Layout {
         let funds = finance.funds.len() - 1;
         let incomes = finance.income.len();
         let staff = finance.staff.len();
+        let cohorts = model.cohorts.len();
         Layout {
             years: model.calendar.years.len(),
             months: model.calendar.months.len(),
@@ -126,8 +144,9 @@ impl Layout {
                 + lines
                 + funds
                 + incomes
-                + 2 * staff,
-            month_width: 1 + placements + bands,
+                + 2 * staff
+                + COHORT_FIELDS * cohorts,
+            month_width: 1 + placements + bands + cohorts,
             components,
             grants,
             slots,
@@ -137,6 +156,7 @@ impl Layout {
             funds,
             incomes,
             staff,
+            cohorts,
             bands,
             inputs: model.inputs(),
         }
@@ -229,6 +249,11 @@ impl Layout {
         self.staff_fte(fy, s) + 1
     }
 
+    /// A figure of cohort `c` in year `fy`.
+    pub fn cohort(&self, fy: usize, c: usize, field: CohortField) -> usize {
+        self.staff_fte(fy, self.staff) + COHORT_FIELDS * c + field as usize
+    }
+
     /// Values in one run's row.
     pub fn width(&self) -> usize {
         self.years * self.year_width + self.months * self.month_width + self.inputs.len()
@@ -287,5 +312,10 @@ impl Layout {
 
     pub fn lac_band(&self, m: usize, b: usize) -> usize {
         self.month_base(m) + 1 + self.placements + b
+    }
+
+    /// Children of cohort `c` in care at the end of month `m`.
+    pub fn lac_cohort(&self, m: usize, c: usize) -> usize {
+        self.month_base(m) + 1 + self.placements + self.bands + c
     }
 }

@@ -176,6 +176,27 @@ pub struct Entries {
     pub mix: Vec<Vec<f64>>,
 }
 
+/// Children as groups of months of age, each with its count.
+pub type AgeGroups = Vec<(Range<usize>, f64)>;
+
+/// A group of children with its own entries and exits (`[[cohort]]`):
+/// counted in every total, and reported apart.
+#[derive(Clone, Debug)]
+pub struct Cohort {
+    pub id: String,
+    pub label: String,
+    /// Its own entrants, arriving besides the main entries.
+    pub entries: Option<Entries>,
+    /// A factor on its children's exit hazards.
+    pub exit_factor: ParamId,
+    /// Its children at the start: per placement, groups of months of age
+    /// with their counts (ages uniform within each group).
+    pub initial: Vec<(usize, AgeGroups)>,
+    /// The key of its children's random streams (the hash of its path), so
+    /// that adding a cohort changes no other child's draws.
+    pub key: u64,
+}
+
 /// Moves from one placement to another.
 #[derive(Clone, Debug)]
 pub struct Transition {
@@ -229,6 +250,9 @@ pub struct Model {
     pub ages: Ages,
     pub placements: Vec<Placement>,
     pub entries: Option<Entries>,
+    /// Cohorts, each with its own entrants; a child of cohort c carries
+    /// c + 1 (0 for the main children).
+    pub cohorts: Vec<Cohort>,
     pub exits: Vec<Vec<ExitRate>>,
     pub time_in_care: Option<TimeInCare>,
     pub transitions: Vec<Transition>,

@@ -38,6 +38,11 @@ pub struct RunInputs {
     /// Expected entrants in each month (before the month's randomness).
     pub entry_mean: Vec<f64>,
     pub dispersion: Option<f64>,
+    /// Per cohort: expected entrants in each month, by `[cohort × months +
+    /// month]`, their dispersion, and the factor on its exit hazards.
+    pub cohort_entry_mean: Vec<f64>,
+    pub cohort_dispersion: Vec<Option<f64>>,
+    pub cohort_exit_factor: Vec<f64>,
     /// Move hazard per day by `[transition × bands + band]` (0 where the
     /// move does not apply).
     pub move_rate: Vec<f64>,
@@ -127,6 +132,9 @@ impl RunInputs {
             weekly: Vec::new(),
             entry_mean: Vec::new(),
             dispersion: None,
+            cohort_entry_mean: Vec::new(),
+            cohort_dispersion: Vec::new(),
+            cohort_exit_factor: Vec::new(),
             move_rate: Vec::new(),
             leaver_weekly: Vec::new(),
             delivered: Vec::new(),
@@ -202,19 +210,29 @@ impl RunInputs {
         }
         self.entry_mean.clear();
         self.dispersion = None;
-        if let Some(e) = &model.entries {
-            // Growth compounds monthly: (1 + trend)^(t/12) in month t.
-            let monthly_growth = (1.0 + v(e.trend)).powf(1.0 / 12.0);
-            let mut level = v(e.per_year) / 12.0;
-            self.entry_mean
-                .extend(model.calendar.months.iter().map(|m| {
-                    let mean = level * e.seasonality[m.date.month as usize - 1];
-                    level *= monthly_growth;
-                    mean
-                }));
-            self.dispersion = e.dispersion.map(v);
-        } else {
-            self.entry_mean.resize(model.calendar.months.len(), 0.0);
+        match &model.entries {
+            Some(e) => {
+                entry_means(model, e, values, &mut self.entry_mean);
+                self.dispersion = e.dispersion.map(v);
+            }
+            None => self.entry_mean.resize(model.calendar.months.len(), 0.0),
+        }
+        self.cohort_entry_mean.clear();
+        self.cohort_dispersion.clear();
+        self.cohort_exit_factor.clear();
+        for c in &model.cohorts {
+            match &c.entries {
+                Some(e) => {
+                    entry_means(model, e, values, &mut self.cohort_entry_mean);
+                    self.cohort_dispersion.push(e.dispersion.map(v));
+                }
+                None => {
+                    let n = self.cohort_entry_mean.len() + model.calendar.months.len();
+                    self.cohort_entry_mean.resize(n, 0.0);
+                    self.cohort_dispersion.push(None);
+                }
+            }
+            self.cohort_exit_factor.push(v(c.exit_factor));
         }
         self.move_rate.clear();
         self.move_rate.extend(
@@ -283,6 +301,19 @@ impl RunInputs {
                 }));
         }
     }
+}
+
+/// Appends the expected entrants of each month of `e` to `out`: the yearly
+/// rate / 12, grown by the trend compounded monthly ((1 + trend)^(t/12) in
+/// month t) and times the month's seasonal factor.
+fn entry_means(model: &Model, e: &crate::model::Entries, values: &[f64], out: &mut Vec<f64>) {
+    let monthly_growth = (1.0 + values[e.trend.0]).powf(1.0 / 12.0);
+    let mut level = values[e.per_year.0] / 12.0;
+    out.extend(model.calendar.months.iter().map(|m| {
+        let mean = level * e.seasonality[m.date.month as usize - 1];
+        level *= monthly_growth;
+        mean
+    }));
 }
 
 /// Where [`shock_entrants`] writes: entrants and occurrences whose costs

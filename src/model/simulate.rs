@@ -17,7 +17,7 @@ use crate::model::accrue::{self, Flows};
 use crate::model::child::{Aged, Ageing, Child};
 use crate::model::draws::{Purpose, Random};
 use crate::model::hazard::{Hazards, IMMEDIATE, Next, steady_time_in_care};
-use crate::model::layout::{Layout, YearField};
+use crate::model::layout::{CohortField, Layout, YearField};
 use crate::model::params::RunInputs;
 use crate::model::queue::{Event, Queue, What};
 use crate::model::strategy::Effect;
@@ -40,6 +40,8 @@ struct Entrant {
     prevented: bool,
     /// The shock that brought it, if any.
     shock: Option<u16>,
+    /// Its cohort (0 for the main children, c + 1 for cohort c).
+    cohort: u8,
     rng: Stream,
 }
 
@@ -56,6 +58,13 @@ pub struct Workspace {
     members: Vec<Vec<u32>>,
     /// Children in care in each age band.
     band_count: Vec<u32>,
+    /// Children of each cohort in care.
+    cohort_count: Vec<u32>,
+    /// Cohorts' children in care, their days accrued this month and when
+    /// the count last changed, by [`Flows::cohort_cell`].
+    cohort_cell_count: Vec<f64>,
+    cohort_cell_days: Vec<f64>,
+    cohort_cell_last: Vec<f64>,
     /// Per month: children whose band changes in it (see [`Run::advance`]).
     band_changes: Vec<Vec<u32>>,
     /// Children waiting for a place in each placement, first come first served.
@@ -96,6 +105,10 @@ impl Workspace {
             children: Vec::new(),
             members: vec![Vec::new(); n_place],
             band_count: vec![0; model.ages.bands.len()],
+            cohort_count: vec![0; model.cohorts.len()],
+            cohort_cell_count: vec![0.0; n_cells * model.cohorts.len()],
+            cohort_cell_days: vec![0.0; n_cells * model.cohorts.len()],
+            cohort_cell_last: vec![0.0; n_cells * model.cohorts.len()],
             band_changes: vec![Vec::new(); model.calendar.months.len()],
             waiters: vec![std::collections::VecDeque::new(); n_place],
             places_added: vec![0.0; model.strategy.interventions.len()],
@@ -180,6 +193,10 @@ impl Run<'_> {
             c.clear();
         }
         ws.band_count.fill(0);
+        ws.cohort_count.fill(0);
+        ws.cohort_cell_count.fill(0.0);
+        ws.cohort_cell_days.fill(0.0);
+        ws.cohort_cell_last.fill(0.0);
         ws.places_added.fill(0.0);
         ws.extra_capacity.fill(0.0);
         ws.days.fill(0.0);
@@ -210,12 +227,13 @@ impl Run<'_> {
                         band_until,
                         leaves_at,
                     } = self.ageing.aged(0.0, years);
-                    let care_start = -self.initial_time_in_care(p, band, born, &mut rng);
+                    let care_start = -self.initial_time_in_care(p, band, 0, born, &mut rng);
                     let child = Child {
                         born,
                         care_start,
                         placement: p as u16,
                         band: band as u8,
+                        cohort: 0,
                         in_care: false,
                         left: f64::INFINITY,
                         waiting: None,
@@ -230,10 +248,53 @@ impl Run<'_> {
                 }
             }
         }
+        for (c, cohort) in model.cohorts.iter().enumerate() {
+            let mut index = 0u64;
+            for (p, groups) in &cohort.initial {
+                for (range, n) in groups {
+                    for _ in 0..*n as u64 {
+                        let mut rng = draws.stream(Purpose::CohortInitial, 0, cohort.key ^ index);
+                        index += 1;
+                        let u = crate::dist::unit(&mut rng);
+                        let years = (range.start as f64 + u * range.len() as f64) / 12.0;
+                        let years = if model.ages.tracked { years } else { 0.0 };
+                        let aged = self.ageing.aged(0.0, years);
+                        let care_start =
+                            -self.initial_time_in_care(*p, aged.band, c + 1, aged.born, &mut rng);
+                        let child = Child {
+                            born: aged.born,
+                            care_start,
+                            placement: *p as u16,
+                            band: aged.band as u8,
+                            cohort: (c + 1) as u8,
+                            in_care: false,
+                            left: f64::INFINITY,
+                            waiting: None,
+                            band_until: aged.band_until,
+                            leaves_at: aged.leaves_at,
+                            clock: 0.0,
+                            generation: 0,
+                            slot: 0,
+                            rng,
+                        };
+                        self.admit(child, 0.0);
+                    }
+                }
+            }
+        }
     }
 
-    /// Days an initial child of (placement, band) has been in care.
-    fn initial_time_in_care(&mut self, p: usize, band: usize, born: i32, rng: &mut Stream) -> f64 {
+    /// Days an initial child of (placement, band) and group (0 the main
+    /// children, c + 1 cohort c) has been in care: from the placement's
+    /// split for the main children, else the steady-state profile.
+    fn initial_time_in_care(
+        &mut self,
+        p: usize,
+        band: usize,
+        group: usize,
+        born: i32,
+        rng: &mut Stream,
+    ) -> f64 {
         let model = self.model;
         let Some(_) = &model.time_in_care else {
             return 0.0;
@@ -246,7 +307,11 @@ impl Run<'_> {
         let bounds = &self.ws.hazards.tic_bounds;
         let u = crate::dist::unit(rng);
         let cell = p * model.ages.bands.len() + band;
-        match &model.placements[p].initial_time_in_care {
+        let split = model.placements[p]
+            .initial_time_in_care
+            .as_ref()
+            .filter(|_| group == 0);
+        match split {
             Some(split) => {
                 // The first children created take the first band, and so on.
                 let nth = self.ws.created[cell] as f64;
@@ -274,7 +339,7 @@ impl Run<'_> {
                 let hz = &self.ws.hazards;
                 let mut rates = [0.0; 16];
                 for (k, r) in rates.iter_mut().enumerate().take(hz.tics().min(16)) {
-                    *r = hz.exit(p, band, k);
+                    *r = hz.exit_of(group, p, band, k);
                 }
                 steady_time_in_care(&rates[..hz.tics().min(16)], bounds, age, u)
             }
@@ -304,6 +369,9 @@ impl Run<'_> {
         child.in_care = true;
         child.rewind();
         self.ws.band_count[child.band as usize] += 1;
+        if child.cohort > 0 {
+            self.ws.cohort_count[child.cohort as usize - 1] += 1;
+        }
         let until = child.band_until;
         self.ws.children.push(child);
         self.note_band_change(id, until);
@@ -335,9 +403,49 @@ impl Run<'_> {
         }
         self.ws.band_count[child.band as usize] -= 1;
         self.ws.band_count[band] += 1;
+        let (old, since) = (child.band as usize, child.band_until);
         child.band = band as u8;
         child.band_until = until;
+        let (cohort, p, in_care) = (
+            child.cohort as usize,
+            child.placement as usize,
+            child.in_care,
+        );
+        if cohort > 0 && in_care {
+            // The child changed band on its birthday, `since`: its days from
+            // then are moved to the new band.
+            let from = self.ws.flows.cohort_cell(cohort - 1, p, old);
+            let to = self.ws.flows.cohort_cell(cohort - 1, p, band);
+            self.cohort_shift(from, on, -1.0);
+            self.cohort_shift(to, on, 1.0);
+            self.ws.cohort_cell_days[from] -= on - since;
+            self.ws.cohort_cell_days[to] += on - since;
+        }
         self.note_band_change(id, until);
+    }
+
+    /// Accrues a cohort cell's days up to `now` and changes its count by `by`.
+    #[inline]
+    fn cohort_shift(&mut self, cell: usize, now: f64, by: f64) {
+        let ws = &mut *self.ws;
+        ws.cohort_cell_days[cell] += ws.cohort_cell_count[cell] * (now - ws.cohort_cell_last[cell]);
+        ws.cohort_cell_last[cell] = now;
+        ws.cohort_cell_count[cell] += by;
+    }
+
+    /// Counts a child of a cohort into (or, `by` = −1, out of) its cell.
+    fn cohort_join(&mut self, id: u32, now: f64, by: f64) {
+        let child = &self.ws.children[id as usize];
+        if child.cohort == 0 {
+            return;
+        }
+        let (c, p, b) = (
+            child.cohort as usize - 1,
+            child.placement as usize,
+            child.band as usize,
+        );
+        let cell = self.ws.flows.cohort_cell(c, p, b);
+        self.cohort_shift(cell, now, by);
     }
 
     /// Counts child `id` into its placement from `now`.
@@ -349,10 +457,12 @@ impl Run<'_> {
         ws.last_change[p] = now;
         child.slot = ws.members[p].len() as u32;
         ws.members[p].push(id);
+        self.cohort_join(id, now, 1.0);
     }
 
     /// Counts child `id` out of its placement from `now`.
     fn part(&mut self, id: u32, now: f64) {
+        self.cohort_join(id, now, -1.0);
         let ws = &mut *self.ws;
         let child = &ws.children[id as usize];
         let (p, slot) = (child.placement as usize, child.slot as usize);
@@ -424,18 +534,27 @@ impl Run<'_> {
         self.row[self.layout.year(self.fy, YearField::Exits)] += 1.0;
         if let Some(c) = &self.model.care_leavers {
             let span = c.months as f64 * DAYS_PER_MONTH;
-            self.ws
-                .flows
-                .support(&self.model.calendar.month_starts, now, now + span, 1.0);
+            let starts = &self.model.calendar.month_starts;
+            self.ws.flows.support(starts, now, now + span, 1.0);
+            let cohort = self.ws.children[id as usize].cohort as usize;
+            if cohort > 0 {
+                self.ws
+                    .flows
+                    .support_cohort(cohort - 1, starts, now, now + span, 1.0);
+            }
         }
     }
 
     /// Takes child `id` out of care at `now`.
     fn leave(&mut self, id: u32, now: f64) {
-        self.part(id, now);
         self.advance(id, now);
+        self.part(id, now);
         let band = self.ws.children[id as usize].band as usize;
         self.ws.band_count[band] -= 1;
+        let cohort = self.ws.children[id as usize].cohort as usize;
+        if cohort > 0 {
+            self.ws.cohort_count[cohort - 1] -= 1;
+        }
         let child = &mut self.ws.children[id as usize];
         child.in_care = false;
         child.left = now;
@@ -449,12 +568,16 @@ impl Run<'_> {
         self.advance(id, now);
         let hz = &self.ws.hazards;
         let child = &mut self.ws.children[id as usize];
-        let (p, b) = (child.placement as usize, child.band as usize);
+        let (p, b, g) = (
+            child.placement as usize,
+            child.band as usize,
+            child.cohort as usize,
+        );
         let k = hz.tic_band(now - child.care_start);
         let waiting = child.waiting.map(|q| q as usize);
         let excluded = waiting.map_or(0.0, |q| hz.move_rate_to(p, b, q));
-        let mut u = child.uniform() * (hz.total(p, b, k) - excluded).max(0.0);
-        u -= hz.exit(p, b, k);
+        let mut u = child.uniform() * (hz.total_of(g, p, b, k) - excluded).max(0.0);
+        u -= hz.exit_of(g, p, b, k);
         if u < 0.0 {
             self.leave(id, now);
             self.row[self.layout.year(self.fy, YearField::Exits)] += 1.0;
@@ -485,6 +608,7 @@ impl Run<'_> {
 
     /// Moves child `id` to placement `to` at `now`.
     fn relocate(&mut self, id: u32, to: usize, now: f64) {
+        self.advance(id, now);
         let from = self.ws.children[id as usize].placement as usize;
         self.part(id, now);
         let child = &mut self.ws.children[id as usize];
@@ -596,6 +720,7 @@ impl Run<'_> {
                 self.push_entrant(time, years, &shock.mix, Some(s as u16), rng);
             }
         }
+        self.cohort_entrants(t, draws);
         for (index, e) in self.ws.entrants.iter().enumerate() {
             if !e.prevented {
                 self.ws.queue.push(Event {
@@ -604,6 +729,36 @@ impl Run<'_> {
                         index: index as u32,
                     },
                 });
+            }
+        }
+    }
+
+    /// Month `t`'s entrants of each cohort, from the cohort's own streams
+    /// (so that a cohort changes no other child's draws); no programme
+    /// prevents them.
+    fn cohort_entrants(&mut self, t: usize, draws: &Random) {
+        let model = self.model;
+        let start = model.calendar.month_starts[t];
+        let days = model.calendar.months[t].days as f64;
+        let months = model.calendar.months.len();
+        for (c, cohort) in model.cohorts.iter().enumerate() {
+            let Some(entries) = &cohort.entries else {
+                continue;
+            };
+            let mut rng = draws.stream(Purpose::CohortEntries, t, cohort.key);
+            let n = count(
+                &mut rng,
+                self.ws.inputs.cohort_entry_mean[c * months + t],
+                self.ws.inputs.cohort_dispersion[c],
+            );
+            for j in 0..n {
+                let mut rng = draws.stream(Purpose::CohortEntrant, t, cohort.key ^ j);
+                let time = start + crate::dist::unit(&mut rng) * days;
+                let years = entrant_age(self.model, entries, &mut rng);
+                self.push_entrant(time, years, &entries.mix, None, rng);
+                if let Some(e) = self.ws.entrants.last_mut() {
+                    e.cohort = (c + 1) as u8;
+                }
             }
         }
     }
@@ -642,6 +797,7 @@ impl Run<'_> {
             intended: intended as u16,
             prevented: false,
             shock,
+            cohort: 0,
             rng,
         });
     }
@@ -701,11 +857,16 @@ impl Run<'_> {
         if let Some(s) = e.shock {
             self.row[self.layout.shock_entries(self.fy, s as usize)] += 1.0;
         }
+        if e.cohort > 0 {
+            let c = e.cohort as usize - 1;
+            self.row[self.layout.cohort(self.fy, c, CohortField::Entries)] += 1.0;
+        }
         let child = Child {
             born: e.born,
             care_start: e.time,
             placement: at as u16,
             band: e.band,
+            cohort: e.cohort,
             in_care: false,
             left: f64::INFINITY,
             waiting: None,
@@ -819,8 +980,39 @@ impl Run<'_> {
         for b in 0..self.layout.bands {
             self.row[self.layout.lac_band(t, b)] = ws.band_count[b] as f64;
         }
-        if t == model.calendar.years[self.fy].last_month() {
+        let cells = ws.flows.cohort_cells;
+        for cell in 0..cells {
+            let days = &mut ws.cohort_cell_days[cell];
+            *days += ws.cohort_cell_count[cell] * (end - ws.cohort_cell_last[cell]);
+            ws.cohort_cell_last[cell] = end;
+            ws.flows.cohort_days[t * cells + cell] = *days;
+            *days = 0.0;
+        }
+        let year_end = t == model.calendar.years[self.fy].last_month();
+        for (c, &n) in ws.cohort_count.iter().enumerate() {
+            self.row[self.layout.lac_cohort(t, c)] = n as f64;
+            if year_end {
+                self.row[self.layout.cohort(self.fy, c, CohortField::LacEnd)] = n as f64;
+            }
+        }
+        if year_end {
             self.row[self.layout.year(self.fy, YearField::LacEnd)] = lac;
+        }
+    }
+}
+
+/// An entrant's age in years, from the entries' ages by year or by band.
+fn entrant_age(model: &Model, entries: &crate::model::Entries, rng: &mut Stream) -> f64 {
+    match &entries.age_by_year {
+        Some(shares) => {
+            let year = pick(shares, crate::dist::unit(rng));
+            year as f64 + crate::dist::unit(rng)
+        }
+        None => {
+            let band = pick(&entries.age_mix, crate::dist::unit(rng));
+            let b = &model.ages.bands[band];
+            let u = crate::dist::unit(rng);
+            b.from_years as f64 + u * (b.to_years - b.from_years) as f64
         }
     }
 }

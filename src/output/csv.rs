@@ -173,6 +173,9 @@ pub fn render(report: &Report) -> Vec<u8> {
             for (name, s) in &m.lac_by_band {
                 rows.summary(month("lac_by_band").of(name), s);
             }
+            for (name, s) in &m.lac_by_cohort {
+                rows.summary(month("lac_by_cohort").of(name), s);
+            }
         }
     }
     // Scores against the config's [history]: metric `history`, the series
@@ -289,6 +292,12 @@ fn finance_rows<'a>(rows: &mut Rows, id: &'a str, y: &'a crate::report::YearRepo
         rows.summary(year("staff_fte").of(name), &s.fte);
         rows.summary(year("staff_agency_fte").of(name), &s.agency_fte);
         rows.summary(year("staff_cost").of(name), &s.cost);
+    }
+    for (name, c) in &y.cohorts {
+        rows.summary(year("cohort_lac_end").of(name), &c.lac_end);
+        rows.summary(year("cohort_mean_in_care").of(name), &c.mean_in_care);
+        rows.summary(year("cohort_entries").of(name), &c.entries);
+        rows.summary(year("cohort_income").of(name), &c.income);
     }
     for (name, i) in &y.initiatives {
         rows.summary(year("cost_avoided").of(name), &i.cost_avoided);

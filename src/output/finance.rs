@@ -1,5 +1,6 @@
 //! The finance tables every report shows: gross cost, income and net cost;
-//! budget lines; funds; staffing; and each initiative's cost avoided. Built
+//! cohorts and their income; budget lines; funds; staffing; and each
+//! initiative's cost avoided. Built
 //! once here as rows of text, laid out by each format.
 
 use crate::output::{money, percent, year_label};
@@ -85,6 +86,53 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
             title: format!("Gross cost, income and net cost in {}", sc.id),
             rows,
             notes,
+        });
+    }
+    let cohorts = crate::output::keys_in_order(sc.years.iter().map(|y| &y.cohorts));
+    if !cohorts.is_empty() {
+        let mut rows = vec![
+            [
+                "Cohort",
+                "Year",
+                "At end P10/P50/P90",
+                "Mean in care",
+                "Entrants",
+                "Income",
+                "Income P10–P90",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ];
+        let mut labels = Vec::new();
+        for id in cohorts {
+            if let Some(c) = sc.years.iter().find_map(|y| y.cohorts.get(id)) {
+                labels.push(format!("{id}: {}", c.label));
+            }
+            for y in &sc.years {
+                let Some(c) = y.cohorts.get(id) else { continue };
+                rows.push(vec![
+                    id.to_string(),
+                    label(y),
+                    format!(
+                        "{:.0} / {:.0} / {:.0}",
+                        c.lac_end.p10, c.lac_end.p50, c.lac_end.p90
+                    ),
+                    count(c.mean_in_care.mean),
+                    count(c.entries.mean),
+                    money(c.income.mean),
+                    crate::output::money_range(c.income.p10, c.income.p90),
+                ]);
+            }
+        }
+        out.push(Section {
+            title: format!("Cohorts in {} (reported apart; counted in every total)", sc.id),
+            rows,
+            notes: vec![format!(
+                "{}. At end: the cohort's children in care at the year's end; mean in care: on an \
+                 average day of the year; entrants and income: means. Income: the income items paid \
+                 for the cohort's children and care leavers.",
+                labels.join("; ")
+            )],
         });
     }
     let lines = crate::output::keys_in_order(sc.years.iter().map(|y| &y.budget_lines));

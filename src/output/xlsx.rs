@@ -212,7 +212,8 @@ fn strategy(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxE
 }
 
 /// The Finance sheet: per scenario and year, gross cost, income and net
-/// cost, budget lines, funds, staffing and each initiative's cost avoided;
+/// cost, budget lines, funds, staffing, cohorts (their children and
+/// income) and each initiative's cost avoided;
 /// none when the report has none of these.
 fn finance(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxError> {
     use crate::stats::Summary;
@@ -236,6 +237,7 @@ fn finance(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxEr
                 || !y.funds.is_empty()
                 || !y.staff.is_empty()
                 || !y.initiatives.is_empty()
+                || !y.cohorts.is_empty()
         });
         if !any {
             continue;
@@ -309,6 +311,16 @@ fn finance(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxEr
                     None,
                     true,
                 ));
+            }
+            for (id, c) in &y.cohorts {
+                for (measure, stats, money) in [
+                    ("cohort_lac_end", &c.lac_end, false),
+                    ("cohort_mean_in_care", &c.mean_in_care, false),
+                    ("cohort_entries", &c.entries, false),
+                    ("cohort_income", &c.income, true),
+                ] {
+                    items.push(it(measure, id.clone(), None, Some(stats), None, money));
+                }
             }
             for (id, i) in &y.initiatives {
                 items.push(it(
