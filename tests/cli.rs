@@ -1,4 +1,4 @@
-//! The binary as a user drives it (SPEC §4).
+//! The binary as a user drives it (docs/user-guide.md).
 
 use std::path::{Path, PathBuf};
 

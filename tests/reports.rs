@@ -1,4 +1,4 @@
-//! The reports people read (issue 5, SPEC §3.4): HTML, Excel and Markdown,
+//! The reports people read (docs/outputs.md): HTML, Excel and Markdown,
 //! rendered by `carecast run` and again from saved JSON by `carecast report`.
 
 use std::path::{Path, PathBuf};

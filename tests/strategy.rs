@@ -1,4 +1,4 @@
-//! The strategy (SPEC §2.4–2.6, §2.8): interventions, shocks, savings and
+//! The strategy (docs/model.md, docs/config-reference.md): interventions, shocks, savings and
 //! scenarios with common random numbers.
 
 use carecast::config::{self, Config};
