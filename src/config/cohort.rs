@@ -52,15 +52,13 @@ pub(super) fn cohorts(
             )?),
             None => None,
         };
-        let exit_factor = match &c.exit_factor {
-            Some(f) => b.param(
-                f,
-                Domain::NonNegative,
-                &format!("{path}.exit_factor"),
-                format!("{key}.exit_factor"),
-            )?,
-            None => b.fixed(1.0, format!("{key}.exit_factor")),
-        };
+        let exit_factor = b.param_or(
+            c.exit_factor.as_ref(),
+            1.0,
+            Domain::NonNegative,
+            &format!("{path}.exit_factor"),
+            format!("{key}.exit_factor"),
+        )?;
         let mut initial = Vec::new();
         for (id, n) in &c.initial {
             let here = format!("{path}.initial.{id}");

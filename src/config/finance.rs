@@ -280,15 +280,13 @@ pub(super) fn incomes(
                 format!("a {} income needs `{field}`", r.kind),
             )
         };
-        let inflation = match &r.inflation {
-            Some(d) => b.param(
-                d,
-                Domain::Rate,
-                &format!("{path}.inflation"),
-                format!("{key}.inflation"),
-            )?,
-            None => b.fixed(0.0, format!("{key}.inflation")),
-        };
+        let inflation = b.param_or(
+            r.inflation.as_ref(),
+            0.0,
+            Domain::Rate,
+            &format!("{path}.inflation"),
+            format!("{key}.inflation"),
+        )?;
         let basis = match r.kind.as_str() {
             "per_child_week" | "per_leaver_week" => {
                 let cohort = match &r.cohort {
@@ -606,24 +604,20 @@ pub(super) fn staff(
                 b.fixed(0.0, format!("{key}.agency_cost"))
             }
         };
-        let vacancy_rate = match &r.vacancy_rate {
-            Some(d) => b.param(
-                d,
-                Domain::Fraction,
-                &format!("{path}.vacancy_rate"),
-                format!("{key}.vacancy_rate"),
-            )?,
-            None => b.fixed(0.0, format!("{key}.vacancy_rate")),
-        };
-        let inflation = match &r.inflation {
-            Some(d) => b.param(
-                d,
-                Domain::Rate,
-                &format!("{path}.inflation"),
-                format!("{key}.inflation"),
-            )?,
-            None => b.fixed(0.0, format!("{key}.inflation")),
-        };
+        let vacancy_rate = b.param_or(
+            r.vacancy_rate.as_ref(),
+            0.0,
+            Domain::Fraction,
+            &format!("{path}.vacancy_rate"),
+            format!("{key}.vacancy_rate"),
+        )?;
+        let inflation = b.param_or(
+            r.inflation.as_ref(),
+            0.0,
+            Domain::Rate,
+            &format!("{path}.inflation"),
+            format!("{key}.inflation"),
+        )?;
         out.push(Staff {
             id: r.id.clone(),
             label: r.label.clone().unwrap_or_else(|| r.id.clone()),

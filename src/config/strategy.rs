@@ -148,15 +148,13 @@ pub(super) fn build(b: &mut Builder, raw: &RawConfig, mut ctx: Context) -> Resul
                 ),
             );
         }
-        let delivery = match &r.delivery {
-            Some(d) => b.param(
-                d,
-                Domain::Fraction,
-                &format!("{path}.delivery"),
-                format!("saving.{}.delivery", r.id),
-            )?,
-            None => b.fixed(1.0, format!("saving.{}.delivery", r.id)),
-        };
+        let delivery = b.param_or(
+            r.delivery.as_ref(),
+            1.0,
+            Domain::Fraction,
+            &format!("{path}.delivery"),
+            format!("saving.{}.delivery", r.id),
+        )?;
         strategy.savings.push(Saving {
             id: r.id.clone(),
             label: r.label.clone().unwrap_or_else(|| r.id.clone()),

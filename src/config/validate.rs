@@ -46,6 +46,22 @@ impl Builder {
         Ok(ParamId(self.params.len() - 1))
     }
 
+    /// [`Builder::param`] for an optional input, fixed at `default` when
+    /// the config leaves it out.
+    pub(super) fn param_or(
+        &mut self,
+        raw: Option<&RawDist>,
+        default: f64,
+        domain: Domain,
+        error_path: &str,
+        key_path: String,
+    ) -> Result<ParamId> {
+        match raw {
+            Some(raw) => self.param(raw, domain, error_path, key_path),
+            None => Ok(self.fixed(default, key_path)),
+        }
+    }
+
     pub(super) fn fixed(&mut self, value: f64, key_path: String) -> ParamId {
         self.params.push(Param {
             path: key_path,
@@ -225,15 +241,13 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
             &format!("{path}.weekly_cost"),
             format!("{key}.weekly_cost"),
         )?;
-        let inflation = match &p.inflation {
-            Some(r) => b.param(
-                r,
-                Domain::Rate,
-                &format!("{path}.inflation"),
-                format!("{key}.inflation"),
-            )?,
-            None => b.fixed(0.0, format!("{key}.inflation")),
-        };
+        let inflation = b.param_or(
+            p.inflation.as_ref(),
+            0.0,
+            Domain::Rate,
+            &format!("{path}.inflation"),
+            format!("{key}.inflation"),
+        )?;
         let (initial, initial_groups) = match &p.initial_by_age {
             None => {
                 let initial = initial_stock(
@@ -460,15 +474,13 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
                 "care_leavers.weekly_cost",
                 "care_leavers.weekly_cost".into(),
             )?;
-            let inflation = match &c.inflation {
-                Some(r) => b.param(
-                    r,
-                    Domain::Rate,
-                    "care_leavers.inflation",
-                    "care_leavers.inflation".into(),
-                )?,
-                None => b.fixed(0.0, "care_leavers.inflation".into()),
-            };
+            let inflation = b.param_or(
+                c.inflation.as_ref(),
+                0.0,
+                Domain::Rate,
+                "care_leavers.inflation",
+                "care_leavers.inflation".into(),
+            )?;
             let initial = match c.initial {
                 Some(n) => whole_count(n, "care_leavers.initial", "a number of care leavers")?,
                 None => 0.0,
@@ -886,15 +898,13 @@ pub(super) fn entries(
         )?),
         None => None,
     };
-    let trend = match &e.trend {
-        Some(t) => b.param(
-            t,
-            Domain::Rate,
-            &format!("{path}.trend"),
-            format!("{key}.trend"),
-        )?,
-        None => b.fixed(0.0, format!("{key}.trend")),
-    };
+    let trend = b.param_or(
+        e.trend.as_ref(),
+        0.0,
+        Domain::Rate,
+        &format!("{path}.trend"),
+        format!("{key}.trend"),
+    )?;
     let mut seasonality = [1.0; 12];
     if let Some(s) = &e.seasonality {
         if s.len() != 12 {
