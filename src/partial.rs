@@ -159,7 +159,10 @@ pub fn read_header(path: &Path) -> Result<(Partial, Vec<u8>), Error> {
         ));
     }
     let mut at = MAGIC.len();
-    let len = u32::from_le_bytes(content[at..at + 4].try_into().expect("4 bytes")) as usize;
+    // The length check above leaves at least these four bytes.
+    let mut len = [0u8; 4];
+    len.copy_from_slice(&content[at..at + 4]);
+    let len = u32::from_le_bytes(len) as usize;
     at += 4;
     if len > content.len() - at {
         return Err(fail("the header is truncated".into()));
@@ -419,7 +422,8 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn u(&mut self) -> Result<u128, String> {
         let mut x: u128 = 0;
-        for shift in (0..).step_by(7) {
+        let mut shift = 0;
+        loop {
             if shift > 126 {
                 return Err(format!("a number too long at byte {}", self.at));
             }
@@ -432,8 +436,8 @@ impl Reader<'_> {
             if b & 0x80 == 0 {
                 return Ok(x);
             }
+            shift += 7;
         }
-        unreachable!()
     }
 
     fn i(&mut self) -> Result<i128, String> {

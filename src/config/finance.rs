@@ -275,10 +275,10 @@ pub(super) fn incomes(
             }
         }
         let need = |field: &str| {
-            err::<()>(
+            Err(crate::error::FieldError::new(
                 format!("{path}.{field}"),
                 format!("a {} income needs `{field}`", r.kind),
-            )
+            ))
         };
         let inflation = b.param_or(
             r.inflation.as_ref(),
@@ -320,10 +320,7 @@ pub(super) fn incomes(
                             "give the rate a week (`weekly`) or a night (`nightly`), not both",
                         );
                     }
-                    (None, None) => {
-                        need("weekly")?;
-                        unreachable!()
-                    }
+                    (None, None) => return need("weekly"),
                     (Some(w), None) => ChildRate::Weekly(b.param(
                         w,
                         Domain::NonNegative,
@@ -341,8 +338,12 @@ pub(super) fn incomes(
                             "income per care leaver needs [care_leavers]",
                         );
                     }
+                    // `nightly` was refused above for this kind.
                     let ChildRate::Weekly(weekly) = rate else {
-                        unreachable!("per_leaver_week does not take `nightly`")
+                        return err(
+                            format!("{path}.nightly"),
+                            "income per care leaver is paid a week: give `weekly`",
+                        );
                     };
                     IncomeBasis::PerLeaverWeek { weekly, cohort }
                 } else {
@@ -386,8 +387,7 @@ pub(super) fn incomes(
                     } else {
                         "payment"
                     };
-                    need(missing)?;
-                    unreachable!()
+                    return need(missing);
                 };
                 let outcomes = money_per_year(
                     b,
@@ -423,8 +423,7 @@ pub(super) fn incomes(
             }
             _ => {
                 let Some(p) = &r.per_year else {
-                    need("per_year")?;
-                    unreachable!()
+                    return need("per_year");
                 };
                 IncomeBasis::Fixed {
                     per_year: money_per_year(b, p, &labels, &format!("{path}.per_year"), &key)?,
