@@ -280,13 +280,7 @@ pub(super) fn incomes(
                 format!("a {} income needs `{field}`", r.kind),
             ))
         };
-        let inflation = b.param_or(
-            r.inflation.as_ref(),
-            0.0,
-            Domain::Rate,
-            &format!("{path}.inflation"),
-            format!("{key}.inflation"),
-        )?;
+        let inflation = b.inflation(r.inflation.as_ref(), &path, &key)?;
         let basis = match r.kind.as_str() {
             "per_child_week" | "per_leaver_week" => {
                 let cohort = match &r.cohort {
@@ -610,13 +604,7 @@ pub(super) fn staff(
             &format!("{path}.vacancy_rate"),
             format!("{key}.vacancy_rate"),
         )?;
-        let inflation = b.param_or(
-            r.inflation.as_ref(),
-            0.0,
-            Domain::Rate,
-            &format!("{path}.inflation"),
-            format!("{key}.inflation"),
-        )?;
+        let inflation = b.inflation(r.inflation.as_ref(), &path, &key)?;
         out.push(Staff {
             id: r.id.clone(),
             label: r.label.clone().unwrap_or_else(|| r.id.clone()),

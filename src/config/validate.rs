@@ -62,6 +62,23 @@ impl Builder {
         }
     }
 
+    /// An element's yearly inflation rate at `{path}.inflation` (key
+    /// `{key}.inflation`): 0 when left out.
+    pub(super) fn inflation(
+        &mut self,
+        raw: Option<&RawDist>,
+        path: &str,
+        key: &str,
+    ) -> Result<ParamId> {
+        self.param_or(
+            raw,
+            0.0,
+            Domain::Rate,
+            &format!("{path}.inflation"),
+            format!("{key}.inflation"),
+        )
+    }
+
     pub(super) fn fixed(&mut self, value: f64, key_path: String) -> ParamId {
         self.params.push(Param {
             path: key_path,
@@ -241,13 +258,7 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
             &format!("{path}.weekly_cost"),
             format!("{key}.weekly_cost"),
         )?;
-        let inflation = b.param_or(
-            p.inflation.as_ref(),
-            0.0,
-            Domain::Rate,
-            &format!("{path}.inflation"),
-            format!("{key}.inflation"),
-        )?;
+        let inflation = b.inflation(p.inflation.as_ref(), &path, &key)?;
         let (initial, initial_groups) = match &p.initial_by_age {
             None => {
                 let initial = initial_stock(
@@ -474,13 +485,7 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
                 "care_leavers.weekly_cost",
                 "care_leavers.weekly_cost".into(),
             )?;
-            let inflation = b.param_or(
-                c.inflation.as_ref(),
-                0.0,
-                Domain::Rate,
-                "care_leavers.inflation",
-                "care_leavers.inflation".into(),
-            )?;
+            let inflation = b.inflation(c.inflation.as_ref(), "care_leavers", "care_leavers")?;
             let initial = match c.initial {
                 Some(n) => whole_count(n, "care_leavers.initial", "a number of care leavers")?,
                 None => 0.0,
