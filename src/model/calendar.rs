@@ -122,10 +122,14 @@ impl Calendar {
     /// The simulated month that day `day` falls in (`None` outside the horizon).
     #[inline]
     pub fn month_of_day(&self, day: f64) -> Option<usize> {
-        if day.is_nan() || day < 0.0 {
+        // In range (and not NaN) the whole day fits an i32, whose
+        // conversion is cheaper than a saturating one to usize.
+        if !(day >= 0.0 && day < self.month_of_day.len() as f64) {
             return None;
         }
-        self.month_of_day.get(day as usize).map(|&m| m as usize)
+        self.month_of_day
+            .get(day as i32 as usize)
+            .map(|&m| m as usize)
     }
 }
 

@@ -57,6 +57,18 @@ impl Child {
     }
 }
 
+/// `x.floor() as i32` without a call to `floor` (which targets without
+/// SSE4.1 make a library call).
+#[inline]
+fn floor_i32(x: f64) -> i32 {
+    let t = x as i32;
+    if (t as f64) > x {
+        t.saturating_sub(1)
+    } else {
+        t
+    }
+}
+
 /// A new child's date of birth and band.
 #[derive(Clone, Copy, Debug)]
 pub struct Aged {
@@ -128,7 +140,7 @@ impl Ageing {
                 leaves_at: f64::INFINITY,
             };
         }
-        let mut born = ((on - years * DAYS_PER_YEAR).floor() as i32).max(self.first);
+        let mut born = floor_i32(on - years * DAYS_PER_YEAR).max(self.first);
         let mut ends = self.ends_of(born);
         while ends[self.bands - 1] as f64 <= on {
             born += 1;

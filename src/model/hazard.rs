@@ -192,13 +192,17 @@ impl Hazards {
         } else {
             self.tic_band(t - child.care_start)
         };
+        // The child's rates: `total[first + band × tics + tic]`.
+        let first = child.cohort as usize * self.group_cells + p * self.bands * self.tics;
+        let stop = child.leaves_at.min(end);
         loop {
-            let tic_end = match self.tic_bounds.get(k + 1) {
-                Some(bound) => child.care_start + bound,
-                None => f64::INFINITY,
+            let tic_end = if k + 1 < self.tics {
+                child.care_start + self.tic_bounds[k + 1]
+            } else {
+                f64::INFINITY
             };
-            let seg_end = tic_end.min(band_until).min(child.leaves_at).min(end);
-            let mut rate = self.total_of(child.cohort as usize, p, b, k);
+            let seg_end = tic_end.min(band_until).min(stop);
+            let mut rate = self.total[first + b * self.tics + k];
             if let Some(q) = child.waiting {
                 // A child waiting for a place does not try that move meanwhile.
                 rate = (rate - self.move_rate_to(p, b, q as usize)).max(0.0);

@@ -389,12 +389,17 @@ impl Run<'_> {
 
     /// Brings child `id`'s band up to day `on`, moving it between the
     /// bands' counts.
-    #[inline]
+    #[inline(always)]
     fn advance(&mut self, id: u32, on: f64) {
-        let child = &mut self.ws.children[id as usize];
-        if child.band_until > on {
-            return;
+        if self.ws.children[id as usize].band_until <= on {
+            self.change_band(id, on);
         }
+    }
+
+    /// The rest of [`Run::advance`], for a child whose band may have ended.
+    #[cold]
+    fn change_band(&mut self, id: u32, on: f64) {
+        let child = &mut self.ws.children[id as usize];
         let (band, until) =
             self.ageing
                 .band_at(child.born, child.band as usize, child.band_until, on);
@@ -434,11 +439,16 @@ impl Run<'_> {
     }
 
     /// Counts a child of a cohort into (or, `by` = −1, out of) its cell.
+    #[inline(always)]
     fn cohort_join(&mut self, id: u32, now: f64, by: f64) {
-        let child = &self.ws.children[id as usize];
-        if child.cohort == 0 {
-            return;
+        if self.ws.children[id as usize].cohort > 0 {
+            self.cohort_cell_join(id, now, by);
         }
+    }
+
+    /// The rest of [`Run::cohort_join`], for a child of a cohort.
+    fn cohort_cell_join(&mut self, id: u32, now: f64, by: f64) {
+        let child = &self.ws.children[id as usize];
         let (c, p, b) = (
             child.cohort as usize - 1,
             child.placement as usize,
@@ -845,28 +855,14 @@ impl Run<'_> {
     /// An entrant arrives: into its placement if a place is free, otherwise
     /// along the overflow chain.
     fn place_entrant(&mut self, index: usize, now: f64) {
-        let e = self.ws.entrants[index].clone();
-        let mut at = e.intended as usize;
-        while self.free(at) < 1.0 {
-            match self.model.placements[at].overflow {
-                Some(next) => at = next,
-                None => break,
-            }
-        }
-        self.row[self.layout.year(self.fy, YearField::Entries)] += 1.0;
-        if let Some(s) = e.shock {
-            self.row[self.layout.shock_entries(self.fy, s as usize)] += 1.0;
-        }
-        if e.cohort > 0 {
-            let c = e.cohort as usize - 1;
-            self.row[self.layout.cohort(self.fy, c, CohortField::Entries)] += 1.0;
-        }
+        let e = &self.ws.entrants[index];
+        let (intended, shock, cohort) = (e.intended, e.shock, e.cohort);
         let child = Child {
             born: e.born,
             care_start: e.time,
-            placement: at as u16,
+            placement: 0,
             band: e.band,
-            cohort: e.cohort,
+            cohort,
             in_care: false,
             left: f64::INFINITY,
             waiting: None,
@@ -875,9 +871,30 @@ impl Run<'_> {
             clock: 0.0,
             generation: 0,
             slot: 0,
-            rng: e.rng,
+            rng: e.rng.clone(),
         };
-        self.admit(child, now);
+        let mut at = intended as usize;
+        while self.free(at) < 1.0 {
+            match self.model.placements[at].overflow {
+                Some(next) => at = next,
+                None => break,
+            }
+        }
+        self.row[self.layout.year(self.fy, YearField::Entries)] += 1.0;
+        if let Some(s) = shock {
+            self.row[self.layout.shock_entries(self.fy, s as usize)] += 1.0;
+        }
+        if cohort > 0 {
+            let c = cohort as usize - 1;
+            self.row[self.layout.cohort(self.fy, c, CohortField::Entries)] += 1.0;
+        }
+        self.admit(
+            Child {
+                placement: at as u16,
+                ..child
+            },
+            now,
+        );
     }
 
     /// Schedules this month's actions of exit and step-down programmes: a
