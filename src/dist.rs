@@ -815,7 +815,7 @@ impl Dist {
 
 /// The x in [0, `top`] with F(x) = u, for a continuous distribution
 /// function F on [0, ∞): doubling finds a bound above it (when `top` is
-/// infinite), then 200 bisections narrow it to the last bit. Total: an F
+/// infinite), then the bracket is narrowed to the last bit. Total: an F
 /// that gives NaN or never reaches u yields the largest value tried.
 fn real_quantile(cdf: impl Fn(f64) -> f64, u: f64, top: f64) -> f64 {
     let mut below = 0.0;
@@ -825,6 +825,40 @@ fn real_quantile(cdf: impl Fn(f64) -> f64, u: f64, top: f64) -> f64 {
         {
             below = above;
             above *= 2.0;
+        }
+    }
+    // Regula falsi with the Illinois rule narrows the bracket in a few
+    // steps; bisection then finishes it to adjacent floats. Both keep
+    // F(below) < u ≤ F(above), so the answer is the one bisection alone
+    // would give, in about a third of the evaluations of F.
+    let (mut low, mut high) = (cdf(below) - u, cdf(above) - u);
+    if low < 0.0 && high >= 0.0 {
+        let mut last = 0;
+        for _ in 0..60 {
+            if above - below <= (above.abs() + below.abs()) * 1e-14 {
+                break;
+            }
+            let x = below + (above - below) * (-low / (high - low));
+            if !(x > below && x < above) {
+                break;
+            }
+            let f = cdf(x) - u;
+            if f.is_nan() {
+                break;
+            }
+            if f >= 0.0 {
+                (above, high) = (x, f);
+                if last == 1 {
+                    low /= 2.0;
+                }
+                last = 1;
+            } else {
+                (below, low) = (x, f);
+                if last == -1 {
+                    high /= 2.0;
+                }
+                last = -1;
+            }
         }
     }
     for _ in 0..200 {
