@@ -923,7 +923,8 @@ fn weights(cumulative: &[f64]) -> impl Iterator<Item = f64> + '_ {
 
 /// A uniform draw in [0, 1) with 53 random bits.
 pub fn unit<R: Rng + ?Sized>(rng: &mut R) -> f64 {
-    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    // Below 2⁵³ the signed conversion is exact and cheaper than the unsigned.
+    ((rng.next_u64() >> 11) as i64) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
 impl fmt::Display for Dist {

@@ -630,7 +630,15 @@ impl Run<'_> {
 
     /// Places free in `p`: children waiting to move there at once take them,
     /// first come first served.
+    #[inline(always)]
     fn wake(&mut self, p: usize, now: f64) {
+        if !self.ws.waiters[p].is_empty() {
+            self.wake_waiters(p, now);
+        }
+    }
+
+    /// The rest of [`Run::wake`], for a placement with children waiting.
+    fn wake_waiters(&mut self, p: usize, now: f64) {
         while !self.ws.waiters[p].is_empty() && self.free(p) >= 1.0 {
             let Some(id) = self.ws.waiters[p].pop_front() else {
                 return;
@@ -1035,13 +1043,17 @@ fn entrant_age(model: &Model, entries: &crate::model::Entries, rng: &mut Stream)
 }
 
 /// The index drawn from `shares` (summing to 1) by a uniform `u`.
+/// Only positive shares can be drawn: when rounding leaves `u` above their
+/// sum, the last positive one is.
 fn pick(shares: &[f64], u: f64) -> usize {
-    let mut acc = 0.0;
-    let last = shares.iter().rposition(|&s| s > 0.0).unwrap_or(0);
-    for (i, &s) in shares.iter().enumerate().take(last) {
-        acc += s;
-        if u < acc {
-            return i;
+    let (mut acc, mut last) = (0.0, 0);
+    for (i, &s) in shares.iter().enumerate() {
+        if s > 0.0 {
+            acc += s;
+            last = i;
+            if u < acc {
+                return i;
+            }
         }
     }
     last
