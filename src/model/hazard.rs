@@ -194,14 +194,14 @@ impl Hazards {
         };
         // The child's rates: `total[first + band × tics + tic]`.
         let first = child.cohort as usize * self.group_cells + p * self.bands * self.tics;
-        let stop = child.leaves_at.min(end);
+        let stop = earlier(child.leaves_at, end);
         loop {
             let tic_end = if k + 1 < self.tics {
                 child.care_start + self.tic_bounds[k + 1]
             } else {
                 f64::INFINITY
             };
-            let seg_end = tic_end.min(band_until).min(stop);
+            let seg_end = earlier(earlier(tic_end, band_until), stop);
             let mut rate = self.total[first + b * self.tics + k];
             if let Some(q) = child.waiting {
                 // A child waiting for a place does not try that move meanwhile.
@@ -230,6 +230,13 @@ impl Hazards {
             }
         }
     }
+}
+
+/// The earlier of two dates, neither NaN (cheaper than `f64::min`, which
+/// must handle NaN).
+#[inline(always)]
+fn earlier(a: f64, b: f64) -> f64 {
+    if a < b { a } else { b }
 }
 
 /// The mean and median length of a stay, in days, under a piecewise-constant
