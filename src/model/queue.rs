@@ -71,7 +71,9 @@ impl Queue {
     /// Schedules an event; one at or after the horizon's end is dropped.
     #[inline]
     pub fn push(&mut self, event: Event) {
-        let day = event.time as usize;
+        // (Through i32: cheaper than a saturating cast to usize; a time
+        // beyond any bucket, infinity included, is still dropped.)
+        let day = event.time as i32 as usize;
         if self.started && day == self.day {
             // Latest first, popped from the end: insert after every later
             // event and before those at the same time (pushed earlier, so
