@@ -160,24 +160,42 @@ impl Worker {
 
     fn block(&mut self, models: &[&Model], plan: &Plan, runs: std::ops::Range<u64>) {
         for (s, model) in models.iter().enumerate() {
-            let width = plan.scenarios[s].layout.width();
+            let sp = &plan.scenarios[s];
+            let (width, sw) = (sp.layout.width(), sp.shadow_width());
             for (i, run) in runs.clone().enumerate() {
                 self.draws[s].restart(run);
                 simulate(
                     model,
-                    &plan.scenarios[s].layout,
+                    &sp.layout,
                     &mut self.draws[s],
                     &mut self.workspaces[s],
                     &mut self.rows[s][i * width..(i + 1) * width],
                 );
+                // Initiatives that change no child: this run's
+                // placement-days priced without them.
+                for (k, (ip, (workspace, draws, row))) in
+                    sp.initiatives.iter().zip(&mut self.without[s]).enumerate()
+                {
+                    if !ip.priced_only {
+                        continue;
+                    }
+                    draws.restart(run);
+                    workspace.price(&ip.model, &ip.layout, draws, &self.workspaces[s], row);
+                    let years = ip.layout.years;
+                    for fy in 0..years {
+                        self.shadows[s][i * sw + k * years + fy] =
+                            row[ip.layout.year(fy, YearField::Cost)];
+                    }
+                }
             }
-            // The same runs without each initiative: only their net cost
-            // by year is kept.
-            let sp = &plan.scenarios[s];
-            let sw = sp.shadow_width();
+            // The same runs without each other initiative, simulated
+            // again: only their net cost by year is kept.
             for (k, (ip, (workspace, draws, row))) in
                 sp.initiatives.iter().zip(&mut self.without[s]).enumerate()
             {
+                if ip.priced_only {
+                    continue;
+                }
                 let years = ip.layout.years;
                 for (i, run) in runs.clone().enumerate() {
                     draws.restart(run);

@@ -52,6 +52,11 @@ pub struct InitiativePlan {
     /// Items (of the scenario's layout) the initiative charges to the
     /// council's budget: its interventions' and investments' costs.
     pub own: Vec<usize>,
+    /// The initiative changes no child's future (its interventions only
+    /// change prices; investments and savings are money only): a run
+    /// without it has the same children, so it is priced again from the
+    /// run's placement-days rather than simulated again.
+    pub priced_only: bool,
 }
 
 /// What an initiative's tally holds.
@@ -113,11 +118,18 @@ fn initiative_plans(model: &Model, layout: &Layout) -> Vec<InitiativePlan> {
                 .inspect(|&item| debug_assert_eq!(items[item].charge.fund, COUNCIL))
                 .collect();
             let without = model.without_initiative(k);
+            let priced_only = initiative.interventions.iter().all(|&i| {
+                matches!(
+                    model.strategy.interventions[i].effect,
+                    crate::model::strategy::Effect::UnitCost { .. }
+                )
+            });
             InitiativePlan {
                 initiative: k,
                 layout: Layout::new(&without),
                 model: without,
                 own,
+                priced_only,
             }
         })
         .collect()

@@ -683,24 +683,49 @@ fn uasc_2024_grant_follows_the_nights_in_care() {
 #[test]
 fn cost_avoided_tallied_in_blocks_equals_whole_runs_without_each_initiative() {
     let c = load(ROTHERHAM_2017);
+    // Rotherham 2017's plan has ten initiatives over three years.
+    assert!(tallied_cost_avoided_is_that_of_whole_runs(&c) >= 30);
+}
+
+/// The same for initiatives that only change prices (Somerset's unit-cost
+/// programmes), whose runs without them are priced from the scenario's own
+/// placement-days in the tally rather than simulated again.
+#[test]
+fn cost_avoided_of_a_price_only_initiative_equals_whole_runs_without_it() {
+    let c = load("configs/somerset-2019.toml");
+    let plan = carecast::results::Plan::with_attribution(&c, engine::Attribution::Auto);
+    let priced = plan
+        .scenarios
+        .iter()
+        .flat_map(|s| &s.initiatives)
+        .filter(|ip| ip.priced_only)
+        .count();
+    assert!(priced >= 2, "only {priced} price-only initiatives");
+    assert!(tallied_cost_avoided_is_that_of_whole_runs(&c) > 0);
+}
+
+/// Compares the cost avoided of every initiative, year by year, tallied in
+/// blocks with that of whole runs simulated without each initiative, and
+/// returns the number of initiative-years compared.
+fn tallied_cost_avoided_is_that_of_whole_runs(c: &Config) -> usize {
     let settings = Settings {
         runs: 70,
         seed: 5,
         threads: Some(2),
         central: false,
     };
-    let mut runs = engine::with_threads(Some(2), || engine::run_config(&c, &settings, &|_| {}))
+    let mut runs = engine::with_threads(Some(2), || engine::run_config(c, &settings, &|_| {}))
         .unwrap()
         .unwrap();
-    engine::attribute(&c, &settings, &mut runs).unwrap();
-    let kept = carecast::report::Report::for_config(&c, &runs, &settings);
-    let plan = carecast::results::Plan::with_attribution(&c, engine::Attribution::Auto);
+    engine::attribute(c, &settings, &mut runs).unwrap();
+    let kept = carecast::report::Report::for_config(c, &runs, &settings);
+    let plan = carecast::results::Plan::with_attribution(c, engine::Attribution::Auto);
     let tallied = engine::with_threads(Some(2), || {
-        engine::tally(&c, &plan, settings.seed, 0..settings.runs, &|_| {})
+        engine::tally(c, &plan, settings.seed, 0..settings.runs, &|_| {})
     })
     .unwrap()
     .unwrap();
-    let tallied = carecast::report::Report::of_results(&c, &plan, &tallied, &settings);
+    let tallied = carecast::report::Report::of_results(c, &plan, &tallied, &settings);
     let mut measured = 0;
     for (a, b) in kept.scenarios.iter().zip(&tallied.scenarios) {
         assert_eq!(a.id, b.id);
@@ -725,8 +750,7 @@ fn cost_avoided_tallied_in_blocks_equals_whole_runs_without_each_initiative() {
             }
         }
     }
-    // Rotherham 2017's plan has ten initiatives over three years.
-    assert!(measured >= 30, "only {measured} initiative-years compared");
+    measured
 }
 
 /// A fund's P(exhausted) and mean overrun are those of its runs, and match

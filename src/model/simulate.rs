@@ -94,6 +94,25 @@ impl Workspace {
         &self.children
     }
 
+    /// Prices the run `from` has just simulated (its placement-days and
+    /// days of support) as a run of `model` would: `model` must have the
+    /// same children, differing from `from`'s only in prices and money
+    /// (see [`crate::results::InitiativePlan::priced_only`]). `draws` must
+    /// be restarted at the run's index; `row` gets the money, laid out by
+    /// `layout`.
+    pub fn price(
+        &mut self,
+        model: &Model,
+        layout: &Layout,
+        draws: &mut Random,
+        from: &Workspace,
+        row: &mut [f64],
+    ) {
+        self.inputs.fill(model, draws);
+        row.fill(0.0);
+        accrue::write(model, layout, &self.inputs, &from.flows, row);
+    }
+
     pub fn new(model: &Model) -> Workspace {
         let n_place = model.placements.len();
         let n_cells = n_place * model.ages.bands.len();
