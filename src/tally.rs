@@ -41,7 +41,28 @@ pub const SKETCH_BITS: u32 = 12;
 
 /// A value in units.
 pub fn to_units(x: f64) -> i64 {
-    (x * SCALE).round() as i64
+    round_i64(x * SCALE)
+}
+
+/// `x.round() as i64` (halves away from zero, NaN to 0, saturating) without
+/// a call to `round`, which targets without SSE4.1 make a library call:
+/// below 2⁵² in magnitude the truncation and the fraction left are exact,
+/// and from there on every float is already whole.
+#[inline]
+pub fn round_i64(x: f64) -> i64 {
+    if x.abs() < 4_503_599_627_370_496.0 {
+        let whole = x as i64;
+        let fraction = x - whole as f64;
+        if fraction >= 0.5 {
+            whole + 1
+        } else if fraction <= -0.5 {
+            whole - 1
+        } else {
+            whole
+        }
+    } else {
+        x.round() as i64
+    }
 }
 
 fn from_units(u: f64) -> f64 {
@@ -589,6 +610,44 @@ fn percentile_ranks(n: usize) -> Vec<(Option<usize>, Option<usize>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rounding_to_whole_units_is_that_of_round() {
+        let cases = [
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            -2.5,
+            0.499_999_999_999_999_94,
+            -0.499_999_999_999_999_94,
+            1e15 + 0.5,
+            -1e15 - 0.5,
+            4_503_599_627_370_495.5,
+            -4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            9.3e18,
+            -9.3e18,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            123_456.789,
+            -123_456.789,
+        ];
+        for x in cases {
+            assert_eq!(round_i64(x), x.round() as i64, "{x}");
+        }
+        // And a sweep of quarters and random-looking values around them.
+        for k in -2000i64..2000 {
+            for x in [k as f64 / 4.0, k as f64 * 0.37 + 0.13, k as f64 * 1e9 + 0.5] {
+                assert_eq!(round_i64(x), x.round() as i64, "{x}");
+            }
+        }
+    }
 
     fn tally(values: &[f64]) -> Tally {
         let mut t = Tally::new();

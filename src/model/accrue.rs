@@ -544,7 +544,7 @@ fn saving_pence(saving: &Saving, fy: usize, share: f64, delivered: f64, slipped:
 }
 
 fn pounds_to_pence(x: f64) -> i64 {
-    (x * 100.0).round() as i64
+    crate::tally::round_i64(x * 100.0)
 }
 
 #[cfg(test)]
