@@ -883,13 +883,19 @@ impl Run<'_> {
     /// along the overflow chain.
     fn place_entrant(&mut self, index: usize, now: f64) {
         let e = &self.ws.entrants[index];
-        let (intended, shock, cohort) = (e.intended, e.shock, e.cohort);
+        let mut at = e.intended as usize;
+        while self.free(at) < 1.0 {
+            match self.model.placements[at].overflow {
+                Some(next) => at = next,
+                None => break,
+            }
+        }
         let child = Child {
             born: e.born,
             care_start: e.time,
-            placement: 0,
+            placement: at as u16,
             band: e.band,
-            cohort,
+            cohort: e.cohort,
             in_care: false,
             left: f64::INFINITY,
             waiting: None,
@@ -900,13 +906,7 @@ impl Run<'_> {
             slot: 0,
             rng: e.rng.clone(),
         };
-        let mut at = intended as usize;
-        while self.free(at) < 1.0 {
-            match self.model.placements[at].overflow {
-                Some(next) => at = next,
-                None => break,
-            }
-        }
+        let (shock, cohort) = (e.shock, e.cohort);
         self.row[self.layout.year(self.fy, YearField::Entries)] += 1.0;
         if let Some(s) = shock {
             self.row[self.layout.shock_entries(self.fy, s as usize)] += 1.0;
@@ -915,13 +915,7 @@ impl Run<'_> {
             let c = cohort as usize - 1;
             self.row[self.layout.cohort(self.fy, c, CohortField::Entries)] += 1.0;
         }
-        self.admit(
-            Child {
-                placement: at as u16,
-                ..child
-            },
-            now,
-        );
+        self.admit(child, now);
     }
 
     /// Schedules this month's actions of exit and step-down programmes: a
