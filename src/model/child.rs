@@ -38,7 +38,8 @@ pub struct Child {
     pub clock: f64,
     /// Bumped whenever its scheduled event is replaced, so the old one is ignored.
     pub generation: u32,
-    /// Its place in its placement's list of children.
+    /// Its place in its placement's list of children (kept only for the
+    /// placements programmes pick children from).
     pub slot: u32,
     pub rng: Stream,
 }

@@ -54,7 +54,12 @@ pub struct Workspace {
     hazards: Hazards,
     queue: Queue,
     children: Vec<Child>,
-    /// Children in care in each placement (indices into `children`).
+    /// Children in care in each placement.
+    count: Vec<u32>,
+    /// Whether a programme picks children from each placement: only those
+    /// keep the list of their children in `members` (indices into
+    /// `children`; empty for the others).
+    listed: Vec<bool>,
     members: Vec<Vec<u32>>,
     /// Children in care in each age band.
     band_count: Vec<u32>,
@@ -122,6 +127,8 @@ impl Workspace {
             hazards: Hazards::new(model),
             queue: Queue::new(&model.calendar.month_starts),
             children: Vec::new(),
+            count: vec![0; n_place],
+            listed: picked_from(model),
             members: vec![Vec::new(); n_place],
             band_count: vec![0; model.ages.bands.len()],
             cohort_count: vec![0; model.cohorts.len()],
@@ -202,6 +209,7 @@ impl Run<'_> {
         let ws = &mut *self.ws;
         ws.queue.clear();
         ws.children.clear();
+        ws.count.fill(0);
         for m in &mut ws.members {
             m.clear();
         }
@@ -482,10 +490,13 @@ impl Run<'_> {
         let ws = &mut *self.ws;
         let child = &mut ws.children[id as usize];
         let p = child.placement as usize;
-        ws.days[p] += ws.members[p].len() as f64 * (now - ws.last_change[p]);
+        ws.days[p] += ws.count[p] as f64 * (now - ws.last_change[p]);
         ws.last_change[p] = now;
-        child.slot = ws.members[p].len() as u32;
-        ws.members[p].push(id);
+        ws.count[p] += 1;
+        if ws.listed[p] {
+            child.slot = ws.members[p].len() as u32;
+            ws.members[p].push(id);
+        }
         self.cohort_join(id, now, 1.0);
     }
 
@@ -495,11 +506,14 @@ impl Run<'_> {
         let ws = &mut *self.ws;
         let child = &ws.children[id as usize];
         let (p, slot) = (child.placement as usize, child.slot as usize);
-        ws.days[p] += ws.members[p].len() as f64 * (now - ws.last_change[p]);
+        ws.days[p] += ws.count[p] as f64 * (now - ws.last_change[p]);
         ws.last_change[p] = now;
-        ws.members[p].swap_remove(slot);
-        if let Some(&moved) = ws.members[p].get(slot) {
-            ws.children[moved as usize].slot = slot as u32;
+        ws.count[p] -= 1;
+        if ws.listed[p] {
+            ws.members[p].swap_remove(slot);
+            if let Some(&moved) = ws.members[p].get(slot) {
+                ws.children[moved as usize].slot = slot as u32;
+            }
         }
     }
 
@@ -528,7 +542,7 @@ impl Run<'_> {
     /// Free places in placement `p` (unlimited without a capacity).
     fn free(&self, p: usize) -> f64 {
         match self.model.placements[p].capacity {
-            Some(cap) => cap + self.ws.extra_capacity[p] - self.ws.members[p].len() as f64,
+            Some(cap) => cap + self.ws.extra_capacity[p] - self.ws.count[p] as f64,
             None => f64::INFINITY,
         }
     }
@@ -1006,7 +1020,7 @@ impl Run<'_> {
         let ws = &mut *self.ws;
         let mut lac = 0.0;
         for p in 0..model.placements.len() {
-            let n = ws.members[p].len() as f64;
+            let n = ws.count[p] as f64;
             ws.days[p] += n * (end - ws.last_change[p]);
             ws.last_change[p] = end;
             ws.flows.placement_days[t * model.placements.len() + p] = ws.days[p];
@@ -1037,6 +1051,24 @@ impl Run<'_> {
             self.row[self.layout.year(self.fy, YearField::LacEnd)] = lac;
         }
     }
+}
+
+/// Whether an exit or step-down programme picks children from each
+/// placement.
+fn picked_from(model: &Model) -> Vec<bool> {
+    let mut picked = vec![false; model.placements.len()];
+    for iv in &model.strategy.interventions {
+        match &iv.effect {
+            Effect::Exit { from, .. } => {
+                for (p, &inside) in picked.iter_mut().zip(from) {
+                    *p |= inside;
+                }
+            }
+            Effect::StepDown { from, .. } => picked[*from] = true,
+            _ => {}
+        }
+    }
+    picked
 }
 
 /// An entrant's age in years, from the entries' ages by year or by band.
