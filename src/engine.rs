@@ -46,7 +46,11 @@ pub fn tally(
     let models: Vec<&Model> = config.scenarios.iter().map(|s| &s.model).collect();
     let first = runs.start / BLOCK;
     let last = (runs.end - 1) / BLOCK;
-    let jobs = rayon::current_num_threads().max(1) as u64 * 4;
+    // Several jobs a thread balance the load; one thread needs one job (each
+    // job's summaries are merged at the end, which costs time but changes
+    // nothing: a merge is exact).
+    let threads = rayon::current_num_threads().max(1) as u64;
+    let jobs = if threads == 1 { 1 } else { threads * 4 };
     let per_job = ((last - first + 1).div_ceil(jobs)).max(1) as usize;
     let blocks = usize::try_from(first).map_err(|_| Error::Usage("too many runs".into()))?
         ..usize::try_from(last + 1).map_err(|_| Error::Usage("too many runs".into()))?;
