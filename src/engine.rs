@@ -185,11 +185,7 @@ impl Worker {
                     }
                     draws.restart(run);
                     workspace.price(&ip.model, &ip.layout, draws, &self.workspaces[s], row);
-                    let years = ip.layout.years;
-                    for fy in 0..years {
-                        self.shadows[s][i * sw + k * years + fy] =
-                            row[ip.layout.year(fy, YearField::Cost)];
-                    }
+                    keep_cost(&mut self.shadows[s][i * sw..], k, &ip.layout, row);
                 }
             }
             // The same runs without each other initiative, simulated
@@ -200,14 +196,10 @@ impl Worker {
                 if ip.priced_only {
                     continue;
                 }
-                let years = ip.layout.years;
                 for (i, run) in runs.clone().enumerate() {
                     draws.restart(run);
                     simulate(&ip.model, &ip.layout, draws, workspace, row);
-                    for fy in 0..years {
-                        self.shadows[s][i * sw + k * years + fy] =
-                            row[ip.layout.year(fy, YearField::Cost)];
-                    }
+                    keep_cost(&mut self.shadows[s][i * sw..], k, &ip.layout, row);
                 }
             }
         }
@@ -224,6 +216,15 @@ impl Worker {
             }
             plan.add(&mut self.results, &refs, &shadows);
         }
+    }
+}
+
+/// Keeps the net cost by year of a run without initiative `k` (`row`, laid
+/// out by `layout`) in that run's shadow (`k × years + fy`).
+fn keep_cost(shadow: &mut [f64], k: usize, layout: &Layout, row: &[f64]) {
+    let years = layout.years;
+    for fy in 0..years {
+        shadow[k * years + fy] = row[layout.year(fy, YearField::Cost)];
     }
 }
 

@@ -271,7 +271,7 @@ impl Plan {
     /// measured initiative (`k × years + fy`; empty when none is measured).
     pub fn add(&self, results: &mut Results, rows: &[&[f64]], shadows: &[&[f64]]) {
         results.runs += 1;
-        let pence = |x: f64| crate::tally::round_i64(x * 100.0);
+        let pence = crate::model::accrue::pounds_to_pence;
         for (s, ((plan, res), row)) in self
             .scenarios
             .iter()
@@ -317,7 +317,6 @@ impl Plan {
         for (&(a, b), tallies) in self.compare.iter().zip(&mut results.comparisons) {
             let (la, lb) = (&self.scenarios[a].layout, &self.scenarios[b].layout);
             let (ra, rb) = (rows[a], rows[b]);
-            let pence = |x: f64| crate::tally::round_i64(x * 100.0);
             let (mut horizon, mut horizon_all) = (0i64, 0i64);
             for fy in 0..la.years {
                 let cost = |l: &Layout, r: &[f64], f| pence(r[l.year(fy, f)]);

@@ -543,7 +543,8 @@ fn saving_pence(saving: &Saving, fy: usize, share: f64, delivered: f64, slipped:
     scaled_pence(plan, delivered * share)
 }
 
-fn pounds_to_pence(x: f64) -> i64 {
+/// An amount in pounds to whole pence, halves away from zero.
+pub(crate) fn pounds_to_pence(x: f64) -> i64 {
     crate::tally::round_i64(x * 100.0)
 }
 

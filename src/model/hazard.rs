@@ -193,7 +193,7 @@ impl Hazards {
             self.tic_band(t - child.care_start)
         };
         // The child's rates: `total[first + band × tics + tic]`.
-        let first = child.cohort as usize * self.group_cells + p * self.bands * self.tics;
+        let first = child.cohort as usize * self.group_cells + self.cell(p, 0, 0);
         let stop = earlier(child.leaves_at, end);
         loop {
             let tic_end = if k + 1 < self.tics {
