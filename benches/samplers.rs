@@ -8,7 +8,7 @@ use std::hint::black_box;
 use carecast::config;
 use carecast::model::draws::Random;
 use carecast::model::layout::Layout;
-use carecast::model::simulate::{Workspace, simulate};
+use carecast::model::simulate::{Shared, Workspace, simulate};
 use carecast::model::stream::{Stream, count};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand::RngExt;
@@ -20,11 +20,13 @@ fn samplers(c: &mut Criterion) {
     let mut ws = Workspace::new(model);
     let mut draws = Random::new(42, 0);
     let mut row = vec![0.0; layout.width()];
+    // One scenario, each run once: nothing to share.
+    let mut shared = Shared::new(false);
     let runs = 500u64;
     let before = count::read();
     for run in 0..runs {
         draws.restart(run);
-        simulate(model, &layout, &mut draws, &mut ws, &mut row);
+        simulate(model, &layout, &mut draws, &mut ws, &mut shared, &mut row);
     }
     let after = count::read();
     let streams = (after.0 - before.0) / runs;
@@ -41,7 +43,7 @@ fn samplers(c: &mut Criterion) {
         b.iter(|| {
             draws.restart(run);
             run += 1;
-            simulate(model, &layout, &mut draws, &mut ws, &mut row);
+            simulate(model, &layout, &mut draws, &mut ws, &mut shared, &mut row);
             black_box(&row);
         })
     });

@@ -19,7 +19,7 @@ use crate::model::Model;
 use crate::model::draws::Random;
 use crate::model::inputs::Pin;
 use crate::model::layout::{Layout, YearField};
-use crate::model::simulate::{Workspace, simulate};
+use crate::model::simulate::{Shared, Workspace, simulate};
 use crate::results::{Plan, Results};
 
 /// Runs handed to a worker at a time: large enough to amortise scheduling,
@@ -125,6 +125,8 @@ struct Worker {
     /// (run by run, `shadow_width` each).
     shadows: Vec<Vec<f64>>,
     results: Results,
+    /// The entrants and initial stock of the run last simulated.
+    shared: Shared,
 }
 
 impl Worker {
@@ -159,46 +161,47 @@ impl Worker {
                 .map(|s| vec![0.0; s.shadow_width() * BLOCK as usize])
                 .collect(),
             results: plan.empty(),
+            shared: Shared::new(true),
         }
     }
 
     fn block(&mut self, models: &[&Model], plan: &Plan, runs: std::ops::Range<u64>) {
-        for (s, model) in models.iter().enumerate() {
-            let sp = &plan.scenarios[s];
-            let (width, sw) = (sp.layout.width(), sp.shadow_width());
-            for (i, run) in runs.clone().enumerate() {
+        // Run by run, so that every simulation of a run (each scenario, and
+        // each scenario without each initiative) follows the first and can
+        // copy the entrants and initial stock it shares with it.
+        for (i, run) in runs.clone().enumerate() {
+            for (s, model) in models.iter().enumerate() {
+                let sp = &plan.scenarios[s];
+                let (width, sw) = (sp.layout.width(), sp.shadow_width());
                 self.draws[s].restart(run);
                 simulate(
                     model,
                     &sp.layout,
                     &mut self.draws[s],
                     &mut self.workspaces[s],
+                    &mut self.shared,
                     &mut self.rows[s][i * width..(i + 1) * width],
                 );
-                // Initiatives that change no child: this run's
-                // placement-days priced without them.
                 for (k, (ip, (workspace, draws, row))) in
                     sp.initiatives.iter().zip(&mut self.without[s]).enumerate()
                 {
-                    if !ip.priced_only {
-                        continue;
+                    draws.restart(run);
+                    if ip.priced_only {
+                        // An initiative that changes no child: this run's
+                        // placement-days priced without it.
+                        workspace.price(&ip.model, &ip.layout, draws, &self.workspaces[s], row);
+                    } else {
+                        // Otherwise the run is simulated again without it:
+                        // only its net cost by year is kept.
+                        simulate(
+                            &ip.model,
+                            &ip.layout,
+                            draws,
+                            workspace,
+                            &mut self.shared,
+                            row,
+                        );
                     }
-                    draws.restart(run);
-                    workspace.price(&ip.model, &ip.layout, draws, &self.workspaces[s], row);
-                    keep_cost(&mut self.shadows[s][i * sw..], k, &ip.layout, row);
-                }
-            }
-            // The same runs without each other initiative, simulated
-            // again: only their net cost by year is kept.
-            for (k, (ip, (workspace, draws, row))) in
-                sp.initiatives.iter().zip(&mut self.without[s]).enumerate()
-            {
-                if ip.priced_only {
-                    continue;
-                }
-                for (i, run) in runs.clone().enumerate() {
-                    draws.restart(run);
-                    simulate(&ip.model, &ip.layout, draws, workspace, row);
                     keep_cost(&mut self.shadows[s][i * sw..], k, &ip.layout, row);
                 }
             }
@@ -373,7 +376,8 @@ fn append(
     let init = || {
         let mut draws = Random::new(seed, 0);
         draws.set_pin(pin);
-        (Workspace::new(model), draws)
+        // Runs here are simulated once each: nothing to share.
+        (Workspace::new(model), draws, Shared::new(false))
     };
     // Few, large jobs: each starts a worker's scratch and tables afresh.
     let jobs = rayon::current_num_threads().max(1) * 4;
@@ -382,10 +386,10 @@ fn append(
         .par_chunks_mut(width * CHUNK)
         .with_min_len(per_job)
         .enumerate()
-        .for_each_init(init, |(workspace, draws), (chunk, rows)| {
+        .for_each_init(init, |(workspace, draws, shared), (chunk, rows)| {
             for (i, row) in rows.chunks_mut(width).enumerate() {
                 draws.restart((from + chunk * CHUNK + i) as u64);
-                simulate(model, layout, draws, workspace, row);
+                simulate(model, layout, draws, workspace, shared, row);
             }
             progress((rows.len() / width) as u64);
         });

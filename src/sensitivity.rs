@@ -21,7 +21,7 @@ use crate::model::Model;
 use crate::model::draws::Random;
 use crate::model::inputs::Pin;
 use crate::model::layout::{Layout, YearField};
-use crate::model::simulate::{Workspace, simulate};
+use crate::model::simulate::{Shared, Workspace, simulate};
 use crate::stats::round_dp;
 use crate::tally::{Tally, Wide};
 
@@ -331,6 +331,8 @@ struct SensitivityWorker {
     draws: Random,
     row: Vec<f64>,
     acc: Accumulated,
+    /// The last run's entrants and initial stock, shared by its settings.
+    shared: Shared,
 }
 
 impl SensitivityPlan<'_> {
@@ -361,6 +363,7 @@ impl SensitivityPlan<'_> {
             draws: Random::new(self.seed, 0),
             row: vec![0.0; self.layout.width()],
             acc: self.empty(),
+            shared: Shared::new(true),
         }
     }
 
@@ -373,6 +376,7 @@ impl SensitivityPlan<'_> {
             self.layout,
             &mut w.draws,
             &mut w.workspace,
+            &mut w.shared,
             &mut w.row,
         );
         let mut costs: Vec<i64> = (0..self.layout.years)

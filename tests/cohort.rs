@@ -14,7 +14,7 @@ use carecast::engine::{self, ScenarioRuns, Settings};
 use carecast::model::child::Child;
 use carecast::model::draws::Random;
 use carecast::model::layout::{CohortField, Layout, YearField};
-use carecast::model::simulate::{Workspace, simulate as one_run};
+use carecast::model::simulate::{Shared, Workspace, simulate as one_run};
 use carecast::model::{DAYS_PER_MONTH, Model};
 
 #[path = "common/runs.rs"]
@@ -36,7 +36,14 @@ fn run_of(model: &Model, seed: u64, run: u64) -> (Vec<Child>, Vec<f64>, Layout) 
     let mut draws = Random::new(seed, 0);
     draws.restart(run);
     let mut row = vec![0.0; layout.width()];
-    one_run(model, &layout, &mut draws, &mut ws, &mut row);
+    one_run(
+        model,
+        &layout,
+        &mut draws,
+        &mut ws,
+        &mut Shared::new(false),
+        &mut row,
+    );
     (ws.children().to_vec(), row, layout)
 }
 

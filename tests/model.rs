@@ -10,7 +10,7 @@ use carecast::dist::std_normal_quantile;
 use carecast::engine::{self, ScenarioRuns, Settings};
 use carecast::model::draws::Random;
 use carecast::model::layout::{Layout, YearField};
-use carecast::model::simulate::{Workspace, simulate as one_run};
+use carecast::model::simulate::{Shared, Workspace, simulate as one_run};
 use carecast::model::{DAYS_PER_MONTH, Model};
 
 #[path = "common/runs.rs"]
@@ -276,6 +276,59 @@ fn time_in_care_with_two_bands() {
     }
 }
 
+/// Run `run` of `model`'s row, simulated with `shared`.
+fn row_of_run(model: &Model, shared: &mut Shared, run: u64) -> Vec<f64> {
+    let layout = Layout::new(model);
+    let mut ws = Workspace::new(model);
+    let mut draws = Random::new(5, 0);
+    draws.restart(run);
+    let mut row = vec![0.0; layout.width()];
+    one_run(model, &layout, &mut draws, &mut ws, shared, &mut row);
+    row
+}
+
+#[test]
+fn a_run_that_copies_what_it_shares_with_the_last_equals_the_run_alone() {
+    // The example's scenarios share their entrants and initial stock run by
+    // run. Variants share less: other entry rates, other entrants' ages,
+    // another initial stock, other exit hazards (which set the initial
+    // stock's times in care).
+    let example = carecast::config::EXAMPLE;
+    let variants = [
+        example.to_string(),
+        example.replace("mean = 230, sd = 15", "mean = 260, sd = 15"),
+        example.replace("[0.17, 0.04, 0.04,", "[0.13, 0.08, 0.04,"),
+        example.replace(
+            r#"initial = { "0-4" = 40, "5-9" = 45,"#,
+            r#"initial = { "0-4" = 41, "5-9" = 44,"#,
+        ),
+        example.replace("kinship = 30, res_external", "kinship = 20, res_external"),
+    ];
+    let mut models = Vec::new();
+    for (v, text) in variants.iter().enumerate() {
+        assert!(v == 0 || text != example, "variant {v} changed nothing");
+        let config = carecast::config::parse_config(text, "variant").unwrap();
+        models.extend(config.scenarios.into_iter().map(|s| s.model));
+    }
+    for run in 0..3 {
+        let mut shared = Shared::new(true);
+        // Each model after every other, so each is simulated after one it
+        // shares all, some or none of its draws with.
+        for (i, a) in models.iter().enumerate() {
+            for (j, b) in models.iter().enumerate() {
+                row_of_run(a, &mut shared, run);
+                let copied = row_of_run(b, &mut shared, run);
+                let alone = row_of_run(b, &mut Shared::new(false), run);
+                let same = copied
+                    .iter()
+                    .zip(&alone)
+                    .all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(same, "run {run}: model {j} after model {i}");
+            }
+        }
+    }
+}
+
 /// One run's children, for checks on individual dates.
 fn children_of_run(model: &Model, seed: u64, run: u64) -> Vec<carecast::model::child::Child> {
     let layout = Layout::new(model);
@@ -283,7 +336,14 @@ fn children_of_run(model: &Model, seed: u64, run: u64) -> Vec<carecast::model::c
     let mut draws = Random::new(seed, 0);
     draws.restart(run);
     let mut row = vec![0.0; layout.width()];
-    one_run(model, &layout, &mut draws, &mut ws, &mut row);
+    one_run(
+        model,
+        &layout,
+        &mut draws,
+        &mut ws,
+        &mut Shared::new(false),
+        &mut row,
+    );
     ws.children().to_vec()
 }
 

@@ -137,6 +137,12 @@ impl Random {
         self.pending = None;
     }
 
+    /// The part of every stream's key that names the seed and run: equal
+    /// only for the same run.
+    pub fn base(&self) -> u64 {
+        self.base
+    }
+
     /// The stream for `(purpose, month, index)` of the current run, on its own.
     #[inline]
     pub fn stream(&self, purpose: Purpose, month: usize, index: u64) -> Stream {

@@ -114,6 +114,11 @@ impl Hazards {
         }
     }
 
+    /// Every exit hazard of the run, in their layout.
+    pub fn exits(&self) -> &[f64] {
+        &self.exit
+    }
+
     pub fn tics(&self) -> usize {
         self.tics
     }

@@ -10,6 +10,8 @@
 //! - [`queue`] orders a run's events by date;
 //! - [`simulate`] processes them: entries, prevention, exits, moves, birthdays
 //!   and programmes, with capacity checked at the moment of arrival;
+//!   simulations of the same run copy the entrants and initial stock they
+//!   share ([`shared`]);
 //! - [`accrue`] turns placement-days and the month's prices into money, and
 //!   writes the run's row of results ([`layout`]).
 //!
@@ -27,6 +29,7 @@ pub mod inputs;
 pub mod layout;
 pub mod params;
 pub mod queue;
+pub mod shared;
 pub mod simulate;
 pub mod strategy;
 pub mod stream;

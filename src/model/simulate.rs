@@ -20,6 +20,7 @@ use crate::model::hazard::{Hazards, IMMEDIATE, Next, steady_time_in_care};
 use crate::model::layout::{CohortField, Layout, YearField};
 use crate::model::params::RunInputs;
 use crate::model::queue::{Event, Queue, What};
+use crate::model::shared::Use;
 use crate::model::strategy::Effect;
 use crate::model::stream::Stream;
 use crate::model::{DAYS_PER_MONTH, DAYS_PER_YEAR, Model};
@@ -30,7 +31,7 @@ pub const MAX_CHILDREN_PER_RUN: usize = 5_000_000;
 
 /// A would-be entrant of the current month.
 #[derive(Clone, Debug)]
-struct Entrant {
+pub struct Entrant {
     time: f64,
     born: i32,
     band: u8,
@@ -44,6 +45,10 @@ struct Entrant {
     cohort: u8,
     rng: Stream,
 }
+
+/// A worker's memos of the entrants and initial stock of its last run (see
+/// [`crate::model::shared`]).
+pub type Shared = crate::model::shared::Shared<Entrant, Child>;
 
 /// Everything a run works in, kept from run to run by the worker that owns
 /// it, so that a run allocates nothing once the buffers have grown.
@@ -90,6 +95,12 @@ pub struct Workspace {
     flows: Flows,
     /// Month index → its financial year, and the horizon's end.
     end: f64,
+    /// What the main entries' would-be entrants and the initial stock
+    /// depend on in the config, as text (the keys of their memos), and the
+    /// run's values they depend on.
+    entrant_spec: String,
+    stock_spec: String,
+    key: Vec<f64>,
 }
 
 impl Workspace {
@@ -147,6 +158,9 @@ impl Workspace {
             created: vec![0; n_cells],
             flows: Flows::new(model),
             end: *model.calendar.month_starts.last().unwrap_or(&0.0),
+            entrant_spec: entrant_spec(model),
+            stock_spec: stock_spec(model),
+            key: Vec::new(),
         }
     }
 }
@@ -158,22 +172,38 @@ struct Run<'a> {
     ws: &'a mut Workspace,
     row: &'a mut [f64],
     ageing: &'a Ageing,
+    shared: &'a mut Shared,
+    /// Whether the main entries' would-be entrants are copied from `shared`.
+    entrants_use: Use,
     /// Financial year of the current month.
     fy: usize,
 }
 
 /// Simulates one run of `model` with `draws` (already restarted at the
 /// run's index) and writes its results into `row` (laid out by `layout`).
+/// `shared` holds the last run's entrants and initial stock: what this run
+/// shares with it is copied, not drawn again.
 pub fn simulate(
     model: &Model,
     layout: &Layout,
     draws: &mut Random,
     ws: &mut Workspace,
+    shared: &mut Shared,
     row: &mut [f64],
 ) {
     ws.inputs.fill(model, draws);
     ws.hazards.fill(&ws.inputs);
     row.fill(0.0);
+    // The main entrants depend on the run's entry rates and dispersion.
+    ws.key.clear();
+    ws.key.extend_from_slice(&ws.inputs.entry_mean);
+    ws.key.extend_from_slice(&match ws.inputs.dispersion {
+        Some(k) => [1.0, k],
+        None => [0.0, 0.0],
+    });
+    let entrants_use = shared
+        .entrants
+        .begin(shared.on, draws.base(), &ws.entrant_spec, &ws.key);
     let ageing = std::mem::take(&mut ws.ageing);
     let mut run = Run {
         model,
@@ -181,6 +211,8 @@ pub fn simulate(
         ws,
         row,
         ageing: &ageing,
+        shared,
+        entrants_use,
         fy: 0,
     };
     run.reset();
@@ -198,6 +230,9 @@ pub fn simulate(
             run.handle(event);
         }
         run.month_end(t);
+    }
+    if run.entrants_use == Use::Write {
+        run.shared.entrants.finish();
     }
     run.ws.flows.close(&model.calendar.month_starts);
     accrue::write(model, layout, &run.ws.inputs, &run.ws.flows, run.row);
@@ -234,8 +269,26 @@ impl Run<'_> {
 
     /// The initial stock: each child's age uniform over its group of ages,
     /// its time in care from the config's split or the steady-state profile.
+    /// Copied from the last run's when that had the same key.
     fn initial_stock(&mut self, draws: &Random) {
         let model = self.model;
+        // Times in care drawn from the steady state depend on the exit hazards.
+        let values = match model.time_in_care {
+            Some(_) => self.ws.hazards.exits(),
+            None => &[],
+        };
+        let stock_use =
+            self.shared
+                .stock
+                .begin(self.shared.on, draws.base(), &self.ws.stock_spec, values);
+        if stock_use == Use::Read {
+            for i in 0..self.shared.stock.group(0).len() {
+                let child = self.shared.stock.group(0)[i].clone();
+                self.admit(child, 0.0);
+            }
+            return;
+        }
+        let write = stock_use == Use::Write;
         let mut index = 0u64;
         for (p, placement) in model.placements.iter().enumerate() {
             for (range, n) in &placement.initial_groups {
@@ -271,6 +324,9 @@ impl Run<'_> {
                         slot: 0,
                         rng,
                     };
+                    if write {
+                        self.shared.stock.push(child.clone());
+                    }
                     self.admit(child, 0.0);
                 }
             }
@@ -304,10 +360,17 @@ impl Run<'_> {
                             slot: 0,
                             rng,
                         };
+                        if write {
+                            self.shared.stock.push(child.clone());
+                        }
                         self.admit(child, 0.0);
                     }
                 }
             }
+        }
+        if write {
+            self.shared.stock.close_group();
+            self.shared.stock.finish();
         }
     }
 
@@ -737,7 +800,11 @@ impl Run<'_> {
         let start = model.calendar.month_starts[t];
         let days = model.calendar.months[t].days as f64;
         self.ws.entrants.clear();
-        if let Some(entries) = &model.entries {
+        if self.entrants_use == Use::Read && model.entries.is_some() {
+            let group = self.shared.entrants.group(t);
+            self.ws.entrants.extend_from_slice(group);
+            self.prevent(t, draws);
+        } else if let Some(entries) = &model.entries {
             let mut rng = draws.stream(Purpose::Entries, t, 0);
             let n = count(
                 &mut rng,
@@ -758,6 +825,9 @@ impl Run<'_> {
                     }
                 };
                 self.push_entrant(time, years, &entries.mix, None, rng);
+            }
+            if self.entrants_use == Use::Write {
+                self.shared.entrants.record(&self.ws.entrants);
             }
             self.prevent(t, draws);
         }
@@ -1051,6 +1121,37 @@ impl Run<'_> {
             self.row[self.layout.year(self.fy, YearField::LacEnd)] = lac;
         }
     }
+}
+
+/// What the main entries' would-be entrants depend on in `model`, as text:
+/// their ages and placements, the age bands and the calendar (their numbers
+/// and rates are the run's values).
+fn entrant_spec(model: &Model) -> String {
+    let entries = model
+        .entries
+        .as_ref()
+        .map(|e| (&e.age_mix, &e.age_by_year, &e.mix));
+    format!(
+        "{entries:?} {:?} {:?} {:?}",
+        model.ages, model.calendar.start, model.calendar.month_starts
+    )
+}
+
+/// What the initial stock depends on in `model`, as text: each placement's
+/// and cohort's children by age and time in care, the time-in-care bands,
+/// the age bands and the calendar (and, when times in care are drawn from
+/// the steady state, the run's exit hazards).
+fn stock_spec(model: &Model) -> String {
+    let placements: Vec<_> = model
+        .placements
+        .iter()
+        .map(|p| (&p.initial_groups, &p.initial_time_in_care))
+        .collect();
+    let cohorts: Vec<_> = model.cohorts.iter().map(|c| (&c.initial, c.key)).collect();
+    format!(
+        "{placements:?} {cohorts:?} {:?} {:?} {:?} {:?}",
+        model.time_in_care, model.ages, model.calendar.start, model.calendar.month_starts
+    )
 }
 
 /// Whether an exit or step-down programme picks children from each

@@ -1,0 +1,173 @@
+//! What simulations of the same run can share.
+//!
+//! Every scenario of a run, and every run without one initiative that
+//! measures cost avoided, draws from the same streams. Where their configs
+//! and the run's inputs agree, the run's would-be entrants (before any are
+//! prevented) and its initial stock come out the same bits in each. The
+//! first simulation of a run keeps them in a [`Memo`]; the next ones with the
+//! same key copy them rather than draw them again. A memo is only read when
+//! its key matches in full, so what a simulation reads is exactly what it
+//! would have drawn: results do not change.
+
+/// A worker's memos: one for the main entries' would-be entrants, one for
+/// the initial stock. Kept by the worker from run to run.
+#[derive(Debug, Default)]
+pub struct Shared<E, C> {
+    /// Off for callers that never simulate one run twice.
+    pub on: bool,
+    pub entrants: Memo<E>,
+    pub stock: Memo<C>,
+}
+
+impl<E, C> Shared<E, C> {
+    pub fn new(on: bool) -> Shared<E, C> {
+        Shared {
+            on,
+            entrants: Memo::default(),
+            stock: Memo::default(),
+        }
+    }
+}
+
+/// How a simulation uses a memo.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Use {
+    /// It holds what this simulation would draw: copy it.
+    Read,
+    /// It is being filled by this simulation.
+    Write,
+    /// Sharing is off.
+    Off,
+}
+
+/// Items a simulation drew, in the order drawn, grouped by month, with the
+/// key they were drawn under.
+#[derive(Debug)]
+pub struct Memo<T> {
+    /// The run's stream base (seed and run).
+    base: u64,
+    /// The config the items depend on, as text.
+    spec: String,
+    /// The run's inputs they depend on.
+    values: Vec<f64>,
+    complete: bool,
+    items: Vec<T>,
+    /// End of each group's items in `items`.
+    ends: Vec<usize>,
+}
+
+impl<T> Default for Memo<T> {
+    fn default() -> Memo<T> {
+        Memo {
+            base: 0,
+            spec: String::new(),
+            values: Vec::new(),
+            complete: false,
+            items: Vec::new(),
+            ends: Vec::new(),
+        }
+    }
+}
+
+impl<T: Clone> Memo<T> {
+    /// Whether this memo holds the items of the key (`base`, `spec`,
+    /// `values`): if not, it is emptied to record them.
+    pub fn begin(&mut self, on: bool, base: u64, spec: &str, values: &[f64]) -> Use {
+        if !on {
+            return Use::Off;
+        }
+        let same_values = self.values.len() == values.len()
+            && self
+                .values
+                .iter()
+                .zip(values)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+        if self.complete && self.base == base && same_values && self.spec == spec {
+            return Use::Read;
+        }
+        self.base = base;
+        if self.spec != spec {
+            self.spec.clear();
+            self.spec.push_str(spec);
+        }
+        self.values.clear();
+        self.values.extend_from_slice(values);
+        self.complete = false;
+        self.items.clear();
+        self.ends.clear();
+        Use::Write
+    }
+
+    /// Records the next group's items.
+    pub fn record(&mut self, items: &[T]) {
+        self.items.extend_from_slice(items);
+        self.close_group();
+    }
+
+    /// Adds one item to the group being recorded.
+    pub fn push(&mut self, item: T) {
+        self.items.push(item);
+    }
+
+    /// Ends the group being recorded.
+    pub fn close_group(&mut self) {
+        self.ends.push(self.items.len());
+    }
+
+    /// Marks the memo whole: later simulations of the key may read it.
+    pub fn finish(&mut self) {
+        self.complete = true;
+    }
+
+    /// Group `g`'s items.
+    pub fn group(&self, g: usize) -> &[T] {
+        let start = if g == 0 { 0 } else { self.ends[g - 1] };
+        &self.items[start..self.ends[g]]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fills `m` under a key with three groups: [1, 2], [], [3].
+    fn fill(m: &mut Memo<u32>, base: u64, spec: &str, values: &[f64]) {
+        assert_eq!(m.begin(true, base, spec, values), Use::Write);
+        m.record(&[1, 2]);
+        m.record(&[]);
+        m.record(&[3]);
+        m.finish();
+    }
+
+    #[test]
+    fn a_memo_is_read_only_when_whole_and_under_the_same_key() {
+        let mut m: Memo<u32> = Memo::default();
+        assert_eq!(m.begin(true, 7, "a", &[1.0, 2.0]), Use::Write);
+        m.record(&[1, 2]);
+        // Not finished: not read.
+        assert_eq!(m.begin(true, 7, "a", &[1.0, 2.0]), Use::Write);
+        fill(&mut m, 7, "a", &[1.0, 2.0]);
+        assert_eq!(m.begin(true, 7, "a", &[1.0, 2.0]), Use::Read);
+        assert_eq!(
+            (m.group(0), m.group(1), m.group(2)),
+            (&[1, 2][..], &[][..], &[3][..])
+        );
+        assert_eq!(m.begin(false, 7, "a", &[1.0, 2.0]), Use::Off);
+        // Any part of the key differing, down to the sign of a zero, is
+        // another key: the memo is emptied to record it.
+        let others: [(u64, &str, &[f64]); 5] = [
+            (8, "a", &[1.0, 2.0]),
+            (7, "b", &[1.0, 2.0]),
+            (7, "a", &[1.0, 2.5]),
+            (7, "a", &[1.0]),
+            (7, "a", &[1.0, -2.0]),
+        ];
+        for (base, spec, values) in others {
+            fill(&mut m, 7, "a", &[1.0, 2.0]);
+            assert_eq!(m.begin(true, base, spec, values), Use::Write);
+            assert!(m.items.is_empty() && m.ends.is_empty());
+        }
+        fill(&mut m, 1, "z", &[0.0]);
+        assert_eq!(m.begin(true, 1, "z", &[-0.0]), Use::Write);
+    }
+}
