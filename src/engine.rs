@@ -69,14 +69,12 @@ pub fn tally(
             },
         )
         .map(|w| w.results)
-        .reduce(
-            || plan.empty(),
-            |mut a, b| {
-                a.merge(&b);
-                a
-            },
-        );
-    let mut results = results;
+        // (Without an empty start: one job's results need no merge.)
+        .reduce_with(|mut a, b| {
+            a.merge(&b);
+            a
+        });
+    let mut results = results.unwrap_or_else(|| plan.empty());
     results.normalize();
     Ok(results)
 }

@@ -114,9 +114,16 @@ impl Hazards {
         }
     }
 
-    /// Every exit hazard of the run, in their layout.
-    pub fn exits(&self) -> &[f64] {
-        &self.exit
+    /// Appends to `key` everything a child's next event depends on here:
+    /// the layout, the bands of time in care and every rate.
+    pub fn key(&self, key: &mut Vec<f64>) {
+        key.extend([self.bands, self.tics, self.group_cells].map(|n| n as f64));
+        key.extend_from_slice(&self.tic_bounds);
+        key.extend(self.move_start.iter().map(|&n| n as f64));
+        key.extend(self.move_to.iter().map(|&(to, _)| to as f64));
+        key.extend_from_slice(&self.exit);
+        key.extend_from_slice(&self.total);
+        key.extend_from_slice(&self.move_rate);
     }
 
     pub fn tics(&self) -> usize {

@@ -3,9 +3,10 @@
 //! Every scenario of a run, and every run without one initiative that
 //! measures cost avoided, draws from the same streams. Where their configs
 //! and the run's inputs agree, the run's would-be entrants (before any are
-//! prevented) and its initial stock come out the same bits in each. The
-//! first simulation of a run keeps them in a [`Memo`]; the next ones with the
-//! same key copy them rather than draw them again. A memo is only read when
+//! prevented) and its initial stock come out the same bits in each, and so
+//! does each child's first event wherever it starts in the same placement.
+//! The first simulation of a run keeps them in a [`Memo`]; the next ones with
+//! the same key copy them rather than draw them again. A memo is only read when
 //! its key matches in full, so what a simulation reads is exactly what it
 //! would have drawn: results do not change.
 
@@ -124,6 +125,13 @@ impl<T: Clone> Memo<T> {
         let start = if g == 0 { 0 } else { self.ends[g - 1] };
         &self.items[start..self.ends[g]]
     }
+
+    /// Group `g`'s items, to add what the recording simulation learns of
+    /// them later.
+    pub fn group_mut(&mut self, g: usize) -> &mut [T] {
+        let start = if g == 0 { 0 } else { self.ends[g - 1] };
+        &mut self.items[start..self.ends[g]]
+    }
 }
 
 #[cfg(test)]
@@ -163,9 +171,10 @@ mod tests {
             (7, "a", &[1.0, -2.0]),
         ];
         for (base, spec, values) in others {
-            fill(&mut m, 7, "a", &[1.0, 2.0]);
+            assert_eq!(m.begin(true, 7, "a", &[1.0, 2.0]), Use::Read);
             assert_eq!(m.begin(true, base, spec, values), Use::Write);
             assert!(m.items.is_empty() && m.ends.is_empty());
+            fill(&mut m, 7, "a", &[1.0, 2.0]);
         }
         fill(&mut m, 1, "z", &[0.0]);
         assert_eq!(m.begin(true, 1, "z", &[-0.0]), Use::Write);

@@ -44,11 +44,25 @@ pub struct Entrant {
     /// Its cohort (0 for the main children, c + 1 for cohort c).
     cohort: u8,
     rng: Stream,
+    /// Its first event in care, once a simulation of the run has placed it
+    /// (kept in the memo of entrants, see [`Shared`]).
+    first: Option<First>,
+}
+
+/// What a child's admission into care drew: its stream and exponential
+/// draw after it, and its first event. The same for the same child in the
+/// same placement under the same hazards.
+#[derive(Clone, Debug)]
+pub struct First {
+    placement: u16,
+    rng: Stream,
+    clock: f64,
+    next: Next,
 }
 
 /// A worker's memos of the entrants and initial stock of its last run (see
 /// [`crate::model::shared`]).
-pub type Shared = crate::model::shared::Shared<Entrant, Child>;
+pub type Shared = crate::model::shared::Shared<Entrant, (Child, Option<First>)>;
 
 /// Everything a run works in, kept from run to run by the worker that owns
 /// it, so that a run allocates nothing once the buffers have grown.
@@ -175,6 +189,10 @@ struct Run<'a> {
     shared: &'a mut Shared,
     /// Whether the main entries' would-be entrants are copied from `shared`.
     entrants_use: Use,
+    /// The current month, and how many of its entrants (the first ones in
+    /// `ws.entrants`) are the main entries'.
+    month: usize,
+    main_entrants: usize,
     /// Financial year of the current month.
     fy: usize,
 }
@@ -201,6 +219,8 @@ pub fn simulate(
         Some(k) => [1.0, k],
         None => [0.0, 0.0],
     });
+    // Their first events, and the initial stock's, depend on the hazards.
+    ws.hazards.key(&mut ws.key);
     let entrants_use = shared
         .entrants
         .begin(shared.on, draws.base(), &ws.entrant_spec, &ws.key);
@@ -213,6 +233,8 @@ pub fn simulate(
         ageing: &ageing,
         shared,
         entrants_use,
+        month: 0,
+        main_entrants: 0,
         fy: 0,
     };
     run.reset();
@@ -272,19 +294,21 @@ impl Run<'_> {
     /// Copied from the last run's when that had the same key.
     fn initial_stock(&mut self, draws: &Random) {
         let model = self.model;
-        // Times in care drawn from the steady state depend on the exit hazards.
-        let values = match model.time_in_care {
-            Some(_) => self.ws.hazards.exits(),
-            None => &[],
-        };
-        let stock_use =
-            self.shared
-                .stock
-                .begin(self.shared.on, draws.base(), &self.ws.stock_spec, values);
+        // The children's times in care (when drawn from the steady state)
+        // and first events depend on the hazards: the stock's key is the
+        // hazards' part of the run's key.
+        self.ws.key.clear();
+        self.ws.hazards.key(&mut self.ws.key);
+        let stock_use = self.shared.stock.begin(
+            self.shared.on,
+            draws.base(),
+            &self.ws.stock_spec,
+            &self.ws.key,
+        );
         if stock_use == Use::Read {
             for i in 0..self.shared.stock.group(0).len() {
-                let child = self.shared.stock.group(0)[i].clone();
-                self.admit(child, 0.0);
+                let (child, first) = self.shared.stock.group(0)[i].clone();
+                self.admit(child, 0.0, first.as_ref());
             }
             return;
         }
@@ -324,10 +348,7 @@ impl Run<'_> {
                         slot: 0,
                         rng,
                     };
-                    if write {
-                        self.shared.stock.push(child.clone());
-                    }
-                    self.admit(child, 0.0);
+                    self.admit_initial(child, write);
                 }
             }
         }
@@ -360,10 +381,7 @@ impl Run<'_> {
                             slot: 0,
                             rng,
                         };
-                        if write {
-                            self.shared.stock.push(child.clone());
-                        }
-                        self.admit(child, 0.0);
+                        self.admit_initial(child, write);
                     }
                 }
             }
@@ -452,12 +470,32 @@ impl Run<'_> {
         }
     }
 
+    /// Admits a child of the initial stock, keeping it and its first event
+    /// in the memo when `write`.
+    fn admit_initial(&mut self, child: Child, write: bool) {
+        if !write {
+            self.admit(child, 0.0, None);
+            return;
+        }
+        let kept = child.clone();
+        let first = self.admit(child, 0.0, None);
+        self.shared.stock.push((kept, Some(first)));
+    }
+
     /// Puts a child into care in its placement at `now` and schedules its
-    /// next event.
-    fn admit(&mut self, mut child: Child, now: f64) {
+    /// next event: drawn, or `known` from another simulation of the run.
+    /// Returns what was drawn (or known).
+    fn admit(&mut self, mut child: Child, now: f64, known: Option<&First>) -> First {
         let id = self.ws.children.len() as u32;
         child.in_care = true;
-        child.rewind();
+        match known {
+            Some(f) => {
+                child.rng = f.rng.clone();
+                child.clock = f.clock;
+            }
+            None => child.rewind(),
+        }
+        let (placement, rng, clock) = (child.placement, child.rng.clone(), child.clock);
         self.ws.band_count[child.band as usize] += 1;
         if child.cohort > 0 {
             self.ws.cohort_count[child.cohort as usize - 1] += 1;
@@ -466,7 +504,20 @@ impl Run<'_> {
         self.ws.children.push(child);
         self.note_band_change(id, until);
         self.join(id, now);
-        self.schedule(id, now);
+        let next = match known {
+            Some(f) => {
+                self.advance(id, now);
+                self.enqueue(id, f.next);
+                f.next
+            }
+            None => self.schedule(id, now),
+        };
+        First {
+            placement,
+            rng,
+            clock,
+            next,
+        }
     }
 
     /// Notes that child `id`'s band changes on day `until`, so that the
@@ -580,14 +631,25 @@ impl Run<'_> {
         }
     }
 
-    /// Schedules child `id`'s next event after `now` (none beyond the horizon).
-    fn schedule(&mut self, id: u32, now: f64) {
+    /// Schedules child `id`'s next event after `now` (none beyond the
+    /// horizon), and returns it.
+    fn schedule(&mut self, id: u32, now: f64) -> Next {
         self.advance(id, now);
+        let ws = &*self.ws;
+        let next = ws
+            .hazards
+            .next(&ws.children[id as usize], now, ws.end, self.ageing);
+        self.enqueue(id, next);
+        next
+    }
+
+    /// Puts child `id`'s next event in the queue, replacing any other.
+    fn enqueue(&mut self, id: u32, next: Next) {
         let ws = &mut *self.ws;
         let child = &mut ws.children[id as usize];
         child.generation = child.generation.wrapping_add(1);
         let generation = child.generation;
-        let (time, eighteen) = match ws.hazards.next(child, now, ws.end, self.ageing) {
+        let (time, eighteen) = match next {
             Next::Hazard(t) => (t, false),
             Next::Eighteen(t) => (t, true),
             Next::Beyond => return,
@@ -831,6 +893,8 @@ impl Run<'_> {
             }
             self.prevent(t, draws);
         }
+        self.month = t;
+        self.main_entrants = self.ws.entrants.len();
         for (s, shock) in model.strategy.shocks.iter().enumerate() {
             let n = self.ws.inputs.shock_entrants[t * model.strategy.shocks.len() + s];
             for j in 0..n as u64 {
@@ -920,6 +984,7 @@ impl Run<'_> {
             shock,
             cohort: 0,
             rng,
+            first: None,
         });
     }
 
@@ -991,6 +1056,8 @@ impl Run<'_> {
             rng: e.rng.clone(),
         };
         let (shock, cohort) = (e.shock, e.cohort);
+        // Its first event, when another simulation of the run placed it here.
+        let known = e.first.clone().filter(|f| f.placement as usize == at);
         self.row[self.layout.year(self.fy, YearField::Entries)] += 1.0;
         if let Some(s) = shock {
             self.row[self.layout.shock_entries(self.fy, s as usize)] += 1.0;
@@ -999,7 +1066,10 @@ impl Run<'_> {
             let c = cohort as usize - 1;
             self.row[self.layout.cohort(self.fy, c, CohortField::Entries)] += 1.0;
         }
-        self.admit(child, now);
+        let first = self.admit(child, now, known.as_ref());
+        if self.entrants_use == Use::Write && index < self.main_entrants && known.is_none() {
+            self.shared.entrants.group_mut(self.month)[index].first = Some(first);
+        }
     }
 
     /// Schedules this month's actions of exit and step-down programmes: a
