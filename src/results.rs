@@ -379,12 +379,12 @@ impl Results {
     pub fn normalize(&mut self) {
         for s in &mut self.scenarios {
             for t in &mut s.columns {
-                t.compact();
+                t.normalize();
             }
         }
         for c in &mut self.comparisons {
             for t in c {
-                t.compact();
+                t.normalize();
             }
         }
     }

@@ -291,8 +291,16 @@ impl Tally {
     /// The tally in its canonical form (compacted): what is written to a
     /// partial file and summarised.
     pub fn normalized(mut self) -> Tally {
-        self.compact();
+        self.normalize();
         self
+    }
+
+    /// Puts the tally in its canonical form, holding no more memory than
+    /// its histogram needs.
+    pub fn normalize(&mut self) {
+        self.compact();
+        self.pending = Vec::new();
+        self.bins.shrink_to_fit();
     }
 
     pub fn mean(&self) -> f64 {
