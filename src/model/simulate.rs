@@ -478,14 +478,27 @@ impl Run<'_> {
             return;
         }
         let kept = child.clone();
-        let first = self.admit(child, 0.0, None);
+        let next = self.admit(child, 0.0, None);
+        let first = self.first_of(next);
         self.shared.stock.push((kept, Some(first)));
+    }
+
+    /// What the admission of the child admitted last drew, its first event
+    /// being `next`.
+    fn first_of(&self, next: Next) -> First {
+        let child = self.ws.children.last();
+        First {
+            placement: child.map_or(0, |c| c.placement),
+            rng: child.map_or(Stream::new(0), |c| c.rng.clone()),
+            clock: child.map_or(0.0, |c| c.clock),
+            next,
+        }
     }
 
     /// Puts a child into care in its placement at `now` and schedules its
     /// next event: drawn, or `known` from another simulation of the run.
-    /// Returns what was drawn (or known).
-    fn admit(&mut self, mut child: Child, now: f64, known: Option<&First>) -> First {
+    /// Returns that event.
+    fn admit(&mut self, mut child: Child, now: f64, known: Option<&First>) -> Next {
         let id = self.ws.children.len() as u32;
         child.in_care = true;
         match known {
@@ -495,7 +508,6 @@ impl Run<'_> {
             }
             None => child.rewind(),
         }
-        let (placement, rng, clock) = (child.placement, child.rng.clone(), child.clock);
         self.ws.band_count[child.band as usize] += 1;
         if child.cohort > 0 {
             self.ws.cohort_count[child.cohort as usize - 1] += 1;
@@ -504,19 +516,13 @@ impl Run<'_> {
         self.ws.children.push(child);
         self.note_band_change(id, until);
         self.join(id, now);
-        let next = match known {
+        match known {
             Some(f) => {
                 self.advance(id, now);
                 self.enqueue(id, f.next);
                 f.next
             }
             None => self.schedule(id, now),
-        };
-        First {
-            placement,
-            rng,
-            clock,
-            next,
         }
     }
 
@@ -1066,8 +1072,9 @@ impl Run<'_> {
             let c = cohort as usize - 1;
             self.row[self.layout.cohort(self.fy, c, CohortField::Entries)] += 1.0;
         }
-        let first = self.admit(child, now, known.as_ref());
+        let next = self.admit(child, now, known.as_ref());
         if self.entrants_use == Use::Write && index < self.main_entrants && known.is_none() {
+            let first = self.first_of(next);
             self.shared.entrants.group_mut(self.month)[index].first = Some(first);
         }
     }
