@@ -159,7 +159,14 @@ impl Worker {
                 .map(|s| vec![0.0; s.shadow_width() * BLOCK as usize])
                 .collect(),
             results: plan.empty(),
-            shared: Shared::new(true),
+            // Sharing pays only where a run is simulated more than once.
+            shared: Shared::new(
+                plan.scenarios
+                    .iter()
+                    .map(|s| 1 + s.initiatives.iter().filter(|i| !i.priced_only).count())
+                    .sum::<usize>()
+                    > 1,
+            ),
         }
     }
 
