@@ -41,6 +41,10 @@ pub enum Use {
     Off,
 }
 
+/// The most items a memo keeps: a run with more children than this draws
+/// them again in each simulation rather than hold a second copy of them.
+pub const MAX_ITEMS: usize = 200_000;
+
 /// Items a simulation drew, in the order drawn, grouped by month, with the
 /// key they were drawn under.
 #[derive(Debug)]
@@ -52,6 +56,9 @@ pub struct Memo<T> {
     /// The run's inputs they depend on.
     values: Vec<f64>,
     complete: bool,
+    /// Set when the items would exceed [`MAX_ITEMS`]: the memo is then
+    /// emptied and never read.
+    abandoned: bool,
     items: Vec<T>,
     /// End of each group's items in `items`.
     ends: Vec<usize>,
@@ -64,6 +71,7 @@ impl<T> Default for Memo<T> {
             spec: String::new(),
             values: Vec::new(),
             complete: false,
+            abandoned: false,
             items: Vec::new(),
             ends: Vec::new(),
         }
@@ -94,30 +102,48 @@ impl<T: Clone> Memo<T> {
         self.values.clear();
         self.values.extend_from_slice(values);
         self.complete = false;
+        self.abandoned = false;
         self.items.clear();
         self.ends.clear();
         Use::Write
     }
 
+    /// Whether `more` items fit; if not, the memo is abandoned.
+    fn room(&mut self, more: usize) -> bool {
+        if !self.abandoned && self.items.len() + more > MAX_ITEMS {
+            self.abandoned = true;
+            self.items = Vec::new();
+            self.ends = Vec::new();
+        }
+        !self.abandoned
+    }
+
     /// Records the next group's items.
     pub fn record(&mut self, items: &[T]) {
-        self.items.extend_from_slice(items);
-        self.close_group();
+        if self.room(items.len()) {
+            self.items.extend_from_slice(items);
+            self.close_group();
+        }
     }
 
     /// Adds one item to the group being recorded.
     pub fn push(&mut self, item: T) {
-        self.items.push(item);
+        if self.room(1) {
+            self.items.push(item);
+        }
     }
 
     /// Ends the group being recorded.
     pub fn close_group(&mut self) {
-        self.ends.push(self.items.len());
+        if !self.abandoned {
+            self.ends.push(self.items.len());
+        }
     }
 
-    /// Marks the memo whole: later simulations of the key may read it.
+    /// Marks the memo whole: later simulations of the key may read it
+    /// (unless it was abandoned).
     pub fn finish(&mut self) {
-        self.complete = true;
+        self.complete = !self.abandoned;
     }
 
     /// Group `g`'s items.
@@ -126,11 +152,12 @@ impl<T: Clone> Memo<T> {
         &self.items[start..self.ends[g]]
     }
 
-    /// Group `g`'s items, to add what the recording simulation learns of
-    /// them later.
-    pub fn group_mut(&mut self, g: usize) -> &mut [T] {
-        let start = if g == 0 { 0 } else { self.ends[g - 1] };
-        &mut self.items[start..self.ends[g]]
+    /// Item `i` of group `g`, to add what the recording simulation learns
+    /// of it later (none once the memo is abandoned).
+    pub fn item_mut(&mut self, g: usize, i: usize) -> Option<&mut T> {
+        let start = if g == 0 { 0 } else { *self.ends.get(g - 1)? };
+        let end = *self.ends.get(g)?;
+        self.items[start..end].get_mut(i)
     }
 }
 
@@ -178,5 +205,26 @@ mod tests {
         }
         fill(&mut m, 1, "z", &[0.0]);
         assert_eq!(m.begin(true, 1, "z", &[-0.0]), Use::Write);
+    }
+
+    #[test]
+    fn a_memo_too_large_to_keep_is_never_read() {
+        let mut m: Memo<u32> = Memo::default();
+        assert_eq!(m.begin(true, 3, "big", &[]), Use::Write);
+        m.record(&[1; 10]);
+        assert_eq!(m.item_mut(0, 9).map(|x| *x), Some(1));
+        assert!(m.item_mut(0, 10).is_none() && m.item_mut(1, 0).is_none());
+        m.record(&vec![2; MAX_ITEMS]);
+        assert!(m.abandoned && m.items.capacity() == 0);
+        m.push(3);
+        m.close_group();
+        assert!(m.item_mut(0, 0).is_none());
+        m.finish();
+        assert_eq!(m.begin(true, 3, "big", &[]), Use::Write);
+        // A memo of the same key that fits is kept again.
+        m.record(&[4]);
+        m.finish();
+        assert_eq!(m.begin(true, 3, "big", &[]), Use::Read);
+        assert_eq!(m.group(0), &[4]);
     }
 }

@@ -1075,7 +1075,9 @@ impl Run<'_> {
         let next = self.admit(child, now, known.as_ref());
         if self.entrants_use == Use::Write && index < self.main_entrants && known.is_none() {
             let first = self.first_of(next);
-            self.shared.entrants.group_mut(self.month)[index].first = Some(first);
+            if let Some(e) = self.shared.entrants.item_mut(self.month, index) {
+                e.first = Some(first);
+            }
         }
     }
 
