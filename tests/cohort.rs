@@ -12,14 +12,13 @@
 use carecast::dist::std_normal_quantile;
 use carecast::engine::{self, ScenarioRuns, Settings};
 use carecast::model::child::Child;
-use carecast::model::draws::Random;
 use carecast::model::layout::{CohortField, Layout, YearField};
-use carecast::model::simulate::{Shared, Workspace, simulate as one_run};
+use carecast::model::simulate::Shared;
 use carecast::model::{DAYS_PER_MONTH, Model};
 
 #[path = "common/runs.rs"]
 mod runs;
-use runs::{model, simulate};
+use runs::{model, one_run, simulate};
 
 const COHORT: &str = include_str!("configs/cohort.toml");
 
@@ -31,20 +30,8 @@ fn without_cohort() -> String {
 
 /// One run's children and row.
 fn run_of(model: &Model, seed: u64, run: u64) -> (Vec<Child>, Vec<f64>, Layout) {
-    let layout = Layout::new(model);
-    let mut ws = Workspace::new(model);
-    let mut draws = Random::new(seed, 0);
-    draws.restart(run);
-    let mut row = vec![0.0; layout.width()];
-    one_run(
-        model,
-        &layout,
-        &mut draws,
-        &mut ws,
-        &mut Shared::new(false),
-        &mut row,
-    );
-    (ws.children().to_vec(), row, layout)
+    let (children, row) = one_run(model, seed, run, &mut Shared::new(false));
+    (children, row, Layout::new(model))
 }
 
 #[test]

@@ -8,14 +8,13 @@
 
 use carecast::dist::std_normal_quantile;
 use carecast::engine::{self, ScenarioRuns, Settings};
-use carecast::model::draws::Random;
-use carecast::model::layout::{Layout, YearField};
-use carecast::model::simulate::{Shared, Workspace, simulate as one_run};
+use carecast::model::layout::YearField;
+use carecast::model::simulate::Shared;
 use carecast::model::{DAYS_PER_MONTH, Model};
 
 #[path = "common/runs.rs"]
 mod runs;
-use runs::{model, simulate};
+use runs::{model, one_run, simulate};
 
 const IMMIGRATION_DEATH: &str = include_str!("configs/immigration_death.toml");
 
@@ -278,13 +277,7 @@ fn time_in_care_with_two_bands() {
 
 /// Run `run` of `model`'s row, simulated with `shared`.
 fn row_of_run(model: &Model, shared: &mut Shared, run: u64) -> Vec<f64> {
-    let layout = Layout::new(model);
-    let mut ws = Workspace::new(model);
-    let mut draws = Random::new(5, 0);
-    draws.restart(run);
-    let mut row = vec![0.0; layout.width()];
-    one_run(model, &layout, &mut draws, &mut ws, shared, &mut row);
-    row
+    one_run(model, 5, run, shared).1
 }
 
 #[test]
@@ -331,20 +324,7 @@ fn a_run_that_copies_what_it_shares_with_the_last_equals_the_run_alone() {
 
 /// One run's children, for checks on individual dates.
 fn children_of_run(model: &Model, seed: u64, run: u64) -> Vec<carecast::model::child::Child> {
-    let layout = Layout::new(model);
-    let mut ws = Workspace::new(model);
-    let mut draws = Random::new(seed, 0);
-    draws.restart(run);
-    let mut row = vec![0.0; layout.width()];
-    one_run(
-        model,
-        &layout,
-        &mut draws,
-        &mut ws,
-        &mut Shared::new(false),
-        &mut row,
-    );
-    ws.children().to_vec()
+    one_run(model, seed, run, &mut Shared::new(false)).0
 }
 
 /// Days from 1 April 2024 to a civil date (proleptic Gregorian), written
