@@ -199,8 +199,9 @@ struct Run<'a> {
 
 /// Simulates one run of `model` with `draws` (already restarted at the
 /// run's index) and writes its results into `row` (laid out by `layout`).
-/// `shared` holds the last run's entrants and initial stock: what this run
-/// shares with it is copied, not drawn again.
+/// `shared` holds the entrants and initial stock the worker's last
+/// simulation drew: when that was of the same run and they would come out
+/// the same here, they are copied, not drawn again.
 pub fn simulate(
     model: &Model,
     layout: &Layout,
@@ -1203,8 +1204,9 @@ impl Run<'_> {
 }
 
 /// What the main entries' would-be entrants depend on in `model`, as text:
-/// their ages and placements, the age bands and the calendar (their numbers
-/// and rates are the run's values).
+/// their ages and placements, the age bands and the calendar. The run's
+/// entry rates and dispersion (their numbers) and hazards (their first
+/// events) are the rest of their key.
 fn entrant_spec(model: &Model) -> String {
     let entries = model
         .entries
@@ -1218,8 +1220,9 @@ fn entrant_spec(model: &Model) -> String {
 
 /// What the initial stock depends on in `model`, as text: each placement's
 /// and cohort's children by age and time in care, the time-in-care bands,
-/// the age bands and the calendar (and, when times in care are drawn from
-/// the steady state, the run's exit hazards).
+/// the age bands and the calendar. The run's hazards, which set the
+/// children's first events (and any times in care drawn from the steady
+/// state), are the rest of its key.
 fn stock_spec(model: &Model) -> String {
     let placements: Vec<_> = model
         .placements
