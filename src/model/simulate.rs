@@ -60,6 +60,18 @@ pub struct First {
     next: Next,
 }
 
+impl First {
+    /// What `child`'s admission drew, its first event being `next`.
+    fn of(child: &Child, next: Next) -> First {
+        First {
+            placement: child.placement,
+            rng: child.rng.clone(),
+            clock: child.clock,
+            next,
+        }
+    }
+}
+
 /// A worker's memos of the entrants and initial stock of its last run (see
 /// [`crate::model::shared`]).
 pub type Shared = crate::model::shared::Shared<Entrant, (Child, Option<First>)>;
@@ -479,21 +491,10 @@ impl Run<'_> {
             return;
         }
         let kept = child.clone();
+        let id = self.ws.children.len();
         let next = self.admit(child, 0.0, None);
-        let first = self.first_of(next);
+        let first = First::of(&self.ws.children[id], next);
         self.shared.stock.push((kept, Some(first)));
-    }
-
-    /// What the admission of the child admitted last drew, its first event
-    /// being `next`.
-    fn first_of(&self, next: Next) -> First {
-        let child = self.ws.children.last();
-        First {
-            placement: child.map_or(0, |c| c.placement),
-            rng: child.map_or(Stream::new(0), |c| c.rng.clone()),
-            clock: child.map_or(0.0, |c| c.clock),
-            next,
-        }
     }
 
     /// Puts a child into care in its placement at `now` and schedules its
@@ -1073,9 +1074,10 @@ impl Run<'_> {
             let c = cohort as usize - 1;
             self.row[self.layout.cohort(self.fy, c, CohortField::Entries)] += 1.0;
         }
+        let id = self.ws.children.len();
         let next = self.admit(child, now, known.as_ref());
         if self.entrants_use == Use::Write && index < self.main_entrants && known.is_none() {
-            let first = self.first_of(next);
+            let first = First::of(&self.ws.children[id], next);
             if let Some(e) = self.shared.entrants.item_mut(self.month, index) {
                 e.first = Some(first);
             }
