@@ -38,7 +38,7 @@ fn merge(c: &mut Criterion) {
                     let mut all = plan.empty();
                     for body in bodies {
                         let part = partial::decode(&plan, body).expect("a valid body");
-                        all.merge(&part);
+                        all.absorb(part);
                     }
                     all.normalize();
                     black_box(all)

@@ -71,7 +71,7 @@ pub fn tally(
         .map(|w| w.results)
         // (Without an empty start: one job's results need no merge.)
         .reduce_with(|mut a, b| {
-            a.merge(&b);
+            a.absorb(b);
             a
         });
     let mut results = results.unwrap_or_else(|| plan.empty());

@@ -314,7 +314,7 @@ pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
                 ),
             });
         }
-        results.merge(&part);
+        results.absorb(part);
     }
     results.normalize();
     Ok(Merged {

@@ -303,7 +303,7 @@ pub fn run(
         let more = engine::tally(config, &plan, seed, results.runs..runs, &|n| {
             progress(n, runs)
         })?;
-        results.merge(&more);
+        results.absorb(more);
         batches.push(runs);
         let assessment = assess(config, &plan, &results, target);
         if assessment.met() || runs >= max_runs {

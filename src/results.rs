@@ -358,19 +358,20 @@ pub struct ScenarioResults {
 }
 
 impl Results {
-    /// Adds the runs of `other` (other runs of the same plan).
-    pub fn merge(&mut self, other: &Results) {
+    /// Adds the runs of `other` (other runs of the same plan), reusing its
+    /// tallies' buffers.
+    pub fn absorb(&mut self, other: Results) {
         self.runs += other.runs;
-        for (a, b) in self.scenarios.iter_mut().zip(&other.scenarios) {
-            for (x, y) in a.columns.iter_mut().zip(&b.columns) {
-                x.merge(y);
+        for (a, b) in self.scenarios.iter_mut().zip(other.scenarios) {
+            for (x, y) in a.columns.iter_mut().zip(b.columns) {
+                x.absorb(y);
             }
             a.drivers.merge(&b.drivers);
             a.approximate |= b.approximate;
         }
-        for (a, b) in self.comparisons.iter_mut().zip(&other.comparisons) {
+        for (a, b) in self.comparisons.iter_mut().zip(other.comparisons) {
             for (x, y) in a.iter_mut().zip(b) {
-                x.merge(y);
+                x.absorb(y);
             }
         }
     }

@@ -163,7 +163,7 @@ pub fn analyse(
         .reduce(
             || plan.empty(),
             |mut a, b| {
-                a.merge(&b);
+                a.absorb(b);
                 a
             },
         );
@@ -300,11 +300,12 @@ struct Accumulated {
 }
 
 impl Accumulated {
-    fn merge(&mut self, o: &Accumulated) {
+    /// Adds the runs of `o`, reusing its tallies' buffers.
+    fn absorb(&mut self, o: Accumulated) {
         self.n += o.n;
-        for (a, b) in self.outcomes.iter_mut().zip(&o.outcomes) {
+        for (a, b) in self.outcomes.iter_mut().zip(o.outcomes) {
             for (x, y) in a.iter_mut().zip(b) {
-                x.merge(y);
+                x.absorb(y);
             }
         }
         for (a, b) in self.changes.iter_mut().zip(&o.changes) {

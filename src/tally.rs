@@ -257,9 +257,9 @@ impl Tally {
         self.sketched = true;
     }
 
-    /// Adds another tally of the same output (other runs).
-    pub fn merge(&mut self, other: &Tally) {
-        let mut other = other.clone();
+    /// Adds another tally of the same output (other runs), reusing its
+    /// buffers.
+    pub fn absorb(&mut self, mut other: Tally) {
         other.compact();
         self.compact();
         if self.sketched != other.sketched {
@@ -736,17 +736,17 @@ mod tests {
             let mut chunks: Vec<Tally> = values.chunks(size).map(tally).collect();
             chunks.reverse();
             let mut merged = Tally::new();
-            for c in &chunks {
-                merged.merge(c);
+            for c in chunks {
+                merged.absorb(c);
             }
             assert_eq!(merged.normalized(), whole, "{parts} parts");
         }
         // A small exact part merged into a sketched one.
         let mut big = tally(&values[..29_000]);
-        big.merge(&tally(&values[29_000..]));
+        big.absorb(tally(&values[29_000..]));
         assert_eq!(big.normalized(), whole);
         let mut small = tally(&values[29_000..]);
-        small.merge(&tally(&values[..29_000]));
+        small.absorb(tally(&values[..29_000]));
         assert_eq!(small.normalized(), whole);
     }
 
