@@ -201,6 +201,8 @@ struct Run<'a> {
     shared: &'a mut Shared,
     /// Whether the main entries' would-be entrants are copied from `shared`.
     entrants_use: Use,
+    /// The initial stock's key: the first `hazard_key` values of `ws.key`.
+    hazard_key: usize,
     /// The current month, and how many of its entrants (the first ones in
     /// `ws.entrants`) are the main entries'.
     month: usize,
@@ -225,15 +227,17 @@ pub fn simulate(
     ws.inputs.fill(model, draws);
     ws.hazards.fill(&ws.inputs);
     row.fill(0.0);
-    // The main entrants depend on the run's entry rates and dispersion.
+    // The initial stock's key is the hazards (which set its children's
+    // first events and any times in care drawn from the steady state); the
+    // main entrants' is the hazards and the run's entry rates and dispersion.
     ws.key.clear();
+    ws.hazards.key(&mut ws.key);
+    let hazard_key = ws.key.len();
     ws.key.extend_from_slice(&ws.inputs.entry_mean);
     ws.key.extend_from_slice(&match ws.inputs.dispersion {
         Some(k) => [1.0, k],
         None => [0.0, 0.0],
     });
-    // Their first events, and the initial stock's, depend on the hazards.
-    ws.hazards.key(&mut ws.key);
     let entrants_use = shared
         .entrants
         .begin(shared.on, draws.base(), &ws.entrant_spec, &ws.key);
@@ -246,6 +250,7 @@ pub fn simulate(
         ageing: &ageing,
         shared,
         entrants_use,
+        hazard_key,
         month: 0,
         main_entrants: 0,
         fy: 0,
@@ -307,16 +312,11 @@ impl Run<'_> {
     /// Copied from the last run's when that had the same key.
     fn initial_stock(&mut self, draws: &Random) {
         let model = self.model;
-        // The children's times in care (when drawn from the steady state)
-        // and first events depend on the hazards: the stock's key is the
-        // hazards' part of the run's key.
-        self.ws.key.clear();
-        self.ws.hazards.key(&mut self.ws.key);
         let stock_use = self.shared.stock.begin(
             self.shared.on,
             draws.base(),
             &self.ws.stock_spec,
-            &self.ws.key,
+            &self.ws.key[..self.hazard_key],
         );
         if stock_use == Use::Read {
             for i in 0..self.shared.stock.group(0).len() {
