@@ -206,10 +206,12 @@ impl Tally {
     }
 
     /// Adds one run's value (in pounds or children).
+    #[inline]
     pub fn add(&mut self, x: f64) {
         self.add_units(to_units(x));
     }
 
+    #[inline]
     pub fn add_units(&mut self, v: i64) {
         self.n += 1;
         self.sum += v as i128;

@@ -608,6 +608,7 @@ impl Run<'_> {
     }
 
     /// Counts child `id` into its placement from `now`.
+    #[inline(always)]
     fn join(&mut self, id: u32, now: f64) {
         let ws = &mut *self.ws;
         let child = &mut ws.children[id as usize];
@@ -623,6 +624,7 @@ impl Run<'_> {
     }
 
     /// Counts child `id` out of its placement from `now`.
+    #[inline(always)]
     fn part(&mut self, id: u32, now: f64) {
         self.cohort_join(id, now, -1.0);
         let ws = &mut *self.ws;
@@ -652,6 +654,7 @@ impl Run<'_> {
     }
 
     /// Puts child `id`'s next event in the queue, replacing any other.
+    #[inline(always)]
     fn enqueue(&mut self, id: u32, next: Next) {
         let ws = &mut *self.ws;
         let child = &mut ws.children[id as usize];
