@@ -15,6 +15,10 @@ use carecast::engine::{self, Settings};
 use carecast::report::Report;
 use carecast::stats::{PERCENTILES, Z95, binomial_cdf, quantile_ranks, rank_coverage, wilson};
 
+#[path = "common/tolerance.rs"]
+mod tolerance;
+use tolerance::z_for;
+
 const ONE_PRICE: &str = r#"
 name = "one uncertain price"
 [horizon]
@@ -163,16 +167,18 @@ fn intervals_from_the_normal_approximation_cover_the_true_figures() {
 fn one_seed_against_known_answers() {
     let r = report(4000, 7);
     let y = &r.scenarios[0].years[0];
-    // Mean K·1000 within 4 se; se = sd/√n as reported (to the penny).
+    // Two comparisons with exact answers (m = 2). The mean is K·1000 within
+    // z standard errors; se = sd/√n as reported (to the penny).
+    let z = z_for(2);
     let se = y.cost.mean_se.unwrap();
-    assert!((y.cost.mean - K * 1000.0).abs() <= 4.0 * se);
+    assert!((y.cost.mean - K * 1000.0).abs() <= z * se);
     assert!((se - y.cost.sd / 4000f64.sqrt()).abs() <= 0.01);
-    // P(overspend) within 4 binomial standard errors of the truth, and its
+    // P(overspend) within z binomial standard errors of the truth, and its
     // interval is the Wilson interval of the count.
     let q = true_overspend();
     let o = y.overspend.expect("the config has a budget");
     let p = o.probability;
-    assert!((p - q).abs() <= 4.0 * (q * (1.0 - q) / 4000.0).sqrt());
+    assert!((p - q).abs() <= z * (q * (1.0 - q) / 4000.0).sqrt());
     let (lo, hi) = wilson((p * 4000.0).round() as usize, 4000).unwrap();
     assert_eq!((o.probability_lo, o.probability_hi), (Some(lo), Some(hi)));
     // Every interval holds its estimate.

@@ -6,7 +6,6 @@
 //! less than once in a thousand runs of the suite; series whose runs are all
 //! equal are checked exactly.
 
-use carecast::dist::std_normal_quantile;
 use carecast::engine::{self, ScenarioRuns, Settings};
 use carecast::model::layout::YearField;
 use carecast::model::simulate::Shared;
@@ -15,6 +14,9 @@ use carecast::model::{DAYS_PER_MONTH, Model};
 #[path = "common/runs.rs"]
 mod runs;
 use runs::{model, one_run, simulate};
+#[path = "common/tolerance.rs"]
+mod tolerance;
+use tolerance::z_for;
 
 const IMMIGRATION_DEATH: &str = include_str!("configs/immigration_death.toml");
 
@@ -26,11 +28,6 @@ fn central(model: &Model) -> ScenarioRuns {
         central: true,
     };
     engine::run(model, &settings, &|_| {}).unwrap()
-}
-
-/// The tolerance in standard errors for a family of `m` comparisons.
-fn z_for(m: usize) -> f64 {
-    std_normal_quantile(1.0 - 0.001 / (2.0 * m as f64))
 }
 
 struct Moments {

@@ -5,6 +5,10 @@ use carecast::config::{self, Config};
 use carecast::engine::{self, ScenarioRuns, Settings};
 use carecast::model::layout::YearField;
 
+#[path = "common/tolerance.rs"]
+mod tolerance;
+use tolerance::z_for;
+
 /// The immigration-death config with an uncertain price, two placements and
 /// a budget, to which each test adds its strategy.
 const BASE: &str = r#"
@@ -215,7 +219,8 @@ delivery_probability = 0.3
     let delivered = runs[0].column(l.intervention_delivered(0, 0));
     let share = mean(&delivered);
     let se = (0.3 * 0.7 / n as f64).sqrt();
-    assert!((share - 0.3).abs() <= 4.0 * se, "{share}");
+    // One comparison with the exact share.
+    assert!((share - 0.3).abs() <= z_for(1) * se, "{share}");
     // It costs its full amount exactly when delivered.
     let cost = runs[0].column(l.intervention_cost(0, 0));
     for (d, c) in delivered.iter().zip(&cost) {
@@ -390,7 +395,7 @@ delivery = { dist = "beta", mean = 0.7, sd = 0.15 }
         .collect();
     let se = (var(&delivered) / n as f64).sqrt();
     assert!(
-        (mean(&delivered) - 700_000.0).abs() <= 4.0 * se,
+        (mean(&delivered) - 700_000.0).abs() <= z_for(1) * se,
         "{}",
         mean(&delivered)
     );

@@ -305,41 +305,49 @@ pub fn implied_stays(model: &Model) -> Vec<Vec<(f64, f64)>> {
 /// hazard (`rates[k]` from `bounds[k]` days on), given a uniform `u`: the
 /// time-in-care profile of a stock in steady state.
 pub fn steady_time_in_care(rates: &[f64], bounds: &[f64], limit: f64, u: f64) -> f64 {
-    // ∫ S over each piece, and S at its start.
-    let mut pieces = [(0.0f64, 0.0f64, 0.0f64, 0.0f64); 16];
-    let mut n = 0;
-    let mut s = 1.0;
-    let mut total = 0.0;
-    for (k, &lo) in bounds.iter().enumerate() {
-        if lo >= limit || n == pieces.len() {
-            break;
-        }
-        let hi = bounds
-            .get(k + 1)
-            .copied()
-            .unwrap_or(f64::INFINITY)
-            .min(limit);
-        let h = rates[k];
-        let width = hi - lo;
-        let area = if h > 0.0 {
+    // The pieces of [0, limit]: (lower bound, hazard, width), with S at the
+    // start of each worked out as they are walked, twice (the total area,
+    // then the piece the target falls in), so any number of bands is taken.
+    let pieces = || {
+        bounds
+            .iter()
+            .enumerate()
+            .take_while(move |&(_, &lo)| lo < limit)
+            .map(move |(k, &lo)| {
+                let hi = bounds
+                    .get(k + 1)
+                    .copied()
+                    .unwrap_or(f64::INFINITY)
+                    .min(limit);
+                (lo, rates.get(k).copied().unwrap_or(0.0), hi - lo)
+            })
+    };
+    // ∫ S over a piece of hazard h and width w, S being s at its start.
+    let area = |s: f64, h: f64, width: f64| {
+        if h > 0.0 {
             s * -(-h * width).exp_m1() / h
         } else {
             s * width
-        };
-        if !area.is_finite() {
+        }
+    };
+    let (mut s, mut total, mut n) = (1.0, 0.0, 0);
+    for (lo, h, width) in pieces() {
+        let a = area(s, h, width);
+        if !a.is_finite() {
             // An open-ended band without exits and no age limit: no steady state.
             return lo;
         }
-        pieces[n] = (lo, s, h, area);
+        total += a;
         n += 1;
-        total += area;
         s *= (-h * width).exp();
     }
     let mut target = u * total;
-    for (i, &(lo, s0, h, area)) in pieces[..n].iter().enumerate() {
-        if target <= area || i + 1 == n {
+    let mut s0 = 1.0;
+    for (i, (lo, h, width)) in pieces().enumerate() {
+        let a = area(s0, h, width);
+        if target <= a || i + 1 == n {
             // Solve s0 ∫₀^x e^(−h y) dy = target for x.
-            let target = target.min(area);
+            let target = target.min(a);
             let x = if h > 0.0 {
                 -(1.0 - target * h / s0).max(f64::MIN_POSITIVE).ln() / h
             } else {
@@ -347,7 +355,8 @@ pub fn steady_time_in_care(rates: &[f64], bounds: &[f64], limit: f64, u: f64) ->
             };
             return lo + x;
         }
-        target -= area;
+        target -= a;
+        s0 *= (-h * width).exp();
     }
     0.0
 }
@@ -378,6 +387,17 @@ mod tests {
         assert!((mean - 15.0).abs() < 1e-12);
         assert!((median - (5.0 + 2f64.ln() / 0.1)).abs() < 1e-12);
         assert_eq!(stay(&[0.0], &[0.0]), (f64::INFINITY, f64::INFINITY));
+    }
+
+    #[test]
+    fn steady_profile_takes_every_band_however_many() {
+        // One hazard cut into 20 bands of 10 days is still exponential: its
+        // 95th percentile, −ln 0.05 / h ≈ 300 days, lies in the last band
+        // (from 190 days), well past the first 16 bands.
+        let h = 0.01;
+        let bounds: Vec<f64> = (0..20).map(|k| 10.0 * k as f64).collect();
+        let x = steady_time_in_care(&[h; 20], &bounds, f64::INFINITY, 0.95);
+        assert!((x - -(0.05f64).ln() / h).abs() < 1e-9, "{x}");
     }
 
     #[test]

@@ -114,6 +114,8 @@ pub struct Workspace {
     last_change: Vec<f64>,
     entrants: Vec<Entrant>,
     eligible: Vec<u32>,
+    /// An initial child's exit rates by time-in-care band (scratch).
+    tic_rates: Vec<f64>,
     /// Each intervention's stream for the current month.
     programme_rng: Vec<Stream>,
     /// Initial stock created so far by `[placement × bands + band]`.
@@ -180,6 +182,7 @@ impl Workspace {
             last_change: vec![0.0; n_place],
             entrants: Vec::new(),
             eligible: Vec::new(),
+            tic_rates: Vec::new(),
             programme_rng: vec![Stream::new(0); model.strategy.interventions.len()],
             created: vec![0; n_cells],
             flows: Flows::new(model),
@@ -458,11 +461,10 @@ impl Run<'_> {
             }
             None => {
                 let hz = &self.ws.hazards;
-                let mut rates = [0.0; 16];
-                for (k, r) in rates.iter_mut().enumerate().take(hz.tics().min(16)) {
-                    *r = hz.exit_of(group, p, band, k);
-                }
-                steady_time_in_care(&rates[..hz.tics().min(16)], bounds, age, u)
+                let rates = &mut self.ws.tic_rates;
+                rates.clear();
+                rates.extend((0..hz.tics()).map(|k| hz.exit_of(group, p, band, k)));
+                steady_time_in_care(rates, bounds, age, u)
             }
         }
     }
