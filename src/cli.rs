@@ -26,7 +26,7 @@ use crate::report::Report;
                   budget: percentiles, the probability of an overspend and its expected size.\n\n\
                   Exit status: 0 success; 2 usage or config error; 1 any other failure."
 )]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -205,9 +205,23 @@ struct Streams {
     /// outputs [default: the config's simulation.seed, else 42].
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
-    /// Worker threads [default: one per core]. Results do not depend on it.
+    /// Worker threads, 1 to 1024 [default: one per core]. Results do not depend on it.
     #[arg(long, value_name = "T")]
     threads: Option<usize>,
+}
+
+/// The most worker threads a command may ask for: far more than any
+/// machine's cores, and few enough that starting them takes no time.
+const MAX_THREADS: usize = 1024;
+
+/// `--threads` must be 1 to [`MAX_THREADS`].
+fn check_threads(threads: Option<usize>) -> Result<(), Error> {
+    match threads {
+        Some(t) if !(1..=MAX_THREADS).contains(&t) => Err(Error::Usage(format!(
+            "--threads must be 1 to {MAX_THREADS}, got {t}"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 impl Streams {
@@ -219,9 +233,7 @@ impl Streams {
         model: &crate::model::Model,
         central: bool,
     ) -> Result<Settings, Error> {
-        if self.threads == Some(0) {
-            return Err(Error::Usage("--threads must be at least 1".into()));
-        }
+        check_threads(self.threads)?;
         Ok(Settings {
             runs,
             seed: self.seed.unwrap_or(model.default_seed),
@@ -916,9 +928,7 @@ fn backtest(args: BacktestArgs) -> Result<(), Error> {
             args.horizon
         )));
     }
-    if args.threads == Some(0) {
-        return Err(Error::Usage("--threads must be at least 1".into()));
-    }
+    check_threads(args.threads)?;
     let to_stdout = output::write::check_outputs(
         &[&args.out, &args.csv, &args.html],
         &[Some(&args.data.ssda903), args.data.base.as_ref()],
@@ -1015,8 +1025,9 @@ fn backtest(args: BacktestArgs) -> Result<(), Error> {
 fn validate(path: PathBuf) -> Result<(), Error> {
     let config = config::load_config(&path)?;
     let model = &config.scenarios[0].model;
-    // The inputs `carecast sensitivity` would hold, in the first scenario.
-    let uncertain = model.inputs().len();
+    // The inputs `carecast sensitivity` would hold: each scenario's own, as
+    // scenarios may disable programmes or fix inputs.
+    let uncertain = |m: &crate::model::Model| m.inputs().len();
     let years: Vec<&str> = model
         .calendar
         .years
@@ -1024,7 +1035,7 @@ fn validate(path: PathBuf) -> Result<(), Error> {
         .map(|y| y.label.as_str())
         .collect();
     let text = format!(
-        "{}: valid — {:?}: {} placement type(s), {} age band(s), {} cost line(s), {} uncertain input(s), years {}\n",
+        "{}: valid — {:?}\n{} placement type(s), {} age band(s), {} cost line(s), {}years {}\n",
         path.display(),
         model.name,
         model.placements.len(),
@@ -1034,22 +1045,27 @@ fn validate(path: PathBuf) -> Result<(), Error> {
             0
         },
         model.cost_lines.len(),
-        uncertain,
+        if config.scenarios.len() > 1 {
+            String::new()
+        } else {
+            format!("{} uncertain input(s), ", uncertain(model))
+        },
         years.join(", ")
     ) + &if config.scenarios.len() > 1 {
         format!(
-            "scenarios: {}\n",
+            "scenarios (uncertain inputs): {}\n",
             config
                 .scenarios
                 .iter()
-                .map(|s| s.id.as_str())
+                .map(|s| format!("{}({})", s.id, uncertain(&s.model)))
                 .collect::<Vec<_>>()
                 .join(", ")
         )
     } else {
         String::new()
-    } + &cohorts_text(model)
-        + &stays_text(model);
+    } + &cohorts_text(model);
+    // Within the terminal's 100 columns, like every table carecast prints.
+    let text = crate::output::table::wrap(text.trim_end(), 100) + &stays_text(model);
     print_stdout(&text)
 }
 
@@ -1106,7 +1122,7 @@ fn stays_text(model: &crate::model::Model) -> String {
         }
     };
     let mut text = String::from(
-        "implied stay in months, mean / median, from exit rates alone (inputs at their means; moves and 18th birthdays not counted):\n",
+        "implied stay in months, mean / median, from exit rates alone\n(inputs at their means; moves and 18th birthdays not counted):\n",
     );
     for (p, placement) in model.placements.iter().enumerate() {
         let parts: Vec<String> = model

@@ -73,7 +73,17 @@ impl Error {
 /// A clap usage error in one line: its `error:` line and its tip, if any.
 pub fn usage_line(e: &clap::Error) -> String {
     if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        return "error: a command is needed (run, validate, sensitivity, report, calibrate or backtest); try 'carecast --help'".into();
+        use clap::CommandFactory;
+        let names: Vec<String> = crate::cli::Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .filter(|n| n != "help")
+            .collect();
+        let list = match names.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => names.join(""),
+        };
+        return format!("error: a command is needed ({list}); try 'carecast --help'");
     }
     // clap writes the error, its details (indented), a tip, then the usage:
     // keep everything before the usage, joined on one line.

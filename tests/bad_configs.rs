@@ -865,6 +865,23 @@ fn zero_threads_on_the_command_line() {
 }
 
 #[test]
+fn more_threads_than_carecast_starts() {
+    // Starting 100,000 threads would take minutes: refused before any work.
+    let case = Case::new(BASE);
+    let outcome = case.run(&["--threads", "100000"]);
+    assert_refused(
+        &outcome,
+        "carecast run --threads 100000",
+        &[
+            "--threads".to_string(),
+            "1024".to_string(),
+            "100000".to_string(),
+        ],
+    );
+    case.assert_nothing_written("carecast run --threads 100000");
+}
+
+#[test]
 fn non_numeric_runs_on_the_command_line() {
     let case = Case::new(BASE);
     let outcome = case.run(&["--runs", "ten"]);

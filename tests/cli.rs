@@ -242,6 +242,47 @@ fn every_shipped_config_validates_and_runs() {
     }
 }
 
+/// `validate` counts each scenario's own uncertain inputs (a scenario that
+/// disables programmes has fewer) and keeps within 100 columns.
+#[test]
+fn validate_counts_each_scenarios_inputs_within_100_columns() {
+    for path in shipped_configs() {
+        let text = stdout_of(&["validate", path.to_str().unwrap()]);
+        for line in text.lines() {
+            assert!(line.chars().count() <= 100, "{}: {line}", path.display());
+        }
+        let config = carecast::config::load_config(&path).unwrap();
+        let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if config.scenarios.len() > 1 {
+            for s in &config.scenarios {
+                let said = format!("{}({})", s.id, s.model.inputs().len());
+                assert!(
+                    joined.contains(&said),
+                    "{}: no {said} in\n{text}",
+                    path.display()
+                );
+            }
+        } else {
+            let said = format!(
+                "{} uncertain input(s)",
+                config.scenarios[0].model.inputs().len()
+            );
+            assert!(
+                joined.contains(&said),
+                "{}: no {said} in\n{text}",
+                path.display()
+            );
+        }
+    }
+    // The example's scenarios differ: the programmes do_nothing disables
+    // are uncertain inputs of the others.
+    let text = stdout_of(&["validate", "configs/example.toml"]);
+    assert!(
+        text.contains("do_nothing(16), strategy(24), worst_case(23)"),
+        "{text}"
+    );
+}
+
 #[test]
 fn run_without_a_config_runs_the_built_in_example() {
     let text = stdout_of(&["run", "--runs", "300"]);
