@@ -333,7 +333,7 @@ pub fn rolling_csv(r: &Rolling) -> String {
 
 /// The per-month points as CSV: series, month, observed, mean, P5 … P95,
 /// whether the count fell within P5–P95 and P25–P75, pinball loss and CRPS.
-pub fn points_csv(points: &[Point]) -> String {
+fn points_csv(points: &[Point]) -> String {
     let mut out = String::from(
         "series,month,observed,mean,p5,p25,p50,p75,p95,in_p5_p95,in_p25_p75,pinball,crps\n",
     );

@@ -978,11 +978,8 @@ fn backtest(args: BacktestArgs) -> Result<(), Error> {
         }
     }
     if let Some(path) = args.csv {
-        let text = if rolling.origins.len() == 1 {
-            crate::backtest::points_csv(&rolling.origins[0].1.points)
-        } else {
-            crate::backtest::rolling_csv(&rolling)
-        };
+        // The same columns whatever the number of origins.
+        let text = crate::backtest::rolling_csv(&rolling);
         files.push((path, text.into_bytes()));
     }
     if let Some(path) = args.html {

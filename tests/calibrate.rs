@@ -773,13 +773,19 @@ fn backtest_prints_scores_and_writes_a_config_with_its_history() {
         "{text}"
     );
     assert!(text.lines().any(|l| l.starts_with("placement:ifa")));
+    // One origin's CSV has the columns of several origins'.
+    let points = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        points.starts_with("origin,series,month,observed"),
+        "{points}"
+    );
     assert_eq!(
-        std::fs::read_to_string(&csv)
-            .unwrap()
+        points
             .lines()
-            .filter(|l| l.starts_with("total,"))
+            .filter(|l| l.starts_with("2023-04-01,total,"))
             .count(),
-        12
+        12,
+        "{points}"
     );
     // `run` scores the same history.
     let html = out.path().join("bt.html");
