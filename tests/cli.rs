@@ -221,6 +221,16 @@ fn json_follows_the_contract() {
     assert!(csv.contains("\nstrategy vs do_nothing,2025/26,,saving,,probability_positive,"));
     assert!(csv.contains("\nstrategy vs do_nothing,horizon,,saving,,probability_pays_back,"));
     assert!(csv.contains("\nstrategy,,2024-04,lac_by_placement,ifa,mean,"));
+    // Every statistic of the overspend in the JSON is a row of the CSV.
+    for (stat, value) in year["overspend"].as_object().unwrap() {
+        let Some(x) = value.as_f64() else { continue };
+        let row = format!("\nstrategy,2024/25,,overspend,,{stat},");
+        let at = csv
+            .find(&row)
+            .unwrap_or_else(|| panic!("no {row:?} in the CSV"));
+        let cell = csv[at + row.len()..].lines().next().unwrap();
+        assert_eq!(cell.parse::<f64>().unwrap(), x, "overspend {stat}");
+    }
     assert!(lines.all(|l| l.split(',').count() == 7));
 }
 

@@ -118,6 +118,9 @@ pub fn render(report: &Report) -> Vec<u8> {
                     ("probability_lo", o.probability_lo),
                     ("probability_hi", o.probability_hi),
                     ("mean_se", o.mean_se),
+                    ("p95", o.p95),
+                    ("p99", o.p99),
+                    ("expected_shortfall", o.expected_shortfall),
                 ] {
                     rows.optional(year("overspend"), stat, v);
                 }
