@@ -320,6 +320,31 @@ fn a_read_only_output_is_refused_not_replaced() {
 }
 
 #[test]
+fn an_output_in_no_folder_or_over_a_folder_is_a_usage_error() {
+    // Paths that cannot name a file are the user's to mend (exit 2), found
+    // before any work, and nothing is written.
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    for (path, why) in [
+        (
+            dir.path().join("no-such-folder").join("r.csv"),
+            "the folder does not exist",
+        ),
+        (dir.path().to_path_buf(), "it is a directory"),
+    ] {
+        let out = carecast()
+            .args(["run", POISSON, "--runs", "5", "--quiet", "--json"])
+            .arg(&json)
+            .arg("--csv")
+            .arg(&path)
+            .output()
+            .unwrap();
+        refused(&out, 2, &[why]);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}
+
+#[test]
 fn an_output_over_the_config_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("c.toml");

@@ -177,13 +177,20 @@ fn target(path: &Path) -> Result<Target, Error> {
     }
     // The system follows links, including the magic ones of /dev/fd and /proc.
     match std::fs::metadata(path) {
-        // A new file, perhaps at the end of a dangling link.
-        Err(e) if e.kind() == ErrorKind::NotFound => Ok(Target::Replace {
-            path: follow_links(path)?,
-            mode: None,
-        }),
+        // A new file, perhaps at the end of a dangling link, in a folder
+        // that must exist: a path naming no folder is the user's to mend.
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            let real = follow_links(path)?;
+            if !std::fs::metadata(folder_of(&real)).is_ok_and(|m| m.is_dir()) {
+                return Err(unusable(path, "the folder does not exist"));
+            }
+            Ok(Target::Replace {
+                path: real,
+                mode: None,
+            })
+        }
         Err(e) => Err(fail(path, e)),
-        Ok(m) if m.is_dir() => Err(fail(path, std::io::Error::from(ErrorKind::IsADirectory))),
+        Ok(m) if m.is_dir() => Err(unusable(path, "it is a directory")),
         Ok(m) if m.is_file() => {
             if m.permissions().readonly() {
                 return Err(fail(
@@ -396,6 +403,11 @@ fn on_signal_remove_temps() {
             });
         });
     }
+}
+
+/// An output path that cannot name a file: a usage error (exit 2).
+fn unusable(path: &Path, why: &str) -> Error {
+    Error::Usage(format!("cannot write {}: {why}", path.display()))
 }
 
 /// An I/O failure on `path`, in words that do not mention a temporary file.
