@@ -611,3 +611,32 @@ fn rare_events_are_held_at_happens_and_does_not_happen() {
     assert!(table.contains("does not happen → happens"), "{table}");
     assert!(table.contains("more than 90% of runs"), "{table}");
 }
+
+fn sensitivity_table(args: &[&str]) -> String {
+    let out = carecast().arg("sensitivity").args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Regression: the terminal table cut long labels at their end, so the
+/// five years of Rotherham's flight-path cost line all read "Cost line:
+/// Flight path: demand above the cash lim…". Labels are cut in the middle,
+/// keeping the year, and stay distinct.
+#[test]
+fn labels_that_differ_only_at_their_end_stay_distinct() {
+    let table = sensitivity_table(&["configs/rotherham-2016.toml", "--runs", "10"]);
+    let rows: Vec<&str> = table
+        .lines()
+        .skip_while(|l| !l.starts_with("Input"))
+        .skip(2)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(rows.len(), 5, "{table}");
+    for fy in ["2016/17", "2017/18", "2018/19", "2019/20", "2020/21"] {
+        let with = rows.iter().filter(|r| r.contains(fy)).count();
+        assert_eq!(with, 1, "{fy} names one row: {table}");
+    }
+    assert!(rows.iter().all(|r| r.starts_with("Cost line: Flight path")));
+    assert!(table.lines().all(|l| l.chars().count() <= 100), "{table}");
+}

@@ -248,7 +248,7 @@ fn table_lines(s: &Sensitivity, labels: &Labels) -> String {
                 .map_or_else(|| "–".to_string(), |sw| pair(sw, points)),
         ]
     }));
-    t.push_str(&crate::output::table::layout(&rows));
+    t.push_str(&crate::output::table::layout_keeping_ends(&rows));
     let se = s.drivers.iter().map(|d| d.swing_se).fold(0.0, f64::max);
     if !s.drivers.is_empty() {
         let _ = writeln!(
