@@ -19,7 +19,7 @@ use crate::engine::{BLOCK, Settings};
 use crate::error::Error;
 use crate::model::Model;
 use crate::model::draws::Random;
-use crate::model::inputs::Pin;
+use crate::model::inputs::{Pin, Unit};
 use crate::model::layout::{Layout, YearField};
 use crate::model::simulate::{Shared, Workspace, simulate};
 use crate::stats::round_dp;
@@ -94,6 +94,10 @@ pub struct Driver {
     /// The values it was held at (its P10 and P90).
     pub low: f64,
     pub high: f64,
+    /// What those values measure (a plain number in files written before
+    /// carecast recorded it).
+    #[serde(default)]
+    pub unit: Unit,
     pub years: Vec<DriverFigures>,
     pub total: DriverFigures,
     /// True for an event whose P10 and P90 are the same (it happens, or
@@ -237,6 +241,7 @@ pub fn analyse(
             input: input.path.clone(),
             low: pins[k].0.value,
             high: pins[k].1.value,
+            unit: input.unit(model),
             years,
             event: tornado[k].2,
             swing: round_dp((total.mean.high - total.mean.low).abs(), 2),

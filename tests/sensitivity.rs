@@ -611,3 +611,151 @@ fn rare_events_are_held_at_happens_and_does_not_happen() {
     assert!(table.contains("does not happen → happens"), "{table}");
     assert!(table.contains("more than 90% of runs"), "{table}");
 }
+
+fn sensitivity_table(args: &[&str]) -> String {
+    let out = carecast().arg("sensitivity").args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Regression: the tornado guessed an input's unit from the last word of
+/// its config path, so that an agency share held at 0.59 and 0.85 read
+/// "£1 → £1" and a success rate "£0 → £0". Every kind of uncertain input
+/// is written in the unit of the field it comes from.
+#[test]
+fn every_kind_of_input_is_held_at_values_in_its_own_unit() {
+    let text = std::fs::read_to_string("tests/configs/every_input.toml").unwrap();
+    let m = model(&text);
+    let s = sensitivity::analyse(&m, "base", &settings(10, 1), &|_| {}).unwrap();
+    let expected = [
+        ("placement.ifa.weekly_cost", "£810 → £890 a week"),
+        ("placement.ifa.inflation", "2.2% → 3.8% a year"),
+        ("entries.per_year", "42 → 58 a year"),
+        ("entries.dispersion", "2.2 → 3.8"),
+        ("entries.trend", "1.0% → 9.0% a year"),
+        ("exits.ifa", "22 → 38 months"),
+        ("exits.res", "22.0% → 38.0% a year"),
+        ("exits.time_in_care.factor[0]", "×1.1 → ×1.9"),
+        ("transition.ifa.res.annual_rate", "1.0% → 9.0% a year"),
+        ("care_leavers.weekly_cost", "£210 → £290 a week"),
+        ("cost_line.legal.2025/26", "£1.10m → £1.90m"),
+        ("cost_line.legal.2026/27", "£1.10m → £1.90m"),
+        ("intervention.edge.families", "11 → 19 families"),
+        ("intervention.edge.success_rate", "42.0% → 58.0%"),
+        (
+            "intervention.edge.children_per_family",
+            "1.1 → 1.9 children a family",
+        ),
+        (
+            "intervention.edge.delivery_probability",
+            "not delivered → delivered",
+        ),
+        ("intervention.leave.per_year", "2.2 → 3.8 a year"),
+        ("intervention.framework.change", "−£56 → −£24 a week"),
+        ("intervention.cheaper.factor", "×0.82 → ×0.98"),
+        ("shock.inquiry.children", "12 → 28 children"),
+        ("shock.inquiry.probability_per_year", "0 → 2 times"),
+        ("saving.commissioning.delivery", "55.0% → 95.0%"),
+        (
+            "saving.commissioning.slip_probability",
+            "on time → slips a year",
+        ),
+        ("investment.it.2025/26", "£110k → £190k"),
+        ("investment.it.2026/27", "£110k → £190k"),
+        ("income.grant.nightly", "£110 → £190 a night"),
+        ("income.pbr.success_rate", "22.0% → 38.0%"),
+        ("income.pbr.payment", "£920 → £1,080"),
+        ("income.leavers.weekly", "£210 → £290 a week"),
+        ("income.other.2025/26", "£110k → £190k"),
+        ("income.other.2026/27", "£110k → £190k"),
+        ("staff.sw.fte.2025/26", "21 → 29 FTE"),
+        ("staff.sw.fte.2026/27", "21 → 29 FTE"),
+        ("staff.sw.permanent_cost", "£41k → £49k a year"),
+        ("staff.sw.agency_cost", "£72k → £88k a year"),
+        ("staff.sw.agency_share.2025/26", "12.0% → 28.0%"),
+        ("staff.sw.agency_share.2026/27", "12.0% → 28.0%"),
+        ("staff.sw.vacancy_rate", "1.0% → 9.0%"),
+        ("staff.sw.inflation", "2.2% → 3.8% a year"),
+        (
+            "staff.managers.children_per_worker",
+            "16 → 24 children a worker",
+        ),
+        ("cohort.uasc.entries.per_year", "11 → 19 a year"),
+        ("cohort.uasc.exit_factor", "×0.22 → ×0.38"),
+    ];
+    let held: std::collections::BTreeMap<&str, String> = s
+        .drivers
+        .iter()
+        .map(|d| (d.input.as_str(), carecast::output::sensitivity::held(d)))
+        .collect();
+    for (path, want) in expected {
+        assert_eq!(held.get(path).map(String::as_str), Some(want), "{path}");
+    }
+    assert_eq!(
+        held.len(),
+        expected.len(),
+        "every input is checked: {held:?}"
+    );
+}
+
+/// Regression: the shipped configs' shares read as money in the terminal
+/// table and the HTML page ("£1 → £1" for Torbay's agency share of 59% to
+/// 85%, "£0 → £0" for Somerset's payment-by-results success rate).
+#[test]
+fn shares_in_the_shipped_configs_read_as_percentages() {
+    let dir = tempfile::tempdir().unwrap();
+    for (config, row, p10, p90) in [
+        (
+            "configs/torbay-2016.toml",
+            "Staff: agency social workers",
+            "59.2%",
+            "85.0%",
+        ),
+        (
+            "configs/somerset-2019.toml",
+            "Income: a troubled families",
+            "18.7%",
+            "31.6%",
+        ),
+    ] {
+        let html = dir.path().join("s.html");
+        let table = sensitivity_table(&[config, "--runs", "10", "--html", html.to_str().unwrap()]);
+        let line = table
+            .lines()
+            .find(|l| l.starts_with(row))
+            .unwrap_or_else(|| panic!("no row {row:?}: {table}"));
+        assert!(line.contains(&format!("{p10} → {p90}")), "{line}");
+        assert!(
+            !table.contains("£1 → £1") && !table.contains("£0 → £0"),
+            "{table}"
+        );
+        let page = std::fs::read_to_string(&html).unwrap();
+        assert!(
+            page.contains(&format!("<td>{p10}</td><td>{p90}</td>")),
+            "{config}: the HTML table of every input"
+        );
+    }
+}
+
+/// Regression: the terminal table cut long labels at their end, so the
+/// five years of Rotherham's flight-path cost line all read "Cost line:
+/// Flight path: demand above the cash lim…". Labels are cut in the middle,
+/// keeping the year, and stay distinct.
+#[test]
+fn labels_that_differ_only_at_their_end_stay_distinct() {
+    let table = sensitivity_table(&["configs/rotherham-2016.toml", "--runs", "10"]);
+    let rows: Vec<&str> = table
+        .lines()
+        .skip_while(|l| !l.starts_with("Input"))
+        .skip(2)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(rows.len(), 5, "{table}");
+    for fy in ["2016/17", "2017/18", "2018/19", "2019/20", "2020/21"] {
+        let with = rows.iter().filter(|r| r.contains(fy)).count();
+        assert_eq!(with, 1, "{fy} names one row: {table}");
+    }
+    assert!(rows.iter().all(|r| r.starts_with("Cost line: Flight path")));
+    assert!(table.lines().all(|l| l.chars().count() <= 100), "{table}");
+}

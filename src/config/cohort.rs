@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use crate::config::raw::RawCohort;
 use crate::config::validate::{Builder, Result, check_id, entries, err, initial_stock};
 use crate::dist::Domain;
+use crate::model::inputs::Unit;
 use crate::model::{Ages, Cohort};
 
 /// More cohorts than any council needs; a child's cohort fits in a byte.
@@ -56,6 +57,7 @@ pub(super) fn cohorts(
             c.exit_factor.as_ref(),
             1.0,
             Domain::NonNegative,
+            Unit::Factor,
             &format!("{path}.exit_factor"),
             format!("{key}.exit_factor"),
         )?;

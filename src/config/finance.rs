@@ -10,6 +10,7 @@ use crate::config::raw::{RawByBand, RawConfig, RawIncome, RawStaff};
 use crate::config::validate::{Builder, Result, check_id, err, money_per_year};
 use crate::dist::{Domain, RawDist};
 use crate::model::finance::*;
+use crate::model::inputs::Unit;
 use crate::model::strategy::Strategy;
 use crate::model::{Calendar, LineAmount, ParamId, Placement, YearMonth};
 
@@ -318,6 +319,7 @@ pub(super) fn incomes(
                     (Some(w), None) => ChildRate::Weekly(b.param(
                         w,
                         Domain::NonNegative,
+                        Unit::PoundsAWeek,
                         &format!("{path}.weekly"),
                         format!("{key}.weekly"),
                     )?),
@@ -404,12 +406,14 @@ pub(super) fn incomes(
                     success_rate: b.param(
                         s,
                         Domain::Fraction,
+                        Unit::Share,
                         &format!("{path}.success_rate"),
                         format!("{key}.success_rate"),
                     )?,
                     payment: b.param(
                         p,
                         Domain::NonNegative,
+                        Unit::Pounds,
                         &format!("{path}.payment"),
                         format!("{key}.payment"),
                     )?,
@@ -450,6 +454,7 @@ fn nightly(
             let id = b.param(
                 d,
                 Domain::NonNegative,
+                Unit::PoundsANight,
                 &format!("{path}.nightly"),
                 format!("{key}.nightly"),
             )?;
@@ -473,6 +478,7 @@ fn nightly(
                 out[j] = Some(b.param(
                     d,
                     Domain::NonNegative,
+                    Unit::PoundsANight,
                     &format!("{path}.nightly.{band}"),
                     format!("{key}.nightly.{band}"),
                 )?);
@@ -509,7 +515,8 @@ pub(super) fn staff(
         let per_year = |b: &mut Builder,
                         raw: &crate::config::raw::RawPerYear<crate::dist::RawDist>,
                         field: &str,
-                        domain: Domain|
+                        domain: Domain,
+                        unit: Unit|
          -> Result<Vec<crate::model::ParamId>> {
             use crate::config::raw::RawPerYear;
             let items: Vec<&crate::dist::RawDist> = match raw {
@@ -538,6 +545,7 @@ pub(super) fn staff(
                     b.param(
                         d,
                         domain,
+                        unit,
                         &error_path,
                         format!("{key}.{field}.{}", labels[y]),
                     )
@@ -545,7 +553,9 @@ pub(super) fn staff(
                 .collect()
         };
         let posts = match (&r.fte, &r.children_per_worker) {
-            (Some(f), None) => Posts::Fixed(per_year(b, f, "fte", Domain::NonNegative)?),
+            (Some(f), None) => {
+                Posts::Fixed(per_year(b, f, "fte", Domain::NonNegative, Unit::Posts)?)
+            }
             (None, Some(c)) => {
                 if !has_children {
                     return err(
@@ -556,6 +566,7 @@ pub(super) fn staff(
                 Posts::PerChildren(b.param(
                     c,
                     Domain::Positive,
+                    Unit::ChildrenAWorker,
                     &format!("{path}.children_per_worker"),
                     format!("{key}.children_per_worker"),
                 )?)
@@ -568,15 +579,16 @@ pub(super) fn staff(
             }
         };
         let agency_share = match &r.agency_share {
-            Some(a) => per_year(b, a, "agency_share", Domain::Fraction)?,
+            Some(a) => per_year(b, a, "agency_share", Domain::Fraction, Unit::Share)?,
             None => {
-                let id = b.fixed(0.0, format!("{key}.agency_share"));
+                let id = b.fixed(0.0, Unit::Share, format!("{key}.agency_share"));
                 vec![id; n_years]
             }
         };
         let permanent_cost = b.param(
             &r.permanent_cost,
             Domain::NonNegative,
+            Unit::PoundsAYear,
             &format!("{path}.permanent_cost"),
             format!("{key}.permanent_cost"),
         )?;
@@ -584,6 +596,7 @@ pub(super) fn staff(
             Some(d) => b.param(
                 d,
                 Domain::NonNegative,
+                Unit::PoundsAYear,
                 &format!("{path}.agency_cost"),
                 format!("{key}.agency_cost"),
             )?,
@@ -594,13 +607,14 @@ pub(super) fn staff(
                         "with an `agency_share`, give the `agency_cost` per FTE",
                     );
                 }
-                b.fixed(0.0, format!("{key}.agency_cost"))
+                b.fixed(0.0, Unit::PoundsAYear, format!("{key}.agency_cost"))
             }
         };
         let vacancy_rate = b.param_or(
             r.vacancy_rate.as_ref(),
             0.0,
             Domain::Fraction,
+            Unit::Share,
             &format!("{path}.vacancy_rate"),
             format!("{key}.vacancy_rate"),
         )?;

@@ -10,6 +10,7 @@ use crate::config::validate::{
 };
 use crate::dist::{Domain, RawDist};
 use crate::model::draws::path_key;
+use crate::model::inputs::Unit;
 use crate::model::strategy::*;
 use crate::model::{Calendar, Placement, YearMonth};
 
@@ -152,6 +153,7 @@ pub(super) fn build(b: &mut Builder, raw: &RawConfig, mut ctx: Context) -> Resul
             r.delivery.as_ref(),
             1.0,
             Domain::Fraction,
+            Unit::Share,
             &format!("{path}.delivery"),
             format!("saving.{}.delivery", r.id),
         )?;
@@ -202,15 +204,21 @@ fn effect_size(b: &mut Builder, r: &RawIntervention, path: &str) -> Result<Effec
         (Some(d), false) => Ok(EffectSize::PerYear(b.param(
             d,
             Domain::NonNegative,
+            Unit::AYear,
             &format!("{path}.per_year"),
             format!("{key}.per_year"),
         )?)),
         (None, true) => {
-            let mut get = |d: &Option<RawDist>, field: &str, domain: Domain| -> Result<_> {
+            let mut get = |d: &Option<RawDist>,
+                           field: &str,
+                           domain: Domain,
+                           unit: Unit|
+             -> Result<_> {
                 match d {
                     Some(d) => b.param(
                         d,
                         domain,
+                        unit,
                         &format!("{path}.{field}"),
                         format!("{key}.{field}"),
                     ),
@@ -223,12 +231,18 @@ fn effect_size(b: &mut Builder, r: &RawIntervention, path: &str) -> Result<Effec
                 }
             };
             Ok(EffectSize::Product {
-                families: get(&r.families, "families", Domain::NonNegative)?,
-                success_rate: get(&r.success_rate, "success_rate", Domain::Fraction)?,
+                families: get(&r.families, "families", Domain::NonNegative, Unit::Families)?,
+                success_rate: get(
+                    &r.success_rate,
+                    "success_rate",
+                    Domain::Fraction,
+                    Unit::Share,
+                )?,
                 children_per_family: get(
                     &r.children_per_family,
                     "children_per_family",
                     Domain::NonNegative,
+                    Unit::ChildrenAFamily,
                 )?,
             })
         }
@@ -360,12 +374,14 @@ fn intervention(
                 (Some(d), None) => UnitChange::Add(b.param(
                     d,
                     Domain::Any,
+                    Unit::PoundsAWeek,
                     &format!("{path}.change"),
                     format!("{key}.change"),
                 )?),
                 (None, Some(d)) => UnitChange::Factor(b.param(
                     d,
                     Domain::NonNegative,
+                    Unit::Factor,
                     &format!("{path}.factor"),
                     format!("{key}.factor"),
                 )?),
@@ -463,6 +479,7 @@ fn shock(b: &mut Builder, r: &RawShock, path: &str, ctx: &Context) -> Result<Sho
     let children = b.param(
         &r.children,
         Domain::NonNegative,
+        Unit::Children,
         &format!("{path}.children"),
         format!("shock.{}.children", r.id),
     )?;

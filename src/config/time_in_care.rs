@@ -6,6 +6,7 @@ use crate::config::money::Number;
 use crate::config::raw::{RawFactors, RawInitialTimeInCare, RawTimeInCare, RawTimeInCareSplit};
 use crate::config::validate::{Builder, Result, err, unknown_band, whole_count};
 use crate::dist::Domain;
+use crate::model::inputs::Unit;
 use crate::model::{Ages, InitialTimeInCare, ParamId, TimeInCare};
 
 /// Bands of time in care may reach at most 18 years.
@@ -79,6 +80,7 @@ pub fn factors(
                 b.param(
                     d,
                     Domain::NonNegative,
+                    Unit::Factor,
                     &format!("{path}[{k}]"),
                     format!("{key}[{k}]"),
                 )
@@ -119,7 +121,13 @@ pub fn factors(
                         &format!("exits.time_in_care.factor.{id}"),
                     )?,
                     None => (0..bands)
-                        .map(|k| b.fixed(1.0, format!("exits.time_in_care.factor.{id}[{k}]")))
+                        .map(|k| {
+                            b.fixed(
+                                1.0,
+                                Unit::Factor,
+                                format!("exits.time_in_care.factor.{id}[{k}]"),
+                            )
+                        })
                         .collect(),
                 });
             }

@@ -14,6 +14,7 @@ use crate::config::raw::*;
 use crate::config::time_in_care;
 use crate::dist::{Dist, Domain, RawDist};
 use crate::error::FieldError;
+use crate::model::inputs::Unit;
 use crate::model::*;
 
 pub(super) type Result<T> = std::result::Result<T, FieldError>;
@@ -35,6 +36,7 @@ impl Builder {
         &mut self,
         raw: &RawDist,
         domain: Domain,
+        unit: Unit,
         error_path: &str,
         key_path: String,
     ) -> Result<ParamId> {
@@ -42,6 +44,7 @@ impl Builder {
         self.params.push(Param {
             path: key_path,
             dist,
+            unit,
         });
         Ok(ParamId(self.params.len() - 1))
     }
@@ -53,12 +56,13 @@ impl Builder {
         raw: Option<&RawDist>,
         default: f64,
         domain: Domain,
+        unit: Unit,
         error_path: &str,
         key_path: String,
     ) -> Result<ParamId> {
         match raw {
-            Some(raw) => self.param(raw, domain, error_path, key_path),
-            None => Ok(self.fixed(default, key_path)),
+            Some(raw) => self.param(raw, domain, unit, error_path, key_path),
+            None => Ok(self.fixed(default, unit, key_path)),
         }
     }
 
@@ -74,15 +78,17 @@ impl Builder {
             raw,
             0.0,
             Domain::Rate,
+            Unit::ShareAYear,
             &format!("{path}.inflation"),
             format!("{key}.inflation"),
         )
     }
 
-    pub(super) fn fixed(&mut self, value: f64, key_path: String) -> ParamId {
+    pub(super) fn fixed(&mut self, value: f64, unit: Unit, key_path: String) -> ParamId {
         self.params.push(Param {
             path: key_path,
             dist: Dist::fixed(value),
+            unit,
         });
         ParamId(self.params.len() - 1)
     }
@@ -255,6 +261,7 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
         let weekly_cost = b.param(
             &p.weekly_cost,
             Domain::NonNegative,
+            Unit::PoundsAWeek,
             &format!("{path}.weekly_cost"),
             format!("{key}.weekly_cost"),
         )?;
@@ -482,6 +489,7 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
             let weekly_cost = b.param(
                 &c.weekly_cost,
                 Domain::NonNegative,
+                Unit::PoundsAWeek,
                 "care_leavers.weekly_cost",
                 "care_leavers.weekly_cost".into(),
             )?;
@@ -678,6 +686,7 @@ pub(super) fn money_per_year(
             RawMoney::Uncertain(d) => LineAmount::Uncertain(b.param(
                 d,
                 Domain::Any,
+                Unit::Pounds,
                 &format!("{path}[{y}]"),
                 format!("{key}.{}", labels[y]),
             )?),
@@ -734,7 +743,13 @@ fn transition_rates(
                 ),
                 None => format!("transition.{}.{}.annual_rate", t.from, t.to),
             };
-            let id = b.param(d, Domain::Fraction, &format!("{path}.annual_rate"), key)?;
+            let id = b.param(
+                d,
+                Domain::Fraction,
+                Unit::ShareAYear,
+                &format!("{path}.annual_rate"),
+                key,
+            )?;
             for (slot, on) in out.iter_mut().zip(mask) {
                 if on {
                     *slot = Some(id);
@@ -764,6 +779,7 @@ fn transition_rates(
                 out[j] = Some(b.param(
                     d,
                     Domain::Fraction,
+                    Unit::ShareAYear,
                     &format!("{path}.annual_rate.{band}"),
                     format!("transition.{}.{}.{band}.annual_rate", t.from, t.to),
                 )?);
@@ -884,6 +900,7 @@ pub(super) fn entries(
     let per_year = b.param(
         &e.per_year,
         Domain::NonNegative,
+        Unit::AYear,
         &format!("{path}.per_year"),
         format!("{key}.per_year"),
     )?;
@@ -898,6 +915,7 @@ pub(super) fn entries(
         Some(d) => Some(b.param(
             d,
             Domain::Positive,
+            Unit::Number,
             &format!("{path}.dispersion"),
             format!("{key}.dispersion"),
         )?),
@@ -907,6 +925,7 @@ pub(super) fn entries(
         e.trend.as_ref(),
         0.0,
         Domain::Rate,
+        Unit::ShareAYear,
         &format!("{path}.trend"),
         format!("{key}.trend"),
     )?;
@@ -1101,7 +1120,7 @@ fn exits(
         let mut rates = Vec::new();
         let mut build = |raw: &RawDist, path: &str, key: String| -> Result<ExitRate> {
             if is_stay {
-                let id = b.param(raw, Domain::Positive, path, key)?;
+                let id = b.param(raw, Domain::Positive, Unit::Months, path, key)?;
                 let lo = b.params[id.0].dist.lower_bound();
                 if lo < 1.0 {
                     return err(
@@ -1114,6 +1133,7 @@ fn exits(
                 Ok(ExitRate::AnnualProbability(b.param(
                     raw,
                     Domain::Fraction,
+                    Unit::ShareAYear,
                     path,
                     key,
                 )?))

@@ -12,9 +12,60 @@
 //! stays random on its own streams, so the difference a pin makes is
 //! measured with common random numbers.
 
+use serde::{Deserialize, Serialize};
+
 use crate::model::draws::path_key;
 use crate::model::strategy::ShockTiming;
 use crate::model::{Model, ParamId};
+
+/// What an input's value measures, so that reports can write it with its
+/// unit: set where the config is validated, by the field the input comes
+/// from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// A number with no unit (a dispersion).
+    #[default]
+    Number,
+    /// Pounds: a cost line's, an investment's or an income's amount in a
+    /// financial year, a payment by results.
+    Pounds,
+    /// Pounds a week: a placement's price, an income a child's week, a
+    /// change in a price.
+    PoundsAWeek,
+    /// Pounds a night.
+    PoundsANight,
+    /// Pounds a year: the cost of a post.
+    PoundsAYear,
+    /// A fraction shown as a percentage: a share, a success rate, a
+    /// vacancy rate, the share of a saving delivered.
+    Share,
+    /// A fraction a year shown as a percentage: inflation, a trend, an
+    /// annual probability of leaving care or of a move.
+    ShareAYear,
+    /// A mean stay in months.
+    Months,
+    /// Children (the size of a shock).
+    Children,
+    /// Children (or places) a year: entrants, a programme's effect.
+    AYear,
+    /// Families a programme works with.
+    Families,
+    /// Children a family.
+    ChildrenAFamily,
+    /// Children a worker.
+    ChildrenAWorker,
+    /// Full-time-equivalent posts.
+    Posts,
+    /// A factor on a rate or a price.
+    Factor,
+    /// Whether a programme is delivered: 0 or 1.
+    Delivered,
+    /// Whether a saving slips a year: 0 or 1.
+    Slipped,
+    /// How many times a shock happens over the horizon.
+    Times,
+}
 
 /// What kind of draw an input is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,6 +131,17 @@ impl Input {
                 }
                 ShockTiming::Month(_, p) | ShockTiming::Once(p) => bernoulli(p),
             },
+        }
+    }
+
+    /// What the input's value measures.
+    pub fn unit(&self, model: &Model) -> Unit {
+        match self.kind {
+            InputKind::Param(id) => model.param(id).unit,
+            InputKind::ShockSize(_) => Unit::Children,
+            InputKind::Delivery(_) => Unit::Delivered,
+            InputKind::Slip(_) => Unit::Slipped,
+            InputKind::ShockCount(_) => Unit::Times,
         }
     }
 

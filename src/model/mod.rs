@@ -61,6 +61,8 @@ pub struct Param {
     /// changes the draws of the others.
     pub path: String,
     pub dist: Dist,
+    /// What its value measures.
+    pub unit: inputs::Unit,
 }
 
 /// An age band of whole years, `[from, to)`.

@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use crate::model::inputs::Unit;
 use crate::output::svg::{self, TornadoRow, escape};
 use crate::output::{money, percent};
 use crate::sensitivity::{Driver, DriverFigures, Sensitivity, Swing};
@@ -119,31 +120,60 @@ fn value(x: f64) -> String {
     }
 }
 
-/// An input's value with its unit, read from the input's config path: money
-/// for prices and cost lines, percentages for rates, probabilities and
-/// shares delivered, months for a mean stay, children for counts.
-pub fn value_with_unit(path: &str, x: f64) -> String {
-    let last = path.rsplit('.').next().unwrap_or(path);
-    let first = path.split('.').next().unwrap_or(path);
-    let pct = |x: f64| format!("{:.1}%", x * 100.0).replace(".0%", "%");
-    let pounds = |x: f64| {
-        let sign = if x < 0.0 { "\u{2212}" } else { "" };
-        format!(
-            "{sign}£{}",
-            crate::output::table::thousands(x.abs().round() as u64)
-        )
-    };
-    match (first, last) {
-        (_, "weekly_cost") => format!("{} a week", pounds(x)),
-        (_, "inflation") => format!("{} a year", pct(x)),
-        (_, l) if l.contains("probability") || l == "delivery" => pct(x),
-        ("exits", _) if x <= 1.0 => format!("{} a year", pct(x)),
-        ("exits", _) => format!("{} months", value(x)),
-        ("transition", _) => format!("{} a year", pct(x)),
-        ("entries", "per_year") => format!("{} a year", value(x)),
-        ("shock", "children") => format!("{} children", value(x)),
-        ("cost_line" | "staff" | "income" | "investment" | "saving", _) => pounds(x),
+/// An input's value written with its unit: money as pounds, shares and
+/// rates as percentages, counts of children, families and posts as numbers
+/// with their noun, events in words.
+pub fn value_with_unit(unit: Unit, x: f64) -> String {
+    match number_and_unit(unit, x) {
+        (number, "") => number,
+        (number, unit) => format!("{number} {unit}"),
+    }
+}
+
+/// An input's value in two parts: the number (with its £, % or ×), and the
+/// words of its unit after it, if any.
+fn number_and_unit(unit: Unit, x: f64) -> (String, &'static str) {
+    let pct = |x: f64| format!("{:.1}%", x * 100.0);
+    let one = x == 1.0;
+    // An event's two values in words; anything else as a number.
+    let event = |no: &str, yes: &str| match x {
+        0.0 => no.to_string(),
+        1.0 => yes.to_string(),
         _ => value(x),
+    };
+    match unit {
+        Unit::Number => (value(x), ""),
+        Unit::Pounds => (money(x), ""),
+        Unit::PoundsAWeek => (money(x), "a week"),
+        Unit::PoundsANight => (money(x), "a night"),
+        Unit::PoundsAYear => (money(x), "a year"),
+        Unit::Share => (pct(x), ""),
+        Unit::ShareAYear => (pct(x), "a year"),
+        Unit::Months => (value(x), if one { "month" } else { "months" }),
+        Unit::Children => (value(x), if one { "child" } else { "children" }),
+        Unit::AYear => (value(x), "a year"),
+        Unit::Families => (value(x), if one { "family" } else { "families" }),
+        Unit::ChildrenAFamily => (
+            value(x),
+            if one {
+                "child a family"
+            } else {
+                "children a family"
+            },
+        ),
+        Unit::ChildrenAWorker => (
+            value(x),
+            if one {
+                "child a worker"
+            } else {
+                "children a worker"
+            },
+        ),
+        Unit::Posts => (value(x), "FTE"),
+        Unit::Factor => (format!("×{}", value(x)), ""),
+        Unit::Delivered => (event("not delivered", "delivered"), ""),
+        Unit::Slipped => (event("on time", "slips a year"), ""),
+        Unit::Times => (value(x), if one { "time" } else { "times" }),
     }
 }
 
@@ -168,13 +198,19 @@ fn free_run(b: &crate::sensitivity::Figures) -> String {
 /// The two values an input was held at, in words.
 pub fn held(d: &Driver) -> String {
     if d.event {
-        "does not happen → happens".to_string()
-    } else {
-        format!(
+        return "does not happen → happens".to_string();
+    }
+    // A unit both values share is written once: `£3,605 → £7,500 a week`.
+    match (
+        number_and_unit(d.unit, d.low),
+        number_and_unit(d.unit, d.high),
+    ) {
+        ((low, a), (high, b)) if a == b && !a.is_empty() => format!("{low} → {high} {a}"),
+        _ => format!(
             "{} → {}",
-            value_with_unit(&d.input, d.low),
-            value_with_unit(&d.input, d.high)
-        )
+            value_with_unit(d.unit, d.low),
+            value_with_unit(d.unit, d.high)
+        ),
     }
 }
 
@@ -248,7 +284,7 @@ fn table_lines(s: &Sensitivity, labels: &Labels) -> String {
                 .map_or_else(|| "–".to_string(), |sw| pair(sw, points)),
         ]
     }));
-    t.push_str(&crate::output::table::layout(&rows));
+    t.push_str(&crate::output::table::layout_keeping_ends(&rows));
     let se = s.drivers.iter().map(|d| d.swing_se).fold(0.0, f64::max);
     if !s.drivers.is_empty() {
         let _ = writeln!(
@@ -371,12 +407,12 @@ pub fn html_with(s: &Sensitivity, labels: &Labels) -> String {
                 escape(&if d.event {
                     "does not happen".to_string()
                 } else {
-                    value_with_unit(&d.input, d.low)
+                    value_with_unit(d.unit, d.low)
                 }),
                 escape(&if d.event {
                     "happens".to_string()
                 } else {
-                    value_with_unit(&d.input, d.high)
+                    value_with_unit(d.unit, d.high)
                 }),
                 escape(&pair(d.total.mean, signed_money)),
                 escape(&pair(d.total.mean_se, money)),
@@ -430,5 +466,25 @@ pub(crate) fn horizon_tornadoes(h: &mut String, s: &Sensitivity, labels: &Labels
                 svg::tornado(t, x_label, &rows, fmt, HELD, 760.0)
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_written_in_their_unit() {
+        assert_eq!(value_with_unit(Unit::Share, 0.5916), "59.2%");
+        assert_eq!(value_with_unit(Unit::Share, 0.85), "85.0%");
+        assert_eq!(value_with_unit(Unit::ShareAYear, 0.044), "4.4% a year");
+        assert_eq!(value_with_unit(Unit::Pounds, 6_670_820.4), "£6.67m");
+        assert_eq!(value_with_unit(Unit::PoundsAWeek, -56.0), "−£56 a week");
+        assert_eq!(value_with_unit(Unit::Months, 27.6727), "27.67 months");
+        assert_eq!(value_with_unit(Unit::Children, 1.0), "1 child");
+        assert_eq!(value_with_unit(Unit::Times, 2.0), "2 times");
+        assert_eq!(value_with_unit(Unit::Factor, 0.275), "×0.275");
+        assert_eq!(value_with_unit(Unit::Slipped, 1.0), "slips a year");
+        assert_eq!(value_with_unit(Unit::Number, 3.8), "3.8");
     }
 }

@@ -461,7 +461,14 @@ pub fn score_table<'a>(scores: impl IntoIterator<Item = &'a crate::score::Score>
 /// `…` (labels only, never a number), and the other columns, when still too
 /// wide, are split into several tables that each repeat the first.
 pub(crate) fn layout(rows: &[Vec<String>]) -> String {
-    layout_within(rows, WIDTH)
+    layout_within(rows, WIDTH, false)
+}
+
+/// [`layout`] for labels told apart by their last comma-separated part,
+/// such as inputs named by their field or year (`…, weekly cost`,
+/// `…, 2016/17`): a label too long is cut in its middle, keeping that part.
+pub(crate) fn layout_keeping_ends(rows: &[Vec<String>]) -> String {
+    layout_within(rows, WIDTH, true)
 }
 
 fn widths(rows: &[Vec<String>]) -> Vec<usize> {
@@ -475,18 +482,90 @@ fn total_width(widths: &[usize]) -> usize {
     widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1)
 }
 
-/// The first `n` characters of `s`, the last of them `…` when cut.
-fn shorten(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
+/// `s` in at most `n` characters: when too long, cut to `…` before its
+/// last `words` words (and the comma before them), which are kept where they
+/// fit (`Cost line: Flight path: demand above the…, 2016/17`), or at its end
+/// with `words` 0.
+fn shorten(s: &str, n: usize, words: usize) -> String {
+    /// The start keeps at least this many characters.
+    const MIN_HEAD: usize = 8;
+    let len = s.chars().count();
+    if len <= n {
         return s.to_string();
     }
-    let mut out: String = s.chars().take(n.saturating_sub(1)).collect();
-    out = out.trim_end().to_string();
-    out.push('…');
-    out
+    let mut tail_at = match words {
+        0 => s.len(),
+        k => s.rmatch_indices(' ').nth(k - 1).map_or(s.len(), |(i, _)| i),
+    };
+    if s[..tail_at].ends_with(',') {
+        tail_at -= 1;
+    }
+    let tail_len = s[tail_at..]
+        .chars()
+        .count()
+        .min(n.saturating_sub(1 + MIN_HEAD));
+    let head: String = s.chars().take(n.saturating_sub(1 + tail_len)).collect();
+    let tail: String = s.chars().skip(len - tail_len).collect();
+    format!("{}…{tail}", head.trim_end())
 }
 
-pub(crate) fn layout_within(rows: &[Vec<String>], max: usize) -> String {
+/// The words of `s` after its last comma: what [`layout_keeping_ends`]
+/// keeps.
+fn last_part_words(s: &str) -> usize {
+    s.rsplit_once(", ")
+        .map_or(0, |(_, part)| part.split(' ').count())
+}
+
+/// Every label of `labels` in at most `n` characters, each cut in its
+/// middle before its last part (`keep_last_part`) or at its end (see
+/// [`shorten`]), distinct labels kept distinct: labels that would read the
+/// same keep more words of their end, then the column widens until they
+/// differ.
+fn shorten_all(labels: &[&str], n: usize, keep_last_part: bool) -> Vec<String> {
+    let widest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    for n in n..=widest {
+        let mut words: Vec<usize> = labels
+            .iter()
+            .map(|l| {
+                if keep_last_part {
+                    last_part_words(l)
+                } else {
+                    0
+                }
+            })
+            .collect();
+        loop {
+            let short: Vec<String> = labels
+                .iter()
+                .zip(&words)
+                .map(|(l, &w)| shorten(l, n, w))
+                .collect();
+            let clashes: Vec<usize> = (0..labels.len())
+                .filter(|&i| {
+                    (0..labels.len()).any(|j| short[i] == short[j] && labels[i] != labels[j])
+                })
+                .collect();
+            if clashes.is_empty() {
+                return short;
+            }
+            let mut more = false;
+            for i in clashes {
+                if words[i] < labels[i].matches(' ').count() {
+                    words[i] += 1;
+                    more = true;
+                }
+            }
+            if !more {
+                break;
+            }
+        }
+    }
+    labels.iter().map(|l| l.to_string()).collect()
+}
+
+/// [`layout`] within `max` columns, shortened labels keeping their last
+/// comma-separated part with `keep_last_part`.
+fn layout_within(rows: &[Vec<String>], max: usize, keep_last_part: bool) -> String {
     /// The first column keeps at least this many characters.
     const MIN_FIRST: usize = 24;
     let w = widths(rows);
@@ -500,11 +579,13 @@ pub(crate) fn layout_within(rows: &[Vec<String>], max: usize) -> String {
     if rest + first > max {
         first = w[0].min(SPLIT_FIRST);
     }
+    let labels: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
     let shortened: Vec<Vec<String>> = rows
         .iter()
-        .map(|r| {
+        .zip(shorten_all(&labels, first, keep_last_part))
+        .map(|(r, label)| {
             let mut r = r.clone();
-            r[0] = shorten(&r[0], first);
+            r[0] = label;
             r
         })
         .collect();
@@ -600,7 +681,7 @@ mod tests {
                 .chain((0..8).map(|_| "17 · −£1,396k".to_string()))
                 .collect(),
         );
-        let text = layout_within(&rows, 100);
+        let text = layout_within(&rows, 100, false);
         assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
         assert_eq!(text.matches("17 · −£1,396k").count(), 8, "{text}");
         assert!(text.contains('…'));
@@ -609,7 +690,73 @@ mod tests {
             vec!["a".to_string(), "1".into()],
             vec![long.clone(), "2".into()],
         ];
-        assert!(layout_within(&small, 100).contains(&long));
+        assert!(layout_within(&small, 100, false).contains(&long));
+    }
+
+    #[test]
+    fn shortened_labels_keep_their_end_and_stay_distinct() {
+        let years: Vec<String> = ["2016/17", "2017/18"]
+            .iter()
+            .map(|fy| format!("Cost line: Flight path: demand above the cash limit, {fy}"))
+            .collect();
+        let labels: Vec<&str> = years.iter().map(String::as_str).collect();
+        assert_eq!(
+            shorten_all(&labels, 50, true),
+            [
+                "Cost line: Flight path: demand above the…, 2016/17",
+                "Cost line: Flight path: demand above the…, 2017/18"
+            ]
+        );
+        // Cut at their end, they would read the same: they keep their year.
+        assert_eq!(
+            shorten_all(&labels, 50, false),
+            shorten_all(&labels, 50, true)
+        );
+        // A label that reads like no other is cut at its end.
+        assert_eq!(
+            shorten_all(&["A programme with a very long label, indeed"], 30, false),
+            ["A programme with a very long…"]
+        );
+        // Labels alike in their last part keep more words.
+        let moves = [
+            "Transition: External residential, Independent fostering, 5-9, annual rate",
+            "Transition: External residential, Independent fostering, 10-15, annual rate",
+        ];
+        assert_eq!(
+            shorten_all(&moves, 40, true),
+            [
+                "Transition: External…, 5-9, annual rate",
+                "Transition: Externa…, 10-15, annual rate"
+            ]
+        );
+        let middle = [
+            "A long label with a middle part 1 and the same end",
+            "A long label with a middle part 2 and the same end",
+        ];
+        assert_eq!(
+            shorten_all(&middle, 30, true),
+            [
+                "A long lab… 1 and the same end",
+                "A long lab… 2 and the same end"
+            ]
+        );
+        // Labels that differ too far from either end widen until they differ.
+        let far = [
+            "Both labels start with these same words then part 1 and end with the same long words",
+            "Both labels start with these same words then part 2 and end with the same long words",
+        ];
+        let short = shorten_all(&far, 30, true);
+        assert_ne!(short[0], short[1]);
+        assert!(
+            short
+                .iter()
+                .all(|s| (31..far[0].len()).contains(&s.chars().count()))
+        );
+        // Short labels are left alone.
+        assert_eq!(
+            shorten_all(&["Entries: per year"], 20, true),
+            ["Entries: per year"]
+        );
     }
 
     #[test]
