@@ -833,6 +833,82 @@ fn huge_distribution_parameter_is_explained() {
     );
 }
 
+/// The limit a refusal states: the number after "at most ", as a config
+/// would write it (`£10,000,000` → `10000000`).
+fn stated_limit(stderr: &str) -> String {
+    let (_, after) = stderr
+        .split_once("at most ")
+        .unwrap_or_else(|| panic!("the message should state a limit:\n{stderr}"));
+    after
+        .split(' ')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .collect()
+}
+
+/// Regression: a value was refused with a limit larger than the one that
+/// applied (`initial = 50000000`: "at most 1000000"; then `1000000`: "at
+/// most 100000"; a weekly cost of 1e300: "below 1e15"; then 1e14: "limit of
+/// 1e7"). Each quantity states one limit, whatever stage refuses it, and a
+/// value at that limit is not refused for a smaller one.
+#[test]
+fn a_refusal_states_the_limit_that_applies() {
+    // Each config with VALUE where the value goes.
+    let cases = [
+        (
+            "placement[0].initial",
+            base_with("initial = 40", "initial = VALUE"),
+            ["1e300", "50000000", "1000000"],
+        ),
+        (
+            "entries.per_year",
+            base_with("per_year = 30", "per_year = VALUE"),
+            ["1e300", "1e12", "1000000"],
+        ),
+        (
+            "placement[0].weekly_cost",
+            base_with("weekly_cost = 450", "weekly_cost = VALUE"),
+            ["1e300", "1e14", "100000000"],
+        ),
+        (
+            "cost_line[0].per_year",
+            base_plus("[[cost_line]]\nid = \"legal\"\nper_year = VALUE\n"),
+            ["1e300", "\"£5000bn\"", "999999999999999"],
+        ),
+    ];
+    let config = |toml: &str, v: &str| toml.replace("VALUE", v);
+    for (field, toml, values) in cases {
+        let limits: Vec<String> = values
+            .iter()
+            .map(|v| {
+                let case = Case::new(config(&toml, v));
+                let out = case.validate();
+                assert_refused(&out, &format!("{field} = {v}"), &[format!(": {field}: ")]);
+                stated_limit(&out.stderr)
+            })
+            .collect();
+        assert!(
+            limits.iter().all(|l| *l == limits[0]),
+            "{field}: {values:?} are refused with different limits {limits:?}"
+        );
+        // Obeying the limit: accepted, or refused for the same limit (the
+        // other placement's 20 children count towards the stock's).
+        let out = Case::new(config(&toml, &limits[0])).validate();
+        if out.code != Some(0) {
+            assert_refused(&out, &format!("{field} at its limit"), &[]);
+            assert_eq!(
+                stated_limit(&out.stderr),
+                limits[0],
+                "{field} = {} obeys the limit stated:\n{}",
+                limits[0],
+                out.stderr
+            );
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The command line.
 
@@ -1270,6 +1346,6 @@ fn a_cohorts_entrants_are_held_to_carecasts_limits() {
     assert_field_error(
         &toml,
         "cohort[0].entries.per_year",
-        "beyond carecast's limit",
+        "carecast accepts at most 100,000 entrants a year",
     );
 }

@@ -117,10 +117,10 @@ pub fn parse_config(text: &str, origin: &str) -> Result<Config, ConfigError> {
                 applied.doc.clone(),
             ))
             .map_err(|e| {
-                fail(
-                    within(&e.path().to_string()),
-                    e.inner().message().trim().to_string(),
-                )
+                let path = e.path().to_string();
+                let message = e.inner().message().trim();
+                let message = too_large(&path, message).unwrap_or_else(|| message.to_string());
+                fail(within(&path), message)
             })?;
             let model =
                 validate::validate_scenario(raw).map_err(|e| fail(within(&e.path), e.message))?;
@@ -180,6 +180,9 @@ fn toml_error(e: &toml::de::Error, path: String, text: &str, origin: &str) -> Co
         .span()
         .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
     let mut message = e.message().trim().to_string();
+    if let Some(restated) = too_large(&path, &message) {
+        message = restated;
+    }
     // The parser's "duplicate key" names no key: quote it from the text.
     if message == "duplicate key"
         && let Some(key) = e.span().and_then(|s| text.get(s)).map(str::trim)
@@ -193,6 +196,14 @@ fn toml_error(e: &toml::de::Error, path: String, text: &str, origin: &str) -> Co
         path,
         message,
     }
+}
+
+/// A number too large to read at `path`, restated with what the field
+/// accepts (the limit of its quantity where it has one, so that a user who
+/// obeys the message is not then refused for a smaller limit).
+fn too_large(path: &str, message: &str) -> Option<String> {
+    let head = message.strip_suffix(money::BELOW_LIMIT)?;
+    Some(format!("{head}{}", limits::expected_at(path)))
 }
 
 /// The line of the field at `path` (`placement[1].weekly_cost.sd`), or of

@@ -63,8 +63,14 @@ pub fn parse_amount(text: &str) -> Result<Decimal, String> {
     Ok(if negative { -value } else { value })
 }
 
+/// What every number must be: the end of a [`too_large`] message, which the
+/// config reader replaces with the limit of the field's own quantity where
+/// it has a smaller one (`config::limits::of_field`).
+pub const BELOW_LIMIT: &str =
+    "numbers and amounts must be below 1,000,000,000,000,000 (1e15) in size";
+
 pub fn too_large(text: impl fmt::Display) -> String {
-    format!("{text} is too large: numbers and amounts must be below 1,000,000,000,000,000 (1e15)")
+    format!("{text} is too large: {BELOW_LIMIT}")
 }
 
 /// Digits, at most one decimal point, and commas only as thousands separators.

@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use indexmap::IndexMap;
 use rust_decimal::Decimal;
 
+use crate::config::limits::{self, Limit};
 use crate::config::money::Number;
 use crate::config::raw::*;
 use crate::config::time_in_care;
@@ -23,7 +24,8 @@ const SHARE_TOLERANCE: f64 = 1e-6;
 const DEFAULT_RUNS: u64 = 10_000;
 const DEFAULT_SEED: u64 = 42;
 pub const MAX_RUNS: u64 = 100_000_000;
-/// More children than England has in care (about 84,000 in 2024), times ten.
+/// A month-end count of children in `[history]`: more than England has in
+/// care (about 84,000 in 2024), times ten.
 const MAX_CHILDREN: f64 = 1_000_000.0;
 
 pub(super) struct Builder {
@@ -108,7 +110,8 @@ pub(super) fn check_id(id: &str, path: &str) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn whole_count(n: Number, path: &str, what: &str) -> Result<f64> {
+/// A whole number of children (or places) at `path`, within `limit`.
+pub(super) fn whole_count(n: Number, path: &str, what: &str, limit: Limit) -> Result<f64> {
     let v = n.0;
     if !(v.is_finite() && v >= 0.0) {
         return err(path, format!("{what} must be 0 or more, got {v}"));
@@ -116,12 +119,7 @@ pub(super) fn whole_count(n: Number, path: &str, what: &str) -> Result<f64> {
     if v.fract() != 0.0 {
         return err(path, format!("{what} must be a whole number, got {v}"));
     }
-    if v > MAX_CHILDREN {
-        return err(
-            path,
-            format!("{what} of {v} is beyond any council (at most {MAX_CHILDREN})"),
-        );
-    }
+    limit.check(v, path, &format!("{what} is"))?;
     Ok(v)
 }
 
@@ -294,7 +292,12 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
             None => None,
         };
         let capacity = match p.capacity {
-            Some(c) => Some(whole_count(c, &format!("{path}.capacity"), "capacity")?),
+            Some(c) => Some(whole_count(
+                c,
+                &format!("{path}.capacity"),
+                "capacity",
+                limits::CAPACITY,
+            )?),
             None => None,
         };
         let overflow = match &p.overflow {
@@ -487,7 +490,12 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
             )?;
             let inflation = b.inflation(c.inflation.as_ref(), "care_leavers", "care_leavers")?;
             let initial = match c.initial {
-                Some(n) => whole_count(n, "care_leavers.initial", "a number of care leavers")?,
+                Some(n) => whole_count(
+                    n,
+                    "care_leavers.initial",
+                    "a number of care leavers",
+                    limits::CARE_LEAVERS,
+                )?,
                 None => 0.0,
             };
             Some(CareLeavers {
@@ -857,14 +865,19 @@ pub(super) fn initial_stock(
                     ),
                 );
             }
-            out[0] = whole_count(*n, path, "a number of children")?;
+            out[0] = whole_count(*n, path, "a number of children", limits::STOCK)?;
         }
         Some(RawByBand::PerBand(table)) => {
             for (band, n) in table {
                 let Some(j) = band_ids.iter().position(|b| b == band) else {
                     return err(format!("{path}.{band}"), unknown_band(band, band_ids));
                 };
-                out[j] = whole_count(*n, &format!("{path}.{band}"), "a number of children")?;
+                out[j] = whole_count(
+                    *n,
+                    &format!("{path}.{band}"),
+                    "a number of children",
+                    limits::STOCK,
+                )?;
             }
         }
     }
@@ -887,13 +900,11 @@ pub(super) fn entries(
         &format!("{path}.per_year"),
         format!("{key}.per_year"),
     )?;
-    let mean = b.params[per_year.0].dist.mean();
-    if mean > MAX_CHILDREN {
-        return err(
-            format!("{path}.per_year"),
-            format!("{mean} entrants a year is beyond any council (at most {MAX_CHILDREN})"),
-        );
-    }
+    limits::ENTRANTS.check(
+        b.params[per_year.0].dist.mean(),
+        &format!("{path}.per_year"),
+        "the mean entrants a year reach",
+    )?;
     let dispersion = match &e.dispersion {
         Some(d) => Some(b.param(
             d,
@@ -1252,11 +1263,9 @@ fn initial_by_age(
                 ),
             );
         }
-        let n = whole_count(*n, &here, "a number of children")?;
+        let n = whole_count(*n, &here, "a number of children", limits::STOCK)?;
         total += n;
-        if total > MAX_CHILDREN {
-            return err(path, format!("more than {MAX_CHILDREN} children"));
-        }
+        limits::STOCK.check(total, path, "the children of this placement reach")?;
         let band = (0..ages.bands.len())
             .find(|&b| ages.band_cells(b).contains(&cells.start))
             .unwrap_or(0);
