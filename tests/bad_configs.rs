@@ -909,6 +909,53 @@ fn a_refusal_states_the_limit_that_applies() {
     }
 }
 
+/// Regression: `initial = 99999999999999999999` (beyond 64 bits) gave
+/// "invalid type: integer … as i128, expected any valid TOML value".
+#[test]
+fn an_integer_beyond_64_bits_names_the_field_and_what_it_accepts() {
+    let big = "99999999999999999999";
+    for (toml, field, expected) in [
+        (
+            base_with("initial = 40", &format!("initial = {big}")),
+            "placement[0].initial",
+            "at most 100,000 children",
+        ),
+        (
+            banded_with("young = 30,", &format!("young = {big},")),
+            "placement[0].initial.young",
+            "at most 100,000 children",
+        ),
+        (
+            base_with("weekly_cost = 450", &format!("weekly_cost = -{big}")),
+            "placement[0].weekly_cost",
+            "at most £10,000,000 a week",
+        ),
+        (
+            base_with("years = 2", &format!("years = {big}")),
+            "horizon.years",
+            "a whole number from 1 to 50",
+        ),
+        (
+            base_with("years = 2", "years = 1e400"),
+            "horizon.years",
+            "a whole number from 1 to 50",
+        ),
+    ] {
+        let case = Case::new(toml);
+        let out = case.validate();
+        assert_refused(
+            &out,
+            field,
+            &[
+                format!(": {field}: "),
+                "is too large".into(),
+                expected.into(),
+            ],
+        );
+        assert!(!out.stderr.contains("i128"), "{}", out.stderr);
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The command line.
 

@@ -14,6 +14,8 @@
 //! it has them, else its quantiles at 10⁻¹⁵ and 1 − 10⁻¹⁵ (a draw beyond
 //! those is a one-in-a-million-billion event).
 
+use std::ops::RangeInclusive;
+
 use crate::config::raw::*;
 use crate::dist::{Dist, Domain, RawDist};
 use crate::error::FieldError;
@@ -44,6 +46,15 @@ pub const MAX_WEEKLY: f64 = 1e7;
 pub const MAX_AMOUNT: f64 = 1e12;
 /// Everything one year can cost, at the ends of every input: £10 trillion.
 pub const MAX_YEAR_TOTAL: f64 = 1e13;
+
+/// Whole-number fields: the values each takes.
+pub const YEARS: RangeInclusive<i64> = 1..=50;
+pub const FY_START_MONTH: RangeInclusive<i64> = 1..=12;
+pub const AGE: RangeInclusive<i64> = 0..=18;
+pub const SUPPORT_MONTHS: RangeInclusive<i64> = 1..=120;
+pub const RAMP_UP_MONTHS: RangeInclusive<i64> = 0..=120;
+pub const SPREAD_MONTHS: RangeInclusive<i64> = 1..=60;
+pub const COST_MONTHS: RangeInclusive<i64> = 1..=600;
 
 /// A limit on one quantity, as every message about it states it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -192,11 +203,31 @@ pub fn of_field(path: &str) -> Option<Limit> {
 }
 
 /// What the field at `path` accepts, for a number too large to read there:
-/// the limit of its quantity, or else the bound on every number.
+/// the limit of its quantity, the range of a whole-number field, or else
+/// the bound on every number.
 pub fn expected_at(path: &str) -> String {
-    match of_field(path) {
-        Some(limit) => format!("carecast accepts {}", limit.stated()),
-        None => crate::config::money::BELOW_LIMIT.to_string(),
+    if let Some(limit) = of_field(path) {
+        return format!("carecast accepts {}", limit.stated());
+    }
+    let whole = |from: f64, to: f64| {
+        format!(
+            "expected a whole number from {} to {}",
+            show(from),
+            show(to)
+        )
+    };
+    let range = |r: RangeInclusive<i64>| whole(*r.start() as f64, *r.end() as f64);
+    match shape(path).as_str() {
+        "horizon.years" => range(YEARS),
+        "horizon.fy_start_month" => range(FY_START_MONTH),
+        "age_band[].from" | "age_band[].to" => range(AGE),
+        "care_leavers.months" => range(SUPPORT_MONTHS),
+        "intervention[].ramp_up_months" => range(RAMP_UP_MONTHS),
+        "shock[].spread_months" => range(SPREAD_MONTHS),
+        "shock[].cost_months" => range(COST_MONTHS),
+        "simulation.runs" => whole(1.0, crate::config::validate::MAX_RUNS as f64),
+        "simulation.seed" => format!("expected a whole number from 0 to {}", u64::MAX),
+        _ => crate::config::money::BELOW_LIMIT.to_string(),
     }
 }
 
@@ -265,7 +296,7 @@ fn within(raw: &RawDist, (lo, hi): (f64, f64), path: &str, what: &str) -> Result
 
 /// Checks a config, already valid in every other respect, against the limits.
 pub fn check(raw: &RawConfig) -> Result<()> {
-    let years = raw.horizon.years.clamp(1, 50);
+    let years = raw.horizon.years.clamp(*YEARS.start(), *YEARS.end());
     if raw.placement.len() > MAX_PLACEMENTS {
         return err(
             format!("placement[{MAX_PLACEMENTS}]"),

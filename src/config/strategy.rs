@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use crate::config::limits;
 use crate::config::money::Number;
 use crate::config::raw::{RawConfig, RawIntervention, RawShock};
 use crate::config::validate::{
@@ -394,10 +395,14 @@ fn intervention(
         None => None,
     };
     let ramp_up_months = r.ramp_up_months.unwrap_or(0);
-    if !(0..=120).contains(&ramp_up_months) {
+    if !limits::RAMP_UP_MONTHS.contains(&ramp_up_months) {
         return err(
             format!("{path}.ramp_up_months"),
-            format!("must be 0–120 months, got {ramp_up_months}"),
+            format!(
+                "must be {}–{} months, got {ramp_up_months}",
+                limits::RAMP_UP_MONTHS.start(),
+                limits::RAMP_UP_MONTHS.end()
+            ),
         );
     }
     let labels = ctx.labels();
@@ -454,10 +459,14 @@ fn shock(b: &mut Builder, r: &RawShock, path: &str, ctx: &Context) -> Result<Sho
         }
     };
     let spread_months = r.spread_months.unwrap_or(1);
-    if !(1..=60).contains(&spread_months) {
+    if !limits::SPREAD_MONTHS.contains(&spread_months) {
         return err(
             format!("{path}.spread_months"),
-            format!("must be 1–60 months, got {spread_months}"),
+            format!(
+                "must be {}–{} months, got {spread_months}",
+                limits::SPREAD_MONTHS.start(),
+                limits::SPREAD_MONTHS.end()
+            ),
         );
     }
     let children = b.param(
@@ -555,10 +564,14 @@ fn shock(b: &mut Builder, r: &RawShock, path: &str, ctx: &Context) -> Result<Sho
         None => vec![crate::model::LineAmount::Exact(rust_decimal::Decimal::ZERO); labels.len()],
     };
     let cost_months = r.cost_months.unwrap_or(12);
-    if !(1..=600).contains(&cost_months) {
+    if !limits::COST_MONTHS.contains(&cost_months) {
         return err(
             format!("{path}.cost_months"),
-            format!("must be 1–600 months, got {cost_months}"),
+            format!(
+                "must be {}–{} months, got {cost_months}",
+                limits::COST_MONTHS.start(),
+                limits::COST_MONTHS.end()
+            ),
         );
     }
     if r.cost_months.is_some() && r.cost_per_year.is_none() {

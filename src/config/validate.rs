@@ -196,14 +196,18 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
     let start =
         YearMonth::parse(&raw.horizon.start).map_err(|m| FieldError::new("horizon.start", m))?;
     let years = raw.horizon.years;
-    if !(1..=50).contains(&years) {
+    if !limits::YEARS.contains(&years) {
         return err(
             "horizon.years",
-            format!("must be between 1 and 50 financial years, got {years}"),
+            format!(
+                "must be between {} and {} financial years, got {years}",
+                limits::YEARS.start(),
+                limits::YEARS.end()
+            ),
         );
     }
     let fy_start_month = raw.horizon.fy_start_month.unwrap_or(4);
-    if !(1..=12).contains(&fy_start_month) {
+    if !limits::FY_START_MONTH.contains(&fy_start_month) {
         return err(
             "horizon.fy_start_month",
             format!("must be a month number 1–12, got {fy_start_month}"),
@@ -476,10 +480,15 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
                     "care leavers need [[age_band]]s, so that children reach 18",
                 );
             }
-            if !(1..=120).contains(&c.months) {
+            if !limits::SUPPORT_MONTHS.contains(&c.months) {
                 return err(
                     "care_leavers.months",
-                    format!("must be 1–120 months of support, got {}", c.months),
+                    format!(
+                        "must be {}–{} months of support, got {}",
+                        limits::SUPPORT_MONTHS.start(),
+                        limits::SUPPORT_MONTHS.end(),
+                        c.months
+                    ),
                 );
             }
             let weekly_cost = b.param(
@@ -815,12 +824,14 @@ fn age_bands(raw: &[RawAgeBand]) -> Result<Ages> {
                 ),
             );
         }
-        if a.to <= a.from || a.to > 18 {
+        if a.to <= a.from || a.to > *limits::AGE.end() {
             return err(
                 format!("{path}.to"),
                 format!(
-                    "must be above `from` ({}) and at most 18, got {}",
-                    a.from, a.to
+                    "must be above `from` ({}) and at most {}, got {}",
+                    a.from,
+                    limits::AGE.end(),
+                    a.to
                 ),
             );
         }
