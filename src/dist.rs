@@ -633,6 +633,24 @@ impl Dist {
         }
     }
 
+    /// The range the distribution takes in practice: the bounds its
+    /// parameters set where it has them (uniform, triangular, PERT,
+    /// discrete, beta, a constant), else its quantiles at `tail` and
+    /// 1 − `tail` (a lognormal price's least value is the quantile, not the
+    /// 0 it never reaches).
+    pub fn range(&self, tail: f64) -> (f64, f64) {
+        match &self.kind {
+            Kind::Triangular { .. }
+            | Kind::Pert { .. }
+            | Kind::Uniform { .. }
+            | Kind::Beta { .. }
+            | Kind::Discrete { .. }
+            | Kind::Fixed(_) => self.support(),
+            Kind::Normal { mean, sd, .. } if *sd == 0.0 => (*mean, *mean),
+            _ => (self.quantile(tail), self.quantile(1.0 - tail)),
+        }
+    }
+
     /// The least value the distribution takes in practice: its lower bound,
     /// or for a normal four standard deviations below the mean.
     pub fn lower_bound(&self) -> f64 {

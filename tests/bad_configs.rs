@@ -1129,6 +1129,76 @@ fn capacity_programme_on_a_placement_without_capacity() {
     assert_field_error(&toml, "intervention[0].placement", "no `capacity`");
 }
 
+/// A `unit_cost` programme on `ifa` (£800 a week): `change`, from `start`
+/// to `end`.
+fn price_change(id: &str, change: &str, start: &str, end: &str) -> String {
+    format!(
+        "[[intervention]]\nid = \"{id}\"\nkind = \"unit_cost\"\nplacement = \"ifa\"\n\
+         start = \"{start}\"\nend = \"{end}\"\nchange = {change}\n"
+    )
+}
+
+/// Regression: a `unit_cost` change larger than the price was accepted and
+/// the price silently clamped to £0 (the example's `ifa_framework` with
+/// `change = -100000` gave `components.ifa` = 0 from 2025/26).
+#[test]
+fn a_price_change_that_takes_the_price_below_zero_is_refused() {
+    let example =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/example.toml"))
+            .expect("read the example");
+    let toml = edit(
+        &example,
+        &[(
+            "change = { dist = \"uniform\", min = -60, max = -20 }",
+            "change = -100000",
+        )],
+    );
+    let case = Case::new(toml);
+    assert_refused(
+        &case.validate(),
+        "the example with change = -100000",
+        &[
+            ": intervention[5].change: ".into(),
+            "-100000".into(),
+            "\"ifa\"".into(),
+            "£780 to £950".into(),
+            "below zero".into(),
+        ],
+    );
+    // An uncertain change is checked at the low end of its range.
+    assert_field_error(
+        &base_plus(&price_change(
+            "rates",
+            "{ dist = \"uniform\", min = -900, max = -100 }",
+            "2024-04",
+            "2026-04",
+        )),
+        "intervention[0].change",
+        "-900 to -100",
+    );
+}
+
+/// Two programmes on one price add up: £500 off twice takes £800 below zero
+/// while both are in force, and not when one follows the other.
+#[test]
+fn price_changes_are_checked_together() {
+    let both = base_plus(&format!(
+        "{}{}",
+        price_change("first", "-500", "2024-04", "2026-04"),
+        price_change("second", "-500", "2025-04", "2026-04")
+    ));
+    assert_field_error(&both, "intervention[1].change", "intervention[0] (first)");
+    let one_then_the_other = base_plus(&format!(
+        "{}{}",
+        price_change("first", "-500", "2024-04", "2025-04"),
+        price_change("second", "-500", "2025-04", "2026-04")
+    ));
+    assert_eq!(Case::new(one_then_the_other).validate().code, Some(0));
+    // Down to exactly £0 is allowed.
+    let to_zero = base_plus(&price_change("all", "-800", "2024-04", "2026-04"));
+    assert_eq!(Case::new(to_zero).validate().code, Some(0));
+}
+
 #[test]
 fn intervention_id_clashing_with_a_placement() {
     assert_field_error(

@@ -242,15 +242,13 @@ fn err<T>(path: impl Into<String>, message: impl ToString) -> Result<T> {
 /// its quantiles at 10⁻¹⁵ and 1 − 10⁻¹⁵. None for an input that does not build
 /// (validation has already reported those).
 fn range(raw: &RawDist, path: &str) -> Option<(f64, f64)> {
-    let d = Dist::build(raw, Domain::Any, path).ok()?;
-    let (lo, hi) = d.support();
-    let lo = if lo.is_finite() { lo } else { d.quantile(TAIL) };
-    let hi = if hi.is_finite() {
-        hi
-    } else {
-        d.quantile(1.0 - TAIL)
-    };
-    Some((lo, hi))
+    Dist::build(raw, Domain::Any, path).ok().map(|d| ends(&d))
+}
+
+/// The range a built input takes in practice: its bounds where it has them,
+/// else its quantiles at 10⁻¹⁵ and 1 − 10⁻¹⁵ (within its field's domain).
+pub fn ends(d: &Dist) -> (f64, f64) {
+    d.range(TAIL)
 }
 
 /// The largest value an input takes in practice (0 when it does not build).

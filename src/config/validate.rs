@@ -81,6 +81,11 @@ impl Builder {
         )
     }
 
+    /// The distribution of an input built already.
+    pub(super) fn dist(&self, id: ParamId) -> &Dist {
+        &self.params[id.0].dist
+    }
+
     pub(super) fn fixed(&mut self, value: f64, key_path: String) -> ParamId {
         self.params.push(Param {
             path: key_path,
