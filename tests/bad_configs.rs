@@ -421,6 +421,58 @@ fn fractional_capacity() {
     );
 }
 
+/// Regression: a label with a NUL and an escape
+/// (`"Fostering\u0000\u001b[31mRED"`) passed and reached the HTML report's
+/// SVG as raw bytes, which XML forbids. Text shown in reports holds no
+/// control characters; a description may break lines.
+#[test]
+fn control_characters_in_text_are_refused() {
+    let nul_esc = r#""Fostering\u0000\u001b[31mRED""#;
+    for (toml, field, needle) in [
+        (
+            base_with("id = \"ifa\"", &format!("id = \"ifa\"\nlabel = {nul_esc}")),
+            "placement[1].label",
+            "U+0000",
+        ),
+        (
+            base_with("name = \"bad config test\"", "name = \"bad\\tconfig\""),
+            "name",
+            "U+0009",
+        ),
+        (
+            base_plus("[[cost_line]]\nid = \"legal\"\nlabel = \"Legal\\nfees\"\nper_year = 5\n"),
+            "cost_line[0].label",
+            "U+000A",
+        ),
+        (
+            base_with(
+                "name = \"bad config test\"",
+                "name = \"x\"\ndescription = \"\"\"\nTwo\nlines\\u0007\"\"\"",
+            ),
+            "description",
+            "U+0007",
+        ),
+        (
+            base_plus("[[scenario]]\nid = \"s\"\nlabel = \"S\\u001b\"\n"),
+            "scenario[0].label",
+            "U+001B",
+        ),
+        (
+            base_plus("[[scenario]]\nid = \"s\"\n[scenario.placement.ifa]\nlabel = \"S\\u0000\"\n"),
+            "scenario[0] (s) → placement[1].label",
+            "U+0000",
+        ),
+    ] {
+        assert_field_error(&toml, field, needle);
+    }
+    // Line breaks are fine in a description.
+    let described = base_with(
+        "name = \"bad config test\"",
+        "name = \"x\"\ndescription = \"\"\"\nTwo\nlines\"\"\"",
+    );
+    assert_eq!(Case::new(described).validate().code, Some(0));
+}
+
 #[test]
 fn duplicate_placement_id() {
     assert_field_error(
