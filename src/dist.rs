@@ -25,7 +25,7 @@ use rand_distr::{Beta, Distribution, Gamma, LogNormal, Normal, Pert, Poisson, Tr
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use crate::config::money::{Number, check_magnitude};
+use crate::config::money::{Number, check_magnitude, check_whole, too_large};
 use crate::error::FieldError;
 
 /// z such that Φ(z) = 0.9.
@@ -69,10 +69,16 @@ impl<'de> Deserialize<'de> for RawDist {
                 f.write_str("a number, an amount such as \"£820\", or a table such as { dist = \"pert\", min = 700, mode = 820, max = 1100 }")
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawDist, E> {
-                self.visit_f64(v as f64)
+                check_whole(v).map(RawDist::Fixed).map_err(E::custom)
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawDist, E> {
-                self.visit_f64(v as f64)
+                check_whole(v).map(RawDist::Fixed).map_err(E::custom)
+            }
+            fn visit_i128<E: de::Error>(self, v: i128) -> Result<RawDist, E> {
+                check_whole(v).map(RawDist::Fixed).map_err(E::custom)
+            }
+            fn visit_u128<E: de::Error>(self, v: u128) -> Result<RawDist, E> {
+                Err(E::custom(too_large(v)))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawDist, E> {
                 check_magnitude(v).map(RawDist::Fixed).map_err(E::custom)
@@ -624,6 +630,24 @@ impl Dist {
                 values.iter().copied().fold(f64::INFINITY, f64::min),
                 values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
             ),
+        }
+    }
+
+    /// The range the distribution takes in practice: the bounds its
+    /// parameters set where it has them (uniform, triangular, PERT,
+    /// discrete, beta, a constant), else its quantiles at `tail` and
+    /// 1 − `tail` (a lognormal price's least value is the quantile, not the
+    /// 0 it never reaches).
+    pub fn range(&self, tail: f64) -> (f64, f64) {
+        match &self.kind {
+            Kind::Triangular { .. }
+            | Kind::Pert { .. }
+            | Kind::Uniform { .. }
+            | Kind::Beta { .. }
+            | Kind::Discrete { .. }
+            | Kind::Fixed(_) => self.support(),
+            Kind::Normal { mean, sd, .. } if *sd == 0.0 => (*mean, *mean),
+            _ => (self.quantile(tail), self.quantile(1.0 - tail)),
         }
     }
 

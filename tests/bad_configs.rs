@@ -421,6 +421,58 @@ fn fractional_capacity() {
     );
 }
 
+/// Regression: a label with a NUL and an escape
+/// (`"Fostering\u0000\u001b[31mRED"`) passed and reached the HTML report's
+/// SVG as raw bytes, which XML forbids. Text shown in reports holds no
+/// control characters; a description may break lines.
+#[test]
+fn control_characters_in_text_are_refused() {
+    let nul_esc = r#""Fostering\u0000\u001b[31mRED""#;
+    for (toml, field, needle) in [
+        (
+            base_with("id = \"ifa\"", &format!("id = \"ifa\"\nlabel = {nul_esc}")),
+            "placement[1].label",
+            "U+0000",
+        ),
+        (
+            base_with("name = \"bad config test\"", "name = \"bad\\tconfig\""),
+            "name",
+            "U+0009",
+        ),
+        (
+            base_plus("[[cost_line]]\nid = \"legal\"\nlabel = \"Legal\\nfees\"\nper_year = 5\n"),
+            "cost_line[0].label",
+            "U+000A",
+        ),
+        (
+            base_with(
+                "name = \"bad config test\"",
+                "name = \"x\"\ndescription = \"\"\"\nTwo\nlines\\u0007\"\"\"",
+            ),
+            "description",
+            "U+0007",
+        ),
+        (
+            base_plus("[[scenario]]\nid = \"s\"\nlabel = \"S\\u001b\"\n"),
+            "scenario[0].label",
+            "U+001B",
+        ),
+        (
+            base_plus("[[scenario]]\nid = \"s\"\n[scenario.placement.ifa]\nlabel = \"S\\u0000\"\n"),
+            "scenario[0] (s) → placement[1].label",
+            "U+0000",
+        ),
+    ] {
+        assert_field_error(&toml, field, needle);
+    }
+    // Line breaks are fine in a description.
+    let described = base_with(
+        "name = \"bad config test\"",
+        "name = \"x\"\ndescription = \"\"\"\nTwo\nlines\"\"\"",
+    );
+    assert_eq!(Case::new(described).validate().code, Some(0));
+}
+
 #[test]
 fn duplicate_placement_id() {
     assert_field_error(
@@ -833,6 +885,129 @@ fn huge_distribution_parameter_is_explained() {
     );
 }
 
+/// The limit a refusal states: the number after "at most ", as a config
+/// would write it (`£10,000,000` → `10000000`).
+fn stated_limit(stderr: &str) -> String {
+    let (_, after) = stderr
+        .split_once("at most ")
+        .unwrap_or_else(|| panic!("the message should state a limit:\n{stderr}"));
+    after
+        .split(' ')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .collect()
+}
+
+/// Regression: a value was refused with a limit larger than the one that
+/// applied (`initial = 50000000`: "at most 1000000"; then `1000000`: "at
+/// most 100000"; a weekly cost of 1e300: "below 1e15"; then 1e14: "limit of
+/// 1e7"). Each quantity states one limit, whatever stage refuses it, and a
+/// value at that limit is not refused for a smaller one.
+#[test]
+fn a_refusal_states_the_limit_that_applies() {
+    // Each config with VALUE where the value goes.
+    let cases = [
+        (
+            "placement[0].initial",
+            base_with("initial = 40", "initial = VALUE"),
+            ["1e300", "50000000", "1000000"],
+        ),
+        (
+            "entries.per_year",
+            base_with("per_year = 30", "per_year = VALUE"),
+            ["1e300", "1e12", "1000000"],
+        ),
+        (
+            "placement[0].weekly_cost",
+            base_with("weekly_cost = 450", "weekly_cost = VALUE"),
+            ["1e300", "1e14", "100000000"],
+        ),
+        (
+            "cost_line[0].per_year",
+            base_plus("[[cost_line]]\nid = \"legal\"\nper_year = VALUE\n"),
+            ["1e300", "\"£5000bn\"", "999999999999999"],
+        ),
+    ];
+    let config = |toml: &str, v: &str| toml.replace("VALUE", v);
+    for (field, toml, values) in cases {
+        let limits: Vec<String> = values
+            .iter()
+            .map(|v| {
+                let case = Case::new(config(&toml, v));
+                let out = case.validate();
+                assert_refused(&out, &format!("{field} = {v}"), &[format!(": {field}: ")]);
+                stated_limit(&out.stderr)
+            })
+            .collect();
+        assert!(
+            limits.iter().all(|l| *l == limits[0]),
+            "{field}: {values:?} are refused with different limits {limits:?}"
+        );
+        // Obeying the limit: accepted, or refused for the same limit (the
+        // other placement's 20 children count towards the stock's).
+        let out = Case::new(config(&toml, &limits[0])).validate();
+        if out.code != Some(0) {
+            assert_refused(&out, &format!("{field} at its limit"), &[]);
+            assert_eq!(
+                stated_limit(&out.stderr),
+                limits[0],
+                "{field} = {} obeys the limit stated:\n{}",
+                limits[0],
+                out.stderr
+            );
+        }
+    }
+}
+
+/// Regression: `initial = 99999999999999999999` (beyond 64 bits) gave
+/// "invalid type: integer … as i128, expected any valid TOML value".
+#[test]
+fn an_integer_beyond_64_bits_names_the_field_and_what_it_accepts() {
+    let big = "99999999999999999999";
+    for (toml, field, expected) in [
+        (
+            base_with("initial = 40", &format!("initial = {big}")),
+            "placement[0].initial",
+            "at most 100,000 children",
+        ),
+        (
+            banded_with("young = 30,", &format!("young = {big},")),
+            "placement[0].initial.young",
+            "at most 100,000 children",
+        ),
+        (
+            base_with("weekly_cost = 450", &format!("weekly_cost = -{big}")),
+            "placement[0].weekly_cost",
+            "at most £10,000,000 a week",
+        ),
+        (
+            base_with("years = 2", &format!("years = {big}")),
+            "horizon.years",
+            "a whole number from 1 to 50",
+        ),
+        (
+            base_with("years = 2", "years = 1e400"),
+            "horizon.years",
+            "a whole number from 1 to 50",
+        ),
+    ] {
+        let case = Case::new(toml);
+        let out = case.validate();
+        assert_refused(
+            &out,
+            field,
+            &[
+                format!(": {field}: "),
+                "is too large".into(),
+                expected.into(),
+            ],
+        );
+        assert!(!out.stderr.contains("i128"), "{}", out.stderr);
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The command line.
 
@@ -1021,6 +1196,76 @@ fn capacity_programme_on_a_placement_without_capacity() {
         "[[intervention]]\nid = \"rec\"\nkind = \"capacity\"\nstart = \"2024-04\"\nper_year = 5\nplacement = \"ifa\"\n",
     );
     assert_field_error(&toml, "intervention[0].placement", "no `capacity`");
+}
+
+/// A `unit_cost` programme on `ifa` (£800 a week): `change`, from `start`
+/// to `end`.
+fn price_change(id: &str, change: &str, start: &str, end: &str) -> String {
+    format!(
+        "[[intervention]]\nid = \"{id}\"\nkind = \"unit_cost\"\nplacement = \"ifa\"\n\
+         start = \"{start}\"\nend = \"{end}\"\nchange = {change}\n"
+    )
+}
+
+/// Regression: a `unit_cost` change larger than the price was accepted and
+/// the price silently clamped to £0 (the example's `ifa_framework` with
+/// `change = -100000` gave `components.ifa` = 0 from 2025/26).
+#[test]
+fn a_price_change_that_takes_the_price_below_zero_is_refused() {
+    let example =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/example.toml"))
+            .expect("read the example");
+    let toml = edit(
+        &example,
+        &[(
+            "change = { dist = \"uniform\", min = -60, max = -20 }",
+            "change = -100000",
+        )],
+    );
+    let case = Case::new(toml);
+    assert_refused(
+        &case.validate(),
+        "the example with change = -100000",
+        &[
+            ": intervention[5].change: ".into(),
+            "-100000".into(),
+            "\"ifa\"".into(),
+            "£780 to £950".into(),
+            "below zero".into(),
+        ],
+    );
+    // An uncertain change is checked at the low end of its range.
+    assert_field_error(
+        &base_plus(&price_change(
+            "rates",
+            "{ dist = \"uniform\", min = -900, max = -100 }",
+            "2024-04",
+            "2026-04",
+        )),
+        "intervention[0].change",
+        "-900 to -100",
+    );
+}
+
+/// Two programmes on one price add up: £500 off twice takes £800 below zero
+/// while both are in force, and not when one follows the other.
+#[test]
+fn price_changes_are_checked_together() {
+    let both = base_plus(&format!(
+        "{}{}",
+        price_change("first", "-500", "2024-04", "2026-04"),
+        price_change("second", "-500", "2025-04", "2026-04")
+    ));
+    assert_field_error(&both, "intervention[1].change", "intervention[0] (first)");
+    let one_then_the_other = base_plus(&format!(
+        "{}{}",
+        price_change("first", "-500", "2024-04", "2025-04"),
+        price_change("second", "-500", "2025-04", "2026-04")
+    ));
+    assert_eq!(Case::new(one_then_the_other).validate().code, Some(0));
+    // Down to exactly £0 is allowed.
+    let to_zero = base_plus(&price_change("all", "-800", "2024-04", "2026-04"));
+    assert_eq!(Case::new(to_zero).validate().code, Some(0));
 }
 
 #[test]
@@ -1287,6 +1532,6 @@ fn a_cohorts_entrants_are_held_to_carecasts_limits() {
     assert_field_error(
         &toml,
         "cohort[0].entries.per_year",
-        "beyond carecast's limit",
+        "carecast accepts at most 100,000 entrants a year",
     );
 }

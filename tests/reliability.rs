@@ -238,7 +238,7 @@ fn a_population_that_cannot_be_simulated_is_refused() {
     let out = output(&["validate", config.to_str().unwrap()]);
     refused(&out, 2, &["placement[100]", "at most 100"]);
     let out = output(&["validate", input("stock_500k.toml").to_str().unwrap()]);
-    refused(&out, 2, &["placement[0].initial", "100000"]);
+    refused(&out, 2, &["placement[0].initial", "at most 100,000"]);
 }
 
 // Item 9: one line per error.

@@ -14,6 +14,8 @@
 //! it has them, else its quantiles at 10⁻¹⁵ and 1 − 10⁻¹⁵ (a draw beyond
 //! those is a one-in-a-million-billion event).
 
+use std::ops::RangeInclusive;
+
 use crate::config::raw::*;
 use crate::dist::{Dist, Domain, RawDist};
 use crate::error::FieldError;
@@ -44,6 +46,191 @@ pub const MAX_WEEKLY: f64 = 1e7;
 pub const MAX_AMOUNT: f64 = 1e12;
 /// Everything one year can cost, at the ends of every input: £10 trillion.
 pub const MAX_YEAR_TOTAL: f64 = 1e13;
+
+/// Whole-number fields: the values each takes.
+pub const YEARS: RangeInclusive<i64> = 1..=50;
+pub const FY_START_MONTH: RangeInclusive<i64> = 1..=12;
+pub const AGE: RangeInclusive<i64> = 0..=18;
+pub const SUPPORT_MONTHS: RangeInclusive<i64> = 1..=120;
+pub const RAMP_UP_MONTHS: RangeInclusive<i64> = 0..=120;
+pub const SPREAD_MONTHS: RangeInclusive<i64> = 1..=60;
+pub const COST_MONTHS: RangeInclusive<i64> = 1..=600;
+
+/// A limit on one quantity, as every message about it states it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Limit {
+    pub max: f64,
+    /// Whether the quantity is money, written with a £.
+    pub pounds: bool,
+    /// What is counted, after the number.
+    pub of: &'static str,
+}
+
+pub const STOCK: Limit = Limit {
+    max: MAX_STOCK,
+    pounds: false,
+    of: "children in care at the start, all placements and cohorts together",
+};
+pub const CAPACITY: Limit = Limit {
+    max: MAX_CHILDREN_PER_RUN,
+    pounds: false,
+    of: "places",
+};
+pub const CARE_LEAVERS: Limit = Limit {
+    max: MAX_STOCK,
+    pounds: false,
+    of: "care leavers at the start",
+};
+pub const ENTRANTS: Limit = Limit {
+    max: MAX_PER_YEAR,
+    pounds: false,
+    of: "entrants a year (of `entries` or of one cohort, at the top of their range)",
+};
+pub const SHOCK: Limit = Limit {
+    max: MAX_PER_YEAR,
+    pounds: false,
+    of: "children of one shock",
+};
+pub const PROGRAMME: Limit = Limit {
+    max: MAX_PER_YEAR,
+    pounds: false,
+    of: "children (or families) a year for one programme",
+};
+pub const PER_FAMILY: Limit = Limit {
+    max: MAX_CHILDREN_PER_FAMILY,
+    pounds: false,
+    of: "children per family",
+};
+pub const RUN: Limit = Limit {
+    max: MAX_CHILDREN_PER_RUN,
+    pounds: false,
+    of: "children simulated in one run",
+};
+pub const WEEKLY: Limit = Limit {
+    max: MAX_WEEKLY,
+    pounds: true,
+    of: "a week for a price, or a change to one",
+};
+pub const AMOUNT: Limit = Limit {
+    max: MAX_AMOUNT,
+    pounds: true,
+    of: "for any one amount in a year",
+};
+
+impl Limit {
+    /// `at most £10,000,000 a week for a price, or a change to one`.
+    pub fn stated(&self) -> String {
+        format!("at most {} {}", self.show(self.max), self.of)
+    }
+
+    fn show(&self, x: f64) -> String {
+        if self.pounds {
+            format!("£{}", show(x))
+        } else {
+            show(x)
+        }
+    }
+
+    /// Refuses `value` at `path` beyond the limit (or NaN); `says` is what
+    /// the message says before the value (`the weekly cost reaches`).
+    pub fn check(&self, value: f64, path: &str, says: &str) -> Result<()> {
+        if value.is_nan() || value > self.max {
+            return err(path, self.beyond(says, value));
+        }
+        Ok(())
+    }
+
+    /// `{says} {value}; carecast accepts at most {max} {of}`.
+    pub fn beyond(&self, says: &str, value: f64) -> String {
+        format!(
+            "{says} {}; carecast accepts {}",
+            self.show(value),
+            self.stated()
+        )
+    }
+}
+
+/// `cohort[1].initial.a` → `cohort[].initial.a`.
+fn shape(path: &str) -> String {
+    let mut shape = String::with_capacity(path.len());
+    let mut in_index = false;
+    for c in path.chars() {
+        match c {
+            '[' => {
+                in_index = true;
+                shape.push(c);
+            }
+            ']' => {
+                in_index = false;
+                shape.push(c);
+            }
+            _ if in_index => {}
+            _ => shape.push(c),
+        }
+    }
+    shape
+}
+
+/// The limit of the quantity a field holds (`placement[2].weekly_cost.max`
+/// holds a weekly price), for fields whose quantity has one.
+pub fn of_field(path: &str) -> Option<Limit> {
+    let shape = shape(path);
+    const FIELDS: &[(&str, Limit)] = &[
+        ("placement[].initial", STOCK),
+        ("placement[].initial_by_age", STOCK),
+        ("placement[].initial_time_in_care.counts", STOCK),
+        ("cohort[].initial", STOCK),
+        ("care_leavers.initial", CARE_LEAVERS),
+        ("entries.per_year", ENTRANTS),
+        ("cohort[].entries.per_year", ENTRANTS),
+        ("shock[].children", SHOCK),
+        ("intervention[].per_year", PROGRAMME),
+        ("intervention[].families", PROGRAMME),
+        ("intervention[].children_per_family", PER_FAMILY),
+        ("intervention[].change", WEEKLY),
+        ("placement[].weekly_cost", WEEKLY),
+        ("care_leavers.weekly_cost", WEEKLY),
+        ("cost_line[].per_year", AMOUNT),
+        ("intervention[].cost_per_year", AMOUNT),
+        ("investment[].per_year", AMOUNT),
+        ("saving[].per_year", AMOUNT),
+        ("budget.per_year", AMOUNT),
+    ];
+    FIELDS.iter().find_map(|(field, limit)| {
+        let rest = shape.strip_prefix(field)?;
+        (rest.is_empty() || rest.starts_with(['.', '['])).then_some(*limit)
+    })
+}
+
+/// What the field at `path` accepts, for a number too large to read there:
+/// the limit of its quantity, the range of a whole-number field, or else
+/// the bound on every number.
+pub fn expected_at(path: &str) -> String {
+    if let Some(limit) = of_field(path) {
+        return format!("carecast accepts {}", limit.stated());
+    }
+    let whole = |from: f64, to: f64| {
+        format!(
+            "expected a whole number from {} to {}",
+            show(from),
+            show(to)
+        )
+    };
+    let range = |r: RangeInclusive<i64>| whole(*r.start() as f64, *r.end() as f64);
+    match shape(path).as_str() {
+        "horizon.years" => range(YEARS),
+        "horizon.fy_start_month" => range(FY_START_MONTH),
+        "age_band[].from" | "age_band[].to" => range(AGE),
+        "care_leavers.months" => range(SUPPORT_MONTHS),
+        "intervention[].ramp_up_months" => range(RAMP_UP_MONTHS),
+        "shock[].spread_months" => range(SPREAD_MONTHS),
+        "shock[].cost_months" => range(COST_MONTHS),
+        "simulation.runs" => whole(1.0, crate::config::validate::MAX_RUNS as f64),
+        "simulation.seed" => format!("expected a whole number from 0 to {}", u64::MAX),
+        _ => crate::config::money::BELOW_LIMIT.to_string(),
+    }
+}
+
 /// Tail probability beyond which an unbounded input is not followed.
 const TAIL: f64 = 1e-15;
 
@@ -55,15 +242,13 @@ fn err<T>(path: impl Into<String>, message: impl ToString) -> Result<T> {
 /// its quantiles at 10⁻¹⁵ and 1 − 10⁻¹⁵. None for an input that does not build
 /// (validation has already reported those).
 fn range(raw: &RawDist, path: &str) -> Option<(f64, f64)> {
-    let d = Dist::build(raw, Domain::Any, path).ok()?;
-    let (lo, hi) = d.support();
-    let lo = if lo.is_finite() { lo } else { d.quantile(TAIL) };
-    let hi = if hi.is_finite() {
-        hi
-    } else {
-        d.quantile(1.0 - TAIL)
-    };
-    Some((lo, hi))
+    Dist::build(raw, Domain::Any, path).ok().map(|d| ends(&d))
+}
+
+/// The range a built input takes in practice: its bounds where it has them,
+/// else its quantiles at 10⁻¹⁵ and 1 − 10⁻¹⁵ (within its field's domain).
+pub fn ends(d: &Dist) -> (f64, f64) {
+    d.range(TAIL)
 }
 
 /// The largest value an input takes in practice (0 when it does not build).
@@ -71,27 +256,24 @@ fn upper(raw: &RawDist, path: &str) -> f64 {
     range(raw, path).map_or(0.0, |r| r.1)
 }
 
-fn at_most(value: f64, limit: f64, path: &str, what: &str) -> Result<()> {
-    if value.is_nan() || value > limit {
-        return err(
-            path,
-            format!(
-                "{what} reaches {}, beyond carecast's limit of {}",
-                show(value),
-                show(limit)
-            ),
-        );
-    }
-    Ok(())
-}
-
-/// A large number for a message: whole below a billion, else `1.234e12`.
+/// A number for a message: whole, in groups of three digits
+/// (`1,000,000,000,000`), up to 10¹⁵; beyond, `1.5e300`.
 fn show(x: f64) -> String {
-    if x.abs() < 1e9 {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.3e}")
+    if !x.is_finite() || x.abs() >= 1e15 {
+        return format!("{x:e}");
     }
+    let digits = format!("{:.0}", x.abs());
+    let mut out = String::new();
+    for (k, d) in digits.chars().enumerate() {
+        if k > 0 && (digits.len() - k) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    if x.round() < 0.0 {
+        out.insert(0, '-');
+    }
+    out
 }
 
 fn within(raw: &RawDist, (lo, hi): (f64, f64), path: &str, what: &str) -> Result<()> {
@@ -112,7 +294,7 @@ fn within(raw: &RawDist, (lo, hi): (f64, f64), path: &str, what: &str) -> Result
 
 /// Checks a config, already valid in every other respect, against the limits.
 pub fn check(raw: &RawConfig) -> Result<()> {
-    let years = raw.horizon.years.clamp(1, 50);
+    let years = raw.horizon.years.clamp(*YEARS.start(), *YEARS.end());
     if raw.placement.len() > MAX_PLACEMENTS {
         return err(
             format!("placement[{MAX_PLACEMENTS}]"),
@@ -138,9 +320,13 @@ pub fn check(raw: &RawConfig) -> Result<()> {
         return err(
             path,
             format!(
-                "a run could simulate {children:.0} children (the stock {stock:.0}, entrants {entrants:.0}, \
-                 children of shocks {shocks:.0} over {years} years); carecast simulates at most \
-                 {MAX_CHILDREN_PER_RUN:.0} a run"
+                "a run could simulate {} children (the stock {}, entrants {}, children of shocks {} \
+                 over {years} years); carecast accepts {}",
+                show(children),
+                show(stock),
+                show(entrants),
+                show(shocks),
+                RUN.stated()
             ),
         );
     }
@@ -161,9 +347,9 @@ fn stock(raw: &RawConfig) -> Result<f64> {
         if total > MAX_STOCK {
             return err(
                 format!("placement[{i}].initial"),
-                format!(
-                    "the children in care at the start reach {total:.0} with this placement; \
-                     carecast accepts at most {MAX_STOCK:.0}"
+                STOCK.beyond(
+                    "with this placement, the children in care at the start reach",
+                    total,
                 ),
             );
         }
@@ -178,9 +364,9 @@ fn stock(raw: &RawConfig) -> Result<f64> {
             if total > MAX_STOCK {
                 return err(
                     format!("cohort[{i}].initial.{id}"),
-                    format!(
-                        "the children in care at the start reach {total:.0} with this cohort's; \
-                         carecast accepts at most {MAX_STOCK:.0}"
+                    STOCK.beyond(
+                        "with this cohort's, the children in care at the start reach",
+                        total,
                     ),
                 );
             }
@@ -189,7 +375,7 @@ fn stock(raw: &RawConfig) -> Result<f64> {
     if let Some(c) = &raw.care_leavers
         && let Some(n) = c.initial
     {
-        at_most(n.0, MAX_STOCK, "care_leavers.initial", "the care leavers")?;
+        CARE_LEAVERS.check(n.0, "care_leavers.initial", "the care leavers number")?;
     }
     Ok(total)
 }
@@ -214,12 +400,7 @@ fn entries_of(e: &RawEntries, path: &str, years: i64) -> Result<f64> {
     let per_year_path = format!("{path}.per_year");
     let trend_path = format!("{path}.trend");
     let per_year = upper(&e.per_year, &per_year_path);
-    at_most(
-        per_year,
-        MAX_PER_YEAR,
-        &per_year_path,
-        "the entrants a year",
-    )?;
+    ENTRANTS.check(per_year, &per_year_path, "the entrants a year reach")?;
     let growth = match &e.trend {
         Some(t) => {
             within(t, TREND, &trend_path, "the trend")?;
@@ -236,11 +417,15 @@ fn entries_of(e: &RawEntries, path: &str, years: i64) -> Result<f64> {
         if this_year > MAX_PER_YEAR {
             return err(
                 trend_path,
-                format!(
-                    "with entries of up to {per_year} a year growing by up to {}% a year, year {} \
-                     would see {this_year:.0} entrants; carecast accepts at most {MAX_PER_YEAR:.0} a year",
-                    growth * 100.0,
-                    y + 1
+                ENTRANTS.beyond(
+                    &format!(
+                        "with entries of up to {} a year growing by up to {}% a year, year {} \
+                         would see",
+                        show(per_year),
+                        growth * 100.0,
+                        y + 1
+                    ),
+                    this_year,
                 ),
             );
         }
@@ -256,7 +441,7 @@ fn shocks(raw: &RawConfig, years: i64) -> Result<f64> {
     for (i, s) in raw.shock.iter().enumerate() {
         let path = format!("shock[{i}].children");
         let children = upper(&s.children, &path);
-        at_most(children, MAX_PER_YEAR, &path, "the children of one shock")?;
+        SHOCK.check(children, &path, "the children of one shock reach")?;
         let times = if s.probability_per_year.is_some() {
             years as f64
         } else {
@@ -276,35 +461,38 @@ fn interventions(raw: &RawConfig) -> Result<()> {
             if let Some(c) = &r.change {
                 let p = format!("{path}.change");
                 if let Some((lo, hi)) = range(c, &p) {
-                    at_most(lo.abs().max(hi.abs()), MAX_WEEKLY, &p, "the weekly change")?;
+                    WEEKLY.check(
+                        lo.abs().max(hi.abs()),
+                        &p,
+                        "the weekly change reaches, in size,",
+                    )?;
                 }
             }
             continue;
         }
         if let Some(d) = &r.per_year {
             let p = format!("{path}.per_year");
-            at_most(upper(d, &p), MAX_PER_YEAR, &p, "the children a year")?;
+            PROGRAMME.check(upper(d, &p), &p, "the children a year reach")?;
         }
         let families = r.families.as_ref().map(|d| {
             let p = format!("{path}.families");
             (upper(d, &p), p)
         });
         if let Some((f, p)) = &families {
-            at_most(*f, MAX_PER_YEAR, p, "the families a year")?;
+            PROGRAMME.check(*f, p, "the families a year reach")?;
         }
         let per_family = r.children_per_family.as_ref().map(|d| {
             let p = format!("{path}.children_per_family");
             (upper(d, &p), p)
         });
         if let Some((c, p)) = &per_family {
-            at_most(*c, MAX_CHILDREN_PER_FAMILY, p, "the children per family")?;
+            PER_FAMILY.check(*c, p, "the children per family reach")?;
         }
         if let (Some((f, p)), Some((c, _))) = (&families, &per_family) {
-            at_most(
+            PROGRAMME.check(
                 f * c,
-                MAX_PER_YEAR,
                 p,
-                "families × children_per_family (children a year)",
+                "families × children_per_family (children a year) reaches",
             )?;
         }
     }
@@ -353,7 +541,7 @@ fn money(raw: &RawConfig, years: i64, children: f64) -> Result<()> {
     for (i, p) in raw.placement.iter().enumerate() {
         let path = format!("placement[{i}].weekly_cost");
         let weekly = upper(&p.weekly_cost, &path);
-        at_most(weekly, MAX_WEEKLY, &path, "the weekly cost")?;
+        WEEKLY.check(weekly, &path, "the weekly cost reaches")?;
         let grown =
             weekly * growth_over(p.inflation.as_ref(), &format!("placement[{i}].inflation"))?;
         if grown > dearest.1 {
@@ -364,11 +552,10 @@ fn money(raw: &RawConfig, years: i64, children: f64) -> Result<()> {
     terms.push((dearest.0, dearest.1 * 53.0 * children));
     if let Some(c) = &raw.care_leavers {
         let weekly = upper(&c.weekly_cost, "care_leavers.weekly_cost");
-        at_most(
+        WEEKLY.check(
             weekly,
-            MAX_WEEKLY,
             "care_leavers.weekly_cost",
-            "the weekly cost",
+            "the weekly cost reaches",
         )?;
         let grown = weekly * growth_over(c.inflation.as_ref(), "care_leavers.inflation")?;
         terms.push(("care_leavers.weekly_cost".into(), grown * 53.0 * children));
@@ -404,16 +591,15 @@ fn money(raw: &RawConfig, years: i64, children: f64) -> Result<()> {
     }
     if let Some(b) = &raw.budget {
         for (y, a) in b.per_year.iter().enumerate() {
-            at_most(
+            AMOUNT.check(
                 a.to_f64().abs(),
-                MAX_AMOUNT,
                 &format!("budget.per_year[{y}]"),
-                "the budget",
+                "the budget is",
             )?;
         }
     }
     for (path, a) in &yearly {
-        at_most(*a, MAX_AMOUNT, path, "the amount in pounds (in size)")?;
+        AMOUNT.check(*a, path, "the amount reaches, in size,")?;
     }
     // Amounts of a year add up; a list's amounts fall one in each year, so
     // each list counts once, at its largest.

@@ -117,10 +117,11 @@ pub fn parse_config(text: &str, origin: &str) -> Result<Config, ConfigError> {
                 applied.doc.clone(),
             ))
             .map_err(|e| {
-                fail(
-                    within(&e.path().to_string()),
-                    e.inner().message().trim().to_string(),
-                )
+                let path = e.path().to_string();
+                let message = e.inner().message().trim();
+                let message =
+                    too_large(&path, message, None).unwrap_or_else(|| message.to_string());
+                fail(within(&path), message)
             })?;
             let model =
                 validate::validate_scenario(raw).map_err(|e| fail(within(&e.path), e.message))?;
@@ -180,6 +181,10 @@ fn toml_error(e: &toml::de::Error, path: String, text: &str, origin: &str) -> Co
         .span()
         .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
     let mut message = e.message().trim().to_string();
+    let literal = e.span().and_then(|s| text.get(s));
+    if let Some(restated) = too_large(&path, &message, literal) {
+        message = restated;
+    }
     // The parser's "duplicate key" names no key: quote it from the text.
     if message == "duplicate key"
         && let Some(key) = e.span().and_then(|s| text.get(s)).map(str::trim)
@@ -192,6 +197,41 @@ fn toml_error(e: &toml::de::Error, path: String, text: &str, origin: &str) -> Co
         line,
         path,
         message,
+    }
+}
+
+/// A number too large to read at `path`, restated with what the field
+/// accepts (the limit of its quantity where it has one, so that a user who
+/// obeys the message is not then refused for a smaller limit). `literal` is
+/// the value as written, where the parser located it.
+fn too_large(path: &str, message: &str, literal: Option<&str>) -> Option<String> {
+    let expected = || limits::expected_at(path);
+    if let Some(head) = message.strip_suffix(money::BELOW_LIMIT) {
+        return Some(format!("{head}{}", expected()));
+    }
+    // An integer beyond 128 bits, or one beyond 64 bits read by a type that
+    // takes no larger (an `i64` field, or any TOML value), fails in the
+    // parser or in serde before a carecast type sees it.
+    let literal = literal?.trim();
+    let overflowed = message.contains("number overflowed")
+        || (message.contains("integer `") && !message.contains("expected a string"));
+    (overflowed && oversize(literal)).then(|| format!("{literal} is too large: {}", expected()))
+}
+
+/// Whether `literal` is a TOML number that no `i64` (or, for a float, no
+/// finite `f64`) holds.
+fn oversize(literal: &str) -> bool {
+    let plain: String = literal.chars().filter(|&c| c != '_').collect();
+    let digits = plain.trim_start_matches(['+', '-']);
+    let radix = [("0x", 16), ("0o", 8), ("0b", 2)]
+        .into_iter()
+        .find_map(|(prefix, radix)| digits.strip_prefix(prefix).map(|d| (d, radix)));
+    match radix {
+        Some((d, radix)) => !d.is_empty() && i64::from_str_radix(d, radix).is_err(),
+        None if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            plain.parse::<i64>().is_err()
+        }
+        None => plain.parse::<f64>().is_ok_and(f64::is_infinite),
     }
 }
 

@@ -63,8 +63,14 @@ pub fn parse_amount(text: &str) -> Result<Decimal, String> {
     Ok(if negative { -value } else { value })
 }
 
+/// What every number must be: the end of a [`too_large`] message, which the
+/// config reader replaces with the limit of the field's own quantity where
+/// it has a smaller one (`config::limits::of_field`).
+pub const BELOW_LIMIT: &str =
+    "numbers and amounts must be below 1,000,000,000,000,000 (1e15) in size";
+
 pub fn too_large(text: impl fmt::Display) -> String {
-    format!("{text} is too large: numbers and amounts must be below 1,000,000,000,000,000 (1e15)")
+    format!("{text} is too large: {BELOW_LIMIT}")
 }
 
 /// Digits, at most one decimal point, and commas only as thousands separators.
@@ -102,6 +108,16 @@ fn decimal_from_f64(v: f64) -> Option<Decimal> {
         .ok()
 }
 
+/// Rejects whole numbers beyond [`LIMIT`], as written (TOML integers too
+/// large for an `i64` arrive as an `i128` or `u128`).
+pub fn check_whole(v: impl Into<i128> + fmt::Display + Copy) -> Result<f64, String> {
+    let n: i128 = v.into();
+    if n.unsigned_abs() >= LIMIT as u128 {
+        return Err(too_large(v));
+    }
+    Ok(n as f64)
+}
+
 /// Rejects non-finite numbers and magnitudes beyond [`LIMIT`].
 pub fn check_magnitude(v: f64) -> Result<f64, String> {
     if !v.is_finite() {
@@ -122,12 +138,20 @@ impl<'de> Visitor<'de> for AmountVisitor {
         f.write_str(EXPECTED)
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Decimal, E> {
-        check_magnitude(v as f64).map_err(E::custom)?;
+        check_whole(v).map_err(E::custom)?;
         Ok(Decimal::from(v))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Decimal, E> {
-        check_magnitude(v as f64).map_err(E::custom)?;
+        check_whole(v).map_err(E::custom)?;
         Ok(Decimal::from(v))
+    }
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Decimal, E> {
+        check_whole(v).map_err(E::custom)?;
+        Ok(Decimal::from(v))
+    }
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Decimal, E> {
+        // Beyond i128 only: too large whatever the field.
+        Err(E::custom(too_large(v)))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Decimal, E> {
         check_magnitude(v).map_err(E::custom)?;
@@ -211,6 +235,12 @@ mod tests {
         assert!(parse_amount("1000000bn").unwrap_err().contains("too large"));
         assert!(check_magnitude(1e300).unwrap_err().contains("too large"));
         assert!(check_magnitude(f64::INFINITY).is_err());
+        assert!(
+            check_whole(-99_999_999_999_999_999_999i128)
+                .unwrap_err()
+                .starts_with("-99999999999999999999 is too large")
+        );
+        assert_eq!(check_whole(5u64), Ok(5.0));
         assert_eq!(check_magnitude(-2.5), Ok(-2.5));
     }
 }

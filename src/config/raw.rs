@@ -1,11 +1,12 @@
 //! The config file as written: serde types that mirror the TOML one to one.
 //!
 //! Every table denies unknown keys, so a misspelt key is an error rather than
-//! a silently ignored line. Nothing here is checked beyond its type; the
-//! checks that need the whole config live in `validate`.
+//! a silently ignored line. Nothing here is checked beyond its type (and
+//! text shown in reports: labels, names and descriptions hold no control
+//! characters); the checks that need the whole config live in `validate`.
 
 use indexmap::IndexMap;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use crate::config::money::{Amount, Number};
 use crate::dist::RawDist;
@@ -13,7 +14,9 @@ use crate::dist::RawDist;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
+    #[serde(deserialize_with = "one_line")]
     pub name: String,
+    #[serde(default, deserialize_with = "lines")]
     pub description: Option<String>,
     pub simulation: Option<RawSimulation>,
     pub horizon: RawHorizon,
@@ -73,6 +76,7 @@ pub struct RawConfig {
 #[serde(deny_unknown_fields)]
 pub struct RawHistory {
     /// Where the counts come from.
+    #[serde(default, deserialize_with = "one_line")]
     pub source: Option<String>,
     #[serde(default)]
     pub total: IndexMap<String, Number>,
@@ -116,11 +120,72 @@ pub struct RawHorizon {
 #[serde(deny_unknown_fields)]
 pub struct RawAgeBand {
     pub id: String,
+    #[serde(default, deserialize_with = "one_line")]
     pub label: Option<String>,
     /// First age in the band, in whole years.
     pub from: i64,
     /// First age beyond the band, in whole years (the last band ends at 18).
     pub to: i64,
+}
+
+/// Why `text`, shown in reports as a label, name or id (or, with `lines`,
+/// as a description of several lines), cannot be: it holds a control
+/// character (a NUL, an escape, a tab) or a noncharacter, which terminals
+/// act on and XML (the HTML report's SVG) forbids.
+pub fn check_text(text: &str, lines: bool) -> Result<(), String> {
+    let chars: Vec<char> = text.chars().collect();
+    let bad = chars.iter().enumerate().find(|&(k, &c)| {
+        let line_break = c == '\n' || (c == '\r' && chars.get(k + 1) == Some(&'\n'));
+        (c.is_control() && !(lines && line_break)) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+    });
+    match bad {
+        None => Ok(()),
+        Some((k, c)) => Err(format!(
+            "{text:?} holds the character U+{:04X} (character {}); expected {}",
+            u32::from(*c),
+            k + 1,
+            if lines {
+                "text without control characters other than line breaks"
+            } else {
+                "one line of text without control characters (no tabs or line breaks)"
+            }
+        )),
+    }
+}
+
+/// A label, name or id shown in reports, checked by [`check_text`].
+fn one_line<'de, D: Deserializer<'de>, T: Text>(d: D) -> Result<T, D::Error> {
+    let value = T::deserialize(d)?;
+    if let Some(text) = value.text() {
+        check_text(text, false).map_err(serde::de::Error::custom)?;
+    }
+    Ok(value)
+}
+
+/// A description, which may have several lines, checked by [`check_text`].
+fn lines<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let value = Option::<String>::deserialize(d)?;
+    if let Some(text) = &value {
+        check_text(text, true).map_err(serde::de::Error::custom)?;
+    }
+    Ok(value)
+}
+
+/// A text field, given or optional.
+trait Text: for<'de> Deserialize<'de> {
+    fn text(&self) -> Option<&str>;
+}
+
+impl Text for String {
+    fn text(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl Text for Option<String> {
+    fn text(&self) -> Option<&str> {
+        self.as_deref()
+    }
 }
 
 /// A value given once for the whole placement, or per age band as a table
@@ -158,6 +223,7 @@ impl<'de, T: for<'a> Deserialize<'a>> Deserialize<'de> for RawByBand<T> {
 #[serde(deny_unknown_fields)]
 pub struct RawPlacement {
     pub id: String,
+    #[serde(default, deserialize_with = "one_line")]
     pub label: Option<String>,
     pub weekly_cost: RawDist,
     pub inflation: Option<RawDist>,
@@ -266,6 +332,7 @@ impl<'de> Deserialize<'de> for RawFactors {
 #[serde(deny_unknown_fields)]
 pub struct RawTransition {
     /// An optional name, so that a scenario can change or drop it.
+    #[serde(default, deserialize_with = "one_line")]
     pub id: Option<String>,
     pub from: String,
     pub to: String,
@@ -321,6 +388,7 @@ impl<'de, T: for<'a> Deserialize<'a>> Deserialize<'de> for RawPerYear<T> {
 #[serde(deny_unknown_fields)]
 pub struct RawCostLine {
     pub id: String,
+    #[serde(default, deserialize_with = "one_line")]
     pub label: Option<String>,
     pub per_year: RawPerYear<RawMoney>,
     pub funding: Option<String>,
@@ -330,6 +398,7 @@ pub struct RawCostLine {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCareLeavers {
+    #[serde(default, deserialize_with = "one_line")]
     pub label: Option<String>,
     pub weekly_cost: RawDist,
     /// Months of support after the 18th birthday.
@@ -354,6 +423,7 @@ pub struct RawBudget {
 #[serde(deny_unknown_fields)]
 pub struct RawBudgetLine {
     pub id: String,
+    #[serde(default, deserialize_with = "one_line")]
     pub label: Option<String>,
     pub per_year: Vec<Amount>,
 }
@@ -363,6 +433,7 @@ pub struct RawBudgetLine {
 #[serde(deny_unknown_fields)]
 pub struct RawFund {
     pub id: String,
+    #[serde(default, deserialize_with = "one_line")]
     pub label: Option<String>,
     /// `grant`, `dsg`, `high_needs`, `reserve` or `capital_receipts`.
     pub kind: String,
@@ -380,6 +451,7 @@ pub struct RawFund {
 #[serde(deny_unknown_fields)]
 pub struct RawCohort {
     pub id: String,
+    #[serde(default, deserialize_with = "one_line")]
     pub label: Option<String>,
     /// Its entrants, in the syntax of `[entries]`.
     pub entries: Option<RawEntries>,
@@ -396,6 +468,7 @@ pub struct RawCohort {
 #[serde(deny_unknown_fields)]
 pub struct RawIncome {
     pub id: String,
+    #[serde(default, deserialize_with = "one_line")]
     pub label: Option<String>,
     /// `per_child_week`, `per_leaver_week`, `per_outcome` or `fixed`.
     pub kind: String,
@@ -427,6 +500,7 @@ pub struct RawIncome {
 #[serde(deny_unknown_fields)]
 pub struct RawStaff {
     pub id: String,
+    #[serde(default, deserialize_with = "one_line")]
     pub label: Option<String>,
     /// Posts (FTE), one number or one per year …
     pub fte: Option<RawPerYear<RawDist>>,
@@ -448,6 +522,7 @@ pub struct RawStaff {
 #[serde(deny_unknown_fields)]
 pub struct RawInitiative {
     pub id: String,
+    #[serde(default, deserialize_with = "one_line")]
     pub label: Option<String>,
 }
 
@@ -456,6 +531,7 @@ pub struct RawInitiative {
 #[serde(deny_unknown_fields)]
 pub struct RawIntervention {
     pub id: String,
+    #[serde(default, deserialize_with = "one_line")]
     pub label: Option<String>,
     /// `prevent_entry`, `exit`, `step_down`, `capacity` or `unit_cost`.
     pub kind: String,
@@ -499,6 +575,7 @@ pub struct RawIntervention {
 #[serde(deny_unknown_fields)]
 pub struct RawShock {
     pub id: String,
+    #[serde(default, deserialize_with = "one_line")]
     pub label: Option<String>,
     pub probability_per_year: Option<Number>,
     /// A fixed month, `YYYY-MM`, instead of a probability.
@@ -525,6 +602,7 @@ pub struct RawShock {
 #[serde(deny_unknown_fields)]
 pub struct RawSaving {
     pub id: String,
+    #[serde(default, deserialize_with = "one_line")]
     pub label: Option<String>,
     /// Planned saving per financial year, exact.
     pub per_year: Vec<Amount>,
@@ -545,6 +623,7 @@ pub struct RawSaving {
 #[serde(deny_unknown_fields)]
 pub struct RawCorrelation {
     /// An optional name, so that a scenario can change or drop it.
+    #[serde(default, deserialize_with = "one_line")]
     pub id: Option<String>,
     pub inputs: Vec<String>,
     pub rank: Number,
@@ -555,6 +634,7 @@ pub struct RawCorrelation {
 #[serde(deny_unknown_fields)]
 pub struct RawInvestment {
     pub id: String,
+    #[serde(default, deserialize_with = "one_line")]
     pub label: Option<String>,
     pub per_year: RawPerYear<RawMoney>,
     pub funding: Option<String>,

@@ -16,6 +16,7 @@
 
 use toml::{Table, Value};
 
+use crate::config::raw::check_text;
 use crate::error::FieldError;
 
 /// Arrays of tables whose elements a scenario can change by id
@@ -89,6 +90,11 @@ pub fn apply(base: &Table, scenario: &Table, index: usize) -> Result<ScenarioDoc
         Some(_) => return Err(FieldError::new(format!("{path}.label"), "must be a string")),
         None => id.clone(),
     };
+    check_text(&id, false).map_err(|m| FieldError::new(format!("{path}.id"), m))?;
+    check_text(&label, false).map_err(|m| FieldError::new(format!("{path}.label"), m))?;
+    if let Some(Value::String(d)) = scenario.get("description") {
+        check_text(d, true).map_err(|m| FieldError::new(format!("{path}.description"), m))?;
+    }
     let mut doc = base.clone();
     doc.remove("scenario");
     doc.remove("compare");

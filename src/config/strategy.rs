@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use crate::config::limits;
 use crate::config::money::Number;
 use crate::config::raw::{RawConfig, RawIntervention, RawShock};
 use crate::config::validate::{
@@ -112,6 +113,119 @@ fn probability(raw: Option<Number>, default: f64, path: &str) -> Result<f64> {
     Ok(p)
 }
 
+/// Refuses `unit_cost` changes that could take a weekly price below zero
+/// (the model would clamp it to £0, silently): in each month, every price
+/// at the low end of its range and of its inflation's, every programme in
+/// force at its ramp, each change at the low end of its range and each
+/// factor at whichever end lowers the price most, applied in the order the
+/// programmes are written, as a run applies them. A programme whose change
+/// takes the price below zero is named.
+fn prices_stay_at_or_above_zero(
+    b: &Builder,
+    interventions: &[Intervention],
+    ctx: &Context,
+) -> Result<()> {
+    for (p, placement) in ctx.placements.iter().enumerate() {
+        let on_it: Vec<(usize, &Intervention, UnitChange)> = interventions
+            .iter()
+            .enumerate()
+            .filter_map(|(i, iv)| match iv.effect {
+                Effect::UnitCost { placement, change } if placement == p => Some((i, iv, change)),
+                _ => None,
+            })
+            .collect();
+        if !on_it
+            .iter()
+            .any(|(_, _, c)| matches!(c, UnitChange::Add(_)))
+        {
+            continue;
+        }
+        let (cheapest, dearest) = limits::ends(b.dist(placement.weekly_cost));
+        let least_inflation = limits::ends(b.dist(placement.inflation)).0;
+        for (t, month) in ctx.calendar.months.iter().enumerate() {
+            let base = cheapest * (1.0 + least_inflation).powi(month.fy as i32);
+            let mut price = base;
+            let mut culprit = None;
+            let mut in_force = Vec::new();
+            for &(i, iv, change) in &on_it {
+                let r = iv.ramp(t);
+                if r == 0.0 {
+                    continue;
+                }
+                in_force.push(i);
+                match change {
+                    UnitChange::Add(id) => {
+                        let before = price;
+                        price += (limits::ends(b.dist(id)).0 * r).min(0.0);
+                        if before >= 0.0 && price < 0.0 {
+                            culprit = Some((i, id));
+                        }
+                    }
+                    UnitChange::Factor(id) => {
+                        let (low, high) = limits::ends(b.dist(id));
+                        let by = |f: f64| 1.0 + (f - 1.0) * r;
+                        price *= if price >= 0.0 {
+                            by(low).min(1.0)
+                        } else {
+                            by(high).max(1.0)
+                        };
+                    }
+                }
+            }
+            let Some((i, id)) = culprit.filter(|_| price < 0.0) else {
+                continue;
+            };
+            let (low, high) = limits::ends(b.dist(id));
+            let change = if low == high {
+                format!("a change of {low} a week")
+            } else {
+                format!("a change of {low} to {high} a week")
+            };
+            let others: Vec<String> = in_force
+                .iter()
+                .filter(|&&k| k != i)
+                .map(|&k| format!("intervention[{k}] ({})", interventions[k].id))
+                .collect();
+            let others = if others.is_empty() {
+                String::new()
+            } else {
+                format!(", with {} in force too", others.join(", "))
+            };
+            let inflated = if base == cheapest {
+                String::new()
+            } else {
+                format!(
+                    ", £{} after inflation at the low end of its range",
+                    pounds(base)
+                )
+            };
+            return err(
+                format!("intervention[{i}].change"),
+                format!(
+                    "{change} would take the weekly cost of placement {:?} below zero in {} \
+                     (to £{} at the low end of every input{others}): its price ranges from £{} \
+                     to £{}{inflated}, and a price must stay at £0 or more over its whole range",
+                    placement.id,
+                    month.date,
+                    pounds(price),
+                    pounds(cheapest),
+                    pounds(dearest),
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Pounds for a message: whole pounds, or pence where there are any.
+fn pounds(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
 pub(super) fn build(b: &mut Builder, raw: &RawConfig, mut ctx: Context) -> Result<Strategy> {
     let mut strategy = Strategy::default();
     for (i, r) in raw.intervention.iter().enumerate() {
@@ -119,6 +233,7 @@ pub(super) fn build(b: &mut Builder, raw: &RawConfig, mut ctx: Context) -> Resul
             .interventions
             .push(intervention(b, r, &format!("intervention[{i}]"), &mut ctx)?);
     }
+    prices_stay_at_or_above_zero(b, &strategy.interventions, &ctx)?;
     let mut shock_ids = HashSet::new();
     for (i, r) in raw.shock.iter().enumerate() {
         let path = format!("shock[{i}]");
@@ -410,10 +525,14 @@ fn intervention(
         None => None,
     };
     let ramp_up_months = r.ramp_up_months.unwrap_or(0);
-    if !(0..=120).contains(&ramp_up_months) {
+    if !limits::RAMP_UP_MONTHS.contains(&ramp_up_months) {
         return err(
             format!("{path}.ramp_up_months"),
-            format!("must be 0–120 months, got {ramp_up_months}"),
+            format!(
+                "must be {}–{} months, got {ramp_up_months}",
+                limits::RAMP_UP_MONTHS.start(),
+                limits::RAMP_UP_MONTHS.end()
+            ),
         );
     }
     let labels = ctx.labels();
@@ -470,10 +589,14 @@ fn shock(b: &mut Builder, r: &RawShock, path: &str, ctx: &Context) -> Result<Sho
         }
     };
     let spread_months = r.spread_months.unwrap_or(1);
-    if !(1..=60).contains(&spread_months) {
+    if !limits::SPREAD_MONTHS.contains(&spread_months) {
         return err(
             format!("{path}.spread_months"),
-            format!("must be 1–60 months, got {spread_months}"),
+            format!(
+                "must be {}–{} months, got {spread_months}",
+                limits::SPREAD_MONTHS.start(),
+                limits::SPREAD_MONTHS.end()
+            ),
         );
     }
     let children = b.param(
@@ -572,10 +695,14 @@ fn shock(b: &mut Builder, r: &RawShock, path: &str, ctx: &Context) -> Result<Sho
         None => vec![crate::model::LineAmount::Exact(rust_decimal::Decimal::ZERO); labels.len()],
     };
     let cost_months = r.cost_months.unwrap_or(12);
-    if !(1..=600).contains(&cost_months) {
+    if !limits::COST_MONTHS.contains(&cost_months) {
         return err(
             format!("{path}.cost_months"),
-            format!("must be 1–600 months, got {cost_months}"),
+            format!(
+                "must be {}–{} months, got {cost_months}",
+                limits::COST_MONTHS.start(),
+                limits::COST_MONTHS.end()
+            ),
         );
     }
     if r.cost_months.is_some() && r.cost_per_year.is_none() {

@@ -199,7 +199,12 @@ fn split(raw: &RawTimeInCareSplit, bands: usize, path: &str) -> Result<Split> {
         (None, Some(c)) => {
             let counts = list(c, "counts")?;
             for (k, v) in c.iter().enumerate() {
-                whole_count(*v, &format!("{path}.counts[{k}]"), "a number of children")?;
+                whole_count(
+                    *v,
+                    &format!("{path}.counts[{k}]"),
+                    "a number of children",
+                    crate::config::limits::STOCK,
+                )?;
             }
             Ok(Split::Counts(counts))
         }

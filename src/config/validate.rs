@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use indexmap::IndexMap;
 use rust_decimal::Decimal;
 
+use crate::config::limits::{self, Limit};
 use crate::config::money::Number;
 use crate::config::raw::*;
 use crate::config::time_in_care;
@@ -24,7 +25,8 @@ const SHARE_TOLERANCE: f64 = 1e-6;
 const DEFAULT_RUNS: u64 = 10_000;
 const DEFAULT_SEED: u64 = 42;
 pub const MAX_RUNS: u64 = 100_000_000;
-/// More children than England has in care (about 84,000 in 2024), times ten.
+/// A month-end count of children in `[history]`: more than England has in
+/// care (about 84,000 in 2024), times ten.
 const MAX_CHILDREN: f64 = 1_000_000.0;
 
 pub(super) struct Builder {
@@ -84,6 +86,11 @@ impl Builder {
         )
     }
 
+    /// The distribution of an input built already.
+    pub(super) fn dist(&self, id: ParamId) -> &Dist {
+        &self.params[id.0].dist
+    }
+
     pub(super) fn fixed(&mut self, value: f64, unit: Unit, key_path: String) -> ParamId {
         self.params.push(Param {
             path: key_path,
@@ -114,7 +121,8 @@ pub(super) fn check_id(id: &str, path: &str) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn whole_count(n: Number, path: &str, what: &str) -> Result<f64> {
+/// A whole number of children (or places) at `path`, within `limit`.
+pub(super) fn whole_count(n: Number, path: &str, what: &str, limit: Limit) -> Result<f64> {
     let v = n.0;
     if !(v.is_finite() && v >= 0.0) {
         return err(path, format!("{what} must be 0 or more, got {v}"));
@@ -122,12 +130,7 @@ pub(super) fn whole_count(n: Number, path: &str, what: &str) -> Result<f64> {
     if v.fract() != 0.0 {
         return err(path, format!("{what} must be a whole number, got {v}"));
     }
-    if v > MAX_CHILDREN {
-        return err(
-            path,
-            format!("{what} of {v} is beyond any council (at most {MAX_CHILDREN})"),
-        );
-    }
+    limit.check(v, path, &format!("{what} is"))?;
     Ok(v)
 }
 
@@ -204,14 +207,18 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
     let start =
         YearMonth::parse(&raw.horizon.start).map_err(|m| FieldError::new("horizon.start", m))?;
     let years = raw.horizon.years;
-    if !(1..=50).contains(&years) {
+    if !limits::YEARS.contains(&years) {
         return err(
             "horizon.years",
-            format!("must be between 1 and 50 financial years, got {years}"),
+            format!(
+                "must be between {} and {} financial years, got {years}",
+                limits::YEARS.start(),
+                limits::YEARS.end()
+            ),
         );
     }
     let fy_start_month = raw.horizon.fy_start_month.unwrap_or(4);
-    if !(1..=12).contains(&fy_start_month) {
+    if !limits::FY_START_MONTH.contains(&fy_start_month) {
         return err(
             "horizon.fy_start_month",
             format!("must be a month number 1–12, got {fy_start_month}"),
@@ -301,7 +308,12 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
             None => None,
         };
         let capacity = match p.capacity {
-            Some(c) => Some(whole_count(c, &format!("{path}.capacity"), "capacity")?),
+            Some(c) => Some(whole_count(
+                c,
+                &format!("{path}.capacity"),
+                "capacity",
+                limits::CAPACITY,
+            )?),
             None => None,
         };
         let overflow = match &p.overflow {
@@ -480,10 +492,15 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
                     "care leavers need [[age_band]]s, so that children reach 18",
                 );
             }
-            if !(1..=120).contains(&c.months) {
+            if !limits::SUPPORT_MONTHS.contains(&c.months) {
                 return err(
                     "care_leavers.months",
-                    format!("must be 1–120 months of support, got {}", c.months),
+                    format!(
+                        "must be {}–{} months of support, got {}",
+                        limits::SUPPORT_MONTHS.start(),
+                        limits::SUPPORT_MONTHS.end(),
+                        c.months
+                    ),
                 );
             }
             let weekly_cost = b.param(
@@ -495,7 +512,12 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
             )?;
             let inflation = b.inflation(c.inflation.as_ref(), "care_leavers", "care_leavers")?;
             let initial = match c.initial {
-                Some(n) => whole_count(n, "care_leavers.initial", "a number of care leavers")?,
+                Some(n) => whole_count(
+                    n,
+                    "care_leavers.initial",
+                    "a number of care leavers",
+                    limits::CARE_LEAVERS,
+                )?,
                 None => 0.0,
             };
             Some(CareLeavers {
@@ -823,12 +845,14 @@ fn age_bands(raw: &[RawAgeBand]) -> Result<Ages> {
                 ),
             );
         }
-        if a.to <= a.from || a.to > 18 {
+        if a.to <= a.from || a.to > *limits::AGE.end() {
             return err(
                 format!("{path}.to"),
                 format!(
-                    "must be above `from` ({}) and at most 18, got {}",
-                    a.from, a.to
+                    "must be above `from` ({}) and at most {}, got {}",
+                    a.from,
+                    limits::AGE.end(),
+                    a.to
                 ),
             );
         }
@@ -873,14 +897,19 @@ pub(super) fn initial_stock(
                     ),
                 );
             }
-            out[0] = whole_count(*n, path, "a number of children")?;
+            out[0] = whole_count(*n, path, "a number of children", limits::STOCK)?;
         }
         Some(RawByBand::PerBand(table)) => {
             for (band, n) in table {
                 let Some(j) = band_ids.iter().position(|b| b == band) else {
                     return err(format!("{path}.{band}"), unknown_band(band, band_ids));
                 };
-                out[j] = whole_count(*n, &format!("{path}.{band}"), "a number of children")?;
+                out[j] = whole_count(
+                    *n,
+                    &format!("{path}.{band}"),
+                    "a number of children",
+                    limits::STOCK,
+                )?;
             }
         }
     }
@@ -904,13 +933,11 @@ pub(super) fn entries(
         &format!("{path}.per_year"),
         format!("{key}.per_year"),
     )?;
-    let mean = b.params[per_year.0].dist.mean();
-    if mean > MAX_CHILDREN {
-        return err(
-            format!("{path}.per_year"),
-            format!("{mean} entrants a year is beyond any council (at most {MAX_CHILDREN})"),
-        );
-    }
+    limits::ENTRANTS.check(
+        b.params[per_year.0].dist.mean(),
+        &format!("{path}.per_year"),
+        "the mean entrants a year reach",
+    )?;
     let dispersion = match &e.dispersion {
         Some(d) => Some(b.param(
             d,
@@ -1272,11 +1299,9 @@ fn initial_by_age(
                 ),
             );
         }
-        let n = whole_count(*n, &here, "a number of children")?;
+        let n = whole_count(*n, &here, "a number of children", limits::STOCK)?;
         total += n;
-        if total > MAX_CHILDREN {
-            return err(path, format!("more than {MAX_CHILDREN} children"));
-        }
+        limits::STOCK.check(total, path, "the children of this placement reach")?;
         let band = (0..ages.bands.len())
             .find(|&b| ages.band_cells(b).contains(&cells.start))
             .unwrap_or(0);
