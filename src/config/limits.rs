@@ -66,58 +66,45 @@ pub struct Limit {
     pub of: &'static str,
 }
 
-pub const STOCK: Limit = Limit {
-    max: MAX_STOCK,
-    pounds: false,
-    of: "children in care at the start, all placements and cohorts together",
-};
-pub const CAPACITY: Limit = Limit {
-    max: MAX_CHILDREN_PER_RUN,
-    pounds: false,
-    of: "places",
-};
-pub const CARE_LEAVERS: Limit = Limit {
-    max: MAX_STOCK,
-    pounds: false,
-    of: "care leavers at the start",
-};
-pub const ENTRANTS: Limit = Limit {
-    max: MAX_PER_YEAR,
-    pounds: false,
-    of: "entrants a year (of `entries` or of one cohort, at the top of their range)",
-};
-pub const SHOCK: Limit = Limit {
-    max: MAX_PER_YEAR,
-    pounds: false,
-    of: "children of one shock",
-};
-pub const PROGRAMME: Limit = Limit {
-    max: MAX_PER_YEAR,
-    pounds: false,
-    of: "children (or families) a year for one programme",
-};
-pub const PER_FAMILY: Limit = Limit {
-    max: MAX_CHILDREN_PER_FAMILY,
-    pounds: false,
-    of: "children per family",
-};
-pub const RUN: Limit = Limit {
-    max: MAX_CHILDREN_PER_RUN,
-    pounds: false,
-    of: "children simulated in one run",
-};
-pub const WEEKLY: Limit = Limit {
-    max: MAX_WEEKLY,
-    pounds: true,
-    of: "a week for a price, or a change to one",
-};
-pub const AMOUNT: Limit = Limit {
-    max: MAX_AMOUNT,
-    pounds: true,
-    of: "for any one amount in a year",
-};
+pub const STOCK: Limit = Limit::count(
+    MAX_STOCK,
+    "children in care at the start, all placements and cohorts together",
+);
+pub const CAPACITY: Limit = Limit::count(MAX_CHILDREN_PER_RUN, "places");
+pub const CARE_LEAVERS: Limit = Limit::count(MAX_STOCK, "care leavers at the start");
+pub const ENTRANTS: Limit = Limit::count(
+    MAX_PER_YEAR,
+    "entrants a year (of `entries` or of one cohort, at the top of their range)",
+);
+pub const SHOCK: Limit = Limit::count(MAX_PER_YEAR, "children of one shock");
+pub const PROGRAMME: Limit = Limit::count(
+    MAX_PER_YEAR,
+    "children (or families) a year for one programme",
+);
+pub const PER_FAMILY: Limit = Limit::count(MAX_CHILDREN_PER_FAMILY, "children per family");
+pub const RUN: Limit = Limit::count(MAX_CHILDREN_PER_RUN, "children simulated in one run");
+pub const WEEKLY: Limit = Limit::money(MAX_WEEKLY, "a week for a price, or a change to one");
+pub const AMOUNT: Limit = Limit::money(MAX_AMOUNT, "for any one amount in a year");
 
 impl Limit {
+    /// A limit on a number of children, places or families.
+    const fn count(max: f64, of: &'static str) -> Limit {
+        Limit {
+            max,
+            pounds: false,
+            of,
+        }
+    }
+
+    /// A limit on an amount of money.
+    const fn money(max: f64, of: &'static str) -> Limit {
+        Limit {
+            max,
+            pounds: true,
+            of,
+        }
+    }
+
     /// `at most £10,000,000 a week for a price, or a change to one`.
     pub fn stated(&self) -> String {
         format!("at most {} {}", self.show(self.max), self.of)
