@@ -810,10 +810,24 @@ impl Dist {
             // the distribution function instead.
             Kind::Beta { alpha, beta, .. } => SBeta::new(*alpha, *beta)
                 .map_or(self.mean(), |d| real_quantile(|x| d.cdf(x), u, 1.0)),
-            Kind::Gamma { shape, scale, .. } => SGamma::new(*shape, 1.0 / scale)
-                .map_or(self.mean(), |d| {
-                    real_quantile(|x| d.cdf(x), u, f64::INFINITY)
-                }),
+            // statrs's distribution function panics where x / scale
+            // underflows to 0 or overflows: its limits are taken there.
+            Kind::Gamma { shape, scale, .. } => {
+                SGamma::new(*shape, 1.0 / scale).map_or(self.mean(), |d| {
+                    let rate = 1.0 / scale;
+                    let cdf = |x: f64| {
+                        let y = x * rate;
+                        if x > 0.0 && y == 0.0 {
+                            0.0
+                        } else if x.is_finite() && y == f64::INFINITY {
+                            1.0
+                        } else {
+                            d.cdf(x)
+                        }
+                    };
+                    real_quantile(cdf, u, f64::INFINITY)
+                })
+            }
             Kind::Poisson { mean, .. } if *mean <= 0.0 => 0.0,
             // statrs's own inverse of a discrete distribution function
             // panics when P(X = 0) is above u: search the counts here.
@@ -1098,6 +1112,26 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A gamma so skewed that x / scale underflows to 0 in its lower tail
+    /// (statrs panics there) has quantiles all the same, from 0 up.
+    #[test]
+    fn quantiles_of_an_extreme_gamma_do_not_panic() {
+        let d = build(
+            RawDistSpec {
+                shape: n(1e-15),
+                scale: n(1e9),
+                ..spec("gamma")
+            },
+            Domain::Any,
+        )
+        .unwrap();
+        let qs: Vec<f64> = [1e-15, 0.5, 1.0 - 1e-15].map(|u| d.quantile(u)).to_vec();
+        assert!(qs.iter().all(|q| q.is_finite() && *q >= 0.0), "{qs:?}");
+        assert!(qs[0] <= qs[1] && qs[1] <= qs[2], "{qs:?}");
+        let (lo, hi) = d.range(1e-15);
+        assert!(lo <= hi, "{lo} to {hi}");
     }
 
     #[test]
