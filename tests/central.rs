@@ -10,9 +10,11 @@
 use std::path::Path;
 
 use carecast::config;
-use carecast::dist::std_normal_quantile;
 use carecast::engine::{self, ScenarioRuns, Settings};
 use carecast::model::Model;
+#[path = "common/tolerance.rs"]
+mod tolerance;
+use tolerance::z_for;
 
 const RUNS: u64 = 2_000;
 
@@ -79,7 +81,7 @@ fn compare(model: &Model, central: &ScenarioRuns, label: &str) {
     let runs = engine::run(model, &settings, &|_| {}).unwrap();
     let layout = &runs.layout;
     let m = layout.months * (1 + layout.placements + layout.cohorts);
-    let z = std_normal_quantile(1.0 - 0.001 / (2.0 * m as f64));
+    let z = z_for(m);
     for t in 0..layout.months {
         let columns = std::iter::once(layout.lac(t))
             .chain((0..layout.placements).map(|p| layout.lac_placement(t, p)))

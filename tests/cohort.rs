@@ -9,7 +9,6 @@
 //! - The central projection follows the cohort: the mean of runs at the
 //!   inputs' means agrees with it within |z| ≤ Φ⁻¹(1 − 0.001/(2m)).
 
-use carecast::dist::std_normal_quantile;
 use carecast::engine::{self, ScenarioRuns, Settings};
 use carecast::model::child::Child;
 use carecast::model::layout::{CohortField, Layout, YearField};
@@ -19,6 +18,9 @@ use carecast::model::{DAYS_PER_MONTH, Model};
 #[path = "common/runs.rs"]
 mod runs;
 use runs::{model, one_run, simulate};
+#[path = "common/tolerance.rs"]
+mod tolerance;
+use tolerance::z_for;
 
 const COHORT: &str = include_str!("configs/cohort.toml");
 
@@ -179,7 +181,7 @@ fn the_central_path_follows_the_cohort() {
             columns.push((format!("income {i}, year {fy}"), layout.income(fy, i)));
         }
     }
-    let z = std_normal_quantile(1.0 - 0.001 / (2.0 * columns.len() as f64));
+    let z = z_for(columns.len());
     for (name, col) in columns {
         let xs = runs.column(col);
         let n = xs.len() as f64;
@@ -219,7 +221,7 @@ fn a_cohorts_exit_factor_scales_its_exit_hazard() {
     let c = central(&m);
     let layout = &runs.layout;
     let hazard = 0.5 / (25.0 * DAYS_PER_MONTH);
-    let z = std_normal_quantile(1.0 - 0.001 / (2.0 * layout.months as f64));
+    let z = z_for(layout.months);
     for t in 0..layout.months {
         let day = m.calendar.month_starts[t + 1];
         let q = (-hazard * day).exp();
