@@ -1416,6 +1416,67 @@ fn a_return_without_episodes_is_an_error_naming_its_file() {
     );
 }
 
+#[test]
+fn a_return_whose_every_row_is_unusable_is_an_error_not_a_year_left_out() {
+    // Two good years around one exported with dates in another format: the
+    // whole of 2021-22 was skipped row by row and the calibration went on
+    // with a year missing (exit rates halved, spells cut in two), status 0.
+    let dir = tempfile::tempdir().unwrap();
+    let child = "A1,1,15/06/2010,WBRI,,,\n";
+    write_year(
+        dir.path(),
+        2021,
+        child,
+        "A1,01/09/2019,S,C2,N1,U4,PR1,,,,,,\n",
+    );
+    write_year(
+        dir.path(),
+        2022,
+        child,
+        "A1,2019-09-01T00:00:00,S,C2,N1,U4,PR1,,,,,,\n",
+    );
+    write_year(
+        dir.path(),
+        2023,
+        child,
+        "A1,01/09/2019,S,C2,N1,U4,PR1,10/10/2022,E11,,,,\n",
+    );
+    let (code, _, e) = calibrate_at(dir.path(), "2023-03-31");
+    assert_eq!(code, 2, "{e}");
+    let file = Path::new("2022").join("episodes.csv");
+    assert!(
+        e.contains(&format!("{}:2", file.display()))
+            && e.contains("DECOM \"2019-09-01T00:00:00\"")
+            && e.contains("dd/mm/yyyy")
+            && e.contains("no usable"),
+        "{e}"
+    );
+    // The same for a header table whose every DOB is in another format:
+    // its children's episodes were all skipped for want of a DOB.
+    let dir = tempfile::tempdir().unwrap();
+    write_year(
+        dir.path(),
+        2022,
+        "B1,1,06/15/2010,WBRI,,,\n",
+        "B1,01/09/2021,S,C2,N1,U4,PR1,,,,,,\n",
+    );
+    write_year(
+        dir.path(),
+        2023,
+        "A1,1,15/06/2010,WBRI,,,\n",
+        "A1,01/09/2022,S,C2,N1,U4,PR1,,,,,,\n",
+    );
+    let (code, _, e) = calibrate_at(dir.path(), "2023-03-31");
+    assert_eq!(code, 2, "{e}");
+    let file = Path::new("2022").join("header.csv");
+    assert!(
+        e.contains(&format!("{}:2", file.display()))
+            && e.contains("DOB \"06/15/2010\"")
+            && e.contains("no usable"),
+        "{e}"
+    );
+}
+
 // ---- The config for the continuous-time core ----
 
 #[test]

@@ -19,8 +19,9 @@
 //! reason; so are episodes that start after the child's 18th birthday
 //! (a date of birth that cannot be right). A missing column, an unreadable
 //! file, a plain file named like a year folder, two folders for the same
-//! year, and a year (or a whole folder) without one usable episode are
-//! errors. Fields are decoded as UTF-8, or as Latin-1 (Windows exports)
+//! year, a table with rows of which not one can be read (every date in a
+//! format not read, say), and a year (or a whole folder) without one usable
+//! episode are errors. Fields are decoded as UTF-8, or as Latin-1 (Windows exports)
 //! when they are not valid UTF-8, so a stray byte in a column that is not
 //! read cannot stop the reading. Short breaks
 //! (legal status V3, V4) are not periods of care for the model and are left
@@ -215,11 +216,11 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
         let header = find_file(folder, options.files.header.as_deref(), "header")?;
         let episode_file = find_file(folder, options.files.episodes.as_deref(), "episode")?;
         files.insert(year, episode_file.clone());
-        read_header(&header, &mut data)?;
+        let children = read_header(&header, &mut data)?;
         let return_end = Day::from_ymd(year, 3, 31).unwrap_or(Day(0));
         let return_start = Day::from_ymd(year - 1, 4, 1).unwrap_or(Day(0));
         let table = Table::open(&episode_file, &EPISODE_COLUMNS)?;
-        let mut rows = 0;
+        let (mut rows, mut usable) = (0, 0);
         for row in table.rows()? {
             rows += 1;
             let (line, f) = row?;
@@ -229,7 +230,10 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
                 reason,
             };
             let episode = match parse_episode(&f, return_start, return_end) {
-                Ok(e) => Episode { row: line, ..e },
+                Ok(e) => {
+                    usable += 1;
+                    Episode { row: line, ..e }
+                }
                 Err(reason) => {
                     data.problems.push(problem(reason));
                     continue;
@@ -269,6 +273,8 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
                 ),
             ));
         }
+        check_some_usable(&episode_file, year, (rows, usable), &data.problems)?;
+        check_some_usable(&header, year, children, &data.problems)?;
     }
     episodes.sort_by(|a, b| (&a.child, a.start).cmp(&(&b.child, b.start)));
     // Where the rows came from, for reporting overlaps and missing births.
@@ -454,9 +460,13 @@ fn parse_episode(
     })
 }
 
-fn read_header(path: &Path, data: &mut Data) -> Result<(), Error> {
+/// Reads a header table into `data.dob`; returns its rows and how many of
+/// them gave a child a date of birth.
+fn read_header(path: &Path, data: &mut Data) -> Result<(usize, usize), Error> {
     let table = Table::open(path, &HEADER_COLUMNS)?;
+    let (mut rows, mut usable) = (0, 0);
     for row in table.rows()? {
+        rows += 1;
         let (line, f) = row?;
         let child = f.get("CHILD").map(|s| s.trim()).unwrap_or("");
         let dob = f.get("DOB").map(|s| s.trim()).unwrap_or("");
@@ -471,6 +481,7 @@ fn read_header(path: &Path, data: &mut Data) -> Result<(), Error> {
         }
         match Day::parse(dob) {
             Some(d) => {
+                usable += 1;
                 data.dob.insert(child.to_string(), d);
             }
             None => data.problems.push(problem(format!(
@@ -478,7 +489,36 @@ fn read_header(path: &Path, data: &mut Data) -> Result<(), Error> {
             ))),
         }
     }
-    Ok(())
+    Ok((rows, usable))
+}
+
+/// A table with rows of which not one could be read (every date in another
+/// format, say) is an error naming its first bad row: skipping it row by
+/// row would calibrate on the other years as if this one had no children,
+/// and say so only on stderr. `counts` is (rows, rows usable).
+fn check_some_usable(
+    path: &Path,
+    year: i32,
+    (rows, usable): (usize, usize),
+    problems: &[Problem],
+) -> Result<(), Error> {
+    if rows == 0 || usable > 0 {
+        return Ok(());
+    }
+    let first = problems
+        .iter()
+        .filter(|p| p.file == path)
+        .min_by_key(|p| p.row)
+        .map(|p| format!("; the first: {}:{}: {}", p.file.display(), p.row, p.reason))
+        .unwrap_or_default();
+    Err(data_error(
+        path,
+        format!(
+            "no usable row in the return for {}-{:02}: all {rows} rows skipped{first}",
+            year - 1,
+            year % 100
+        ),
+    ))
 }
 
 /// The file of a year folder holding a table: the name given, or a `.csv`
