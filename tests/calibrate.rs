@@ -1477,6 +1477,45 @@ fn a_return_whose_every_row_is_unusable_is_an_error_not_a_year_left_out() {
     );
 }
 
+#[test]
+fn an_empty_or_utf16_table_is_an_error_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    write_year(
+        dir.path(),
+        2023,
+        "A1,1,15/06/2010,WBRI,,,\n",
+        "A1,01/09/2022,S,C2,N1,U4,PR1,,,,,,\n",
+    );
+    let episodes = dir.path().join("2023").join("episodes.csv");
+    // Empty: it said "missing column DECOM (the columns are: )".
+    std::fs::write(&episodes, "").unwrap();
+    let e = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap_err();
+    let text = e.to_string();
+    assert_eq!(e.exit_code(), 2);
+    assert!(
+        text.contains("episodes.csv") && text.contains("empty") && text.contains("DECOM"),
+        "{text}"
+    );
+    // UTF-16, as Excel's "Unicode Text" saves: it listed the column names
+    // as bytes with NULs between them.
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(
+            format!("{EPISODES}A1,01/09/2022,S,C2,N1,U4,PR1,,,,,,\n")
+                .encode_utf16()
+                .flat_map(|u| u.to_le_bytes()),
+        )
+        .collect();
+    std::fs::write(&episodes, utf16).unwrap();
+    let e = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap_err();
+    let text = e.to_string();
+    assert_eq!(e.exit_code(), 2);
+    assert!(
+        text.contains("episodes.csv") && text.contains("UTF-16") && !text.contains('\0'),
+        "{text}"
+    );
+}
+
 // ---- The config for the continuous-time core ----
 
 #[test]

@@ -582,6 +582,25 @@ fn decode(bytes: &[u8]) -> String {
     }
 }
 
+/// Refuses a file that starts with a UTF-16 byte-order mark (Excel's
+/// "Unicode Text"): read as bytes, its column names came out with a NUL
+/// between letters and the error listed them so. Leaves the file at its
+/// start.
+fn check_not_utf16(path: &Path, file: &mut std::fs::File) -> Result<(), Error> {
+    use std::io::{Read, Seek};
+    let unreadable = |e: std::io::Error| data_error(path, format!("cannot read the file: {e}"));
+    let mut start = [0u8; 2];
+    let n = file.read(&mut start).map_err(unreadable)?;
+    file.rewind().map_err(unreadable)?;
+    if n == 2 && (start == [0xFF, 0xFE] || start == [0xFE, 0xFF]) {
+        return Err(data_error(
+            path,
+            "the file is UTF-16 text (as Excel's \"Unicode Text\" saves it): save it as CSV (comma delimited) or CSV UTF-8",
+        ));
+    }
+    Ok(())
+}
+
 /// A CSV table with the columns we need located by name.
 struct Table {
     path: PathBuf,
@@ -593,8 +612,9 @@ type Row = (usize, HashMap<&'static str, String>);
 
 impl Table {
     fn open(path: &Path, needed: &[&'static str]) -> Result<Table, Error> {
-        let file = std::fs::File::open(path)
+        let mut file = std::fs::File::open(path)
             .map_err(|e| data_error(path, format!("cannot read the file: {e}")))?;
+        check_not_utf16(path, &mut file)?;
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .trim(csv::Trim::All)
@@ -605,6 +625,18 @@ impl Table {
             .iter()
             .map(decode)
             .collect();
+        if names
+            .iter()
+            .all(|n| n.trim_start_matches('\u{feff}').trim().is_empty())
+        {
+            return Err(data_error(
+                path,
+                format!(
+                    "the file is empty: expected a first line of column names with {}",
+                    needed.join(", ")
+                ),
+            ));
+        }
         let mut columns = Vec::new();
         for want in needed {
             let Some(i) = names
