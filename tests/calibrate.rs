@@ -1516,6 +1516,48 @@ fn an_empty_or_utf16_table_is_an_error_saying_so() {
     );
 }
 
+#[test]
+fn exits_left_out_of_the_time_in_care_fit_are_counted_in_the_config() {
+    // B's period began before the first return (RNE P, no S): its exit at
+    // an apparent 32 months is left out of the base hazards with its
+    // exposure. The config said how many child-months were left out but
+    // not the exit, so its cells summed to 2 exits where the data hold 3.
+    let dir = tempfile::tempdir().unwrap();
+    let header = "A,1,15/06/2010,WBRI,,,\nB,1,15/06/2010,WBRI,,,\nC,1,15/06/2010,WBRI,,,\n";
+    write_year(
+        dir.path(),
+        2022,
+        header,
+        "A,01/05/2021,S,C2,N1,U4,PR1,,,,,,\n\
+         B,01/01/2020,P,C2,N1,U4,PR1,,,,,,\n\
+         C,01/05/2021,S,C2,N1,U4,PR1,01/08/2021,E11,,,,\n",
+    );
+    write_year(
+        dir.path(),
+        2023,
+        header,
+        "A,01/05/2021,S,C2,N1,U4,PR1,01/06/2022,E11,,,,\n\
+         B,01/01/2020,P,C2,N1,U4,PR1,01/09/2022,E11,,,,\n",
+    );
+    let prep = prepared(dir.path());
+    let req = Request {
+        at: day(2023, 4, 1),
+        window: 24,
+        years: 1,
+        uncertain: false,
+        trend: TrendUse::Shrunk,
+    };
+    let (est, text) = calibrate::calibrate_prepared(&prep, None, &req, Vec::new(), None).unwrap();
+    let all: f64 = est.exits.iter().flatten().map(|r| r.events).sum();
+    assert_eq!(all, 3.0);
+    let tic = est.time_in_care.as_ref().expect("an exit at 6-24 months");
+    assert_eq!(tic.events.iter().sum::<f64>(), 2.0);
+    assert!(
+        text.contains("and 1 exits of periods begun before the first return"),
+        "{text}"
+    );
+}
+
 // ---- The config for the continuous-time core ----
 
 #[test]

@@ -108,6 +108,9 @@ pub struct TimeInCare {
     /// Child-months left out: periods begun before the first return whose
     /// band is not known.
     pub left_out: f64,
+    /// Exits left out with them (the base hazards count the others, so
+    /// the config says how many, to add up to the exits in the data).
+    pub left_out_events: f64,
 }
 
 /// Index of the time-in-care band of `months`.
@@ -305,6 +308,7 @@ pub fn estimate(
     let mut tic_events = vec![vec![vec![0.0; n_k]; n_b]; n_p];
     let mut tic_exposure = vec![vec![vec![0.0; n_k]; n_b]; n_p];
     let mut left_out = 0.0;
+    let mut left_out_events = 0.0;
     let mut moves = vec![vec![vec![0.0; n_b]; n_p]; n_p];
     let mut left_at_18 = 0;
     let mut stock = vec![vec![0u32; crate::model::AGE_CELLS]; n_p];
@@ -370,6 +374,8 @@ pub fn estimate(
                     let d = months_in(seg.end);
                     if spell.start_known || d >= last_bound {
                         tic_events[seg.placement][b][tic_band(d)] += 1.0;
+                    } else {
+                        left_out_events += 1.0;
                     }
                 }
                 End::Move => {
@@ -436,7 +442,14 @@ pub fn estimate(
                 .map(|row| row.iter().map(|k| k.iter().sum()).collect())
                 .collect();
             let base = shrink_exits(&d, &weighted);
-            (Some(TimeInCare { left_out, ..tic }), base)
+            (
+                Some(TimeInCare {
+                    left_out,
+                    left_out_events,
+                    ..tic
+                }),
+                base,
+            )
         }
         None => (None, exits_plain.clone()),
     };
@@ -652,6 +665,7 @@ pub fn fit_time_in_care(
             exposure: e_k,
             factor: f,
             left_out: 0.0,
+            left_out_events: 0.0,
         },
         weighted,
     ))

@@ -371,10 +371,11 @@ fn tic_notes(tic: &crate::calibrate::estimate::TimeInCare) -> Vec<String> {
             )
         })
         .collect();
-    if tic.left_out > 0.0 {
+    if tic.left_out > 0.0 || tic.left_out_events > 0.0 {
         out.push(format!(
-            "{} child-months of periods begun before the first return (time in care not known) left out",
-            sig(tic.left_out)
+            "{} child-months and {} exits of periods begun before the first return (time in care not known) left out",
+            sig(tic.left_out),
+            num(tic.left_out_events)
         ));
     }
     out
