@@ -1558,6 +1558,43 @@ fn exits_left_out_of_the_time_in_care_fit_are_counted_in_the_config() {
     );
 }
 
+#[test]
+fn every_exit_and_move_cell_comment_gives_a_95_percent_interval_around_its_value() {
+    // docs/calibration.md promises events, exposure, estimate and a 95%
+    // interval for every value; the exit and move cells gave no interval.
+    let data = council_dir(13);
+    let (code, text, e) = calibrate_at(data.path(), "2023-03-31");
+    assert_eq!(code, 0, "{e}");
+    let mut cells = 0;
+    for line in text.lines() {
+        let comment = match line.split_once("# ") {
+            Some((_, c))
+                if (c.contains(" exits in ") || c.contains(" moves in "))
+                    && !c.contains("factor") =>
+            {
+                c
+            }
+            _ => continue,
+        };
+        cells += 1;
+        let number = |s: &str| s.trim().parse::<f64>().unwrap_or(f64::NAN);
+        let value = comment
+            .rsplit_once(": ")
+            .and_then(|(_, v)| v.split_once(" a month"))
+            .map(|(v, _)| number(v));
+        let interval = comment
+            .split_once("(95% ")
+            .and_then(|(_, r)| r.split_once(')'))
+            .and_then(|(r, _)| r.split_once('–'))
+            .map(|(lo, hi)| (number(lo), number(hi.trim_end_matches(" a month"))));
+        match (value, interval) {
+            (Some(v), Some((lo, hi))) => assert!(lo <= v && v <= hi, "{comment}"),
+            _ => panic!("no value and 95% interval: {comment}"),
+        }
+    }
+    assert!(cells > 20, "{cells} cells in\n{text}");
+}
+
 // ---- The config for the continuous-time core ----
 
 #[test]

@@ -318,16 +318,36 @@ fn posterior(r: &Shrunk) -> Rate {
     Rate::new(d, e, 1.0)
 }
 
-/// Comment on a shrunk rate: its data, the coarser rate and the value.
+/// The 95% interval of a shrunk rate: the equal-tailed interval of its
+/// gamma posterior Gamma(d + K, E + K/λ₀), the distribution `--uncertain`
+/// draws from; without a coarser rate, the exact interval of d / E.
+fn shrunk_interval(r: &Shrunk) -> (f64, f64) {
+    if r.prior <= 0.0 {
+        let exact = Rate::new(r.events, r.exposure, 1.0);
+        return (exact.low, exact.high);
+    }
+    let shape = r.events + PRIOR_EVENTS;
+    let rate = r.exposure + PRIOR_EVENTS / r.prior;
+    (
+        chi2_quantile(2.0 * shape, 0.025) / 2.0 / rate,
+        chi2_quantile(2.0 * shape, 0.975) / 2.0 / rate,
+    )
+}
+
+/// Comment on a shrunk rate: its data, the coarser rate, the value and its
+/// 95% interval.
 fn shrunk_note(r: &Shrunk, events: &str) -> String {
     if r.pooled() {
-        format!(
+        return format!(
             "no child at risk in the window: the pooled rate {} a month",
             sig(r.value)
-        )
-    } else if r.prior > 0.0 {
+        );
+    }
+    let (low, high) = shrunk_interval(r);
+    let interval = format!("(95% {}–{})", sig(low), sig(high));
+    if r.prior > 0.0 {
         format!(
-            "{} {events} in {} child-months ({} a month), with the pooled {}: {} a month",
+            "{} {events} in {} child-months ({} a month), with the pooled {}: {} a month {interval}",
             num(r.events),
             sig(r.exposure),
             sig(r.events / r.exposure),
@@ -336,7 +356,7 @@ fn shrunk_note(r: &Shrunk, events: &str) -> String {
         )
     } else {
         format!(
-            "{} {events} in {} child-months: {} a month",
+            "{} {events} in {} child-months: {} a month {interval}",
             num(r.events),
             sig(r.exposure),
             sig(r.value)
@@ -847,7 +867,8 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
         t,
         "\n# Exits other than at 18: monthly hazard λ{} = exits / child-months in care{}, shrunk\n\
          # towards the main-effects rate λ₀ (placement × age band) as (exits + {k}) / (child-months + {k}/λ₀),\n\
-         # written as the annual probability 1 − exp(−12λ). A cell without exposure takes λ₀.",
+         # written as the annual probability 1 − exp(−12λ). A cell without exposure takes λ₀. The 95%\n\
+         # interval is that of the gamma posterior Gamma(exits + {k}, child-months + {k}/λ₀).",
         if tic.is_some() {
             " (the base, before the time-in-care factor)"
         } else {
@@ -889,7 +910,8 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
     t.push_str(
         "\n# Moves between placement types by the age band at the move: moves / child-months in the\n\
          # placement left at that age, shrunk as (moves + 1) / (child-months + 1/λ₀) towards the pooled\n\
-         # rate of the move times the age profile of all moves into the destination.\n",
+         # rate of the move times the age profile of all moves into the destination; 95% intervals\n\
+         # from the gamma posterior Gamma(moves + 1, child-months + 1/λ₀).\n",
     );
     for p in 0..n_p {
         for q in 0..n_p {
