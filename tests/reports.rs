@@ -1105,3 +1105,72 @@ fn the_finance_sheet_has_each_line_and_funds_figures() {
         assert!(text.contains("Overrun") && text.contains("P(exhausted)"));
     }
 }
+
+/// The cells of a sheet's row, as calamine reads them (empty cells as
+/// `Data::Empty`).
+fn sheet_rows(wb: &mut Xlsx<std::io::BufReader<std::fs::File>>, name: &str) -> Vec<Vec<Data>> {
+    wb.worksheet_range(name)
+        .unwrap()
+        .rows()
+        .map(|r| r.to_vec())
+        .collect()
+}
+
+#[test]
+fn every_workbook_figure_is_under_the_header_that_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/example.toml", &["--runs", "60"], dir.path());
+    let v: Value = serde_json::from_slice(&std::fs::read(&out.json).unwrap()).unwrap();
+    let mut wb: Xlsx<_> = open_workbook(&out.xlsx).unwrap();
+    // No figure sits in a column without a header.
+    for name in ["Years", "Months", "Components", "Differences"] {
+        let rows = sheet_rows(&mut wb, name);
+        let headers = rows[0].iter().filter(|c| !matches!(c, Data::Empty)).count();
+        for (r, row) in rows.iter().enumerate().skip(1) {
+            for (c, cell) in row.iter().enumerate().skip(headers) {
+                assert!(
+                    matches!(cell, Data::Empty),
+                    "{name} row {r} column {c} holds {cell:?} under no header"
+                );
+            }
+        }
+    }
+    // Differences: a year's row has a P(saving > 0) and no P(pays back);
+    // the horizon's row has both, as in the JSON.
+    let rows = sheet_rows(&mut wb, "Differences");
+    let col = |name: &str| {
+        rows[0]
+            .iter()
+            .position(|c| *c == Data::String(name.into()))
+            .unwrap_or_else(|| panic!("no column {name}"))
+    };
+    let (p95, positive, pays_back) = (col("P95"), col("P(saving > 0)"), col("P(pays back)"));
+    let mut row = 1;
+    for d in v["differences"].as_array().unwrap() {
+        for y in d["years"].as_array().unwrap() {
+            let cells = &rows[row];
+            assert_eq!(float(cells.get(p95)), y["saving"]["p95"].as_f64().unwrap());
+            assert_eq!(
+                float(cells.get(positive)),
+                y["probability_positive"].as_f64().unwrap()
+            );
+            assert!(
+                matches!(cells.get(pays_back), None | Some(Data::Empty)),
+                "a year's row gives P(pays back) {:?}",
+                cells.get(pays_back)
+            );
+            row += 1;
+        }
+        let cells = &rows[row];
+        assert_eq!(string(cells.get(2)), "Whole horizon");
+        assert_eq!(
+            float(cells.get(positive)),
+            d["horizon"]["probability_positive"].as_f64().unwrap()
+        );
+        assert_eq!(
+            float(cells.get(pays_back)),
+            d["horizon"]["probability_pays_back"].as_f64().unwrap()
+        );
+        row += 1;
+    }
+}
