@@ -1174,3 +1174,46 @@ fn every_workbook_figure_is_under_the_header_that_names_it() {
         row += 1;
     }
 }
+
+#[test]
+fn a_share_that_is_not_all_or_none_never_reads_as_100_or_0_percent() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/example.toml", &["--runs", "60"], dir.path());
+    let mut report = Report::read(&out.json).unwrap();
+    // One run in 2,000 did not save; one in 2,500 overspent.
+    report.differences[0].years[1].probability_positive = 0.9995;
+    report.scenarios[0].years[0]
+        .overspend
+        .as_mut()
+        .unwrap()
+        .probability = 0.0004;
+    let table = carecast::output::table::render(&report);
+    let md = markdown::render(&report);
+    let page = html::render(&report);
+    let year = &report.differences[0].years[1].fy;
+    let saving = table
+        .lines()
+        .find(|l| l.starts_with("do_nothing → strategy") && l.contains(year.as_str()))
+        .unwrap();
+    assert!(saving.ends_with(">99.9%"), "{saving}");
+    let saving = md
+        .lines()
+        .find(|l| l.contains("The funded strategy |") && l.contains(year.as_str()))
+        .unwrap();
+    // Markdown escapes `>` and `<`, which it renders as they are.
+    assert!(saving.contains(r"| \>99.9% |"), "{saving}");
+    assert!(page.contains("P(saving &gt; 0) &gt;99.9%"));
+    let first = &report.scenarios[0].years[0].fy;
+    let over = table
+        .lines()
+        .find(|l| l.starts_with(first.as_str()))
+        .unwrap();
+    assert!(over.contains("<0.1% ±"), "{over}");
+    assert!(!over.contains(" 0.0%"), "{over}");
+    let over = md
+        .lines()
+        .find(|l| l.starts_with(&format!("| {first} |")))
+        .unwrap();
+    assert!(over.contains(r"| \<0.1% ±"), "{over}");
+    assert!(page.contains("P(overspend) &lt;0.1%"));
+}

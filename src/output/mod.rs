@@ -106,15 +106,26 @@ pub fn keys_in_order<'a, V: 'a>(
     keys
 }
 
-/// A probability as a percentage: `12.3%`.
 /// A figure that only exists with a budget (the budget, an overspend), or
 /// `–` for a config without one.
 pub fn if_budget(x: Option<f64>, show: fn(f64) -> String) -> String {
     x.map_or_else(|| "–".to_string(), show)
 }
 
+/// A probability or share as a percentage: `12.3%`. Rounding never makes
+/// some look like none or most look like all: a share above 0 that would
+/// read `0.0%` reads `<0.1%`, and one below 1 that would read `100.0%`
+/// reads `>99.9%` (one run in 2,000 is 0.05%), so `0.0%` and `100.0%` mean
+/// no run and every run.
 pub fn percent(p: f64) -> String {
-    format!("{:.1}%", p * 100.0)
+    let text = format!("{:.1}%", p * 100.0);
+    if p > 0.0 && text == "0.0%" {
+        "<0.1%".to_string()
+    } else if p < 1.0 && text == "100.0%" {
+        ">99.9%".to_string()
+    } else {
+        text
+    }
 }
 
 /// How a precision-driven run ended, in one line (no line break).
@@ -211,6 +222,17 @@ mod tests {
         assert_eq!(signed_count(-15.2), "−15");
         assert_eq!(signed_count(0.3), "0");
         assert_eq!(percent(0.1234), "12.3%");
+    }
+
+    #[test]
+    fn a_share_reads_as_none_or_all_only_when_it_is() {
+        assert_eq!(percent(0.0), "0.0%");
+        assert_eq!(percent(1.0), "100.0%");
+        assert_eq!(percent(0.9995), ">99.9%");
+        assert_eq!(percent(0.99999), ">99.9%");
+        assert_eq!(percent(0.0004), "<0.1%");
+        assert_eq!(percent(0.0005), "0.1%");
+        assert_eq!(percent(0.999), "99.9%");
     }
 
     #[test]
