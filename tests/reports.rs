@@ -1217,3 +1217,37 @@ fn a_share_that_is_not_all_or_none_never_reads_as_100_or_0_percent() {
     assert!(over.contains(r"| \<0.1% ±"), "{over}");
     assert!(page.contains("P(overspend) &lt;0.1%"));
 }
+
+#[test]
+fn a_single_run_says_its_figures_are_one_futures_not_a_spread() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/example.toml", &["--runs", "1"], dir.path());
+    let (table, _) = run_text("configs/example.toml", &["--runs", "1"]);
+    let md = std::fs::read_to_string(&out.markdown).unwrap();
+    let page = std::fs::read_to_string(&out.html).unwrap();
+    let report = Report::read(&out.json).unwrap();
+    assert!(
+        table.lines().next().unwrap().contains("— 1 run, seed"),
+        "{table}"
+    );
+    assert!(md.contains("1 simulated future, seed"), "{md}");
+    assert!(page.contains(">1 simulated future ·"));
+    // With one run, no spread is known: every report says so, and none
+    // defines P50 and P90 by "half" and "nine in ten" of the futures.
+    for text in [&table, &md, &page] {
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains("from a single simulated future"), "{flat}");
+        assert!(!flat.contains("half the simulated futures cost less"));
+        assert_eq!(
+            flat.matches("Monte Carlo error: unknown from a single run")
+                .count(),
+            report.scenarios.len(),
+            "{flat}"
+        );
+    }
+    // A central projection is one run too, but a deterministic one: it has
+    // no Monte Carlo error and says nothing about it.
+    let (central, _) = run_text("configs/example.toml", &["--central"]);
+    assert!(!central.contains("Monte Carlo error"), "{central}");
+    assert!(!central.contains("single simulated future"), "{central}");
+}
