@@ -1105,3 +1105,149 @@ fn the_finance_sheet_has_each_line_and_funds_figures() {
         assert!(text.contains("Overrun") && text.contains("P(exhausted)"));
     }
 }
+
+/// The cells of a sheet's row, as calamine reads them (empty cells as
+/// `Data::Empty`).
+fn sheet_rows(wb: &mut Xlsx<std::io::BufReader<std::fs::File>>, name: &str) -> Vec<Vec<Data>> {
+    wb.worksheet_range(name)
+        .unwrap()
+        .rows()
+        .map(|r| r.to_vec())
+        .collect()
+}
+
+#[test]
+fn every_workbook_figure_is_under_the_header_that_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/example.toml", &["--runs", "60"], dir.path());
+    let v: Value = serde_json::from_slice(&std::fs::read(&out.json).unwrap()).unwrap();
+    let mut wb: Xlsx<_> = open_workbook(&out.xlsx).unwrap();
+    // No figure sits in a column without a header.
+    for name in ["Years", "Months", "Components", "Differences"] {
+        let rows = sheet_rows(&mut wb, name);
+        let headers = rows[0].iter().filter(|c| !matches!(c, Data::Empty)).count();
+        for (r, row) in rows.iter().enumerate().skip(1) {
+            for (c, cell) in row.iter().enumerate().skip(headers) {
+                assert!(
+                    matches!(cell, Data::Empty),
+                    "{name} row {r} column {c} holds {cell:?} under no header"
+                );
+            }
+        }
+    }
+    // Differences: a year's row has a P(saving > 0) and no P(pays back);
+    // the horizon's row has both, as in the JSON.
+    let rows = sheet_rows(&mut wb, "Differences");
+    let col = |name: &str| {
+        rows[0]
+            .iter()
+            .position(|c| *c == Data::String(name.into()))
+            .unwrap_or_else(|| panic!("no column {name}"))
+    };
+    let (p95, positive, pays_back) = (col("P95"), col("P(saving > 0)"), col("P(pays back)"));
+    let mut row = 1;
+    for d in v["differences"].as_array().unwrap() {
+        for y in d["years"].as_array().unwrap() {
+            let cells = &rows[row];
+            assert_eq!(float(cells.get(p95)), y["saving"]["p95"].as_f64().unwrap());
+            assert_eq!(
+                float(cells.get(positive)),
+                y["probability_positive"].as_f64().unwrap()
+            );
+            assert!(
+                matches!(cells.get(pays_back), None | Some(Data::Empty)),
+                "a year's row gives P(pays back) {:?}",
+                cells.get(pays_back)
+            );
+            row += 1;
+        }
+        let cells = &rows[row];
+        assert_eq!(string(cells.get(2)), "Whole horizon");
+        assert_eq!(
+            float(cells.get(positive)),
+            d["horizon"]["probability_positive"].as_f64().unwrap()
+        );
+        assert_eq!(
+            float(cells.get(pays_back)),
+            d["horizon"]["probability_pays_back"].as_f64().unwrap()
+        );
+        row += 1;
+    }
+}
+
+#[test]
+fn a_share_that_is_not_all_or_none_never_reads_as_100_or_0_percent() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/example.toml", &["--runs", "60"], dir.path());
+    let mut report = Report::read(&out.json).unwrap();
+    // One run in 2,000 did not save; one in 2,500 overspent.
+    report.differences[0].years[1].probability_positive = 0.9995;
+    report.scenarios[0].years[0]
+        .overspend
+        .as_mut()
+        .unwrap()
+        .probability = 0.0004;
+    let table = carecast::output::table::render(&report);
+    let md = markdown::render(&report);
+    let page = html::render(&report);
+    let year = &report.differences[0].years[1].fy;
+    let saving = table
+        .lines()
+        .find(|l| l.starts_with("do_nothing → strategy") && l.contains(year.as_str()))
+        .unwrap();
+    assert!(saving.ends_with(">99.9%"), "{saving}");
+    let saving = md
+        .lines()
+        .find(|l| l.contains("The funded strategy |") && l.contains(year.as_str()))
+        .unwrap();
+    // Markdown escapes `>` and `<`, which it renders as they are.
+    assert!(saving.contains(r"| \>99.9% |"), "{saving}");
+    assert!(page.contains("P(saving &gt; 0) &gt;99.9%"));
+    let first = &report.scenarios[0].years[0].fy;
+    let over = table
+        .lines()
+        .find(|l| l.starts_with(first.as_str()))
+        .unwrap();
+    assert!(over.contains("<0.1% ±"), "{over}");
+    assert!(!over.contains(" 0.0%"), "{over}");
+    let over = md
+        .lines()
+        .find(|l| l.starts_with(&format!("| {first} |")))
+        .unwrap();
+    assert!(over.contains(r"| \<0.1% ±"), "{over}");
+    assert!(page.contains("P(overspend) &lt;0.1%"));
+}
+
+#[test]
+fn a_single_run_says_its_figures_are_one_futures_not_a_spread() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/example.toml", &["--runs", "1"], dir.path());
+    let (table, _) = run_text("configs/example.toml", &["--runs", "1"]);
+    let md = std::fs::read_to_string(&out.markdown).unwrap();
+    let page = std::fs::read_to_string(&out.html).unwrap();
+    let report = Report::read(&out.json).unwrap();
+    assert!(
+        table.lines().next().unwrap().contains("— 1 run, seed"),
+        "{table}"
+    );
+    assert!(md.contains("1 simulated future, seed"), "{md}");
+    assert!(page.contains(">1 simulated future ·"));
+    // With one run, no spread is known: every report says so, and none
+    // defines P50 and P90 by "half" and "nine in ten" of the futures.
+    for text in [&table, &md, &page] {
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains("from a single simulated future"), "{flat}");
+        assert!(!flat.contains("half the simulated futures cost less"));
+        assert_eq!(
+            flat.matches("Monte Carlo error: unknown from a single run")
+                .count(),
+            report.scenarios.len(),
+            "{flat}"
+        );
+    }
+    // A central projection is one run too, but a deterministic one: it has
+    // no Monte Carlo error and says nothing about it.
+    let (central, _) = run_text("configs/example.toml", &["--central"]);
+    assert!(!central.contains("Monte Carlo error"), "{central}");
+    assert!(!central.contains("single simulated future"), "{central}");
+}

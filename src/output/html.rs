@@ -227,7 +227,7 @@ pub fn render_with(report: &Report, sensitivity: Option<&Sensitivity>) -> String
         if central {
             "Central projection (every input at its expected value)".to_string()
         } else {
-            format!("{} simulated futures", thousands(report.runs))
+            crate::output::count_of(report.runs, "simulated future")
         },
         report.seed,
         escape(&report.carecast_version)
@@ -280,7 +280,22 @@ pub fn headline_notes(report: &Report) -> Vec<String> {
         .iter()
         .flat_map(|sc| &sc.years)
         .find_map(|y| y.overspend.map(|o| o.tolerance));
-    if report.has_budget() {
+    if !central && report.runs == 1 {
+        // No figure of one run is a spread: P50 and P90 are not defined by
+        // the share of futures below them, and there is no interval.
+        notes.push(crate::output::SINGLE_RUN_NOTE.to_string());
+        notes.push(if report.has_budget() {
+            "Cost of each financial year against its budget; the expected overspend is that future's \
+             cost above the budget, £0 when it is within it."
+                .to_string()
+        } else {
+            "Cost of each financial year. The config has no budget, so no overspend is reported (–)."
+                .to_string()
+        });
+        if zero_budget(report) {
+            notes.push(ZERO_BUDGET_NOTE.to_string());
+        }
+    } else if report.has_budget() {
         if central {
             notes.push(
                 "Cost of each financial year in the central projection (every input at its expected \
@@ -403,7 +418,7 @@ fn headline(h: &mut String, report: &Report, central: bool) {
             }
         }
         h.push_str("</tbody></table>\n");
-        if let Some(line) = crate::output::error_line(sc) {
+        if let Some(line) = crate::output::error_line(central, sc) {
             let _ = writeln!(h, "<p class=\"note\">{}.</p>", escape(&line));
         }
     }

@@ -28,8 +28,8 @@ pub fn render(report: &Report) -> String {
     } else {
         writeln!(
             out,
-            "{} simulated futures, seed {} (carecast {}).",
-            report.runs,
+            "{}, seed {} (carecast {}).",
+            crate::output::count_of(report.runs, "simulated future"),
             report.seed,
             cell(&report.carecast_version)
         )
@@ -103,7 +103,7 @@ pub fn render(report: &Report) -> String {
         for r in rows {
             let _ = writeln!(out, "{r}");
         }
-        if let Some(line) = error_line(sc) {
+        if let Some(line) = error_line(central, sc) {
             let _ = writeln!(out, "\n{line}.");
         }
 

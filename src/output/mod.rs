@@ -106,15 +106,26 @@ pub fn keys_in_order<'a, V: 'a>(
     keys
 }
 
-/// A probability as a percentage: `12.3%`.
 /// A figure that only exists with a budget (the budget, an overspend), or
 /// `–` for a config without one.
 pub fn if_budget(x: Option<f64>, show: fn(f64) -> String) -> String {
     x.map_or_else(|| "–".to_string(), show)
 }
 
+/// A probability or share as a percentage: `12.3%`. Rounding never makes
+/// some look like none or most look like all: a share above 0 that would
+/// read `0.0%` reads `<0.1%`, and one below 1 that would read `100.0%`
+/// reads `>99.9%` (one run in 2,000 is 0.05%), so `0.0%` and `100.0%` mean
+/// no run and every run.
 pub fn percent(p: f64) -> String {
-    format!("{:.1}%", p * 100.0)
+    let text = format!("{:.1}%", p * 100.0);
+    if p > 0.0 && text == "0.0%" {
+        "<0.1%".to_string()
+    } else if p < 1.0 && text == "100.0%" {
+        ">99.9%".to_string()
+    } else {
+        text
+    }
 }
 
 /// How a precision-driven run ended, in one line (no line break).
@@ -166,9 +177,23 @@ pub fn probability_with_error(o: &crate::stats::Overspend) -> String {
     }
 }
 
+/// What a report of one random run says of it: its figures are that run's
+/// values, so they give no spread and no Monte Carlo error.
+pub const SINGLE_RUN_NOTE: &str = "These results come from a single simulated future: its mean, \
+     P10, P50 and P90 are all that one future's value and each probability is 0% or 100%, so no \
+     figure says how likely an outcome is. Run more futures for a spread of outcomes.";
+
+/// `1 run`, `2,000 runs`: a number of runs (or of `noun`s) in words.
+pub fn count_of(n: u64, noun: &str) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    format!("{} {noun}{s}", crate::output::table::thousands(n))
+}
+
 /// One line (no line break) giving the Monte Carlo error of a scenario's cost figures: the
-/// widest 95% half-width of the mean, P50 and P90 over its years.
-pub fn error_line(sc: &crate::report::ScenarioReport) -> Option<String> {
+/// widest 95% half-width of the mean, P50 and P90 over its years. None for a
+/// central projection, which is deterministic; a single random run has an
+/// error that it cannot measure, and the line says so.
+pub fn error_line(central: bool, sc: &crate::report::ScenarioReport) -> Option<String> {
     let widest =
         |f: &dyn Fn(&crate::report::YearReport) -> f64| sc.years.iter().map(f).fold(0.0, f64::max);
     let mean = widest(&|y| y.cost.mean_se.map_or(f64::INFINITY, |se| 1.96 * se));
@@ -182,8 +207,12 @@ pub fn error_line(sc: &crate::report::ScenarioReport) -> Option<String> {
         }
     };
     // A central projection (one run) has no Monte Carlo error.
-    if sc.years.is_empty() || sc.years.iter().all(|y| y.cost.mean_se.is_none()) {
+    if central || sc.years.is_empty() {
         return None;
+    }
+    // Every figure of one run has a standard error but no estimate of it.
+    if sc.years.iter().all(|y| y.cost.mean_se.is_none()) {
+        return Some("Monte Carlo error: unknown from a single run".to_string());
     }
     Some(format!(
         "Monte Carlo error (95%, widest year): mean {} · P50 {} · P90 {}",
@@ -211,6 +240,17 @@ mod tests {
         assert_eq!(signed_count(-15.2), "−15");
         assert_eq!(signed_count(0.3), "0");
         assert_eq!(percent(0.1234), "12.3%");
+    }
+
+    #[test]
+    fn a_share_reads_as_none_or_all_only_when_it_is() {
+        assert_eq!(percent(0.0), "0.0%");
+        assert_eq!(percent(1.0), "100.0%");
+        assert_eq!(percent(0.9995), ">99.9%");
+        assert_eq!(percent(0.99999), ">99.9%");
+        assert_eq!(percent(0.0004), "<0.1%");
+        assert_eq!(percent(0.0005), "0.1%");
+        assert_eq!(percent(0.999), "99.9%");
     }
 
     #[test]

@@ -42,12 +42,15 @@ fn render_lines(report: &Report) -> String {
     } else {
         writeln!(
             out,
-            "{} — {} runs, seed {}",
+            "{} — {}, seed {}",
             report.name,
-            thousands(report.runs),
+            crate::output::count_of(report.runs, "run"),
             report.seed
         )
     };
+    if !central && report.runs == 1 {
+        out.push_str(&wrap(crate::output::SINGLE_RUN_NOTE, WIDTH));
+    }
     if let Some(p) = &report.precision {
         let _ = writeln!(out, "{}", precision_line(p));
     }
@@ -126,7 +129,7 @@ fn render_lines(report: &Report) -> String {
             }
         }
         out.push_str(&layout(&rows));
-        if let Some(line) = error_line(sc) {
+        if let Some(line) = error_line(central, sc) {
             let _ = writeln!(out, "{line}");
         }
     }

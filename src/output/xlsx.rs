@@ -116,6 +116,10 @@ fn text(s: &str) -> &str {
     &s[..end]
 }
 
+/// Writes the statistics that the [`STATS`] headers name, from `col` on.
+/// A summary holds more (P99, expected shortfall; they are in the JSON and
+/// CSV), but a sheet's columns after these hold other figures, such as the
+/// Differences sheet's probabilities, so only these are written.
 fn stats(
     ws: &mut Worksheet,
     row: u32,
@@ -123,7 +127,7 @@ fn stats(
     s: &Summary,
     fmt: &Format,
 ) -> Result<(), XlsxError> {
-    for (i, (_, v)) in s.fields().iter().enumerate() {
+    for (i, (_, v)) in s.fields().iter().take(STATS.len()).enumerate() {
         ws.write_number_with_format(row, col + i as u16, *v, fmt)?;
     }
     Ok(())
