@@ -1251,3 +1251,30 @@ fn a_single_run_says_its_figures_are_one_futures_not_a_spread() {
     assert!(!central.contains("Monte Carlo error"), "{central}");
     assert!(!central.contains("single simulated future"), "{central}");
 }
+
+#[test]
+fn the_html_reproduce_command_names_the_attribution_flag_a_run_needed() {
+    // A run without cost avoided was said to reproduce with a plain
+    // `carecast run`, which measures it by default for the example.
+    let dir = tempfile::tempdir().unwrap();
+    let command = |extra: &[&str]| {
+        let html = dir.path().join("r.html");
+        let mut args = vec!["run", "--runs", "20", "--quiet", "--html"];
+        args.push(html.to_str().unwrap());
+        args.extend_from_slice(extra);
+        carecast().args(&args).assert().success();
+        let text = std::fs::read_to_string(&html).unwrap();
+        let start = text
+            .find("<code>carecast run CONFIG")
+            .expect("a reproduce command");
+        let end = start + text[start..].find("</code>").unwrap();
+        text[start..end].to_string()
+    };
+    let without = command(&["--no-attribution"]);
+    assert!(
+        without.ends_with("--seed 20240401 --no-attribution"),
+        "{without}"
+    );
+    let with = command(&[]);
+    assert!(with.ends_with("--seed 20240401"), "{with}");
+}

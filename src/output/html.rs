@@ -1091,6 +1091,30 @@ fn comparison(h: &mut String, report: &Report) {
     h.push_str("</section>\n");
 }
 
+/// The flag `run` needs to measure each initiative's cost avoided as these
+/// results did, where that differs from what it does by default for their
+/// config; empty when the default matches or the config does not parse on
+/// its own (one that names other files, say).
+fn attribution_flag(report: &Report, config: &str) -> &'static str {
+    let Ok(config) = crate::config::parse_config(config, "the results' config") else {
+        return "";
+    };
+    let has_initiatives = config
+        .scenarios
+        .iter()
+        .any(|s| !s.model.finance.initiatives.is_empty());
+    let measured = report.scenarios.iter().any(|s| !s.initiatives.is_empty());
+    match (
+        has_initiatives,
+        measured,
+        crate::engine::attribution_by_default(&config),
+    ) {
+        (true, true, false) => " --attribution",
+        (true, false, true) => " --no-attribution",
+        _ => "",
+    }
+}
+
 fn inputs(h: &mut String, report: &Report) {
     h.push_str("<section id=\"inputs\"><h2>Inputs</h2>\n<dl class=\"inputs\">");
     let _ = writeln!(
@@ -1109,7 +1133,7 @@ fn inputs(h: &mut String, report: &Report) {
             let _ = writeln!(
                 h,
                 "<p>To reproduce these results, save the config below and run \
-                 <code>carecast run CONFIG --runs {} --seed {}{}</code> with carecast {}.</p>\
+                 <code>carecast run CONFIG --runs {} --seed {}{}{}</code> with carecast {}.</p>\
                  <h3>Config as run</h3><pre class=\"config\">{}</pre>",
                 report.runs,
                 report.seed,
@@ -1118,6 +1142,7 @@ fn inputs(h: &mut String, report: &Report) {
                 } else {
                     ""
                 },
+                attribution_flag(report, text),
                 escape(&report.carecast_version),
                 escape(text)
             );
