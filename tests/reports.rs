@@ -870,6 +870,25 @@ fn every_strategy_item_is_in_every_report() {
     assert!(md.contains(&format!("**{saving}**")) && md.contains(&pays));
 }
 
+/// The last row of a sheet's filter (`<autoFilter ref="A1:K37"/>` → 37).
+fn filter_end(xml: &str) -> u32 {
+    let start = xml.find("<autoFilter ref=\"").unwrap() + "<autoFilter ref=\"".len();
+    let range = &xml[start..start + xml[start..].find('"').unwrap()];
+    let end = range.split(':').nth(1).unwrap();
+    end.trim_start_matches(|c: char| c.is_ascii_alphabetic())
+        .parse()
+        .unwrap()
+}
+
+/// The last row of the block of rows, from row 2 on, with a cell in column A.
+fn last_data_row(xml: &str) -> u32 {
+    let mut last = 1;
+    while xml.contains(&format!("<c r=\"A{}\"", last + 1)) {
+        last += 1;
+    }
+    last
+}
+
 #[test]
 fn the_workbook_prints_landscape_one_page_wide_with_filters() {
     let dir = tempfile::tempdir().unwrap();
@@ -895,6 +914,7 @@ fn the_workbook_prints_landscape_one_page_wide_with_filters() {
         // Every sheet of data rows but Inputs has a filter.
         if k < sheets {
             assert!(xml.contains("<autoFilter"), "sheet {k}");
+            assert_eq!(filter_end(&xml), last_data_row(&xml), "sheet {k}");
         }
     }
     // Children are whole numbers in the Summary.

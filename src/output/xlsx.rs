@@ -96,10 +96,11 @@ fn print_setup(ws: &mut Worksheet) -> Result<(), XlsxError> {
     Ok(())
 }
 
-/// A filter on the header row over the data written (rows 1 to `last_row`).
-fn filter(ws: &mut Worksheet, last_row: u32, last_col: u16) -> Result<(), XlsxError> {
-    if last_row > 1 {
-        ws.autofilter(0, 0, last_row - 1, last_col)?;
+/// A filter on the header row over the data written: rows 1 to `end` − 1,
+/// `end` being the row after the last one written.
+fn filter(ws: &mut Worksheet, end: u32, last_col: u16) -> Result<(), XlsxError> {
+    if end > 1 {
+        ws.autofilter(0, 0, end - 1, last_col)?;
     }
     Ok(())
 }
@@ -412,7 +413,7 @@ fn finance(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxEr
         row += 1;
     }
     ws.write_string(row + 1, 0, text(crate::output::finance::INITIATIVE_NOTE))?;
-    filter(ws, row - 1, 10)?;
+    filter(ws, row, 10)?;
     Ok(())
 }
 
