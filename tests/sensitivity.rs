@@ -439,6 +439,16 @@ fn sensitivity_writes_every_format_and_refuses_bad_flags() {
     assert!(table.contains("P10 → P90"), "{table}");
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("<svg") && page.contains("input at its P90"));
+    // Axis labels below zero carry the true minus, as the tables do, and
+    // none reads "-0".
+    let ticks: Vec<&str> = page
+        .split("<text class=\"tick\"")
+        .skip(1)
+        .filter_map(|t| t.split_once('>').and_then(|(_, r)| r.split_once("</text>")))
+        .map(|(label, _)| label)
+        .collect();
+    assert!(ticks.iter().any(|t| t.starts_with('\u{2212}')), "{ticks:?}");
+    assert!(ticks.iter().all(|t| !t.starts_with('-')), "{ticks:?}");
     let csv = std::fs::read_to_string(&csv).unwrap();
     assert!(csv.starts_with("input,fy,metric,held,value\n"));
     assert!(csv.contains("placement.fostering.weekly_cost,total,mean,p90,"));

@@ -948,7 +948,7 @@ fn drivers(h: &mut String, sc: &ScenarioReport) {
             &format!("What drives the cost — {}", sc.label),
             "share of variance, %",
             &rows,
-            &|x: f64| format!("{x:.0}%"),
+            &|x: f64| format!("{}%", crate::output::whole(x)),
             None,
             720.0
         )

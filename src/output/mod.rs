@@ -90,6 +90,17 @@ pub fn signed_count(x: f64) -> String {
     }
 }
 
+/// A whole number as a report writes it: `−50`, `0`, `50` (the true minus,
+/// never `−0`).
+pub fn whole(x: f64) -> String {
+    let r = x.round();
+    if r < 0.0 {
+        format!("{MINUS}{:.0}", -r)
+    } else {
+        format!("{:.0}", r.abs())
+    }
+}
+
 /// The keys of several maps (one per year, say), each once, in the order
 /// they first appear.
 pub fn keys_in_order<'a, V: 'a>(
@@ -240,6 +251,14 @@ mod tests {
         assert_eq!(signed_count(-15.2), "−15");
         assert_eq!(signed_count(0.3), "0");
         assert_eq!(percent(0.1234), "12.3%");
+    }
+
+    #[test]
+    fn whole_numbers_take_the_true_minus_and_no_signed_zero() {
+        assert_eq!(whole(-50.0), "\u{2212}50");
+        assert_eq!(whole(-0.4), "0");
+        assert_eq!(whole(-0.0), "0");
+        assert_eq!(whole(49.6), "50");
     }
 
     #[test]

@@ -454,7 +454,7 @@ pub(crate) fn horizon_tornadoes(h: &mut String, s: &Sensitivity, labels: &Labels
             "Change in probability of an overspend",
             "change in P(overspend), percentage points",
             |f: &DriverFigures| f.p_overspend,
-            &|x: f64| format!("{:.0}", x * 100.0),
+            &|x: f64| crate::output::whole(x * 100.0),
         ),
     ];
     for (t, x_label, pick, fmt) in charts {
