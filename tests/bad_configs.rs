@@ -1128,7 +1128,11 @@ fn unknown_intervention_kind() {
 #[test]
 fn intervention_field_of_another_kind() {
     let toml = base_plus(&format!("{PROGRAMME}from = \"ifa\"\n"));
-    assert_field_error(&toml, "intervention[0].from", "does not take");
+    assert_field_error(
+        &toml,
+        "intervention[0].from",
+        "an intervention of kind `prevent_entry` does not take `from`",
+    );
 }
 
 #[test]

@@ -271,7 +271,7 @@ pub(super) fn incomes(
             if present && !allowed.contains(&field) {
                 return err(
                     format!("{path}.{field}"),
-                    format!("a {} income does not take `{field}`", r.kind),
+                    format!("an income of kind `{}` does not take `{field}`", r.kind),
                 );
             }
         }

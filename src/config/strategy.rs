@@ -413,7 +413,10 @@ fn intervention(
         if present && !allowed.contains(&field) {
             return err(
                 format!("{path}.{field}"),
-                format!("a {} intervention does not take `{field}`", r.kind),
+                format!(
+                    "an intervention of kind `{}` does not take `{field}`",
+                    r.kind
+                ),
             );
         }
     }
