@@ -798,6 +798,13 @@ fn a_config_without_a_budget_says_so_and_only_so() {
     let md = std::fs::read_to_string(&out.markdown).unwrap();
     assert!(md.contains("The config has no budget"));
     assert!(!md.contains("P(overspend): share"));
+    // The terminal table says what its columns of dashes mean.
+    let table = carecast().arg("report").arg(&out.json).output().unwrap();
+    let table = String::from_utf8(table.stdout).unwrap();
+    assert!(
+        table.contains("The config has no budget: Budget, P(over) and E[over] read –."),
+        "{table}"
+    );
 }
 
 #[test]

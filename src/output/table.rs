@@ -54,6 +54,9 @@ fn render_lines(report: &Report) -> String {
     if let Some(p) = &report.precision {
         let _ = writeln!(out, "{}", precision_line(p));
     }
+    if !report.has_budget() {
+        out.push_str("The config has no budget: Budget, P(over) and E[over] read –.\n");
+    }
     for sc in &report.scenarios {
         if sc.label == sc.id {
             let _ = writeln!(out, "\nScenario: {}", sc.id);
