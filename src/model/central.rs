@@ -114,6 +114,15 @@ struct Grid<'a> {
     /// Expected children by `[(slot × ages + age) × tics + tic]`.
     x: Vec<f64>,
     next: Vec<f64>,
+    /// Expected children in each row of cells (slot and age cell, every
+    /// time in care) by `[slot × ages + age]`, and in each slot. The steps
+    /// that move children keep them up to date as they go; after the
+    /// steps that rebuild the grid (`stale`), [`Grid::refresh`] adds them
+    /// up again.
+    rows: Vec<f64>,
+    next_rows: Vec<f64>,
+    totals: Vec<f64>,
+    stale: bool,
     /// e^(−λ) of the pure cells by `[(slot × bands + band) × tic bands + tic band]`.
     survive: Vec<f64>,
     /// Places added so far per capacity programme.
@@ -165,6 +174,10 @@ impl<'a> Grid<'a> {
             tic_bounds,
             x: vec![0.0; cells],
             next: vec![0.0; cells],
+            rows: vec![0.0; slots * ages],
+            next_rows: vec![0.0; slots * ages],
+            totals: vec![0.0; slots],
+            stale: true,
             survive,
             places_added: vec![0.0; model.strategy.interventions.len()],
             flows: Flows::new(model),
@@ -179,8 +192,42 @@ impl<'a> Grid<'a> {
 
     /// Expected children in slot `s`.
     fn slot_total(&self, s: usize) -> f64 {
-        let n = self.ages * self.tics;
-        self.x[s * n..(s + 1) * n].iter().sum()
+        debug_assert!(!self.stale, "slot totals used after the grid changed");
+        self.totals[s]
+    }
+
+    /// Expected children in slot `s` aged `a` (every time in care).
+    #[inline]
+    fn row_total(&self, s: usize, a: usize) -> f64 {
+        debug_assert!(!self.stale, "row totals used after the grid changed");
+        self.rows[s * self.ages + a]
+    }
+
+    /// Adds `n` children to the count of row (`s`, `a`) and of its slot,
+    /// for a step that has just added them to the row's cells.
+    #[inline]
+    fn count(&mut self, s: usize, a: usize, n: f64) {
+        self.rows[s * self.ages + a] += n;
+        self.totals[s] += n;
+    }
+
+    /// Works out slot `s`'s total from its rows.
+    fn total_rows(&mut self, s: usize) {
+        self.totals[s] = sum(&self.rows[s * self.ages..(s + 1) * self.ages]);
+    }
+
+    /// Adds up every row and slot again if the grid has been rebuilt.
+    fn refresh(&mut self) {
+        if self.stale {
+            for s in 0..self.slots {
+                for a in 0..self.ages {
+                    let i = self.idx(s, a, 0);
+                    self.rows[s * self.ages + a] = sum(&self.x[i..i + self.tics]);
+                }
+                self.total_rows(s);
+            }
+            self.stale = false;
+        }
     }
 
     /// Expected children in placement `p`, of every group.
@@ -285,6 +332,7 @@ impl<'a> Grid<'a> {
                 }
             }
         }
+        self.stale = true;
     }
 
     /// How an initial child of (placement, band) and group `g` aged about
@@ -413,12 +461,14 @@ impl<'a> Grid<'a> {
             // Children waiting for places take those free at the day's start.
             self.fill_places((d as f64 + 0.5) / days as f64);
             let f = (d as f64 + 0.5) / days as f64;
+            self.refresh();
             let before: Vec<f64> = (0..self.places).map(|p| self.placement_total(p)).collect();
             let cohorts_before = self.cohort_cells(f);
             self.hazards_for_a_day(f, fy, layout, row);
             self.leave_at_18(d, days, start + d as f64 + 0.5, fy, layout, row);
             self.programmes_for_a_day(t, days, fy, layout, row);
             self.entrants_for_a_day(t, days, f, fy, layout, row);
+            self.refresh();
             for (p, b) in before.iter().enumerate() {
                 self.flows.placement_days[t * self.places + p] +=
                     (b + self.placement_total(p)) / 2.0;
@@ -431,6 +481,7 @@ impl<'a> Grid<'a> {
                 self.shift_tic();
             }
         }
+        self.refresh();
         self.record(t, fy, layout, row);
         self.shift_ages();
         if !self.tic_in_days {
@@ -445,7 +496,7 @@ impl<'a> Grid<'a> {
         for s in self.places..self.slots {
             let (c, p) = (s / self.places - 1, s % self.places);
             for a in 0..self.ages {
-                let n: f64 = (0..self.tics).map(|k| self.x[self.idx(s, a, k)]).sum();
+                let n = self.row_total(s, a);
                 if n == 0.0 {
                     continue;
                 }
@@ -470,6 +521,7 @@ impl<'a> Grid<'a> {
     /// Marks the path approximate when a capacity-limited placement's
     /// expected occupancy comes near its places.
     fn check_capacity(&mut self) {
+        self.refresh();
         for p in 0..self.places {
             let used = self.placement_total(p);
             if self.free(p, used, 0.0).is_finite() && near(used + self.free(p, used, 0.0), used) {
@@ -512,7 +564,7 @@ impl<'a> Grid<'a> {
     /// Moves "at once" into capacity-limited placements: as many children as
     /// there are free places move, in proportion from every cell that waits.
     fn fill_places(&mut self, f: f64) {
-        let n = self.ages * self.tics;
+        self.refresh();
         for q in 0..self.places {
             if self.model.placements[q].capacity.is_none() {
                 continue;
@@ -540,12 +592,7 @@ impl<'a> Grid<'a> {
                     .slots_of(p)
                     .map(|s| {
                         (0..self.ages)
-                            .map(|a| {
-                                waiting[a]
-                                    * self.x[s * n + a * self.tics..s * n + (a + 1) * self.tics]
-                                        .iter()
-                                        .sum::<f64>()
-                            })
+                            .map(|a| waiting[a] * self.row_total(s, a))
                             .sum::<f64>()
                     })
                     .sum();
@@ -557,12 +604,16 @@ impl<'a> Grid<'a> {
                 let share = k / mass;
                 for (s, r) in self.slots_of(p).zip(self.slots_of(q)) {
                     for (a, w) in waiting.iter().enumerate() {
+                        let mut row_moved = 0.0;
                         for t in 0..self.tics {
                             let (from, to) = (self.idx(s, a, t), self.idx(r, a, t));
                             let moved = self.x[from] * w * share;
                             self.x[from] -= moved;
                             self.x[to] += moved;
+                            row_moved += moved;
                         }
+                        self.count(s, a, -row_moved);
+                        self.count(r, a, row_moved);
                     }
                 }
             }
@@ -586,7 +637,7 @@ impl<'a> Grid<'a> {
             for s in 0..self.slots {
                 let p = s % self.places;
                 for a in 0..self.ages {
-                    let mass: f64 = (0..self.tics).map(|k| self.x[self.idx(s, a, k)]).sum();
+                    let mass = self.row_total(s, a);
                     if mass == 0.0 {
                         continue;
                     }
@@ -613,15 +664,32 @@ impl<'a> Grid<'a> {
             }
         }
         self.next.fill(0.0);
+        self.next_rows.fill(0.0);
         // The bands of every age and time-in-care cell today, worked out once.
         let age_mixes: Vec<Mix> = (0..self.ages).map(|a| self.age_mix(a, f)).collect();
         let tic_mixes: Vec<Mix> = (0..self.tics).map(|k| self.tic_mix(k, f)).collect();
+        // Moves into a placement that is scaled or waiting make the cached
+        // survival (which counts every move at its full rate) inapplicable.
+        let scaled = scale.iter().any(|&s| s < 1.0);
         let mut exits = 0.0;
         let mut moves: Vec<(usize, f64)> = Vec::new();
+        // Of a row's cells in time-in-care band j alone: the share of the
+        // day's survivors, and of those who leave, the share who leave care.
+        let mut band_stay = vec![0.0; tic_bands];
+        let mut band_exit_share = vec![0.0; tic_bands];
+        // And the share of those who leave who move by each of the row's
+        // moves, by `[band × moves + move]`.
+        let mut band_move_share = Vec::new();
+        let mut moved = Vec::new();
+        let mut shares = Vec::new();
         for slot in 0..self.slots {
             let (g, p) = (slot / self.places, slot % self.places);
             for (a, &am) in age_mixes.iter().enumerate() {
-                // This cell's moves: (destination, hazard per day).
+                // A row that holds no children adds nothing.
+                if self.row_total(slot, a) == 0.0 {
+                    continue;
+                }
+                // This row's moves: (destination, hazard per day).
                 moves.clear();
                 let mut waiting = false;
                 for (b, w) in am.weights() {
@@ -641,46 +709,70 @@ impl<'a> Grid<'a> {
                     }
                 }
                 let move_total: f64 = moves.iter().map(|m| m.1).sum();
-                // The cached survival counts every move: not usable when
-                // some were scaled or left to wait for places.
-                let scaled = waiting || scale.iter().any(|&s| s < 1.0);
-                // With scaled or waiting moves the cached survival does not
-                // apply: work it out once per time-in-care band for this row.
-                let mut row_stay = [f64::NAN; 16];
-                if scaled && am.is_pure() {
-                    for (j, stay) in row_stay.iter_mut().enumerate().take(tic_bands.min(16)) {
-                        *stay = (-(self.hazards.exit_of(g, p, am.band(), j) + move_total)).exp();
-                    }
+                let cached = am.is_pure() && !scaled && !waiting;
+                let n_moves = moves.len();
+                band_move_share.resize(tic_bands * n_moves, 0.0);
+                for j in 0..tic_bands {
+                    let exit = blend(am, Mix::pure(j), |b, j| self.hazards.exit_of(g, p, b, j));
+                    band_stay[j] = if cached {
+                        self.survive[(slot * bands + am.band()) * tic_bands + j]
+                    } else {
+                        (-(exit + move_total)).exp()
+                    };
+                    shares_of_leavers(
+                        exit,
+                        &moves,
+                        &mut band_exit_share[j],
+                        &mut band_move_share[j * n_moves..(j + 1) * n_moves],
+                    );
                 }
+                let (mut kept, mut row_exits) = (0.0, 0.0);
+                moved.clear();
+                moved.resize(n_moves, 0.0);
+                shares.resize(n_moves, 0.0);
+                let base = self.idx(slot, a, 0);
                 for (k, &km) in tic_mixes.iter().enumerate() {
-                    let i = self.idx(slot, a, k);
-                    let x = self.x[i];
+                    let x = self.x[base + k];
                     if x == 0.0 {
                         continue;
                     }
-                    let exit = blend(am, km, |b, j| self.hazards.exit_of(g, p, b, j));
-                    let total = exit + move_total;
-                    let pure = am.is_pure() && km.is_pure();
-                    let stay = if pure && !scaled {
-                        self.survive[(slot * bands + am.band()) * tic_bands + km.band()]
-                    } else if pure && km.band() < 16 {
-                        row_stay[km.band()]
+                    let (stay, exit_share, move_shares) = if km.is_pure() {
+                        let j = km.band();
+                        (
+                            band_stay[j],
+                            band_exit_share[j],
+                            &band_move_share[j * n_moves..(j + 1) * n_moves],
+                        )
                     } else {
-                        (-total).exp()
+                        // A cell crossing a time-in-care bound today.
+                        let exit = blend(am, km, |b, j| self.hazards.exit_of(g, p, b, j));
+                        let mut exit_share = 0.0;
+                        shares_of_leavers(exit, &moves, &mut exit_share, &mut shares);
+                        ((-(exit + move_total)).exp(), exit_share, &shares[..])
                     };
-                    self.next[i] += x * stay;
-                    if total > 0.0 {
-                        let out = x * (1.0 - stay);
-                        exits += out * exit / total;
-                        for &(to, r) in &moves {
-                            let j = self.idx(g * self.places + to, a, k);
-                            self.next[j] += out * r / total;
-                        }
+                    self.next[base + k] += x * stay;
+                    kept += x * stay;
+                    let out = x * (1.0 - stay);
+                    row_exits += out * exit_share;
+                    for (m, (&(to, _), share)) in moves.iter().zip(move_shares).enumerate() {
+                        let into = out * share;
+                        self.next[(((g * self.places + to) * self.ages + a) * self.tics) + k] +=
+                            into;
+                        moved[m] += into;
                     }
+                }
+                exits += row_exits;
+                self.next_rows[slot * self.ages + a] += kept;
+                for (m, &(to, _)) in moves.iter().enumerate() {
+                    self.next_rows[(g * self.places + to) * self.ages + a] += moved[m];
                 }
             }
         }
         std::mem::swap(&mut self.x, &mut self.next);
+        std::mem::swap(&mut self.rows, &mut self.next_rows);
+        for s in 0..self.slots {
+            self.total_rows(s);
+        }
         row[layout.year(fy, YearField::Exits)] += exits;
     }
 
@@ -701,14 +793,17 @@ impl<'a> Grid<'a> {
         let mut left = 0.0;
         let mut cohort_left = vec![0.0; self.model.cohorts.len()];
         for s in 0..self.slots {
+            let mut row_gone = 0.0;
             for k in 0..self.tics {
                 let i = self.idx(s, AGE_CELLS, k);
                 let gone = self.x[i] * share;
                 self.x[i] -= gone;
-                left += gone;
-                if s >= self.places {
-                    cohort_left[s / self.places - 1] += gone;
-                }
+                row_gone += gone;
+            }
+            self.count(s, AGE_CELLS, -row_gone);
+            left += row_gone;
+            if s >= self.places {
+                cohort_left[s / self.places - 1] += row_gone;
             }
         }
         row[layout.year(fy, YearField::LeftAt18)] += left;
@@ -738,12 +833,13 @@ impl<'a> Grid<'a> {
         row: &mut [f64],
     ) {
         let model = self.model;
-        let n = self.ages * self.tics;
+        let (ages, n) = (self.ages, self.ages * self.tics);
         for (i, iv) in model.strategy.interventions.iter().enumerate() {
             let wanted = self.monthly(i, t) / days as f64;
             if wanted <= 0.0 {
                 continue;
             }
+            self.refresh();
             match &iv.effect {
                 Effect::Exit { from, .. } => {
                     let available: f64 = (0..self.places)
@@ -758,10 +854,15 @@ impl<'a> Grid<'a> {
                         continue;
                     }
                     let keep = 1.0 - k / available;
-                    for s in (0..self.slots).filter(|&s| from[s % self.places]) {
+                    let places = self.places;
+                    for s in (0..self.slots).filter(|&s| from[s % places]) {
                         for x in &mut self.x[s * n..(s + 1) * n] {
                             *x *= keep;
                         }
+                        for r in &mut self.rows[s * ages..(s + 1) * ages] {
+                            *r *= keep;
+                        }
+                        self.total_rows(s);
                     }
                     row[layout.year(fy, YearField::Exits)] += k;
                     row[layout.intervention_children(fy, i)] += k;
@@ -778,10 +879,17 @@ impl<'a> Grid<'a> {
                     }
                     let share = k / available;
                     for (s, r) in self.slots_of(from).zip(self.slots_of(to)) {
-                        for c in 0..n {
-                            let moved = self.x[s * n + c] * share;
-                            self.x[s * n + c] -= moved;
-                            self.x[r * n + c] += moved;
+                        for a in 0..ages {
+                            let mut row_moved = 0.0;
+                            for k in 0..self.tics {
+                                let (c, d) = (self.idx(s, a, k), self.idx(r, a, k));
+                                let moved = self.x[c] * share;
+                                self.x[c] -= moved;
+                                self.x[d] += moved;
+                                row_moved += moved;
+                            }
+                            self.count(s, a, -row_moved);
+                            self.count(r, a, row_moved);
                         }
                     }
                     row[layout.intervention_children(fy, i)] += k;
@@ -981,6 +1089,7 @@ impl<'a> Grid<'a> {
     /// day of hazards.
     fn place(&mut self, intended: &[f64], f: f64, fy: usize, layout: &Layout, row: &mut [f64]) {
         let model = self.model;
+        self.refresh();
         let mut occupancy: Vec<f64> = (0..self.places).map(|p| self.placement_total(p)).collect();
         let slots = self.slots;
         let mut placed = vec![0.0; self.ages * slots];
@@ -1031,6 +1140,7 @@ impl<'a> Grid<'a> {
                 exits += n * (1.0 - stay);
                 let i = self.idx(s, a, 0);
                 self.x[i] += n * stay;
+                self.count(s, a, n * stay);
             }
         }
         for (c, n) in cohort_entries.iter().enumerate() {
@@ -1045,6 +1155,7 @@ impl<'a> Grid<'a> {
         if self.tics == 1 {
             return;
         }
+        // Each block is one row: its total does not change.
         let k = self.tics;
         for block in self.x.chunks_mut(k) {
             let merged = block[k - 1] + block[k - 2];
@@ -1060,6 +1171,7 @@ impl<'a> Grid<'a> {
             return;
         }
         let n = self.ages * self.tics;
+        self.stale = true;
         for block in self.x.chunks_mut(n) {
             block.copy_within(0..n - self.tics, self.tics);
             block[..self.tics].fill(0.0);
@@ -1080,13 +1192,7 @@ impl<'a> Grid<'a> {
             for a in 0..self.ages {
                 // At the month's end a child of cell a is a − 1 + u + 1 months old.
                 let band = model.ages.band_of_month(a.min(AGE_CELLS - 1));
-                let n: f64 = (0..self.slots)
-                    .map(|s| {
-                        (0..self.tics)
-                            .map(|k| self.x[self.idx(s, a, k)])
-                            .sum::<f64>()
-                    })
-                    .sum();
+                let n: f64 = (0..self.slots).map(|s| self.row_total(s, a)).sum();
                 row[layout.lac_band(t, band)] += n;
             }
         }
@@ -1104,6 +1210,41 @@ impl<'a> Grid<'a> {
             row[layout.year(fy, YearField::LacEnd)] = lac;
         }
     }
+}
+
+/// Of the children who leave a cell in a day, the share who leave care
+/// (`exit` against the cell's `moves`) and the share who move by each of
+/// them; all zero when nothing happens to the cell.
+fn shares_of_leavers(
+    exit: f64,
+    moves: &[(usize, f64)],
+    exit_share: &mut f64,
+    move_shares: &mut [f64],
+) {
+    let total = exit + moves.iter().map(|m| m.1).sum::<f64>();
+    if total > 0.0 {
+        *exit_share = exit / total;
+        for (share, &(_, r)) in move_shares.iter_mut().zip(moves) {
+            *share = r / total;
+        }
+    } else {
+        *exit_share = 0.0;
+        move_shares.fill(0.0);
+    }
+}
+
+/// The sum of `xs`, in four running sums (which the compiler can keep in
+/// one vector register) rather than one long chain of additions.
+fn sum(xs: &[f64]) -> f64 {
+    let mut acc = [0.0; 4];
+    let mut chunks = xs.chunks_exact(4);
+    for c in &mut chunks {
+        for (a, x) in acc.iter_mut().zip(c) {
+            *a += x;
+        }
+    }
+    let rest: f64 = chunks.remainder().iter().sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + rest
 }
 
 /// Whether a count with expectation `used` is likely to reach `limit` in
