@@ -514,3 +514,142 @@ children_per_family = { dist = "triangular", min = 1, mode = 1.5, max = 2 }
     // 25 × 0.4 × 1.5 = 15 children a year centrally.
     assert!((runs[0].data[l.intervention_children(0, 0)] - 15.0).abs() < 1e-9);
 }
+
+/// Children all in care for two years or more, ten or older, and no
+/// entrants: an exit programme for short stays has nobody to work with.
+const LONG_STAYERS: &str = r#"
+name = "time in care check"
+[horizon]
+start = "2024-04"
+years = 2
+[[age_band]]
+id = "0-9"
+from = 0
+to = 10
+[[age_band]]
+id = "10-17"
+from = 10
+to = 18
+[[placement]]
+id = "fostering"
+weekly_cost = 1000
+initial = { "10-17" = 300 }
+initial_time_in_care = { shares = [0.0, 0.0, 1.0] }
+[exits]
+mean_months = { fostering = 40 }
+[exits.time_in_care]
+bands = [0, 6, 24]
+factor = [1.5, 1.0, 0.7]
+"#;
+
+fn exit_programme(span: &str) -> String {
+    format!(
+        r#"{LONG_STAYERS}
+[[intervention]]
+id = "exits"
+kind = "exit"
+start = "2024-04"
+per_year = 30
+placements = ["fostering"]
+{span}
+"#
+    )
+}
+
+#[test]
+fn an_exit_programme_for_short_stays_leaves_long_stayers_alone() {
+    let parse = |text: &str| config::parse_config(text, "test").unwrap_or_else(|e| panic!("{e}"));
+    let without = run(&parse(LONG_STAYERS), 300, 5, false);
+    let short = run(
+        &parse(&exit_programme("in_care_less_than_months = 6")),
+        300,
+        5,
+        false,
+    );
+    let long = run(
+        &parse(&exit_programme("in_care_more_than_months = 24")),
+        300,
+        5,
+        false,
+    );
+    let l = &short[0].layout;
+    for fy in 0..l.years {
+        // Nobody qualifies for the short-stay programme, in any run ...
+        let chosen = short[0].column(l.intervention_children(fy, 0));
+        assert!(chosen.iter().all(|&n| n == 0.0), "{chosen:?}");
+        // ... so every child's dates are those of the runs without it.
+        let w = &without[0].layout;
+        for field in [YearField::Exits, YearField::LacEnd, YearField::Cost] {
+            let a = short[0].column(l.year(fy, field));
+            let b = without[0].column(w.year(fy, field));
+            assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+        }
+    }
+    // Every child qualifies for the programme for long stays: it takes a
+    // Poisson number with mean 30 a year, never running short of children.
+    let z = z_for(l.years);
+    for fy in 0..l.years {
+        let chosen = long[0].column(l.intervention_children(fy, 0));
+        let se = (30.0 / chosen.len() as f64).sqrt();
+        assert!(
+            (mean(&chosen) - 30.0).abs() <= z * se,
+            "year {fy}: {} a year, expected 30 ± {se}",
+            mean(&chosen)
+        );
+    }
+}
+
+#[test]
+fn an_exit_programme_s_span_of_time_in_care_is_checked_at_load() {
+    let parse = |span: &str| config::parse_config(&exit_programme(span), "test");
+    for (span, field, says) in [
+        (
+            "in_care_less_than_months = 0",
+            "in_care_less_than_months",
+            "above 0",
+        ),
+        (
+            "in_care_less_than_months = 300",
+            "in_care_less_than_months",
+            "at most 216",
+        ),
+        (
+            "in_care_more_than_months = -1",
+            "in_care_more_than_months",
+            "0 or more",
+        ),
+        (
+            "in_care_less_than_months = 6\nin_care_more_than_months = 6",
+            "in_care_more_than_months",
+            "not below in_care_less_than_months",
+        ),
+    ] {
+        let e = parse(span)
+            .err()
+            .unwrap_or_else(|| panic!("{span} was accepted"));
+        let text = e.to_string();
+        assert!(
+            text.contains(field) && text.contains(says),
+            "{span}: {text}"
+        );
+    }
+    let capacity = LONG_STAYERS.to_string()
+        + r#"
+[[intervention]]
+id = "recruit"
+kind = "capacity"
+placement = "fostering"
+start = "2024-04"
+per_year = 5
+in_care_less_than_months = 6
+"#;
+    let Err(e) = config::parse_config(&capacity, "test") else {
+        panic!("a capacity programme with a span of time in care was accepted");
+    };
+    assert!(
+        e.to_string().contains(
+            "an intervention of kind `capacity` does not take `in_care_less_than_months`"
+        ),
+        "{e}"
+    );
+}

@@ -138,6 +138,13 @@ pub fn parse_config(text: &str, origin: &str) -> Result<Config, ConfigError> {
             });
         }
     }
+    // Every scenario's initial stock is drawn alike: with a time in care
+    // when any of them needs one.
+    if scenarios.iter().any(|s| s.model.stock_time_in_care) {
+        for s in &mut scenarios {
+            s.model.stock_time_in_care = true;
+        }
+    }
     let index = |id: &str, path: String| {
         scenarios
             .iter()

@@ -555,6 +555,10 @@ pub struct RawIntervention {
     /// `prevent_entry`: the entry placements it prevents; `exit`: the
     /// placements children leave from.
     pub placements: Option<Vec<String>>,
+    /// `exit`: only children in their current period of care for less
+    /// than, or for at least, so many months.
+    pub in_care_less_than_months: Option<Number>,
+    pub in_care_more_than_months: Option<Number>,
     /// `step_down`: from and to placements.
     pub from: Option<String>,
     pub to: Option<String>,

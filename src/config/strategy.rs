@@ -13,7 +13,7 @@ use crate::dist::{Domain, RawDist};
 use crate::model::draws::path_key;
 use crate::model::inputs::Unit;
 use crate::model::strategy::*;
-use crate::model::{Calendar, Placement, YearMonth};
+use crate::model::{Calendar, DAYS_PER_MONTH, Placement, YearMonth};
 
 /// What the strategy tables refer to.
 pub(super) struct Context<'a> {
@@ -100,6 +100,48 @@ impl<'a> Context<'a> {
         }
         Ok(())
     }
+}
+
+/// The time in care an exit programme works with, from its
+/// `in_care_more_than_months` and `in_care_less_than_months`.
+fn care_span(r: &RawIntervention, path: &str) -> Result<CareSpan> {
+    const LIMIT: f64 = 18.0 * 12.0;
+    let months = |raw: Option<Number>, field: &str, positive: bool| -> Result<Option<f64>> {
+        let Some(Number(m)) = raw else {
+            return Ok(None);
+        };
+        let low_enough = if positive { m > 0.0 } else { m >= 0.0 };
+        if !(m.is_finite() && low_enough && m <= LIMIT) {
+            return err(
+                format!("{path}.{field}"),
+                format!(
+                    "months in care must be {} and at most {LIMIT} (18 years), got {m}",
+                    if positive { "above 0" } else { "0 or more" }
+                ),
+            );
+        }
+        Ok(Some(m))
+    };
+    let less = months(r.in_care_less_than_months, "in_care_less_than_months", true)?;
+    let more = months(
+        r.in_care_more_than_months,
+        "in_care_more_than_months",
+        false,
+    )?;
+    if let (Some(less), Some(more)) = (less, more)
+        && more >= less
+    {
+        return err(
+            format!("{path}.in_care_more_than_months"),
+            format!(
+                "{more} months is not below in_care_less_than_months ({less}): no child would qualify"
+            ),
+        );
+    }
+    Ok(CareSpan {
+        more_than: more.unwrap_or(0.0) * DAYS_PER_MONTH,
+        less_than: less.map_or(f64::INFINITY, |m| m * DAYS_PER_MONTH),
+    })
 }
 
 fn probability(raw: Option<Number>, default: f64, path: &str) -> Result<f64> {
@@ -380,7 +422,7 @@ fn intervention(
 ) -> Result<Intervention> {
     ctx.claim(&r.id, &format!("{path}.id"))?;
     // Fields that belong to other kinds are refused, so a misplaced key is not ignored.
-    let given: [(&str, bool); 9] = [
+    let given: [(&str, bool); 11] = [
         ("bands", r.bands.is_some()),
         ("placements", r.placements.is_some()),
         ("from", r.from.is_some()),
@@ -390,13 +432,27 @@ fn intervention(
         ("factor", r.factor.is_some()),
         ("per_year", r.per_year.is_some()),
         (
+            "in_care_less_than_months",
+            r.in_care_less_than_months.is_some(),
+        ),
+        (
+            "in_care_more_than_months",
+            r.in_care_more_than_months.is_some(),
+        ),
+        (
             "families",
             r.families.is_some() || r.success_rate.is_some() || r.children_per_family.is_some(),
         ),
     ];
     let allowed: &[&str] = match r.kind.as_str() {
         "prevent_entry" => &["bands", "placements", "per_year", "families"],
-        "exit" => &["placements", "per_year", "families"],
+        "exit" => &[
+            "placements",
+            "per_year",
+            "families",
+            "in_care_less_than_months",
+            "in_care_more_than_months",
+        ],
         "step_down" => &["from", "to", "per_year", "families"],
         "capacity" => &["placement", "per_year", "families"],
         "unit_cost" => &["placement", "change", "factor"],
@@ -438,6 +494,7 @@ fn intervention(
         "exit" => Effect::Exit {
             size: effect_size(b, r, path)?,
             from: ctx.placement_set(r.placements.as_ref(), &format!("{path}.placements"))?,
+            span: care_span(r, path)?,
         },
         "step_down" => {
             let (Some(from), Some(to)) = (&r.from, &r.to) else {

@@ -651,6 +651,7 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
         crate::config::correlation::build(&raw.correlation, &b.params, &strategy, scenario)?;
     crate::config::limits::check(&raw)?;
 
+    let stock_time_in_care = time_in_care.is_some() || strategy.selects_by_time_in_care();
     Ok(Model {
         name: raw.name,
         description: raw.description,
@@ -661,6 +662,7 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
         cohorts,
         exits,
         time_in_care,
+        stock_time_in_care,
         transitions,
         cost_lines,
         care_leavers,

@@ -35,7 +35,7 @@ use crate::model::draws::Expected;
 use crate::model::hazard::{Hazards, IMMEDIATE};
 use crate::model::layout::{CohortField, Layout, YearField};
 use crate::model::params::RunInputs;
-use crate::model::strategy::Effect;
+use crate::model::strategy::{CareSpan, Effect};
 use crate::model::{AGE_CELLS, DAYS_PER_MONTH, Model};
 
 /// The central path and whether a capacity or programme limit bound on it.
@@ -136,18 +136,34 @@ impl<'a> Grid<'a> {
         let places = model.placements.len();
         let ages = if model.ages.tracked { AGE_CELLS + 1 } else { 1 };
         let tic_in_days = !model.ages.tracked;
-        let (tics, tic_bounds) = match &model.time_in_care {
-            None => (1, vec![0.0]),
-            Some(t) => {
-                let bounds: Vec<f64> = if tic_in_days {
-                    t.bounds_days().collect()
-                } else {
-                    t.bounds_months.clone()
-                };
-                let last = bounds.last().copied().unwrap_or(0.0);
-                ((last.ceil() as usize) + 2, bounds)
-            }
+        let unit = if tic_in_days { 1.0 } else { DAYS_PER_MONTH };
+        let tic_bounds: Vec<f64> = match &model.time_in_care {
+            None => vec![0.0],
+            Some(t) if tic_in_days => t.bounds_days().collect(),
+            Some(t) => t.bounds_months.clone(),
         };
+        // The cells reach past the last time-in-care bound and past every
+        // bound of an exit programme's span, so that the last cell, which
+        // holds everyone beyond, is beyond them all.
+        let spans = model
+            .strategy
+            .interventions
+            .iter()
+            .filter_map(|iv| match iv.effect {
+                Effect::Exit { span, .. } if !span.is_all() => Some(span),
+                _ => None,
+            });
+        let mut far = tic_bounds.last().copied().unwrap_or(0.0);
+        let mut tracked = model.time_in_care.is_some();
+        for span in spans {
+            tracked = true;
+            for bound in [span.more_than, span.less_than] {
+                if bound.is_finite() {
+                    far = far.max(bound / unit);
+                }
+            }
+        }
+        let tics = if tracked { far.ceil() as usize + 2 } else { 1 };
         let bands = model.ages.bands.len();
         let tic_bands = hazards.tics();
         let slots = places * (model.cohorts.len() + 1);
@@ -340,7 +356,7 @@ impl<'a> Grid<'a> {
     fn initial_tic_shares(&self, p: usize, band: usize, g: usize, a: usize) -> Vec<f64> {
         let model = self.model;
         let mut shares = vec![0.0; self.tics];
-        if model.time_in_care.is_none() {
+        if self.tics == 1 {
             shares[0] = 1.0;
             return shares;
         }
@@ -466,7 +482,7 @@ impl<'a> Grid<'a> {
             let cohorts_before = self.cohort_cells(f);
             self.hazards_for_a_day(f, fy, layout, row);
             self.leave_at_18(d, days, start + d as f64 + 0.5, fy, layout, row);
-            self.programmes_for_a_day(t, days, fy, layout, row);
+            self.programmes_for_a_day(t, days, f, fy, layout, row);
             self.entrants_for_a_day(t, days, f, fy, layout, row);
             self.refresh();
             for (p, b) in before.iter().enumerate() {
@@ -828,6 +844,7 @@ impl<'a> Grid<'a> {
         &mut self,
         t: usize,
         days: usize,
+        f: f64,
         fy: usize,
         layout: &Layout,
         row: &mut [f64],
@@ -841,6 +858,9 @@ impl<'a> Grid<'a> {
             }
             self.refresh();
             match &iv.effect {
+                &Effect::Exit { ref from, span, .. } if !span.is_all() => {
+                    self.exit_within(i, wanted, from, span, f, days, fy, layout, row);
+                }
                 Effect::Exit { from, .. } => {
                     let available: f64 = (0..self.places)
                         .filter(|&p| from[p])
@@ -897,6 +917,86 @@ impl<'a> Grid<'a> {
                 _ => {}
             }
         }
+    }
+
+    /// A day's share of exit programme `i` that works only with children
+    /// whose time in care is within `span`: taken from them in proportion.
+    #[allow(clippy::too_many_arguments)]
+    fn exit_within(
+        &mut self,
+        i: usize,
+        wanted: f64,
+        from: &[bool],
+        span: CareSpan,
+        f: f64,
+        days: usize,
+        fy: usize,
+        layout: &Layout,
+        row: &mut [f64],
+    ) {
+        let shares = self.span_shares(span, f);
+        let chosen: Vec<usize> = (0..self.slots).filter(|&s| from[s % self.places]).collect();
+        let mut available = 0.0;
+        for &s in &chosen {
+            for a in 0..self.ages {
+                let base = self.idx(s, a, 0);
+                for (x, w) in self.x[base..base + self.tics].iter().zip(&shares) {
+                    available += x * w;
+                }
+            }
+        }
+        let k = wanted.min(available);
+        if near(available, wanted * days as f64) {
+            self.approximate = true;
+        }
+        if k <= 0.0 {
+            return;
+        }
+        let taken = k / available;
+        for &s in &chosen {
+            for a in 0..self.ages {
+                let base = self.idx(s, a, 0);
+                let mut gone = 0.0;
+                for (x, w) in self.x[base..base + self.tics].iter_mut().zip(&shares) {
+                    let out = *x * w * taken;
+                    *x -= out;
+                    gone += out;
+                }
+                self.count(s, a, -gone);
+            }
+        }
+        row[layout.year(fy, YearField::Exits)] += k;
+        row[layout.intervention_children(fy, i)] += k;
+    }
+
+    /// The share of each time-in-care cell's children whose time in care
+    /// is within `span` at fraction `f` of the month: a child of cell k is
+    /// k − 1 + u + f units into care (u uniform; for cells of a day, half
+    /// way through the day), the last cell holding all beyond.
+    fn span_shares(&self, span: CareSpan, f: f64) -> Vec<f64> {
+        let unit = if self.tic_in_days {
+            1.0
+        } else {
+            DAYS_PER_MONTH
+        };
+        let f = if self.tic_in_days { 0.5 } else { f };
+        // Nobody is less than 0 units into care.
+        let lo = if span.more_than > 0.0 {
+            span.more_than / unit
+        } else {
+            f64::NEG_INFINITY
+        };
+        let hi = span.less_than / unit;
+        (0..self.tics)
+            .map(|k| {
+                let start = k as f64 - 1.0 + f;
+                if k + 1 == self.tics {
+                    // Beyond every finite bound (see `Grid::new`).
+                    return if hi.is_finite() { 0.0 } else { 1.0 };
+                }
+                (hi.min(start + 1.0) - lo.max(start)).clamp(0.0, 1.0)
+            })
+            .collect()
     }
 
     /// A day's entrants, less those prevented, placed into free places

@@ -260,6 +260,11 @@ pub struct Model {
     pub cohorts: Vec<Cohort>,
     pub exits: Vec<Vec<ExitRate>>,
     pub time_in_care: Option<TimeInCare>,
+    /// Whether the initial stock's children have a time in care (drawn
+    /// from the split or the steady state): with `time_in_care`, or when
+    /// an exit programme of any of the config's scenarios chooses children
+    /// by it. The same for every scenario, so their stocks stay alike.
+    pub stock_time_in_care: bool,
     pub transitions: Vec<Transition>,
     pub cost_lines: Vec<CostLine>,
     pub care_leavers: Option<CareLeavers>,

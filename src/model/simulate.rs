@@ -420,9 +420,9 @@ impl Run<'_> {
         rng: &mut Stream,
     ) -> f64 {
         let model = self.model;
-        let Some(_) = &model.time_in_care else {
+        if !model.stock_time_in_care {
             return 0.0;
-        };
+        }
         let age = if model.ages.tracked {
             -(born as f64)
         } else {
@@ -1123,20 +1123,38 @@ impl Run<'_> {
         let ws = &mut *self.ws;
         let rng = &mut ws.programme_rng[i];
         match &model.strategy.interventions[i].effect {
-            Effect::Exit { from, .. } => {
+            Effect::Exit { from, span, .. } => {
                 let within = || from.iter().enumerate().filter(|(_, inside)| **inside);
-                let total: usize = within().map(|(p, _)| ws.members[p].len()).sum();
+                // The children it may choose: all of its placements' children,
+                // or those whose time in care is within its span.
+                let children = &ws.children;
+                let eligible = |id: &u32| span.contains(now - children[*id as usize].care_start);
+                let total: usize = if span.is_all() {
+                    within().map(|(p, _)| ws.members[p].len()).sum()
+                } else {
+                    within()
+                        .map(|(p, _)| ws.members[p].iter().filter(|id| eligible(id)).count())
+                        .sum()
+                };
                 if total == 0 {
                     return;
                 }
                 let mut r = below(rng, total);
                 let mut chosen = None;
                 for (p, _) in within() {
-                    if r < ws.members[p].len() {
-                        chosen = Some(ws.members[p][r]);
+                    let members = &ws.members[p];
+                    if span.is_all() {
+                        if r < members.len() {
+                            chosen = Some(members[r]);
+                            break;
+                        }
+                        r -= members.len();
+                    } else if let Some(&id) = members.iter().filter(|id| eligible(id)).nth(r) {
+                        chosen = Some(id);
                         break;
+                    } else {
+                        r -= members.iter().filter(|id| eligible(id)).count();
                     }
-                    r -= ws.members[p].len();
                 }
                 if let Some(id) = chosen {
                     self.leave(id, now);
@@ -1238,8 +1256,12 @@ fn stock_spec(model: &Model) -> String {
         .collect();
     let cohorts: Vec<_> = model.cohorts.iter().map(|c| (&c.initial, c.key)).collect();
     format!(
-        "{placements:?} {cohorts:?} {:?} {:?} {:?} {:?}",
-        model.time_in_care, model.ages, model.calendar.start, model.calendar.month_starts
+        "{placements:?} {cohorts:?} {:?} {} {:?} {:?} {:?}",
+        model.time_in_care,
+        model.stock_time_in_care,
+        model.ages,
+        model.calendar.start,
+        model.calendar.month_starts
     )
 }
 

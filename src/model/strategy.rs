@@ -29,6 +29,33 @@ pub enum UnitChange {
     Factor(ParamId),
 }
 
+/// The children an exit programme works with, by how long they have been
+/// in their current period of care: at least `more_than` and less than
+/// `less_than` days (0 and infinity when the config gives no limit).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CareSpan {
+    pub more_than: f64,
+    pub less_than: f64,
+}
+
+impl CareSpan {
+    /// Every child, whatever its time in care.
+    pub const ALL: CareSpan = CareSpan {
+        more_than: 0.0,
+        less_than: f64::INFINITY,
+    };
+
+    pub fn is_all(&self) -> bool {
+        *self == CareSpan::ALL
+    }
+
+    /// Whether a child `days` into its period of care is one of them.
+    #[inline]
+    pub fn contains(&self, days: f64) -> bool {
+        days >= self.more_than && days < self.less_than
+    }
+}
+
 /// What an intervention does.
 #[derive(Clone, Debug)]
 pub enum Effect {
@@ -39,8 +66,13 @@ pub enum Effect {
         bands: Vec<bool>,
         placements: Vec<bool>,
     },
-    /// Extra exits per year from the given placements.
-    Exit { size: EffectSize, from: Vec<bool> },
+    /// Extra exits per year from the given placements, of children whose
+    /// time in care is within `span`.
+    Exit {
+        size: EffectSize,
+        from: Vec<bool>,
+        span: CareSpan,
+    },
     /// Moves per year from one placement to another, into free places only.
     StepDown {
         size: EffectSize,
@@ -216,6 +248,15 @@ pub struct Strategy {
     pub shocks: Vec<Shock>,
     pub savings: Vec<Saving>,
     pub investments: Vec<Investment>,
+}
+
+impl Strategy {
+    /// Whether an exit programme chooses children by their time in care.
+    pub fn selects_by_time_in_care(&self) -> bool {
+        self.interventions
+            .iter()
+            .any(|iv| matches!(iv.effect, Effect::Exit { span, .. } if !span.is_all()))
+    }
 }
 
 #[cfg(test)]
