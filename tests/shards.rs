@@ -469,3 +469,47 @@ fn shard_flags_are_checked() {
         .assert()
         .code(2);
 }
+
+/// Only a regular file is a partial file. A named pipe with no writer used
+/// to leave the merge waiting for ever, and /dev/zero to read until memory
+/// ran out; a folder gave the system's "Is a directory".
+#[cfg(unix)]
+#[test]
+fn merge_refuses_what_is_not_a_regular_file_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let good = d.join("p0.bin");
+    shard("configs/example.toml", 10, 0, 2, &[], &good);
+    let fifo = d.join("pipe.bin");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let folder = d.join("folder.bin");
+    std::fs::create_dir(&folder).unwrap();
+    for (path, what) in [
+        (fifo.as_path(), "a named pipe"),
+        (Path::new("/dev/zero"), "a character device"),
+        (folder.as_path(), "a directory"),
+    ] {
+        let out = carecast()
+            .arg("merge")
+            .arg(&good)
+            .arg(path)
+            .args(["--json", "-", "--quiet"])
+            .timeout(std::time::Duration::from_secs(20))
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        let name = path.display().to_string();
+        assert!(
+            err.contains(&name) && err.contains(what) && err.contains("not a regular file"),
+            "{name}: {err}"
+        );
+    }
+}
