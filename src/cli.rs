@@ -502,7 +502,6 @@ fn run(args: RunArgs) -> Result<(), Error> {
         })??;
         progress.finish();
         let header = crate::partial::Header {
-            format: crate::partial::FORMAT,
             carecast_version: env!("CARGO_PKG_VERSION").to_string(),
             seed: settings.seed,
             runs,

@@ -5,14 +5,17 @@
 //! single run gives them, and writes its tallies ([`crate::results`]) with
 //! everything a merge needs and checks, so that `merge` needs no config.
 //!
-//! # Format (version 1)
+//! # Format (version 2)
 //! All integers are little-endian; `varint` is LEB128, `zigzag` a signed
 //! varint.
-//! 1. The magic line `carecast partial\n`.
+//! 1. The first line: the magic bytes `carecast partial`, then ` v2` (the
+//!    format version) and a line feed. A reader checks these two before
+//!    anything else, so a file of another version is named as such instead
+//!    of failing on whatever follows. (Version 1 wrote the bare line
+//!    `carecast partial\n` and kept its version in the header.)
 //! 2. A header: a u32 length, then that many bytes of JSON ([`Header`]):
-//!    the format version, the carecast version, the seed, the total runs,
-//!    the shard, its run range, the SHA-256 of the config text and the text
-//!    itself.
+//!    the carecast version, the seed, the total runs, the shard, its run
+//!    range, the SHA-256 of the config text and the text itself.
 //! 3. The body: the tallies of every scenario's row, their driver sums and
 //!    the tallies of every comparison, in the order of the config (see
 //!    [`encode`]). Every tally is in its canonical form, so a shard gives
@@ -20,6 +23,7 @@
 //! 4. The SHA-256 of everything before it (32 bytes): a truncated or damaged
 //!    file is refused, never half read.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -31,15 +35,17 @@ use crate::error::Error;
 use crate::results::{Plan, Results, ScenarioResults};
 use crate::tally::{Tally, Threshold, Wide};
 
-const MAGIC: &[u8] = b"carecast partial\n";
-/// The version of the format written.
-pub const FORMAT: u32 = 1;
+/// The bytes every partial file starts with.
+const MAGIC: &[u8] = b"carecast partial";
+/// The version of the format written, the only one read.
+pub const FORMAT: u32 = 2;
+/// The length of the checksum that ends a partial file.
+const SUM: u64 = 32;
 
 /// What a partial file says about itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Header {
-    pub format: u32,
     pub carecast_version: String,
     pub seed: u64,
     /// Runs of the whole simulation (R), of which this file holds a range.
@@ -121,7 +127,10 @@ pub fn write(header: &Header, results: &Results) -> Result<Vec<u8>, Error> {
         .map_err(|e| Error::Runtime(format!("cannot encode the partial header: {e}")))?;
     let mut out = Vec::new();
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    out.extend_from_slice(format!(" v{FORMAT}\n").as_bytes());
+    let len = u32::try_from(json.len())
+        .map_err(|_| Error::Runtime("the partial header is over 4 GiB".into()))?;
+    out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(&json);
     encode(results, &mut out);
     let sum = Sha256::digest(&out);
@@ -129,11 +138,12 @@ pub fn write(header: &Header, results: &Results) -> Result<Vec<u8>, Error> {
     Ok(out)
 }
 
-/// A partial file read back: its header, the config it embeds and its
-/// results.
+/// A partial file read back: where it is, its header and its checksum.
 pub struct Partial {
     pub path: PathBuf,
     pub header: Header,
+    /// The SHA-256 the file ends with (it matched the file's content).
+    pub sum: [u8; 32],
 }
 
 /// Opens a partial file for reading. Only a regular file is accepted: a
@@ -142,7 +152,7 @@ pub struct Partial {
 /// on the path first, so that nothing else is ever opened, and again on the
 /// open file, in case the path was replaced in between (a pipe is opened
 /// without waiting for a writer, so that second check is reached too).
-fn open(path: &Path) -> Result<std::fs::File, Error> {
+fn open(path: &Path) -> Result<(std::fs::File, u64), Error> {
     let fail = |message: String| Error::Results {
         path: path.to_path_buf(),
         message,
@@ -174,7 +184,7 @@ fn open(path: &Path) -> Result<std::fs::File, Error> {
     if !meta.is_file() {
         return Err(refuse(&meta));
     }
-    Ok(file)
+    Ok((file, meta.len()))
 }
 
 /// What a path that is not a regular file is, in words.
@@ -203,65 +213,189 @@ fn file_kind(meta: &std::fs::Metadata) -> &'static str {
     }
 }
 
-/// Reads a partial file's header (checking the file whole first).
-pub fn read_header(path: &Path) -> Result<(Partial, Vec<u8>), Error> {
+/// Reads the partial file at `path` and checks it on its own: its magic
+/// bytes, then its format version, then its checksum, then its header. The
+/// body comes back only when `keep_body` is true; otherwise it is read
+/// through the checksum and dropped, so that the memory taken does not grow
+/// with the file.
+pub fn read(path: &Path, keep_body: bool) -> Result<(Partial, Option<Vec<u8>>), Error> {
     let fail = |message: String| Error::Results {
         path: path.to_path_buf(),
         message,
     };
-    let mut file = open(path)?;
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut file, &mut bytes)
-        .map_err(|e| fail(format!("cannot read the file: {e}")))?;
-    if !bytes.starts_with(MAGIC) {
-        return Err(fail(
-            "not a carecast partial result (written by `carecast run --shard K/N --partial FILE`)"
-                .into(),
-        ));
-    }
-    if bytes.len() < MAGIC.len() + 4 + 32 {
-        return Err(fail("the file is truncated".into()));
-    }
-    let (content, sum) = bytes.split_at(bytes.len() - 32);
-    if Sha256::digest(content).as_slice() != sum {
-        return Err(fail(
-            "the file is truncated or damaged (its checksum does not match)".into(),
-        ));
-    }
-    let mut at = MAGIC.len();
-    // The length check above leaves at least these four bytes.
-    let mut len = [0u8; 4];
-    len.copy_from_slice(&content[at..at + 4]);
-    let len = u32::from_le_bytes(len) as usize;
-    at += 4;
-    if len > content.len() - at {
-        return Err(fail("the header is truncated".into()));
-    }
-    let header: Header = serde_json::from_slice(&content[at..at + len])
-        .map_err(|e| fail(format!("the header is not valid: {e}")))?;
-    if header.format != FORMAT {
-        return Err(fail(format!(
-            "partial format version {} (this carecast reads version {FORMAT})",
-            header.format
-        )));
-    }
-    if sha256_hex(header.config.as_bytes()) != header.config_sha256 {
-        return Err(fail("the embedded config does not match its hash".into()));
-    }
-    if header.from > header.to || header.to > header.runs {
-        return Err(fail(format!(
-            "run range {}..{} is not within the {} runs",
-            header.from, header.to, header.runs
-        )));
-    }
-    let body = content[at + len..].to_vec();
+    let (file, size) = open(path)?;
+    let read = read_from(std::io::BufReader::new(file), size, keep_body).map_err(fail)?;
+    check_header(&read.header).map_err(fail)?;
     Ok((
         Partial {
             path: path.to_path_buf(),
-            header,
+            header: read.header,
+            sum: read.sum,
         },
-        body,
+        read.body,
     ))
+}
+
+/// The checks of a header on its own, once the checksum has matched.
+fn check_header(header: &Header) -> Result<(), String> {
+    if sha256_hex(header.config.as_bytes()) != header.config_sha256 {
+        return Err("the embedded config does not match its hash".into());
+    }
+    if header.from > header.to || header.to > header.runs {
+        return Err(format!(
+            "run range {}..{} is not within the {} runs",
+            header.from, header.to, header.runs
+        ));
+    }
+    Ok(())
+}
+
+/// A partial file's content, its checksum matched.
+struct Contents {
+    header: Header,
+    body: Option<Vec<u8>>,
+    sum: [u8; 32],
+}
+
+const NOT_PARTIAL: &str = "not a carecast partial result: expected a file written by \
+    `carecast run --shard K/N --partial FILE`, which starts `carecast partial`";
+
+/// Reads the `size` bytes of a partial file from `r`, in order.
+fn read_from(mut r: impl Read, size: u64, keep_body: bool) -> Result<Contents, String> {
+    let mut magic = [0u8; MAGIC.len()];
+    if read_up_to(&mut r, &mut magic)? < MAGIC.len() || magic != MAGIC {
+        return Err(NOT_PARTIAL.into());
+    }
+    let (version, line) = read_version(&mut r)?;
+    if version != FORMAT {
+        return Err(format!(
+            "partial format version {version}, but this carecast reads version {FORMAT} only: \
+             run the shards again with this carecast"
+        ));
+    }
+    let mut hash = Sha256::new();
+    hash.update(MAGIC);
+    hash.update(&line);
+    let start = (MAGIC.len() + line.len()) as u64;
+    // What lies between the header's length and the checksum.
+    let Some(content) = size.checked_sub(start + 4 + SUM) else {
+        return Err(format!(
+            "the file is truncated: {size} bytes, and a partial file has at least {}",
+            start + 4 + SUM
+        ));
+    };
+    let mut len = [0u8; 4];
+    r.read_exact(&mut len).map_err(read_error)?;
+    hash.update(len);
+    let len = u64::from(u32::from_le_bytes(len));
+    let head = take(&mut r, &mut hash, len.min(content))?;
+    let rest = content - len.min(content);
+    let body = if keep_body {
+        Some(take(&mut r, &mut hash, rest)?)
+    } else {
+        skip(&mut r, &mut hash, rest)?;
+        None
+    };
+    let mut sum = [0u8; SUM as usize];
+    r.read_exact(&mut sum).map_err(read_error)?;
+    if read_up_to(&mut r, &mut [0u8; 1])? != 0 {
+        return Err("the file grew while it was read: is it still being written?".into());
+    }
+    if hash.finalize().as_slice() != sum {
+        return Err("the file is truncated or damaged (its checksum does not match)".into());
+    }
+    if len > content {
+        return Err(format!(
+            "the header is truncated: {len} bytes announced, {content} in the file"
+        ));
+    }
+    let header: Header =
+        serde_json::from_slice(&head).map_err(|e| format!("the header is not valid: {e}"))?;
+    Ok(Contents { header, body, sum })
+}
+
+/// The format version on the rest of the first line, and the line's bytes
+/// (with its line feed). Version 1 files have nothing more on it.
+fn read_version(r: &mut impl Read) -> Result<(u32, Vec<u8>), String> {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    // " v" and the ten digits of a u32, and the line feed.
+    while line.len() < 13 {
+        if read_up_to(r, &mut byte)? == 0 {
+            break;
+        }
+        line.push(byte[0]);
+        if byte[0] == b'\n' {
+            let text = &line[..line.len() - 1];
+            if text.is_empty() {
+                return Ok((1, line));
+            }
+            let version = text
+                .strip_prefix(b" v")
+                .filter(|d| !d.is_empty() && d.iter().all(u8::is_ascii_digit))
+                .and_then(|d| std::str::from_utf8(d).ok()?.parse().ok());
+            if let Some(v) = version {
+                return Ok((v, line));
+            }
+            break;
+        }
+    }
+    Err(format!(
+        "the first line is {:?}, not `carecast partial vN` with the format version N",
+        format!("carecast partial{}", String::from_utf8_lossy(&line))
+    ))
+}
+
+/// Reads into `buf` until it is full or the input ends; the bytes read.
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> Result<usize, String> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(read_error(e)),
+        }
+    }
+    Ok(got)
+}
+
+/// `n` bytes, added to the checksum.
+fn take(r: &mut impl Read, hash: &mut Sha256, n: u64) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    r.take(n).read_to_end(&mut out).map_err(read_error)?;
+    if (out.len() as u64) < n {
+        return Err(shrunk());
+    }
+    hash.update(&out);
+    Ok(out)
+}
+
+/// `n` bytes added to the checksum and dropped.
+fn skip(r: &mut impl Read, hash: &mut Sha256, mut n: u64) -> Result<(), String> {
+    let mut buf = vec![0u8; 64 * 1024];
+    while n > 0 {
+        let want = n.min(buf.len() as u64) as usize;
+        let got = read_up_to(r, &mut buf[..want])?;
+        if got < want {
+            return Err(shrunk());
+        }
+        hash.update(&buf[..got]);
+        n -= got as u64;
+    }
+    Ok(())
+}
+
+fn read_error(e: std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        shrunk()
+    } else {
+        format!("cannot read the file: {e}")
+    }
+}
+
+fn shrunk() -> String {
+    "the file ended before its size said it would: is it still being written?".into()
 }
 
 /// The merged partial files: the config they were run from, the settings
@@ -280,7 +414,8 @@ pub struct Merged {
 pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
     let mut parts = Vec::new();
     for path in paths {
-        parts.push(read_header(path)?);
+        let (part, body) = read(path, true)?;
+        parts.push((part, body.unwrap_or_default()));
     }
     let (first, _) = &parts[0];
     let h0 = &first.header;

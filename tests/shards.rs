@@ -513,3 +513,53 @@ fn merge_refuses_what_is_not_a_regular_file_at_once() {
         );
     }
 }
+
+/// The magic bytes and then the format version, on the first line, are
+/// checked before anything else: a file of another version is named as
+/// such, whatever follows its first line.
+#[test]
+fn merge_checks_the_format_version_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let good = d.join("p0.bin");
+    shard("configs/example.toml", 10, 0, 1, &[], &good);
+    let bytes = std::fs::read(&good).unwrap();
+    let first = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+    assert_eq!(&bytes[..first], b"carecast partial v2\n");
+    let with_line = |line: &[u8]| [line, &bytes[first..]].concat();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        // Version 1 had a bare first line and its version in the header.
+        (
+            "v1.bin",
+            with_line(b"carecast partial\n"),
+            "partial format version 1, but this carecast reads version 2",
+        ),
+        // A later version, whose layout after the line this one cannot know.
+        (
+            "v3.bin",
+            with_line(b"carecast partial v3\n"),
+            "partial format version 3, but this carecast reads version 2",
+        ),
+        (
+            "v3-other.bin",
+            b"carecast partial v3\nwhatever a version 3 holds".to_vec(),
+            "partial format version 3",
+        ),
+        (
+            "vx.bin",
+            with_line(b"carecast partial vx\n"),
+            "not `carecast partial vN`",
+        ),
+        (
+            "magic.bin",
+            with_line(b"carecast partiaL v2\n"),
+            "not a carecast partial result",
+        ),
+    ];
+    for (name, content, why) in cases {
+        let path = d.join(name);
+        std::fs::write(&path, content).unwrap();
+        let err = refused(&[&path]);
+        assert!(err.contains(name) && err.contains(why), "{name}: {err}");
+    }
+}
