@@ -241,10 +241,17 @@ fn check_header(header: &Header) -> Result<(), String> {
     if sha256_hex(header.config.as_bytes()) != header.config_sha256 {
         return Err("the embedded config does not match its hash".into());
     }
-    if header.from > header.to || header.to > header.runs {
+    let [k, n] = header.shard;
+    if k >= n {
         return Err(format!(
-            "run range {}..{} is not within the {} runs",
-            header.from, header.to, header.runs
+            "it calls itself shard {k}/{n}, but K of --shard K/N must be below N"
+        ));
+    }
+    let expected = shard_range(k, n, header.runs);
+    if (header.from..header.to) != expected {
+        return Err(format!(
+            "it holds runs {}..{}, but shard {k}/{n} of {} runs is {}..{}",
+            header.from, header.to, header.runs, expected.start, expected.end
         ));
     }
     Ok(())
@@ -409,17 +416,58 @@ pub struct Merged {
 }
 
 /// Reads and merges partial files: they must come from the same config,
-/// seed, number of runs and carecast version, and their run ranges must
-/// cover every run exactly once (see the module docs).
+/// seed, number of runs, number of shards and carecast version, and hold
+/// every shard exactly once (see the module docs).
 pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
     let mut parts = Vec::new();
+    let mut bodies = Vec::new();
     for path in paths {
         let (part, body) = read(path, true)?;
-        parts.push((part, body.unwrap_or_default()));
+        parts.push(part);
+        bodies.push(body.unwrap_or_default());
     }
-    let (first, _) = &parts[0];
+    agree(&parts)?;
+    let order = in_shard_order(&parts)?;
+    let h0 = &parts[0].header;
+    let config = crate::config::parse_config(&h0.config, &h0.config_origin)?;
+    let plan = Plan::with_attribution(&config, h0.attribution());
+    let mut results = plan.empty();
+    for i in order {
+        let p = &parts[i];
+        let part = decode(&plan, &bodies[i]).map_err(|message| Error::Results {
+            path: p.path.clone(),
+            message: format!("the results are not valid: {message}"),
+        })?;
+        if part.runs != p.header.to - p.header.from {
+            return Err(Error::Results {
+                path: p.path.clone(),
+                message: format!(
+                    "holds {} runs but its range {}..{} has {}",
+                    part.runs,
+                    p.header.from,
+                    p.header.to,
+                    p.header.to - p.header.from
+                ),
+            });
+        }
+        results.absorb(part);
+    }
+    results.normalize();
+    Ok(Merged {
+        config,
+        plan,
+        results,
+        seed: h0.seed,
+        runs: h0.runs,
+    })
+}
+
+/// Checks that every partial file comes from the same simulation as the
+/// first one, split the same way, and that this carecast can merge them.
+fn agree(parts: &[Partial]) -> Result<(), Error> {
+    let first = &parts[0];
     let h0 = &first.header;
-    for (p, _) in &parts[1..] {
+    for p in &parts[1..] {
         let h = &p.header;
         let mismatch = |what: &str, a: &dyn std::fmt::Display, b: &dyn std::fmt::Display| {
             Error::Usage(format!(
@@ -448,6 +496,13 @@ pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
         if h.runs != h0.runs {
             return Err(mismatch("total runs", &h0.runs, &h.runs));
         }
+        if h.shard[1] != h0.shard[1] {
+            return Err(mismatch(
+                "shard counts (N of --shard K/N)",
+                &h0.shard[1],
+                &h.shard[1],
+            ));
+        }
         if h.attribution() != h0.attribution() {
             return Err(mismatch(
                 "--attribution settings",
@@ -464,71 +519,63 @@ pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
             env!("CARGO_PKG_VERSION")
         )));
     }
-    // Ranges in order must tile 0..R.
+    Ok(())
+}
+
+/// The order in which to merge `parts` (shard 0 first), once they agree:
+/// every shard 0 to N − 1 must be there exactly once. Each file's run
+/// range was checked against its shard, so the ranges then tile the runs.
+fn in_shard_order(parts: &[Partial]) -> Result<Vec<usize>, Error> {
+    let h0 = &parts[0].header;
+    let (n, runs) = (h0.shard[1], h0.runs);
     let mut order: Vec<usize> = (0..parts.len()).collect();
-    order.sort_by_key(|&i| (parts[i].0.header.from, parts[i].0.header.to));
-    let mut next = 0u64;
-    let mut last: Option<&Path> = None;
-    for &i in &order {
-        let p = &parts[i].0;
-        let (from, to) = (p.header.from, p.header.to);
-        if from < next {
-            return Err(Error::Usage(format!(
-                "{} (runs {from} to {}) overlaps {}: a run would be counted twice",
-                p.path.display(),
-                to.saturating_sub(1),
-                last.map_or(String::new(), |l| l.display().to_string())
-            )));
+    order.sort_by_key(|&i| parts[i].header.shard[0]);
+    for pair in order.windows(2) {
+        let (a, b) = (&parts[pair[0]], &parts[pair[1]]);
+        let k = a.header.shard[0];
+        if b.header.shard[0] == k {
+            let what = format!(
+                "shard {k}/{n} ({}): its runs would be counted twice",
+                runs_in(shard_range(k, n, runs))
+            );
+            return Err(Error::Usage(if a.path == b.path {
+                format!("{} is given twice; it holds {what}", a.path.display())
+            } else {
+                format!(
+                    "{} and {} both hold {what}",
+                    a.path.display(),
+                    b.path.display()
+                )
+            }));
         }
-        if from > next {
-            return Err(Error::Usage(format!(
-                "runs {next} to {} are missing: no partial file holds them (before {})",
-                from - 1,
-                p.path.display()
-            )));
-        }
-        next = to;
-        last = Some(&p.path);
     }
-    if next != h0.runs {
+    // Distinct indices below N: as many as N only when none is missing.
+    if order.len() as u64 != n {
+        let missing = (0..n)
+            .zip(order.iter().map(|&i| parts[i].header.shard[0]))
+            .find(|(k, held)| k != held)
+            .map_or(order.len() as u64, |(k, _)| k);
+        let others = n - order.len() as u64 - 1;
         return Err(Error::Usage(format!(
-            "runs {next} to {} of {} are missing: no partial file holds them (after {})",
-            h0.runs - 1,
-            h0.runs,
-            last.map_or(String::new(), |l| l.display().to_string())
+            "shard {missing}/{n} ({}) is missing: no partial file given holds it{}",
+            runs_in(shard_range(missing, n, runs)),
+            match others {
+                0 => String::new(),
+                1 => ", nor one other shard".to_string(),
+                m => format!(", nor {m} other shards"),
+            }
         )));
     }
-    let config = crate::config::parse_config(&h0.config, &h0.config_origin)?;
-    let plan = Plan::with_attribution(&config, h0.attribution());
-    let mut results = plan.empty();
-    for &i in &order {
-        let (p, body) = &parts[i];
-        let part = decode(&plan, body).map_err(|message| Error::Results {
-            path: p.path.clone(),
-            message: format!("the results are not valid: {message}"),
-        })?;
-        if part.runs != p.header.to - p.header.from {
-            return Err(Error::Results {
-                path: p.path.clone(),
-                message: format!(
-                    "holds {} runs but its range {}..{} has {}",
-                    part.runs,
-                    p.header.from,
-                    p.header.to,
-                    p.header.to - p.header.from
-                ),
-            });
-        }
-        results.absorb(part);
+    Ok(order)
+}
+
+/// A range of runs in words, numbered from 0 as `--shard` counts them.
+fn runs_in(range: std::ops::Range<u64>) -> String {
+    match range.end - range.start {
+        0 => "no runs".to_string(),
+        1 => format!("run {}", range.start),
+        _ => format!("runs {} to {}", range.start, range.end - 1),
     }
-    results.normalize();
-    Ok(Merged {
-        config,
-        plan,
-        results,
-        seed: h0.seed,
-        runs: h0.runs,
-    })
 }
 
 // ---- encoding ----
