@@ -418,13 +418,23 @@ pub struct Merged {
 /// Reads and merges partial files: they must come from the same config,
 /// seed, number of runs, number of shards and carecast version, and hold
 /// every shard exactly once (see the module docs).
+///
+/// Memory holds one file's body at a time, whatever the number of files:
+/// every file is first read through and checked (checksum, header) without
+/// keeping its body, then the files that agree are read again one by one,
+/// in shard order, each body decoded and added to the results before the
+/// next is read. A file whose checksum differs on the second reading has
+/// changed in between and is refused.
 pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
-    let mut parts = Vec::new();
-    let mut bodies = Vec::new();
+    let mut parts = Vec::with_capacity(paths.len());
     for path in paths {
-        let (part, body) = read(path, true)?;
+        let (mut part, _) = read(path, false)?;
+        if !parts.is_empty() {
+            // Its hash is checked and agree() compares hashes: only the
+            // first file's config text is needed.
+            part.header.config = String::new();
+        }
         parts.push(part);
-        bodies.push(body.unwrap_or_default());
     }
     agree(&parts)?;
     let order = in_shard_order(&parts)?;
@@ -434,7 +444,16 @@ pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
     let mut results = plan.empty();
     for i in order {
         let p = &parts[i];
-        let part = decode(&plan, &bodies[i]).map_err(|message| Error::Results {
+        let (again, body) = read(&p.path, true)?;
+        if again.sum != p.sum {
+            return Err(Error::Results {
+                path: p.path.clone(),
+                message: "the file changed while the merge was reading it: \
+                          merge again once nothing writes to it"
+                    .into(),
+            });
+        }
+        let part = decode(&plan, &body.unwrap_or_default()).map_err(|message| Error::Results {
             path: p.path.clone(),
             message: format!("the results are not valid: {message}"),
         })?;
