@@ -955,4 +955,103 @@ mod tests {
         }
         assert!(r.i().is_err());
     }
+
+    /// A small config: one placement type, a budget (so tallies carry a
+    /// threshold) and a year.
+    const SMALL: &str = r#"
+name = "small"
+[horizon]
+start = "2025-04"
+years = 1
+[budget]
+per_year = ["800k"]
+[exits]
+annual_probability = { a = 0.3 }
+[[placement]]
+id = "a"
+weekly_cost = { dist = "lognormal", median = 1500, p90 = 2500 }
+initial = 3
+"#;
+
+    /// The bytes of shard 1/2 of 6 runs of [`SMALL`], and its plan.
+    fn small_partial() -> (Vec<u8>, Plan) {
+        let config = crate::config::parse_config(SMALL, "small.toml").unwrap();
+        let plan = Plan::new(&config);
+        let results = crate::engine::tally(&config, &plan, 7, 3..6, &|_| {}).unwrap();
+        let header = Header {
+            carecast_version: env!("CARGO_PKG_VERSION").to_string(),
+            seed: 7,
+            runs: 6,
+            shard: [1, 2],
+            from: 3,
+            to: 6,
+            config_sha256: sha256_hex(SMALL.as_bytes()),
+            config_origin: "small.toml".to_string(),
+            config: SMALL.to_string(),
+            attribution: false,
+            no_attribution: false,
+        };
+        (write(&header, &results).unwrap(), plan)
+    }
+
+    fn read_bytes(bytes: &[u8]) -> Result<Contents, String> {
+        read_from(std::io::Cursor::new(bytes), bytes.len() as u64, true)
+    }
+
+    #[test]
+    fn a_partial_reads_back_as_written() {
+        let (bytes, plan) = small_partial();
+        let read = read_bytes(&bytes).unwrap();
+        assert_eq!(read.header.shard, [1, 2]);
+        assert_eq!(read.sum.as_slice(), &bytes[bytes.len() - 32..]);
+        check_header(&read.header).unwrap();
+        let body = read.body.unwrap();
+        let results = decode(&plan, &body).unwrap();
+        assert_eq!(results.runs, 3);
+        let mut again = Vec::new();
+        encode(&results, &mut again);
+        assert_eq!(again, body);
+        // Without the body, the same header and checksum.
+        let lean = read_from(std::io::Cursor::new(&bytes), bytes.len() as u64, false).unwrap();
+        assert!(lean.body.is_none());
+        assert_eq!((lean.header, lean.sum), (read.header, read.sum));
+    }
+
+    /// Every byte of a partial file, changed in any of three ways, makes it
+    /// unreadable with a one-line message: on the first line the magic bytes
+    /// or the version are wrong, anywhere after it the checksum no longer
+    /// matches. Cutting the file short anywhere is refused too.
+    #[test]
+    fn any_one_byte_changed_or_the_file_cut_short_is_refused() {
+        let (bytes, _) = small_partial();
+        let line = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        assert!(bytes.len() > 500, "{} bytes", bytes.len());
+        for at in 0..bytes.len() {
+            for mask in [0x01u8, 0x80, 0xff] {
+                let mut b = bytes.clone();
+                b[at] ^= mask;
+                let err = match read_bytes(&b) {
+                    Ok(_) => panic!("byte {at} ^ {mask:#04x} went unnoticed"),
+                    Err(e) => e,
+                };
+                assert_eq!(err.lines().count(), 1, "{err}");
+                if at >= line {
+                    assert!(
+                        err.contains("its checksum does not match"),
+                        "byte {at} ^ {mask:#04x}: {err}"
+                    );
+                } else {
+                    assert!(
+                        err.contains("not a carecast partial")
+                            || err.contains("format version")
+                            || err.contains("not `carecast partial vN`"),
+                        "byte {at} ^ {mask:#04x}: {err}"
+                    );
+                }
+            }
+        }
+        for len in 0..bytes.len() {
+            assert!(read_bytes(&bytes[..len]).is_err(), "cut to {len} bytes");
+        }
+    }
 }
