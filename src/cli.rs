@@ -166,8 +166,8 @@ struct ReportFiles {
 
 #[derive(Debug, Args)]
 struct MergeArgs {
-    /// Partial files written by `carecast run --shard K/N --partial FILE`, in any order; together
-    /// they must hold every run of the same config, seed and version exactly once.
+    /// Partial files written by `carecast run --shard K/N --partial FILE`, in any order: one regular
+    /// file for each shard K from 0 to N − 1 of the same N, config, seed, runs and version.
     #[arg(required = true, value_name = "PARTIAL")]
     partials: Vec<PathBuf>,
     /// Write the full results as JSON to FILE.
@@ -502,7 +502,6 @@ fn run(args: RunArgs) -> Result<(), Error> {
         })??;
         progress.finish();
         let header = crate::partial::Header {
-            format: crate::partial::FORMAT,
             carecast_version: env!("CARGO_PKG_VERSION").to_string(),
             seed: settings.seed,
             runs,

@@ -5,14 +5,17 @@
 //! single run gives them, and writes its tallies ([`crate::results`]) with
 //! everything a merge needs and checks, so that `merge` needs no config.
 //!
-//! # Format (version 1)
+//! # Format (version 2)
 //! All integers are little-endian; `varint` is LEB128, `zigzag` a signed
 //! varint.
-//! 1. The magic line `carecast partial\n`.
+//! 1. The first line: the magic bytes `carecast partial`, then ` v2` (the
+//!    format version) and a line feed. A reader checks these two before
+//!    anything else, so a file of another version is named as such instead
+//!    of failing on whatever follows. (Version 1 wrote the bare line
+//!    `carecast partial\n` and kept its version in the header.)
 //! 2. A header: a u32 length, then that many bytes of JSON ([`Header`]):
-//!    the format version, the carecast version, the seed, the total runs,
-//!    the shard, its run range, the SHA-256 of the config text and the text
-//!    itself.
+//!    the carecast version, the seed, the total runs, the shard, its run
+//!    range, the SHA-256 of the config text and the text itself.
 //! 3. The body: the tallies of every scenario's row, their driver sums and
 //!    the tallies of every comparison, in the order of the config (see
 //!    [`encode`]). Every tally is in its canonical form, so a shard gives
@@ -20,6 +23,7 @@
 //! 4. The SHA-256 of everything before it (32 bytes): a truncated or damaged
 //!    file is refused, never half read.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -31,15 +35,17 @@ use crate::error::Error;
 use crate::results::{Plan, Results, ScenarioResults};
 use crate::tally::{Tally, Threshold, Wide};
 
-const MAGIC: &[u8] = b"carecast partial\n";
-/// The version of the format written.
-pub const FORMAT: u32 = 1;
+/// The bytes every partial file starts with.
+const MAGIC: &[u8] = b"carecast partial";
+/// The version of the format written, the only one read.
+pub const FORMAT: u32 = 2;
+/// The length of the checksum that ends a partial file.
+const SUM: u64 = 32;
 
 /// What a partial file says about itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Header {
-    pub format: u32,
     pub carecast_version: String,
     pub seed: u64,
     /// Runs of the whole simulation (R), of which this file holds a range.
@@ -121,7 +127,10 @@ pub fn write(header: &Header, results: &Results) -> Result<Vec<u8>, Error> {
         .map_err(|e| Error::Runtime(format!("cannot encode the partial header: {e}")))?;
     let mut out = Vec::new();
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    out.extend_from_slice(format!(" v{FORMAT}\n").as_bytes());
+    let len = u32::try_from(json.len())
+        .map_err(|_| Error::Runtime("the partial header is over 4 GiB".into()))?;
+    out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(&json);
     encode(results, &mut out);
     let sum = Sha256::digest(&out);
@@ -129,69 +138,271 @@ pub fn write(header: &Header, results: &Results) -> Result<Vec<u8>, Error> {
     Ok(out)
 }
 
-/// A partial file read back: its header, the config it embeds and its
-/// results.
+/// A partial file read back: where it is, its header and its checksum.
 pub struct Partial {
     pub path: PathBuf,
     pub header: Header,
+    /// The SHA-256 the file ends with (it matched the file's content).
+    pub sum: [u8; 32],
 }
 
-/// Reads a partial file's header (checking the file whole first).
-pub fn read_header(path: &Path) -> Result<(Partial, Vec<u8>), Error> {
+/// Opens a partial file for reading. Only a regular file is accepted: a
+/// named pipe would leave the merge waiting for a writer, a device such as
+/// `/dev/zero` never ends, and a folder holds no bytes. The type is checked
+/// on the path first, so that nothing else is ever opened, and again on the
+/// open file, in case the path was replaced in between (a pipe is opened
+/// without waiting for a writer, so that second check is reached too).
+fn open(path: &Path) -> Result<(std::fs::File, u64), Error> {
     let fail = |message: String| Error::Results {
         path: path.to_path_buf(),
         message,
     };
-    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
-    if !bytes.starts_with(MAGIC) {
-        return Err(fail(
-            "not a carecast partial result (written by `carecast run --shard K/N --partial FILE`)"
-                .into(),
-        ));
+    let refuse = |meta: &std::fs::Metadata| {
+        fail(format!(
+            "{}, not a regular file: expected a partial file written by \
+             `carecast run --shard K/N --partial FILE`",
+            file_kind(meta)
+        ))
+    };
+    let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
+    if !meta.is_file() {
+        return Err(refuse(&meta));
     }
-    if bytes.len() < MAGIC.len() + 4 + 32 {
-        return Err(fail("the file is truncated".into()));
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
     }
-    let (content, sum) = bytes.split_at(bytes.len() - 32);
-    if Sha256::digest(content).as_slice() != sum {
-        return Err(fail(
-            "the file is truncated or damaged (its checksum does not match)".into(),
-        ));
+    let file = options
+        .open(path)
+        .map_err(|e| fail(format!("cannot read the file: {e}")))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| fail(format!("cannot read the file: {e}")))?;
+    if !meta.is_file() {
+        return Err(refuse(&meta));
     }
-    let mut at = MAGIC.len();
-    // The length check above leaves at least these four bytes.
-    let mut len = [0u8; 4];
-    len.copy_from_slice(&content[at..at + 4]);
-    let len = u32::from_le_bytes(len) as usize;
-    at += 4;
-    if len > content.len() - at {
-        return Err(fail("the header is truncated".into()));
+    Ok((file, meta.len()))
+}
+
+/// What a path that is not a regular file is, in words.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
     }
-    let header: Header = serde_json::from_slice(&content[at..at + len])
-        .map_err(|e| fail(format!("the header is not valid: {e}")))?;
-    if header.format != FORMAT {
-        return Err(fail(format!(
-            "partial format version {} (this carecast reads version {FORMAT})",
-            header.format
-        )));
+    if meta.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
     }
-    if sha256_hex(header.config.as_bytes()) != header.config_sha256 {
-        return Err(fail("the embedded config does not match its hash".into()));
-    }
-    if header.from > header.to || header.to > header.runs {
-        return Err(fail(format!(
-            "run range {}..{} is not within the {} runs",
-            header.from, header.to, header.runs
-        )));
-    }
-    let body = content[at + len..].to_vec();
+}
+
+/// Reads the partial file at `path` and checks it on its own: its magic
+/// bytes, then its format version, then its checksum, then its header. The
+/// body comes back only when `keep_body` is true; otherwise it is read
+/// through the checksum and dropped, so that the memory taken does not grow
+/// with the file.
+pub fn read(path: &Path, keep_body: bool) -> Result<(Partial, Option<Vec<u8>>), Error> {
+    let fail = |message: String| Error::Results {
+        path: path.to_path_buf(),
+        message,
+    };
+    let (file, size) = open(path)?;
+    let read = read_from(std::io::BufReader::new(file), size, keep_body).map_err(fail)?;
+    check_header(&read.header).map_err(fail)?;
     Ok((
         Partial {
             path: path.to_path_buf(),
-            header,
+            header: read.header,
+            sum: read.sum,
         },
-        body,
+        read.body,
     ))
+}
+
+/// The checks of a header on its own, once the checksum has matched.
+fn check_header(header: &Header) -> Result<(), String> {
+    if sha256_hex(header.config.as_bytes()) != header.config_sha256 {
+        return Err("the embedded config does not match its hash".into());
+    }
+    let [k, n] = header.shard;
+    if k >= n {
+        return Err(format!(
+            "it calls itself shard {k}/{n}, but K of --shard K/N must be below N"
+        ));
+    }
+    let expected = shard_range(k, n, header.runs);
+    if (header.from..header.to) != expected {
+        return Err(format!(
+            "it holds runs {}..{}, but shard {k}/{n} of {} runs is {}..{}",
+            header.from, header.to, header.runs, expected.start, expected.end
+        ));
+    }
+    Ok(())
+}
+
+/// A partial file's content, its checksum matched.
+struct Contents {
+    header: Header,
+    body: Option<Vec<u8>>,
+    sum: [u8; 32],
+}
+
+const NOT_PARTIAL: &str = "not a carecast partial result: expected a file written by \
+    `carecast run --shard K/N --partial FILE`, which starts `carecast partial`";
+
+/// Reads the `size` bytes of a partial file from `r`, in order.
+fn read_from(mut r: impl Read, size: u64, keep_body: bool) -> Result<Contents, String> {
+    let mut magic = [0u8; MAGIC.len()];
+    if read_up_to(&mut r, &mut magic)? < MAGIC.len() || magic != MAGIC {
+        return Err(NOT_PARTIAL.into());
+    }
+    let (version, line) = read_version(&mut r)?;
+    if version != FORMAT {
+        return Err(format!(
+            "partial format version {version}, but this carecast reads version {FORMAT} only: \
+             run the shards again with this carecast"
+        ));
+    }
+    let mut hash = Sha256::new();
+    hash.update(MAGIC);
+    hash.update(&line);
+    let start = (MAGIC.len() + line.len()) as u64;
+    // What lies between the header's length and the checksum.
+    let Some(content) = size.checked_sub(start + 4 + SUM) else {
+        return Err(format!(
+            "the file is truncated: {size} bytes, and a partial file has at least {}",
+            start + 4 + SUM
+        ));
+    };
+    let mut len = [0u8; 4];
+    r.read_exact(&mut len).map_err(read_error)?;
+    hash.update(len);
+    let len = u64::from(u32::from_le_bytes(len));
+    let head = take(&mut r, &mut hash, len.min(content))?;
+    let rest = content - len.min(content);
+    let body = if keep_body {
+        Some(take(&mut r, &mut hash, rest)?)
+    } else {
+        skip(&mut r, &mut hash, rest)?;
+        None
+    };
+    let mut sum = [0u8; SUM as usize];
+    r.read_exact(&mut sum).map_err(read_error)?;
+    if read_up_to(&mut r, &mut [0u8; 1])? != 0 {
+        return Err("the file grew while it was read: is it still being written?".into());
+    }
+    if hash.finalize().as_slice() != sum {
+        return Err("the file is truncated or damaged (its checksum does not match)".into());
+    }
+    if len > content {
+        return Err(format!(
+            "the header is truncated: {len} bytes announced, {content} in the file"
+        ));
+    }
+    let header: Header =
+        serde_json::from_slice(&head).map_err(|e| format!("the header is not valid: {e}"))?;
+    Ok(Contents { header, body, sum })
+}
+
+/// The format version on the rest of the first line, and the line's bytes
+/// (with its line feed). Version 1 files have nothing more on it.
+fn read_version(r: &mut impl Read) -> Result<(u32, Vec<u8>), String> {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    // " v" and the ten digits of a u32, and the line feed.
+    while line.len() < 13 {
+        if read_up_to(r, &mut byte)? == 0 {
+            break;
+        }
+        line.push(byte[0]);
+        if byte[0] == b'\n' {
+            let text = &line[..line.len() - 1];
+            if text.is_empty() {
+                return Ok((1, line));
+            }
+            let version = text
+                .strip_prefix(b" v")
+                .filter(|d| !d.is_empty() && d.iter().all(u8::is_ascii_digit))
+                .and_then(|d| std::str::from_utf8(d).ok()?.parse().ok());
+            if let Some(v) = version {
+                return Ok((v, line));
+            }
+            break;
+        }
+    }
+    Err(format!(
+        "the first line is {:?}, not `carecast partial vN` with the format version N",
+        format!("carecast partial{}", String::from_utf8_lossy(&line))
+    ))
+}
+
+/// Reads into `buf` until it is full or the input ends; the bytes read.
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> Result<usize, String> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(read_error(e)),
+        }
+    }
+    Ok(got)
+}
+
+/// `n` bytes, added to the checksum.
+fn take(r: &mut impl Read, hash: &mut Sha256, n: u64) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    r.take(n).read_to_end(&mut out).map_err(read_error)?;
+    if (out.len() as u64) < n {
+        return Err(shrunk());
+    }
+    hash.update(&out);
+    Ok(out)
+}
+
+/// `n` bytes added to the checksum and dropped.
+fn skip(r: &mut impl Read, hash: &mut Sha256, mut n: u64) -> Result<(), String> {
+    let mut buf = vec![0u8; 64 * 1024];
+    while n > 0 {
+        let want = n.min(buf.len() as u64) as usize;
+        let got = read_up_to(r, &mut buf[..want])?;
+        if got < want {
+            return Err(shrunk());
+        }
+        hash.update(&buf[..got]);
+        n -= got as u64;
+    }
+    Ok(())
+}
+
+fn read_error(e: std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        shrunk()
+    } else {
+        format!("cannot read the file: {e}")
+    }
+}
+
+fn shrunk() -> String {
+    "the file ended before its size said it would: is it still being written?".into()
 }
 
 /// The merged partial files: the config they were run from, the settings
@@ -205,16 +416,77 @@ pub struct Merged {
 }
 
 /// Reads and merges partial files: they must come from the same config,
-/// seed, number of runs and carecast version, and their run ranges must
-/// cover every run exactly once (see the module docs).
+/// seed, number of runs, number of shards and carecast version, and hold
+/// every shard exactly once (see the module docs).
+///
+/// Memory holds one file's body at a time, whatever the number of files:
+/// every file is first read through and checked (checksum, header) without
+/// keeping its body, then the files that agree are read again one by one,
+/// in shard order, each body decoded and added to the results before the
+/// next is read. A file whose checksum differs on the second reading has
+/// changed in between and is refused.
 pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
-    let mut parts = Vec::new();
+    let mut parts = Vec::with_capacity(paths.len());
     for path in paths {
-        parts.push(read_header(path)?);
+        let (mut part, _) = read(path, false)?;
+        if !parts.is_empty() {
+            // Its hash is checked and agree() compares hashes: only the
+            // first file's config text is needed.
+            part.header.config = String::new();
+        }
+        parts.push(part);
     }
-    let (first, _) = &parts[0];
+    agree(&parts)?;
+    let order = in_shard_order(&parts)?;
+    let h0 = &parts[0].header;
+    let config = crate::config::parse_config(&h0.config, &h0.config_origin)?;
+    let plan = Plan::with_attribution(&config, h0.attribution());
+    let mut results = plan.empty();
+    for i in order {
+        let p = &parts[i];
+        let (again, body) = read(&p.path, true)?;
+        if again.sum != p.sum {
+            return Err(Error::Results {
+                path: p.path.clone(),
+                message: "the file changed while the merge was reading it: \
+                          merge again once nothing writes to it"
+                    .into(),
+            });
+        }
+        let part = decode(&plan, &body.unwrap_or_default()).map_err(|message| Error::Results {
+            path: p.path.clone(),
+            message: format!("the results are not valid: {message}"),
+        })?;
+        if part.runs != p.header.to - p.header.from {
+            return Err(Error::Results {
+                path: p.path.clone(),
+                message: format!(
+                    "holds {} runs but its range {}..{} has {}",
+                    part.runs,
+                    p.header.from,
+                    p.header.to,
+                    p.header.to - p.header.from
+                ),
+            });
+        }
+        results.absorb(part);
+    }
+    results.normalize();
+    Ok(Merged {
+        config,
+        plan,
+        results,
+        seed: h0.seed,
+        runs: h0.runs,
+    })
+}
+
+/// Checks that every partial file comes from the same simulation as the
+/// first one, split the same way, and that this carecast can merge them.
+fn agree(parts: &[Partial]) -> Result<(), Error> {
+    let first = &parts[0];
     let h0 = &first.header;
-    for (p, _) in &parts[1..] {
+    for p in &parts[1..] {
         let h = &p.header;
         let mismatch = |what: &str, a: &dyn std::fmt::Display, b: &dyn std::fmt::Display| {
             Error::Usage(format!(
@@ -243,6 +515,13 @@ pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
         if h.runs != h0.runs {
             return Err(mismatch("total runs", &h0.runs, &h.runs));
         }
+        if h.shard[1] != h0.shard[1] {
+            return Err(mismatch(
+                "shard counts (N of --shard K/N)",
+                &h0.shard[1],
+                &h.shard[1],
+            ));
+        }
         if h.attribution() != h0.attribution() {
             return Err(mismatch(
                 "--attribution settings",
@@ -259,71 +538,63 @@ pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
             env!("CARGO_PKG_VERSION")
         )));
     }
-    // Ranges in order must tile 0..R.
+    Ok(())
+}
+
+/// The order in which to merge `parts` (shard 0 first), once they agree:
+/// every shard 0 to N − 1 must be there exactly once. Each file's run
+/// range was checked against its shard, so the ranges then tile the runs.
+fn in_shard_order(parts: &[Partial]) -> Result<Vec<usize>, Error> {
+    let h0 = &parts[0].header;
+    let (n, runs) = (h0.shard[1], h0.runs);
     let mut order: Vec<usize> = (0..parts.len()).collect();
-    order.sort_by_key(|&i| (parts[i].0.header.from, parts[i].0.header.to));
-    let mut next = 0u64;
-    let mut last: Option<&Path> = None;
-    for &i in &order {
-        let p = &parts[i].0;
-        let (from, to) = (p.header.from, p.header.to);
-        if from < next {
-            return Err(Error::Usage(format!(
-                "{} (runs {from} to {}) overlaps {}: a run would be counted twice",
-                p.path.display(),
-                to.saturating_sub(1),
-                last.map_or(String::new(), |l| l.display().to_string())
-            )));
+    order.sort_by_key(|&i| parts[i].header.shard[0]);
+    for pair in order.windows(2) {
+        let (a, b) = (&parts[pair[0]], &parts[pair[1]]);
+        let k = a.header.shard[0];
+        if b.header.shard[0] == k {
+            let what = format!(
+                "shard {k}/{n} ({}): its runs would be counted twice",
+                runs_in(shard_range(k, n, runs))
+            );
+            return Err(Error::Usage(if a.path == b.path {
+                format!("{} is given twice; it holds {what}", a.path.display())
+            } else {
+                format!(
+                    "{} and {} both hold {what}",
+                    a.path.display(),
+                    b.path.display()
+                )
+            }));
         }
-        if from > next {
-            return Err(Error::Usage(format!(
-                "runs {next} to {} are missing: no partial file holds them (before {})",
-                from - 1,
-                p.path.display()
-            )));
-        }
-        next = to;
-        last = Some(&p.path);
     }
-    if next != h0.runs {
+    // Distinct indices below N: as many as N only when none is missing.
+    if order.len() as u64 != n {
+        let missing = (0..n)
+            .zip(order.iter().map(|&i| parts[i].header.shard[0]))
+            .find(|(k, held)| k != held)
+            .map_or(order.len() as u64, |(k, _)| k);
+        let others = n - order.len() as u64 - 1;
         return Err(Error::Usage(format!(
-            "runs {next} to {} of {} are missing: no partial file holds them (after {})",
-            h0.runs - 1,
-            h0.runs,
-            last.map_or(String::new(), |l| l.display().to_string())
+            "shard {missing}/{n} ({}) is missing: no partial file given holds it{}",
+            runs_in(shard_range(missing, n, runs)),
+            match others {
+                0 => String::new(),
+                1 => ", nor one other shard".to_string(),
+                m => format!(", nor {m} other shards"),
+            }
         )));
     }
-    let config = crate::config::parse_config(&h0.config, &h0.config_origin)?;
-    let plan = Plan::with_attribution(&config, h0.attribution());
-    let mut results = plan.empty();
-    for &i in &order {
-        let (p, body) = &parts[i];
-        let part = decode(&plan, body).map_err(|message| Error::Results {
-            path: p.path.clone(),
-            message: format!("the results are not valid: {message}"),
-        })?;
-        if part.runs != p.header.to - p.header.from {
-            return Err(Error::Results {
-                path: p.path.clone(),
-                message: format!(
-                    "holds {} runs but its range {}..{} has {}",
-                    part.runs,
-                    p.header.from,
-                    p.header.to,
-                    p.header.to - p.header.from
-                ),
-            });
-        }
-        results.absorb(part);
+    Ok(order)
+}
+
+/// A range of runs in words, numbered from 0 as `--shard` counts them.
+fn runs_in(range: std::ops::Range<u64>) -> String {
+    match range.end - range.start {
+        0 => "no runs".to_string(),
+        1 => format!("run {}", range.start),
+        _ => format!("runs {} to {}", range.start, range.end - 1),
     }
-    results.normalize();
-    Ok(Merged {
-        config,
-        plan,
-        results,
-        seed: h0.seed,
-        runs: h0.runs,
-    })
 }
 
 // ---- encoding ----
@@ -683,5 +954,104 @@ mod tests {
             assert_eq!(r.i().unwrap(), v);
         }
         assert!(r.i().is_err());
+    }
+
+    /// A small config: one placement type, a budget (so tallies carry a
+    /// threshold) and a year.
+    const SMALL: &str = r#"
+name = "small"
+[horizon]
+start = "2025-04"
+years = 1
+[budget]
+per_year = ["800k"]
+[exits]
+annual_probability = { a = 0.3 }
+[[placement]]
+id = "a"
+weekly_cost = { dist = "lognormal", median = 1500, p90 = 2500 }
+initial = 3
+"#;
+
+    /// The bytes of shard 1/2 of 6 runs of [`SMALL`], and its plan.
+    fn small_partial() -> (Vec<u8>, Plan) {
+        let config = crate::config::parse_config(SMALL, "small.toml").unwrap();
+        let plan = Plan::new(&config);
+        let results = crate::engine::tally(&config, &plan, 7, 3..6, &|_| {}).unwrap();
+        let header = Header {
+            carecast_version: env!("CARGO_PKG_VERSION").to_string(),
+            seed: 7,
+            runs: 6,
+            shard: [1, 2],
+            from: 3,
+            to: 6,
+            config_sha256: sha256_hex(SMALL.as_bytes()),
+            config_origin: "small.toml".to_string(),
+            config: SMALL.to_string(),
+            attribution: false,
+            no_attribution: false,
+        };
+        (write(&header, &results).unwrap(), plan)
+    }
+
+    fn read_bytes(bytes: &[u8]) -> Result<Contents, String> {
+        read_from(std::io::Cursor::new(bytes), bytes.len() as u64, true)
+    }
+
+    #[test]
+    fn a_partial_reads_back_as_written() {
+        let (bytes, plan) = small_partial();
+        let read = read_bytes(&bytes).unwrap();
+        assert_eq!(read.header.shard, [1, 2]);
+        assert_eq!(read.sum.as_slice(), &bytes[bytes.len() - 32..]);
+        check_header(&read.header).unwrap();
+        let body = read.body.unwrap();
+        let results = decode(&plan, &body).unwrap();
+        assert_eq!(results.runs, 3);
+        let mut again = Vec::new();
+        encode(&results, &mut again);
+        assert_eq!(again, body);
+        // Without the body, the same header and checksum.
+        let lean = read_from(std::io::Cursor::new(&bytes), bytes.len() as u64, false).unwrap();
+        assert!(lean.body.is_none());
+        assert_eq!((lean.header, lean.sum), (read.header, read.sum));
+    }
+
+    /// Every byte of a partial file, changed in any of three ways, makes it
+    /// unreadable with a one-line message: on the first line the magic bytes
+    /// or the version are wrong, anywhere after it the checksum no longer
+    /// matches. Cutting the file short anywhere is refused too.
+    #[test]
+    fn any_one_byte_changed_or_the_file_cut_short_is_refused() {
+        let (bytes, _) = small_partial();
+        let line = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        assert!(bytes.len() > 500, "{} bytes", bytes.len());
+        for at in 0..bytes.len() {
+            for mask in [0x01u8, 0x80, 0xff] {
+                let mut b = bytes.clone();
+                b[at] ^= mask;
+                let err = match read_bytes(&b) {
+                    Ok(_) => panic!("byte {at} ^ {mask:#04x} went unnoticed"),
+                    Err(e) => e,
+                };
+                assert_eq!(err.lines().count(), 1, "{err}");
+                if at >= line {
+                    assert!(
+                        err.contains("its checksum does not match"),
+                        "byte {at} ^ {mask:#04x}: {err}"
+                    );
+                } else {
+                    assert!(
+                        err.contains("not a carecast partial")
+                            || err.contains("format version")
+                            || err.contains("not `carecast partial vN`"),
+                        "byte {at} ^ {mask:#04x}: {err}"
+                    );
+                }
+            }
+        }
+        for len in 0..bytes.len() {
+            assert!(read_bytes(&bytes[..len]).is_err(), "cut to {len} bytes");
+        }
     }
 }

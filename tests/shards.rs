@@ -234,17 +234,34 @@ fn merge_refuses_parts_that_do_not_belong_together() {
             &p(&format!("p{k}.bin")),
         );
     }
-    // A missing shard (a gap), named by its runs.
+    // A missing shard, named with its runs.
     let err = refused(&[&p("p0.bin"), &p("p2.bin")]);
-    assert!(err.contains("runs 10 to 19 are missing"), "{err}");
-    let err = refused(&[&p("p0.bin"), &p("p1.bin")]);
     assert!(
-        err.contains("runs 20 to 29") && err.contains("p1.bin"),
+        err.contains("shard 1/3 (runs 10 to 19) is missing"),
         "{err}"
     );
-    // The same shard twice (an overlap).
+    let err = refused(&[&p("p0.bin"), &p("p1.bin")]);
+    assert!(
+        err.contains("shard 2/3 (runs 20 to 29) is missing"),
+        "{err}"
+    );
+    let err = refused(&[&p("p1.bin")]);
+    assert!(
+        err.contains("shard 0/3 (runs 0 to 9) is missing") && err.contains("nor one other shard"),
+        "{err}"
+    );
+    // The same file twice, and the same shard in two files.
     let err = refused(&[&p("p0.bin"), &p("p1.bin"), &p("p1.bin"), &p("p2.bin")]);
-    assert!(err.contains("overlaps") && err.contains("p1.bin"), "{err}");
+    assert!(
+        err.contains("p1.bin is given twice") && err.contains("shard 1/3"),
+        "{err}"
+    );
+    std::fs::copy(p("p1.bin"), p("copy.bin")).unwrap();
+    let err = refused(&[&p("p0.bin"), &p("p1.bin"), &p("copy.bin"), &p("p2.bin")]);
+    assert!(
+        err.contains("p1.bin and") && err.contains("copy.bin both hold shard 1/3"),
+        "{err}"
+    );
     // Another seed, another number of runs, another config.
     shard(
         "configs/example.toml",
@@ -468,4 +485,203 @@ fn shard_flags_are_checked() {
         ])
         .assert()
         .code(2);
+}
+
+/// Only a regular file is a partial file. A named pipe with no writer used
+/// to leave the merge waiting for ever, and /dev/zero to read until memory
+/// ran out; a folder gave the system's "Is a directory".
+#[cfg(unix)]
+#[test]
+fn merge_refuses_what_is_not_a_regular_file_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let good = d.join("p0.bin");
+    shard("configs/example.toml", 10, 0, 2, &[], &good);
+    let fifo = d.join("pipe.bin");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let folder = d.join("folder.bin");
+    std::fs::create_dir(&folder).unwrap();
+    for (path, what) in [
+        (fifo.as_path(), "a named pipe"),
+        (Path::new("/dev/zero"), "a character device"),
+        (folder.as_path(), "a directory"),
+    ] {
+        let out = carecast()
+            .arg("merge")
+            .arg(&good)
+            .arg(path)
+            .args(["--json", "-", "--quiet"])
+            .timeout(std::time::Duration::from_secs(20))
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        let name = path.display().to_string();
+        assert!(
+            err.contains(&name) && err.contains(what) && err.contains("not a regular file"),
+            "{name}: {err}"
+        );
+    }
+}
+
+/// The magic bytes and then the format version, on the first line, are
+/// checked before anything else: a file of another version is named as
+/// such, whatever follows its first line.
+#[test]
+fn merge_checks_the_format_version_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let good = d.join("p0.bin");
+    shard("configs/example.toml", 10, 0, 1, &[], &good);
+    let bytes = std::fs::read(&good).unwrap();
+    let first = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+    assert_eq!(&bytes[..first], b"carecast partial v2\n");
+    let with_line = |line: &[u8]| [line, &bytes[first..]].concat();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        // Version 1 had a bare first line and its version in the header.
+        (
+            "v1.bin",
+            with_line(b"carecast partial\n"),
+            "partial format version 1, but this carecast reads version 2",
+        ),
+        // A later version, whose layout after the line this one cannot know.
+        (
+            "v3.bin",
+            with_line(b"carecast partial v3\n"),
+            "partial format version 3, but this carecast reads version 2",
+        ),
+        (
+            "v3-other.bin",
+            b"carecast partial v3\nwhatever a version 3 holds".to_vec(),
+            "partial format version 3",
+        ),
+        (
+            "vx.bin",
+            with_line(b"carecast partial vx\n"),
+            "not `carecast partial vN`",
+        ),
+        (
+            "magic.bin",
+            with_line(b"carecast partiaL v2\n"),
+            "not a carecast partial result",
+        ),
+    ];
+    for (name, content, why) in cases {
+        let path = d.join(name);
+        std::fs::write(&path, content).unwrap();
+        let err = refused(&[&path]);
+        assert!(err.contains(name) && err.contains(why), "{name}: {err}");
+    }
+}
+
+/// A partial file with its header changed by `edit` and its checksum made
+/// to match again: a file whose header lies, as no shard writes one.
+fn with_header(bytes: &[u8], edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let line = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let len = u32::from_le_bytes(bytes[line..line + 4].try_into().unwrap()) as usize;
+    let mut header: serde_json::Value =
+        serde_json::from_slice(&bytes[line + 4..line + 4 + len]).unwrap();
+    edit(&mut header);
+    let json = serde_json::to_vec(&header).unwrap();
+    let mut out = bytes[..line].to_vec();
+    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&bytes[line + 4 + len..bytes.len() - 32]);
+    let sum = Sha256::digest(&out);
+    out.extend_from_slice(&sum);
+    out
+}
+
+/// Partial files that each read well must also come from one split of the
+/// runs: the old checks looked only at whether the run ranges tiled, so
+/// shards of two different splits, a shard given twice or left out when it
+/// held no runs, and a file whose shard number did not match its runs were
+/// all merged.
+#[test]
+fn merge_needs_every_shard_of_one_split_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let p = |name: &str| d.join(name);
+    // 0/2 holds runs 0 to 29 of 60; 2/4 and 3/4 hold 30 to 59.
+    shard("configs/example.toml", 60, 0, 2, &[], &p("a0-2.bin"));
+    shard("configs/example.toml", 60, 2, 4, &[], &p("a2-4.bin"));
+    shard("configs/example.toml", 60, 3, 4, &[], &p("a3-4.bin"));
+    let err = refused(&[&p("a0-2.bin"), &p("a2-4.bin"), &p("a3-4.bin")]);
+    assert!(
+        err.contains("a0-2.bin")
+            && err.contains("a2-4.bin")
+            && err.contains("shard counts (N of --shard K/N) differ (2 and 4)"),
+        "{err}"
+    );
+    // Five shards of two runs: 0/5, 1/5 and 3/5 hold none.
+    for k in 0..5 {
+        shard(
+            "configs/example.toml",
+            2,
+            k,
+            5,
+            &[],
+            &p(&format!("e{k}.bin")),
+        );
+    }
+    let err = refused(&[&p("e0.bin"), &p("e2.bin"), &p("e4.bin")]);
+    assert!(
+        err.contains("shard 1/5 (no runs) is missing") && err.contains("nor one other shard"),
+        "{err}"
+    );
+    std::fs::copy(p("e0.bin"), p("e0-again.bin")).unwrap();
+    let err = refused(&[
+        &p("e0.bin"),
+        &p("e0-again.bin"),
+        &p("e1.bin"),
+        &p("e2.bin"),
+        &p("e3.bin"),
+        &p("e4.bin"),
+    ]);
+    assert!(
+        err.contains("both hold shard 0/5 (no runs)") && err.contains("e0-again.bin"),
+        "{err}"
+    );
+    // Headers that lie about the shard, behind a matching checksum.
+    for k in 0..3 {
+        shard(
+            "configs/example.toml",
+            30,
+            k,
+            3,
+            &[],
+            &p(&format!("p{k}.bin")),
+        );
+    }
+    let bytes = std::fs::read(p("p1.bin")).unwrap();
+    for (name, shard, why) in [
+        (
+            "k2.bin",
+            [2, 3],
+            "holds runs 10..20, but shard 2/3 of 30 runs is 20..30",
+        ),
+        (
+            "k3.bin",
+            [3, 3],
+            "shard 3/3, but K of --shard K/N must be below N",
+        ),
+        (
+            "n0.bin",
+            [0, 0],
+            "shard 0/0, but K of --shard K/N must be below N",
+        ),
+    ] {
+        let lie = with_header(&bytes, |h| h["shard"] = serde_json::json!(shard));
+        std::fs::write(p(name), lie).unwrap();
+        let err = refused(&[&p("p0.bin"), &p(name), &p("p2.bin")]);
+        assert!(err.contains(name) && err.contains(why), "{name}: {err}");
+    }
 }
