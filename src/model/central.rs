@@ -683,7 +683,10 @@ impl<'a> Grid<'a> {
         self.next_rows.fill(0.0);
         // The bands of every age and time-in-care cell today, worked out once.
         let age_mixes: Vec<Mix> = (0..self.ages).map(|a| self.age_mix(a, f)).collect();
-        let tic_mixes: Vec<Mix> = (0..self.tics).map(|k| self.tic_mix(k, f)).collect();
+        // Cells of a day are a day apart: the day's step is taken at its
+        // middle, whatever the day of the month.
+        let tic_f = if self.tic_in_days { 0.5 } else { f };
+        let tic_mixes: Vec<Mix> = (0..self.tics).map(|k| self.tic_mix(k, tic_f)).collect();
         // Moves into a placement that is scaled or waiting make the cached
         // survival (which counts every move at its full rate) inapplicable.
         let scaled = scale.iter().any(|&s| s < 1.0);
