@@ -853,7 +853,7 @@ impl<'a> Grid<'a> {
         row: &mut [f64],
     ) {
         let model = self.model;
-        let (ages, n) = (self.ages, self.ages * self.tics);
+        let ages = self.ages;
         for (i, iv) in model.strategy.interventions.iter().enumerate() {
             let wanted = self.monthly(i, t) / days as f64;
             if wanted <= 0.0 {
@@ -861,34 +861,8 @@ impl<'a> Grid<'a> {
             }
             self.refresh();
             match &iv.effect {
-                &Effect::Exit { ref from, span, .. } if !span.is_all() => {
-                    self.exit_within(i, wanted, from, span, f, days, fy, layout, row);
-                }
-                Effect::Exit { from, .. } => {
-                    let available: f64 = (0..self.places)
-                        .filter(|&p| from[p])
-                        .map(|p| self.placement_total(p))
-                        .sum();
-                    let k = wanted.min(available);
-                    if near(available, wanted * days as f64) {
-                        self.approximate = true;
-                    }
-                    if k <= 0.0 {
-                        continue;
-                    }
-                    let keep = 1.0 - k / available;
-                    let places = self.places;
-                    for s in (0..self.slots).filter(|&s| from[s % places]) {
-                        for x in &mut self.x[s * n..(s + 1) * n] {
-                            *x *= keep;
-                        }
-                        for r in &mut self.rows[s * ages..(s + 1) * ages] {
-                            *r *= keep;
-                        }
-                        self.total_rows(s);
-                    }
-                    row[layout.year(fy, YearField::Exits)] += k;
-                    row[layout.intervention_children(fy, i)] += k;
+                Effect::Exit { from, span, .. } => {
+                    self.exit_within(i, wanted, from, *span, f, days, fy, layout, row);
                 }
                 &Effect::StepDown { from, to, .. } => {
                     let available = self.placement_total(from);
@@ -922,8 +896,8 @@ impl<'a> Grid<'a> {
         }
     }
 
-    /// A day's share of exit programme `i` that works only with children
-    /// whose time in care is within `span`: taken from them in proportion.
+    /// A day's share of exit programme `i`, taken in proportion from the
+    /// children of its placements whose time in care is within `span`.
     #[allow(clippy::too_many_arguments)]
     fn exit_within(
         &mut self,
@@ -983,21 +957,23 @@ impl<'a> Grid<'a> {
             DAYS_PER_MONTH
         };
         let f = if self.tic_in_days { 0.5 } else { f };
-        // Nobody is less than 0 units into care.
-        let lo = if span.more_than > 0.0 {
-            span.more_than / unit
-        } else {
-            f64::NEG_INFINITY
+        // The share of cell k's span [start, start + 1) of time in care
+        // that lies below a limit; `open` when the config gives none.
+        let below = |limit: f64, start: f64, open: f64| {
+            if limit > 0.0 && limit.is_finite() {
+                (limit / unit - start).clamp(0.0, 1.0)
+            } else {
+                open
+            }
         };
-        let hi = span.less_than / unit;
         (0..self.tics)
             .map(|k| {
-                let start = k as f64 - 1.0 + f;
                 if k + 1 == self.tics {
-                    // Beyond every finite bound (see `Grid::new`).
-                    return if hi.is_finite() { 0.0 } else { 1.0 };
+                    // Beyond every finite limit (see `Grid::new`).
+                    return if span.less_than.is_finite() { 0.0 } else { 1.0 };
                 }
-                (hi.min(start + 1.0) - lo.max(start)).clamp(0.0, 1.0)
+                let start = k as f64 - 1.0 + f;
+                (below(span.less_than, start, 1.0) - below(span.more_than, start, 0.0)).max(0.0)
             })
             .collect()
     }

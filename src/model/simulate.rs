@@ -1125,37 +1125,36 @@ impl Run<'_> {
         match &model.strategy.interventions[i].effect {
             Effect::Exit { from, span, .. } => {
                 let within = || from.iter().enumerate().filter(|(_, inside)| **inside);
-                // The children it may choose: all of its placements' children,
-                // or those whose time in care is within its span.
                 let children = &ws.children;
-                let eligible = |id: &u32| span.contains(now - children[*id as usize].care_start);
-                let total: usize = if span.is_all() {
-                    within().map(|(p, _)| ws.members[p].len()).sum()
-                } else {
+                let members = &ws.members;
+                // The children it may choose, in its placements' order.
+                let candidates = || {
                     within()
-                        .map(|(p, _)| ws.members[p].iter().filter(|id| eligible(id)).count())
-                        .sum()
+                        .flat_map(|(p, _)| &members[p])
+                        .filter(|&&id| span.contains(now - children[id as usize].care_start))
+                };
+                // Every child of its placements qualifies without a span: then
+                // counting and finding the chosen one need no walk through them.
+                let total: usize = if span.is_all() {
+                    within().map(|(p, _)| members[p].len()).sum()
+                } else {
+                    candidates().count()
                 };
                 if total == 0 {
                     return;
                 }
                 let mut r = below(rng, total);
-                let mut chosen = None;
-                for (p, _) in within() {
-                    let members = &ws.members[p];
-                    if span.is_all() {
-                        if r < members.len() {
-                            chosen = Some(members[r]);
-                            break;
+                let chosen = if span.is_all() {
+                    within().find_map(|(p, _)| match members[p].get(r) {
+                        Some(&id) => Some(id),
+                        None => {
+                            r -= members[p].len();
+                            None
                         }
-                        r -= members.len();
-                    } else if let Some(&id) = members.iter().filter(|id| eligible(id)).nth(r) {
-                        chosen = Some(id);
-                        break;
-                    } else {
-                        r -= members.iter().filter(|id| eligible(id)).count();
-                    }
-                }
+                    })
+                } else {
+                    candidates().nth(r).copied()
+                };
                 if let Some(id) = chosen {
                     self.leave(id, now);
                     self.row[self.layout.year(self.fy, YearField::Exits)] += 1.0;
