@@ -129,7 +129,7 @@ struct Worker {
 
 impl Worker {
     fn new(models: &[&Model], plan: &Plan, seed: u64) -> Worker {
-        Worker {
+        let mut worker = Worker {
             workspaces: models.iter().map(|m| Workspace::new(m)).collect(),
             draws: models.iter().map(|_| Random::new(seed, 0)).collect(),
             rows: plan
@@ -167,7 +167,14 @@ impl Worker {
                     .sum::<usize>()
                     > 1,
             ),
+        };
+        if let Some((first, rest)) = worker.workspaces.split_first_mut() {
+            let without = worker.without.iter_mut().flatten().map(|(w, _, _)| w);
+            for w in rest.iter_mut().chain(without) {
+                w.share_ageing(first);
+            }
         }
+        worker
     }
 
     fn block(&mut self, models: &[&Model], plan: &Plan, runs: std::ops::Range<u64>) {
@@ -211,19 +218,10 @@ impl Worker {
                 }
             }
         }
-        let mut refs: Vec<&[f64]> = Vec::with_capacity(models.len());
-        let mut shadows: Vec<&[f64]> = Vec::with_capacity(models.len());
-        for i in 0..(runs.end - runs.start) as usize {
-            refs.clear();
-            shadows.clear();
-            for (s, rows) in self.rows.iter().enumerate() {
-                let width = plan.scenarios[s].layout.width();
-                refs.push(&rows[i * width..(i + 1) * width]);
-                let sw = plan.scenarios[s].shadow_width();
-                shadows.push(&self.shadows[s][i * sw..(i + 1) * sw]);
-            }
-            plan.add(&mut self.results, &refs, &shadows);
-        }
+        let refs: Vec<&[f64]> = self.rows.iter().map(|r| r.as_slice()).collect();
+        let shadows: Vec<&[f64]> = self.shadows.iter().map(|r| r.as_slice()).collect();
+        let n = (runs.end - runs.start) as usize;
+        plan.add_block(&mut self.results, &refs, &shadows, n);
     }
 }
 

@@ -82,17 +82,19 @@ pub struct Aged {
 /// Exact ages: which band a child is in, and when it next changes.
 ///
 /// Every date of birth a run can meet has its band ends worked out once, by
-/// the calendar: `ends[(born − first) × bands + b]` is the birthday on which
-/// band `b` ends (the 18th for the last band). A child's band and the date
-/// it changes are then a lookup.
-#[derive(Clone, Debug, Default)]
+/// the calendar: `born + ends[(born − first) × bands + b]` is the birthday
+/// on which band `b` ends (the 18th for the last band). A child's band and
+/// the date it changes are then a lookup. The ends are kept as days from
+/// birth (under 18 years, so they fit 16 bits) to keep the table small
+/// enough for the processor's cache: it is read for every entrant.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ageing {
     tracked: bool,
     bands: usize,
     first: i32,
     /// Dates of birth in the table.
     rows: usize,
-    ends: Vec<i32>,
+    ends: Vec<u16>,
 }
 
 impl Ageing {
@@ -104,11 +106,12 @@ impl Ageing {
             ends.reserve((last - first) as usize * bands);
             for born in first..last {
                 let birth = days.birth(born);
-                ends.extend(
-                    ages.bands
-                        .iter()
-                        .map(|b| days.birthday_of(birth, b.to_years)),
-                );
+                ends.extend(ages.bands.iter().map(|b| {
+                    // A birthday is never before the birth, and the latest
+                    // (the 18th) is under 6,600 days after it.
+                    let after = days.birthday_of(birth, b.to_years) - born;
+                    u16::try_from(after).unwrap_or(u16::MAX)
+                }));
             }
         }
         Ageing {
@@ -120,11 +123,15 @@ impl Ageing {
         }
     }
 
-    /// The band ends of a child born on day `born` (clamped to the table).
+    /// The band ends of a child born on day `born` (clamped to the table):
+    /// the day they count from, and each as days after it.
     #[inline]
-    fn ends_of(&self, born: i32) -> &[i32] {
+    fn ends_of(&self, born: i32) -> (i32, &[u16]) {
         let i = ((born - self.first).max(0) as usize).min(self.rows - 1);
-        &self.ends[i * self.bands..(i + 1) * self.bands]
+        (
+            self.first + i as i32,
+            &self.ends[i * self.bands..(i + 1) * self.bands],
+        )
     }
 
     /// A child aged `years` (fractional, under 18) on day `on`: its day of
@@ -142,20 +149,20 @@ impl Ageing {
             };
         }
         let mut born = floor_i32(on - years * DAYS_PER_YEAR).max(self.first);
-        let mut ends = self.ends_of(born);
-        while ends[self.bands - 1] as f64 <= on {
+        let (mut from, mut ends) = self.ends_of(born);
+        while (from + ends[self.bands - 1] as i32) as f64 <= on {
             born += 1;
-            ends = self.ends_of(born);
+            (from, ends) = self.ends_of(born);
         }
         let band = ends
             .iter()
-            .position(|&e| e as f64 > on)
+            .position(|&e| (from + e as i32) as f64 > on)
             .unwrap_or(self.bands - 1);
         Aged {
             born,
             band,
-            band_until: ends[band] as f64,
-            leaves_at: ends[self.bands - 1] as f64,
+            band_until: (from + ends[band] as i32) as f64,
+            leaves_at: (from + ends[self.bands - 1] as i32) as f64,
         }
     }
 
@@ -174,7 +181,8 @@ impl Ageing {
     /// leaves care at 18).
     #[inline]
     pub fn band_end(&self, born: i32, band: usize) -> f64 {
-        self.ends_of(born)[band] as f64
+        let (from, ends) = self.ends_of(born);
+        (from + ends[band] as i32) as f64
     }
 }
 

@@ -11,6 +11,8 @@
 //! of each month the counts are recorded; money is worked out from the
 //! placement-days by [`crate::model::accrue`].
 
+use std::sync::Arc;
+
 use rand_distr::{Distribution, Gamma, Poisson};
 
 use crate::model::accrue::{self, Flows};
@@ -79,8 +81,10 @@ pub type Shared = crate::model::shared::Shared<Entrant, (Child, Option<First>)>;
 /// Everything a run works in, kept from run to run by the worker that owns
 /// it, so that a run allocates nothing once the buffers have grown.
 pub struct Workspace {
-    /// Band ends by date of birth (taken out for the length of a run).
-    ageing: Ageing,
+    /// Band ends by date of birth: the same for every scenario of a config,
+    /// so one table serves all of a worker's workspaces (see
+    /// [`Workspace::share_ageing`]).
+    ageing: Arc<Ageing>,
     inputs: RunInputs,
     hazards: Hazards,
     queue: Queue,
@@ -157,11 +161,19 @@ impl Workspace {
         accrue::write(model, layout, &self.inputs, &from.flows, row);
     }
 
+    /// Uses `other`'s table of band ends when it is the same as this one's,
+    /// so that the workspaces of a config's scenarios read one table.
+    pub fn share_ageing(&mut self, other: &Workspace) {
+        if self.ageing == other.ageing {
+            self.ageing = Arc::clone(&other.ageing);
+        }
+    }
+
     pub fn new(model: &Model) -> Workspace {
         let n_place = model.placements.len();
         let n_cells = n_place * model.ages.bands.len();
         Workspace {
-            ageing: Ageing::new(&model.ages, &model.calendar.days),
+            ageing: Arc::new(Ageing::new(&model.ages, &model.calendar.days)),
             inputs: RunInputs::new(model),
             hazards: Hazards::new(model),
             queue: Queue::new(&model.calendar.month_starts),
@@ -244,7 +256,7 @@ pub fn simulate(
     let entrants_use = shared
         .entrants
         .begin(shared.on, draws.base(), &ws.entrant_spec, &ws.key);
-    let ageing = std::mem::take(&mut ws.ageing);
+    let ageing = Arc::clone(&ws.ageing);
     let mut run = Run {
         model,
         layout,
@@ -279,7 +291,6 @@ pub fn simulate(
     }
     run.ws.flows.close(&model.calendar.month_starts);
     accrue::write(model, layout, &run.ws.inputs, &run.ws.flows, run.row);
-    ws.ageing = ageing;
 }
 
 impl Run<'_> {
