@@ -57,6 +57,11 @@ impl Queue {
         }
     }
 
+    /// Whether the queue is laid out for months starting on `month_starts`.
+    pub fn fits(&self, month_starts: &[f64]) -> bool {
+        self.starts == month_starts
+    }
+
     /// Empties the queue for a new run.
     pub fn clear(&mut self) {
         for b in &mut self.buckets {

@@ -11,21 +11,26 @@
 //! would have drawn: results do not change.
 
 /// A worker's memos: one for the main entries' would-be entrants, one for
-/// the initial stock. Kept by the worker from run to run.
+/// the initial stock. Kept by the worker from run to run, with the scratch
+/// space every simulation of the worker works in (`scratch`: one for all
+/// its scenarios, so that the memory a simulation works in is still in the
+/// processor's cache from the one before).
 #[derive(Debug, Default)]
-pub struct Shared<E, C> {
+pub struct Shared<E, C, S> {
     /// Off for callers that never simulate one run twice.
     pub on: bool,
     pub entrants: Memo<E>,
     pub stock: Memo<C>,
+    pub scratch: S,
 }
 
-impl<E, C> Shared<E, C> {
-    pub fn new(on: bool) -> Shared<E, C> {
+impl<E, C, S: Default> Shared<E, C, S> {
+    pub fn new(on: bool) -> Shared<E, C, S> {
         Shared {
             on,
             entrants: Memo::default(),
             stock: Memo::default(),
+            scratch: S::default(),
         }
     }
 }

@@ -75,8 +75,25 @@ impl First {
 }
 
 /// A worker's memos of the entrants and initial stock of its last run (see
-/// [`crate::model::shared`]).
-pub type Shared = crate::model::shared::Shared<Entrant, (Child, Option<First>)>;
+/// [`crate::model::shared`]), and its scratch space.
+pub type Shared = crate::model::shared::Shared<Entrant, (Child, Option<First>), Scratch>;
+
+/// The largest buffers of a run, kept once for each worker rather than once
+/// for each of its workspaces: a simulation takes them over from the last
+/// one (see [`simulate`]), while they are still in the processor's cache.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    children: Vec<Child>,
+    queue: Queue,
+}
+
+impl Scratch {
+    /// Every child of the worker's last simulation, in the order they came
+    /// into care (the initial stock first), with the day each left care.
+    pub fn children(&self) -> &[Child] {
+        &self.children
+    }
+}
 
 /// Everything a run works in, kept from run to run by the worker that owns
 /// it, so that a run allocates nothing once the buffers have grown.
@@ -87,6 +104,8 @@ pub struct Workspace {
     ageing: Arc<Ageing>,
     inputs: RunInputs,
     hazards: Hazards,
+    /// The run's queue and children: the worker's [`Scratch`], lent to
+    /// this workspace while it simulates a run (empty otherwise).
     queue: Queue,
     children: Vec<Child>,
     /// Children in care in each placement.
@@ -136,12 +155,6 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Every child of the last run, in the order they came into care (the
-    /// initial stock first), with the day each left care.
-    pub fn children(&self) -> &[Child] {
-        &self.children
-    }
-
     /// Prices the run `from` has just simulated (its placement-days and
     /// days of support) as a run of `model` would: `model` must have the
     /// same children, differing from `from`'s only in prices and money
@@ -176,7 +189,7 @@ impl Workspace {
             ageing: Arc::new(Ageing::new(&model.ages, &model.calendar.days)),
             inputs: RunInputs::new(model),
             hazards: Hazards::new(model),
-            queue: Queue::new(&model.calendar.month_starts),
+            queue: Queue::default(),
             children: Vec::new(),
             count: vec![0; n_place],
             listed: picked_from(model),
@@ -257,6 +270,14 @@ pub fn simulate(
         .entrants
         .begin(shared.on, draws.base(), &ws.entrant_spec, &ws.key);
     let ageing = Arc::clone(&ws.ageing);
+    // The worker's children and queue, still in the cache from its last
+    // simulation, are this one's for its length (a queue is laid out by the
+    // calendar, the same for every scenario of a config).
+    if !shared.scratch.queue.fits(&model.calendar.month_starts) {
+        shared.scratch.queue = Queue::new(&model.calendar.month_starts);
+    }
+    std::mem::swap(&mut ws.children, &mut shared.scratch.children);
+    std::mem::swap(&mut ws.queue, &mut shared.scratch.queue);
     let mut run = Run {
         model,
         layout,
@@ -291,6 +312,8 @@ pub fn simulate(
     }
     run.ws.flows.close(&model.calendar.month_starts);
     accrue::write(model, layout, &run.ws.inputs, &run.ws.flows, run.row);
+    std::mem::swap(&mut ws.children, &mut shared.scratch.children);
+    std::mem::swap(&mut ws.queue, &mut shared.scratch.queue);
 }
 
 impl Run<'_> {

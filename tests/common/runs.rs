@@ -37,5 +37,5 @@ pub fn one_run(model: &Model, seed: u64, run: u64, shared: &mut Shared) -> (Vec<
     draws.restart(run);
     let mut row = vec![0.0; layout.width()];
     simulate_run(model, &layout, &mut draws, &mut ws, shared, &mut row);
-    (ws.children().to_vec(), row)
+    (shared.scratch.children().to_vec(), row)
 }
