@@ -11,6 +11,7 @@
 //! of each month the counts are recorded; money is worked out from the
 //! placement-days by [`crate::model::accrue`].
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use rand_distr::{Distribution, Gamma, Poisson};
@@ -78,13 +79,19 @@ impl First {
 /// [`crate::model::shared`]), and its scratch space.
 pub type Shared = crate::model::shared::Shared<Entrant, (Child, Option<First>), Scratch>;
 
-/// The largest buffers of a run, kept once for each worker rather than once
-/// for each of its workspaces: a simulation takes them over from the last
-/// one (see [`simulate`]), while they are still in the processor's cache.
+/// The buffers a run grows as it goes, kept once for each worker rather
+/// than once for each of its workspaces: a simulation takes them over from
+/// the last one (see [`Scratch::lend`]), while they are still in the
+/// processor's cache. Each is laid out by the calendar or the placements,
+/// the same for every scenario of a config.
 #[derive(Debug, Default)]
 pub struct Scratch {
     children: Vec<Child>,
     queue: Queue,
+    members: Vec<Vec<u32>>,
+    band_changes: Vec<Vec<u32>>,
+    waiters: Vec<VecDeque<u32>>,
+    entrants: Vec<Entrant>,
 }
 
 impl Scratch {
@@ -92,6 +99,33 @@ impl Scratch {
     /// into care (the initial stock first), with the day each left care.
     pub fn children(&self) -> &[Child] {
         &self.children
+    }
+
+    /// Lends the buffers to `ws` for a run of `model`, laid out for it.
+    fn lend(&mut self, model: &Model, ws: &mut Workspace) {
+        if !self.queue.fits(&model.calendar.month_starts) {
+            self.queue = Queue::new(&model.calendar.month_starts);
+        }
+        let places = model.placements.len();
+        self.members.resize_with(places, Vec::new);
+        self.waiters.resize_with(places, VecDeque::new);
+        self.band_changes
+            .resize_with(model.calendar.months.len(), Vec::new);
+        self.swap(ws);
+    }
+
+    /// Takes the buffers back from `ws` once its run is over.
+    fn take_back(&mut self, ws: &mut Workspace) {
+        self.swap(ws);
+    }
+
+    fn swap(&mut self, ws: &mut Workspace) {
+        std::mem::swap(&mut ws.children, &mut self.children);
+        std::mem::swap(&mut ws.queue, &mut self.queue);
+        std::mem::swap(&mut ws.members, &mut self.members);
+        std::mem::swap(&mut ws.band_changes, &mut self.band_changes);
+        std::mem::swap(&mut ws.waiters, &mut self.waiters);
+        std::mem::swap(&mut ws.entrants, &mut self.entrants);
     }
 }
 
@@ -104,8 +138,11 @@ pub struct Workspace {
     ageing: Arc<Ageing>,
     inputs: RunInputs,
     hazards: Hazards,
-    /// The run's queue and children: the worker's [`Scratch`], lent to
-    /// this workspace while it simulates a run (empty otherwise).
+    /// The run's queue and children (and below, the lists of the children
+    /// in each listed placement, of those whose band changes each month, of
+    /// those waiting for a place and of the month's entrants): the worker's
+    /// [`Scratch`], lent to this workspace while it simulates a run, empty
+    /// otherwise.
     queue: Queue,
     children: Vec<Child>,
     /// Children in care in each placement.
@@ -127,7 +164,7 @@ pub struct Workspace {
     /// Per month: children whose band changes in it (see [`Run::advance`]).
     band_changes: Vec<Vec<u32>>,
     /// Children waiting for a place in each placement, first come first served.
-    waiters: Vec<std::collections::VecDeque<u32>>,
+    waiters: Vec<VecDeque<u32>>,
     /// Places added by capacity programmes so far, per intervention, and the
     /// whole extra places each placement has this month.
     places_added: Vec<f64>,
@@ -193,14 +230,14 @@ impl Workspace {
             children: Vec::new(),
             count: vec![0; n_place],
             listed: picked_from(model),
-            members: vec![Vec::new(); n_place],
+            members: Vec::new(),
             band_count: vec![0; model.ages.bands.len()],
             cohort_count: vec![0; model.cohorts.len()],
             cohort_cell_count: vec![0.0; n_cells * model.cohorts.len()],
             cohort_cell_days: vec![0.0; n_cells * model.cohorts.len()],
             cohort_cell_last: vec![0.0; n_cells * model.cohorts.len()],
-            band_changes: vec![Vec::new(); model.calendar.months.len()],
-            waiters: vec![std::collections::VecDeque::new(); n_place],
+            band_changes: Vec::new(),
+            waiters: Vec::new(),
             places_added: vec![0.0; model.strategy.interventions.len()],
             extra_capacity: vec![0.0; n_place],
             days: vec![0.0; n_place],
@@ -270,14 +307,7 @@ pub fn simulate(
         .entrants
         .begin(shared.on, draws.base(), &ws.entrant_spec, &ws.key);
     let ageing = Arc::clone(&ws.ageing);
-    // The worker's children and queue, still in the cache from its last
-    // simulation, are this one's for its length (a queue is laid out by the
-    // calendar, the same for every scenario of a config).
-    if !shared.scratch.queue.fits(&model.calendar.month_starts) {
-        shared.scratch.queue = Queue::new(&model.calendar.month_starts);
-    }
-    std::mem::swap(&mut ws.children, &mut shared.scratch.children);
-    std::mem::swap(&mut ws.queue, &mut shared.scratch.queue);
+    shared.scratch.lend(model, ws);
     let mut run = Run {
         model,
         layout,
@@ -312,8 +342,7 @@ pub fn simulate(
     }
     run.ws.flows.close(&model.calendar.month_starts);
     accrue::write(model, layout, &run.ws.inputs, &run.ws.flows, run.row);
-    std::mem::swap(&mut ws.children, &mut shared.scratch.children);
-    std::mem::swap(&mut ws.queue, &mut shared.scratch.queue);
+    shared.scratch.take_back(ws);
 }
 
 impl Run<'_> {
