@@ -270,12 +270,7 @@ impl Plan {
     /// `shadows[s]` the net cost of each year of the same run without each
     /// measured initiative (`k × years + fy`; empty when none is measured).
     pub fn add(&self, results: &mut Results, rows: &[&[f64]], shadows: &[&[f64]]) {
-        for (res, row) in results.scenarios.iter_mut().zip(rows) {
-            for (t, &x) in res.columns.iter_mut().zip(row.iter()) {
-                t.add(x);
-            }
-        }
-        self.add_derived(results, rows, shadows);
+        self.add_block(results, rows, shadows, 1);
     }
 
     /// Adds `n` runs at once: `rows[s]` holds scenario s's rows of those runs
