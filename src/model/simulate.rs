@@ -565,6 +565,7 @@ impl Run<'_> {
     /// Puts a child into care in its placement at `now` and schedules its
     /// next event: drawn, or `known` from another simulation of the run.
     /// Returns that event.
+    #[inline(always)]
     fn admit(&mut self, mut child: Child, now: f64, known: Option<&First>) -> Next {
         let id = self.ws.children.len() as u32;
         child.in_care = true;
@@ -708,6 +709,7 @@ impl Run<'_> {
 
     /// Schedules child `id`'s next event after `now` (none beyond the
     /// horizon), and returns it.
+    #[inline(always)]
     fn schedule(&mut self, id: u32, now: f64) -> Next {
         self.advance(id, now);
         let ws = &*self.ws;
