@@ -23,9 +23,12 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use carecast::model::Model;
-use carecast::model::draws::Random;
-use carecast::model::layout::Layout;
-use carecast::model::simulate::{Shared, Workspace, simulate};
+use carecast::model::simulate::Shared;
+
+// The test suite's way of simulating one run on its own (`one_run`).
+#[allow(dead_code)]
+#[path = "../tests/common/runs.rs"]
+mod runs;
 
 /// A child's identity across scenarios: (0, its place in the initial
 /// stock, 0) or (1, date of birth, start of care as bits); and where its
@@ -92,28 +95,21 @@ fn main() {
 /// Every child run `run` of `model` followed, by identity, with where its
 /// path ended.
 fn children(model: &Model, run: u64) -> HashMap<Key, End> {
-    let layout = Layout::new(model);
-    let mut ws = Workspace::new(model);
-    let mut shared = Shared::new(false);
-    let mut draws = Random::new(model.default_seed, 0);
-    draws.restart(run);
-    let mut row = vec![0.0; layout.width()];
-    simulate(model, &layout, &mut draws, &mut ws, &mut shared, &mut row);
-    let all = shared.scratch.children();
+    let (all, _) = runs::one_run(model, model.default_seed, run, &mut Shared::new(false));
     // The initial stock comes first, its care begun on or before day 0;
     // an entrant's care begins after it.
     let stock = all.iter().take_while(|c| c.care_start <= 0.0).count();
-    let key = |(i, c): (usize, &carecast::model::child::Child)| {
-        if i < stock {
-            (0, i as i64, 0)
-        } else {
-            (1, i64::from(c.born), c.care_start.to_bits())
-        }
-    };
     let ends: HashMap<Key, End> = all
         .iter()
         .enumerate()
-        .map(|(i, c)| (key((i, c)), (c.placement, c.left.to_bits())))
+        .map(|(i, c)| {
+            let key = if i < stock {
+                (0, i as i64, 0)
+            } else {
+                (1, i64::from(c.born), c.care_start.to_bits())
+            };
+            (key, (c.placement, c.left.to_bits()))
+        })
         .collect();
     if ends.len() != all.len() {
         eprintln!("run {run}: two children share an identity; the counts are not exact");
