@@ -46,6 +46,12 @@ pub struct Report {
 pub struct ScenarioReport {
     pub id: String,
     pub label: String,
+    /// A central projection in which a capacity or a programme's limit
+    /// comes within reach: its path is then an approximation of the
+    /// model's expected path, not the expectation itself. Absent (false)
+    /// for random runs and for exact central paths.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub approximate: bool,
     /// What each cost component and grant-funded item is: its label, kind
     /// (`placement`, `cost_line`, `care_leavers`, `intervention`,
     /// `investment`, `saving`) and funding.
@@ -590,6 +596,7 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
     ScenarioReport {
         id: result.id.to_string(),
         label: result.label.to_string(),
+        approximate: runs.approximate,
         lines,
         history: crate::score::history(model, &months, &years),
         years,

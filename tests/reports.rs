@@ -693,6 +693,95 @@ fn a_central_projection_has_no_densities() {
     assert!(!page.contains("approximate densities"));
 }
 
+/// Text of an HTML page: tags dropped, the entities the writer uses undone.
+fn page_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&gt;", ">")
+        .replace("&lt;", "<")
+        .replace("&amp;", "&")
+}
+
+/// Where a capacity or a programme's limit comes within reach, a central
+/// projection is an approximation: the JSON flags the scenario, every
+/// format says so under it (and `report` says it again from the JSON), and
+/// none speaks of runs, futures or their shares, which a central projection
+/// does not have. A random run of the same config carries no flag.
+#[test]
+fn a_central_projection_says_when_it_is_approximate_and_counts_no_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = "configs/somerset-2019.toml";
+    let out = run_all(config, &["--central"], dir.path());
+    let v: Value = serde_json::from_slice(&std::fs::read(&out.json).unwrap()).unwrap();
+    let flagged = v["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["approximate"] == Value::Bool(true))
+        .count();
+    assert!(
+        flagged > 0,
+        "no scenario of {config} is flagged approximate"
+    );
+    let md = std::fs::read_to_string(&out.markdown).unwrap();
+    let page = page_text(&std::fs::read_to_string(&out.html).unwrap());
+    let said = "Central projection, approximate";
+    for (format, text) in [("Markdown", &md), ("HTML", &page)] {
+        assert_eq!(text.matches(said).count(), flagged, "{format}:\n{text}");
+        for risk_words in [
+            "share of runs",
+            "share of futures",
+            "simulated futures",
+            "of runs",
+            "over the runs",
+            "P(pays)",
+            "P(saving",
+            "P(saves)",
+            "run by run",
+            "P10",
+        ] {
+            assert!(
+                !text.contains(risk_words),
+                "{format} of a central projection says {risk_words:?}:\n{text}"
+            );
+        }
+    }
+    let mut wb: Xlsx<_> = open_workbook(&out.xlsx).unwrap();
+    let summary = sheet_rows(&mut wb, "Summary");
+    let notes = summary
+        .iter()
+        .flatten()
+        .filter(|d| matches!(d, Data::String(s) if s.contains(said)))
+        .count();
+    assert_eq!(notes, flagged);
+    // `report` renders the same from the saved JSON.
+    let again = Outputs::in_dir(dir.path(), "again");
+    carecast()
+        .arg("report")
+        .arg(&out.json)
+        .args(["--quiet", "--markdown"])
+        .arg(&again.markdown)
+        .assert()
+        .success();
+    assert_eq!(std::fs::read_to_string(&again.markdown).unwrap(), md);
+    let risk = run_all(config, &["--runs", "20"], dir.path());
+    let v: Value = serde_json::from_slice(&std::fs::read(&risk.json).unwrap()).unwrap();
+    for s in v["scenarios"].as_array().unwrap() {
+        assert!(s.get("approximate").is_none(), "a random run is flagged");
+    }
+}
+
 #[test]
 fn extreme_numbers_render_without_panic_or_nan() {
     let dir = tempfile::tempdir().unwrap();

@@ -20,6 +20,24 @@ net effect: cost avoided minus that charge; P(pays): share of runs whose net eff
 Each initiative is measured with all the others in place, so the effects need not add up to the \
 strategy's total.";
 
+/// The same for a central projection, which has no runs to count.
+pub const CENTRAL_INITIATIVE_NOTE: &str = "Cost avoided: the central projection's cost without the \
+initiative, minus its cost with it, plus what the initiative itself charged to the council's budget; \
+net effect: cost avoided minus that charge; pays: whether the net effect is at least zero. Each \
+initiative is measured with all the others in place, so the effects need not add up to the \
+strategy's total.";
+
+/// `yes` for a share of 1 (every run, or the central projection's one
+/// path), `no` for 0: a central projection's answer to "does it".
+fn yes_no(share: f64) -> String {
+    if share >= 0.5 { "yes" } else { "no" }.to_string()
+}
+
+/// A row of column names.
+fn header(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| n.to_string()).collect()
+}
+
 fn count(x: f64) -> String {
     format!("{:.1}", x)
 }
@@ -34,36 +52,35 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
         .iter()
         .any(|y| !y.income_items.is_empty() || y.income.is_some_and(|s| s.mean != 0.0));
     if has_income {
-        let mut rows = vec![
-            [
+        let mut rows = vec![if central {
+            header(&["Year", "Gross cost", "Income", "Net cost"])
+        } else {
+            header(&[
                 "Year",
                 "Gross cost",
                 "Income",
                 "Net cost",
                 "Net P10",
                 "Net P90",
-            ]
-            .map(String::from)
-            .to_vec(),
-        ];
+            ])
+        }];
         for y in &sc.years {
             let (Some(g), Some(i), Some(n)) = (&y.gross_cost, &y.income, &y.net_cost) else {
                 continue;
             };
-            rows.push(vec![
-                label(y),
-                money(g.mean),
-                money(i.mean),
-                money(n.mean),
-                money(n.p10),
-                money(n.p90),
-            ]);
+            let mut row = vec![label(y), money(g.mean), money(i.mean), money(n.mean)];
+            if !central {
+                row.extend([money(n.p10), money(n.p90)]);
+            }
+            rows.push(row);
         }
-        let mut notes = vec![
-            "Means. Net cost = gross cost charged to the council's budget − income credited to it; the \
-             budget is compared with the net cost."
-                .to_string(),
-        ];
+        let mut notes = vec![format!(
+            "{} Net cost = gross cost charged to the council's budget − income credited to it; the \
+             budget is compared with the net cost.",
+            if central { "" } else { "Means." }
+        )
+        .trim_start()
+        .to_string()];
         let items: Vec<String> =
             crate::output::keys_in_order(sc.years.iter().map(|y| &y.income_items))
                 .into_iter()
@@ -78,7 +95,8 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
                 .collect();
         if !items.is_empty() {
             notes.push(format!(
-                "Income items (mean by year): {}.",
+                "Income items ({}by year): {}.",
+                if central { "" } else { "mean " },
                 items.join("; ")
             ));
         }
@@ -90,8 +108,17 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
     }
     let cohorts = crate::output::keys_in_order(sc.years.iter().map(|y| &y.cohorts));
     if !cohorts.is_empty() {
-        let mut rows = vec![
-            [
+        let mut rows = vec![if central {
+            header(&[
+                "Cohort",
+                "Year",
+                "At end",
+                "Mean in care",
+                "Entrants",
+                "Income",
+            ])
+        } else {
+            header(&[
                 "Cohort",
                 "Year",
                 "At end P10/P50/P90",
@@ -99,10 +126,8 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
                 "Entrants",
                 "Income",
                 "Income P10–P90",
-            ]
-            .map(String::from)
-            .to_vec(),
-        ];
+            ])
+        }];
         let mut labels = Vec::new();
         for id in cohorts {
             if let Some(c) = sc.years.iter().find_map(|y| y.cohorts.get(id)) {
@@ -110,18 +135,26 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
             }
             for y in &sc.years {
                 let Some(c) = y.cohorts.get(id) else { continue };
-                rows.push(vec![
-                    id.to_string(),
-                    label(y),
+                let at_end = if central {
+                    count(c.lac_end.mean)
+                } else {
                     format!(
                         "{:.0} / {:.0} / {:.0}",
                         c.lac_end.p10, c.lac_end.p50, c.lac_end.p90
-                    ),
+                    )
+                };
+                let mut row = vec![
+                    id.to_string(),
+                    label(y),
+                    at_end,
                     count(c.mean_in_care.mean),
                     count(c.entries.mean),
                     money(c.income.mean),
-                    crate::output::money_range(c.income.p10, c.income.p90),
-                ]);
+                ];
+                if !central {
+                    row.push(crate::output::money_range(c.income.p10, c.income.p90));
+                }
+                rows.push(row);
             }
         }
         out.push(Section {
@@ -129,16 +162,25 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
             rows,
             notes: vec![format!(
                 "{}. At end: the cohort's children in care at the year's end; mean in care: on an \
-                 average day of the year; entrants and income: means. Income: the income items paid \
-                 for the cohort's children and care leavers.",
-                labels.join("; ")
+                 average day of the year{}. Income: the income items paid for the cohort's children \
+                 and care leavers.",
+                labels.join("; "),
+                if central { "" } else { "; entrants and income: means" }
             )],
         });
     }
     let lines = crate::output::keys_in_order(sc.years.iter().map(|y| &y.budget_lines));
     if !lines.is_empty() {
-        let mut rows = vec![
-            [
+        let mut rows = vec![if central {
+            header(&[
+                "Budget line",
+                "Year",
+                "Budget",
+                "Cost",
+                "Over (+) / under (−)",
+            ])
+        } else {
+            header(&[
                 "Budget line",
                 "Year",
                 "Budget",
@@ -147,27 +189,32 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
                 "P90",
                 "P(over)",
                 "E[over]",
-            ]
-            .map(String::from)
-            .to_vec(),
-        ];
+            ])
+        }];
         for id in lines {
             for y in &sc.years {
                 let Some(l) = y.budget_lines.get(id) else {
                     continue;
                 };
-                rows.push(vec![
+                let mut row = vec![
                     format!("{} ({id})", l.label),
                     label(y),
                     l.budget.map_or("–".into(), money),
                     money(l.cost.mean),
-                    money(l.cost.p10),
-                    money(l.cost.p90),
-                    l.overspend
-                        .as_ref()
-                        .map_or("–".into(), |o| percent(o.probability)),
-                    l.overspend.as_ref().map_or("–".into(), |o| money(o.mean)),
-                ]);
+                ];
+                if central {
+                    row.push(l.budget.map_or("–".into(), |b| money(l.cost.mean - b)));
+                } else {
+                    row.extend([
+                        money(l.cost.p10),
+                        money(l.cost.p90),
+                        l.overspend
+                            .as_ref()
+                            .map_or("–".into(), |o| percent(o.probability)),
+                        l.overspend.as_ref().map_or("–".into(), |o| money(o.mean)),
+                    ]);
+                }
+                rows.push(row);
             }
         }
         out.push(Section {
@@ -182,19 +229,15 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
     }
     let funds = crate::output::keys_in_order(sc.years.iter().map(|y| &y.funds));
     if !funds.is_empty() {
-        let mut rows = vec![
-            [
-                "Fund",
-                "Year",
-                "Amount",
-                "Spent",
-                "To date",
-                "P(exhausted)",
-                "Overrun",
-            ]
-            .map(String::from)
-            .to_vec(),
-        ];
+        let mut rows = vec![header(&[
+            "Fund",
+            "Year",
+            "Amount",
+            "Spent",
+            "To date",
+            if central { "Exhausted" } else { "P(exhausted)" },
+            "Overrun",
+        ])];
         for id in funds {
             for y in &sc.years {
                 let Some(f) = y.funds.get(id) else { continue };
@@ -209,7 +252,8 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
                     amount,
                     money(f.spent.mean),
                     money(f.spent_to_date.mean),
-                    f.probability_exhausted.map_or("–".into(), percent),
+                    f.probability_exhausted
+                        .map_or("–".into(), if central { yes_no } else { percent }),
                     f.mean_overrun.map_or("–".into(), money),
                 ]);
             }
@@ -217,41 +261,57 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
         out.push(Section {
             title: format!("Funds other than the council's budget in {}", sc.id),
             rows,
-            notes: vec![
+            notes: vec![if central {
+                "Spent, To date (since the start of the horizon) and Overrun are the central \
+                 projection's. Only spending charged to the council's budget counts against the \
+                 envelope. A fund is exhausted when its spending (in the year, or to date for an \
+                 amount for the whole horizon) exceeds its amount by more than £1; its overrun is the \
+                 spending beyond the amount (£0 within it)."
+            } else {
                 "Spent, To date (since the start of the horizon) and Overrun are means over the runs. \
                  Only spending charged to the council's budget counts against the envelope. A fund is \
                  exhausted in a run when its spending (in the year, or to date for an amount for the \
                  whole horizon) exceeds its amount by more than £1; its overrun is the spending \
                  beyond the amount (£0 in a run within it)."
-                    .to_string(),
-            ],
+            }
+            .to_string()],
         });
     }
     let staff = crate::output::keys_in_order(sc.years.iter().map(|y| &y.staff));
     if !staff.is_empty() {
-        let mut rows = vec![
-            [
+        let mut rows = vec![if central {
+            header(&["Staff", "Year", "Posts filled", "Agency", "Cost"])
+        } else {
+            header(&[
                 "Staff",
                 "Year",
                 "Posts filled (P50)",
                 "Agency (P50)",
                 "Agency P10–P90",
                 "Cost (mean)",
-            ]
-            .map(String::from)
-            .to_vec(),
-        ];
+            ])
+        }];
         for id in staff {
             for y in &sc.years {
                 let Some(s) = y.staff.get(id) else { continue };
-                rows.push(vec![
-                    s.label.clone(),
-                    label(y),
-                    count(s.fte.p50),
-                    count(s.agency_fte.p50),
-                    format!("{}–{}", count(s.agency_fte.p10), count(s.agency_fte.p90)),
-                    money(s.cost.mean),
-                ]);
+                rows.push(if central {
+                    vec![
+                        s.label.clone(),
+                        label(y),
+                        count(s.fte.mean),
+                        count(s.agency_fte.mean),
+                        money(s.cost.mean),
+                    ]
+                } else {
+                    vec![
+                        s.label.clone(),
+                        label(y),
+                        count(s.fte.p50),
+                        count(s.agency_fte.p50),
+                        format!("{}–{}", count(s.agency_fte.p10), count(s.agency_fte.p90)),
+                        money(s.cost.mean),
+                    ]
+                });
             }
         }
         out.push(Section {
@@ -261,44 +321,66 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
         });
     }
     if !sc.initiatives.is_empty() {
-        let mut rows = vec![
-            [
+        let mut rows = vec![if central {
+            header(&["Initiative", "Year", "Cost avoided", "Net effect", "Pays"])
+        } else {
+            header(&[
                 "Initiative",
                 "Year",
                 "Cost avoided",
                 "P10–P90",
                 "Net effect",
                 "P(pays)",
-            ]
-            .map(String::from)
-            .to_vec(),
-        ];
+            ])
+        }];
         for (id, init) in &sc.initiatives {
             for y in &sc.years {
                 let Some(i) = y.initiatives.get(id) else {
                     continue;
                 };
-                rows.push(initiative_row(&init.label, label(y), i));
+                rows.push(initiative_row(central, &init.label, label(y), i));
             }
-            rows.push(initiative_row(&init.label, "horizon".into(), init));
+            rows.push(initiative_row(central, &init.label, "horizon".into(), init));
         }
-        let mut notes = vec![INITIATIVE_NOTE.to_string()];
-        if central {
-            notes.push("A central projection: each figure is the expected path's, and P(pays) is 0% or 100%.".into());
-        }
+        let (title, note) = if central {
+            (
+                format!("Cost avoided by each initiative in {}", sc.id),
+                CENTRAL_INITIATIVE_NOTE,
+            )
+        } else {
+            (
+                format!(
+                    "Cost avoided by each initiative in {} (means; the net effect's range is in the \
+                     JSON, CSV and workbook)",
+                    sc.id
+                ),
+                INITIATIVE_NOTE,
+            )
+        };
         out.push(Section {
-            title: format!(
-                "Cost avoided by each initiative in {} (means; the net effect's range is in the JSON, CSV and workbook)",
-                sc.id
-            ),
+            title,
             rows,
-            notes,
+            notes: vec![note.to_string()],
         });
     }
     out
 }
 
-fn initiative_row(label: &str, when: String, i: &crate::report::InitiativeYear) -> Vec<String> {
+fn initiative_row(
+    central: bool,
+    label: &str,
+    when: String,
+    i: &crate::report::InitiativeYear,
+) -> Vec<String> {
+    if central {
+        return vec![
+            label.to_string(),
+            when,
+            money(i.cost_avoided.mean),
+            money(i.net_effect.mean),
+            yes_no(i.probability_pays),
+        ];
+    }
     vec![
         label.to_string(),
         when,

@@ -264,7 +264,7 @@ pub fn render_with(report: &Report, sensitivity: Option<&Sensitivity>) -> String
             .unwrap_or_default();
         tornado(&mut h, sens, &labels);
     }
-    comparison(&mut h, report);
+    comparison(&mut h, report, central);
     inputs(&mut h, report);
     h.push_str("</body>\n</html>\n");
     h
@@ -272,7 +272,7 @@ pub fn render_with(report: &Report, sensitivity: Option<&Sensitivity>) -> String
 
 /// The sentences under the headline: what the columns mean, and what a
 /// budget (or its absence, or a £0 one) means for this run.
-pub fn headline_notes(report: &Report) -> Vec<String> {
+pub fn headline_notes(report: &Report, workbook: bool) -> Vec<String> {
     let central = report.mode == "central";
     let mut notes = Vec::new();
     let tolerance = report
@@ -306,10 +306,21 @@ pub fn headline_notes(report: &Report) -> Vec<String> {
             notes.push(format!(
                 "Cost of each financial year against its budget. P50: half the simulated futures cost \
                  less; P90: nine in ten cost less. P(overspend): share of futures whose cost exceeds the \
-                 budget by more than {}, ± the half-width of its 95% interval in points. Expected \
-                 overspend: mean overspend over all futures, counting the others as zero. Monte Carlo \
-                 error: how far a figure may be from what unlimited runs would give (95% intervals).",
-                money_exact(tolerance.unwrap_or(1.0))
+                 budget by more than {}{}. Expected overspend: mean overspend over all futures, counting \
+                 the others as zero. {}",
+                money_exact(tolerance.unwrap_or(1.0)),
+                if workbook {
+                    ""
+                } else {
+                    ", ± the half-width of its 95% interval in points"
+                },
+                if workbook {
+                    "The 95% intervals in the columns to the right give the Monte Carlo error: how far \
+                     a figure may be from what unlimited runs would give."
+                } else {
+                    "Monte Carlo error: how far a figure may be from what unlimited runs would give (95% \
+                     intervals)."
+                }
             ));
         }
         if zero_budget(report) {
@@ -336,7 +347,7 @@ pub fn headline_notes(report: &Report) -> Vec<String> {
 
 fn headline(h: &mut String, report: &Report, central: bool) {
     h.push_str("<section id=\"headline\"><h2>Headline</h2>\n");
-    for note in headline_notes(report) {
+    for note in headline_notes(report, false) {
         let _ = writeln!(h, "<p class=\"note budget-note\">{}</p>", escape(&note));
     }
     for (i, sc) in report.scenarios.iter().enumerate() {
@@ -422,7 +433,7 @@ fn headline(h: &mut String, report: &Report, central: bool) {
             let _ = writeln!(h, "<p class=\"note\">{}.</p>", escape(&line));
         }
     }
-    horizon_table(h, report);
+    horizon_table(h, report, central);
     h.push_str("</section>\n");
 }
 
@@ -437,8 +448,31 @@ fn scenario_name(sc: &ScenarioReport) -> String {
 
 /// The whole horizon's saving of each comparison and whether the strategy
 /// pays back: the key result, in the headline.
-fn horizon_table(h: &mut String, report: &Report) {
+fn horizon_table(h: &mut String, report: &Report, central: bool) {
     if report.differences.is_empty() {
+        return;
+    }
+    if central {
+        h.push_str(
+            "<h3>Over the whole horizon</h3>\n<table class=\"horizon\"><thead><tr><th>Comparison</th>\
+             <th>Saving</th><th>Pays back</th></tr></thead><tbody>\n",
+        );
+        for d in &report.differences {
+            let _ = writeln!(
+                h,
+                "<tr><td>{} → {}</td><td>{}</td><td>{}</td></tr>",
+                escape(report.scenario_label(&d.from)),
+                escape(report.scenario_label(&d.to)),
+                money(d.horizon.saving.mean),
+                yes_no(d.horizon.probability_pays_back)
+            );
+        }
+        h.push_str(
+            "</tbody></table>\n<p class=\"note\">Saving: the cost of the first scenario minus the cost \
+             of the second over every year of the horizon, each in its central projection (the cost \
+             compared with the budget; grant-funded spend is not in it). Pays back: whether the saving \
+             is at least zero, so that what the second scenario spends on its strategy is covered.</p>\n",
+        );
         return;
     }
     h.push_str(
@@ -573,9 +607,8 @@ fn scenario(
         let total: Vec<Summary> = sc.months.iter().map(|m| m.lac).collect();
         let _ = writeln!(
             h,
-            "<figure>{}<figcaption>Children in care at the end of each month: the shaded bands hold \
-             90% (P5–P95) and 50% (P25–P75) of the simulated futures, the line is the median. Every \
-             scenario's chart has the same scale. {}</figcaption></figure>",
+            "<figure>{}<figcaption>Children in care at the end of each month{} Every scenario's chart \
+             has the same scale. {}</figcaption></figure>",
             svg::fan(&Fan {
                 title: &format!("Children in care — {}", sc.label),
                 y_label: "Children in care",
@@ -587,6 +620,12 @@ fn scenario(
                 width: 720.0,
                 height: 300.0,
             }),
+            if central {
+                ", in the central projection."
+            } else {
+                ": the shaded bands hold 90% (P5–P95) and 50% (P25–P75) of the simulated futures, the \
+                 line is the median."
+            },
             if !cx.observed.is_empty() {
                 "The red dot is the position at the start of the first month; black dots are the counts \
                  observed in the config's [history]."
@@ -633,9 +672,8 @@ fn scenario(
         let rows: Vec<Strip> = sc.years.iter().map(cost_strip).collect();
         let _ = writeln!(
             h,
-            "<figure>{}<figcaption>Cost of each year: the line spans P5–P95, the boxes P10–P90 and \
-             P25–P75, the dark bar is the median and the circle the mean{}. Every scenario's chart has \
-             the same scale.</figcaption></figure>",
+            "<figure>{}<figcaption>Cost of each year{}{}. Every scenario's chart has the same \
+             scale.</figcaption></figure>",
             svg::strips_in(
                 &format!("Cost by financial year — {}", sc.label),
                 "Cost of the year",
@@ -643,6 +681,12 @@ fn scenario(
                 Some(shared.cost),
                 720.0
             ),
+            if central {
+                " in the central projection, a circle"
+            } else {
+                ": the line spans P5–P95, the boxes P10–P90 and P25–P75, the dark bar is the median \
+                 and the circle the mean"
+            },
             if sc.years.iter().any(|y| y.budget.is_some()) {
                 "; the red mark is the budget"
             } else {
@@ -730,13 +774,20 @@ fn scenario(
         );
         h.push_str("<table class=\"wide\"><thead><tr><th>Component</th>");
         for y in &sc.years {
-            let _ = write!(h, "<th>{} mean<br>(P10 to P90)</th>", escape(&y.fy));
+            if central {
+                let _ = write!(h, "<th>{}</th>", escape(&y.fy));
+            } else {
+                let _ = write!(h, "<th>{} mean<br>(P10 to P90)</th>", escape(&y.fy));
+            }
         }
         h.push_str("</tr></thead><tbody>\n");
         for id in &ids {
             let _ = write!(h, "<tr><td>{}</td>", escape(&label(id)));
             for y in &sc.years {
                 match y.components.get(*id) {
+                    Some(s) if central => {
+                        let _ = write!(h, "<td>{}</td>", money(s.mean));
+                    }
                     Some(s) => {
                         let _ = write!(
                             h,
@@ -753,7 +804,7 @@ fn scenario(
         h.push_str("</tbody></table>\n");
     }
 
-    strategy(h, sc);
+    strategy(h, sc, central);
     finance(h, central, sc);
     drivers(h, sc);
     h.push_str("</section>\n");
@@ -794,7 +845,7 @@ fn finance(h: &mut String, central: bool, sc: &ScenarioReport) {
 
 /// Every item of the strategy: what each intervention did (delivered %,
 /// children, cost) and each investment and saving, year by year.
-fn strategy(h: &mut String, sc: &ScenarioReport) {
+fn strategy(h: &mut String, sc: &ScenarioReport, central: bool) {
     h.push_str("<h3>Strategy</h3>\n");
     let Some(first) = sc.years.first() else {
         h.push_str("<p>The results hold no financial years.</p>\n");
@@ -828,6 +879,15 @@ fn strategy(h: &mut String, sc: &ScenarioReport) {
             match y.interventions.get(id) {
                 Some(this) if this.kind == "unit_cost" => {
                     let _ = write!(h, "<td>{}</td>", money(this.cost.mean));
+                }
+                Some(this) if central => {
+                    let _ = write!(
+                        h,
+                        "<td>{:.1} {}<br>{}</td>",
+                        this.children.mean,
+                        unit_of(&this.kind),
+                        money(this.cost.mean)
+                    );
                 }
                 Some(this) => {
                     let _ = write!(
@@ -866,6 +926,17 @@ fn strategy(h: &mut String, sc: &ScenarioReport) {
         }
         h.push_str("</tr>\n");
     }
+    if central {
+        h.push_str(
+            "</tbody></table>\n<p class=\"note\">Per year, for each intervention in the central \
+             projection: the number of children it prevented from entering care, helped leave care or \
+             moved, or the places it added, and its running cost. Delivered: the chance that the \
+             programme is delivered, by which the central projection scales its effect and cost. \
+             Investments and savings: their amount in the year (savings negative). Items marked grant \
+             are paid from a grant and not compared with the budget.</p>\n",
+        );
+        return;
+    }
     h.push_str(
         "</tbody></table>\n<p class=\"note\">Per year, for each intervention: the median (P50) number of \
          children it prevented from entering care, helped leave care or moved, or the places it added, \
@@ -873,6 +944,11 @@ fn strategy(h: &mut String, sc: &ScenarioReport) {
          programme was delivered at all. Investments and savings: their mean amount in the year (savings \
          negative). Items marked grant are paid from a grant and not compared with the budget.</p>\n",
     );
+}
+
+/// A central projection's answer to "does it" from a share that is 0 or 1.
+fn yes_no(share: f64) -> &'static str {
+    if share >= 0.5 { "yes" } else { "no" }
 }
 
 /// What an intervention's count counts.
@@ -1010,7 +1086,7 @@ fn small_fans(
     h.push_str("</div>\n");
 }
 
-fn comparison(h: &mut String, report: &Report) {
+fn comparison(h: &mut String, report: &Report, central: bool) {
     h.push_str("<section id=\"comparison\"><h2>Scenario comparison</h2>\n");
     if report.differences.is_empty() {
         h.push_str(
@@ -1021,7 +1097,11 @@ fn comparison(h: &mut String, report: &Report) {
         label: y.fy.clone(),
         stats: y.saving,
         marker: None,
-        note: format!("P(saving > 0) {}", percent(y.probability_positive)),
+        note: if central {
+            String::new()
+        } else {
+            format!("P(saving > 0) {}", percent(y.probability_positive))
+        },
     };
     // Every comparison's chart on one scale.
     let all: Vec<Strip> = report
@@ -1045,8 +1125,8 @@ fn comparison(h: &mut String, report: &Report) {
         let _ = writeln!(
             h,
             "<h3>{}</h3><figure>{}<figcaption>Saving of “{}” against “{}” (cost of the first minus cost \
-             of the second), run by run with common random numbers: above zero, “{}” costs less. Every \
-             comparison's chart has the same scale.</figcaption></figure>",
+             of the second), {}: above zero, “{}” costs less. Every comparison's chart has the same \
+             scale.</figcaption></figure>",
             escape(&name),
             svg::strips_in(
                 &format!("Saving — {name}"),
@@ -1057,11 +1137,40 @@ fn comparison(h: &mut String, report: &Report) {
             ),
             escape(to),
             escape(from),
+            if central {
+                "each in its central projection"
+            } else {
+                "run by run with common random numbers"
+            },
             escape(to)
         );
+        if central {
+            h.push_str(
+                "<table class=\"comparison\"><thead><tr><th>Year</th><th>Saving</th>\
+                 <th>Children in care at year end, difference (second − first)</th></tr></thead><tbody>\n",
+            );
+            for y in &d.years {
+                let _ = writeln!(
+                    h,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    escape(&y.fy),
+                    money(y.saving.mean),
+                    signed_count(y.lac_end_difference.mean)
+                );
+            }
+            let _ = writeln!(
+                h,
+                "<tr class=\"total\"><td><strong>Whole horizon</strong></td><td><strong>{}</strong></td>\
+                 <td>pays back: {}</td></tr>",
+                money(d.horizon.saving.mean),
+                yes_no(d.horizon.probability_pays_back)
+            );
+            h.push_str("</tbody></table>\n");
+            continue;
+        }
         h.push_str(
             "<table class=\"comparison\"><thead><tr><th>Year</th><th>Mean saving</th><th>P10 to P90</th>\
-             <th>P50</th><th>P(saving &gt; 0)</th><th>Children in care at year end, P50 difference</th>\
+             <th>P50</th><th>P(saving &gt; 0)</th><th>Children in care at year end, P50 difference (second − first)</th>\
              </tr></thead><tbody>\n",
         );
         for y in &d.years {

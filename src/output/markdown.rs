@@ -107,7 +107,7 @@ pub fn render(report: &Report) -> String {
             let _ = writeln!(out, "\n{line}.");
         }
 
-        strategy(&mut out, sc);
+        strategy(&mut out, sc, central);
         for section in crate::output::finance::sections(report.mode == "central", sc) {
             let _ = writeln!(out, "\n#### {}\n", cell(&section.title));
             let cols = section.rows.first().map_or(0, Vec::len);
@@ -132,7 +132,42 @@ pub fn render(report: &Report) -> String {
         .iter()
         .filter(|d| !d.years.is_empty())
         .collect();
-    if !compared.is_empty() {
+    if !compared.is_empty() && central {
+        let _ = writeln!(out, "\n### Scenario comparison\n");
+        let _ = writeln!(
+            out,
+            "{}",
+            row(&["Comparison", "Year", "Saving", "Pays back"])
+        );
+        let _ = writeln!(out, "|---|---|--:|--:|");
+        for d in compared {
+            let name = format!(
+                "{} → {}",
+                report.scenario_label(&d.from),
+                report.scenario_label(&d.to)
+            );
+            for y in &d.years {
+                let _ = writeln!(out, "{}", row(&[&name, &y.fy, &money(y.saving.mean), ""]));
+            }
+            let _ = writeln!(
+                out,
+                "| {} | **Whole horizon** | **{}** | {} |",
+                cell(&name),
+                money(d.horizon.saving.mean),
+                if d.horizon.probability_pays_back >= 0.5 {
+                    "yes"
+                } else {
+                    "no"
+                },
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\nSaving: cost of the first scenario minus cost of the second, each in its central \
+             projection. Pays back: whether the saving over the whole horizon is at least zero, so \
+             that what the second scenario spends on its strategy is covered."
+        );
+    } else if !compared.is_empty() {
         let _ = writeln!(out, "\n### Scenario comparison\n");
         let _ = writeln!(
             out,
@@ -190,7 +225,7 @@ pub fn render(report: &Report) -> String {
         );
     }
 
-    for note in crate::output::html::headline_notes(report) {
+    for note in crate::output::html::headline_notes(report, false) {
         let _ = writeln!(out, "\n{}", cell(&note));
     }
     out
@@ -199,7 +234,7 @@ pub fn render(report: &Report) -> String {
 /// Every item of the strategy, year by year: per intervention the share of
 /// runs delivering it, the median children (P10–P90) and the mean cost; per
 /// investment and saving its mean amount.
-fn strategy(out: &mut String, sc: &crate::report::ScenarioReport) {
+fn strategy(out: &mut String, sc: &crate::report::ScenarioReport, central: bool) {
     let Some(first) = sc.years.first() else {
         return;
     };
@@ -211,11 +246,7 @@ fn strategy(out: &mut String, sc: &crate::report::ScenarioReport) {
     if first.interventions.is_empty() && plans.is_empty() {
         return;
     }
-    let _ = writeln!(
-        out,
-        "\nStrategy: per year, children prevented, helped to leave care or moved, or places added \
-         (P50, with P10–P90), and mean cost; savings negative.\n"
-    );
+    let _ = writeln!(out, "\n{}\n", strategy_caption(central));
     let mut header = vec!["Item".to_string(), "Kind".into(), "Delivered".into()];
     header.extend(sc.years.iter().map(|y| y.fy.clone()));
     let _ = writeln!(
@@ -233,6 +264,9 @@ fn strategy(out: &mut String, sc: &crate::report::ScenarioReport) {
         for y in &sc.years {
             cells.push(match y.interventions.get(id) {
                 Some(this) if this.kind == "unit_cost" => money(this.cost.mean),
+                Some(this) if central => {
+                    format!("{:.1} · {}", this.children.mean, money(this.cost.mean))
+                }
                 Some(this) => format!(
                     "{:.0} ({:.0}–{:.0}) · {}",
                     this.children.p50.round(),
@@ -268,6 +302,20 @@ fn strategy(out: &mut String, sc: &crate::report::ScenarioReport) {
             "{}",
             row(&cells.iter().map(String::as_str).collect::<Vec<_>>())
         );
+    }
+}
+
+/// What the strategy table shows, in one paragraph.
+fn strategy_caption(central: bool) -> &'static str {
+    if central {
+        "Strategy: per year, the children prevented, helped to leave care or moved, or places \
+         added, and the cost, in the central projection; savings negative. Delivered: the chance \
+         that the programme is delivered, by which the central projection scales its effect and \
+         cost."
+    } else {
+        "Strategy: per year, children prevented, helped to leave care or moved, or places added \
+         (P50, with P10–P90), and mean cost; savings negative. Delivered: the share of runs in \
+         which the programme was delivered."
     }
 }
 

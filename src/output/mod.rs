@@ -40,7 +40,11 @@ pub fn money(x: f64) -> String {
     } else if a >= 1e6 {
         format!("£{:.2}m", a / 1e6)
     } else if a >= 1e4 {
-        format!("£{:.0}k", a / 1e3)
+        // Just under a million rounds to a thousand thousands: £1.00m.
+        match format!("{:.0}", a / 1e3) {
+            k if k == "1000" => "£1.00m".to_string(),
+            k => format!("£{k}k"),
+        }
     } else if a >= 999.5 {
         let whole = a.round() as u64;
         format!("£{},{:03}", whole / 1000, whole % 1000)
@@ -200,11 +204,16 @@ pub fn count_of(n: u64, noun: &str) -> String {
     format!("{} {noun}{s}", crate::output::table::thousands(n))
 }
 
-/// One line (no line break) giving the Monte Carlo error of a scenario's cost figures: the
-/// widest 95% half-width of the mean, P50 and P90 over its years. None for a
-/// central projection, which is deterministic; a single random run has an
-/// error that it cannot measure, and the line says so.
+/// The line (no line break) under a scenario's headline table. For random
+/// runs: the Monte Carlo error of its cost figures, the widest 95%
+/// half-width of the mean, P50 and P90 over its years (a single run has an
+/// error that it cannot measure, and the line says so). For a central
+/// projection, which has no Monte Carlo error: what its figures are, exact
+/// or approximate.
 pub fn error_line(central: bool, sc: &crate::report::ScenarioReport) -> Option<String> {
+    if central {
+        return Some(central_line(sc).to_string());
+    }
     let widest =
         |f: &dyn Fn(&crate::report::YearReport) -> f64| sc.years.iter().map(f).fold(0.0, f64::max);
     let mean = widest(&|y| y.cost.mean_se.map_or(f64::INFINITY, |se| 1.96 * se));
@@ -217,8 +226,7 @@ pub fn error_line(central: bool, sc: &crate::report::ScenarioReport) -> Option<S
             "unbounded (too few runs)".to_string()
         }
     };
-    // A central projection (one run) has no Monte Carlo error.
-    if central || sc.years.is_empty() {
+    if sc.years.is_empty() {
         return None;
     }
     // Every figure of one run has a standard error but no estimate of it.
@@ -231,6 +239,21 @@ pub fn error_line(central: bool, sc: &crate::report::ScenarioReport) -> Option<S
         show(p50),
         show(p90)
     ))
+}
+
+/// What a scenario's central projection is, in one sentence without its
+/// full stop: the model's expected path, or an approximation of it where a
+/// capacity or a programme's limit comes within reach.
+pub fn central_line(sc: &crate::report::ScenarioReport) -> &'static str {
+    if sc.approximate {
+        "Central projection, approximate: a capacity or a programme's limit comes within reach in \
+         this scenario, so these figures approximate the model's expected path (every uncertain \
+         input at its expected value) rather than give it exactly; random runs, without \
+         --central, follow the model exactly"
+    } else {
+        "Central projection: each figure is the model's expected path, every uncertain input at \
+         its expected value"
+    }
 }
 
 #[cfg(test)]
@@ -246,6 +269,9 @@ mod tests {
         assert_eq!(money(-1_383_000.0), "−£1.38m");
         assert_eq!(money(-0.4), "£0");
         assert_eq!(money(999.6), "£1,000");
+        assert_eq!(money(999_499.0), "£999k");
+        assert_eq!(money(999_700.0), "£1.00m");
+        assert_eq!(money(-999_999.0), "−£1.00m");
         assert_eq!(money_range(-436_000.0, -173_000.0), "−£436k to −£173k");
         assert_eq!(money_range(5.0, 5.2), "£5");
         assert_eq!(signed_count(-15.2), "−15");

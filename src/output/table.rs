@@ -150,11 +150,21 @@ fn render_lines(report: &Report) -> String {
         }
         out.push('\n');
         out.push_str(&wrap(
-            &format!(
-                "Strategy in {}: per year, children prevented, exited or moved, or places added \
-                 (P50) · mean cost in £ (savings negative); Delivered: share of runs with the programme",
-                sc.id
-            ),
+            &if central {
+                format!(
+                    "Strategy in {}: per year, children prevented, exited or moved, or places added · \
+                     cost in £ (savings negative), in the central projection; Delivered: the chance \
+                     that the programme is delivered, by which the projection scales its effect",
+                    sc.id
+                )
+            } else {
+                format!(
+                    "Strategy in {}: per year, children prevented, exited or moved, or places added \
+                     (P50) · mean cost in £ (savings negative); Delivered: share of runs with the \
+                     programme",
+                    sc.id
+                )
+            },
             WIDTH,
         ));
         let mut header = vec!["Item".to_string(), "Kind".into(), "Delivered".into()];
@@ -172,6 +182,9 @@ fn render_lines(report: &Report) -> String {
             for y in &sc.years {
                 row.push(match y.interventions.get(id) {
                     Some(this) if this.kind == "unit_cost" => money(this.cost.mean),
+                    Some(this) if central => {
+                        format!("{:.1} · {}", this.children.mean, money(this.cost.mean))
+                    }
                     Some(this) => format!(
                         "{:.0} · {}",
                         this.children.p50.round(),
@@ -205,11 +218,43 @@ fn render_lines(report: &Report) -> String {
         }
         out.push_str(&layout(&rows));
     }
-    if !report.differences.is_empty() {
+    if !report.differences.is_empty() && central {
+        let _ = writeln!(
+            out,
+            "\nComparisons (saving = cost of the first scenario minus cost of the second, each in its\n\
+             central projection; children: the second's minus the first's; pays back: whether the\n\
+             saving over the horizon covers the strategy)"
+        );
+        let mut rows: Vec<Vec<String>> = vec![
+            ["Comparison", "Year", "Saving", "Children at year end, diff"]
+                .map(String::from)
+                .to_vec(),
+        ];
+        for d in &report.differences {
+            let pair = format!("{} → {}", d.from, d.to);
+            for y in &d.years {
+                rows.push(vec![
+                    pair.clone(),
+                    y.fy.clone(),
+                    money(y.saving.mean),
+                    crate::output::signed_count(y.lac_end_difference.mean),
+                ]);
+            }
+            let pays = d.horizon.probability_pays_back >= 0.5;
+            rows.push(vec![
+                pair.clone(),
+                "horizon".into(),
+                money(d.horizon.saving.mean),
+                format!("pays back: {}", if pays { "yes" } else { "no" }),
+            ]);
+        }
+        out.push_str(&layout(&rows));
+    } else if !report.differences.is_empty() {
         let _ = writeln!(
             out,
             "\nComparisons (saving = cost of the first scenario minus cost of the second, run by run;\n\
-             pays back: share of runs whose saving over the horizon covers the strategy)"
+             children: the second's minus the first's; pays back: share of runs whose saving over the\n\
+             horizon covers the strategy)"
         );
         let mut rows: Vec<Vec<String>> = vec![
             [

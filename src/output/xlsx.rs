@@ -154,7 +154,11 @@ fn strategy(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxE
             ("Kind", 14.0),
             ("Funding", 10.0),
             ("Year", 10.0),
-            ("Share of runs delivering it", 12.0),
+            if report.mode == "central" {
+                ("Chance of delivery (scales its effect)", 12.0)
+            } else {
+                ("Share of runs delivering it", 12.0)
+            },
             ("Children or places, P10", 12.0),
             ("Children or places, P50", 12.0),
             ("Children or places, P90", 12.0),
@@ -412,7 +416,12 @@ fn finance(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxEr
         }
         row += 1;
     }
-    ws.write_string(row + 1, 0, text(crate::output::finance::INITIATIVE_NOTE))?;
+    let note = if report.mode == "central" {
+        crate::output::finance::CENTRAL_INITIATIVE_NOTE
+    } else {
+        crate::output::finance::INITIATIVE_NOTE
+    };
+    ws.write_string(row + 1, 0, text(note))?;
     filter(ws, row, 10)?;
     Ok(())
 }
@@ -527,7 +536,12 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
     // What the figures mean, under the table, wrapped over its printed width;
     // the printed page holds the headline columns (the intervals and labels
     // beside them are for reading on screen).
-    let notes = crate::output::html::headline_notes(report);
+    let mut notes = crate::output::html::headline_notes(report, true);
+    if report.mode == "central" {
+        for sc in &report.scenarios {
+            notes.push(format!("{}: {}.", sc.id, crate::output::central_line(sc)));
+        }
+    }
     row += 1;
     for note in notes {
         ws.merge_range(row, 0, row, 13, text(&note), &f.note)?;
