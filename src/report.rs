@@ -57,6 +57,10 @@ pub struct ScenarioReport {
     /// `investment`, `saving`) and funding.
     #[serde(default)]
     pub lines: IndexMap<String, Line>,
+    /// The labels of the config's other ids the report names: shocks and
+    /// income items not among `lines`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub labels: IndexMap<String, String>,
     pub years: Vec<YearReport>,
     pub months: Vec<MonthReport>,
     /// What drives the cost: each uncertain input's rank correlation with
@@ -448,6 +452,18 @@ pub fn cost_figures(cost: &Tally) -> (Summary, Option<Overspend>) {
     (cost.summary().rounded(2), cost.overspend())
 }
 
+/// The labels of `model`'s shocks and income items that are not among
+/// `lines` (a shock with a cost is a line already).
+fn other_labels(model: &Model, lines: &IndexMap<String, Line>) -> IndexMap<String, String> {
+    let shocks = model.strategy.shocks.iter().map(|s| (&s.id, &s.label));
+    let income = model.finance.income.iter().map(|i| (&i.id, &i.label));
+    shocks
+        .chain(income)
+        .filter(|(id, _)| !lines.contains_key(*id))
+        .map(|(id, label)| (id.clone(), label.clone()))
+        .collect()
+}
+
 fn scenario(result: &ScenarioResult) -> ScenarioReport {
     let (model, runs) = (result.model, result.results);
     let layout = &result.plan.layout;
@@ -597,6 +613,7 @@ fn scenario(result: &ScenarioResult) -> ScenarioReport {
         id: result.id.to_string(),
         label: result.label.to_string(),
         approximate: runs.approximate,
+        labels: other_labels(model, &lines),
         lines,
         history: crate::score::history(model, &months, &years),
         years,
@@ -625,6 +642,9 @@ impl ScenarioReport {
     pub fn label_of<'a>(&'a self, id: &'a str) -> &'a str {
         if let Some(l) = self.lines.get(id) {
             return &l.label;
+        }
+        if let Some(l) = self.labels.get(id) {
+            return l;
         }
         self.years
             .iter()

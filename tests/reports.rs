@@ -1122,6 +1122,13 @@ fn cohorts_are_reported_apart_with_the_jsons_figures() {
     }
     let md = std::fs::read_to_string(&out.markdown).unwrap();
     assert!(md.contains("Cohorts in base") && md.contains("Cohorts in arrivals\\_rise"));
+    // Income items are named by their labels, which the JSON carries.
+    assert_eq!(
+        v["scenarios"][0]["labels"]["uasc_grant"],
+        "Home Office UASC grant"
+    );
+    assert!(md.contains("Home Office UASC grant: £"), "{md}");
+    assert!(!md.contains("uasc\\_grant:"), "{md}");
     let html = std::fs::read_to_string(&out.html).unwrap();
     assert!(html.contains("Cohorts in base"));
     let csv = dir.path().join("run.csv");

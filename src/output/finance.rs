@@ -90,7 +90,7 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
                         .iter()
                         .map(|y| y.income_items.get(id).map_or("–".into(), |s| money(s.mean)))
                         .collect();
-                    format!("{}: {}", id, means.join(", "))
+                    format!("{}: {}", sc.label_of(id), means.join(", "))
                 })
                 .collect();
         if !items.is_empty() {

@@ -253,7 +253,7 @@ pub fn render_with(report: &Report, sensitivity: Option<&Sensitivity>) -> String
     headline(&mut h, report, central);
     let shared = Shared::of(report, &cx);
     for (i, sc) in report.scenarios.iter().enumerate() {
-        scenario(&mut h, i, sc, &cx, &shared, central);
+        scenario(&mut h, i, sc, &cx, &shared, central, report.runs);
     }
     if let Some(sens) = sensitivity {
         let labels = report
@@ -585,6 +585,7 @@ fn scenario(
     cx: &Context,
     shared: &Shared,
     central: bool,
+    runs: u64,
 ) {
     let name = scenario_name(sc);
     let _ = writeln!(
@@ -806,7 +807,7 @@ fn scenario(
 
     strategy(h, sc, central);
     finance(h, central, sc);
-    drivers(h, sc);
+    drivers(h, sc, runs);
     h.push_str("</section>\n");
 }
 
@@ -998,7 +999,7 @@ fn tornado(h: &mut String, s: &Sensitivity, labels: &crate::output::sensitivity:
 }
 
 /// The inputs behind the spread of the horizon's cost, from the runs.
-fn drivers(h: &mut String, sc: &ScenarioReport) {
+fn drivers(h: &mut String, sc: &ScenarioReport, runs: u64) {
     if sc.contributions.is_empty() {
         return;
     }
@@ -1011,15 +1012,19 @@ fn drivers(h: &mut String, sc: &ScenarioReport) {
             label: sc.input_label(&c.input),
             low: 0.0,
             high: c.total.contribution * 100.0,
-            note: format!("ρ {:+.2}", c.total.rank_correlation),
+            note: format!(
+                "ρ {}",
+                crate::output::rank_text(c.total.rank_correlation, runs)
+            ),
         })
         .collect();
     let _ = writeln!(
         h,
         "<figure>{}<figcaption>Share of the spread of the horizon's cost that each uncertain input \
          accounts for: its rank correlation ρ with the cost, squared and normalised over all inputs \
-         (ρ below zero: a higher value lowers the cost). Measured from these runs; \
-         <code>carecast sensitivity</code> holds each input at its P10 and P90 instead.</figcaption></figure>",
+         (ρ below zero: in these runs a higher value went with a lower cost). Measured from these \
+         runs; <code>carecast sensitivity</code> holds each input at its P10 and P90 instead. {}.\
+         </figcaption></figure>",
         svg::tornado(
             &format!("What drives the cost — {}", sc.label),
             "share of variance, %",
@@ -1027,7 +1032,8 @@ fn drivers(h: &mut String, sc: &ScenarioReport) {
             &|x: f64| format!("{}%", crate::output::whole(x)),
             None,
             720.0
-        )
+        ),
+        escape(&crate::output::rank_noise_note(runs))
     );
     for r in &sc.correlations {
         let _ = writeln!(

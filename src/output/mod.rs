@@ -241,6 +241,34 @@ pub fn error_line(central: bool, sc: &crate::report::ScenarioReport) -> Option<S
     ))
 }
 
+/// How far from zero a rank correlation measured over `runs` runs falls 95%
+/// of the time when the input has no effect on the cost: 1.96/√(runs − 1).
+pub fn rank_noise(runs: u64) -> f64 {
+    1.96 / (runs.saturating_sub(1).max(1) as f64).sqrt()
+}
+
+/// A driver's rank correlation, `+0.37`, marked `(noise)` when it lies
+/// within [`rank_noise`] of zero: the runs cannot tell it from no effect.
+pub fn rank_text(rho: f64, runs: u64) -> String {
+    if rho.abs() < rank_noise(runs) {
+        format!("{rho:+.2} (noise)")
+    } else {
+        format!("{rho:+.2}")
+    }
+}
+
+/// What the `(noise)` mark of [`rank_text`] means for `runs` runs, as a
+/// sentence without its full stop.
+pub fn rank_noise_note(runs: u64) -> String {
+    format!(
+        "A rank correlation marked (noise) is within ±{:.2} of zero, where one measured over {} \
+         falls 95% of the time for an input that does not move the cost: the runs cannot tell it \
+         from no effect, and its sign says nothing",
+        rank_noise(runs),
+        count_of(runs, "run")
+    )
+}
+
 /// What a scenario's central projection is, in one sentence without its
 /// full stop: the model's expected path, or an approximation of it where a
 /// capacity or a programme's limit comes within reach.
@@ -259,6 +287,16 @@ pub fn central_line(sc: &crate::report::ScenarioReport) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rank_correlation_within_the_noise_of_its_runs_is_marked() {
+        // 1.96/sqrt(299) = 0.1133 for 300 runs; 1.96/sqrt(3999) = 0.031.
+        assert_eq!(rank_text(-0.09, 300), "-0.09 (noise)");
+        assert_eq!(rank_text(0.13, 300), "+0.13");
+        assert_eq!(rank_text(-0.09, 4000), "-0.09");
+        assert_eq!(rank_text(0.012, 4000), "+0.01 (noise)");
+        assert!(rank_noise_note(300).contains("±0.11"));
+    }
 
     #[test]
     fn money_reads_like_a_committee_paper() {

@@ -301,8 +301,8 @@ fn table_lines(s: &Sensitivity, labels: &Labels) -> String {
     if s.drivers.len() > TOP {
         let _ = writeln!(
             t,
-            "… and {} more inputs (all in the JSON and CSV)",
-            s.drivers.len() - TOP
+            "… and {} more (all in the JSON and CSV)",
+            crate::output::count_of((s.drivers.len() - TOP) as u64, "input")
         );
     }
     if s.drivers.is_empty() {

@@ -416,10 +416,21 @@ fn drivers(out: &mut String, report: &Report) {
             rows.push(vec![
                 sc.input_label(&c.input),
                 percent(c.total.contribution),
-                format!("{:+.2}", c.total.rank_correlation),
+                crate::output::rank_text(c.total.rank_correlation, report.runs),
             ]);
         }
         out.push_str(&layout(&rows));
+        let noisy = sc
+            .contributions
+            .iter()
+            .take(TOP)
+            .any(|c| c.total.rank_correlation.abs() < crate::output::rank_noise(report.runs));
+        if noisy {
+            out.push_str(&wrap(
+                &format!("{}.", crate::output::rank_noise_note(report.runs)),
+                WIDTH,
+            ));
+        }
         for r in &sc.correlations {
             let _ = writeln!(
                 out,
