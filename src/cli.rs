@@ -783,6 +783,32 @@ fn report(args: ReportArgs) -> Result<(), Error> {
                 report.name
             )));
         }
+        let shown = args
+            .sensitivity
+            .as_deref()
+            .unwrap_or(std::path::Path::new(""))
+            .display();
+        let Some(sc) = report.scenarios.iter().find(|sc| sc.id == s.scenario) else {
+            let ids: Vec<&str> = report.scenarios.iter().map(|sc| sc.id.as_str()).collect();
+            return Err(Error::Usage(format!(
+                "--sensitivity {shown}: the sensitivity analysis is of scenario {:?}, which the \
+                 results {} do not have (they have {})",
+                s.scenario,
+                args.results.display(),
+                ids.join(", ")
+            )));
+        };
+        let years = |fys: Vec<&str>| fys.join(", ");
+        let theirs = years(s.base.years.iter().map(|y| y.fy.as_str()).collect());
+        let ours = years(sc.years.iter().map(|y| y.fy.as_str()).collect());
+        if theirs != ours {
+            return Err(Error::Usage(format!(
+                "--sensitivity {shown}: the sensitivity analysis covers the years {theirs} but \
+                 scenario {:?} of the results {} covers {ours}",
+                s.scenario,
+                args.results.display()
+            )));
+        }
     }
     output::write_all_or_nothing(render_reports(&report, args.files, sensitivity.as_ref())?)?;
     if !args.quiet && !to_stdout {

@@ -537,6 +537,46 @@ fn the_report_takes_the_tornado_into_its_html() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not a sensitivity analysis"), "{err}");
     assert!(!dir.path().join("never.html").exists());
+
+    // An analysis of a config of the same name but other years, or of a
+    // scenario the results do not have: exit 2, naming what differs.
+    let shorter = EVENTS
+        .replace("years = 3", "years = 2")
+        .replace("[\"5.5m\", \"5.5m\", \"5.5m\"]", "[\"5.5m\", \"5.5m\"]");
+    assert_ne!(shorter, EVENTS);
+    let short_config = dir.path().join("short.toml");
+    std::fs::write(&short_config, shorter).unwrap();
+    let short_sens = dir.path().join("short.json");
+    carecast()
+        .arg("sensitivity")
+        .arg(&short_config)
+        .args(["--runs", "20", "--quiet", "--json"])
+        .arg(&short_sens)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&sens).unwrap();
+    let other = dir.path().join("other.json");
+    let renamed = text.replacen("\"scenario\": \"base\"", "\"scenario\": \"elsewhere\"", 1);
+    assert_ne!(renamed, text);
+    std::fs::write(&other, renamed).unwrap();
+    for (analysis, expect) in [
+        (&short_sens, "covers the years 2025/26, 2026/27 but"),
+        (&other, "of scenario \"elsewhere\", which the results"),
+    ] {
+        let out = carecast()
+            .arg("report")
+            .arg(&results)
+            .arg("--sensitivity")
+            .arg(analysis)
+            .arg("--html")
+            .arg(dir.path().join("never.html"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expect), "{err}");
+        assert!(!dir.path().join("never.html").exists());
+    }
 }
 
 #[test]
