@@ -1008,6 +1008,50 @@ fn an_integer_beyond_64_bits_names_the_field_and_what_it_accepts() {
     }
 }
 
+/// Regression: `seed = 9223372036854775808` (2⁶³, beyond a TOML integer)
+/// was accepted by a config without scenarios and refused by one with
+/// them as "FILE:20: u64 value was too large", with no field; a seed beyond
+/// 64 bits was refused with the range 0 to 2⁶⁴ − 1, which holds the seed that
+/// failed. Every seed above 2⁶³ − 1 is refused naming the field and the range
+/// a config can hold; 2⁶³ − 1 itself is accepted.
+#[test]
+fn a_seed_beyond_a_toml_integer_names_the_field_and_the_range_that_works() {
+    let seed = |value: &str| format!("[simulation]\nseed = {value}\n");
+    let scenario = "[[scenario]]\nid = \"s\"\n";
+    for value in [
+        "9223372036854775808",
+        "18446744073709551615",
+        "99999999999999999999",
+    ] {
+        for toml in [
+            base_plus(&seed(value)),
+            base_plus(&format!("{}{scenario}", seed(value))),
+        ] {
+            let case = Case::new(toml);
+            assert_bad(
+                &case,
+                &[
+                    ": simulation.seed: ".into(),
+                    format!("{value} is too large"),
+                    "a whole number from 0 to 9223372036854775807".into(),
+                    "--seed on the command line takes up to 18446744073709551615".into(),
+                ],
+            );
+        }
+    }
+    for toml in [
+        base_plus(&seed("9223372036854775807")),
+        base_plus(&format!("{}{scenario}", seed("9223372036854775807"))),
+    ] {
+        let out = Case::new(toml).validate();
+        assert_eq!(out.code, Some(0), "{}", out.stderr);
+    }
+    // The command line takes the full 64 bits.
+    let case = Case::new(BASE);
+    let out = case.run(&["--seed", "18446744073709551615"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+}
+
 // ---------------------------------------------------------------------------
 // The command line.
 

@@ -24,6 +24,9 @@ pub(super) type Result<T> = std::result::Result<T, FieldError>;
 const SHARE_TOLERANCE: f64 = 1e-6;
 const DEFAULT_RUNS: u64 = 10_000;
 const DEFAULT_SEED: u64 = 42;
+/// The largest `simulation.seed` a config can hold: TOML integers are
+/// signed 64-bit (`--seed` on the command line takes any `u64`).
+pub const MAX_CONFIG_SEED: u64 = i64::MAX as u64;
 pub const MAX_RUNS: u64 = 100_000_000;
 /// A month-end count of children in `[history]`: more than England has in
 /// care (about 84,000 in 2024), times ten.
@@ -198,7 +201,20 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
                     format!("must be between 1 and {MAX_RUNS}, got {runs}"),
                 );
             }
-            (runs, s.seed.unwrap_or(DEFAULT_SEED))
+            let seed = s.seed.unwrap_or(DEFAULT_SEED);
+            // The parser reads up to `u64::MAX`, but a TOML integer (and so
+            // the same config read as a document, for scenarios or a
+            // calibration base) stops at `i64::MAX`.
+            if seed > MAX_CONFIG_SEED {
+                return err(
+                    "simulation.seed",
+                    format!(
+                        "{seed} is too large: {}",
+                        limits::expected_at("simulation.seed")
+                    ),
+                );
+            }
+            (runs, seed)
         }
         None => (DEFAULT_RUNS, DEFAULT_SEED),
     };
