@@ -1857,6 +1857,91 @@ fn a_rolling_backtest_scores_every_origin_with_crps_in_a_table_csv_and_html() {
         .code(2);
 }
 
+/// Regressions: a repeated `--at` was scored twice ("Over 3 origin(s)" for
+/// two dates), weighing double in the pooled scores; and `--every 0m` was
+/// refused only after every return had been read (its skipped rows printed
+/// first). Both are usage errors found before any data are read.
+#[test]
+fn a_repeated_origin_or_a_bad_step_is_refused_before_the_data_are_read() {
+    // Returns with a row skipped: reading them prints a `skipped:` line.
+    let dir = tempfile::tempdir().unwrap();
+    let child = "A1,1,15/06/2010,WBRI,,,\n";
+    write_year(
+        dir.path(),
+        2022,
+        child,
+        "A1,01/09/2021,S,C2,N1,U4,PR1,,,,,,\nA2,01/09/2021,S,C2,N1,QQ,PR1,,,,,,\n",
+    );
+    write_year(
+        dir.path(),
+        2023,
+        child,
+        "A1,01/09/2021,S,C2,N1,U4,PR1,,,,,,\n",
+    );
+    let backtest = |args: &[&str]| {
+        let out = carecast()
+            .args(["backtest", "--ssda903"])
+            .arg(dir.path())
+            .args(args)
+            .args(["--runs", "10"])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    for (args, words) in [
+        (
+            &[
+                "--at",
+                "2022-03-31",
+                "--at",
+                "2021-03-31",
+                "--at",
+                "2021-03-31",
+            ][..],
+            &[
+                "--at 2021-03-31 is given twice",
+                "2021-04-01",
+                "give each origin once",
+            ][..],
+        ),
+        (
+            &["--at", "2021-03-31", "--at", "2021-04"][..],
+            &[
+                "--at 2021-03-31 and --at 2021-04 are the same origin",
+                "2021-04-01",
+            ][..],
+        ),
+        (
+            &["--at", "2022-03-31", "--every", "0m"][..],
+            &["--every \"0m\""][..],
+        ),
+        (
+            &["--at", "2022-03-31", "--every", "6x"][..],
+            &["--every \"6x\""][..],
+        ),
+    ] {
+        let (code, e) = backtest(args);
+        assert_eq!(code, Some(2), "{args:?}: {e}");
+        assert!(
+            e.starts_with("error: ") && !e.contains("skipped:"),
+            "{args:?}: {e}"
+        );
+        for w in words {
+            assert!(e.contains(w), "{args:?}: {w:?} in {e}");
+        }
+    }
+    // With good flags the same returns are read, and the row skipped said.
+    let (code, e) = backtest(&["--at", "2022-03-31", "--every", "6m", "--horizon", "3"]);
+    assert_eq!(code, Some(0), "{e}");
+    assert!(
+        e.contains("skipped:") && e.contains("unknown PLACE code \"QQ\""),
+        "{e}"
+    );
+}
+
 #[test]
 fn the_generator_makes_trends_and_re_entries_that_calibration_sees() {
     // Entries growing 10% a year: the trend fitted on all the returns
