@@ -690,6 +690,50 @@ fn calibrate_on_a_base_keeps_its_money_and_maps_codes_to_its_placements() {
         .success();
 }
 
+/// Regression: `[calibration.mapping]` accepted keys that are no SSDA903
+/// code (`ZZZ`, `U9`, `U4/PR9`), which could never match a row, while a
+/// malformed key was refused. Every key must be a code the calibrator reads,
+/// with a provider it reads, ignoring case as the calibrator does.
+#[test]
+fn a_mapping_key_that_is_no_ssda903_code_is_a_config_error_listing_the_codes() {
+    let base = "name = \"x\"\n[horizon]\nstart = \"2024-04\"\nyears = 1\n[[placement]]\nid = \"f\"\nweekly_cost = 1\n[exits]\nannual_probability = { f = 0 }\n[calibration.mapping]\n";
+    for (key, words) in [
+        (
+            "ZZZ",
+            "\"ZZZ\" is not an SSDA903 placement code; expected one of A3, A4,",
+        ),
+        (
+            "U9",
+            "\"U9\" is not an SSDA903 placement code; expected one of A3, A4,",
+        ),
+        (
+            "ZZ/PR1",
+            "\"ZZ/PR1\": \"ZZ\" is not an SSDA903 placement code; expected one of A3, A4,",
+        ),
+        (
+            "U4/PR9",
+            "\"U4/PR9\": \"PR9\" is not an SSDA903 placement provider code; expected one of PR0, PR1, PR2, PR3, PR4, PR5",
+        ),
+        (
+            "U4/",
+            "\"U4/\": \"\" is not an SSDA903 placement provider code",
+        ),
+    ] {
+        let text = format!("{base}\"{key}\" = \"f\"\n");
+        let e = carecast::config::parse_config(&text, "c.toml").unwrap_err();
+        assert_eq!(e.path, format!("calibration.mapping.{key}"), "{e}");
+        assert!(e.message.contains(words), "{e}");
+        if words.contains("placement code") {
+            assert!(e.message.contains("T4, U1, U2, U3, U4, U5, U6, Z1"), "{e}");
+        }
+    }
+    // Codes the calibrator reads, in any case, with or without a provider.
+    for key in ["U4", "u4/pr1", "K3", "U6/PR0", "Z1/PR5"] {
+        let text = format!("{base}\"{key}\" = \"f\"\n");
+        carecast::config::parse_config(&text, "c.toml").unwrap_or_else(|e| panic!("{key}: {e}"));
+    }
+}
+
 #[test]
 fn data_errors_exit_with_status_2_naming_the_problem() {
     let empty = tempfile::tempdir().unwrap();
@@ -1005,6 +1049,11 @@ fn bad_stock_by_age_and_history_are_config_errors() {
             "[exits]\nannual_probability = { f = 0 }\n[calibration.mapping]\nU4 = \"nowhere\"",
             "calibration.mapping.U4",
             "unknown placement",
+        ),
+        (
+            "[exits]\nannual_probability = { f = 0 }\n[calibration.mapping]\nU9 = \"f\"",
+            "calibration.mapping.U9",
+            "\"U9\" is not an SSDA903 placement code",
         ),
     ];
     for (extra, path, words) in bad {

@@ -1457,21 +1457,41 @@ fn fy_first_year(label: &str, fy_start_month: u32) -> Option<i32> {
 }
 
 /// Checks a `[calibration.mapping]`: keys are SSDA903 placement codes,
-/// optionally with a provider code (`U4/PR1`), and values placement ids.
+/// optionally with a provider code (`U4/PR1`), that the calibrator reads
+/// (ignoring case, as it does), and values placement ids.
 fn calibration_mapping(mapping: &IndexMap<String, String>, placement_ids: &[&str]) -> Result<()> {
+    use crate::calibrate::ssda903::{PLACEMENTS, PROVIDERS};
     for (key, target) in mapping {
         let path = format!("calibration.mapping.{key}");
         let (code, provider) = match key.split_once('/') {
             Some((c, p)) => (c, Some(p)),
             None => (key.as_str(), None),
         };
-        let code_ok =
-            |t: &str| (2..=3).contains(&t.len()) && t.bytes().all(|c| c.is_ascii_alphanumeric());
-        if !code_ok(code) || !provider.is_none_or(|p| p.len() == 3 && code_ok(p)) {
+        let known =
+            |codes: &[&str], text: &str| codes.contains(&text.to_ascii_uppercase().as_str());
+        // `"U4/PR9": ` before the part at fault when the key has two.
+        let within = if provider.is_some() {
+            format!("{key:?}: ")
+        } else {
+            String::new()
+        };
+        if !known(&PLACEMENTS, code) {
             return err(
                 path,
                 format!(
-                    "{key:?} is not an SSDA903 placement code (e.g. \"U4\") or code and provider (\"U4/PR1\")"
+                    "{within}{code:?} is not an SSDA903 placement code; expected one of {}, alone or with a provider code (\"U4/PR1\")",
+                    PLACEMENTS.join(", ")
+                ),
+            );
+        }
+        if let Some(provider) = provider
+            && !known(&PROVIDERS, provider)
+        {
+            return err(
+                path,
+                format!(
+                    "{within}{provider:?} is not an SSDA903 placement provider code; expected one of {}",
+                    PROVIDERS.join(", ")
                 ),
             );
         }
