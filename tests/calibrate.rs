@@ -1455,6 +1455,102 @@ fn a_plain_file_named_like_a_year_folder_is_an_error() {
     );
 }
 
+/// Regression: an episodes.csv that is a FIFO or a symbolic link that
+/// loops gave "no episode table: expected a CSV file such as episodes.csv",
+/// although a file by that name is there. It is named, with what is wrong.
+#[cfg(unix)]
+#[test]
+fn an_episodes_table_that_is_not_a_regular_file_is_named_with_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    write_year(
+        dir.path(),
+        2023,
+        "A1,1,15/06/2010,WBRI,,,\n",
+        "A1,01/09/2022,S,C2,N1,U4,PR1,,,,,,\n",
+    );
+    let episodes = dir.path().join("2023").join("episodes.csv");
+    let run = |extra: &[&str]| {
+        let out = carecast()
+            .args(["calibrate", "--ssda903"])
+            .arg(dir.path())
+            .args(["--at", "2023-03-31"])
+            .args(extra)
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    // A symbolic link to itself.
+    std::fs::remove_file(&episodes).unwrap();
+    std::os::unix::fs::symlink("episodes.csv", &episodes).unwrap();
+    for extra in [&[][..], &["--episodes-file", "episodes.csv"][..]] {
+        let (code, e) = run(extra);
+        assert_eq!(code, Some(2), "{e}");
+        assert!(
+            e.contains(&episodes.display().to_string())
+                && e.contains("cannot be read")
+                && e.contains("os error")
+                && e.contains("the episode table must be a regular CSV file")
+                && !e.contains("no episode table"),
+            "{extra:?}: {e}"
+        );
+    }
+    // A FIFO: never opened, so nothing waits on it.
+    std::fs::remove_file(&episodes).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&episodes)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for extra in [&[][..], &["--episodes-file", "episodes.csv"][..]] {
+        let (code, e) = run(extra);
+        assert_eq!(code, Some(2), "{e}");
+        assert!(
+            e.contains(&episodes.display().to_string())
+                && e.contains("a FIFO (named pipe), not a regular file")
+                && !e.contains("no episode table"),
+            "{extra:?}: {e}"
+        );
+    }
+    // A table that is not there at all is still "no episode table".
+    std::fs::remove_file(&episodes).unwrap();
+    let (code, e) = run(&[]);
+    assert_eq!(code, Some(2), "{e}");
+    assert!(e.contains("no episode table"), "{e}");
+    let (code, e) = run(&["--episodes-file", "episodes.csv"]);
+    assert_eq!(code, Some(2), "{e}");
+    assert!(e.contains("no such file"), "{e}");
+}
+
+/// Regression: a year folder named `0000` was left out without a word,
+/// while the docs say a four-digit name is a collection year read from
+/// the dates inside. A name that gives a year outside those carecast reads
+/// is an error naming the folder, like a plain file named like a year.
+#[test]
+fn a_folder_named_like_a_year_carecast_does_not_read_is_an_error_naming_it() {
+    for name in ["0000", "1850", "9999", "1989-90"] {
+        let dir = tempfile::tempdir().unwrap();
+        write_year(
+            dir.path(),
+            2023,
+            "A1,1,15/06/2010,WBRI,,,\n",
+            "A1,01/09/2022,S,C2,N1,U4,PR1,,,,,,\n",
+        );
+        std::fs::create_dir(dir.path().join(name)).unwrap();
+        let (code, _, e) = calibrate_at(dir.path(), "2023-03-31");
+        assert_eq!(code, 2, "{name}: {e}");
+        assert!(
+            e.contains(&dir.path().join(name).display().to_string())
+                && e.contains("named like a collection year")
+                && e.contains("1990 to 2200"),
+            "{name}: {e}"
+        );
+    }
+}
+
 #[test]
 fn a_return_without_episodes_is_an_error_naming_its_file() {
     let (code, _, e) = calibrate_at(&kept("no_episodes"), "2023-03-31");
