@@ -473,6 +473,17 @@ fn control_characters_in_text_are_refused() {
     assert_eq!(Case::new(described).validate().code, Some(0));
 }
 
+/// Regression: `kinshipé` was refused with "may use only letters, digits
+/// …", although é is a letter; the rule is ASCII letters.
+#[test]
+fn a_non_ascii_letter_in_an_id_is_refused_saying_ascii() {
+    assert_field_error(
+        &base_with("id = \"ifa\"", "id = \"kinshipé\""),
+        "placement[1].id",
+        "\"kinshipé\" may use only ASCII letters (a–z, A–Z), digits (0–9), '_', '-' and '+'",
+    );
+}
+
 #[test]
 fn duplicate_placement_id() {
     assert_field_error(

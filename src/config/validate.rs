@@ -118,7 +118,7 @@ pub(super) fn check_id(id: &str, path: &str) -> Result<()> {
     {
         return err(
             path,
-            format!("{id:?} may use only letters, digits, '_', '-' and '+'"),
+            format!("{id:?} may use only ASCII letters (a–z, A–Z), digits (0–9), '_', '-' and '+'"),
         );
     }
     Ok(())
