@@ -224,6 +224,29 @@ pub fn rolling(
     })
 }
 
+/// Parses the `--at` origins of a backtest, in the order given. The same
+/// origin given twice (even written two ways, `2021-03-31` and `2021-04`)
+/// is refused: it would be scored twice and weigh double in the pooled
+/// scores.
+pub fn parse_origins(texts: &[String]) -> Result<Vec<Day>, Error> {
+    let mut origins: Vec<(Day, &str)> = Vec::with_capacity(texts.len());
+    for text in texts {
+        let at = crate::calibrate::parse_at(text)?;
+        if let Some((_, first)) = origins.iter().find(|(day, _)| *day == at) {
+            let same = if *first == text.as_str() {
+                format!("--at {text} is given twice")
+            } else {
+                format!("--at {first} and --at {text} are the same origin")
+            };
+            return Err(Error::Usage(format!(
+                "{same} (the horizon starting {at}); give each origin once"
+            )));
+        }
+        origins.push((at, text));
+    }
+    Ok(origins.into_iter().map(|(at, _)| at).collect())
+}
+
 /// Parses `--every`: a number of months (`6m`, `6`) or years (`1y`).
 pub fn parse_every(text: &str) -> Result<u32, Error> {
     let t = text.trim();
@@ -389,5 +412,25 @@ mod tests {
         for bad in ["0m", "x", "-1", "11y", ""] {
             assert!(parse_every(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_origin_is_given_once() {
+        let texts = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let o = parse_origins(&texts(&["2022-03-31", "2021-03-31"])).unwrap();
+        assert_eq!(
+            o.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+            ["2022-04-01", "2021-04-01"]
+        );
+        let e = parse_origins(&texts(&["2022-03-31", "2021-03-31", "2021-03-31"])).unwrap_err();
+        assert!(
+            matches!(&e, Error::Usage(m) if m.contains("--at 2021-03-31 is given twice")),
+            "{e}"
+        );
+        let e = parse_origins(&texts(&["2021-04", "01/04/2021"])).unwrap_err();
+        assert!(
+            matches!(&e, Error::Usage(m) if m.contains("--at 2021-04 and --at 01/04/2021 are the same origin (the horizon starting 2021-04-01)")),
+            "{e}"
+        );
     }
 }

@@ -856,19 +856,27 @@ fn prepare(
     Error,
 > {
     let at = calibrate::parse_at(&args.at[0])?;
-    let base = args.base.as_deref().map(calibrate::load_base).transpose()?;
-    let years = years.unwrap_or(base.as_ref().map_or(3, |b| b.years));
+    // The flags first, before the base or the returns are read.
     if !(1..=120).contains(&args.window) {
         return Err(Error::Usage(format!(
             "--window must be 1 to 120 months, got {}",
             args.window
         )));
     }
-    if !(1..=50).contains(&years) {
-        return Err(Error::Usage(format!(
-            "--years must be 1 to 50, got {years}"
-        )));
+    let check_years = |years: usize| {
+        if (1..=50).contains(&years) {
+            Ok(years)
+        } else {
+            Err(Error::Usage(format!(
+                "--years must be 1 to 50, got {years}"
+            )))
+        }
+    };
+    if let Some(years) = years {
+        check_years(years)?;
     }
+    let base = args.base.as_deref().map(calibrate::load_base).transpose()?;
+    let years = check_years(years.unwrap_or(base.as_ref().map_or(3, |b| b.years)))?;
     let options = calibrate::ssda903::ReadOptions {
         files: calibrate::ssda903::FileNames {
             header: args.header_file.clone(),
@@ -958,20 +966,19 @@ fn backtest(args: BacktestArgs) -> Result<(), Error> {
         &[&args.out, &args.csv, &args.html],
         &[Some(&args.data.ssda903), args.data.base.as_ref()],
     )?;
-    let (prep, base, request) = prepare(&args.data, None)?;
-    let mut origins = args
-        .data
-        .at
-        .iter()
-        .map(|a| calibrate::parse_at(a))
-        .collect::<Result<Vec<_>, _>>()?;
-    if let Some(every) = &args.every {
-        if origins.len() > 1 {
+    // Every flag is checked before any data are read.
+    let mut origins = crate::backtest::parse_origins(&args.data.at)?;
+    let step = match &args.every {
+        Some(_) if origins.len() > 1 => {
             return Err(Error::Usage(
                 "--every steps from one --at; give one, or several --at without --every".into(),
             ));
         }
-        let step = crate::backtest::parse_every(every)?;
+        Some(every) => Some(crate::backtest::parse_every(every)?),
+        None => None,
+    };
+    let (prep, base, request) = prepare(&args.data, None)?;
+    if let Some(step) = step {
         let last = prep.data.last_day().unwrap_or(request.at);
         origins = crate::backtest::origins_every(request.at, step, last);
         if origins.is_empty() {

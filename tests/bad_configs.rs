@@ -473,6 +473,17 @@ fn control_characters_in_text_are_refused() {
     assert_eq!(Case::new(described).validate().code, Some(0));
 }
 
+/// Regression: `kinshipé` was refused with "may use only letters, digits
+/// …", although é is a letter; the rule is ASCII letters.
+#[test]
+fn a_non_ascii_letter_in_an_id_is_refused_saying_ascii() {
+    assert_field_error(
+        &base_with("id = \"ifa\"", "id = \"kinshipé\""),
+        "placement[1].id",
+        "\"kinshipé\" may use only ASCII letters (a–z, A–Z), digits (0–9), '_', '-' and '+'",
+    );
+}
+
 #[test]
 fn duplicate_placement_id() {
     assert_field_error(
@@ -1006,6 +1017,50 @@ fn an_integer_beyond_64_bits_names_the_field_and_what_it_accepts() {
         );
         assert!(!out.stderr.contains("i128"), "{}", out.stderr);
     }
+}
+
+/// Regression: `seed = 9223372036854775808` (2⁶³, beyond a TOML integer)
+/// was accepted by a config without scenarios and refused by one with
+/// them as "FILE:20: u64 value was too large", with no field; a seed beyond
+/// 64 bits was refused with the range 0 to 2⁶⁴ − 1, which holds the seed that
+/// failed. Every seed above 2⁶³ − 1 is refused naming the field and the range
+/// a config can hold; 2⁶³ − 1 itself is accepted.
+#[test]
+fn a_seed_beyond_a_toml_integer_names_the_field_and_the_range_that_works() {
+    let seed = |value: &str| format!("[simulation]\nseed = {value}\n");
+    let scenario = "[[scenario]]\nid = \"s\"\n";
+    for value in [
+        "9223372036854775808",
+        "18446744073709551615",
+        "99999999999999999999",
+    ] {
+        for toml in [
+            base_plus(&seed(value)),
+            base_plus(&format!("{}{scenario}", seed(value))),
+        ] {
+            let case = Case::new(toml);
+            assert_bad(
+                &case,
+                &[
+                    ": simulation.seed: ".into(),
+                    format!("{value} is too large"),
+                    "a whole number from 0 to 9223372036854775807".into(),
+                    "--seed on the command line takes up to 18446744073709551615".into(),
+                ],
+            );
+        }
+    }
+    for toml in [
+        base_plus(&seed("9223372036854775807")),
+        base_plus(&format!("{}{scenario}", seed("9223372036854775807"))),
+    ] {
+        let out = Case::new(toml).validate();
+        assert_eq!(out.code, Some(0), "{}", out.stderr);
+    }
+    // The command line takes the full 64 bits.
+    let case = Case::new(BASE);
+    let out = case.run(&["--seed", "18446744073709551615"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
 }
 
 // ---------------------------------------------------------------------------

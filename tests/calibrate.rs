@@ -690,6 +690,50 @@ fn calibrate_on_a_base_keeps_its_money_and_maps_codes_to_its_placements() {
         .success();
 }
 
+/// Regression: `[calibration.mapping]` accepted keys that are no SSDA903
+/// code (`ZZZ`, `U9`, `U4/PR9`), which could never match a row, while a
+/// malformed key was refused. Every key must be a code the calibrator reads,
+/// with a provider it reads, ignoring case as the calibrator does.
+#[test]
+fn a_mapping_key_that_is_no_ssda903_code_is_a_config_error_listing_the_codes() {
+    let base = "name = \"x\"\n[horizon]\nstart = \"2024-04\"\nyears = 1\n[[placement]]\nid = \"f\"\nweekly_cost = 1\n[exits]\nannual_probability = { f = 0 }\n[calibration.mapping]\n";
+    for (key, words) in [
+        (
+            "ZZZ",
+            "\"ZZZ\" is not an SSDA903 placement code; expected one of A3, A4,",
+        ),
+        (
+            "U9",
+            "\"U9\" is not an SSDA903 placement code; expected one of A3, A4,",
+        ),
+        (
+            "ZZ/PR1",
+            "\"ZZ/PR1\": \"ZZ\" is not an SSDA903 placement code; expected one of A3, A4,",
+        ),
+        (
+            "U4/PR9",
+            "\"U4/PR9\": \"PR9\" is not an SSDA903 placement provider code; expected one of PR0, PR1, PR2, PR3, PR4, PR5",
+        ),
+        (
+            "U4/",
+            "\"U4/\": \"\" is not an SSDA903 placement provider code",
+        ),
+    ] {
+        let text = format!("{base}\"{key}\" = \"f\"\n");
+        let e = carecast::config::parse_config(&text, "c.toml").unwrap_err();
+        assert_eq!(e.path, format!("calibration.mapping.{key}"), "{e}");
+        assert!(e.message.contains(words), "{e}");
+        if words.contains("placement code") {
+            assert!(e.message.contains("T4, U1, U2, U3, U4, U5, U6, Z1"), "{e}");
+        }
+    }
+    // Codes the calibrator reads, in any case, with or without a provider.
+    for key in ["U4", "u4/pr1", "K3", "U6/PR0", "Z1/PR5"] {
+        let text = format!("{base}\"{key}\" = \"f\"\n");
+        carecast::config::parse_config(&text, "c.toml").unwrap_or_else(|e| panic!("{key}: {e}"));
+    }
+}
+
 #[test]
 fn data_errors_exit_with_status_2_naming_the_problem() {
     let empty = tempfile::tempdir().unwrap();
@@ -1005,6 +1049,11 @@ fn bad_stock_by_age_and_history_are_config_errors() {
             "[exits]\nannual_probability = { f = 0 }\n[calibration.mapping]\nU4 = \"nowhere\"",
             "calibration.mapping.U4",
             "unknown placement",
+        ),
+        (
+            "[exits]\nannual_probability = { f = 0 }\n[calibration.mapping]\nU9 = \"f\"",
+            "calibration.mapping.U9",
+            "\"U9\" is not an SSDA903 placement code",
         ),
     ];
     for (extra, path, words) in bad {
@@ -1404,6 +1453,102 @@ fn a_plain_file_named_like_a_year_folder_is_an_error() {
             && e.contains("must be a folder"),
         "{e}"
     );
+}
+
+/// Regression: an episodes.csv that is a FIFO or a symbolic link that
+/// loops gave "no episode table: expected a CSV file such as episodes.csv",
+/// although a file by that name is there. It is named, with what is wrong.
+#[cfg(unix)]
+#[test]
+fn an_episodes_table_that_is_not_a_regular_file_is_named_with_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    write_year(
+        dir.path(),
+        2023,
+        "A1,1,15/06/2010,WBRI,,,\n",
+        "A1,01/09/2022,S,C2,N1,U4,PR1,,,,,,\n",
+    );
+    let episodes = dir.path().join("2023").join("episodes.csv");
+    let run = |extra: &[&str]| {
+        let out = carecast()
+            .args(["calibrate", "--ssda903"])
+            .arg(dir.path())
+            .args(["--at", "2023-03-31"])
+            .args(extra)
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    // A symbolic link to itself.
+    std::fs::remove_file(&episodes).unwrap();
+    std::os::unix::fs::symlink("episodes.csv", &episodes).unwrap();
+    for extra in [&[][..], &["--episodes-file", "episodes.csv"][..]] {
+        let (code, e) = run(extra);
+        assert_eq!(code, Some(2), "{e}");
+        assert!(
+            e.contains(&episodes.display().to_string())
+                && e.contains("cannot be read")
+                && e.contains("os error")
+                && e.contains("the episode table must be a regular CSV file")
+                && !e.contains("no episode table"),
+            "{extra:?}: {e}"
+        );
+    }
+    // A FIFO: never opened, so nothing waits on it.
+    std::fs::remove_file(&episodes).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&episodes)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for extra in [&[][..], &["--episodes-file", "episodes.csv"][..]] {
+        let (code, e) = run(extra);
+        assert_eq!(code, Some(2), "{e}");
+        assert!(
+            e.contains(&episodes.display().to_string())
+                && e.contains("a FIFO (named pipe), not a regular file")
+                && !e.contains("no episode table"),
+            "{extra:?}: {e}"
+        );
+    }
+    // A table that is not there at all is still "no episode table".
+    std::fs::remove_file(&episodes).unwrap();
+    let (code, e) = run(&[]);
+    assert_eq!(code, Some(2), "{e}");
+    assert!(e.contains("no episode table"), "{e}");
+    let (code, e) = run(&["--episodes-file", "episodes.csv"]);
+    assert_eq!(code, Some(2), "{e}");
+    assert!(e.contains("no such file"), "{e}");
+}
+
+/// Regression: a year folder named `0000` was left out without a word,
+/// while the docs say a four-digit name is a collection year read from
+/// the dates inside. A name that gives a year outside those carecast reads
+/// is an error naming the folder, like a plain file named like a year.
+#[test]
+fn a_folder_named_like_a_year_carecast_does_not_read_is_an_error_naming_it() {
+    for name in ["0000", "1850", "9999", "1989-90"] {
+        let dir = tempfile::tempdir().unwrap();
+        write_year(
+            dir.path(),
+            2023,
+            "A1,1,15/06/2010,WBRI,,,\n",
+            "A1,01/09/2022,S,C2,N1,U4,PR1,,,,,,\n",
+        );
+        std::fs::create_dir(dir.path().join(name)).unwrap();
+        let (code, _, e) = calibrate_at(dir.path(), "2023-03-31");
+        assert_eq!(code, 2, "{name}: {e}");
+        assert!(
+            e.contains(&dir.path().join(name).display().to_string())
+                && e.contains("named like a collection year")
+                && e.contains("1990 to 2200"),
+            "{name}: {e}"
+        );
+    }
 }
 
 #[test]
@@ -1855,6 +2000,91 @@ fn a_rolling_backtest_scores_every_origin_with_crps_in_a_table_csv_and_html() {
         .args(["--at", "2023-03-31", "--at", "2023-09-30"])
         .assert()
         .code(2);
+}
+
+/// Regressions: a repeated `--at` was scored twice ("Over 3 origin(s)" for
+/// two dates), weighing double in the pooled scores; and `--every 0m` was
+/// refused only after every return had been read (its skipped rows printed
+/// first). Both are usage errors found before any data are read.
+#[test]
+fn a_repeated_origin_or_a_bad_step_is_refused_before_the_data_are_read() {
+    // Returns with a row skipped: reading them prints a `skipped:` line.
+    let dir = tempfile::tempdir().unwrap();
+    let child = "A1,1,15/06/2010,WBRI,,,\n";
+    write_year(
+        dir.path(),
+        2022,
+        child,
+        "A1,01/09/2021,S,C2,N1,U4,PR1,,,,,,\nA2,01/09/2021,S,C2,N1,QQ,PR1,,,,,,\n",
+    );
+    write_year(
+        dir.path(),
+        2023,
+        child,
+        "A1,01/09/2021,S,C2,N1,U4,PR1,,,,,,\n",
+    );
+    let backtest = |args: &[&str]| {
+        let out = carecast()
+            .args(["backtest", "--ssda903"])
+            .arg(dir.path())
+            .args(args)
+            .args(["--runs", "10"])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    for (args, words) in [
+        (
+            &[
+                "--at",
+                "2022-03-31",
+                "--at",
+                "2021-03-31",
+                "--at",
+                "2021-03-31",
+            ][..],
+            &[
+                "--at 2021-03-31 is given twice",
+                "2021-04-01",
+                "give each origin once",
+            ][..],
+        ),
+        (
+            &["--at", "2021-03-31", "--at", "2021-04"][..],
+            &[
+                "--at 2021-03-31 and --at 2021-04 are the same origin",
+                "2021-04-01",
+            ][..],
+        ),
+        (
+            &["--at", "2022-03-31", "--every", "0m"][..],
+            &["--every \"0m\""][..],
+        ),
+        (
+            &["--at", "2022-03-31", "--every", "6x"][..],
+            &["--every \"6x\""][..],
+        ),
+    ] {
+        let (code, e) = backtest(args);
+        assert_eq!(code, Some(2), "{args:?}: {e}");
+        assert!(
+            e.starts_with("error: ") && !e.contains("skipped:"),
+            "{args:?}: {e}"
+        );
+        for w in words {
+            assert!(e.contains(w), "{args:?}: {w:?} in {e}");
+        }
+    }
+    // With good flags the same returns are read, and the row skipped said.
+    let (code, e) = backtest(&["--at", "2022-03-31", "--every", "6m", "--horizon", "3"]);
+    assert_eq!(code, Some(0), "{e}");
+    assert!(
+        e.contains("skipped:") && e.contains("unknown PLACE code \"QQ\""),
+        "{e}"
+    );
 }
 
 #[test]

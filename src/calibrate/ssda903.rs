@@ -177,6 +177,17 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
                 "a file named like a collection year: each year's return must be a folder holding its header and episodes tables",
             ));
         }
+        if !NAMED_YEARS.contains(&named.first()) {
+            return Err(data_error(
+                &path,
+                format!(
+                    "a folder named like a collection year outside those carecast reads ({} to {}): rename it, or move it out of {}",
+                    NAMED_YEARS.start(),
+                    NAMED_YEARS.end(),
+                    dir.display()
+                ),
+            ));
+        }
         let year = match named {
             Named::Both(end) => end,
             Named::One(y) => {
@@ -348,12 +359,27 @@ enum Named {
     Both(i32),
 }
 
+/// The years a year folder's name may give (its first year, for
+/// `2022-23`): a four-digit name outside them is an error, not a folder
+/// left out.
+const NAMED_YEARS: std::ops::RangeInclusive<i32> = 1990..=2200;
+
+impl Named {
+    /// The first year the name gives: the one it states, or the year the
+    /// return starts.
+    fn first(self) -> i32 {
+        match self {
+            Named::One(y) => y,
+            Named::Both(end) => end - 1,
+        }
+    }
+}
+
 fn year_of_name(name: &str) -> Option<Named> {
     let year = |t: &str| {
         (t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()))
             .then(|| t.parse::<i32>().ok())
             .flatten()
-            .filter(|y| (1990..=2200).contains(y))
     };
     if let Some(y) = year(name) {
         return Some(Named::One(y));
@@ -524,16 +550,24 @@ fn check_some_usable(
 /// The file of a year folder holding a table: the name given, or a `.csv`
 /// whose name contains `what` (`header`, `episode`), ignoring case.
 fn find_file(folder: &Path, given: Option<&str>, what: &str) -> Result<PathBuf, Error> {
+    let unusable_table = |path: &Path, problem: String| {
+        data_error(
+            path,
+            format!("{problem}; the {what} table must be a regular CSV file"),
+        )
+    };
     if let Some(name) = given {
         let path = folder.join(name);
-        if !path.is_file() {
-            return Err(data_error(&path, "no such file"));
+        if let Some(problem) = not_a_table(&path) {
+            return Err(unusable_table(&path, problem));
         }
         return Ok(path);
     }
     let entries = std::fs::read_dir(folder)
         .map_err(|e| data_error(folder, format!("cannot read the folder: {e}")))?;
-    let mut found: Vec<PathBuf> = entries
+    // Every entry named like the table, whatever it is: one that cannot be
+    // read is reported as such rather than as no table at all.
+    let mut named: Vec<PathBuf> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .filter(|p| {
@@ -541,10 +575,18 @@ fn find_file(folder: &Path, given: Option<&str>, what: &str) -> Result<PathBuf, 
                 .file_name()
                 .map(|n| n.to_string_lossy().to_ascii_lowercase())
                 .unwrap_or_default();
-            p.is_file() && name.ends_with(".csv") && name.contains(what)
+            name.ends_with(".csv") && name.contains(what)
         })
         .collect();
-    found.sort();
+    named.sort();
+    let (mut found, unusable): (Vec<PathBuf>, Vec<PathBuf>) =
+        named.into_iter().partition(|p| not_a_table(p).is_none());
+    if found.is_empty()
+        && let Some(path) = unusable.first()
+        && let Some(problem) = not_a_table(path)
+    {
+        return Err(unusable_table(path, problem));
+    }
     match found.len() {
         1 => Ok(found.remove(0)),
         0 => Err(data_error(
@@ -571,6 +613,47 @@ fn find_file(folder: &Path, given: Option<&str>, what: &str) -> Result<PathBuf, 
             ),
         )),
     }
+}
+
+/// Why `path` cannot be read as a table, if it cannot: no such file, not
+/// a regular file (a folder, a FIFO, a device), or unreadable (a symbolic
+/// link that loops or leads nowhere, no permission), with the OS error.
+fn not_a_table(path: &Path) -> Option<String> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => None,
+        Ok(meta) => Some(format!(
+            "{}, not a regular file",
+            file_kind(&meta.file_type())
+        )),
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound
+                && std::fs::symlink_metadata(path).is_err() =>
+        {
+            Some("no such file".to_string())
+        }
+        Err(e) => Some(format!("cannot be read: {e}")),
+    }
+}
+
+/// What a file that is not a regular file is, for messages.
+fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    if kind.is_dir() {
+        return "a folder";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_block_device() || kind.is_char_device() {
+            return "a device";
+        }
+    }
+    "something else"
 }
 
 /// A field as text: UTF-8, or Latin-1 (each byte one character) when it is
@@ -688,6 +771,11 @@ mod tests {
         assert_eq!(year_of_name("2022-23"), Some(Named::Both(2023)));
         assert_eq!(year_of_name("2022_2023"), Some(Named::Both(2023)));
         assert_eq!(year_of_name("1999-00"), Some(Named::Both(2000)));
+        // Named like a year even outside the years read: an error for the
+        // caller, not a folder skipped.
+        assert_eq!(year_of_name("0000"), Some(Named::One(0)));
+        assert_eq!(year_of_name("0000").map(Named::first), Some(0));
+        assert_eq!(year_of_name("2022-23").map(Named::first), Some(2022));
         for other in ["2022-24", "202", "20231", "2023.csv", "notes", "2023-2"] {
             assert_eq!(year_of_name(other), None, "{other}");
         }

@@ -213,7 +213,11 @@ pub fn expected_at(path: &str) -> String {
         "shock[].spread_months" => range(SPREAD_MONTHS),
         "shock[].cost_months" => range(COST_MONTHS),
         "simulation.runs" => whole(1.0, crate::config::validate::MAX_RUNS as f64),
-        "simulation.seed" => format!("expected a whole number from 0 to {}", u64::MAX),
+        "simulation.seed" => format!(
+            "expected a whole number from 0 to {} (the largest TOML integer; --seed on the command line takes up to {})",
+            crate::config::validate::MAX_CONFIG_SEED,
+            u64::MAX
+        ),
         _ => crate::config::money::BELOW_LIMIT.to_string(),
     }
 }

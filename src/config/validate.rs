@@ -24,6 +24,9 @@ pub(super) type Result<T> = std::result::Result<T, FieldError>;
 const SHARE_TOLERANCE: f64 = 1e-6;
 const DEFAULT_RUNS: u64 = 10_000;
 const DEFAULT_SEED: u64 = 42;
+/// The largest `simulation.seed` a config can hold: TOML integers are
+/// signed 64-bit (`--seed` on the command line takes any `u64`).
+pub const MAX_CONFIG_SEED: u64 = i64::MAX as u64;
 pub const MAX_RUNS: u64 = 100_000_000;
 /// A month-end count of children in `[history]`: more than England has in
 /// care (about 84,000 in 2024), times ten.
@@ -115,7 +118,7 @@ pub(super) fn check_id(id: &str, path: &str) -> Result<()> {
     {
         return err(
             path,
-            format!("{id:?} may use only letters, digits, '_', '-' and '+'"),
+            format!("{id:?} may use only ASCII letters (a–z, A–Z), digits (0–9), '_', '-' and '+'"),
         );
     }
     Ok(())
@@ -198,7 +201,20 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
                     format!("must be between 1 and {MAX_RUNS}, got {runs}"),
                 );
             }
-            (runs, s.seed.unwrap_or(DEFAULT_SEED))
+            let seed = s.seed.unwrap_or(DEFAULT_SEED);
+            // The parser reads up to `u64::MAX`, but a TOML integer (and so
+            // the same config read as a document, for scenarios or a
+            // calibration base) stops at `i64::MAX`.
+            if seed > MAX_CONFIG_SEED {
+                return err(
+                    "simulation.seed",
+                    format!(
+                        "{seed} is too large: {}",
+                        limits::expected_at("simulation.seed")
+                    ),
+                );
+            }
+            (runs, seed)
         }
         None => (DEFAULT_RUNS, DEFAULT_SEED),
     };
@@ -1441,21 +1457,41 @@ fn fy_first_year(label: &str, fy_start_month: u32) -> Option<i32> {
 }
 
 /// Checks a `[calibration.mapping]`: keys are SSDA903 placement codes,
-/// optionally with a provider code (`U4/PR1`), and values placement ids.
+/// optionally with a provider code (`U4/PR1`), that the calibrator reads
+/// (ignoring case, as it does), and values placement ids.
 fn calibration_mapping(mapping: &IndexMap<String, String>, placement_ids: &[&str]) -> Result<()> {
+    use crate::calibrate::ssda903::{PLACEMENTS, PROVIDERS};
     for (key, target) in mapping {
         let path = format!("calibration.mapping.{key}");
         let (code, provider) = match key.split_once('/') {
             Some((c, p)) => (c, Some(p)),
             None => (key.as_str(), None),
         };
-        let code_ok =
-            |t: &str| (2..=3).contains(&t.len()) && t.bytes().all(|c| c.is_ascii_alphanumeric());
-        if !code_ok(code) || !provider.is_none_or(|p| p.len() == 3 && code_ok(p)) {
+        let known =
+            |codes: &[&str], text: &str| codes.contains(&text.to_ascii_uppercase().as_str());
+        // `"U4/PR9": ` before the part at fault when the key has two.
+        let within = if provider.is_some() {
+            format!("{key:?}: ")
+        } else {
+            String::new()
+        };
+        if !known(&PLACEMENTS, code) {
             return err(
                 path,
                 format!(
-                    "{key:?} is not an SSDA903 placement code (e.g. \"U4\") or code and provider (\"U4/PR1\")"
+                    "{within}{code:?} is not an SSDA903 placement code; expected one of {}, alone or with a provider code (\"U4/PR1\")",
+                    PLACEMENTS.join(", ")
+                ),
+            );
+        }
+        if let Some(provider) = provider
+            && !known(&PROVIDERS, provider)
+        {
+            return err(
+                path,
+                format!(
+                    "{within}{provider:?} is not an SSDA903 placement provider code; expected one of {}",
+                    PROVIDERS.join(", ")
                 ),
             );
         }
