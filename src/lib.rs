@@ -16,6 +16,20 @@
 //!   observed counts;
 //! - [`cli`] is the command line.
 
+// Standard error and output are written only through `stderr_line!` and the
+// commands' own writers, which never panic when the stream cannot be written.
+#![deny(clippy::print_stderr, clippy::print_stdout)]
+
+/// Writes a line to standard error, like `eprintln!`, except that a line that
+/// cannot be written (standard error closed, or a full device such as
+/// `/dev/full`) is dropped instead of panicking, so the command still ends
+/// with its documented exit status. See [`error::write_stderr`].
+macro_rules! stderr_line {
+    ($($arg:tt)*) => {
+        $crate::error::write_stderr(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 pub mod backtest;
 pub mod calibrate;
 pub mod cli;
