@@ -14,7 +14,8 @@
 //! - [`calibrate`] estimates a config from a council's SSDA903 returns, [`backtest`]
 //!   scores such a forecast against what followed, and [`score`] compares any run with
 //!   observed counts;
-//! - [`cli`] is the command line.
+//! - [`input`] opens the files a command reads (regular files only), and [`cli`] is the
+//!   command line.
 
 // Standard error and output are written only through `stderr_line!` and the
 // commands' own writers, which never panic when the stream cannot be written.
@@ -38,6 +39,7 @@ pub mod dist;
 pub mod drivers;
 pub mod engine;
 pub mod error;
+pub mod input;
 pub mod model;
 pub mod output;
 pub mod partial;
