@@ -344,6 +344,33 @@ fn an_output_in_no_folder_or_over_a_folder_is_a_usage_error() {
     }
 }
 
+/// An output whose symbolic links loop is the user's to mend, like a folder
+/// that does not exist: exit 2 before any work, naming the path.
+#[cfg(unix)]
+#[test]
+fn an_output_through_a_loop_of_links_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    std::os::unix::fs::symlink(&a, &b).unwrap();
+    std::os::unix::fs::symlink(&b, &a).unwrap();
+    for path in [a.clone(), a.join("r.json")] {
+        let out = carecast()
+            .args(["run", POISSON, "--runs", "5", "--quiet", "--json"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        refused(
+            &out,
+            2,
+            &[
+                &path.display().to_string(),
+                "too many levels of symbolic links",
+            ],
+        );
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+}
+
 /// Every file a command reads must be a regular file. A named pipe as a
 /// config used to leave `validate` waiting for a writer for ever, and
 /// `/dev/zero` to be read until memory ran out; each is now refused at once
