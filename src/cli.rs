@@ -339,14 +339,20 @@ impl RunArgs {
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        // Help and the version go to stdout as clap writes them; a usage
+        // Help and the version go to stdout as clap writes them (help that
+        // cannot be written, `--help >/dev/full`, is a failure); a usage
         // error is one line on stderr.
         Err(e) if !e.use_stderr() => {
-            let _ = e.print();
-            return e.exit_code();
+            return match e.print().and_then(|_| std::io::stdout().flush()) {
+                Err(failed) if failed.kind() != std::io::ErrorKind::BrokenPipe => {
+                    stderr_line!("error: cannot write to standard output: {failed}");
+                    1
+                }
+                _ => e.exit_code(),
+            };
         }
         Err(e) => {
-            eprintln!("{}", usage_line(&e));
+            stderr_line!("{}", usage_line(&e));
             return e.exit_code();
         }
     };
@@ -364,7 +370,7 @@ pub fn main() -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {}", one_line(&e.to_string()));
+            stderr_line!("error: {}", one_line(&e.to_string()));
             e.exit_code()
         }
     }
@@ -396,7 +402,7 @@ fn man() -> Result<(), Error> {
 fn nothing_to_do(quiet: bool, outputs: &[bool]) -> bool {
     let nothing = quiet && !outputs.iter().any(|&o| o);
     if nothing {
-        eprintln!(
+        stderr_line!(
             "warning: --quiet with no output file: nothing would be written or shown, so nothing \
              was run (drop --quiet, or add --json, --csv, --html, --xlsx or --markdown FILE)"
         );
@@ -520,7 +526,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
         let bytes = crate::partial::write(&header, &results)?;
         output::write_all_or_nothing(vec![(path.clone(), bytes)])?;
         if !args.quiet {
-            eprintln!(
+            stderr_line!(
                 "shard {k}/{n}: runs {} to {} of {runs} written to {}",
                 range.start,
                 range.end.saturating_sub(1),
@@ -905,7 +911,7 @@ fn prepare(
 fn report_problems(problems: &[calibrate::ssda903::Problem]) {
     const SHOWN: usize = 100;
     for p in problems.iter().take(SHOWN) {
-        eprintln!(
+        stderr_line!(
             "skipped: {}:{}: {}",
             p.file.display(),
             p.row,
@@ -913,7 +919,7 @@ fn report_problems(problems: &[calibrate::ssda903::Problem]) {
         );
     }
     if problems.len() > SHOWN {
-        eprintln!("skipped: … and {} more rows", problems.len() - SHOWN);
+        stderr_line!("skipped: … and {} more rows", problems.len() - SHOWN);
     }
 }
 
@@ -941,7 +947,7 @@ fn calibrate(mut args: CalibrateArgs) -> Result<(), Error> {
             print_stdout(&format!("{summary}Config written to {}\n", path.display()))
         }
         None => {
-            eprint!("{summary}");
+            crate::error::write_stderr(&summary);
             print_stdout(&text)
         }
     }
@@ -1133,7 +1139,7 @@ fn approximate_note(config: &Config, results: &crate::results::Results) {
         .map(|(s, _)| s.id.as_str())
         .collect();
     if !bound.is_empty() {
-        eprintln!(
+        stderr_line!(
             "note: in {} a capacity or programme limit comes within reach, so the central path approximates the model's expected path (random runs follow the model exactly)",
             bound.join(", ")
         );

@@ -106,6 +106,16 @@ pub fn usage_line(e: &clap::Error) -> String {
     format!("{}; try '--help'", one_line(&line))
 }
 
+/// Writes `text` to standard error in one write, ignoring a failure: with
+/// standard error closed or full (`2>/dev/full`), a message or warning is
+/// lost, but the command goes on and ends with its own exit status, where
+/// `eprintln!` would panic (exit 101). Used through `stderr_line!`.
+pub fn write_stderr(text: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|_| err.flush());
+}
+
 /// An error message on one line: line breaks and other control characters
 /// (from a file's contents quoted in a message) are shown escaped.
 pub fn one_line(message: &str) -> String {

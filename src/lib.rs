@@ -14,7 +14,22 @@
 //! - [`calibrate`] estimates a config from a council's SSDA903 returns, [`backtest`]
 //!   scores such a forecast against what followed, and [`score`] compares any run with
 //!   observed counts;
-//! - [`cli`] is the command line.
+//! - [`input`] opens the files a command reads (regular files only), and [`cli`] is the
+//!   command line.
+
+// Standard error and output are written only through `stderr_line!` and the
+// commands' own writers, which never panic when the stream cannot be written.
+#![deny(clippy::print_stderr, clippy::print_stdout)]
+
+/// Writes a line to standard error, like `eprintln!`, except that a line that
+/// cannot be written (standard error closed, or a full device such as
+/// `/dev/full`) is dropped instead of panicking, so the command still ends
+/// with its documented exit status. See [`error::write_stderr`].
+macro_rules! stderr_line {
+    ($($arg:tt)*) => {
+        $crate::error::write_stderr(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
 
 pub mod backtest;
 pub mod calibrate;
@@ -24,6 +39,7 @@ pub mod dist;
 pub mod drivers;
 pub mod engine;
 pub mod error;
+pub mod input;
 pub mod model;
 pub mod output;
 pub mod partial;

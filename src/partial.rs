@@ -146,71 +146,16 @@ pub struct Partial {
     pub sum: [u8; 32],
 }
 
-/// Opens a partial file for reading. Only a regular file is accepted: a
-/// named pipe would leave the merge waiting for a writer, a device such as
-/// `/dev/zero` never ends, and a folder holds no bytes. The type is checked
-/// on the path first, so that nothing else is ever opened, and again on the
-/// open file, in case the path was replaced in between (a pipe is opened
-/// without waiting for a writer, so that second check is reached too).
+/// Opens a partial file for reading: only a regular file is accepted (see
+/// [`crate::input::open`]), so a named pipe or a device is refused at once.
 fn open(path: &Path) -> Result<(std::fs::File, u64), Error> {
-    let fail = |message: String| Error::Results {
+    crate::input::open(path).map_err(|e| Error::Results {
         path: path.to_path_buf(),
-        message,
-    };
-    let refuse = |meta: &std::fs::Metadata| {
-        fail(format!(
-            "{}, not a regular file: expected a partial file written by \
-             `carecast run --shard K/N --partial FILE`",
-            file_kind(meta)
-        ))
-    };
-    let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
-    if !meta.is_file() {
-        return Err(refuse(&meta));
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
-    }
-    let file = options
-        .open(path)
-        .map_err(|e| fail(format!("cannot read the file: {e}")))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| fail(format!("cannot read the file: {e}")))?;
-    if !meta.is_file() {
-        return Err(refuse(&meta));
-    }
-    Ok((file, meta.len()))
-}
-
-/// What a path that is not a regular file is, in words.
-fn file_kind(meta: &std::fs::Metadata) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        let t = meta.file_type();
-        if t.is_fifo() {
-            return "a named pipe (FIFO)";
-        }
-        if t.is_char_device() {
-            return "a character device";
-        }
-        if t.is_block_device() {
-            return "a block device";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-    }
-    if meta.is_dir() {
-        "a directory"
-    } else {
-        "not a regular file"
-    }
+        message: e.message(
+            "the file",
+            "a partial file written by `carecast run --shard K/N --partial FILE`",
+        ),
+    })
 }
 
 /// Reads the partial file at `path` and checks it on its own: its magic

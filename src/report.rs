@@ -750,13 +750,16 @@ impl Report {
 }
 
 /// Reads a JSON document that carecast wrote, naming the file, the key and
-/// what it should have been (`what`) when it is not one.
+/// what it should have been (`what`) when it is not one. Only a regular file
+/// is read (a named pipe, a device or a folder is refused at once); its size
+/// is not capped, as a results file grows with the model it describes.
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, Error> {
     let fail = |message: String| Error::Results {
         path: path.to_path_buf(),
         message,
     };
-    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
+    let bytes =
+        crate::input::read(path, u64::MAX).map_err(|e| fail(e.message("the file", what)))?;
     let mut de = serde_json::Deserializer::from_slice(&bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let at = e.path().to_string();

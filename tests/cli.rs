@@ -388,3 +388,135 @@ fn a_failed_write_leaves_no_partial_output() {
     assert!(!json.exists());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+/// Runs carecast with `args`, standard error going to `/dev/full` (every
+/// write to it fails) and standard output captured.
+#[cfg(target_os = "linux")]
+fn with_stderr_full<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("carecast"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stderr(full)
+        .output()
+        .unwrap()
+}
+
+/// A message that cannot be written to standard error is lost, but the
+/// command ends as it would have: exit 2 for a usage or config error, 0 for
+/// a success with warnings, where `eprintln!` used to panic (exit 101). A
+/// calibration whose `skipped:` lines cannot be printed still writes its
+/// config.
+#[cfg(target_os = "linux")]
+#[test]
+fn stderr_that_cannot_be_written_does_not_change_the_exit_status() {
+    use std::ffi::OsStr;
+    for (args, code) in [
+        (&["run", "--runs", "0"][..], 2),
+        (&["validate", "no-such-config.toml"][..], 2),
+        (&["no-such-command"][..], 2),
+        (&["sensitivity", "--runs", "1"][..], 2),
+        (&["validate", "configs/example.toml"][..], 0),
+        // --quiet with no output: a warning on stderr, nothing run.
+        (
+            &["run", "tests/configs/immigration_death.toml", "--quiet"][..],
+            0,
+        ),
+        (
+            &[
+                "run",
+                "tests/configs/immigration_death.toml",
+                "--runs",
+                "20",
+                "--central",
+            ][..],
+            0,
+        ),
+    ] {
+        let out = with_stderr_full(args);
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+    }
+
+    // Returns with a row that is skipped, with a warning on stderr.
+    let dir = tempfile::tempdir().unwrap();
+    let year = dir.path().join("2023");
+    std::fs::create_dir(&year).unwrap();
+    for name in ["header.csv", "episodes.csv"] {
+        std::fs::copy(
+            Path::new("tests/ssda903/latin1/2023").join(name),
+            year.join(name),
+        )
+        .unwrap();
+    }
+    let mut episodes = std::fs::read(year.join("episodes.csv")).unwrap();
+    episodes.extend_from_slice(b"ZZ9,01/01/2099,S,C2,N1,U4,PR1,,,,,,\n");
+    std::fs::write(year.join("episodes.csv"), episodes).unwrap();
+    let out = with_stderr_full(&[
+        OsStr::new("calibrate"),
+        OsStr::new("--ssda903"),
+        dir.path().as_os_str(),
+        OsStr::new("--at"),
+        OsStr::new("2023-03-31"),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let config = String::from_utf8(out.stdout).unwrap();
+    assert!(config.contains("[[placement]]"), "{config}");
+    // The same calibration with stderr readable does warn.
+    let warned = carecast()
+        .arg("calibrate")
+        .arg("--ssda903")
+        .arg(dir.path())
+        .args(["--at", "2023-03-31"])
+        .assert()
+        .success()
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8_lossy(&warned).contains("skipped: "));
+}
+
+/// Standard output that cannot be written is a failure (exit 1) with one
+/// line on stderr, whatever was being printed: a table, the help, the
+/// version.
+#[cfg(target_os = "linux")]
+#[test]
+fn stdout_that_cannot_be_written_is_a_failure_not_a_panic() {
+    for args in [
+        &[
+            "run",
+            "tests/configs/immigration_death.toml",
+            "--runs",
+            "20",
+        ][..],
+        &[
+            "run",
+            "tests/configs/immigration_death.toml",
+            "--runs",
+            "20",
+            "--json",
+            "-",
+        ],
+        &["validate", "configs/example.toml"],
+        &["--help"],
+        &["--version"],
+        &["man"],
+    ] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("carecast"))
+            .args(args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("error: cannot write"), "{args:?}: {err}");
+    }
+}

@@ -344,6 +344,121 @@ fn an_output_in_no_folder_or_over_a_folder_is_a_usage_error() {
     }
 }
 
+/// An output whose symbolic links loop is the user's to mend, like a folder
+/// that does not exist: exit 2 before any work, naming the path.
+#[cfg(unix)]
+#[test]
+fn an_output_through_a_loop_of_links_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    std::os::unix::fs::symlink(&a, &b).unwrap();
+    std::os::unix::fs::symlink(&b, &a).unwrap();
+    for path in [a.clone(), a.join("r.json")] {
+        let out = carecast()
+            .args(["run", POISSON, "--runs", "5", "--quiet", "--json"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        refused(
+            &out,
+            2,
+            &[
+                &path.display().to_string(),
+                "too many levels of symbolic links",
+            ],
+        );
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+}
+
+/// Every file a command reads must be a regular file. A named pipe as a
+/// config used to leave `validate` waiting for a writer for ever, and
+/// `/dev/zero` to be read until memory ran out; each is now refused at once
+/// (exit 2), naming the path and what it is. The timeout fails the test
+/// instead of hanging the suite should that come back.
+#[cfg(unix)]
+#[test]
+fn an_input_that_is_not_a_regular_file_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fifo = d.join("pipe.toml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let folder = d.join("folder.toml");
+    std::fs::create_dir(&folder).unwrap();
+    let json = results(d);
+    let html = d.join("r.html");
+    let zero = PathBuf::from("/dev/zero");
+    for (bad, what) in [
+        (&fifo, "a named pipe (FIFO)"),
+        (&zero, "a character device"),
+        (&folder, "a directory"),
+    ] {
+        let bad = bad.as_os_str();
+        let commands: Vec<Vec<&std::ffi::OsStr>> = vec![
+            vec!["validate".as_ref(), bad],
+            vec!["run".as_ref(), bad, "--runs".as_ref(), "5".as_ref()],
+            vec![
+                "sensitivity".as_ref(),
+                bad,
+                "--runs".as_ref(),
+                "10".as_ref(),
+            ],
+            vec!["report".as_ref(), bad, "--html".as_ref(), html.as_ref()],
+            vec![
+                "report".as_ref(),
+                json.as_ref(),
+                "--html".as_ref(),
+                html.as_ref(),
+                "--sensitivity".as_ref(),
+                bad,
+            ],
+            vec![
+                "calibrate".as_ref(),
+                "--ssda903".as_ref(),
+                "tests/ssda903/latin1".as_ref(),
+                "--at".as_ref(),
+                "2023-03-31".as_ref(),
+                "--base".as_ref(),
+                bad,
+            ],
+        ];
+        for args in commands {
+            let out = carecast()
+                .args(&args)
+                .timeout(std::time::Duration::from_secs(20))
+                .output()
+                .unwrap();
+            let name = Path::new(bad).display().to_string();
+            refused(&out, 2, &[&name, what, "not a regular file"]);
+            assert!(out.stdout.is_empty(), "{args:?}");
+            assert!(!html.exists(), "{args:?}");
+        }
+    }
+}
+
+/// A config is read whole: one far larger than any config could need is
+/// refused from its size, before it is read.
+#[test]
+fn a_config_too_large_to_be_one_is_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.toml");
+    let file = std::fs::File::create(&big).unwrap();
+    // Sparse: no disk space is taken.
+    file.set_len(carecast::config::MAX_CONFIG_BYTES + 1)
+        .unwrap();
+    let out = carecast()
+        .arg("validate")
+        .arg(&big)
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    refused(&out, 2, &["big.toml", "67,108,865 bytes", "a config file"]);
+}
+
 #[test]
 fn an_output_over_the_config_is_refused() {
     let dir = tempfile::tempdir().unwrap();

@@ -448,7 +448,7 @@ fn bad_results_files_are_usage_errors_naming_the_file() {
     };
     let cases: Vec<(PathBuf, &str)> = vec![
         (dir.path().join("missing.json"), "cannot read"),
-        (dir.path().to_path_buf(), "cannot read"),
+        (dir.path().to_path_buf(), "a directory, not a regular file"),
         (write("empty.json", ""), "EOF"),
         (write("text.json", "not json"), "expected"),
         (write("array.json", "[1, 2]"), "not a carecast results file"),

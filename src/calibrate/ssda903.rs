@@ -695,8 +695,8 @@ type Row = (usize, HashMap<&'static str, String>);
 
 impl Table {
     fn open(path: &Path, needed: &[&'static str]) -> Result<Table, Error> {
-        let mut file = std::fs::File::open(path)
-            .map_err(|e| data_error(path, format!("cannot read the file: {e}")))?;
+        let (mut file, _) = crate::input::open(path)
+            .map_err(|e| data_error(path, e.message("the file", "an SSDA903 table (CSV)")))?;
         check_not_utf16(path, &mut file)?;
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)

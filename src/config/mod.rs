@@ -38,7 +38,12 @@ pub struct Scenario {
     pub model: Model,
 }
 
-/// Reads a config file.
+/// The most bytes carecast reads from a config file: thousands of times a
+/// config within every limit of `limits.rs`, far less than a machine's memory.
+pub const MAX_CONFIG_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads a config file: a regular file of at most [`MAX_CONFIG_BYTES`]
+/// (a named pipe, a device or a folder is refused at once).
 pub fn read(path: &Path) -> Result<String, ConfigError> {
     let origin = path.display().to_string();
     let whole = |message: String| ConfigError {
@@ -47,7 +52,8 @@ pub fn read(path: &Path) -> Result<String, ConfigError> {
         path: String::new(),
         message,
     };
-    let bytes = std::fs::read(path).map_err(|e| whole(format!("cannot read the config: {e}")))?;
+    let bytes = crate::input::read(path, MAX_CONFIG_BYTES)
+        .map_err(|e| whole(e.message("the config", "a config file (TOML)")))?;
     String::from_utf8(bytes).map_err(|e| whole(format!("the config is not UTF-8 text: {e}")))
 }
 

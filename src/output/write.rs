@@ -47,7 +47,8 @@ pub fn is_stdout(path: &Path) -> bool {
 /// Refuses, before any work is done, a set of outputs that cannot be written
 /// as asked: two outputs to one file, or an output that is one of the
 /// command's `inputs` (a config, a results file, a data folder), are usage
-/// errors (exit 2); a folder or a read-only file is a write error (exit 1).
+/// errors (exit 2), as are a folder, a path in no folder and a loop of
+/// symbolic links; a read-only file is a write error (exit 1).
 pub fn check(outputs: &[&Path], inputs: &[&Path]) -> Result<(), Error> {
     let mut seen: Vec<(&Path, Identity)> = Vec::new();
     for &out in outputs {
@@ -158,10 +159,25 @@ fn follow_links(path: &Path) -> Result<PathBuf, Error> {
             _ => return Ok(at),
         }
     }
-    Err(fail(
-        path,
-        std::io::Error::other("too many levels of symbolic links"),
-    ))
+    Err(unusable(path, LINK_LOOP))
+}
+
+/// Why a path whose symbolic links never end cannot be written.
+const LINK_LOOP: &str = "too many levels of symbolic links: the links loop, or \
+                         form a chain of more than 40";
+
+/// True when `e` is the system's refusal of a path whose symbolic links loop
+/// (ELOOP): the path is the user's to mend, like a folder that does not exist.
+fn is_link_loop(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        e.raw_os_error() == Some(libc::ELOOP)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = e;
+        false
+    }
 }
 
 fn folder_of(path: &Path) -> PathBuf {
@@ -189,6 +205,7 @@ fn target(path: &Path) -> Result<Target, Error> {
                 mode: None,
             })
         }
+        Err(e) if is_link_loop(&e) => Err(unusable(path, LINK_LOOP)),
         Err(e) => Err(fail(path, e)),
         Ok(m) if m.is_dir() => Err(unusable(path, "it is a directory")),
         Ok(m) if m.is_file() => {
