@@ -1063,6 +1063,52 @@ fn a_seed_beyond_a_toml_integer_names_the_field_and_the_range_that_works() {
     assert_eq!(out.code, Some(0), "{}", out.stderr);
 }
 
+/// Regression: `seed = -1` or `runs = 2.5` was refused in serde's words,
+/// "invalid value: integer `-1`, expected u64", which names a Rust type
+/// rather than what the field takes. A negative or fractional value of a
+/// whole-number field now states the range it accepts, in a config with
+/// scenarios as well as without.
+#[test]
+fn a_negative_or_fractional_whole_number_states_the_range_the_field_takes() {
+    let scenario = "[[scenario]]\nid = \"s\"\n";
+    let cases = [
+        (
+            "[simulation]\nseed = -1\n",
+            "simulation.seed: -1",
+            "from 0 to 9223372036854775807",
+        ),
+        (
+            "[simulation]\nseed = 0.5\n",
+            "simulation.seed: 0.5",
+            "from 0 to 9223372036854775807",
+        ),
+        (
+            "[simulation]\nruns = -5\n",
+            "simulation.runs: -5",
+            "from 1 to 100,000,000",
+        ),
+        (
+            "[simulation]\nruns = 2.5\n",
+            "simulation.runs: 2.5",
+            "from 1 to 100,000,000",
+        ),
+    ];
+    for (extra, field, range) in cases {
+        for toml in [base_plus(extra), base_plus(&format!("{extra}{scenario}"))] {
+            let case = Case::new(toml);
+            assert_bad(
+                &case,
+                &[
+                    format!("{field} is not allowed"),
+                    format!("expected a whole number {range}"),
+                ],
+            );
+            let out = case.validate();
+            assert!(!out.stderr.contains("u64"), "{}", out.stderr);
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The command line.
 

@@ -196,6 +196,11 @@ pub fn expected_at(path: &str) -> String {
     if let Some(limit) = of_field(path) {
         return format!("carecast accepts {}", limit.stated());
     }
+    whole_expected_at(path).unwrap_or_else(|| crate::config::money::BELOW_LIMIT.to_string())
+}
+
+/// What a whole-number field at `path` accepts; None for other fields.
+pub fn whole_expected_at(path: &str) -> Option<String> {
     let whole = |from: f64, to: f64| {
         format!(
             "expected a whole number from {} to {}",
@@ -204,7 +209,7 @@ pub fn expected_at(path: &str) -> String {
         )
     };
     let range = |r: RangeInclusive<i64>| whole(*r.start() as f64, *r.end() as f64);
-    match shape(path).as_str() {
+    Some(match shape(path).as_str() {
         "horizon.years" => range(YEARS),
         "horizon.fy_start_month" => range(FY_START_MONTH),
         "age_band[].from" | "age_band[].to" => range(AGE),
@@ -218,8 +223,8 @@ pub fn expected_at(path: &str) -> String {
             crate::config::validate::MAX_CONFIG_SEED,
             u64::MAX
         ),
-        _ => crate::config::money::BELOW_LIMIT.to_string(),
-    }
+        _ => return None,
+    })
 }
 
 /// Tail probability beyond which an unbounded input is not followed.

@@ -225,10 +225,32 @@ fn too_large(path: &str, message: &str, literal: Option<&str>) -> Option<String>
     // An integer beyond 128 bits, or one beyond 64 bits read by a type that
     // takes no larger (an `i64` field, or any TOML value), fails in the
     // parser or in serde before a carecast type sees it.
+    if let Some(restated) = not_whole(path, message) {
+        return Some(restated);
+    }
     let literal = literal?.trim();
     let overflowed = message.contains("number overflowed")
         || (message.contains("integer `") && !message.contains("expected a string"));
     (overflowed && oversize(literal)).then(|| format!("{literal} is too large: {}", expected()))
+}
+
+/// A negative or fractional number given for a whole-number field, as
+/// serde words it ("invalid value: integer `-1`, expected u64"), restated
+/// with the range the field accepts.
+fn not_whole(path: &str, message: &str) -> Option<String> {
+    let rest = message
+        .strip_prefix("invalid value: ")
+        .or_else(|| message.strip_prefix("invalid type: "))?;
+    let rest = rest
+        .strip_prefix("integer `")
+        .or_else(|| rest.strip_prefix("floating point `"))?;
+    let (value, kind) = rest.split_once("`, expected ")?;
+    let integer = ["u8", "u16", "u32", "u64", "usize", "i32", "i64"];
+    if !integer.contains(&kind) {
+        return None;
+    }
+    let expected = limits::whole_expected_at(path)?;
+    Some(format!("{value} is not allowed: {expected}"))
 }
 
 /// Whether `literal` is a TOML number that no `i64` (or, for a float, no
