@@ -7,7 +7,7 @@
 //! at once, in words that name what the path is ("a named pipe (FIFO), not a
 //! regular file"), so that the caller can report it as the user's mistake.
 
-use std::fs::{File, Metadata};
+use std::fs::{File, FileType};
 use std::io::Read;
 use std::path::Path;
 
@@ -52,7 +52,7 @@ impl InputError {
 pub fn open(path: &Path) -> Result<(File, u64), InputError> {
     let meta = std::fs::metadata(path).map_err(InputError::Io)?;
     if !meta.is_file() {
-        return Err(InputError::NotRegular(file_kind(&meta)));
+        return Err(InputError::NotRegular(file_kind(&meta.file_type())));
     }
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
@@ -64,7 +64,7 @@ pub fn open(path: &Path) -> Result<(File, u64), InputError> {
     let file = options.open(path).map_err(InputError::Io)?;
     let meta = file.metadata().map_err(InputError::Io)?;
     if !meta.is_file() {
-        return Err(InputError::NotRegular(file_kind(&meta)));
+        return Err(InputError::NotRegular(file_kind(&meta.file_type())));
     }
     Ok((file, meta.len()))
 }
@@ -89,11 +89,10 @@ pub fn read(path: &Path, limit: u64) -> Result<Vec<u8>, InputError> {
 }
 
 /// What a path that is not a regular file is, in words.
-pub fn file_kind(meta: &Metadata) -> &'static str {
+pub fn file_kind(t: &FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;
-        let t = meta.file_type();
         if t.is_fifo() {
             return "a named pipe (FIFO)";
         }
@@ -107,7 +106,7 @@ pub fn file_kind(meta: &Metadata) -> &'static str {
             return "a socket";
         }
     }
-    if meta.is_dir() {
+    if t.is_dir() {
         "a directory"
     } else {
         "not a regular file"

@@ -1510,7 +1510,7 @@ fn an_episodes_table_that_is_not_a_regular_file_is_named_with_what_is_wrong() {
         assert_eq!(code, Some(2), "{e}");
         assert!(
             e.contains(&episodes.display().to_string())
-                && e.contains("a FIFO (named pipe), not a regular file")
+                && e.contains("a named pipe (FIFO), not a regular file")
                 && !e.contains("no episode table"),
             "{extra:?}: {e}"
         );

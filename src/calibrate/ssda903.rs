@@ -616,14 +616,14 @@ fn find_file(folder: &Path, given: Option<&str>, what: &str) -> Result<PathBuf, 
 }
 
 /// Why `path` cannot be read as a table, if it cannot: no such file, not
-/// a regular file (a folder, a FIFO, a device), or unreadable (a symbolic
+/// a regular file (a directory, a named pipe, a device), or unreadable (a symbolic
 /// link that loops or leads nowhere, no permission), with the OS error.
 fn not_a_table(path: &Path) -> Option<String> {
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_file() => None,
         Ok(meta) => Some(format!(
             "{}, not a regular file",
-            file_kind(&meta.file_type())
+            crate::input::file_kind(&meta.file_type())
         )),
         Err(e)
             if e.kind() == std::io::ErrorKind::NotFound
@@ -633,27 +633,6 @@ fn not_a_table(path: &Path) -> Option<String> {
         }
         Err(e) => Some(format!("cannot be read: {e}")),
     }
-}
-
-/// What a file that is not a regular file is, for messages.
-fn file_kind(kind: &std::fs::FileType) -> &'static str {
-    if kind.is_dir() {
-        return "a folder";
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if kind.is_fifo() {
-            return "a FIFO (named pipe)";
-        }
-        if kind.is_socket() {
-            return "a socket";
-        }
-        if kind.is_block_device() || kind.is_char_device() {
-            return "a device";
-        }
-    }
-    "something else"
 }
 
 /// A field as text: UTF-8, or Latin-1 (each byte one character) when it is
