@@ -3,7 +3,7 @@
 //! initiative's cost avoided. Built
 //! once here as rows of text, laid out by each format.
 
-use crate::output::{money, percent, year_label};
+use crate::output::{money, percent, whole, year_label};
 use crate::report::ScenarioReport;
 
 /// One table: a title, a header row and rows, and notes printed under it.
@@ -139,8 +139,10 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
                     count(c.lac_end.mean)
                 } else {
                     format!(
-                        "{:.0} / {:.0} / {:.0}",
-                        c.lac_end.p10, c.lac_end.p50, c.lac_end.p90
+                        "{} / {} / {}",
+                        whole(c.lac_end.p10),
+                        whole(c.lac_end.p50),
+                        whole(c.lac_end.p90)
                     )
                 };
                 let mut row = vec![

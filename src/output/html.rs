@@ -29,7 +29,7 @@ use crate::output::table::thousands;
 use crate::output::table::{ZERO_BUDGET_NOTE, money_exact, zero_budget};
 use crate::output::{
     if_budget, keys_in_order, kind_words, money, money_range, percent, probability_with_error,
-    signed_count,
+    signed_count, whole,
 };
 use crate::report::{MonthReport, Report, ScenarioReport};
 use crate::sensitivity::Sensitivity;
@@ -421,7 +421,7 @@ fn headline(h: &mut String, report: &Report, central: bool) {
                         .map_or_else(|| "–".to_string(), probability_with_error),
                     if_budget(y.overspend.map(|o| o.mean), money),
                     if children {
-                        format!("<td>{:.0}</td>", y.lac_end.p50)
+                        format!("<td>{}</td>", whole(y.lac_end.p50))
                     } else {
                         String::new()
                     }

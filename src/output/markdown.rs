@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 use crate::output::{
     error_line, if_budget, kind_words, money, money_range, percent, precision_line,
-    probability_with_error,
+    probability_with_error, whole,
 };
 use crate::report::Report;
 
@@ -95,7 +95,7 @@ pub fn render(report: &Report) -> String {
                     if_budget(y.overspend.map(|o| o.mean), money),
                 ];
                 if children {
-                    cells.push(format!("{:.0}", y.lac_end.p50));
+                    cells.push(whole(y.lac_end.p50));
                 }
                 rows.push(row(&cells.iter().map(String::as_str).collect::<Vec<_>>()));
             }

@@ -323,6 +323,12 @@ mod tests {
         assert_eq!(whole(-0.4), "0");
         assert_eq!(whole(-0.0), "0");
         assert_eq!(whole(49.6), "50");
+        // A median between two counts rounds half away from zero, as the
+        // strategy table's `.round()` does, not to even as `{:.0}` would
+        // (which printed 512 in one table and 513 in another).
+        assert_eq!(whole(512.5), "513");
+        assert_eq!(whole(511.5), "512");
+        assert_ne!(format!("{:.0}", 512.5), whole(512.5));
     }
 
     #[test]

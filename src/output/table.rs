@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use crate::output::{
-    error_line, if_budget, money, percent, precision_line, probability_with_error,
+    error_line, if_budget, money, percent, precision_line, probability_with_error, whole,
 };
 use crate::report::Report;
 
@@ -120,8 +120,10 @@ fn render_lines(report: &Report) -> String {
                         .map_or_else(|| "–".to_string(), probability_with_error),
                     if_budget(y.overspend.map(|o| o.mean), money),
                     format!(
-                        "{:.0} / {:.0} / {:.0}",
-                        y.lac_end.p10, y.lac_end.p50, y.lac_end.p90
+                        "{} / {} / {}",
+                        whole(y.lac_end.p10),
+                        whole(y.lac_end.p50),
+                        whole(y.lac_end.p90)
                     ),
                 ]);
             }
