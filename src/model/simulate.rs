@@ -1084,6 +1084,9 @@ impl Run<'_> {
             }
             let mut rng = draws.stream(Purpose::Strategy, t, iv.key);
             let wanted = poisson(&mut rng, mean);
+            if wanted == 0 {
+                continue;
+            }
             let ws = &mut *self.ws;
             ws.eligible.clear();
             ws.eligible.extend(
