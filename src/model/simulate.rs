@@ -145,12 +145,10 @@ pub struct Workspace {
     /// otherwise.
     queue: Queue,
     children: Vec<Child>,
-    /// Children in care in each placement.
-    count: Vec<u32>,
-    /// Whether a programme picks children from each placement: only those
-    /// keep the list of their children in `members` (indices into
-    /// `children`; empty for the others).
-    listed: Vec<bool>,
+    /// Each placement's count of children, room and placement-days.
+    places: Vec<Place>,
+    /// The children in each placement a programme picks from (see
+    /// [`Place::listed`]; indices into `children`, empty for the others).
     members: Vec<Vec<u32>>,
     /// Children in care in each age band.
     band_count: Vec<u32>,
@@ -169,9 +167,6 @@ pub struct Workspace {
     /// whole extra places each placement has this month.
     places_added: Vec<f64>,
     extra_capacity: Vec<f64>,
-    /// Placement-days accrued this month, and when each count last changed.
-    days: Vec<f64>,
-    last_change: Vec<f64>,
     entrants: Vec<Entrant>,
     eligible: Vec<u32>,
     /// An initial child's exit rates by time-in-care band (scratch).
@@ -228,8 +223,7 @@ impl Workspace {
             hazards: Hazards::new(model),
             queue: Queue::default(),
             children: Vec::new(),
-            count: vec![0; n_place],
-            listed: picked_from(model),
+            places: start_places(model),
             members: Vec::new(),
             band_count: vec![0; model.ages.bands.len()],
             cohort_count: vec![0; model.cohorts.len()],
@@ -240,8 +234,6 @@ impl Workspace {
             waiters: Vec::new(),
             places_added: vec![0.0; model.strategy.interventions.len()],
             extra_capacity: vec![0.0; n_place],
-            days: vec![0.0; n_place],
-            last_change: vec![0.0; n_place],
             entrants: Vec::new(),
             eligible: Vec::new(),
             tic_rates: Vec::new(),
@@ -253,6 +245,48 @@ impl Workspace {
             stock_spec: stock_spec(model),
             key: Vec::new(),
         }
+    }
+}
+
+/// What a run keeps of one placement, in one record so that counting a
+/// child in or out reads one place in memory.
+#[derive(Clone, Copy, Debug)]
+struct Place {
+    /// Children in care in it.
+    count: u32,
+    /// Whether a programme picks children from it: only then is the list
+    /// of its children kept (in [`Workspace::members`]).
+    listed: bool,
+    /// Its capacity with the places programmes have added this month
+    /// (infinite without a capacity).
+    room: f64,
+    /// Placement-days accrued this month, and when the count last changed.
+    days: f64,
+    last_change: f64,
+}
+
+impl Place {
+    /// The record of a placement at the start of a run.
+    fn new(capacity: Option<f64>, listed: bool) -> Place {
+        Place {
+            count: 0,
+            listed,
+            room: capacity.unwrap_or(f64::INFINITY),
+            days: 0.0,
+            last_change: 0.0,
+        }
+    }
+
+    /// Back to the start of a run: no children, no places added.
+    fn reset(&mut self, capacity: Option<f64>) {
+        *self = Place::new(capacity, self.listed);
+    }
+
+    /// Accrues its days up to `now` (its count is about to change).
+    #[inline(always)]
+    fn accrue(&mut self, now: f64) {
+        self.days += self.count as f64 * (now - self.last_change);
+        self.last_change = now;
     }
 }
 
@@ -350,7 +384,9 @@ impl Run<'_> {
         let ws = &mut *self.ws;
         ws.queue.clear();
         ws.children.clear();
-        ws.count.fill(0);
+        for (place, p) in ws.places.iter_mut().zip(&self.model.placements) {
+            place.reset(p.capacity);
+        }
         for m in &mut ws.members {
             m.clear();
         }
@@ -367,8 +403,6 @@ impl Run<'_> {
         ws.cohort_cell_last.fill(0.0);
         ws.places_added.fill(0.0);
         ws.extra_capacity.fill(0.0);
-        ws.days.fill(0.0);
-        ws.last_change.fill(0.0);
         ws.created.fill(0);
         ws.flows.clear();
     }
@@ -679,10 +713,10 @@ impl Run<'_> {
         let ws = &mut *self.ws;
         let child = &mut ws.children[id as usize];
         let p = child.placement as usize;
-        ws.days[p] += ws.count[p] as f64 * (now - ws.last_change[p]);
-        ws.last_change[p] = now;
-        ws.count[p] += 1;
-        if ws.listed[p] {
+        let place = &mut ws.places[p];
+        place.accrue(now);
+        place.count += 1;
+        if place.listed {
             child.slot = ws.members[p].len() as u32;
             ws.members[p].push(id);
         }
@@ -696,10 +730,10 @@ impl Run<'_> {
         let ws = &mut *self.ws;
         let child = &ws.children[id as usize];
         let (p, slot) = (child.placement as usize, child.slot as usize);
-        ws.days[p] += ws.count[p] as f64 * (now - ws.last_change[p]);
-        ws.last_change[p] = now;
-        ws.count[p] -= 1;
-        if ws.listed[p] {
+        let place = &mut ws.places[p];
+        place.accrue(now);
+        place.count -= 1;
+        if place.listed {
             ws.members[p].swap_remove(slot);
             if let Some(&moved) = ws.members[p].get(slot) {
                 ws.children[moved as usize].slot = slot as u32;
@@ -744,10 +778,8 @@ impl Run<'_> {
 
     /// Free places in placement `p` (unlimited without a capacity).
     fn free(&self, p: usize) -> f64 {
-        match self.model.placements[p].capacity {
-            Some(cap) => cap + self.ws.extra_capacity[p] - self.ws.count[p] as f64,
-            None => f64::INFINITY,
-        }
+        let place = &self.ws.places[p];
+        place.room - place.count as f64
     }
 
     fn handle(&mut self, event: Event) {
@@ -795,16 +827,19 @@ impl Run<'_> {
     fn leave(&mut self, id: u32, now: f64) {
         self.advance(id, now);
         self.part(id, now);
-        let band = self.ws.children[id as usize].band as usize;
-        self.ws.band_count[band] -= 1;
-        let cohort = self.ws.children[id as usize].cohort as usize;
-        if cohort > 0 {
-            self.ws.cohort_count[cohort - 1] -= 1;
-        }
-        let child = &mut self.ws.children[id as usize];
+        let ws = &mut *self.ws;
+        let child = &mut ws.children[id as usize];
         child.in_care = false;
         child.left = now;
-        let from = child.placement as usize;
+        let (from, band, cohort) = (
+            child.placement as usize,
+            child.band as usize,
+            child.cohort as usize,
+        );
+        ws.band_count[band] -= 1;
+        if cohort > 0 {
+            ws.cohort_count[cohort - 1] -= 1;
+        }
         self.wake(from, now);
     }
 
@@ -918,6 +953,10 @@ impl Run<'_> {
         }
         for extra in &mut self.ws.extra_capacity {
             *extra = extra.floor();
+        }
+        let places = self.ws.places.iter_mut().zip(&model.placements);
+        for ((place, p), extra) in places.zip(&self.ws.extra_capacity) {
+            place.room = p.capacity.map_or(f64::INFINITY, |cap| cap + extra);
         }
         let start = model.calendar.month_starts[t];
         for p in 0..model.placements.len() {
@@ -1262,11 +1301,11 @@ impl Run<'_> {
         let ws = &mut *self.ws;
         let mut lac = 0.0;
         for p in 0..model.placements.len() {
-            let n = ws.count[p] as f64;
-            ws.days[p] += n * (end - ws.last_change[p]);
-            ws.last_change[p] = end;
-            ws.flows.placement_days[t * model.placements.len() + p] = ws.days[p];
-            ws.days[p] = 0.0;
+            let place = &mut ws.places[p];
+            let n = place.count as f64;
+            place.accrue(end);
+            ws.flows.placement_days[t * model.placements.len() + p] = place.days;
+            place.days = 0.0;
             self.row[self.layout.lac_placement(t, p)] = n;
             lac += n;
         }
@@ -1330,6 +1369,16 @@ fn stock_spec(model: &Model) -> String {
         model.calendar.start,
         model.calendar.month_starts
     )
+}
+
+/// Each placement's record at the start of a run.
+fn start_places(model: &Model) -> Vec<Place> {
+    model
+        .placements
+        .iter()
+        .zip(picked_from(model))
+        .map(|(p, listed)| Place::new(p.capacity, listed))
+        .collect()
 }
 
 /// Whether an exit or step-down programme picks children from each
