@@ -615,17 +615,45 @@ impl Run<'_> {
             self.ws.cohort_count[child.cohort as usize - 1] += 1;
         }
         let until = child.band_until;
-        self.ws.children.push(child);
         self.note_band_change(id, until);
-        self.join(id, now);
-        match known {
-            Some(f) => {
-                self.advance(id, now);
-                self.enqueue(id, f.next);
-                f.next
-            }
-            None => self.schedule(id, now),
+        if until <= now {
+            // Its band has already ended (a child is always admitted within
+            // its band, so this is only a safeguard): the general path.
+            self.ws.children.push(child);
+            self.join(id, now);
+            return match known {
+                Some(f) => {
+                    self.advance(id, now);
+                    self.enqueue(id, f.next);
+                    f.next
+                }
+                None => self.schedule(id, now),
+            };
         }
+        // Counted in and its next event queued before it is stored, so that
+        // its record is read from where it is being built.
+        let ws = &mut *self.ws;
+        let p = child.placement as usize;
+        let place = &mut ws.places[p];
+        place.accrue(now);
+        place.count += 1;
+        if place.listed {
+            child.slot = ws.members[p].len() as u32;
+            ws.members[p].push(id);
+        }
+        if child.cohort > 0 {
+            let (c, b) = (child.cohort as usize - 1, child.band as usize);
+            let cell = ws.flows.cohort_cell(c, p, b);
+            self.cohort_shift(cell, now, 1.0);
+        }
+        let ws = &mut *self.ws;
+        let next = match known {
+            Some(f) => f.next,
+            None => ws.hazards.next(&child, now, ws.end, self.ageing),
+        };
+        queue_next(&mut ws.queue, id, &mut child, next);
+        ws.children.push(child);
+        next
     }
 
     /// Notes that child `id`'s band changes on day `until`, so that the
@@ -746,11 +774,10 @@ impl Run<'_> {
     #[inline(always)]
     fn schedule(&mut self, id: u32, now: f64) -> Next {
         self.advance(id, now);
-        let ws = &*self.ws;
-        let next = ws
-            .hazards
-            .next(&ws.children[id as usize], now, ws.end, self.ageing);
-        self.enqueue(id, next);
+        let ws = &mut *self.ws;
+        let child = &mut ws.children[id as usize];
+        let next = ws.hazards.next(child, now, ws.end, self.ageing);
+        queue_next(&mut ws.queue, id, child, next);
         next
     }
 
@@ -758,22 +785,7 @@ impl Run<'_> {
     #[inline(always)]
     fn enqueue(&mut self, id: u32, next: Next) {
         let ws = &mut *self.ws;
-        let child = &mut ws.children[id as usize];
-        child.generation = child.generation.wrapping_add(1);
-        let generation = child.generation;
-        let (time, eighteen) = match next {
-            Next::Hazard(t) => (t, false),
-            Next::Eighteen(t) => (t, true),
-            Next::Beyond => return,
-        };
-        ws.queue.push(Event {
-            time,
-            what: What::Child {
-                id,
-                generation,
-                eighteen,
-            },
-        });
+        queue_next(&mut ws.queue, id, &mut ws.children[id as usize], next);
     }
 
     /// Free places in placement `p` (unlimited without a capacity).
@@ -1369,6 +1381,26 @@ fn stock_spec(model: &Model) -> String {
         model.calendar.start,
         model.calendar.month_starts
     )
+}
+
+/// Queues `next` as the next event of `child` (number `id`), replacing any
+/// other it had: the old one no longer matches its generation.
+#[inline(always)]
+fn queue_next(queue: &mut Queue, id: u32, child: &mut Child, next: Next) {
+    child.generation = child.generation.wrapping_add(1);
+    let (time, eighteen) = match next {
+        Next::Hazard(t) => (t, false),
+        Next::Eighteen(t) => (t, true),
+        Next::Beyond => return,
+    };
+    queue.push(Event {
+        time,
+        what: What::Child {
+            id,
+            generation: child.generation,
+            eighteen,
+        },
+    });
 }
 
 /// Each placement's record at the start of a run.
