@@ -144,13 +144,13 @@ impl Domain {
 }
 
 /// A validated distribution, ready to sample.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Dist {
     kind: Kind,
     domain: Domain,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 enum Kind {
     Fixed(f64),
     Normal {

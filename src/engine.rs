@@ -201,7 +201,14 @@ impl Worker {
                     if ip.priced_only {
                         // An initiative that changes no child: this run's
                         // placement-days priced without it.
-                        workspace.price(&ip.model, &ip.layout, draws, &self.workspaces[s], row);
+                        workspace.price(
+                            &ip.model,
+                            &ip.layout,
+                            draws,
+                            &self.workspaces[s],
+                            &mut self.shared,
+                            row,
+                        );
                     } else {
                         // Otherwise the run is simulated again without it:
                         // only its net cost by year is kept.

@@ -19,6 +19,7 @@
 
 use crate::dist::{std_normal_cdf, std_normal_quantile};
 use crate::model::inputs::Pin;
+use crate::model::shared::Quantiles;
 use crate::model::{Model, ParamId};
 
 /// Inputs drawn jointly, with their correlations.
@@ -80,19 +81,22 @@ impl Copula {
     }
 
     /// Fills the values of the members in `values` (indexed by parameter)
-    /// from the standard normals `eps` (one per member, from each member's
-    /// own stream), holding `pin` when it names a member (`param_keys` are
-    /// the pin keys of all parameters). `z` is scratch.
+    /// from the standard normals `normals.drawn` (one per member, from each
+    /// member's own stream), holding `pin` when it names a member
+    /// (`param_keys` are the pin keys of all parameters). Each value is a
+    /// quantile of its input's distribution, taken from `quantiles` when
+    /// another simulation of the run has worked it out.
     pub fn fill(
         &self,
         model: &Model,
-        eps: &[f64],
+        normals: &mut Normals,
         pin: Option<Pin>,
         param_keys: &[u64],
-        z: &mut Vec<f64>,
         values: &mut [f64],
+        quantiles: &mut Quantiles,
     ) {
         let n = self.members.len();
+        let (eps, z) = (&normals.drawn, &mut normals.mixed);
         z.clear();
         z.extend((0..n).map(|i| (0..=i).map(|j| self.chol[i * n + j] * eps[j]).sum::<f64>()));
         let pinned = pin.and_then(|p| {
@@ -112,10 +116,18 @@ impl Copula {
         for (i, id) in self.members.iter().enumerate() {
             values[id.0] = match pinned {
                 Some((j, p)) if j == i => p.value,
-                _ => model.param(*id).dist.quantile(std_normal_cdf(z[i])),
+                _ => quantiles.quantile(&model.param(*id).dist, std_normal_cdf(z[i])),
             };
         }
     }
+}
+
+/// A run's standard normals for its correlated inputs: one drawn from each
+/// member's own stream, and the same once mixed by the correlations.
+#[derive(Clone, Debug, Default)]
+pub struct Normals {
+    pub drawn: Vec<f64>,
+    mixed: Vec<f64>,
 }
 
 /// The Cholesky factor of a positive semi-definite matrix, or the row at

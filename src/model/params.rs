@@ -6,9 +6,11 @@
 //! M months is a hazard of 1/M a month of 365.25/12 days; an annual
 //! probability p is a hazard of −ln(1 − p) a year of 365.25 days.
 
+use crate::model::copula::Normals;
 use crate::model::draws::{Draws, ONCE, Purpose};
 use crate::model::hazard::IMMEDIATE;
 use crate::model::inputs::{self, Pin};
+use crate::model::shared::Quantiles;
 use crate::model::strategy::{Effect, EffectSize, ShockTiming, UnitChange};
 use crate::model::{DAYS_PER_MONTH, DAYS_PER_YEAR, ExitRate, Model};
 
@@ -69,8 +71,7 @@ pub struct RunInputs {
     /// Pin keys of the inputs that a pin can hold (see [`crate::model::inputs`]).
     keys: InputKeys,
     /// Scratch for correlated inputs: their normals before and after mixing.
-    copula_eps: Vec<f64>,
-    copula_z: Vec<f64>,
+    copula_normals: Normals,
 }
 
 /// The pin key of every input, worked out once per worker.
@@ -146,13 +147,18 @@ impl RunInputs {
             shock_count: Vec::new(),
             shock_children: Vec::new(),
             keys: InputKeys::new(model),
-            copula_eps: Vec::new(),
-            copula_z: Vec::new(),
+            copula_normals: Normals::default(),
         }
     }
 
     /// Draws a run's inputs, reusing the buffers of the previous run.
     pub fn fill<D: Draws>(&mut self, model: &Model, draws: &mut D) {
+        self.fill_with(model, draws, &mut Quantiles::default());
+    }
+
+    /// The same, with the quantiles of the correlated inputs kept in
+    /// `quantiles` for the run's other simulations.
+    pub fn fill_with<D: Draws>(&mut self, model: &Model, draws: &mut D, quantiles: &mut Quantiles) {
         let pin = draws.pin();
         let keys = &self.keys;
         self.values.clear();
@@ -170,18 +176,18 @@ impl RunInputs {
                     self.values[id.0] = model.param(*id).dist.mean();
                 }
             } else {
-                self.copula_eps.clear();
+                self.copula_normals.drawn.clear();
                 for id in &c.members {
                     draws.begin(Purpose::Param, 0, keys.params[id.0]);
-                    self.copula_eps.push(draws.std_normal());
+                    self.copula_normals.drawn.push(draws.std_normal());
                 }
                 c.fill(
                     model,
-                    &self.copula_eps,
+                    &mut self.copula_normals,
                     pin,
                     &keys.params,
-                    &mut self.copula_z,
                     &mut self.values,
+                    quantiles,
                 );
             }
         }

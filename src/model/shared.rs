@@ -10,8 +10,11 @@
 //! its key matches in full, so what a simulation reads is exactly what it
 //! would have drawn: results do not change.
 
+use crate::dist::Dist;
+
 /// A worker's memos: one for the main entries' would-be entrants, one for
-/// the initial stock. Kept by the worker from run to run, with the scratch
+/// the initial stock, one for the quantiles of the run's correlated inputs.
+/// Kept by the worker from run to run, with the scratch
 /// space every simulation of the worker works in (`scratch`: one for all
 /// its scenarios, so that the memory a simulation works in is still in the
 /// processor's cache from the one before).
@@ -21,6 +24,7 @@ pub struct Shared<E, C, S> {
     pub on: bool,
     pub entrants: Memo<E>,
     pub stock: Memo<C>,
+    pub quantiles: Quantiles,
     pub scratch: S,
 }
 
@@ -30,8 +34,44 @@ impl<E, C, S: Default> Shared<E, C, S> {
             on,
             entrants: Memo::default(),
             stock: Memo::default(),
+            quantiles: Quantiles::default(),
             scratch: S::default(),
         }
+    }
+}
+
+/// The quantiles of distributions a worker has worked out in its current
+/// run. Correlated inputs are drawn by inverting each input's distribution
+/// (a search costing thousands of operations for a PERT or beta input), and
+/// every simulation of a run inverts the same distributions at the same
+/// points. A quantile is a function of the distribution and the point
+/// alone, so one kept here is the one that would be worked out again.
+#[derive(Debug, Default)]
+pub struct Quantiles {
+    /// The run they belong to (see [`crate::model::draws::Random::base`]).
+    run: u64,
+    kept: Vec<(Dist, u64, f64)>,
+}
+
+impl Quantiles {
+    /// The memo for the run `base`, emptied when that is a new run.
+    pub fn of_run(&mut self, base: u64) -> &mut Quantiles {
+        if self.run != base {
+            self.run = base;
+            self.kept.clear();
+        }
+        self
+    }
+
+    /// `dist`'s quantile at `u`: kept, or worked out and kept.
+    pub fn quantile(&mut self, dist: &Dist, u: f64) -> f64 {
+        let bits = u.to_bits();
+        if let Some(&(_, _, x)) = self.kept.iter().find(|(d, b, _)| *b == bits && d == dist) {
+            return x;
+        }
+        let x = dist.quantile(u);
+        self.kept.push((dist.clone(), bits, x));
+        x
     }
 }
 
@@ -177,6 +217,38 @@ mod tests {
         m.record(&[]);
         m.record(&[3]);
         m.finish();
+    }
+
+    /// A PERT distribution from `min` to `max` with mode `mode`.
+    fn pert(min: f64, mode: f64, max: f64) -> Dist {
+        use crate::config::money::Number;
+        use crate::dist::{Domain, RawDist, RawDistSpec};
+        let spec = RawDistSpec {
+            dist: "pert".into(),
+            min: Some(Number(min)),
+            mode: Some(Number(mode)),
+            max: Some(Number(max)),
+            ..Default::default()
+        };
+        Dist::build(&RawDist::Spec(Box::new(spec)), Domain::Any, "x").unwrap()
+    }
+
+    #[test]
+    fn a_kept_quantile_is_the_one_worked_out_and_only_for_its_distribution() {
+        let (a, b) = (pert(780.0, 820.0, 950.0), pert(0.03, 0.06, 0.12));
+        let mut q = Quantiles::default();
+        let memo = q.of_run(5);
+        for u in [0.1, 0.5, 0.97] {
+            // Worked out, then kept: the same bits either way.
+            assert_eq!(memo.quantile(&a, u).to_bits(), a.quantile(u).to_bits());
+            assert_eq!(memo.quantile(&a, u).to_bits(), a.quantile(u).to_bits());
+            // Another distribution at the same point is its own.
+            assert_eq!(memo.quantile(&b, u).to_bits(), b.quantile(u).to_bits());
+        }
+        assert_eq!(memo.kept.len(), 6);
+        // The same run keeps them; a new run starts afresh.
+        assert_eq!(q.of_run(5).kept.len(), 6);
+        assert!(q.of_run(6).kept.is_empty());
     }
 
     #[test]

@@ -192,16 +192,19 @@ impl Workspace {
     /// same children, differing from `from`'s only in prices and money
     /// (see [`crate::results::InitiativePlan::priced_only`]). `draws` must
     /// be restarted at the run's index; `row` gets the money, laid out by
-    /// `layout`.
+    /// `layout`. `shared` holds the quantiles the run's other simulations
+    /// have worked out.
     pub fn price(
         &mut self,
         model: &Model,
         layout: &Layout,
         draws: &mut Random,
         from: &Workspace,
+        shared: &mut Shared,
         row: &mut [f64],
     ) {
-        self.inputs.fill(model, draws);
+        let quantiles = shared.quantiles.of_run(draws.base());
+        self.inputs.fill_with(model, draws, quantiles);
         row.fill(0.0);
         accrue::write(model, layout, &self.inputs, &from.flows, row);
     }
@@ -323,7 +326,8 @@ pub fn simulate(
     shared: &mut Shared,
     row: &mut [f64],
 ) {
-    ws.inputs.fill(model, draws);
+    let quantiles = shared.quantiles.of_run(draws.base());
+    ws.inputs.fill_with(model, draws, quantiles);
     ws.hazards.fill(&ws.inputs);
     row.fill(0.0);
     // The initial stock's key is the hazards (which set its children's
