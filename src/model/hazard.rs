@@ -300,51 +300,74 @@ pub fn implied_stays(model: &Model) -> Vec<Vec<(f64, f64)>> {
         .collect()
 }
 
-/// Samples a time in care τ on `[0, limit]` with density proportional to the
-/// survival curve `S(τ) = exp(−∫₀^τ h(s) ds)` of a piecewise-constant exit
-/// hazard (`rates[k]` from `bounds[k]` days on), given a uniform `u`: the
-/// time-in-care profile of a stock in steady state.
-pub fn steady_time_in_care(rates: &[f64], bounds: &[f64], limit: f64, u: f64) -> f64 {
-    // The pieces of [0, limit]: (lower bound, hazard, width), with S at the
-    // start of each worked out as they are walked, twice (the total area,
-    // then the piece the target falls in), so any number of bands is taken.
-    let pieces = || {
-        bounds
-            .iter()
-            .enumerate()
-            .take_while(move |&(_, &lo)| lo < limit)
-            .map(move |(k, &lo)| {
-                let hi = bounds
-                    .get(k + 1)
-                    .copied()
-                    .unwrap_or(f64::INFINITY)
-                    .min(limit);
-                (lo, rates.get(k).copied().unwrap_or(0.0), hi - lo)
-            })
-    };
-    // ∫ S over a piece of hazard h and width w, S being s at its start.
-    let area = |s: f64, h: f64, width: f64| {
-        if h > 0.0 {
-            s * -(-h * width).exp_m1() / h
+/// One band of time in care in the steady-state profile of a stay: where
+/// it starts and ends (days), the exit hazard in it, the survival `S` at
+/// its start and the area under `S` across the whole band.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Piece {
+    lo: f64,
+    hi: f64,
+    h: f64,
+    s: f64,
+    area: f64,
+}
+
+/// ∫ S over a band of hazard `h` and width `width`, S being `s` at its start.
+#[inline]
+fn area(s: f64, h: f64, width: f64) -> f64 {
+    if h > 0.0 {
+        s * -(-h * width).exp_m1() / h
+    } else {
+        s * width
+    }
+}
+
+/// Writes to `out` (one [`Piece`] for each bound) the bands of the
+/// steady-state profile of a piecewise-constant exit hazard (`rates[k]`
+/// from `bounds[k]` days on). Worked out once, they serve every child drawn
+/// from the profile, whatever its age.
+pub fn steady_pieces(rates: &[f64], bounds: &[f64], out: &mut [Piece]) {
+    let mut s = 1.0;
+    for (k, (&lo, piece)) in bounds.iter().zip(out).enumerate() {
+        let hi = bounds.get(k + 1).copied().unwrap_or(f64::INFINITY);
+        let h = rates.get(k).copied().unwrap_or(0.0);
+        *piece = Piece {
+            lo,
+            hi,
+            h,
+            s,
+            area: area(s, h, hi - lo),
+        };
+        s *= (-h * (hi - lo)).exp();
+    }
+}
+
+/// Samples a time in care τ on `[0, limit]` with density proportional to
+/// the survival curve `S(τ) = exp(−∫₀^τ h(s) ds)` of a piecewise-constant
+/// exit hazard, given its bands (see [`steady_pieces`]) and a uniform `u`:
+/// the time-in-care profile of a stock in steady state.
+pub fn steady_sample(pieces: &[Piece], limit: f64, u: f64) -> f64 {
+    // The bands below `limit`, the last cut at it: (start, hazard, S at
+    // the start, area), the cut one worked out here.
+    let cut = |p: &Piece| -> (f64, f64, f64, f64) {
+        if p.hi <= limit {
+            (p.lo, p.h, p.s, p.area)
         } else {
-            s * width
+            (p.lo, p.h, p.s, area(p.s, p.h, limit - p.lo))
         }
     };
-    let (mut s, mut total, mut n) = (1.0, 0.0, 0);
-    for (lo, h, width) in pieces() {
-        let a = area(s, h, width);
+    let within = || pieces.iter().take_while(|p| p.lo < limit).map(cut);
+    let (mut total, mut n) = (0.0, 0);
+    for (lo, _, _, a) in within() {
         if !a.is_finite() {
             // An open-ended band without exits and no age limit: no steady state.
             return lo;
         }
         total += a;
         n += 1;
-        s *= (-h * width).exp();
     }
     let mut target = u * total;
-    let mut s0 = 1.0;
-    for (i, (lo, h, width)) in pieces().enumerate() {
-        let a = area(s0, h, width);
+    for (i, (lo, h, s0, a)) in within().enumerate() {
         if target <= a || i + 1 == n {
             // Solve s0 ∫₀^x e^(−h y) dy = target for x.
             let target = target.min(a);
@@ -356,9 +379,15 @@ pub fn steady_time_in_care(rates: &[f64], bounds: &[f64], limit: f64, u: f64) ->
             return lo + x;
         }
         target -= a;
-        s0 *= (-h * width).exp();
     }
     0.0
+}
+
+/// [`steady_sample`] of the hazard `rates[k]` from `bounds[k]` days on.
+pub fn steady_time_in_care(rates: &[f64], bounds: &[f64], limit: f64, u: f64) -> f64 {
+    let mut pieces = vec![Piece::default(); bounds.len()];
+    steady_pieces(rates, bounds, &mut pieces);
+    steady_sample(&pieces, limit, u)
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use rand_distr::{Distribution, Gamma, Poisson};
 use crate::model::accrue::{self, Flows};
 use crate::model::child::{Aged, Ageing, Child};
 use crate::model::draws::{Purpose, Random};
-use crate::model::hazard::{Hazards, IMMEDIATE, Next, steady_time_in_care};
+use crate::model::hazard::{Hazards, IMMEDIATE, Next, Piece, steady_pieces, steady_sample};
 use crate::model::layout::{CohortField, Layout, YearField};
 use crate::model::params::RunInputs;
 use crate::model::queue::{Event, Queue, What};
@@ -171,6 +171,11 @@ pub struct Workspace {
     eligible: Vec<u32>,
     /// An initial child's exit rates by time-in-care band (scratch).
     tic_rates: Vec<f64>,
+    /// The steady-state profile of time in care of each (group, placement,
+    /// band) as [`Piece`]s, `tics` to a cell, worked out once a run where
+    /// the initial stock needs it (`steady_built`).
+    steady: Vec<Piece>,
+    steady_built: Vec<bool>,
     /// Each intervention's stream for the current month.
     programme_rng: Vec<Stream>,
     /// Initial stock created so far by `[placement × bands + band]`.
@@ -240,6 +245,8 @@ impl Workspace {
             entrants: Vec::new(),
             eligible: Vec::new(),
             tic_rates: Vec::new(),
+            steady: Vec::new(),
+            steady_built: Vec::new(),
             programme_rng: vec![Stream::new(0); model.strategy.interventions.len()],
             created: vec![0; n_cells],
             flows: Flows::new(model),
@@ -430,6 +437,13 @@ impl Run<'_> {
             return;
         }
         let write = stock_use == Use::Write;
+        // No steady-state profile is worked out yet for this run's hazards.
+        let cells = (model.cohorts.len() + 1) * model.placements.len() * model.ages.bands.len();
+        let ws = &mut *self.ws;
+        ws.steady
+            .resize(cells * ws.hazards.tics(), Piece::default());
+        ws.steady_built.clear();
+        ws.steady_built.resize(cells, false);
         let mut index = 0u64;
         for (p, placement) in model.placements.iter().enumerate() {
             for (range, n) in &placement.initial_groups {
@@ -561,11 +575,19 @@ impl Run<'_> {
                 }
             }
             None => {
-                let hz = &self.ws.hazards;
-                let rates = &mut self.ws.tic_rates;
-                rates.clear();
-                rates.extend((0..hz.tics()).map(|k| hz.exit_of(group, p, band, k)));
-                steady_time_in_care(rates, bounds, age, u)
+                let ws = &mut *self.ws;
+                let hz = &ws.hazards;
+                let tics = hz.tics();
+                let cell = (group * model.placements.len() + p) * model.ages.bands.len() + band;
+                let pieces = &mut ws.steady[cell * tics..(cell + 1) * tics];
+                if !ws.steady_built[cell] {
+                    let rates = &mut ws.tic_rates;
+                    rates.clear();
+                    rates.extend((0..tics).map(|k| hz.exit_of(group, p, band, k)));
+                    steady_pieces(rates, &hz.tic_bounds, pieces);
+                    ws.steady_built[cell] = true;
+                }
+                steady_sample(pieces, age, u)
             }
         }
     }
