@@ -1477,17 +1477,16 @@ fn entrant_age(model: &Model, entries: &crate::model::Entries, rng: &mut Stream)
 /// Only positive shares can be drawn: when rounding leaves `u` above their
 /// sum, the last positive one is.
 fn pick(shares: &[f64], u: f64) -> usize {
-    let (mut acc, mut last) = (0.0, 0);
+    // A share of 0 leaves the running sum as it was, so the first sum above
+    // `u` is always reached at a positive share.
+    let mut acc = 0.0;
     for (i, &s) in shares.iter().enumerate() {
-        if s > 0.0 {
-            acc += s;
-            last = i;
-            if u < acc {
-                return i;
-            }
+        acc += s;
+        if u < acc {
+            return i;
         }
     }
-    last
+    shares.iter().rposition(|&s| s > 0.0).unwrap_or(0)
 }
 
 /// A whole number uniform in 0..n (n > 0).
@@ -1530,5 +1529,11 @@ mod tests {
         assert_eq!(pick(&shares, 0.2), 2);
         assert_eq!(pick(&shares, 0.999_999), 2);
         assert_eq!(pick(&[1.0], 0.5), 0);
+        // Leading and trailing zeros are never drawn, even when rounding
+        // leaves u at or above the sum.
+        let padded = [0.0, 0.5, 0.5, 0.0];
+        assert_eq!(pick(&padded, 0.0), 1);
+        assert_eq!(pick(&padded, 0.5), 2);
+        assert_eq!(pick(&padded, 1.0), 2);
     }
 }
