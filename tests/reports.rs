@@ -1401,3 +1401,31 @@ fn the_html_reproduce_command_names_the_attribution_flag_a_run_needed() {
     let with = command(&[]);
     assert!(with.ends_with("--seed 20240401"), "{with}");
 }
+
+#[test]
+fn the_saving_chart_says_which_cost_is_taken_from_which() {
+    // The caption named the second scenario first and then called the
+    // saving "cost of the first minus cost of the second": the other sign.
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/example.toml", &["--runs", "100"], dir.path());
+    let report = Report::read(&out.json).unwrap();
+    let text = page_text(&std::fs::read_to_string(&out.html).unwrap());
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for d in &report.differences {
+        let (from, to) = (report.scenario_label(&d.from), report.scenario_label(&d.to));
+        // The JSON's saving is the cost of `from` minus the cost of `to`.
+        let cost = |id: &str, fy: &str| {
+            let sc = report.scenarios.iter().find(|s| s.id == id).unwrap();
+            sc.years.iter().find(|y| y.fy == fy).unwrap().cost.mean
+        };
+        for y in &d.years {
+            let gap = cost(&d.from, &y.fy) - cost(&d.to, &y.fy);
+            assert!((y.saving.mean - gap).abs() < 1.0, "{} {}", d.to, y.fy);
+        }
+        let caption = format!(
+            "Saving of “{to}” against “{from}” (the cost of “{from}” minus the cost of “{to}”)"
+        );
+        assert!(text.contains(&caption), "{caption}");
+    }
+    assert!(!text.contains("cost of the first minus cost of the second"));
+}

@@ -1130,8 +1130,8 @@ fn comparison(h: &mut String, report: &Report, central: bool) {
         let rows: Vec<Strip> = d.years.iter().map(strip).collect();
         let _ = writeln!(
             h,
-            "<h3>{}</h3><figure>{}<figcaption>Saving of “{}” against “{}” (cost of the first minus cost \
-             of the second), {}: above zero, “{}” costs less. Every comparison's chart has the same \
+            "<h3>{}</h3><figure>{}<figcaption>Saving of “{}” against “{}” (the cost of “{}” minus the \
+             cost of “{}”), {}: above zero, “{}” costs less. Every comparison's chart has the same \
              scale.</figcaption></figure>",
             escape(&name),
             svg::strips_in(
@@ -1143,6 +1143,8 @@ fn comparison(h: &mut String, report: &Report, central: bool) {
             ),
             escape(to),
             escape(from),
+            escape(from),
+            escape(to),
             if central {
                 "each in its central projection"
             } else {
