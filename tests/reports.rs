@@ -1429,3 +1429,20 @@ fn the_saving_chart_says_which_cost_is_taken_from_which() {
     }
     assert!(!text.contains("cost of the first minus cost of the second"));
 }
+
+#[test]
+fn a_central_projection_without_a_budget_names_its_own_dashed_columns() {
+    // The note named P(over) and E[over], columns a central table lacks.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("tests/configs/immigration_death.toml").unwrap();
+    let config = dir.path().join("no_budget.toml");
+    std::fs::write(&config, text.split("[budget]").next().unwrap()).unwrap();
+    let (table, _) = run_text(config.to_str().unwrap(), &["--central"]);
+    assert!(
+        table.contains("The config has no budget: Budget and Over (+) / under (-) read –."),
+        "{table}"
+    );
+    assert!(!table.contains("P(over)"), "{table}");
+    let header = table.lines().find(|l| l.starts_with("Year")).unwrap();
+    assert!(header.contains("Over (+) / under (-)"), "{header}");
+}

@@ -55,7 +55,13 @@ fn render_lines(report: &Report) -> String {
         let _ = writeln!(out, "{}", precision_line(p));
     }
     if !report.has_budget() {
-        out.push_str("The config has no budget: Budget, P(over) and E[over] read –.\n");
+        // Name the columns this table has: a central projection has no
+        // P(over) or E[over], only an over/under.
+        out.push_str(if central {
+            "The config has no budget: Budget and Over (+) / under (-) read –.\n"
+        } else {
+            "The config has no budget: Budget, P(over) and E[over] read –.\n"
+        });
     }
     for sc in &report.scenarios {
         if sc.label == sc.id {
