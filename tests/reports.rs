@@ -1446,3 +1446,37 @@ fn a_central_projection_without_a_budget_names_its_own_dashed_columns() {
     let header = table.lines().find(|l| l.starts_with("Year")).unwrap();
     assert!(header.contains("Over (+) / under (-)"), "{header}");
 }
+
+#[test]
+fn a_money_only_comparison_claims_no_change_in_children() {
+    // A config of money only counts no children, yet its comparisons gave
+    // a change of 0 children in care every year (the terminal and HTML).
+    let dir = tempfile::tempdir().unwrap();
+    let config = "configs/rotherham-2016.toml";
+    let out = run_all(config, &["--runs", "50"], dir.path());
+    let report = Report::read(&out.json).unwrap();
+    assert!(!report.has_children());
+    assert!(!report.differences.is_empty());
+    let page = page_text(&std::fs::read_to_string(&out.html).unwrap());
+    let (table, _) = run_text(config, &["--runs", "50"]);
+    let (central, _) = run_text(config, &["--central"]);
+    for text in [&page, &table, &central] {
+        for words in [
+            "Children in care at year end",
+            "Children, P50 diff",
+            "Children at year end, diff",
+            "children: the second's",
+        ] {
+            assert!(!text.contains(words), "{words}: {text}");
+        }
+    }
+    // What pays back is still said, as the JSON has it.
+    let horizon_rows: Vec<&str> = table.lines().filter(|l| l.contains(" horizon ")).collect();
+    assert_eq!(horizon_rows.len(), report.differences.len());
+    for (row, d) in horizon_rows.iter().zip(&report.differences) {
+        let pays = carecast::output::percent(d.horizon.probability_pays_back);
+        assert!(row.ends_with(&format!("  {pays}")), "{row}");
+        assert!(page.contains(&format!("in {pays} of runs")), "{pays}");
+    }
+    assert!(central.contains("Pays back"), "{central}");
+}

@@ -1152,10 +1152,26 @@ fn comparison(h: &mut String, report: &Report, central: bool) {
             },
             escape(to)
         );
+        // A config of money only counts no children: its last column says
+        // only whether the strategy pays back.
+        let children = report.has_children();
+        let difference = |x: f64| {
+            if children {
+                signed_count(x)
+            } else {
+                String::new()
+            }
+        };
         if central {
-            h.push_str(
-                "<table class=\"comparison\"><thead><tr><th>Year</th><th>Saving</th>\
-                 <th>Children in care at year end, difference (second − first)</th></tr></thead><tbody>\n",
+            let _ = writeln!(
+                h,
+                "<table class=\"comparison\"><thead><tr><th>Year</th><th>Saving</th><th>{}</th>\
+                 </tr></thead><tbody>",
+                if children {
+                    "Children in care at year end, difference (second − first)"
+                } else {
+                    "Pays back"
+                }
             );
             for y in &d.years {
                 let _ = writeln!(
@@ -1163,23 +1179,29 @@ fn comparison(h: &mut String, report: &Report, central: bool) {
                     "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
                     escape(&y.fy),
                     money(y.saving.mean),
-                    signed_count(y.lac_end_difference.mean)
+                    difference(y.lac_end_difference.mean)
                 );
             }
             let _ = writeln!(
                 h,
                 "<tr class=\"total\"><td><strong>Whole horizon</strong></td><td><strong>{}</strong></td>\
-                 <td>pays back: {}</td></tr>",
+                 <td>{}{}</td></tr>",
                 money(d.horizon.saving.mean),
+                if children { "pays back: " } else { "" },
                 yes_no(d.horizon.probability_pays_back)
             );
             h.push_str("</tbody></table>\n");
             continue;
         }
-        h.push_str(
+        let _ = writeln!(
+            h,
             "<table class=\"comparison\"><thead><tr><th>Year</th><th>Mean saving</th><th>P10 to P90</th>\
-             <th>P50</th><th>P(saving &gt; 0)</th><th>Children in care at year end, P50 difference (second − first)</th>\
-             </tr></thead><tbody>\n",
+             <th>P50</th><th>P(saving &gt; 0)</th><th>{}</th></tr></thead><tbody>",
+            if children {
+                "Children in care at year end, P50 difference (second − first)"
+            } else {
+                "Pays back"
+            }
         );
         for y in &d.years {
             let _ = writeln!(
@@ -1190,17 +1212,18 @@ fn comparison(h: &mut String, report: &Report, central: bool) {
                 money_range(y.saving.p10, y.saving.p90),
                 money(y.saving.p50),
                 percent(y.probability_positive),
-                signed_count(y.lac_end_difference.p50)
+                difference(y.lac_end_difference.p50)
             );
         }
         let _ = writeln!(
             h,
             "<tr class=\"total\"><td><strong>Whole horizon</strong></td><td><strong>{}</strong></td>\
-             <td>{}</td><td>{}</td><td>{}</td><td>pays back in {} of runs</td></tr>",
+             <td>{}</td><td>{}</td><td>{}</td><td>{} {} of runs</td></tr>",
             money(d.horizon.saving.mean),
             money_range(d.horizon.saving.p10, d.horizon.saving.p90),
             money(d.horizon.saving.p50),
             percent(d.horizon.probability_positive),
+            if children { "pays back in" } else { "in" },
             percent(d.horizon.probability_pays_back)
         );
         h.push_str("</tbody></table>\n");
