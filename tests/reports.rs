@@ -1480,3 +1480,22 @@ fn a_money_only_comparison_claims_no_change_in_children() {
     }
     assert!(central.contains("Pays back"), "{central}");
 }
+
+#[test]
+fn the_starting_position_counts_cohort_children() {
+    // The red dot left out the cohort's children: "Start: 315" for a
+    // council with 370 in care (315 in the placements' own stock and 55
+    // unaccompanied children of the cohort), 55 below the first month.
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/uasc-2024.toml", &["--runs", "50"], dir.path());
+    let page = std::fs::read_to_string(&out.html).unwrap();
+    let report = Report::read(&out.json).unwrap();
+    let first = &report.scenarios[0].months[0];
+    assert!((first.lac.mean - 370.0).abs() < 10.0, "{}", first.lac.mean);
+    assert!(page.contains(">Start: 370<"), "no start of 370");
+    assert!(!page.contains(">Start: 315<"));
+    // Supported accommodation holds 15 of its own and 36 of the cohort; the
+    // 16-17 band 65 and 48.
+    assert!(page.contains(">Start: 51<"));
+    assert!(page.contains(">Start: 113<"));
+}

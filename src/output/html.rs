@@ -123,6 +123,31 @@ impl Context {
                 .sum();
             cx.initial_by_band.insert(band.id.clone(), n);
         }
+        // A cohort's children at the start count in every total too: in
+        // their placement's, and in each band by the share of their ages
+        // (uniform over each group of months) that falls in it.
+        for cohort in &model.cohorts {
+            for (p, groups) in &cohort.initial {
+                for (ages, n) in groups {
+                    *cx.initial_by_placement
+                        .entry(model.placements[*p].id.clone())
+                        .or_default() += n;
+                    for (b, band) in model.ages.bands.iter().enumerate() {
+                        let share = if model.ages.tracked {
+                            let cells = model.ages.band_cells(b);
+                            let within = ages
+                                .end
+                                .min(cells.end)
+                                .saturating_sub(ages.start.max(cells.start));
+                            within as f64 / ages.len().max(1) as f64
+                        } else {
+                            1.0
+                        };
+                        *cx.initial_by_band.entry(band.id.clone()).or_default() += n * share;
+                    }
+                }
+            }
+        }
         cx.initial = Some(cx.initial_by_placement.values().sum());
         if let Some(history) = &model.history {
             let start = model.calendar.start;
