@@ -1499,3 +1499,42 @@ fn the_starting_position_counts_cohort_children() {
     assert!(page.contains(">Start: 51<"));
     assert!(page.contains(">Start: 113<"));
 }
+
+#[test]
+fn a_count_of_one_child_is_singular() {
+    // The HTML strategy table read "1 children prevented".
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("configs/example.toml")
+        .unwrap()
+        .replace(
+            "per_year = { dist = \"pert\", min = 2, mode = 5, max = 8 }",
+            "per_year = 1",
+        )
+        .replace(
+            "per_year = { dist = \"pert\", min = 4, mode = 8, max = 12 }",
+            "per_year = 1",
+        );
+    let config = dir.path().join("one_a_year.toml");
+    std::fs::write(&config, text).unwrap();
+    let out = run_all(config.to_str().unwrap(), &["--runs", "300"], dir.path());
+    let report = Report::read(&out.json).unwrap();
+    let page = std::fs::read_to_string(&out.html).unwrap();
+    let mut ones = 0;
+    for y in &report.scenarios[1].years {
+        for id in ["mst", "sgo"] {
+            let iv = &y.interventions[id];
+            if iv.children.p50.round() == 1.0 {
+                ones += 1;
+                let words = if id == "mst" {
+                    "1 child prevented (P10–P90"
+                } else {
+                    "1 child left care (P10–P90"
+                };
+                assert!(page.contains(words), "{words}");
+            }
+        }
+    }
+    assert!(ones > 0, "no year with a median of one child");
+    assert!(!page.contains(">1 children"));
+    assert!(!page.contains(">1 places"));
+}

@@ -911,7 +911,8 @@ fn strategy(h: &mut String, sc: &ScenarioReport, central: bool) {
                         h,
                         "<td>{:.1} {}<br>{}</td>",
                         this.children.mean,
-                        unit_of(&this.kind),
+                        // `1.0` is a decimal, read in the plural.
+                        unit_of(&this.kind, f64::NAN),
                         money(this.cost.mean)
                     );
                 }
@@ -920,7 +921,7 @@ fn strategy(h: &mut String, sc: &ScenarioReport, central: bool) {
                         h,
                         "<td>{} {} (P10–P90 {:.0}–{:.0})<br>{}</td>",
                         this.children.p50.round(),
-                        unit_of(&this.kind),
+                        unit_of(&this.kind, this.children.p50.round()),
                         this.children.p10.round(),
                         this.children.p90.round(),
                         money(this.cost.mean)
@@ -977,12 +978,18 @@ fn yes_no(share: f64) -> &'static str {
     if share >= 0.5 { "yes" } else { "no" }
 }
 
-/// What an intervention's count counts.
-fn unit_of(kind: &str) -> &'static str {
+/// What an intervention's count counts, in the singular when the count
+/// shown is a whole 1 (`1 child prevented`, not `1 children prevented`).
+fn unit_of(kind: &str, count: f64) -> &'static str {
+    let one = count == 1.0;
     match kind {
+        "prevent_entry" if one => "child prevented",
         "prevent_entry" => "children prevented",
+        "exit" if one => "child left care",
         "exit" => "children left care",
+        "step_down" if one => "child moved",
         "step_down" => "children moved",
+        "capacity" if one => "place added",
         "capacity" => "places added",
         _ => "",
     }
