@@ -1538,3 +1538,28 @@ fn a_count_of_one_child_is_singular() {
     assert!(!page.contains(">1 children"));
     assert!(!page.contains(">1 places"));
 }
+
+#[test]
+fn the_terminal_notes_of_a_single_run_speak_of_no_interval() {
+    // Under a table of one run, whose P(over) has no ± and whose error
+    // line says it is unknown, the note still explained "± the half-width
+    // of its 95% interval" and what the Monte Carlo error means.
+    let (table, _) = run_text("configs/example.toml", &["--runs", "1"]);
+    let flat = table.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(!flat.contains("±"), "{flat}");
+    assert!(!flat.contains("half-width"), "{flat}");
+    assert!(!flat.contains("Monte Carlo error: how far"), "{flat}");
+    assert!(
+        flat.contains(
+            "P(over): 100% when the future's cost exceeds the budget by more than £1, else 0%."
+        ),
+        "{flat}"
+    );
+    // Each P(over) is indeed 0% or 100%.
+    for line in table.lines().filter(|l| l.starts_with("20")) {
+        assert!(
+            line.contains(" 0.0% ") || line.contains(" 100.0% "),
+            "{line}"
+        );
+    }
+}

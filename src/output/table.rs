@@ -374,16 +374,23 @@ fn render_lines(report: &Report) -> String {
             .find_map(|y| y.overspend.map(|o| o.tolerance))
             .unwrap_or(crate::stats::OVERSPEND_TOLERANCE_PENCE as f64 / 100.0);
         out.push('\n');
-        out.push_str(&wrap(
-            &format!(
+        // One run shows no interval and has no Monte Carlo error to give.
+        let text = if report.runs == 1 {
+            format!(
+                "P(over): 100% when the future's cost exceeds the budget by more than {}, else 0%. \
+                 E[over]: its cost above the budget (£0 when within it).",
+                money_exact(tolerance)
+            )
+        } else {
+            format!(
                 "P(over): share of runs whose cost exceeds the budget by more than {}, ± the half-width \
                  of its 95% interval in points. E[over]: mean overspend across all runs (underspends \
                  count as 0). Monte Carlo error: how far the figure may be from what unlimited runs \
                  would give.",
                 money_exact(tolerance)
-            ),
-            WIDTH,
-        ));
+            )
+        };
+        out.push_str(&wrap(&text, WIDTH));
         if zero_budget(report) {
             out.push_str(&wrap(ZERO_BUDGET_NOTE, WIDTH));
         }
