@@ -1401,3 +1401,165 @@ fn the_html_reproduce_command_names_the_attribution_flag_a_run_needed() {
     let with = command(&[]);
     assert!(with.ends_with("--seed 20240401"), "{with}");
 }
+
+#[test]
+fn the_saving_chart_says_which_cost_is_taken_from_which() {
+    // The caption named the second scenario first and then called the
+    // saving "cost of the first minus cost of the second": the other sign.
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/example.toml", &["--runs", "100"], dir.path());
+    let report = Report::read(&out.json).unwrap();
+    let text = page_text(&std::fs::read_to_string(&out.html).unwrap());
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for d in &report.differences {
+        let (from, to) = (report.scenario_label(&d.from), report.scenario_label(&d.to));
+        // The JSON's saving is the cost of `from` minus the cost of `to`.
+        let cost = |id: &str, fy: &str| {
+            let sc = report.scenarios.iter().find(|s| s.id == id).unwrap();
+            sc.years.iter().find(|y| y.fy == fy).unwrap().cost.mean
+        };
+        for y in &d.years {
+            let gap = cost(&d.from, &y.fy) - cost(&d.to, &y.fy);
+            assert!((y.saving.mean - gap).abs() < 1.0, "{} {}", d.to, y.fy);
+        }
+        let caption = format!(
+            "Saving of “{to}” against “{from}” (the cost of “{from}” minus the cost of “{to}”)"
+        );
+        assert!(text.contains(&caption), "{caption}");
+    }
+    assert!(!text.contains("cost of the first minus cost of the second"));
+}
+
+#[test]
+fn a_central_projection_without_a_budget_names_its_own_dashed_columns() {
+    // The note named P(over) and E[over], columns a central table lacks.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("tests/configs/immigration_death.toml").unwrap();
+    let config = dir.path().join("no_budget.toml");
+    std::fs::write(&config, text.split("[budget]").next().unwrap()).unwrap();
+    let (table, _) = run_text(config.to_str().unwrap(), &["--central"]);
+    assert!(
+        table.contains("The config has no budget: Budget and Over (+) / under (-) read –."),
+        "{table}"
+    );
+    assert!(!table.contains("P(over)"), "{table}");
+    let header = table.lines().find(|l| l.starts_with("Year")).unwrap();
+    assert!(header.contains("Over (+) / under (-)"), "{header}");
+}
+
+#[test]
+fn a_money_only_comparison_claims_no_change_in_children() {
+    // A config of money only counts no children, yet its comparisons gave
+    // a change of 0 children in care every year (the terminal and HTML).
+    let dir = tempfile::tempdir().unwrap();
+    let config = "configs/rotherham-2016.toml";
+    let out = run_all(config, &["--runs", "50"], dir.path());
+    let report = Report::read(&out.json).unwrap();
+    assert!(!report.has_children());
+    assert!(!report.differences.is_empty());
+    let page = page_text(&std::fs::read_to_string(&out.html).unwrap());
+    let (table, _) = run_text(config, &["--runs", "50"]);
+    let (central, _) = run_text(config, &["--central"]);
+    for text in [&page, &table, &central] {
+        for words in [
+            "Children in care at year end",
+            "Children, P50 diff",
+            "Children at year end, diff",
+            "children: the second's",
+        ] {
+            assert!(!text.contains(words), "{words}: {text}");
+        }
+    }
+    // What pays back is still said, as the JSON has it.
+    let horizon_rows: Vec<&str> = table.lines().filter(|l| l.contains(" horizon ")).collect();
+    assert_eq!(horizon_rows.len(), report.differences.len());
+    for (row, d) in horizon_rows.iter().zip(&report.differences) {
+        let pays = carecast::output::percent(d.horizon.probability_pays_back);
+        assert!(row.ends_with(&format!("  {pays}")), "{row}");
+        assert!(page.contains(&format!("in {pays} of runs")), "{pays}");
+    }
+    assert!(central.contains("Pays back"), "{central}");
+}
+
+#[test]
+fn the_starting_position_counts_cohort_children() {
+    // The red dot left out the cohort's children: "Start: 315" for a
+    // council with 370 in care (315 in the placements' own stock and 55
+    // unaccompanied children of the cohort), 55 below the first month.
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/uasc-2024.toml", &["--runs", "50"], dir.path());
+    let page = std::fs::read_to_string(&out.html).unwrap();
+    let report = Report::read(&out.json).unwrap();
+    let first = &report.scenarios[0].months[0];
+    assert!((first.lac.mean - 370.0).abs() < 10.0, "{}", first.lac.mean);
+    assert!(page.contains(">Start: 370<"), "no start of 370");
+    assert!(!page.contains(">Start: 315<"));
+    // Supported accommodation holds 15 of its own and 36 of the cohort; the
+    // 16-17 band 65 and 48.
+    assert!(page.contains(">Start: 51<"));
+    assert!(page.contains(">Start: 113<"));
+}
+
+#[test]
+fn a_count_of_one_child_is_singular() {
+    // The HTML strategy table read "1 children prevented".
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("configs/example.toml")
+        .unwrap()
+        .replace(
+            "per_year = { dist = \"pert\", min = 2, mode = 5, max = 8 }",
+            "per_year = 1",
+        )
+        .replace(
+            "per_year = { dist = \"pert\", min = 4, mode = 8, max = 12 }",
+            "per_year = 1",
+        );
+    let config = dir.path().join("one_a_year.toml");
+    std::fs::write(&config, text).unwrap();
+    let out = run_all(config.to_str().unwrap(), &["--runs", "300"], dir.path());
+    let report = Report::read(&out.json).unwrap();
+    let page = std::fs::read_to_string(&out.html).unwrap();
+    let mut ones = 0;
+    for y in &report.scenarios[1].years {
+        for id in ["mst", "sgo"] {
+            let iv = &y.interventions[id];
+            if iv.children.p50.round() == 1.0 {
+                ones += 1;
+                let words = if id == "mst" {
+                    "1 child prevented (P10–P90"
+                } else {
+                    "1 child left care (P10–P90"
+                };
+                assert!(page.contains(words), "{words}");
+            }
+        }
+    }
+    assert!(ones > 0, "no year with a median of one child");
+    assert!(!page.contains(">1 children"));
+    assert!(!page.contains(">1 places"));
+}
+
+#[test]
+fn the_terminal_notes_of_a_single_run_speak_of_no_interval() {
+    // Under a table of one run, whose P(over) has no ± and whose error
+    // line says it is unknown, the note still explained "± the half-width
+    // of its 95% interval" and what the Monte Carlo error means.
+    let (table, _) = run_text("configs/example.toml", &["--runs", "1"]);
+    let flat = table.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(!flat.contains("±"), "{flat}");
+    assert!(!flat.contains("half-width"), "{flat}");
+    assert!(!flat.contains("Monte Carlo error: how far"), "{flat}");
+    assert!(
+        flat.contains(
+            "P(over): 100% when the future's cost exceeds the budget by more than £1, else 0%."
+        ),
+        "{flat}"
+    );
+    // Each P(over) is indeed 0% or 100%.
+    for line in table.lines().filter(|l| l.starts_with("20")) {
+        assert!(
+            line.contains(" 0.0% ") || line.contains(" 100.0% "),
+            "{line}"
+        );
+    }
+}

@@ -123,6 +123,31 @@ impl Context {
                 .sum();
             cx.initial_by_band.insert(band.id.clone(), n);
         }
+        // A cohort's children at the start count in every total too: in
+        // their placement's, and in each band by the share of their ages
+        // (uniform over each group of months) that falls in it.
+        for cohort in &model.cohorts {
+            for (p, groups) in &cohort.initial {
+                for (ages, n) in groups {
+                    *cx.initial_by_placement
+                        .entry(model.placements[*p].id.clone())
+                        .or_default() += n;
+                    for (b, band) in model.ages.bands.iter().enumerate() {
+                        let share = if model.ages.tracked {
+                            let cells = model.ages.band_cells(b);
+                            let within = ages
+                                .end
+                                .min(cells.end)
+                                .saturating_sub(ages.start.max(cells.start));
+                            within as f64 / ages.len().max(1) as f64
+                        } else {
+                            1.0
+                        };
+                        *cx.initial_by_band.entry(band.id.clone()).or_default() += n * share;
+                    }
+                }
+            }
+        }
         cx.initial = Some(cx.initial_by_placement.values().sum());
         if let Some(history) = &model.history {
             let start = model.calendar.start;
@@ -886,7 +911,8 @@ fn strategy(h: &mut String, sc: &ScenarioReport, central: bool) {
                         h,
                         "<td>{:.1} {}<br>{}</td>",
                         this.children.mean,
-                        unit_of(&this.kind),
+                        // `1.0` is a decimal, read in the plural.
+                        unit_of(&this.kind, f64::NAN),
                         money(this.cost.mean)
                     );
                 }
@@ -895,7 +921,7 @@ fn strategy(h: &mut String, sc: &ScenarioReport, central: bool) {
                         h,
                         "<td>{} {} (P10–P90 {:.0}–{:.0})<br>{}</td>",
                         this.children.p50.round(),
-                        unit_of(&this.kind),
+                        unit_of(&this.kind, this.children.p50.round()),
                         this.children.p10.round(),
                         this.children.p90.round(),
                         money(this.cost.mean)
@@ -952,12 +978,18 @@ fn yes_no(share: f64) -> &'static str {
     if share >= 0.5 { "yes" } else { "no" }
 }
 
-/// What an intervention's count counts.
-fn unit_of(kind: &str) -> &'static str {
+/// What an intervention's count counts, in the singular when the count
+/// shown is a whole 1 (`1 child prevented`, not `1 children prevented`).
+fn unit_of(kind: &str, count: f64) -> &'static str {
+    let one = count == 1.0;
     match kind {
+        "prevent_entry" if one => "child prevented",
         "prevent_entry" => "children prevented",
+        "exit" if one => "child left care",
         "exit" => "children left care",
+        "step_down" if one => "child moved",
         "step_down" => "children moved",
+        "capacity" if one => "place added",
         "capacity" => "places added",
         _ => "",
     }
@@ -1130,8 +1162,8 @@ fn comparison(h: &mut String, report: &Report, central: bool) {
         let rows: Vec<Strip> = d.years.iter().map(strip).collect();
         let _ = writeln!(
             h,
-            "<h3>{}</h3><figure>{}<figcaption>Saving of “{}” against “{}” (cost of the first minus cost \
-             of the second), {}: above zero, “{}” costs less. Every comparison's chart has the same \
+            "<h3>{}</h3><figure>{}<figcaption>Saving of “{}” against “{}” (the cost of “{}” minus the \
+             cost of “{}”), {}: above zero, “{}” costs less. Every comparison's chart has the same \
              scale.</figcaption></figure>",
             escape(&name),
             svg::strips_in(
@@ -1143,6 +1175,8 @@ fn comparison(h: &mut String, report: &Report, central: bool) {
             ),
             escape(to),
             escape(from),
+            escape(from),
+            escape(to),
             if central {
                 "each in its central projection"
             } else {
@@ -1150,10 +1184,26 @@ fn comparison(h: &mut String, report: &Report, central: bool) {
             },
             escape(to)
         );
+        // A config of money only counts no children: its last column says
+        // only whether the strategy pays back.
+        let children = report.has_children();
+        let difference = |x: f64| {
+            if children {
+                signed_count(x)
+            } else {
+                String::new()
+            }
+        };
         if central {
-            h.push_str(
-                "<table class=\"comparison\"><thead><tr><th>Year</th><th>Saving</th>\
-                 <th>Children in care at year end, difference (second − first)</th></tr></thead><tbody>\n",
+            let _ = writeln!(
+                h,
+                "<table class=\"comparison\"><thead><tr><th>Year</th><th>Saving</th><th>{}</th>\
+                 </tr></thead><tbody>",
+                if children {
+                    "Children in care at year end, difference (second − first)"
+                } else {
+                    "Pays back"
+                }
             );
             for y in &d.years {
                 let _ = writeln!(
@@ -1161,23 +1211,29 @@ fn comparison(h: &mut String, report: &Report, central: bool) {
                     "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
                     escape(&y.fy),
                     money(y.saving.mean),
-                    signed_count(y.lac_end_difference.mean)
+                    difference(y.lac_end_difference.mean)
                 );
             }
             let _ = writeln!(
                 h,
                 "<tr class=\"total\"><td><strong>Whole horizon</strong></td><td><strong>{}</strong></td>\
-                 <td>pays back: {}</td></tr>",
+                 <td>{}{}</td></tr>",
                 money(d.horizon.saving.mean),
+                if children { "pays back: " } else { "" },
                 yes_no(d.horizon.probability_pays_back)
             );
             h.push_str("</tbody></table>\n");
             continue;
         }
-        h.push_str(
+        let _ = writeln!(
+            h,
             "<table class=\"comparison\"><thead><tr><th>Year</th><th>Mean saving</th><th>P10 to P90</th>\
-             <th>P50</th><th>P(saving &gt; 0)</th><th>Children in care at year end, P50 difference (second − first)</th>\
-             </tr></thead><tbody>\n",
+             <th>P50</th><th>P(saving &gt; 0)</th><th>{}</th></tr></thead><tbody>",
+            if children {
+                "Children in care at year end, P50 difference (second − first)"
+            } else {
+                "Pays back"
+            }
         );
         for y in &d.years {
             let _ = writeln!(
@@ -1188,17 +1244,18 @@ fn comparison(h: &mut String, report: &Report, central: bool) {
                 money_range(y.saving.p10, y.saving.p90),
                 money(y.saving.p50),
                 percent(y.probability_positive),
-                signed_count(y.lac_end_difference.p50)
+                difference(y.lac_end_difference.p50)
             );
         }
         let _ = writeln!(
             h,
             "<tr class=\"total\"><td><strong>Whole horizon</strong></td><td><strong>{}</strong></td>\
-             <td>{}</td><td>{}</td><td>{}</td><td>pays back in {} of runs</td></tr>",
+             <td>{}</td><td>{}</td><td>{}</td><td>{} {} of runs</td></tr>",
             money(d.horizon.saving.mean),
             money_range(d.horizon.saving.p10, d.horizon.saving.p90),
             money(d.horizon.saving.p50),
             percent(d.horizon.probability_positive),
+            if children { "pays back in" } else { "in" },
             percent(d.horizon.probability_pays_back)
         );
         h.push_str("</tbody></table>\n");

@@ -55,7 +55,13 @@ fn render_lines(report: &Report) -> String {
         let _ = writeln!(out, "{}", precision_line(p));
     }
     if !report.has_budget() {
-        out.push_str("The config has no budget: Budget, P(over) and E[over] read –.\n");
+        // Name the columns this table has: a central projection has no
+        // P(over) or E[over], only an over/under.
+        out.push_str(if central {
+            "The config has no budget: Budget and Over (+) / under (-) read –.\n"
+        } else {
+            "The config has no budget: Budget, P(over) and E[over] read –.\n"
+        });
     }
     for sc in &report.scenarios {
         if sc.label == sc.id {
@@ -220,15 +226,28 @@ fn render_lines(report: &Report) -> String {
         }
         out.push_str(&layout(&rows));
     }
+    // A config of money only counts no children: its comparison has no
+    // children's column, and the last column says only whether it pays back.
+    let children = report.has_children();
+    let children_note = if children {
+        "children: the second's minus the first's; "
+    } else {
+        ""
+    };
     if !report.differences.is_empty() && central {
         let _ = writeln!(
             out,
             "\nComparisons (saving = cost of the first scenario minus cost of the second, each in its\n\
-             central projection; children: the second's minus the first's; pays back: whether the\n\
+             central projection; {children_note}pays back: whether the\n\
              saving over the horizon covers the strategy)"
         );
+        let last = if children {
+            "Children at year end, diff"
+        } else {
+            "Pays back"
+        };
         let mut rows: Vec<Vec<String>> = vec![
-            ["Comparison", "Year", "Saving", "Children at year end, diff"]
+            ["Comparison", "Year", "Saving", last]
                 .map(String::from)
                 .to_vec(),
         ];
@@ -239,15 +258,27 @@ fn render_lines(report: &Report) -> String {
                     pair.clone(),
                     y.fy.clone(),
                     money(y.saving.mean),
-                    crate::output::signed_count(y.lac_end_difference.mean),
+                    if children {
+                        crate::output::signed_count(y.lac_end_difference.mean)
+                    } else {
+                        String::new()
+                    },
                 ]);
             }
-            let pays = d.horizon.probability_pays_back >= 0.5;
+            let pays = if d.horizon.probability_pays_back >= 0.5 {
+                "yes"
+            } else {
+                "no"
+            };
             rows.push(vec![
                 pair.clone(),
                 "horizon".into(),
                 money(d.horizon.saving.mean),
-                format!("pays back: {}", if pays { "yes" } else { "no" }),
+                if children {
+                    format!("pays back: {pays}")
+                } else {
+                    pays.to_string()
+                },
             ]);
         }
         out.push_str(&layout(&rows));
@@ -255,9 +286,14 @@ fn render_lines(report: &Report) -> String {
         let _ = writeln!(
             out,
             "\nComparisons (saving = cost of the first scenario minus cost of the second, run by run;\n\
-             children: the second's minus the first's; pays back: share of runs whose saving over the\n\
+             {children_note}pays back: share of runs whose saving over the\n\
              horizon covers the strategy)"
         );
+        let last = if children {
+            "Children, P50 diff"
+        } else {
+            "Pays back"
+        };
         let mut rows: Vec<Vec<String>> = vec![
             [
                 "Comparison",
@@ -267,7 +303,7 @@ fn render_lines(report: &Report) -> String {
                 "P50",
                 "P90",
                 "P(saves)",
-                "Children, P50 diff",
+                last,
             ]
             .map(String::from)
             .to_vec(),
@@ -283,9 +319,14 @@ fn render_lines(report: &Report) -> String {
                     money(y.saving.p50),
                     money(y.saving.p90),
                     percent(y.probability_positive),
-                    crate::output::signed_count(y.lac_end_difference.p50),
+                    if children {
+                        crate::output::signed_count(y.lac_end_difference.p50)
+                    } else {
+                        String::new()
+                    },
                 ]);
             }
+            let pays = percent(d.horizon.probability_pays_back);
             rows.push(vec![
                 pair.clone(),
                 "horizon".into(),
@@ -294,7 +335,11 @@ fn render_lines(report: &Report) -> String {
                 money(d.horizon.saving.p50),
                 money(d.horizon.saving.p90),
                 percent(d.horizon.probability_positive),
-                format!("pays back {}", percent(d.horizon.probability_pays_back)),
+                if children {
+                    format!("pays back {pays}")
+                } else {
+                    pays
+                },
             ]);
         }
         out.push_str(&layout(&rows));
@@ -329,16 +374,23 @@ fn render_lines(report: &Report) -> String {
             .find_map(|y| y.overspend.map(|o| o.tolerance))
             .unwrap_or(crate::stats::OVERSPEND_TOLERANCE_PENCE as f64 / 100.0);
         out.push('\n');
-        out.push_str(&wrap(
-            &format!(
+        // One run shows no interval and has no Monte Carlo error to give.
+        let text = if report.runs == 1 {
+            format!(
+                "P(over): 100% when the future's cost exceeds the budget by more than {}, else 0%. \
+                 E[over]: its cost above the budget (£0 when within it).",
+                money_exact(tolerance)
+            )
+        } else {
+            format!(
                 "P(over): share of runs whose cost exceeds the budget by more than {}, ± the half-width \
                  of its 95% interval in points. E[over]: mean overspend across all runs (underspends \
                  count as 0). Monte Carlo error: how far the figure may be from what unlimited runs \
                  would give.",
                 money_exact(tolerance)
-            ),
-            WIDTH,
-        ));
+            )
+        };
+        out.push_str(&wrap(&text, WIDTH));
         if zero_budget(report) {
             out.push_str(&wrap(ZERO_BUDGET_NOTE, WIDTH));
         }
