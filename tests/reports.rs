@@ -782,6 +782,71 @@ fn a_central_projection_says_when_it_is_approximate_and_counts_no_runs() {
     }
 }
 
+/// Regression: a central projection's workbook headed its columns "P10
+/// cost", "P(overspend)", "SD", "P5" … "P95" and filled them with the one
+/// projected value, 0 or 100%: percentiles and probabilities it never
+/// computed. Each sheet now gives the projection's value alone, the
+/// Summary its cost against the budget, and a yes or no where a share of
+/// runs would be.
+#[test]
+fn a_central_workbook_gives_one_value_and_no_percentiles_or_probabilities() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/example.toml", &["--central"], dir.path());
+    let v: Value = serde_json::from_slice(&std::fs::read(&out.json).unwrap()).unwrap();
+    let mut wb: Xlsx<_> = open_workbook(&out.xlsx).unwrap();
+    for sheet in wb.sheet_names() {
+        let rows = sheet_rows(&mut wb, &sheet);
+        let Some(head) = rows.first() else { continue };
+        for cell in head {
+            let Data::String(h) = cell else { continue };
+            for word in ["P10", "P50", "P90", "P5", "P95", "SD", "P(", "Mean", "runs"] {
+                assert!(
+                    !h.contains(word),
+                    "sheet {sheet} of a central workbook has a column {h:?}"
+                );
+            }
+        }
+    }
+    let summary = wb.worksheet_range("Summary").unwrap();
+    let first = &v["scenarios"][0]["years"][0];
+    let cost = first["cost"]["mean"].as_f64().unwrap();
+    let budget = first["budget"].as_f64().unwrap();
+    assert_eq!(
+        string(summary.get_value((0, 4))),
+        "Cost, central projection"
+    );
+    assert_eq!(float(summary.get_value((1, 3))), budget);
+    assert_eq!(float(summary.get_value((1, 4))), cost);
+    assert_eq!(
+        float(summary.get_value((1, 5))),
+        ((cost - budget) * 100.0).round() / 100.0
+    );
+    assert_eq!(
+        float(summary.get_value((1, 6))),
+        first["lac_end"]["mean"].as_f64().unwrap()
+    );
+    // The horizon's saving of each comparison pays back or not.
+    let differences = sheet_rows(&mut wb, "Differences");
+    let pays: Vec<String> = differences
+        .iter()
+        .filter(|r| matches!(r.get(2), Some(Data::String(y)) if y == "Whole horizon"))
+        .map(|r| string(r.get(4)))
+        .collect();
+    let expected: Vec<&str> = v["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            if d["horizon"]["probability_pays_back"].as_f64().unwrap() >= 0.5 {
+                "yes"
+            } else {
+                "no"
+            }
+        })
+        .collect();
+    assert_eq!(pays, expected);
+}
+
 #[test]
 fn extreme_numbers_render_without_panic_or_nan() {
     let dir = tempfile::tempdir().unwrap();

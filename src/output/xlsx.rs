@@ -27,6 +27,22 @@ const EXACT_INT: u64 = 1 << 53;
 /// The statistic columns, in the order of the JSON.
 const STATS: [&str; 9] = ["Mean", "SD", "P5", "P10", "P25", "P50", "P75", "P90", "P95"];
 
+/// The statistics columns of a sheet: a central projection has one value,
+/// not a distribution, so its sheets give that value alone.
+fn stat_names(central: bool) -> &'static [&'static str] {
+    if central {
+        &["Central projection"]
+    } else {
+        &STATS
+    }
+}
+
+/// "yes" for a share of at least a half: how a central projection, whose
+/// shares are 0 or 1, states a probability.
+fn yes_no(share: f64) -> &'static str {
+    if share >= 0.5 { "yes" } else { "no" }
+}
+
 struct Formats {
     header: Format,
     money: Format,
@@ -117,7 +133,7 @@ fn text(s: &str) -> &str {
     &s[..end]
 }
 
-/// Writes the statistics that the [`STATS`] headers name, from `col` on.
+/// Writes the statistics that [`stat_names`] names, from `col` on.
 /// A summary holds more (P99, expected shortfall; they are in the JSON and
 /// CSV), but a sheet's columns after these hold other figures, such as the
 /// Differences sheet's probabilities, so only these are written.
@@ -127,8 +143,10 @@ fn stats(
     col: u16,
     s: &Summary,
     fmt: &Format,
+    central: bool,
 ) -> Result<(), XlsxError> {
-    for (i, (_, v)) in s.fields().iter().take(STATS.len()).enumerate() {
+    let n = stat_names(central).len();
+    for (i, (_, v)) in s.fields().iter().take(n).enumerate() {
         ws.write_number_with_format(row, col + i as u16, *v, fmt)?;
     }
     Ok(())
@@ -140,32 +158,175 @@ fn month_date(ym: &str) -> Option<ExcelDateTime> {
     ExcelDateTime::from_ymd(y.parse().ok()?, m.parse().ok()?, 1).ok()
 }
 
-/// The Strategy sheet: per scenario, item and year, what each intervention
-/// did and cost, and each investment's and saving's amount.
-fn strategy(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxError> {
-    let ws = wb.add_worksheet();
-    ws.set_name("Strategy")?;
+/// The Summary sheet of random runs: each scenario's cost by year, its
+/// percentiles and chance of an overspend, with their Monte Carlo error.
+/// Returns the row after the table.
+fn risk_summary(ws: &mut Worksheet, f: &Formats, report: &Report) -> Result<u32, XlsxError> {
     header(
         ws,
         f,
         &[
             ("Scenario", 14.0),
-            ("Item", 34.0),
-            ("Kind", 14.0),
-            ("Funding", 10.0),
             ("Year", 10.0),
-            if report.mode == "central" {
-                ("Chance of delivery (scales its effect)", 12.0)
-            } else {
-                ("Share of runs delivering it", 12.0)
-            },
+            ("Months", 8.0),
+            ("Budget", 14.0),
+            ("Mean cost", 14.0),
+            ("P10 cost", 14.0),
+            ("P50 cost", 14.0),
+            ("P90 cost", 14.0),
+            ("P(overspend)", 12.0),
+            ("Expected overspend", 14.0),
+            ("Mean overspend if overspent", 16.0),
+            ("Children in care at year end, P10", 14.0),
+            ("Children in care at year end, P50", 14.0),
+            ("Children in care at year end, P90", 14.0),
+            // Monte Carlo error: 95% intervals.
+            ("P(overspend) 95% interval, low", 13.0),
+            ("P(overspend) 95% interval, high", 13.0),
+            ("P50 cost 95% interval, low", 14.0),
+            ("P50 cost 95% interval, high", 14.0),
+            ("P90 cost 95% interval, low", 14.0),
+            ("P90 cost 95% interval, high", 14.0),
+            ("Overspend tolerance", 12.0),
+            ("Scenario label", 30.0),
+        ],
+        2,
+    )?;
+    let mut row = 1;
+    for sc in &report.scenarios {
+        for y in &sc.years {
+            ws.write_string(row, 0, text(&sc.id))?;
+            ws.write_string(row, 1, text(&y.fy))?;
+            ws.write_number_with_format(row, 2, y.months as f64, &f.int)?;
+            // Without a budget, the budget and overspend cells stay empty.
+            for (c, v) in [
+                y.budget,
+                Some(y.cost.mean),
+                Some(y.cost.p10),
+                Some(y.cost.p50),
+                Some(y.cost.p90),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                if let Some(v) = v {
+                    ws.write_number_with_format(row, 3 + c as u16, v, &f.money)?;
+                }
+            }
+            if let Some(o) = &y.overspend {
+                ws.write_number_with_format(row, 8, o.probability, &f.pct)?;
+                ws.write_number_with_format(row, 9, o.mean, &f.money)?;
+                if let Some(m) = o.mean_if_overspent {
+                    ws.write_number_with_format(row, 10, m, &f.money)?;
+                }
+            }
+            if sc.has_children() {
+                for (c, v) in [y.lac_end.p10, y.lac_end.p50, y.lac_end.p90]
+                    .into_iter()
+                    .enumerate()
+                {
+                    ws.write_number_with_format(row, 11 + c as u16, v, &f.count)?;
+                }
+            }
+            let error = [
+                (y.overspend.and_then(|o| o.probability_lo), &f.pct),
+                (y.overspend.and_then(|o| o.probability_hi), &f.pct),
+                (y.cost.p50_lo, &f.money),
+                (y.cost.p50_hi, &f.money),
+                (y.cost.p90_lo, &f.money),
+                (y.cost.p90_hi, &f.money),
+            ];
+            for (c, (v, fmt)) in error.into_iter().enumerate() {
+                if let Some(v) = v {
+                    ws.write_number_with_format(row, 14 + c as u16, v, fmt)?;
+                }
+            }
+            if let Some(o) = &y.overspend {
+                ws.write_number_with_format(row, 20, o.tolerance, &f.pounds)?;
+            }
+            ws.write_string(row, 21, text(&sc.label))?;
+            row += 1;
+        }
+    }
+    filter(ws, row, 21)?;
+    Ok(row)
+}
+
+/// The Summary sheet of a central projection: each scenario's projected
+/// cost by year against its budget, and its children in care at the end of
+/// the year (one path, so no percentiles or probabilities). Returns the row
+/// after the table.
+fn central_summary(ws: &mut Worksheet, f: &Formats, report: &Report) -> Result<u32, XlsxError> {
+    header(
+        ws,
+        f,
+        &[
+            ("Scenario", 14.0),
+            ("Year", 10.0),
+            ("Months", 8.0),
+            ("Budget", 14.0),
+            ("Cost, central projection", 14.0),
+            ("Over (+) or under (-) the budget", 14.0),
+            ("Children in care at year end", 14.0),
+            ("Scenario label", 30.0),
+        ],
+        2,
+    )?;
+    let mut row = 1;
+    for sc in &report.scenarios {
+        for y in &sc.years {
+            ws.write_string(row, 0, text(&sc.id))?;
+            ws.write_string(row, 1, text(&y.fy))?;
+            ws.write_number_with_format(row, 2, y.months as f64, &f.int)?;
+            ws.write_number_with_format(row, 4, y.cost.mean, &f.money)?;
+            if let Some(b) = y.budget {
+                ws.write_number_with_format(row, 3, b, &f.money)?;
+                let over = crate::stats::round_dp(y.cost.mean - b, 2);
+                ws.write_number_with_format(row, 5, over, &f.money)?;
+            }
+            if sc.has_children() {
+                ws.write_number_with_format(row, 6, y.lac_end.mean, &f.count)?;
+            }
+            ws.write_string(row, 7, text(&sc.label))?;
+            row += 1;
+        }
+    }
+    filter(ws, row, 7)?;
+    Ok(row)
+}
+
+/// The Strategy sheet: per scenario, item and year, what each intervention
+/// did and cost, and each investment's and saving's amount.
+fn strategy(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxError> {
+    let ws = wb.add_worksheet();
+    ws.set_name("Strategy")?;
+    let central = report.mode == "central";
+    let columns: &[(&str, f64)] = if central {
+        &[
+            ("Chance of delivery (scales its effect)", 12.0),
+            ("Children or places", 12.0),
+            ("Cost", 14.0),
+        ]
+    } else {
+        &[
+            ("Share of runs delivering it", 12.0),
             ("Children or places, P10", 12.0),
             ("Children or places, P50", 12.0),
             ("Children or places, P90", 12.0),
             ("Mean cost", 14.0),
-        ],
-        2,
-    )?;
+        ]
+    };
+    let mut cols = vec![
+        ("Scenario", 14.0),
+        ("Item", 34.0),
+        ("Kind", 14.0),
+        ("Funding", 10.0),
+        ("Year", 10.0),
+    ];
+    cols.extend_from_slice(columns);
+    header(ws, f, &cols, 2)?;
+    // The cost is the last column.
+    let cost_col = cols.len() as u16 - 1;
     let mut row = 1;
     for sc in &report.scenarios {
         for y in &sc.years {
@@ -177,14 +338,16 @@ fn strategy(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxE
                 ws.write_string(row, 4, text(&y.fy))?;
                 ws.write_number_with_format(row, 5, iv.delivered, &f.pct)?;
                 if iv.kind != "unit_cost" {
-                    for (c, v) in [iv.children.p10, iv.children.p50, iv.children.p90]
-                        .into_iter()
-                        .enumerate()
-                    {
+                    let counts = if central {
+                        vec![iv.children.mean]
+                    } else {
+                        vec![iv.children.p10, iv.children.p50, iv.children.p90]
+                    };
+                    for (c, v) in counts.into_iter().enumerate() {
                         ws.write_number_with_format(row, 6 + c as u16, v, &f.count)?;
                     }
                 }
-                ws.write_number_with_format(row, 9, iv.cost.mean, &f.money)?;
+                ws.write_number_with_format(row, cost_col, iv.cost.mean, &f.money)?;
                 row += 1;
             }
             for (id, line) in sc
@@ -203,7 +366,7 @@ fn strategy(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxE
                 ws.write_string(row, 3, text(&line.funding))?;
                 ws.write_string(row, 4, text(&y.fy))?;
                 if let Some(a) = amount {
-                    ws.write_number_with_format(row, 9, a.mean, &f.money)?;
+                    ws.write_number_with_format(row, cost_col, a.mean, &f.money)?;
                 }
                 row += 1;
             }
@@ -216,7 +379,7 @@ fn strategy(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxE
             "The config has no interventions, investments or savings.",
         )?;
     }
-    filter(ws, row, 9)?;
+    filter(ws, row, cost_col)?;
     Ok(())
 }
 
@@ -375,24 +538,34 @@ fn finance(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxEr
     }
     let ws = wb.add_worksheet();
     ws.set_name("Finance")?;
-    header(
-        ws,
-        f,
+    let central = report.mode == "central";
+    let columns: &[(&str, f64)] = if central {
         &[
-            ("Scenario", 14.0),
-            ("Year", 10.0),
-            ("Measure", 16.0),
-            ("Item", 24.0),
-            ("Budget or amount", 14.0),
+            ("Central projection", 14.0),
+            ("Over, exhausted or pays (yes or no)", 14.0),
+            ("Overspend or overrun", 14.0),
+        ]
+    } else {
+        &[
             ("Mean", 14.0),
             ("P10", 14.0),
             ("P50", 14.0),
             ("P90", 14.0),
             ("Probability (over, exhausted, pays)", 14.0),
             ("Mean overspend or overrun", 14.0),
-        ],
-        2,
-    )?;
+        ]
+    };
+    let mut cols = vec![
+        ("Scenario", 14.0),
+        ("Year", 10.0),
+        ("Measure", 16.0),
+        ("Item", 24.0),
+        ("Budget or amount", 14.0),
+    ];
+    cols.extend_from_slice(columns);
+    header(ws, f, &cols, 2)?;
+    // The probability and the overspend are the last two columns.
+    let last = cols.len() as u16 - 1;
     let mut row = 1;
     for i in &items {
         ws.write_string(row, 0, text(i.scenario))?;
@@ -404,15 +577,22 @@ fn finance(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxEr
         }
         if let Some(s) = i.stats {
             let fmt = if i.money { &f.money } else { &f.count };
-            for (c, v) in [s.mean, s.p10, s.p50, s.p90].into_iter().enumerate() {
+            let values = if central {
+                vec![s.mean]
+            } else {
+                vec![s.mean, s.p10, s.p50, s.p90]
+            };
+            for (c, v) in values.into_iter().enumerate() {
                 ws.write_number_with_format(row, 5 + c as u16, v, fmt)?;
             }
         }
-        if let Some(p) = i.probability {
-            ws.write_number_with_format(row, 9, p, &f.pct)?;
-        }
+        match i.probability {
+            Some(p) if central => ws.write_string(row, last - 1, yes_no(p))?,
+            Some(p) => ws.write_number_with_format(row, last - 1, p, &f.pct)?,
+            None => ws,
+        };
         if let Some(e) = i.expected {
-            ws.write_number_with_format(row, 10, e, &f.money)?;
+            ws.write_number_with_format(row, last, e, &f.money)?;
         }
         row += 1;
     }
@@ -422,7 +602,7 @@ fn finance(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxEr
         crate::output::finance::INITIATIVE_NOTE
     };
     ws.write_string(row + 1, 0, text(note))?;
-    filter(ws, row, 10)?;
+    filter(ws, row, last)?;
     Ok(())
 }
 
@@ -444,111 +624,31 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
     );
 
     // Summary.
+    let central = report.mode == "central";
     let ws = wb.add_worksheet();
     ws.set_name("Summary")?;
-    header(
-        ws,
-        &f,
-        &[
-            ("Scenario", 14.0),
-            ("Year", 10.0),
-            ("Months", 8.0),
-            ("Budget", 14.0),
-            ("Mean cost", 14.0),
-            ("P10 cost", 14.0),
-            ("P50 cost", 14.0),
-            ("P90 cost", 14.0),
-            ("P(overspend)", 12.0),
-            ("Expected overspend", 14.0),
-            ("Mean overspend if overspent", 16.0),
-            ("Children in care at year end, P10", 14.0),
-            ("Children in care at year end, P50", 14.0),
-            ("Children in care at year end, P90", 14.0),
-            // Monte Carlo error: 95% intervals (empty for a central projection).
-            ("P(overspend) 95% interval, low", 13.0),
-            ("P(overspend) 95% interval, high", 13.0),
-            ("P50 cost 95% interval, low", 14.0),
-            ("P50 cost 95% interval, high", 14.0),
-            ("P90 cost 95% interval, low", 14.0),
-            ("P90 cost 95% interval, high", 14.0),
-            ("Overspend tolerance", 12.0),
-            ("Scenario label", 30.0),
-        ],
-        2,
-    )?;
-    let mut row = 1;
-    for sc in &report.scenarios {
-        for y in &sc.years {
-            ws.write_string(row, 0, text(&sc.id))?;
-            ws.write_string(row, 1, text(&y.fy))?;
-            ws.write_number_with_format(row, 2, y.months as f64, &f.int)?;
-            // Without a budget, the budget and overspend cells stay empty.
-            for (c, v) in [
-                y.budget,
-                Some(y.cost.mean),
-                Some(y.cost.p10),
-                Some(y.cost.p50),
-                Some(y.cost.p90),
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                if let Some(v) = v {
-                    ws.write_number_with_format(row, 3 + c as u16, v, &f.money)?;
-                }
-            }
-            if let Some(o) = &y.overspend {
-                ws.write_number_with_format(row, 8, o.probability, &f.pct)?;
-                ws.write_number_with_format(row, 9, o.mean, &f.money)?;
-                if let Some(m) = o.mean_if_overspent {
-                    ws.write_number_with_format(row, 10, m, &f.money)?;
-                }
-            }
-            if sc.has_children() {
-                for (c, v) in [y.lac_end.p10, y.lac_end.p50, y.lac_end.p90]
-                    .into_iter()
-                    .enumerate()
-                {
-                    ws.write_number_with_format(row, 11 + c as u16, v, &f.count)?;
-                }
-            }
-            let error = [
-                (y.overspend.and_then(|o| o.probability_lo), &f.pct),
-                (y.overspend.and_then(|o| o.probability_hi), &f.pct),
-                (y.cost.p50_lo, &f.money),
-                (y.cost.p50_hi, &f.money),
-                (y.cost.p90_lo, &f.money),
-                (y.cost.p90_hi, &f.money),
-            ];
-            for (c, (v, fmt)) in error.into_iter().enumerate() {
-                if let Some(v) = v {
-                    ws.write_number_with_format(row, 14 + c as u16, v, fmt)?;
-                }
-            }
-            if let Some(o) = &y.overspend {
-                ws.write_number_with_format(row, 20, o.tolerance, &f.pounds)?;
-            }
-            ws.write_string(row, 21, text(&sc.label))?;
-            row += 1;
-        }
-    }
-    filter(ws, row, 21)?;
+    let row = if central {
+        central_summary(ws, &f, report)?
+    } else {
+        risk_summary(ws, &f, report)?
+    };
     // What the figures mean, under the table, wrapped over its printed width;
     // the printed page holds the headline columns (the intervals and labels
     // beside them are for reading on screen).
+    let printed: u16 = if central { 7 } else { 13 };
     let mut notes = crate::output::html::headline_notes(report, true);
-    if report.mode == "central" {
+    if central {
         for sc in &report.scenarios {
             notes.push(format!("{}: {}.", sc.id, crate::output::central_line(sc)));
         }
     }
-    row += 1;
+    let mut row = row + 1;
     for note in notes {
-        ws.merge_range(row, 0, row, 13, text(&note), &f.note)?;
+        ws.merge_range(row, 0, row, printed, text(&note), &f.note)?;
         ws.set_row_height(row, 15.0 * (1.0 + note.len() as f64 / 160.0).ceil())?;
         row += 1;
     }
-    ws.set_print_area(0, 0, row, 13)?;
+    ws.set_print_area(0, 0, row, printed)?;
 
     strategy(&mut wb, &f, report)?;
 
@@ -561,7 +661,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
         ("Measure", 30.0),
         ("Intervention", 28.0),
     ];
-    cols.extend(STATS.iter().map(|s| (*s, 13.0)));
+    cols.extend(stat_names(central).iter().map(|s| (*s, 13.0)));
     header(ws, &f, &cols, 3)?;
     let mut row = 1;
     for sc in &report.scenarios {
@@ -588,12 +688,12 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
                 if !item.is_empty() {
                     ws.write_string(row, 3, text(item))?;
                 }
-                stats(ws, row, 4, s, fmt)?;
+                stats(ws, row, 4, s, fmt, central)?;
                 row += 1;
             }
         }
     }
-    filter(ws, row, 12)?;
+    filter(ws, row, cols.len() as u16 - 1)?;
 
     // Months: children in care at the end of each month.
     let ws = wb.add_worksheet();
@@ -604,7 +704,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
         ("Breakdown", 12.0),
         ("Group", 28.0),
     ];
-    cols.extend(STATS.iter().map(|s| (*s, 10.0)));
+    cols.extend(stat_names(central).iter().map(|s| (*s, 10.0)));
     header(ws, &f, &cols, 2)?;
     let mut row = 1;
     for sc in &report.scenarios {
@@ -628,18 +728,18 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
                 };
                 ws.write_string(row, 2, breakdown)?;
                 ws.write_string(row, 3, text(group))?;
-                stats(ws, row, 4, s, &f.count)?;
+                stats(ws, row, 4, s, &f.count, central)?;
                 row += 1;
             }
         }
     }
-    filter(ws, row, 12)?;
+    filter(ws, row, cols.len() as u16 - 1)?;
 
     // Components: cost by component per year.
     let ws = wb.add_worksheet();
     ws.set_name("Components")?;
     let mut cols = vec![("Scenario", 14.0), ("Year", 10.0), ("Component", 34.0)];
-    cols.extend(STATS.iter().map(|s| (*s, 13.0)));
+    cols.extend(stat_names(central).iter().map(|s| (*s, 13.0)));
     header(ws, &f, &cols, 3)?;
     let mut row = 1;
     for sc in &report.scenarios {
@@ -648,20 +748,27 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
                 ws.write_string(row, 0, text(&sc.id))?;
                 ws.write_string(row, 1, text(&y.fy))?;
                 ws.write_string(row, 2, text(sc.label_of(id)))?;
-                stats(ws, row, 3, s, &f.money)?;
+                stats(ws, row, 3, s, &f.money, central)?;
                 row += 1;
             }
         }
     }
-    filter(ws, row, 11)?;
+    filter(ws, row, cols.len() as u16 - 1)?;
 
     // Differences between scenarios.
     let ws = wb.add_worksheet();
     ws.set_name("Differences")?;
     let mut cols = vec![("From", 14.0), ("To", 14.0), ("Year", 10.0)];
-    cols.extend(STATS.iter().map(|s| (*s, 13.0)));
-    cols.push(("P(saving > 0)", 12.0));
-    cols.push(("P(pays back)", 12.0));
+    cols.extend(stat_names(central).iter().map(|s| (*s, 13.0)));
+    // A central projection's saving is one figure: its sign says whether it
+    // saves, and only whether it pays back is left to state.
+    let pays = cols.len() as u16 + if central { 0 } else { 1 };
+    if central {
+        cols.push(("Pays back (yes or no)", 12.0));
+    } else {
+        cols.push(("P(saving > 0)", 12.0));
+        cols.push(("P(pays back)", 12.0));
+    }
     header(ws, &f, &cols, 3)?;
     let mut row = 1;
     for d in &report.differences {
@@ -669,19 +776,26 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
             ws.write_string(row, 0, text(&d.from))?;
             ws.write_string(row, 1, text(&d.to))?;
             ws.write_string(row, 2, text(&y.fy))?;
-            stats(ws, row, 3, &y.saving, &f.money)?;
-            ws.write_number_with_format(row, 12, y.probability_positive, &f.pct)?;
+            stats(ws, row, 3, &y.saving, &f.money, central)?;
+            if !central {
+                ws.write_number_with_format(row, pays - 1, y.probability_positive, &f.pct)?;
+            }
             row += 1;
         }
         ws.write_string(row, 0, text(&d.from))?;
         ws.write_string(row, 1, text(&d.to))?;
         ws.write_string(row, 2, "Whole horizon")?;
-        stats(ws, row, 3, &d.horizon.saving, &f.money)?;
-        ws.write_number_with_format(row, 12, d.horizon.probability_positive, &f.pct)?;
-        ws.write_number_with_format(row, 13, d.horizon.probability_pays_back, &f.pct)?;
+        stats(ws, row, 3, &d.horizon.saving, &f.money, central)?;
+        let horizon = &d.horizon;
+        if central {
+            ws.write_string(row, pays, yes_no(horizon.probability_pays_back))?;
+        } else {
+            ws.write_number_with_format(row, pays - 1, horizon.probability_positive, &f.pct)?;
+            ws.write_number_with_format(row, pays, horizon.probability_pays_back, &f.pct)?;
+        }
         row += 1;
     }
-    filter(ws, row, 13)?;
+    filter(ws, row, cols.len() as u16 - 1)?;
     if row == 1 {
         ws.write_string(
             1,
