@@ -847,6 +847,30 @@ fn a_central_workbook_gives_one_value_and_no_percentiles_or_probabilities() {
     assert_eq!(pays, expected);
 }
 
+/// Regression: without a `[budget]`, the note under the funds said "Only
+/// spending charged to the council's budget counts against the envelope",
+/// an envelope the config does not set. It now says there is none; with a
+/// budget the sentence is as before.
+#[test]
+fn the_funds_note_speaks_of_an_envelope_only_when_there_is_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("configs/example.toml").unwrap();
+    let budget = "[budget]\n# The envelope for the lines above, per financial year.\n\
+                  per_year = [\"£28.5m\", \"£29.2m\", \"£30.4m\", \"£32.0m\"]\n";
+    assert!(text.contains(budget), "the example's budget has moved");
+    let config = dir.path().join("no-budget.toml");
+    std::fs::write(&config, text.replace(budget, "")).unwrap();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let without = run_all(config.to_str().unwrap(), &["--runs", "20"], a.path());
+    let with = run_all("configs/example.toml", &["--runs", "20"], b.path());
+    let envelope = "Only spending charged to the council's budget counts against the envelope.";
+    let none = "the config sets no budget envelope";
+    let md = std::fs::read_to_string(&without.markdown).unwrap();
+    assert!(!md.contains(envelope) && md.contains(none), "{md}");
+    let md = std::fs::read_to_string(&with.markdown).unwrap();
+    assert!(md.contains(envelope) && !md.contains(none), "{md}");
+}
+
 #[test]
 fn extreme_numbers_render_without_panic_or_nan() {
     let dir = tempfile::tempdir().unwrap();

@@ -263,20 +263,32 @@ pub fn sections(central: bool, sc: &ScenarioReport) -> Vec<Section> {
         out.push(Section {
             title: format!("Funds other than the council's budget in {}", sc.id),
             rows,
-            notes: vec![if central {
-                "Spent, To date (since the start of the horizon) and Overrun are the central \
-                 projection's. Only spending charged to the council's budget counts against the \
-                 envelope. A fund is exhausted when its spending (in the year, or to date for an \
-                 amount for the whole horizon) exceeds its amount by more than £1; its overrun is the \
-                 spending beyond the amount (£0 within it)."
-            } else {
-                "Spent, To date (since the start of the horizon) and Overrun are means over the runs. \
-                 Only spending charged to the council's budget counts against the envelope. A fund is \
-                 exhausted in a run when its spending (in the year, or to date for an amount for the \
-                 whole horizon) exceeds its amount by more than £1; its overrun is the spending \
-                 beyond the amount (£0 in a run within it)."
-            }
-            .to_string()],
+            notes: vec![format!(
+                "{} {} {}",
+                if central {
+                    "Spent, To date (since the start of the horizon) and Overrun are the central \
+                     projection's."
+                } else {
+                    "Spent, To date (since the start of the horizon) and Overrun are means over \
+                     the runs."
+                },
+                // Without a budget there is no envelope to count against.
+                if sc.years.iter().any(|y| y.budget.is_some()) {
+                    "Only spending charged to the council's budget counts against the envelope."
+                } else {
+                    "Spending charged to these funds is kept apart from the council's own; the \
+                     config sets no budget envelope."
+                },
+                if central {
+                    "A fund is exhausted when its spending (in the year, or to date for an amount \
+                     for the whole horizon) exceeds its amount by more than £1; its overrun is the \
+                     spending beyond the amount (£0 within it)."
+                } else {
+                    "A fund is exhausted in a run when its spending (in the year, or to date for an \
+                     amount for the whole horizon) exceeds its amount by more than £1; its overrun \
+                     is the spending beyond the amount (£0 in a run within it)."
+                }
+            )],
         });
     }
     let staff = crate::output::keys_in_order(sc.years.iter().map(|y| &y.staff));
