@@ -111,6 +111,14 @@ class Dom(HTMLParser):
             self.horizon += data
 
 
+def whole(x):
+    """A count as the reports print it: rounded half away from zero (Python's
+    round and format round halves to even)."""
+    r = math.floor(abs(x))
+    r = r + 1 if abs(x) - r >= 0.5 else r
+    return f"{'−' if x < 0 and r else ''}{r}"
+
+
 def fail(msg):
     sys.exit(f"browser check ({sys.argv[3]}): {msg}")
 
@@ -144,7 +152,7 @@ def main():
                 money(over["mean"]) if over else dash,
             ]
             if children:
-                want.append(f"{y['lac_end']['p50']:.0f}")
+                want.append(whole(y["lac_end"]["p50"]))
             if central:
                 fail("the check covers risk runs only")
             if row != want:
