@@ -1589,6 +1589,39 @@ fn the_starting_position_counts_cohort_children() {
     assert!(page.contains(">Start: 113<"));
 }
 
+/// Regression: every scenario's red dot came from the base config, so a
+/// scenario that drops a cohort (or changes the initial stock) was shown
+/// starting where the base starts. Each scenario now starts where its own
+/// config puts it: without the UASC cohort, 315 children and 15 in
+/// supported accommodation.
+#[test]
+fn each_scenario_starts_where_its_own_config_puts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("configs/uasc-2024.toml").unwrap()
+        + "\n[[scenario]]\nid = \"no_cohort\"\nlabel = \"Without the cohort\"\ndisable = [\"uasc\", \"uasc_grant\", \"uasc_leavers\"]\n";
+    let config = dir.path().join("no_cohort.toml");
+    std::fs::write(&config, text).unwrap();
+    let out = run_all(config.to_str().unwrap(), &["--runs", "20"], dir.path());
+    let report = Report::read(&out.json).unwrap();
+    let ids: Vec<&str> = report.scenarios.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["base", "arrivals_rise", "no_cohort"]);
+    let page = std::fs::read_to_string(&out.html).unwrap();
+    // The third scenario's section, up to the next one.
+    let at = page
+        .find("<section class=\"scenario\" id=\"scenario-2\">")
+        .unwrap();
+    let rest = &page[at..];
+    let last = &rest[..rest[1..].find("<section").map_or(rest.len(), |e| e + 1)];
+    assert!(last.contains("Without the cohort"));
+    assert!(
+        last.contains(">Start: 315<"),
+        "no start of 315 in the last scenario"
+    );
+    assert!(last.contains(">Start: 15<"));
+    assert!(!last.contains(">Start: 370<"));
+    assert_eq!(page.matches(">Start: 370<").count(), 2);
+}
+
 #[test]
 fn a_count_of_one_child_is_singular() {
     // The HTML strategy table read "1 children prevented".

@@ -85,51 +85,47 @@ dl.inputs dd { margin: 0; }
 struct Context {
     labels: IndexMap<String, String>,
     band_labels: IndexMap<String, String>,
-    initial_by_placement: IndexMap<String, f64>,
-    initial_by_band: IndexMap<String, f64>,
-    initial: Option<f64>,
+    /// Each scenario's starting position, by scenario id.
+    starts: IndexMap<String, Start>,
     /// Observed counts from `[history]`, as (month index, count).
     observed: Vec<(i64, f64)>,
     observed_by_placement: IndexMap<String, Vec<(i64, f64)>>,
     observed_by_band: IndexMap<String, Vec<(i64, f64)>>,
 }
 
-impl Context {
-    fn of(report: &Report) -> Context {
-        let Some(text) = &report.config else {
-            return Context::default();
-        };
-        let Ok(model) = config::parse(text, "the config in the results") else {
-            return Context::default();
-        };
-        let mut cx = Context::default();
+/// Where a scenario starts: its children in care on the first day, in all,
+/// by placement and by age band, a cohort's children included.
+#[derive(Default)]
+struct Start {
+    total: Option<f64>,
+    by_placement: IndexMap<String, f64>,
+    by_band: IndexMap<String, f64>,
+}
+
+impl Start {
+    fn of(model: &crate::model::Model) -> Start {
+        let mut start = Start::default();
         for p in &model.placements {
-            cx.labels.insert(p.id.clone(), p.label.clone());
-            cx.initial_by_placement
+            start
+                .by_placement
                 .insert(p.id.clone(), p.initial.iter().sum());
         }
-        for l in &model.cost_lines {
-            cx.labels.insert(l.id.clone(), l.label.clone());
-        }
-        if let Some(cl) = &model.care_leavers {
-            cx.labels.insert("care_leavers".into(), cl.label.clone());
-        }
         for (b, band) in model.ages.bands.iter().enumerate() {
-            cx.band_labels.insert(band.id.clone(), band.label.clone());
             let n = model
                 .placements
                 .iter()
                 .map(|p| p.initial.get(b).copied().unwrap_or(0.0))
                 .sum();
-            cx.initial_by_band.insert(band.id.clone(), n);
+            start.by_band.insert(band.id.clone(), n);
         }
-        // A cohort's children at the start count in every total too: in
-        // their placement's, and in each band by the share of their ages
-        // (uniform over each group of months) that falls in it.
+        // A cohort's children count in every total too: in their
+        // placement's, and in each band by the share of their ages (uniform
+        // over each group of months) that falls in it.
         for cohort in &model.cohorts {
             for (p, groups) in &cohort.initial {
                 for (ages, n) in groups {
-                    *cx.initial_by_placement
+                    *start
+                        .by_placement
                         .entry(model.placements[*p].id.clone())
                         .or_default() += n;
                     for (b, band) in model.ages.bands.iter().enumerate() {
@@ -143,12 +139,52 @@ impl Context {
                         } else {
                             1.0
                         };
-                        *cx.initial_by_band.entry(band.id.clone()).or_default() += n * share;
+                        *start.by_band.entry(band.id.clone()).or_default() += n * share;
                     }
                 }
             }
         }
-        cx.initial = Some(cx.initial_by_placement.values().sum());
+        start.total = Some(start.by_placement.values().sum());
+        start
+    }
+}
+
+impl Context {
+    /// Scenario `id`'s start (none known when the results carry no config).
+    fn start(&self, id: &str) -> &Start {
+        static NONE: std::sync::OnceLock<Start> = std::sync::OnceLock::new();
+        self.starts
+            .get(id)
+            .unwrap_or_else(|| NONE.get_or_init(Start::default))
+    }
+
+    fn of(report: &Report) -> Context {
+        let Some(text) = &report.config else {
+            return Context::default();
+        };
+        let Ok(model) = config::parse(text, "the config in the results") else {
+            return Context::default();
+        };
+        let mut cx = Context::default();
+        for p in &model.placements {
+            cx.labels.insert(p.id.clone(), p.label.clone());
+        }
+        for l in &model.cost_lines {
+            cx.labels.insert(l.id.clone(), l.label.clone());
+        }
+        if let Some(cl) = &model.care_leavers {
+            cx.labels.insert("care_leavers".into(), cl.label.clone());
+        }
+        for band in &model.ages.bands {
+            cx.band_labels.insert(band.id.clone(), band.label.clone());
+        }
+        // A scenario may change the initial stock or a cohort's: each
+        // starts where its own config puts it.
+        if let Ok(config) = config::parse_config(text, "the config in the results") {
+            for s in &config.scenarios {
+                cx.starts.insert(s.id.clone(), Start::of(&s.model));
+            }
+        }
         if let Some(history) = &model.history {
             let start = model.calendar.start;
             for (series, points) in &history.series {
@@ -542,8 +578,9 @@ impl Shared {
                 .scenarios
                 .iter()
                 .flat_map(|sc| sc.months.iter().map(|m| &m.lac)),
-            cx.initial
-                .into_iter()
+            cx.starts
+                .values()
+                .filter_map(|s| s.total)
                 .chain(cx.observed.iter().map(|(_, v)| *v)),
         );
         let mut groups = IndexMap::new();
@@ -564,11 +601,9 @@ impl Shared {
         }
         for (k, stats) in &by_group {
             let extra = cx
-                .initial_by_placement
-                .get(k)
-                .or(cx.initial_by_band.get(k))
-                .copied()
-                .into_iter()
+                .starts
+                .values()
+                .filter_map(|s| s.by_placement.get(k).or(s.by_band.get(k)).copied())
                 .chain(
                     cx.observed_by_placement
                         .get(k)
@@ -630,6 +665,7 @@ fn scenario(
         h.push_str("<h3>Children in care</h3>\n<p>The results hold no months.</p>\n");
     } else {
         h.push_str("<h3>Children in care</h3>\n");
+        let start = cx.start(&sc.id);
         let total: Vec<Summary> = sc.months.iter().map(|m| m.lac).collect();
         let _ = writeln!(
             h,
@@ -640,7 +676,7 @@ fn scenario(
                 y_label: "Children in care",
                 months: &months,
                 stats: &total,
-                initial: cx.initial,
+                initial: start.total,
                 observed: &cx.observed,
                 y_range: Some(shared.fan),
                 width: 720.0,
@@ -655,7 +691,7 @@ fn scenario(
             if !cx.observed.is_empty() {
                 "The red dot is the position at the start of the first month; black dots are the counts \
                  observed in the config's [history]."
-            } else if cx.initial.is_some() {
+            } else if start.total.is_some() {
                 "The red dot is the position at the start of the first month."
             } else {
                 "The starting position is not marked: the results carry no config to read it from."
@@ -667,7 +703,7 @@ fn scenario(
             sc,
             |m| &m.lac_by_placement,
             &cx.labels,
-            &cx.initial_by_placement,
+            &start.by_placement,
             &cx.observed_by_placement,
             &shared.groups,
         );
@@ -677,7 +713,7 @@ fn scenario(
             sc,
             |m| &m.lac_by_band,
             &cx.band_labels,
-            &cx.initial_by_band,
+            &start.by_band,
             &cx.observed_by_band,
             &shared.groups,
         );
