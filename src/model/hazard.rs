@@ -193,6 +193,23 @@ impl Hazards {
     /// `child.band` must be up to date at `now`.
     #[inline]
     pub fn next(&self, child: &Child, now: f64, end: f64, ageing: &Ageing) -> Next {
+        match child.waiting {
+            None => self.walk::<false>(child, now, end, ageing),
+            Some(_) => self.walk::<true>(child, now, end, ageing),
+        }
+    }
+
+    /// [`Hazards::next`] for a child waiting for a place (`WAITING`) or
+    /// not: one walk, compiled twice, so that the common case carries no
+    /// code for the rare one.
+    #[inline]
+    fn walk<const WAITING: bool>(
+        &self,
+        child: &Child,
+        now: f64,
+        end: f64,
+        ageing: &Ageing,
+    ) -> Next {
         let mut t = now;
         let mut clock = child.clock;
         let p = child.placement as usize;
@@ -215,7 +232,7 @@ impl Hazards {
             };
             let seg_end = earlier(earlier(tic_end, band_until), stop);
             let mut rate = self.total[first + b * self.tics + k];
-            if let Some(q) = child.waiting {
+            if WAITING && let Some(q) = child.waiting {
                 // A child waiting for a place does not try that move meanwhile.
                 rate = (rate - self.move_rate_to(p, b, q as usize)).max(0.0);
             }
