@@ -629,6 +629,11 @@ impl Run<'_> {
     fn admit(&mut self, mut child: Child, now: f64, known: Option<&First>) -> Next {
         let id = self.ws.children.len() as u32;
         child.in_care = true;
+        if child.band_until <= now {
+            // Its band has already ended: a child is always admitted within
+            // its band, so this only guards the counts below.
+            catch_up(self.ageing, &mut child, now);
+        }
         match known {
             Some(f) => {
                 child.rng = f.rng.clone();
@@ -640,38 +645,13 @@ impl Run<'_> {
         if child.cohort > 0 {
             self.ws.cohort_count[child.cohort as usize - 1] += 1;
         }
-        let until = child.band_until;
-        self.note_band_change(id, until);
-        if until <= now {
-            // Its band has already ended (a child is always admitted within
-            // its band, so this is only a safeguard): the general path.
-            self.ws.children.push(child);
-            self.join(id, now);
-            return match known {
-                Some(f) => {
-                    self.advance(id, now);
-                    self.enqueue(id, f.next);
-                    f.next
-                }
-                None => self.schedule(id, now),
-            };
-        }
+        self.note_band_change(id, child.band_until);
         // Counted in and its next event queued before it is stored, so that
         // its record is read from where it is being built.
         let ws = &mut *self.ws;
-        let p = child.placement as usize;
-        let place = &mut ws.places[p];
-        place.accrue(now);
-        place.count += 1;
-        if place.listed {
-            child.slot = ws.members[p].len() as u32;
-            ws.members[p].push(id);
-        }
-        if child.cohort > 0 {
-            let (c, b) = (child.cohort as usize - 1, child.band as usize);
-            let cell = ws.flows.cohort_cell(c, p, b);
-            self.cohort_shift(cell, now, 1.0);
-        }
+        place_in(&mut ws.places, &mut ws.members, &mut child, id, now);
+        let (p, b) = (child.placement as usize, child.band as usize);
+        self.cohort_in(child.cohort, p, b, now, 1.0);
         let ws = &mut *self.ws;
         let next = match known {
             Some(f) => f.next,
@@ -741,39 +721,38 @@ impl Run<'_> {
         ws.cohort_cell_count[cell] += by;
     }
 
-    /// Counts a child of a cohort into (or, `by` = −1, out of) its cell.
+    /// Counts child `id`, if of a cohort, into (or, `by` = −1, out of) its
+    /// cohort's cell.
     #[inline(always)]
     fn cohort_join(&mut self, id: u32, now: f64, by: f64) {
-        if self.ws.children[id as usize].cohort > 0 {
-            self.cohort_cell_join(id, now, by);
+        let child = &self.ws.children[id as usize];
+        if child.cohort > 0 {
+            let (p, b) = (child.placement as usize, child.band as usize);
+            self.cohort_in(child.cohort, p, b, now, by);
         }
     }
 
-    /// The rest of [`Run::cohort_join`], for a child of a cohort.
-    fn cohort_cell_join(&mut self, id: u32, now: f64, by: f64) {
-        let child = &self.ws.children[id as usize];
-        let (c, p, b) = (
-            child.cohort as usize - 1,
-            child.placement as usize,
-            child.band as usize,
-        );
-        let cell = self.ws.flows.cohort_cell(c, p, b);
-        self.cohort_shift(cell, now, by);
+    /// Counts a child of group `cohort` (0 the main children, which have
+    /// no cell) in placement `p` and band `b` into (or out of) its cell.
+    #[inline(always)]
+    fn cohort_in(&mut self, cohort: u8, p: usize, b: usize, now: f64, by: f64) {
+        if cohort > 0 {
+            let cell = self.ws.flows.cohort_cell(cohort as usize - 1, p, b);
+            self.cohort_shift(cell, now, by);
+        }
     }
 
     /// Counts child `id` into its placement from `now`.
     #[inline(always)]
     fn join(&mut self, id: u32, now: f64) {
         let ws = &mut *self.ws;
-        let child = &mut ws.children[id as usize];
-        let p = child.placement as usize;
-        let place = &mut ws.places[p];
-        place.accrue(now);
-        place.count += 1;
-        if place.listed {
-            child.slot = ws.members[p].len() as u32;
-            ws.members[p].push(id);
-        }
+        place_in(
+            &mut ws.places,
+            &mut ws.members,
+            &mut ws.children[id as usize],
+            id,
+            now,
+        );
         self.cohort_join(id, now, 1.0);
     }
 
@@ -805,13 +784,6 @@ impl Run<'_> {
         let next = ws.hazards.next(child, now, ws.end, self.ageing);
         queue_next(&mut ws.queue, id, child, next);
         next
-    }
-
-    /// Puts child `id`'s next event in the queue, replacing any other.
-    #[inline(always)]
-    fn enqueue(&mut self, id: u32, next: Next) {
-        let ws = &mut *self.ws;
-        queue_next(&mut ws.queue, id, &mut ws.children[id as usize], next);
     }
 
     /// Free places in placement `p` (unlimited without a capacity).
@@ -1407,6 +1379,28 @@ fn stock_spec(model: &Model) -> String {
         model.calendar.start,
         model.calendar.month_starts
     )
+}
+
+/// Brings `child`'s band up to day `on` (before it is counted anywhere).
+#[cold]
+fn catch_up(ageing: &Ageing, child: &mut Child, on: f64) {
+    let (band, until) = ageing.band_at(child.born, child.band as usize, child.band_until, on);
+    child.band = band as u8;
+    child.band_until = until;
+}
+
+/// Counts `child` (number `id`) into its placement's count and days from
+/// `now`, and into its list where the placement keeps one.
+#[inline(always)]
+fn place_in(places: &mut [Place], members: &mut [Vec<u32>], child: &mut Child, id: u32, now: f64) {
+    let p = child.placement as usize;
+    let place = &mut places[p];
+    place.accrue(now);
+    place.count += 1;
+    if place.listed {
+        child.slot = members[p].len() as u32;
+        members[p].push(id);
+    }
 }
 
 /// Queues `next` as the next event of `child` (number `id`), replacing any
