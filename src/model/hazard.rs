@@ -400,16 +400,16 @@ pub fn steady_sample(pieces: &[Piece], limit: f64, u: f64) -> f64 {
     0.0
 }
 
-/// [`steady_sample`] of the hazard `rates[k]` from `bounds[k]` days on.
-pub fn steady_time_in_care(rates: &[f64], bounds: &[f64], limit: f64, u: f64) -> f64 {
-    let mut pieces = vec![Piece::default(); bounds.len()];
-    steady_pieces(rates, bounds, &mut pieces);
-    steady_sample(&pieces, limit, u)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`steady_sample`] of the hazard `rates[k]` from `bounds[k]` days on.
+    fn steady_time_in_care(rates: &[f64], bounds: &[f64], limit: f64, u: f64) -> f64 {
+        let mut pieces = vec![Piece::default(); bounds.len()];
+        steady_pieces(rates, bounds, &mut pieces);
+        steady_sample(&pieces, limit, u)
+    }
 
     #[test]
     fn steady_profile_of_a_constant_hazard_is_exponential() {

@@ -16,7 +16,7 @@ use rust_xlsxwriter::{
     DocProperties, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet, XlsxError,
 };
 
-use crate::report::Report;
+use crate::report::{Report, ScenarioReport, YearReport};
 use crate::stats::Summary;
 
 /// Excel keeps at most this many characters in a cell.
@@ -158,6 +158,20 @@ fn month_date(ym: &str) -> Option<ExcelDateTime> {
     ExcelDateTime::from_ymd(y.parse().ok()?, m.parse().ok()?, 1).ok()
 }
 
+/// The first cells of a Summary row: the scenario, the year and its months.
+fn year_row(
+    ws: &mut Worksheet,
+    f: &Formats,
+    row: u32,
+    sc: &ScenarioReport,
+    y: &YearReport,
+) -> Result<(), XlsxError> {
+    ws.write_string(row, 0, text(&sc.id))?;
+    ws.write_string(row, 1, text(&y.fy))?;
+    ws.write_number_with_format(row, 2, y.months as f64, &f.int)?;
+    Ok(())
+}
+
 /// The Summary sheet of random runs: each scenario's cost by year, its
 /// percentiles and chance of an overspend, with their Monte Carlo error.
 /// Returns the row after the table.
@@ -195,9 +209,7 @@ fn risk_summary(ws: &mut Worksheet, f: &Formats, report: &Report) -> Result<u32,
     let mut row = 1;
     for sc in &report.scenarios {
         for y in &sc.years {
-            ws.write_string(row, 0, text(&sc.id))?;
-            ws.write_string(row, 1, text(&y.fy))?;
-            ws.write_number_with_format(row, 2, y.months as f64, &f.int)?;
+            year_row(ws, f, row, sc, y)?;
             // Without a budget, the budget and overspend cells stay empty.
             for (c, v) in [
                 y.budget,
@@ -275,9 +287,7 @@ fn central_summary(ws: &mut Worksheet, f: &Formats, report: &Report) -> Result<u
     let mut row = 1;
     for sc in &report.scenarios {
         for y in &sc.years {
-            ws.write_string(row, 0, text(&sc.id))?;
-            ws.write_string(row, 1, text(&y.fy))?;
-            ws.write_number_with_format(row, 2, y.months as f64, &f.int)?;
+            year_row(ws, f, row, sc, y)?;
             ws.write_number_with_format(row, 4, y.cost.mean, &f.money)?;
             if let Some(b) = y.budget {
                 ws.write_number_with_format(row, 3, b, &f.money)?;
