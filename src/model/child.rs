@@ -41,6 +41,9 @@ pub struct Child {
     /// Its place in its placement's list of children (kept only for the
     /// placements programmes pick children from).
     pub slot: u32,
+    /// Whether the month-end of the day its band ends lists it (see
+    /// `simulate::note_band_end`).
+    pub noted: bool,
     pub rng: Stream,
 }
 

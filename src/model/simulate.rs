@@ -26,7 +26,7 @@ use crate::model::queue::{Event, Queue, What};
 use crate::model::shared::Use;
 use crate::model::strategy::Effect;
 use crate::model::stream::Stream;
-use crate::model::{DAYS_PER_MONTH, DAYS_PER_YEAR, Model};
+use crate::model::{Calendar, DAYS_PER_MONTH, DAYS_PER_YEAR, Model};
 
 /// The most children one run may hold: beyond it a config is refused at
 /// validation (see `config::validate`), so a run never meets it.
@@ -477,6 +477,7 @@ impl Run<'_> {
                         clock: 0.0,
                         generation: 0,
                         slot: 0,
+                        noted: false,
                         rng,
                     };
                     self.admit_initial(child, write);
@@ -510,6 +511,7 @@ impl Run<'_> {
                             clock: 0.0,
                             generation: 0,
                             slot: 0,
+                            noted: false,
                             rng,
                         };
                         self.admit_initial(child, write);
@@ -644,8 +646,11 @@ impl Run<'_> {
         self.ws.band_count[child.band as usize] += 1;
         if child.cohort > 0 {
             self.ws.cohort_count[child.cohort as usize - 1] += 1;
+            // A cohort child's days move with its band (see `change_band`):
+            // its band end is listed at once, in the order children came in.
+            self.note_band_change(id, child.band_until);
+            child.noted = true;
         }
-        self.note_band_change(id, child.band_until);
         // Counted in and its next event queued before it is stored, so that
         // its record is read from where it is being built.
         let ws = &mut *self.ws;
@@ -657,6 +662,8 @@ impl Run<'_> {
             Some(f) => f.next,
             None => ws.hazards.next(&child, now, ws.end, self.ageing),
         };
+        let calendar = &self.model.calendar;
+        note_band_end(calendar, &mut ws.band_changes, id, &mut child, next);
         queue_next(&mut ws.queue, id, &mut child, next);
         ws.children.push(child);
         next
@@ -710,6 +717,7 @@ impl Run<'_> {
             self.ws.cohort_cell_days[to] += on - since;
         }
         self.note_band_change(id, until);
+        self.ws.children[id as usize].noted = true;
     }
 
     /// Accrues a cohort cell's days up to `now` and changes its count by `by`.
@@ -782,6 +790,8 @@ impl Run<'_> {
         let ws = &mut *self.ws;
         let child = &mut ws.children[id as usize];
         let next = ws.hazards.next(child, now, ws.end, self.ageing);
+        let calendar = &self.model.calendar;
+        note_band_end(calendar, &mut ws.band_changes, id, child, next);
         queue_next(&mut ws.queue, id, child, next);
         next
     }
@@ -1183,6 +1193,7 @@ impl Run<'_> {
             clock: 0.0,
             generation: 0,
             slot: 0,
+            noted: false,
             rng: e.rng.clone(),
         };
         let (shock, cohort) = (e.shock, e.cohort);
@@ -1401,6 +1412,31 @@ fn place_in(places: &mut [Place], members: &mut [Vec<u32>], child: &mut Child, i
         child.slot = members[p].len() as u32;
         members[p].push(id);
     }
+}
+
+/// Lists `child` (number `id`) for the month-end of the day its band ends,
+/// unless it is listed already or `next`, its next event, comes first: that
+/// event takes it out of care or schedules it again (and lists it then if
+/// need be), so the months between never see it change band.
+#[inline(always)]
+fn note_band_end(
+    calendar: &Calendar,
+    band_changes: &mut [Vec<u32>],
+    id: u32,
+    child: &mut Child,
+    next: Next,
+) {
+    let first = match next {
+        Next::Hazard(t) | Next::Eighteen(t) => t,
+        Next::Beyond => f64::INFINITY,
+    };
+    if child.noted || first <= child.band_until {
+        return;
+    }
+    if let Some(m) = calendar.month_of_day(child.band_until) {
+        band_changes[m].push(id);
+    }
+    child.noted = true;
 }
 
 /// Queues `next` as the next event of `child` (number `id`), replacing any
