@@ -76,6 +76,20 @@ impl Formats {
     }
 }
 
+/// Writes `values` in `fmt` into row `row`, one a column from `col`.
+fn numbers(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    values: &[f64],
+    fmt: &Format,
+) -> Result<(), XlsxError> {
+    for (c, &v) in values.iter().enumerate() {
+        ws.write_number_with_format(row, col + c as u16, v, fmt)?;
+    }
+    Ok(())
+}
+
 /// Writes the header row, freezes it (and `frozen_cols` columns), sets the
 /// column widths and the print setup: landscape A4, one page wide, the
 /// header row repeated on every page.
@@ -233,12 +247,8 @@ fn risk_summary(ws: &mut Worksheet, f: &Formats, report: &Report) -> Result<u32,
                 }
             }
             if sc.has_children() {
-                for (c, v) in [y.lac_end.p10, y.lac_end.p50, y.lac_end.p90]
-                    .into_iter()
-                    .enumerate()
-                {
-                    ws.write_number_with_format(row, 11 + c as u16, v, &f.count)?;
-                }
+                let lac = [y.lac_end.p10, y.lac_end.p50, y.lac_end.p90];
+                numbers(ws, row, 11, &lac, &f.count)?;
             }
             let error = [
                 (y.overspend.and_then(|o| o.probability_lo), &f.pct),
@@ -348,14 +358,13 @@ fn strategy(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxE
                 ws.write_string(row, 4, text(&y.fy))?;
                 ws.write_number_with_format(row, 5, iv.delivered, &f.pct)?;
                 if iv.kind != "unit_cost" {
+                    let children = &iv.children;
                     let counts = if central {
-                        vec![iv.children.mean]
+                        vec![children.mean]
                     } else {
-                        vec![iv.children.p10, iv.children.p50, iv.children.p90]
+                        vec![children.p10, children.p50, children.p90]
                     };
-                    for (c, v) in counts.into_iter().enumerate() {
-                        ws.write_number_with_format(row, 6 + c as u16, v, &f.count)?;
-                    }
+                    numbers(ws, row, 6, &counts, &f.count)?;
                 }
                 ws.write_number_with_format(row, cost_col, iv.cost.mean, &f.money)?;
                 row += 1;
@@ -592,9 +601,7 @@ fn finance(wb: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxEr
             } else {
                 vec![s.mean, s.p10, s.p50, s.p90]
             };
-            for (c, v) in values.into_iter().enumerate() {
-                ws.write_number_with_format(row, 5 + c as u16, v, fmt)?;
-            }
+            numbers(ws, row, 5, &values, fmt)?;
         }
         match i.probability {
             Some(p) if central => ws.write_string(row, last - 1, yes_no(p))?,
