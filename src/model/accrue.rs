@@ -8,6 +8,7 @@
 //! within a month a price is constant, so a month's cost is its
 //! placement-days times the day's price.
 
+use crate::model::calendar::Calendar;
 use crate::model::finance::COUNCIL;
 use crate::model::layout::{CohortField, Layout, Slot, YearField};
 use crate::model::params::RunInputs;
@@ -77,11 +78,11 @@ impl Flows {
     /// Adds `weight` care leavers supported from day `from` to day `to`: the
     /// part months at either end directly, the whole months between as a
     /// difference, so that a leaver costs the same however long its support.
-    pub fn support(&mut self, month_starts: &[f64], from: f64, to: f64, weight: f64) {
+    pub fn support(&mut self, calendar: &Calendar, from: f64, to: f64, weight: f64) {
         spread(
             &mut self.leaver_days,
             &mut self.whole,
-            month_starts,
+            calendar,
             (from, to),
             weight,
         );
@@ -92,7 +93,7 @@ impl Flows {
     pub fn support_cohort(
         &mut self,
         c: usize,
-        month_starts: &[f64],
+        calendar: &Calendar,
         from: f64,
         to: f64,
         weight: f64,
@@ -101,7 +102,7 @@ impl Flows {
         spread(
             &mut self.cohort_leaver_days[c * months..(c + 1) * months],
             &mut self.cohort_whole[c * (months + 1)..(c + 1) * (months + 1)],
-            month_starts,
+            calendar,
             (from, to),
             weight,
         );
@@ -127,29 +128,17 @@ impl Flows {
 fn spread(
     days: &mut [f64],
     whole: &mut [f64],
-    month_starts: &[f64],
+    calendar: &Calendar,
     (from, to): (f64, f64),
     weight: f64,
 ) {
-    let months = days.len();
-    let end = month_starts[months];
+    let month_starts = &calendar.month_starts;
+    let end = month_starts[days.len()];
     let (from, to) = (from.max(0.0), to.min(end));
     if to <= from {
         return;
     }
-    // The months are found from the first guess of 30.4 days a month,
-    // corrected by a step or two.
-    let month = |day: f64| {
-        let mut m = ((day / crate::model::DAYS_PER_MONTH) as usize).min(months - 1);
-        while m > 0 && month_starts[m] > day {
-            m -= 1;
-        }
-        while m + 1 < months && month_starts[m + 1] <= day {
-            m += 1;
-        }
-        m
-    };
-    let (first, last) = (month(from), month(to));
+    let (first, last) = (calendar.month_within(from), calendar.month_within(to));
     if first == last {
         days[first] += weight * (to - from);
         return;
@@ -560,12 +549,12 @@ mod tests {
         )
         .unwrap();
         let mut flows = Flows::new(&model);
-        let starts = &model.calendar.month_starts;
+        let calendar = &model.calendar;
         // From 20 April (day 19) for 40 days: 11 days in April, 29 in May.
-        flows.support(starts, 19.0, 59.0, 1.0);
+        flows.support(calendar, 19.0, 59.0, 1.0);
         // From 1 May (day 30) to the end of July: all of May, June and July.
-        flows.support(starts, 30.0, 122.0, 2.0);
-        flows.close(starts);
+        flows.support(calendar, 30.0, 122.0, 2.0);
+        flows.close(&calendar.month_starts);
         assert_eq!(flows.leaver_days[0], 11.0);
         assert_eq!(flows.leaver_days[1], 29.0 + 62.0);
         assert_eq!(flows.leaver_days[2], 60.0);

@@ -131,6 +131,17 @@ impl Calendar {
             .get(day as i32 as usize)
             .map(|&m| m as usize)
     }
+
+    /// The simulated month that day `day` falls in, the first or the last
+    /// for a day before or after the horizon (`day` not NaN).
+    #[inline]
+    pub fn month_within(&self, day: f64) -> usize {
+        match self.month_of_day(day) {
+            Some(m) => m,
+            None if day < 0.0 => 0,
+            None => self.months.len().saturating_sub(1),
+        }
+    }
 }
 
 /// Whole days counted from the horizon's first day, and the calendar dates

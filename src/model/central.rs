@@ -831,11 +831,11 @@ impl<'a> Grid<'a> {
             && left > 0.0
         {
             let span = c.months as f64 * DAYS_PER_MONTH;
-            let starts = &self.model.calendar.month_starts;
-            self.flows.support(starts, now, now + span, left);
+            let calendar = &self.model.calendar;
+            self.flows.support(calendar, now, now + span, left);
             for (c, &n) in cohort_left.iter().enumerate() {
                 if n > 0.0 {
-                    self.flows.support_cohort(c, starts, now, now + span, n);
+                    self.flows.support_cohort(c, calendar, now, now + span, n);
                 }
             }
         }

@@ -604,9 +604,7 @@ impl Run<'_> {
         for i in 0..c.initial as u64 {
             let mut rng = draws.stream(Purpose::InitialLeaver, 0, i);
             let left = (1.0 - crate::dist::unit(&mut rng)) * span;
-            self.ws
-                .flows
-                .support(&self.model.calendar.month_starts, 0.0, left, 1.0);
+            self.ws.flows.support(&self.model.calendar, 0.0, left, 1.0);
         }
     }
 
@@ -832,13 +830,13 @@ impl Run<'_> {
         self.row[self.layout.year(self.fy, YearField::Exits)] += 1.0;
         if let Some(c) = &self.model.care_leavers {
             let span = c.months as f64 * DAYS_PER_MONTH;
-            let starts = &self.model.calendar.month_starts;
-            self.ws.flows.support(starts, now, now + span, 1.0);
+            let calendar = &self.model.calendar;
+            self.ws.flows.support(calendar, now, now + span, 1.0);
             let cohort = self.ws.children[id as usize].cohort as usize;
             if cohort > 0 {
                 self.ws
                     .flows
-                    .support_cohort(cohort - 1, starts, now, now + span, 1.0);
+                    .support_cohort(cohort - 1, calendar, now, now + span, 1.0);
             }
         }
     }
