@@ -398,13 +398,20 @@ fn man() -> Result<(), Error> {
 }
 
 /// Whether a command asked to be quiet and to write no file would do
-/// nothing a person could see; if so, says so on stderr.
-fn nothing_to_do(quiet: bool, outputs: &[bool]) -> bool {
-    let nothing = quiet && !outputs.iter().any(|&o| o);
+/// nothing a person could see; if so, says so on stderr, naming the
+/// command's own output flags. `outputs` pairs each flag with whether it
+/// was given.
+fn nothing_to_do(quiet: bool, outputs: &[(&str, bool)]) -> bool {
+    let nothing = quiet && !outputs.iter().any(|&(_, given)| given);
     if nothing {
+        let flags: Vec<&str> = outputs.iter().map(|&(flag, _)| flag).collect();
+        let listed = match flags.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => flags.join(""),
+        };
         stderr_line!(
             "warning: --quiet with no output file: nothing would be written or shown, so nothing \
-             was run (drop --quiet, or add --json, --csv, --html, --xlsx or --markdown FILE)"
+             was run (drop --quiet, or add {listed} FILE)"
         );
     }
     nothing
@@ -438,12 +445,12 @@ fn run(args: RunArgs) -> Result<(), Error> {
     if nothing_to_do(
         args.quiet,
         &[
-            args.json.is_some(),
-            args.csv.is_some(),
-            args.reports.html.is_some(),
-            args.reports.xlsx.is_some(),
-            args.reports.markdown.is_some(),
-            args.partial.is_some(),
+            ("--json", args.json.is_some()),
+            ("--csv", args.csv.is_some()),
+            ("--html", args.reports.html.is_some()),
+            ("--xlsx", args.reports.xlsx.is_some()),
+            ("--markdown", args.reports.markdown.is_some()),
+            ("--partial", args.partial.is_some()),
         ],
     ) {
         return Ok(());
@@ -526,12 +533,20 @@ fn run(args: RunArgs) -> Result<(), Error> {
         let bytes = crate::partial::write(&header, &results)?;
         output::write_all_or_nothing(vec![(path.clone(), bytes)])?;
         if !args.quiet {
-            stderr_line!(
-                "shard {k}/{n}: runs {} to {} of {runs} written to {}",
-                range.start,
-                range.end.saturating_sub(1),
-                path.display()
-            );
+            if range.is_empty() {
+                stderr_line!(
+                    "shard {k}/{n}: no runs ({runs} runs split {n} ways leave this shard empty), \
+                     written to {}",
+                    path.display()
+                );
+            } else {
+                stderr_line!(
+                    "shard {k}/{n}: runs {} to {} of {runs} written to {}",
+                    range.start,
+                    range.end - 1,
+                    path.display()
+                );
+            }
         }
         return Ok(());
     }
@@ -617,19 +632,21 @@ fn merge(args: MergeArgs) -> Result<(), Error> {
         ],
         &inputs,
     )?;
+    // The parts are read and checked first, so that a missing, mismatched
+    // or damaged part is an error even when nothing is to be written.
+    let merged = crate::partial::merge(&args.partials)?;
     if nothing_to_do(
         args.quiet,
         &[
-            args.json.is_some(),
-            args.csv.is_some(),
-            args.reports.html.is_some(),
-            args.reports.xlsx.is_some(),
-            args.reports.markdown.is_some(),
+            ("--json", args.json.is_some()),
+            ("--csv", args.csv.is_some()),
+            ("--html", args.reports.html.is_some()),
+            ("--xlsx", args.reports.xlsx.is_some()),
+            ("--markdown", args.reports.markdown.is_some()),
         ],
     ) {
         return Ok(());
     }
-    let merged = crate::partial::merge(&args.partials)?;
     let settings = Settings {
         runs: merged.runs,
         seed: merged.seed,
@@ -654,7 +671,11 @@ fn sensitivity(args: SensitivityArgs) -> Result<(), Error> {
     let config = load(args.config.as_ref())?;
     if nothing_to_do(
         args.quiet,
-        &[args.json.is_some(), args.csv.is_some(), args.html.is_some()],
+        &[
+            ("--json", args.json.is_some()),
+            ("--csv", args.csv.is_some()),
+            ("--html", args.html.is_some()),
+        ],
     ) {
         return Ok(());
     }
@@ -757,9 +778,9 @@ fn report(args: ReportArgs) -> Result<(), Error> {
     if nothing_to_do(
         args.quiet,
         &[
-            args.files.html.is_some(),
-            args.files.xlsx.is_some(),
-            args.files.markdown.is_some(),
+            ("--html", args.files.html.is_some()),
+            ("--xlsx", args.files.xlsx.is_some()),
+            ("--markdown", args.files.markdown.is_some()),
         ],
     ) {
         return Ok(());
