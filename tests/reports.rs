@@ -1559,15 +1559,58 @@ fn a_money_only_comparison_claims_no_change_in_children() {
             assert!(!text.contains(words), "{words}: {text}");
         }
     }
-    // What pays back is still said, as the JSON has it.
+    // What pays back is still said, as the JSON has it, where the second
+    // scenario adds a strategy to pay back.
     let horizon_rows: Vec<&str> = table.lines().filter(|l| l.contains(" horizon ")).collect();
     assert_eq!(horizon_rows.len(), report.differences.len());
     for (row, d) in horizon_rows.iter().zip(&report.differences) {
-        let pays = carecast::output::percent(d.horizon.probability_pays_back);
+        let pays = carecast::output::pays_back_cell(&report, d);
         assert!(row.ends_with(&format!("  {pays}")), "{row}");
-        assert!(page.contains(&format!("in {pays} of runs")), "{pays}");
+        if carecast::output::pays_back_applies(&report, d) {
+            let pays = carecast::output::percent(d.horizon.probability_pays_back);
+            assert!(page.contains(&format!("in {pays} of runs")), "{pays}");
+        }
     }
     assert!(central.contains("Pays back"), "{central}");
+}
+
+#[test]
+fn pays_back_is_said_only_of_a_strategy_and_grants_are_named() {
+    // "Pays back 0.0%" was printed for a comparison whose second scenario
+    // only assumes agency spend stays high (no strategy to pay back), and
+    // "pays back 100%" for a grant-funded strategy without saying that the
+    // saving leaves the grant-funded spend out.
+    let dir = tempfile::tempdir().unwrap();
+    let torbay = "configs/torbay-2016.toml";
+    let out = run_all(torbay, &["--runs", "50"], dir.path());
+    let report = Report::read(&out.json).unwrap();
+    let d = report
+        .differences
+        .iter()
+        .find(|d| d.to == "agency_not_reduced")
+        .unwrap();
+    assert!(!carecast::output::pays_back_applies(&report, d));
+    let (table, _) = run_text(torbay, &["--runs", "50"]);
+    let page = page_text(&std::fs::read_to_string(&out.html).unwrap());
+    let markdown = std::fs::read_to_string(&out.markdown).unwrap();
+    for text in [&table, &page, &markdown] {
+        assert!(text.contains("Pays back is n/a for"), "{text}");
+        assert!(!text.contains("pays back 0.0%"), "{text}");
+    }
+    // The example's strategy includes a grant-funded programme.
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/example.toml", &["--runs", "50"], dir.path());
+    let report = Report::read(&out.json).unwrap();
+    let d = &report.differences[0];
+    assert!(carecast::output::pays_back_applies(&report, d));
+    assert!(carecast::output::grant_gap(d));
+    let with_grants = carecast::output::money(d.horizon.saving_including_grants.mean);
+    let page = page_text(&std::fs::read_to_string(&out.html).unwrap());
+    let markdown = std::fs::read_to_string(&out.markdown).unwrap();
+    for text in [&page, &markdown] {
+        assert!(text.contains("leaves out grant-funded spend"), "{text}");
+        assert!(text.contains(&with_grants), "{with_grants}");
+    }
 }
 
 #[test]

@@ -525,15 +525,17 @@ fn horizon_table(h: &mut String, report: &Report, central: bool) {
                 escape(report.scenario_label(&d.from)),
                 escape(report.scenario_label(&d.to)),
                 money(d.horizon.saving.mean),
-                yes_no(d.horizon.probability_pays_back)
+                escape(&crate::output::pays_back_cell(report, d))
             );
         }
         h.push_str(
             "</tbody></table>\n<p class=\"note\">Saving: the cost of the first scenario minus the cost \
              of the second over every year of the horizon, each in its central projection (the cost \
              compared with the budget; grant-funded spend is not in it). Pays back: whether the saving \
-             is at least zero, so that what the second scenario spends on its strategy is covered.</p>\n",
+             is at least zero, so that what the second scenario spends on its strategy from the \
+             council's budget is covered.</p>\n",
         );
+        comparison_notes(h, report);
         return;
     }
     h.push_str(
@@ -549,7 +551,7 @@ fn horizon_table(h: &mut String, report: &Report, central: bool) {
             money(d.horizon.saving.mean),
             money_range(d.horizon.saving.p10, d.horizon.saving.p90),
             percent(d.horizon.probability_positive),
-            percent(d.horizon.probability_pays_back)
+            escape(&crate::output::pays_back_cell(report, d))
         );
     }
     h.push_str(
@@ -557,8 +559,16 @@ fn horizon_table(h: &mut String, report: &Report, central: bool) {
          second over every year of the horizon, run by run with common random numbers (the cost compared \
          with the budget; grant-funded spend is not in it). P(saves): share of runs in which the second \
          costs less. P(pays back): share of runs in which the saving is at least zero, so that what the \
-         second scenario spends on its strategy is covered.</p>\n",
+         second scenario spends on its strategy from the council's budget is covered.</p>\n",
     );
+    comparison_notes(h, report);
+}
+
+/// [`crate::output::comparison_notes`] as notes.
+fn comparison_notes(h: &mut String, report: &Report) {
+    for note in crate::output::comparison_notes(report) {
+        let _ = writeln!(h, "<p class=\"note\">{}</p>", escape(&note));
+    }
 }
 
 /// Axis ranges shared by the charts meant to be compared: each scenario's
@@ -1010,10 +1020,6 @@ fn strategy(h: &mut String, sc: &ScenarioReport, central: bool) {
 }
 
 /// A central projection's answer to "does it" from a share that is 0 or 1.
-fn yes_no(share: f64) -> &'static str {
-    if share >= 0.5 { "yes" } else { "no" }
-}
-
 /// What an intervention's count counts, in the singular when the count
 /// shown is a whole 1 (`1 child prevented`, not `1 children prevented`).
 fn unit_of(kind: &str, count: f64) -> &'static str {
@@ -1088,19 +1094,23 @@ fn drivers(h: &mut String, sc: &ScenarioReport, runs: u64) {
         .collect();
     let _ = writeln!(
         h,
-        "<figure>{}<figcaption>Share of the spread of the horizon's cost that each uncertain input \
-         accounts for: its rank correlation ρ with the cost, squared and normalised over all inputs \
-         (ρ below zero: in these runs a higher value went with a lower cost). Measured from these \
-         runs; <code>carecast sensitivity</code> holds each input at its P10 and P90 instead. {}.\
-         </figcaption></figure>",
+        "<figure>{}<figcaption>Each uncertain input's share of the spread of the horizon's cost that \
+         the inputs go with between them: its rank correlation ρ with the cost (the input's rank, its \
+         place in its own distribution, against the cost), squared and normalised over all inputs, so \
+         that the shares add to 100% whatever part of the spread comes from chance alone (which \
+         children enter, leave and move, and when). Squared, the correlations add to {:.2}: for inputs \
+         that act independently, about that part of the spread goes with them. ρ below zero: in these \
+         runs a higher value went with a lower cost. Measured from these runs; <code>carecast \
+         sensitivity</code> holds each input at its P10 and P90 instead. {}.</figcaption></figure>",
         svg::tornado(
             &format!("What drives the cost — {}", sc.label),
-            "share of variance, %",
+            "share among the inputs, %",
             &rows,
             &|x: f64| format!("{}%", crate::output::whole(x)),
             None,
             720.0
         ),
+        crate::output::explained(sc),
         escape(&crate::output::rank_noise_note(runs))
     );
     for r in &sc.correlations {
@@ -1255,8 +1265,12 @@ fn comparison(h: &mut String, report: &Report, central: bool) {
                 "<tr class=\"total\"><td><strong>Whole horizon</strong></td><td><strong>{}</strong></td>\
                  <td>{}{}</td></tr>",
                 money(d.horizon.saving.mean),
-                if children { "pays back: " } else { "" },
-                yes_no(d.horizon.probability_pays_back)
+                if children && crate::output::pays_back_applies(report, d) {
+                    "pays back: "
+                } else {
+                    ""
+                },
+                escape(&crate::output::pays_back_cell(report, d))
             );
             h.push_str("</tbody></table>\n");
             continue;
@@ -1286,13 +1300,21 @@ fn comparison(h: &mut String, report: &Report, central: bool) {
         let _ = writeln!(
             h,
             "<tr class=\"total\"><td><strong>Whole horizon</strong></td><td><strong>{}</strong></td>\
-             <td>{}</td><td>{}</td><td>{}</td><td>{} {} of runs</td></tr>",
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             money(d.horizon.saving.mean),
             money_range(d.horizon.saving.p10, d.horizon.saving.p90),
             money(d.horizon.saving.p50),
             percent(d.horizon.probability_positive),
-            if children { "pays back in" } else { "in" },
-            percent(d.horizon.probability_pays_back)
+            if !crate::output::pays_back_applies(report, d) {
+                crate::output::NO_STRATEGY_ADDED.to_string()
+            } else if children {
+                format!(
+                    "pays back in {} of runs",
+                    percent(d.horizon.probability_pays_back)
+                )
+            } else {
+                format!("in {} of runs", percent(d.horizon.probability_pays_back))
+            }
         );
         h.push_str("</tbody></table>\n");
     }

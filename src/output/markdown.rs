@@ -154,19 +154,19 @@ pub fn render(report: &Report) -> String {
                 "| {} | **Whole horizon** | **{}** | {} |",
                 cell(&name),
                 money(d.horizon.saving.mean),
-                if d.horizon.probability_pays_back >= 0.5 {
-                    "yes"
-                } else {
-                    "no"
-                },
+                cell(&crate::output::pays_back_cell(report, d)),
             );
         }
         let _ = writeln!(
             out,
             "\nSaving: cost of the first scenario minus cost of the second, each in its central \
-             projection. Pays back: whether the saving over the whole horizon is at least zero, so \
-             that what the second scenario spends on its strategy is covered."
+             projection (the cost charged to the council's budget). Pays back: whether the saving over \
+             the whole horizon is at least zero, so that what the second scenario spends on its \
+             strategy from the council's budget is covered."
         );
+        for note in crate::output::comparison_notes(report) {
+            let _ = writeln!(out, "\n{}", cell(&note));
+        }
     } else if !compared.is_empty() {
         let _ = writeln!(out, "\n### Scenario comparison\n");
         let _ = writeln!(
@@ -214,15 +214,19 @@ pub fn render(report: &Report) -> String {
                 money_range(d.horizon.saving.p10, d.horizon.saving.p90),
                 money(d.horizon.saving.p50),
                 percent(d.horizon.probability_positive),
-                percent(d.horizon.probability_pays_back),
+                cell(&crate::output::pays_back_cell(report, d)),
             );
         }
         let _ = writeln!(
             out,
             "\nSaving: cost of the first scenario minus cost of the second, run by run with common random \
-             numbers. Pays back: share of futures in which the saving over the whole horizon is at least \
-             zero, so that what the second scenario spends on its strategy is covered."
+             numbers (the cost charged to the council's budget). Pays back: share of futures in which the \
+             saving over the whole horizon is at least zero, so that what the second scenario spends on \
+             its strategy from the council's budget is covered."
         );
+        for note in crate::output::comparison_notes(report) {
+            let _ = writeln!(out, "\n{}", cell(&note));
+        }
     }
 
     for note in crate::output::html::headline_notes(report, false) {

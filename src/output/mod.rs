@@ -260,6 +260,14 @@ pub fn rank_text(rho: f64, runs: u64) -> String {
 /// What the `(noise)` mark of [`rank_text`] means for `runs` runs, as a
 /// sentence without its full stop.
 pub fn rank_noise_note(runs: u64) -> String {
+    if rank_noise(runs) >= 1.0 {
+        // No correlation lies beyond ±1: every driver is marked.
+        return format!(
+            "Over {} no correlation, however strong, can be told from that of an input that does \
+             not move the cost, so every one is marked (noise) and none says anything",
+            count_of(runs, "run")
+        );
+    }
     format!(
         "A rank correlation marked (noise) is within ±{:.2} of zero, where one measured over {} \
          falls 95% of the time for an input that does not move the cost: the runs cannot tell it \
@@ -267,6 +275,17 @@ pub fn rank_noise_note(runs: u64) -> String {
         rank_noise(runs),
         count_of(runs, "run")
     )
+}
+
+/// The sum of the squared correlations of a scenario's drivers with the
+/// horizon's cost: for inputs that act independently and linearly, about
+/// the part of the cost's spread that goes with the inputs rather than
+/// with chance alone (which children enter, leave and move, and when).
+pub fn explained(sc: &crate::report::ScenarioReport) -> f64 {
+    sc.contributions
+        .iter()
+        .map(|c| c.total.rank_correlation * c.total.rank_correlation)
+        .sum()
 }
 
 /// What a scenario's central projection is, in one sentence without its
@@ -282,6 +301,107 @@ pub fn central_line(sc: &crate::report::ScenarioReport) -> &'static str {
         "Central projection: each figure is the model's expected path, every uncertain input at \
          its expected value"
     }
+}
+
+/// What the pays-back column shows for a comparison whose second scenario
+/// adds no programme, investment or saving plan to the first's (short, to
+/// keep the terminal's table within its width; the notes say why).
+pub const NO_STRATEGY_ADDED: &str = "n/a";
+
+/// The ids of a scenario's programmes, investments and saving plans.
+fn strategy_of<'a>(report: &'a crate::report::Report, id: &str) -> Vec<&'a str> {
+    report
+        .scenarios
+        .iter()
+        .find(|sc| sc.id == id)
+        .map(|sc| {
+            sc.lines
+                .iter()
+                .filter(|(_, l)| {
+                    matches!(l.kind.as_str(), "intervention" | "investment" | "saving")
+                })
+                .map(|(k, _)| k.as_str())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether "pays back" means anything for comparison `d`: its second
+/// scenario adds a programme, an investment or a saving plan to the first's,
+/// whose spending the saving may or may not cover. A comparison of a shock
+/// or of another demand assumption adds none.
+pub fn pays_back_applies(report: &crate::report::Report, d: &crate::report::Difference) -> bool {
+    let from = strategy_of(report, &d.from);
+    strategy_of(report, &d.to)
+        .iter()
+        .any(|id| !from.contains(id))
+}
+
+/// Whether comparison `d`'s saving leaves out grant-funded spend that
+/// differs between its two scenarios (by a penny or more on average).
+pub fn grant_gap(d: &crate::report::Difference) -> bool {
+    (d.horizon.saving_including_grants.mean - d.horizon.saving.mean).abs() >= 0.005
+}
+
+/// The pays-back cell of comparison `d`: yes or no centrally, the share of
+/// runs otherwise, [`NO_STRATEGY_ADDED`] where it does not apply.
+pub fn pays_back_cell(report: &crate::report::Report, d: &crate::report::Difference) -> String {
+    if !pays_back_applies(report, d) {
+        NO_STRATEGY_ADDED.to_string()
+    } else if report.mode == "central" {
+        if d.horizon.probability_pays_back >= 0.5 {
+            "yes"
+        } else {
+            "no"
+        }
+        .to_string()
+    } else {
+        percent(d.horizon.probability_pays_back)
+    }
+}
+
+/// What the comparisons' pays-back figures leave out, one sentence each:
+/// comparisons that add no strategy, and grant-funded spend, which the
+/// saving (the cost charged to the council's budget) does not count.
+pub fn comparison_notes(report: &crate::report::Report) -> Vec<String> {
+    let name = |d: &crate::report::Difference| {
+        format!(
+            "{} → {}",
+            report.scenario_label(&d.from),
+            report.scenario_label(&d.to)
+        )
+    };
+    let mut notes = Vec::new();
+    let none: Vec<String> = report
+        .differences
+        .iter()
+        .filter(|d| !pays_back_applies(report, d))
+        .map(name)
+        .collect();
+    if !none.is_empty() {
+        notes.push(format!(
+            "Pays back is {NO_STRATEGY_ADDED} for {}: the second scenario adds no programme, \
+             investment or saving plan to the first, so there is no strategy spending to pay back; \
+             the saving is the difference the scenarios' assumptions make.",
+            none.join("; ")
+        ));
+    }
+    for d in &report.differences {
+        if grant_gap(d) {
+            notes.push(format!(
+                "{}: the saving is of the council's budget and leaves out grant-funded spend; counting \
+                 that spend too, the saving over the whole horizon is {}{}.",
+                name(d),
+                money(d.horizon.saving_including_grants.mean),
+                if report.mode == "central" {
+                    ""
+                } else {
+                    " on average"
+                }
+            ));
+        }
+    }
+    notes
 }
 
 #[cfg(test)]

@@ -483,6 +483,20 @@ pub fn fan(f: &Fan) -> String {
             fr.left + 270.0,
         );
     }
+    // A central projection or a single run is one path: it has no bands
+    // to name.
+    if f.stats[..n].iter().all(|s| s.p5 == s.p95) {
+        let _ = write!(
+            fr.out,
+            r#"<g class="legend"><line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="{LINE}" stroke-width="2"/><text x="{:.1}" y="{ly:.1}">one path: no spread to show</text></g>"#,
+            fr.left,
+            fr.left + 16.0,
+            ly - 4.0,
+            ly - 4.0,
+            fr.left + 20.0,
+        );
+        return fr.finish();
+    }
     let _ = write!(
         fr.out,
         r#"<g class="legend"><rect x="{l:.1}" y="{:.1}" width="14" height="9" fill="{BAND_OUTER}"/><text x="{:.1}" y="{ly:.1}">P5–P95</text><rect x="{:.1}" y="{:.1}" width="14" height="9" fill="{BAND_INNER}"/><text x="{:.1}" y="{ly:.1}">P25–P75</text><line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="{LINE}" stroke-width="2"/><text x="{:.1}" y="{ly:.1}">median</text></g>"#,

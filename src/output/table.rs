@@ -239,7 +239,7 @@ fn render_lines(report: &Report) -> String {
             out,
             "\nComparisons (saving = cost of the first scenario minus cost of the second, each in its\n\
              central projection; {children_note}pays back: whether the\n\
-             saving over the horizon covers the strategy)"
+             saving over the horizon covers the strategy's cost to the council's budget)"
         );
         let last = if children {
             "Children at year end, diff"
@@ -265,19 +265,15 @@ fn render_lines(report: &Report) -> String {
                     },
                 ]);
             }
-            let pays = if d.horizon.probability_pays_back >= 0.5 {
-                "yes"
-            } else {
-                "no"
-            };
+            let pays = crate::output::pays_back_cell(report, d);
             rows.push(vec![
                 pair.clone(),
                 "horizon".into(),
                 money(d.horizon.saving.mean),
-                if children {
+                if children && crate::output::pays_back_applies(report, d) {
                     format!("pays back: {pays}")
                 } else {
-                    pays.to_string()
+                    pays
                 },
             ]);
         }
@@ -287,7 +283,7 @@ fn render_lines(report: &Report) -> String {
             out,
             "\nComparisons (saving = cost of the first scenario minus cost of the second, run by run;\n\
              {children_note}pays back: share of runs whose saving over the\n\
-             horizon covers the strategy)"
+             horizon covers the strategy's cost to the council's budget)"
         );
         let last = if children {
             "Children, P50 diff"
@@ -326,7 +322,7 @@ fn render_lines(report: &Report) -> String {
                     },
                 ]);
             }
-            let pays = percent(d.horizon.probability_pays_back);
+            let pays = crate::output::pays_back_cell(report, d);
             rows.push(vec![
                 pair.clone(),
                 "horizon".into(),
@@ -335,7 +331,7 @@ fn render_lines(report: &Report) -> String {
                 money(d.horizon.saving.p50),
                 money(d.horizon.saving.p90),
                 percent(d.horizon.probability_positive),
-                if children {
+                if children && crate::output::pays_back_applies(report, d) {
                     format!("pays back {pays}")
                 } else {
                     pays
@@ -343,6 +339,9 @@ fn render_lines(report: &Report) -> String {
             ]);
         }
         out.push_str(&layout(&rows));
+    }
+    for note in crate::output::comparison_notes(report) {
+        out.push_str(&wrap(&note, WIDTH));
     }
     for sc in &report.scenarios {
         for section in crate::output::finance::sections(central, sc) {
@@ -458,8 +457,11 @@ fn drivers(out: &mut String, report: &Report) {
         }
         let _ = writeln!(
             out,
-            "\nWhat drives the cost in {} (whole horizon; share of variance from rank correlations)",
-            sc.id
+            "\nWhat drives the cost in {} (whole horizon; each input's share of the spread the inputs go\n\
+             with, from rank correlations squared and normalised; squared they add to {:.2}, and for\n\
+             independent inputs the rest of the spread is chance)",
+            sc.id,
+            crate::output::explained(sc)
         );
         let mut rows = vec![
             ["Input", "Share", "Rank correlation"]

@@ -804,15 +804,23 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
         ws.write_string(row, 2, "Whole horizon")?;
         stats(ws, row, 3, &d.horizon.saving, &f.money, central)?;
         let horizon = &d.horizon;
-        if central {
+        if !central {
+            ws.write_number_with_format(row, pays - 1, horizon.probability_positive, &f.pct)?;
+        }
+        if !crate::output::pays_back_applies(report, d) {
+            ws.write_string(row, pays, crate::output::NO_STRATEGY_ADDED)?;
+        } else if central {
             ws.write_string(row, pays, yes_no(horizon.probability_pays_back))?;
         } else {
-            ws.write_number_with_format(row, pays - 1, horizon.probability_positive, &f.pct)?;
             ws.write_number_with_format(row, pays, horizon.probability_pays_back, &f.pct)?;
         }
         row += 1;
     }
     filter(ws, row, cols.len() as u16 - 1)?;
+    for note in crate::output::comparison_notes(report) {
+        row += 1;
+        ws.write_string_with_format(row, 0, text(&note), &f.note)?;
+    }
     if row == 1 {
         ws.write_string(
             1,
@@ -837,7 +845,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
                 ("Input", 44.0),
                 ("Year", 10.0),
                 ("Rank correlation", 14.0),
-                ("Share of variance", 14.0),
+                ("Share among inputs", 14.0),
                 ("Input in words", 50.0),
             ],
             3,
