@@ -502,7 +502,11 @@ fn run(args: RunArgs) -> Result<(), Error> {
     };
     // One bar over every scenario's runs: the scenarios of a block of runs
     // are simulated together.
-    let progress = Progress::new(per_scenario * scenarios, show_progress);
+    let progress = Progress::new(
+        per_scenario * scenarios,
+        crate::progress::made_of(scenarios, "scenario", per_scenario),
+        show_progress,
+    );
 
     // Every scenario runs with the same seed: run i of each draws the same
     // random numbers for the same purposes (common random numbers).
@@ -574,7 +578,10 @@ fn run(args: RunArgs) -> Result<(), Error> {
             runs,
             max_runs,
             &|n, total| {
-                progress.set_total(total * scenarios);
+                progress.set_total(
+                    total * scenarios,
+                    crate::progress::made_of(scenarios, "scenario", total),
+                );
                 progress.advance(n);
             },
         )?;
@@ -709,6 +716,7 @@ fn sensitivity(args: SensitivityArgs) -> Result<(), Error> {
     let settings_count = 1 + 2 * model.inputs().len() as u64;
     let progress = Progress::new(
         args.runs * settings_count,
+        crate::progress::made_of(settings_count, "setting", args.runs),
         !args.quiet && std::io::stderr().is_terminal(),
     );
     let result = engine::with_threads(settings.threads, || {

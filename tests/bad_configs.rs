@@ -260,6 +260,37 @@ fn malformed_toml_gives_the_line() {
 }
 
 #[test]
+fn a_value_of_the_wrong_kind_is_named_in_a_config_s_words() {
+    // serde's words were Rust's: "invalid type: string \"many\", expected u64".
+    assert_field_error(
+        &format!("{BASE}\n[simulation]\nruns = \"many\"\n"),
+        "simulation.runs",
+        "expected a whole number, found the text \"many\"",
+    );
+    assert_field_error(
+        &base_with("start = \"2024-04\"", "start = 5"),
+        "horizon.start",
+        "expected text in quotes, found 5",
+    );
+    // A list of tables where one table belongs.
+    assert_field_error(
+        &format!("{BASE}\n[[simulation]]\nruns = 1\n"),
+        "simulation[0]",
+        "`[[simulation]]` makes a list of tables; this one is a single table, written `[simulation]`",
+    );
+    // A TOML date reached serde as a table with a private key, which the
+    // message named.
+    let case = Case::new(base_with("weekly_cost = 800", "weekly_cost = 1979-05-27"));
+    assert_bad(
+        &case,
+        &[
+            ": placement[1].weekly_cost: ".to_string(),
+            "a TOML date or time is not allowed here".to_string(),
+        ],
+    );
+}
+
+#[test]
 fn missing_config_file() {
     let case = Case::without_config();
     assert_bad(&case, &["cannot read the config".to_string()]);

@@ -220,6 +220,49 @@ fn refused(parts: &[&Path]) -> String {
 }
 
 #[test]
+fn merge_checks_its_parts_even_with_nothing_to_write() {
+    // `merge --quiet` with no output file exited 0 without reading its parts.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for k in 0..2 {
+        shard(
+            "configs/example.toml",
+            20,
+            k,
+            2,
+            &[],
+            &d.join(format!("p{k}.bin")),
+        );
+    }
+    let quiet = |parts: &[&Path]| {
+        carecast()
+            .arg("merge")
+            .args(parts)
+            .arg("--quiet")
+            .assert()
+            .get_output()
+            .clone()
+    };
+    let out = quiet(&[&d.join("p0.bin")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("shard 1/2 (runs 10 to 19) is missing"),
+        "{err}"
+    );
+    let out = quiet(&[&d.join("p0.bin"), &d.join("nowhere.bin")]);
+    assert_eq!(out.status.code(), Some(2));
+    // A whole set merges, and the warning names merge's own outputs.
+    let out = quiet(&[&d.join("p0.bin"), &d.join("p1.bin")]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("add --json, --csv, --html, --xlsx or --markdown FILE"),
+        "{err}"
+    );
+}
+
+#[test]
 fn merge_refuses_parts_that_do_not_belong_together() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -189,7 +189,7 @@ pub fn parse_config(text: &str, origin: &str) -> Result<Config, ConfigError> {
     })
 }
 
-fn toml_error(e: &toml::de::Error, path: String, text: &str, origin: &str) -> ConfigError {
+fn toml_error(e: &toml::de::Error, mut path: String, text: &str, origin: &str) -> ConfigError {
     let line = e
         .span()
         .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
@@ -197,6 +197,26 @@ fn toml_error(e: &toml::de::Error, path: String, text: &str, origin: &str) -> Co
     let literal = e.span().and_then(|s| text.get(s));
     if let Some(restated) = too_large(&path, &message, literal) {
         message = restated;
+    } else if let Some(restated) = in_plain_words(&message) {
+        message = restated;
+        if message.ends_with("found a table")
+            && let Some(hint) = table_list_hint(&path)
+        {
+            message.push_str(&hint);
+        }
+    }
+    // A TOML date or time reaches serde as a table with one private key:
+    // name the field, not that key.
+    const DATETIME: &str = "$__toml_private_datetime";
+    if path.contains(DATETIME) || message.contains(DATETIME) {
+        path = path
+            .split('.')
+            .filter(|step| !step.starts_with(DATETIME))
+            .collect::<Vec<_>>()
+            .join(".");
+        message = "a TOML date or time is not allowed here (a month is written as a string, \
+                   \"2024-04\")"
+            .to_string();
     }
     // The parser's "duplicate key" names no key: quote it from the text.
     if message == "duplicate key"
@@ -232,6 +252,42 @@ fn too_large(path: &str, message: &str, literal: Option<&str>) -> Option<String>
     let overflowed = message.contains("number overflowed")
         || (message.contains("integer `") && !message.contains("expected a string"));
     (overflowed && oversize(literal)).then(|| format!("{literal} is too large: {}", expected()))
+}
+
+/// A value of the wrong kind, as serde words it for Rust's types
+/// ("invalid type: string \"many\", expected u64"), restated in the words
+/// of a config: what was found and what the field takes.
+fn in_plain_words(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("invalid type: ")?;
+    let (found, expected) = rest.rsplit_once(", expected ")?;
+    let expected = match expected {
+        "u8" | "u16" | "u32" | "u64" | "usize" | "i32" | "i64" => "a whole number",
+        "f64" | "f32" => "a number",
+        "a boolean" | "bool" => "true or false",
+        "a string" => "text in quotes",
+        _ => return None,
+    };
+    let found = match found {
+        "map" => "a table".to_string(),
+        "sequence" => "a list".to_string(),
+        other => match other.split_once(" `") {
+            // boolean `true`, integer `5`, floating point `1.5`
+            Some((_, value)) => value.trim_end_matches('`').to_string(),
+            None => other.replacen("string ", "the text ", 1),
+        },
+    };
+    Some(format!("expected {expected}, found {found}"))
+}
+
+/// The hint for a table where a single value was expected at `path`: when
+/// the path ends in an index, `[[name]]` (a list of tables) was most likely
+/// written where `[name]` (one table) belongs.
+fn table_list_hint(path: &str) -> Option<String> {
+    let (name, _) = path.rsplit_once('[')?;
+    let name = name.rsplit('.').next().unwrap_or(name);
+    Some(format!(
+        " (`[[{name}]]` makes a list of tables; this one is a single table, written `[{name}]`)"
+    ))
 }
 
 /// A negative or fractional number given for a whole-number field, as

@@ -3,8 +3,9 @@
 //! cost mean and P10/P50/P90, the probability and expected size of an
 //! overspend and children in care at the year end (for a config that has
 //! children); every strategy item with its delivered share, children and
-//! cost; then the scenario comparison, ending with the whole horizon's saving
-//! and whether the strategy pays back; then what the terms mean.
+//! cost; what drives the cost; then the scenario comparison, ending with the
+//! whole horizon's saving and whether the strategy pays back; then what the
+//! terms mean.
 
 use std::fmt::Write;
 
@@ -125,6 +126,7 @@ pub fn render(report: &Report) -> String {
                 let _ = writeln!(out, "\n{}", cell(note));
             }
         }
+        drivers(&mut out, sc, report.runs);
     }
 
     let compared: Vec<_> = report
@@ -233,6 +235,71 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(out, "\n{}", cell(&note));
     }
     out
+}
+
+/// The inputs behind the spread of the horizon's cost, as the terminal
+/// shows them: the largest shares, and the correlations the config asked
+/// for as the runs realised them.
+fn drivers(out: &mut String, sc: &crate::report::ScenarioReport, runs: u64) {
+    const TOP: usize = 5;
+    if sc.contributions.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n#### What drives the cost\n");
+    let _ = writeln!(
+        out,
+        "{}",
+        row(&["Input", "Share among the inputs", "Rank correlation"])
+    );
+    let _ = writeln!(out, "{}", align(3));
+    for c in sc.contributions.iter().take(TOP) {
+        let _ = writeln!(
+            out,
+            "{}",
+            row(&[
+                &sc.input_label(&c.input),
+                &percent(c.total.contribution),
+                &crate::output::rank_text(c.total.rank_correlation, runs),
+            ])
+        );
+    }
+    let shown = if sc.contributions.len() > TOP {
+        format!(
+            " The {TOP} largest of {} inputs are shown.",
+            sc.contributions.len()
+        )
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "\nWhole horizon. Each uncertain input's share of the spread of the cost that the inputs go \
+         with between them: its rank correlation with the cost, squared and normalised over all \
+         inputs. Squared, the correlations add to {:.2}; for inputs that act independently, the rest \
+         of the spread is chance (which children enter, leave and move, and when).{shown}",
+        crate::output::explained(sc)
+    );
+    let noisy = sc
+        .contributions
+        .iter()
+        .take(TOP)
+        .any(|c| c.total.rank_correlation.abs() < crate::output::rank_noise(runs));
+    if noisy {
+        let _ = writeln!(out, "\n{}.", cell(&crate::output::rank_noise_note(runs)));
+    }
+    for r in &sc.correlations {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            cell(&format!(
+                "Correlation of {} with {}: asked {:.2}, realised {:.3}.",
+                sc.input_label(&r.inputs[0]),
+                sc.input_label(&r.inputs[1]),
+                r.requested,
+                r.realised
+            ))
+        );
+    }
 }
 
 /// Every item of the strategy, year by year: per intervention the share of

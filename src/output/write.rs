@@ -291,12 +291,30 @@ fn stage(given: &Path, real: &Path, mode: Option<u32>, bytes: &[u8]) -> Result<S
     Ok(staged)
 }
 
-/// An existing file keeps its permissions; a new output is readable by
-/// others, like any new file (a temporary file is created private).
+/// An existing file keeps its permissions; a new output gets those of any
+/// new file the user creates, 666 less the process's umask (a temporary
+/// file is created private).
 #[cfg(unix)]
 fn set_mode(file: &File, mode: Option<u32>) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(std::fs::Permissions::from_mode(mode.unwrap_or(0o644)))
+    let mode = mode.unwrap_or_else(|| 0o666 & !umask());
+    file.set_permissions(std::fs::Permissions::from_mode(mode))
+}
+
+/// The process's umask, read from `/proc/self/status` (Linux 4.7 on); the
+/// usual 022 where that cannot be read. Reading it this way leaves it
+/// unchanged, where `umask(2)` can only be read by setting it.
+#[cfg(unix)]
+fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status.lines().find_map(|line| {
+                let value = line.strip_prefix("Umask:")?.trim();
+                u32::from_str_radix(value, 8).ok()
+            })
+        })
+        .map_or(0o022, |m| m & 0o777)
 }
 
 #[cfg(not(unix))]
@@ -457,15 +475,20 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn outputs_are_readable_by_others() {
+    fn outputs_get_the_permissions_of_any_new_file() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
+        // A file made the ordinary way shows what the umask allows.
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, b"").unwrap();
+        let expected = std::fs::metadata(&plain).unwrap().permissions().mode() & 0o777;
         let path = dir.path().join("r.json");
         write_all_or_nothing(vec![(path.clone(), b"{}".to_vec())]).unwrap();
         assert_eq!(
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o644
+            expected
         );
+        assert_eq!(expected, 0o666 & !umask());
     }
 
     #[test]
