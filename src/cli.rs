@@ -63,8 +63,13 @@ enum Command {
         /// The shell: bash, elvish, fish, powershell or zsh.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff) on stdout, e.g. `carecast man > carecast.1; man ./carecast.1`.
-    Man,
+    /// Print the man page (roff) on stdout, e.g. `carecast man > carecast.1; man ./carecast.1`;
+    /// with a subcommand, its own page, e.g. `carecast man run > carecast-run.1`
+    Man {
+        /// The subcommand whose page to print (run, merge, validate, sensitivity, report,
+        /// calibrate, backtest, completions or man); none for the main page.
+        subcommand: Option<String>,
+    },
 }
 
 /// Where the SSDA903 returns are and how to read them.
@@ -365,7 +370,7 @@ pub fn main() -> i32 {
         Command::Calibrate(args) => calibrate(args),
         Command::Backtest(args) => backtest(args),
         Command::Completions { shell } => completions(shell),
-        Command::Man => man(),
+        Command::Man { subcommand } => man(subcommand.as_deref()),
     };
     match result {
         Ok(()) => 0,
@@ -388,10 +393,29 @@ fn completions(shell: clap_complete::Shell) -> Result<(), Error> {
     print_stdout(&String::from_utf8_lossy(&out))
 }
 
-/// The man page, generated from the command's definition.
-fn man() -> Result<(), Error> {
+/// The man page, generated from the command's definition: the main page,
+/// which lists the subcommands as `carecast-run(1)` and so on, or one of
+/// those subcommands' own pages.
+fn man(subcommand: Option<&str>) -> Result<(), Error> {
+    let mut cmd = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
+    // Built, each subcommand is named as its page is (`carecast-run`).
+    cmd.build();
+    let page = match subcommand {
+        None => cmd,
+        Some(name) => cmd
+            .get_subcommands()
+            .find(|c| c.get_name() == name)
+            .cloned()
+            .ok_or_else(|| {
+                let names: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+                Error::Usage(format!(
+                    "carecast man: there is no subcommand {name:?}; the pages are of {}",
+                    names.join(", ")
+                ))
+            })?,
+    };
     let mut out = Vec::new();
-    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+    clap_mangen::Man::new(page)
         .render(&mut out)
         .map_err(|e| Error::Runtime(format!("cannot render the man page: {e}")))?;
     print_stdout(&String::from_utf8_lossy(&out))

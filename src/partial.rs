@@ -426,6 +426,17 @@ pub fn merge(paths: &[PathBuf]) -> Result<Merged, Error> {
     })
 }
 
+/// The command-line flag a shard's cost-avoided setting came from.
+fn flag_of(attribution: crate::engine::Attribution) -> String {
+    use crate::engine::Attribution;
+    match attribution {
+        Attribution::All => "--attribution",
+        Attribution::Off => "--no-attribution",
+        Attribution::Auto => "the default (neither flag)",
+    }
+    .to_string()
+}
+
 /// Checks that every partial file comes from the same simulation as the
 /// first one, split the same way, and that this carecast can merge them.
 fn agree(parts: &[Partial]) -> Result<(), Error> {
@@ -469,9 +480,9 @@ fn agree(parts: &[Partial]) -> Result<(), Error> {
         }
         if h.attribution() != h0.attribution() {
             return Err(mismatch(
-                "--attribution settings",
-                &format!("{:?}", h0.attribution()),
-                &format!("{:?}", h.attribution()),
+                "the cost-avoided settings",
+                &flag_of(h0.attribution()),
+                &flag_of(h.attribution()),
             ));
         }
     }

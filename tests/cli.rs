@@ -520,3 +520,44 @@ fn stdout_that_cannot_be_written_is_a_failure_not_a_panic() {
         assert!(err.starts_with("error: cannot write"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn every_page_the_man_page_lists_can_be_printed() {
+    // The main page listed carecast-run(1) and the others, which nothing made.
+    let main = carecast()
+        .arg("man")
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let main = String::from_utf8(main.stdout).unwrap();
+    let listed: Vec<String> = main
+        .lines()
+        .filter_map(|l| l.strip_prefix("carecast\\-")?.strip_suffix("(1)"))
+        .map(str::to_string)
+        .collect();
+    assert!(listed.len() >= 8, "{listed:?}");
+    assert!(!listed.iter().any(|s| s == "help"), "{listed:?}");
+    for name in &listed {
+        let page = carecast()
+            .args(["man", name])
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        let page = String::from_utf8(page.stdout).unwrap();
+        assert!(
+            page.contains(&format!(".TH carecast-{name} 1")),
+            "{name}: {}",
+            &page[..page.len().min(200)]
+        );
+    }
+    let out = carecast()
+        .args(["man", "nope"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("there is no subcommand \"nope\""), "{err}");
+}

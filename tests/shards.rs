@@ -342,7 +342,9 @@ fn merge_refuses_parts_that_do_not_belong_together() {
     );
     let err = refused(&[&p("p0.bin"), &p("off.bin"), &p("p2.bin")]);
     assert!(
-        err.contains("--attribution settings differ") && err.contains("off.bin"),
+        err.contains(
+            "the cost-avoided settings differ (the default (neither flag) and --no-attribution)"
+        ) && err.contains("off.bin"),
         "{err}"
     );
 }

@@ -630,10 +630,12 @@ pub fn fit_time_in_care(
         }
     }
     let z = 1.959_963_984_540_054;
+    // Without exits in a band, or in the reference band, the data set no
+    // bound on the factor: its interval runs from 0 to infinity.
     let half = |k: usize| {
         if k == TIC_REFERENCE {
             0.0
-        } else if d_k[k] > 0.0 {
+        } else if d_k[k] > 0.0 && d_k[TIC_REFERENCE] > 0.0 {
             z * (1.0 / d_k[k] + 1.0 / d_k[TIC_REFERENCE]).sqrt()
         } else {
             f64::INFINITY
@@ -653,14 +655,22 @@ pub fn fit_time_in_care(
             bands: TIC_BANDS.to_vec(),
             low: (0..n_k)
                 .map(|k| {
-                    if d_k[k] > 0.0 {
+                    if half(k).is_finite() {
                         f[k] * (-half(k)).exp()
                     } else {
                         0.0
                     }
                 })
                 .collect(),
-            high: (0..n_k).map(|k| f[k] * half(k).exp()).collect(),
+            high: (0..n_k)
+                .map(|k| {
+                    if half(k).is_finite() {
+                        f[k] * half(k).exp()
+                    } else {
+                        f64::INFINITY
+                    }
+                })
+                .collect(),
             events: d_k,
             exposure: e_k,
             factor: f,
@@ -951,6 +961,20 @@ mod tests {
         let half = 1.959_963_984_540_054 * (1.0 / d + 1.0 / dr).sqrt();
         assert!((t.high[0] - 2.0 * half.exp()).abs() < 1e-9);
         assert!((t.low[0] - 2.0 * (-half).exp()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_band_without_exits_has_an_interval_from_zero_to_infinity() {
+        // No exits in the first band: its factor is 0 and the data set no
+        // upper bound on it (the interval's top was 0 × ∞, NaN).
+        let exposure = vec![vec![vec![10.0, 20.0, 5.0, 5.0]]];
+        let events = vec![vec![vec![0.0, 4.0, 1.0, 1.0]]];
+        let (t, _) = fit_time_in_care(&events, &exposure).unwrap();
+        assert_eq!(t.factor[0], 0.0);
+        assert_eq!((t.low[0], t.high[0]), (0.0, f64::INFINITY));
+        for k in 0..4 {
+            assert!(!t.low[k].is_nan() && !t.high[k].is_nan(), "{t:?}");
+        }
     }
 
     #[test]

@@ -416,9 +416,14 @@ pub fn summary(prep: &Prepared, est: &Estimates) -> String {
             .iter()
             .enumerate()
             .map(|(k, b)| {
+                let high = if tic.high[k].is_finite() {
+                    format!("{:.2}", tic.high[k])
+                } else {
+                    "∞".to_string()
+                };
                 format!(
-                    "from {b} months {:.2} (95% {:.2}–{:.2})",
-                    tic.factor[k], tic.low[k], tic.high[k]
+                    "from {b} months {:.2} (95% {:.2}–{high})",
+                    tic.factor[k], tic.low[k]
                 )
             })
             .collect();

@@ -256,7 +256,8 @@ fn upper(raw: &RawDist, path: &str) -> f64 {
 /// (`1,000,000,000,000`), up to 10¹⁵; beyond, `1.5e300`.
 fn show(x: f64) -> String {
     if !x.is_finite() || x.abs() >= 1e15 {
-        return format!("{x:e}");
+        // Beyond any amount written out in full: three figures are plenty.
+        return format!("{x:.2e}");
     }
     let digits = format!("{:.0}", x.abs());
     let mut out = String::new();
