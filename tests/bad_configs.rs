@@ -291,6 +291,17 @@ fn a_value_of_the_wrong_kind_is_named_in_a_config_s_words() {
 }
 
 #[test]
+fn a_blank_scenario_id() {
+    for id in [" ", "base "] {
+        assert_field_error(
+            &format!("{BASE}\n[[scenario]]\nid = \"{id}\"\n"),
+            "scenario[0].id",
+            "must not be blank or begin or end with a space",
+        );
+    }
+}
+
+#[test]
 fn missing_config_file() {
     let case = Case::without_config();
     assert_bad(&case, &["cannot read the config".to_string()]);

@@ -91,6 +91,14 @@ pub fn apply(base: &Table, scenario: &Table, index: usize) -> Result<ScenarioDoc
         None => id.clone(),
     };
     check_text(&id, false).map_err(|m| FieldError::new(format!("{path}.id"), m))?;
+    if id.trim() != id || id.trim().is_empty() {
+        // A blank id, or one padded with spaces, reads as no id or as
+        // another scenario's in every table that names it.
+        return Err(FieldError::new(
+            format!("{path}.id"),
+            format!("{id:?} must not be blank or begin or end with a space"),
+        ));
+    }
     check_text(&label, false).map_err(|m| FieldError::new(format!("{path}.label"), m))?;
     if let Some(Value::String(d)) = scenario.get("description") {
         check_text(d, true).map_err(|m| FieldError::new(format!("{path}.description"), m))?;

@@ -786,6 +786,16 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
         cols.push(("P(saving > 0)", 12.0));
         cols.push(("P(pays back)", 12.0));
     }
+    // The children in care at each year end, second minus first, as the
+    // terminal and the HTML report show them (none for money only).
+    let children = report.has_children().then_some(cols.len() as u16);
+    if children.is_some() {
+        cols.push(if central {
+            ("Children at year end, difference", 14.0)
+        } else {
+            ("Children at year end, P50 difference", 14.0)
+        });
+    }
     header(ws, &f, &cols, 3)?;
     let mut row = 1;
     for d in &report.differences {
@@ -796,6 +806,10 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
             stats(ws, row, 3, &y.saving, &f.money, central)?;
             if !central {
                 ws.write_number_with_format(row, pays - 1, y.probability_positive, &f.pct)?;
+            }
+            if let Some(c) = children {
+                let diff = &y.lac_end_difference;
+                ws.write_number(row, c, if central { diff.mean } else { diff.p50 })?;
             }
             row += 1;
         }
