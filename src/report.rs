@@ -166,8 +166,9 @@ pub struct BudgetLineYear {
 pub struct FundYear {
     pub label: String,
     pub kind: String,
-    /// The fund's amount: this year's (`per_year`) or the whole horizon's.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The fund's amount: this year's (`per_year`) or the whole horizon's;
+    /// `null` for a fund with no amount (a grant that pays what is spent).
+    #[serde(default)]
     pub amount: Option<f64>,
     /// `year` or `horizon`: what `amount` is for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -178,8 +179,8 @@ pub struct FundYear {
     pub spent_to_date: Summary,
     /// Share of runs in which spending (in the year, or to date for an
     /// amount for the horizon) exceeds the amount by more than the
-    /// tolerance; absent without an amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// tolerance; `null` without an amount, which cannot be exhausted.
+    #[serde(default)]
     pub probability_exhausted: Option<f64>,
     /// Mean over all runs of the spending beyond the amount (£0 in a run
     /// that stays within it): the fund's expected overspend; absent without
