@@ -291,6 +291,32 @@ fn a_value_of_the_wrong_kind_is_named_in_a_config_s_words() {
 }
 
 #[test]
+fn a_percentage_for_an_amount_of_money() {
+    // "3%" reads as 0.03 and was taken as a price of 3p a week.
+    assert_field_error(
+        &base_with("weekly_cost = 800", "weekly_cost = \"3%\""),
+        "placement[1].weekly_cost",
+        "is a percentage, but this is an amount of money in pounds",
+    );
+    assert_field_error(
+        &base_with(
+            "per_year = [\"1.5m\", \"1.6m\"]",
+            "per_year = [\"1.5m\", \"2%\"]",
+        ),
+        "budget.per_year[1]",
+        "is a percentage",
+    );
+    assert_field_error(
+        &base_with(
+            "weekly_cost = 450",
+            "weekly_cost = { dist = \"pert\", min = 400, mode = \"5%\", max = 500 }",
+        ),
+        "placement[0].weekly_cost.mode",
+        "is a percentage",
+    );
+}
+
+#[test]
 fn a_blank_scenario_id() {
     for id in [" ", "base "] {
         assert_field_error(

@@ -80,7 +80,29 @@ fn parse_raw(text: &str, origin: &str) -> Result<raw::RawConfig, ConfigError> {
 /// Parses and validates config text (its base, without scenarios);
 /// `origin` names it in messages.
 pub fn parse(text: &str, origin: &str) -> Result<Model, ConfigError> {
-    validate_base(parse_raw(text, origin)?, text, origin)
+    let raw = parse_raw(text, origin)?;
+    no_percent_money(text, origin)?;
+    validate_base(raw, text, origin)
+}
+
+/// Refuses an amount of money written as a percentage (see
+/// [`money::percent_as_money`]).
+fn no_percent_money(text: &str, origin: &str) -> Result<(), ConfigError> {
+    let Ok(doc) = text.parse::<toml::Table>() else {
+        return Ok(());
+    };
+    match money::percent_as_money(&doc) {
+        None => Ok(()),
+        Some((path, value)) => Err(ConfigError {
+            origin: origin.to_string(),
+            line: locate(text, &path),
+            message: format!(
+                "{value:?} is a percentage, but this is an amount of money in pounds (write \
+                 450 or \"£450\"; percentages are for rates such as inflation)"
+            ),
+            path,
+        }),
+    }
 }
 
 /// Validates the config as written, locating any error in `text`.
@@ -96,6 +118,7 @@ fn validate_base(raw: raw::RawConfig, text: &str, origin: &str) -> Result<Model,
 /// Parses and validates config text with all its scenarios.
 pub fn parse_config(text: &str, origin: &str) -> Result<Config, ConfigError> {
     let raw = parse_raw(text, origin)?;
+    no_percent_money(text, origin)?;
     let declared = raw.scenario.clone();
     let compare_raw = raw.compare.clone();
     let base = validate_base(raw, text, origin)?;

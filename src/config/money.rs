@@ -179,6 +179,43 @@ impl<'de> Deserialize<'de> for Number {
     }
 }
 
+/// The first amount of money in `doc` written as a percentage, as (field
+/// path, text): a price, a budget or a cost line of `"3%"` reads as £0.03,
+/// which is never what was meant. Percentages belong to rates only.
+pub fn percent_as_money(doc: &toml::Table) -> Option<(String, String)> {
+    use toml::Value;
+    fn find(path: String, v: &Value) -> Option<(String, String)> {
+        match v {
+            Value::String(s) if s.trim_end().ends_with('%') => Some((path, s.clone())),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(k, item)| find(format!("{path}[{k}]"), item)),
+            // A distribution's parameters; `dist` names it.
+            Value::Table(t) => t
+                .iter()
+                .filter(|(key, _)| key.as_str() != "dist")
+                .find_map(|(key, item)| find(format!("{path}.{key}"), item)),
+            _ => None,
+        }
+    }
+    let list = |name: &str, field: &str| {
+        let items = doc.get(name).and_then(Value::as_array)?;
+        items.iter().enumerate().find_map(|(i, item)| {
+            let value = item.as_table()?.get(field)?;
+            find(format!("{name}[{i}].{field}"), value)
+        })
+    };
+    let single = |name: &str, field: &str| {
+        let value = doc.get(name)?.as_table()?.get(field)?;
+        find(format!("{name}.{field}"), value)
+    };
+    list("placement", "weekly_cost")
+        .or_else(|| list("cost_line", "per_year"))
+        .or_else(|| single("care_leavers", "weekly_cost"))
+        .or_else(|| single("budget", "per_year"))
+}
+
 impl Amount {
     pub fn to_f64(self) -> f64 {
         self.0.to_f64().unwrap_or(f64::NAN)
