@@ -314,6 +314,17 @@ fn a_percentage_for_an_amount_of_money() {
         "placement[0].weekly_cost.mode",
         "is a percentage",
     );
+    // A scenario's own change of a price.
+    let case = Case::new(format!(
+        "{BASE}\n[[scenario]]\nid = \"dear\"\n[scenario.placement.ifa]\nweekly_cost = \"4%\"\n"
+    ));
+    assert_bad(
+        &case,
+        &[
+            "scenario[0] (dear) → placement[1].weekly_cost".to_string(),
+            "is a percentage".to_string(),
+        ],
+    );
 }
 
 #[test]

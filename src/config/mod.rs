@@ -96,13 +96,17 @@ fn no_percent_money(text: &str, origin: &str) -> Result<(), ConfigError> {
         Some((path, value)) => Err(ConfigError {
             origin: origin.to_string(),
             line: locate(text, &path),
-            message: format!(
-                "{value:?} is a percentage, but this is an amount of money in pounds (write \
-                 450 or \"£450\"; percentages are for rates such as inflation)"
-            ),
+            message: percent_message(&value),
             path,
         }),
     }
+}
+
+fn percent_message(value: &str) -> String {
+    format!(
+        "{value:?} is a percentage, but this is an amount of money in pounds (write 450 or \
+         \"£450\"; percentages are for rates such as inflation)"
+    )
 }
 
 /// Validates the config as written, locating any error in `text`.
@@ -142,6 +146,9 @@ pub fn parse_config(text: &str, origin: &str) -> Result<Config, ConfigError> {
             };
             let applied = scenario::apply(&doc, patch, i).map_err(|e| fail(e.path, e.message))?;
             let within = |path: &str| format!("scenario[{i}] ({}) → {path}", applied.id);
+            if let Some((path, value)) = money::percent_as_money(&applied.doc) {
+                return Err(fail(within(&path), percent_message(&value)));
+            }
             let raw: raw::RawConfig = serde_path_to_error::deserialize(toml::Value::Table(
                 applied.doc.clone(),
             ))
