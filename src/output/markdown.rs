@@ -279,25 +279,14 @@ fn drivers(out: &mut String, sc: &crate::report::ScenarioReport, runs: u64) {
          of the spread is chance (which children enter, leave and move, and when).{shown}",
         crate::output::explained(sc)
     );
-    let noisy = sc
-        .contributions
-        .iter()
-        .take(TOP)
-        .any(|c| c.total.rank_correlation.abs() < crate::output::rank_noise(runs));
-    if noisy {
+    if crate::output::any_noise(sc, TOP, runs) {
         let _ = writeln!(out, "\n{}.", cell(&crate::output::rank_noise_note(runs)));
     }
     for r in &sc.correlations {
         let _ = writeln!(
             out,
             "\n{}",
-            cell(&format!(
-                "Correlation of {} with {}: asked {:.2}, realised {:.3}.",
-                sc.input_label(&r.inputs[0]),
-                sc.input_label(&r.inputs[1]),
-                r.requested,
-                r.realised
-            ))
+            cell(&format!("{}.", crate::output::correlation_text(sc, r)))
         );
     }
 }

@@ -277,6 +277,30 @@ pub fn rank_noise_note(runs: u64) -> String {
     )
 }
 
+/// Whether any of a scenario's first `top` drivers is marked (noise) by
+/// [`rank_text`], so that [`rank_noise_note`] is needed beside them.
+pub fn any_noise(sc: &crate::report::ScenarioReport, top: usize, runs: u64) -> bool {
+    sc.contributions
+        .iter()
+        .take(top)
+        .any(|c| c.total.rank_correlation.abs() < rank_noise(runs))
+}
+
+/// A correlation the config asked for and the one its runs realised, as a
+/// sentence without its full stop.
+pub fn correlation_text(
+    sc: &crate::report::ScenarioReport,
+    r: &crate::drivers::RealisedCorrelation,
+) -> String {
+    format!(
+        "Correlation of {} with {}: asked {:.2}, realised {:.3}",
+        sc.input_label(&r.inputs[0]),
+        sc.input_label(&r.inputs[1]),
+        r.requested,
+        r.realised
+    )
+}
+
 /// The sum of the squared correlations of a scenario's drivers with the
 /// horizon's cost: for inputs that act independently and linearly, about
 /// the part of the cost's spread that goes with the inputs rather than

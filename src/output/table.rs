@@ -476,12 +476,7 @@ fn drivers(out: &mut String, report: &Report) {
             ]);
         }
         out.push_str(&layout(&rows));
-        let noisy = sc
-            .contributions
-            .iter()
-            .take(TOP)
-            .any(|c| c.total.rank_correlation.abs() < crate::output::rank_noise(report.runs));
-        if noisy {
+        if crate::output::any_noise(sc, TOP, report.runs) {
             out.push_str(&wrap(
                 &format!("{}.", crate::output::rank_noise_note(report.runs)),
                 WIDTH,
@@ -491,17 +486,7 @@ fn drivers(out: &mut String, report: &Report) {
             let _ = writeln!(
                 out,
                 "{}",
-                wrap(
-                    &format!(
-                        "Correlation of {} with {}: asked {:.2}, realised {:.3}",
-                        sc.input_label(&r.inputs[0]),
-                        sc.input_label(&r.inputs[1]),
-                        r.requested,
-                        r.realised
-                    ),
-                    WIDTH
-                )
-                .trim_end()
+                wrap(&crate::output::correlation_text(sc, r), WIDTH).trim_end()
             );
         }
     }

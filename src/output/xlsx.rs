@@ -821,10 +821,10 @@ pub fn render(report: &Report) -> Result<Vec<u8>, XlsxError> {
         if !central {
             ws.write_number_with_format(row, pays - 1, horizon.probability_positive, &f.pct)?;
         }
-        if !crate::output::pays_back_applies(report, d) {
-            ws.write_string(row, pays, crate::output::NO_STRATEGY_ADDED)?;
-        } else if central {
-            ws.write_string(row, pays, yes_no(horizon.probability_pays_back))?;
+        // A share of runs is a number; yes, no and n/a are the same words
+        // as the other reports'.
+        if central || !crate::output::pays_back_applies(report, d) {
+            ws.write_string(row, pays, crate::output::pays_back_cell(report, d))?;
         } else {
             ws.write_number_with_format(row, pays, horizon.probability_pays_back, &f.pct)?;
         }
