@@ -1728,3 +1728,39 @@ fn the_terminal_notes_of_a_single_run_speak_of_no_interval() {
         );
     }
 }
+
+#[test]
+fn every_report_gives_the_children_at_year_end_as_the_terminal_does() {
+    // The terminal printed the children in care at each year's end as
+    // P10 / P50 / P90; the HTML and the Markdown gave the P50 alone.
+    let dir = tempfile::tempdir().unwrap();
+    let config = "configs/example.toml";
+    let out = run_all(config, &["--runs", "60"], dir.path());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out.json).unwrap()).unwrap();
+    let (table, _) = run_text(config, &["--runs", "60"]);
+    let page = page_text(&std::fs::read_to_string(&out.html).unwrap());
+    let markdown = std::fs::read_to_string(&out.markdown).unwrap();
+    let mut rows = 0;
+    for sc in json["scenarios"].as_array().unwrap() {
+        for y in sc["years"].as_array().unwrap() {
+            let at = |k: &str| y["lac_end"][k].as_f64().unwrap().round();
+            let children = format!("{} / {} / {}", at("p10"), at("p50"), at("p90"));
+            assert!(at("p10") < at("p90"), "{children}");
+            let fy = y["fy"].as_str().unwrap();
+            for text in [&table, &page, &markdown] {
+                assert!(
+                    text.lines().any(|l| {
+                        l.trim_start_matches(['|', ' ']).starts_with(fy) && l.contains(&children)
+                    }),
+                    "{fy} {children}: {text}"
+                );
+            }
+            rows += 1;
+        }
+    }
+    assert_eq!(rows, 12);
+    for text in [&page, &markdown] {
+        assert!(text.contains("(P10 / P50 / P90)"), "{text}");
+    }
+}

@@ -29,7 +29,7 @@ use crate::output::table::thousands;
 use crate::output::table::{ZERO_BUDGET_NOTE, money_exact, zero_budget};
 use crate::output::{
     if_budget, keys_in_order, kind_words, money, money_range, percent, probability_with_error,
-    signed_count, whole,
+    signed_count,
 };
 use crate::report::{MonthReport, Report, ScenarioReport};
 use crate::sensitivity::Sensitivity;
@@ -457,7 +457,7 @@ fn headline(h: &mut String, report: &Report, central: bool) {
                 "<thead><tr><th>Year</th><th>Budget</th><th>Mean</th><th>P10</th><th>P50</th>\
                  <th>P90</th><th>P(overspend)</th><th>Expected<br>overspend</th>{}</tr></thead><tbody>",
                 if children {
-                    "<th>Children in care<br>at year end (P50)</th>"
+                    "<th>Children in care<br>at year end<br>(P10 / P50 / P90)</th>"
                 } else {
                     ""
                 }
@@ -482,7 +482,10 @@ fn headline(h: &mut String, report: &Report, central: bool) {
                         .map_or_else(|| "–".to_string(), probability_with_error),
                     if_budget(y.overspend.map(|o| o.mean), money),
                     if children {
-                        format!("<td>{}</td>", whole(y.lac_end.p50))
+                        format!(
+                            "<td>{}</td>",
+                            crate::output::children_p10_p50_p90(&y.lac_end)
+                        )
                     } else {
                         String::new()
                     }

@@ -11,7 +11,7 @@ use std::fmt::Write;
 
 use crate::output::{
     error_line, if_budget, kind_words, money, money_range, percent, precision_line,
-    probability_with_error, whole,
+    probability_with_error,
 };
 use crate::report::Report;
 
@@ -78,7 +78,7 @@ pub fn render(report: &Report) -> String {
                 "Expected overspend",
             ];
             if children {
-                header.push("Children in care at year end (P50)");
+                header.push("Children in care at year end (P10 / P50 / P90)");
             }
             rows.push(row(&header));
             rows.push(align(header.len()));
@@ -96,7 +96,7 @@ pub fn render(report: &Report) -> String {
                     if_budget(y.overspend.map(|o| o.mean), money),
                 ];
                 if children {
-                    cells.push(whole(y.lac_end.p50));
+                    cells.push(crate::output::children_p10_p50_p90(&y.lac_end));
                 }
                 rows.push(row(&cells.iter().map(String::as_str).collect::<Vec<_>>()));
             }

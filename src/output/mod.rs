@@ -105,6 +105,12 @@ pub fn whole(x: f64) -> String {
     }
 }
 
+/// The children in care at a year's end as every report gives them:
+/// `447 / 470 / 497` (P10 / P50 / P90).
+pub fn children_p10_p50_p90(s: &crate::stats::Summary) -> String {
+    format!("{} / {} / {}", whole(s.p10), whole(s.p50), whole(s.p90))
+}
+
 /// The keys of several maps (one per year, say), each once, in the order
 /// they first appear.
 pub fn keys_in_order<'a, V: 'a>(

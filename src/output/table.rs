@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use crate::output::{
-    error_line, if_budget, money, percent, precision_line, probability_with_error, whole,
+    error_line, if_budget, money, percent, precision_line, probability_with_error,
 };
 use crate::report::Report;
 
@@ -125,12 +125,7 @@ fn render_lines(report: &Report) -> String {
                         .as_ref()
                         .map_or_else(|| "–".to_string(), probability_with_error),
                     if_budget(y.overspend.map(|o| o.mean), money),
-                    format!(
-                        "{} / {} / {}",
-                        whole(y.lac_end.p10),
-                        whole(y.lac_end.p50),
-                        whole(y.lac_end.p90)
-                    ),
+                    crate::output::children_p10_p50_p90(&y.lac_end),
                 ]);
             }
             if !children {
