@@ -404,6 +404,68 @@ fn children_leave_care_on_their_18th_birthday_to_the_day() {
     }
 }
 
+/// Two ages in one age band, split half and half by time in care.
+const SPLIT_BY_TIME_IN_CARE: &str = r#"
+name = "split"
+[horizon]
+start = "2024-04"
+years = 1
+[[age_band]]
+id = "0-9"
+from = 0
+to = 10
+[[age_band]]
+id = "10-17"
+from = 10
+to = 18
+[[placement]]
+id = "fostering"
+weekly_cost = 700
+initial_by_age = { "1" = 100, "9" = 100 }
+initial_time_in_care = { "0-9" = { counts = [100, 100] } }
+[exits]
+mean_months = { fostering = 1000 }
+[exits.time_in_care]
+bands = [0, 6]
+factor = [1, 0.5]
+"#;
+
+#[test]
+fn the_time_in_care_split_does_not_follow_age() {
+    // A placement's split by time in care applies alike to every age in
+    // its age band. The children were created youngest first and took the
+    // bands in that order: every one-year-old had been in care under six
+    // months and every nine-year-old longer. The split still holds
+    // exactly in each run; which child takes which band is random, so the
+    // nine-year-olds in care under six months are hypergeometric: mean 50,
+    // variance 100 · ½ · ½ · 100/199.
+    let m = model(SPLIT_BY_TIME_IN_CARE);
+    let six_months = 6.0 * DAYS_PER_MONTH;
+    let runs = 400;
+    let mut short_nine = Vec::new();
+    for run in 0..runs {
+        let children: Vec<_> = children_of_run(&m, 3, run)
+            .into_iter()
+            .filter(|c| c.care_start <= 0.0)
+            .collect();
+        assert_eq!(children.len(), 200);
+        let short = |c: &&carecast::model::child::Child| -c.care_start < six_months;
+        let nine = |c: &&carecast::model::child::Child| -(c.born as f64) > 5.0 * 365.25;
+        assert_eq!(children.iter().filter(short).count(), 100, "run {run}");
+        let n = children.iter().filter(nine).filter(short).count();
+        short_nine.push(n as f64);
+    }
+    let f = moments(&short_nine);
+    let variance = 100.0 * 0.5 * 0.5 * 100.0 / 199.0;
+    assert_z(
+        "nine-year-olds in care under six months",
+        f.mean,
+        50.0,
+        (variance / f.n).sqrt(),
+        z_for(1),
+    );
+}
+
 #[test]
 fn entrants_ages_follow_the_shares_by_year() {
     // Half the entrants are babies (under 1), half are 17; within the year

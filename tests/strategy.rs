@@ -273,6 +273,43 @@ id = "shocked"
 }
 
 #[test]
+fn a_partial_year_carries_its_share_of_a_yearly_shock_chance() {
+    // A horizon from January: 2024/25 is three months long. A shock with a
+    // chance of 0.6 a year used to have 0.6 in those three months too; it
+    // now has that of the same constant hazard, 1 − 0.4^(3/12).
+    let text = BASE.replace("start = \"2024-04\"", "start = \"2025-01\"");
+    let c = config::parse_config(
+        &format!(
+            "{text}\n[[shock]]\nid = \"inquiry\"\nprobability_per_year = 0.6\n\
+             children = 10\nmix = {{ fostering = 1 }}\n"
+        ),
+        "test",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let expected = [10.0 * (1.0 - 0.4f64.powf(0.25)), 6.0];
+    let central = run(&c, 1, 0, true);
+    let l = &central[0].layout;
+    for (fy, want) in expected.iter().enumerate() {
+        let got = central[0].data[l.shock_entries(fy, 0)];
+        assert!((got - want).abs() < 1e-9, "year {fy}: {got} against {want}");
+    }
+    let runs = 4_000;
+    let random = run(&c, runs, 5, false);
+    let z = z_for(2);
+    for (fy, want) in expected.iter().enumerate() {
+        let xs = random[0].column(random[0].layout.shock_entries(fy, 0));
+        let p = want / 10.0;
+        let se = 10.0 * (p * (1.0 - p) / runs as f64).sqrt();
+        let got = mean(&xs);
+        assert!(
+            (got - want).abs() <= z * se,
+            "year {fy}: {got} against {want} ± {}",
+            z * se
+        );
+    }
+}
+
+#[test]
 fn step_downs_stop_when_the_destination_is_full() {
     let text = r#"
 name = "step-down"

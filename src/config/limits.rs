@@ -302,23 +302,29 @@ pub fn check(raw: &RawConfig) -> Result<()> {
         );
     }
     let stock = stock(raw)?;
-    let entrants = entries(raw, years)?;
+    let (entrants, entrants_path) = entries(raw, years)?;
     let shocks = shocks(raw, years)?;
     interventions(raw)?;
     let children = stock + entrants + shocks;
     if children > MAX_CHILDREN_PER_RUN {
         let path = if entrants >= stock && entrants >= shocks {
-            "entries.per_year"
+            entrants_path.as_str()
         } else if stock >= shocks {
             "placement"
         } else {
             "shock"
         };
+        let why = if path.ends_with(".dispersion") {
+            " (so small a dispersion lets a month bring many times its mean: the entrants are \
+             those a run exceeds with a chance of 1 in 10¹⁵)"
+        } else {
+            ""
+        };
         return err(
             path,
             format!(
                 "a run could simulate {} children (the stock {}, entrants {}, children of shocks {} \
-                 over {years} years); carecast accepts {}",
+                 over {years} years){why}; carecast accepts {}",
                 show(children),
                 show(stock),
                 show(entrants),
@@ -377,23 +383,34 @@ fn stock(raw: &RawConfig) -> Result<f64> {
     Ok(total)
 }
 
-/// Entrants over the horizon, the main entries' and every cohort's.
-fn entries(raw: &RawConfig, years: i64) -> Result<f64> {
-    let mut total = match &raw.entries {
-        Some(e) => entries_of(e, "entries", years)?,
-        None => 0.0,
-    };
-    for (i, c) in raw.cohort.iter().enumerate() {
-        if let Some(e) = &c.entries {
-            total += entries_of(e, &format!("cohort[{i}].entries"), years)?;
+/// Entrants over the horizon, the main entries' and every cohort's, and
+/// the field that sets the most of them.
+fn entries(raw: &RawConfig, years: i64) -> Result<(f64, String)> {
+    let mut total = 0.0;
+    let mut most = (0.0, "entries.per_year".to_string());
+    let sources = raw
+        .entries
+        .iter()
+        .map(|e| (e, "entries".to_string()))
+        .chain(raw.cohort.iter().enumerate().filter_map(|(i, c)| {
+            let e = c.entries.as_ref()?;
+            Some((e, format!("cohort[{i}].entries")))
+        }));
+    for (e, path) in sources {
+        let (n, field) = entries_of(e, &path, years)?;
+        total += n;
+        if n > most.0 {
+            most = (n, field);
         }
     }
-    Ok(total)
+    Ok((total, most.1))
 }
 
 /// Entrants of the entries at `path` over the horizon, at the top of their
-/// range, with the trend compounding year on year.
-fn entries_of(e: &RawEntries, path: &str, years: i64) -> Result<f64> {
+/// range, with the trend compounding year on year, and the field that sets
+/// them: `per_year`, or `dispersion` where overdispersed months could bring
+/// more (see [`overdispersed`]).
+fn entries_of(e: &RawEntries, path: &str, years: i64) -> Result<(f64, String)> {
     let per_year_path = format!("{path}.per_year");
     let trend_path = format!("{path}.trend");
     let per_year = upper(&e.per_year, &per_year_path);
@@ -406,6 +423,7 @@ fn entries_of(e: &RawEntries, path: &str, years: i64) -> Result<f64> {
         None => 0.0,
     };
     let mut total = 0.0;
+    let mut busiest = per_year;
     let mut this_year = per_year;
     for y in 0..years {
         if y > 0 {
@@ -426,9 +444,57 @@ fn entries_of(e: &RawEntries, path: &str, years: i64) -> Result<f64> {
                 ),
             );
         }
+        busiest = busiest.max(this_year);
         total += this_year;
     }
-    Ok(total)
+    let dispersion_path = format!("{path}.dispersion");
+    let least_k = e
+        .dispersion
+        .as_ref()
+        .and_then(|k| range(k, &dispersion_path))
+        .map(|r| r.0);
+    if let Some(k) = least_k.filter(|k| *k > 0.0) {
+        let season = e.seasonality.as_ref().map_or(1.0, |s| {
+            let factors: Vec<f64> = s.iter().map(|f| f.0).filter(|f| f.is_finite()).collect();
+            let mean = factors.iter().sum::<f64>() / factors.len().max(1) as f64;
+            let top = factors.iter().copied().fold(0.0, f64::max);
+            if mean > 0.0 { top / mean } else { 1.0 }
+        });
+        let tail = overdispersed(busiest / 12.0 * season, (years * 12) as f64, k);
+        if tail > total {
+            return Ok((tail, dispersion_path));
+        }
+    }
+    Ok((total, per_year_path))
+}
+
+/// The entrants over `months` that a run exceeds only with a chance of
+/// [`TAIL`], when each month's count is negative binomial of size `k` and
+/// mean at most `monthly`: the months' gamma-distributed rates sum to no
+/// more (in distribution) than a gamma of shape `months × k` and scale
+/// `monthly / k`, whose upper quantile this is. A small `k` gives months
+/// of many times the mean, and a run whose entrants are beyond anything
+/// the mean suggests.
+fn overdispersed(monthly: f64, months: f64, k: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Gamma};
+    let Ok(rates) = Gamma::new(months * k, k / monthly) else {
+        return f64::INFINITY;
+    };
+    // The quantile by bisection on the logarithm, where the survival
+    // function is accurate far into the tail.
+    let (mut lo, mut hi) = ((monthly * months).max(1.0).ln(), 700.0f64);
+    if rates.sf(hi.exp()) > TAIL {
+        return f64::INFINITY;
+    }
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if rates.sf(mid.exp()) > TAIL {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    hi.exp()
 }
 
 /// Children brought by shocks over the horizon, at the top of their range
@@ -648,6 +714,42 @@ mod tests {
     fn a_trend_beyond_its_limit_names_the_field() {
         let e = config("[entries]\nper_year = 20\ntrend = 100\nmix = { a = 1 }\n").unwrap_err();
         assert_eq!(e.path, "entries.trend", "{e}");
+    }
+
+    #[test]
+    fn a_dispersion_that_lets_months_bring_a_run_past_its_limit_is_refused() {
+        // Mean entrants of 200,000 over ten years are within the limit, but
+        // with a dispersion of 0.0001 a month's count is a gamma-mixed
+        // Poisson with a tail far beyond it: runs ran out of memory.
+        let at = |k: &str| {
+            let text = format!(
+                "name = \"nb\"\n[horizon]\nstart = \"2024-04\"\nyears = 10\n\
+                 [[placement]]\nid = \"a\"\nweekly_cost = 700\ninitial = 100\n\
+                 [entries]\nper_year = 20000\ndispersion = {k}\nmix = {{ a = 1 }}\n\
+                 [exits]\nmean_months = {{ a = 1000 }}\n"
+            );
+            crate::config::parse(&text, "nb.toml")
+        };
+        for k in [
+            "0.0001",
+            "0.1",
+            "{ dist = \"uniform\", min = 0.05, max = 5 }",
+        ] {
+            let e = at(k).unwrap_err();
+            assert_eq!(e.path, "entries.dispersion", "{k}: {e}");
+            assert!(e.message.contains("1 in 10¹⁵"), "{e}");
+        }
+        // A dispersion of 1 (a month's sd about its mean) is within it.
+        at("1").unwrap();
+        // A gamma of shape 1,200 and mean 200,000: its 1 − 10⁻¹⁵ quantile
+        // is about 8.2 sd above the mean (the normal's is 7.9; the gamma's
+        // right tail is a little longer).
+        let q = super::overdispersed(20_000.0 / 12.0, 120.0, 10.0);
+        let sd = (120.0f64 * 10.0).sqrt() * 20_000.0 / 12.0 / 10.0;
+        assert!(
+            (q - 200_000.0) / sd > 7.9 && (q - 200_000.0) / sd < 9.0,
+            "{q}"
+        );
     }
 
     #[test]

@@ -98,6 +98,8 @@ pub struct Ageing {
     /// Dates of birth in the table.
     rows: usize,
     ends: Vec<u16>,
+    /// Each band's upper bound in years.
+    tops: Vec<f64>,
 }
 
 impl Ageing {
@@ -123,6 +125,7 @@ impl Ageing {
             first,
             rows: ends.len() / bands,
             ends,
+            tops: ages.bands.iter().map(|b| b.to_years as f64).collect(),
         }
     }
 
@@ -140,7 +143,9 @@ impl Ageing {
     /// A child aged `years` (fractional, under 18) on day `on`: its day of
     /// birth, its band, the day that band ends and its 18th birthday. The
     /// date of birth is rounded down to a whole day, then moved later if need
-    /// be so that the child is under 18 on day `on`.
+    /// be so that the child is in the band `years` is in (and under 18) on
+    /// day `on`: rounding down can make a child a day older, and a child
+    /// drawn for the last day of a band would then start in the next.
     #[inline]
     pub fn aged(&self, on: f64, years: f64) -> Aged {
         if !self.tracked {
@@ -151,9 +156,14 @@ impl Ageing {
                 leaves_at: f64::INFINITY,
             };
         }
+        let want = self
+            .tops
+            .iter()
+            .position(|&top| years < top)
+            .unwrap_or(self.bands - 1);
         let mut born = floor_i32(on - years * DAYS_PER_YEAR).max(self.first);
         let (mut from, mut ends) = self.ends_of(born);
-        while (from + ends[self.bands - 1] as i32) as f64 <= on {
+        while (from + ends[want] as i32) as f64 <= on {
             born += 1;
             (from, ends) = self.ends_of(born);
         }

@@ -15,7 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::draws::path_key;
-use crate::model::strategy::ShockTiming;
+use crate::model::strategy::{ShockTiming, chance_in_year};
 use crate::model::{Model, ParamId};
 
 /// What an input's value measures, so that reports can write it with its
@@ -127,7 +127,13 @@ impl Input {
             InputKind::Slip(k) => bernoulli(model.strategy.savings[k].slip_probability),
             InputKind::ShockCount(s) => match model.strategy.shocks[s].timing {
                 ShockTiming::PerYear(p) => {
-                    binomial_quantile(model.calendar.years.len() as u64, p, level)
+                    let chances: Vec<f64> = model
+                        .calendar
+                        .years
+                        .iter()
+                        .map(|y| chance_in_year(p, y.months))
+                        .collect();
+                    count_quantile(&chances, level)
                 }
                 ShockTiming::Month(_, p) | ShockTiming::Once(p) => bernoulli(p),
             },
@@ -196,17 +202,27 @@ pub fn shock_count_path(id: &str) -> String {
     format!("shock.{id}.probability_per_year")
 }
 
-/// The least k with P(Binomial(n, p) ≤ k) ≥ level.
-fn binomial_quantile(n: u64, p: f64, level: f64) -> f64 {
-    let mut pmf = (1.0 - p).powi(n as i32);
-    let mut cdf = pmf;
-    let mut k = 0;
-    while cdf < level && k < n {
-        pmf *= (n - k) as f64 / (k + 1) as f64 * p / (1.0 - p);
-        k += 1;
-        cdf += pmf;
+/// The `level` quantile of the number of independent events with chances
+/// `chances` (a binomial when they are equal).
+fn count_quantile(chances: &[f64], level: f64) -> f64 {
+    // pmf[r]: the chance of exactly r events among the years so far.
+    let mut pmf = vec![1.0];
+    for &c in chances {
+        let mut next = vec![0.0; pmf.len() + 1];
+        for (r, &q) in pmf.iter().enumerate() {
+            next[r] += q * (1.0 - c);
+            next[r + 1] += q * c;
+        }
+        pmf = next;
     }
-    k as f64
+    let mut cdf = 0.0;
+    for (k, q) in pmf.iter().enumerate() {
+        cdf += q;
+        if cdf >= level {
+            return k as f64;
+        }
+    }
+    chances.len() as f64
 }
 
 impl Model {
@@ -258,10 +274,15 @@ mod tests {
     #[test]
     fn binomial_quantiles_by_hand() {
         // Binomial(4, 0.1): P(0) = 0.6561, P(≤1) = 0.9477, P(≤2) = 0.9963.
-        assert_eq!(binomial_quantile(4, 0.1, 0.1), 0.0);
-        assert_eq!(binomial_quantile(4, 0.1, 0.6561), 0.0);
-        assert_eq!(binomial_quantile(4, 0.1, 0.66), 1.0);
-        assert_eq!(binomial_quantile(4, 0.1, 0.9), 1.0);
-        assert_eq!(binomial_quantile(4, 0.1, 0.99), 2.0);
+        let four = [0.1; 4];
+        assert_eq!(count_quantile(&four, 0.1), 0.0);
+        assert_eq!(count_quantile(&four, 0.6561), 0.0);
+        assert_eq!(count_quantile(&four, 0.66), 1.0);
+        assert_eq!(count_quantile(&four, 0.9), 1.0);
+        assert_eq!(count_quantile(&four, 0.99), 2.0);
+        // Chances 0.5 and 0.2: P(0) = 0.4, P(1) = 0.5, P(2) = 0.1.
+        assert_eq!(count_quantile(&[0.5, 0.2], 0.4), 0.0);
+        assert_eq!(count_quantile(&[0.5, 0.2], 0.41), 1.0);
+        assert_eq!(count_quantile(&[0.5, 0.2], 0.95), 2.0);
     }
 }

@@ -11,7 +11,7 @@ use crate::model::draws::{Draws, ONCE, Purpose};
 use crate::model::hazard::IMMEDIATE;
 use crate::model::inputs::{self, Pin};
 use crate::model::shared::Quantiles;
-use crate::model::strategy::{Effect, EffectSize, ShockTiming, UnitChange};
+use crate::model::strategy::{Effect, EffectSize, ShockTiming, UnitChange, chance_in_year};
 use crate::model::{DAYS_PER_MONTH, DAYS_PER_YEAR, ExitRate, Model};
 
 /// The hazard per day of an annual probability `p` (at most
@@ -348,7 +348,6 @@ fn shock_entrants<D: Draws>(
     } = o;
     let shocks = &model.strategy.shocks;
     let months = model.calendar.months.len();
-    let years = model.calendar.years.len();
     out.clear();
     out.resize(months * shocks.len(), 0.0);
     costs.clear();
@@ -435,27 +434,26 @@ fn shock_entrants<D: Draws>(
                 }
             }
             ShockTiming::PerYear(p) => {
+                // A partial year carries its share of the year's chance.
+                let chances: Vec<f64> = model
+                    .calendar
+                    .years
+                    .iter()
+                    .map(|year| chance_in_year(p, year.months))
+                    .collect();
                 // With the number of occurrences held, the years they fall in
-                // are drawn uniformly from the shock's own stream.
+                // are drawn from the shock's own stream, each set of years
+                // with its chance given the count.
                 let held_years = held_count.map(|k| {
                     draws.begin(Purpose::Strategy, ONCE, shock.key);
-                    let mut order: Vec<usize> = (0..years).collect();
-                    for i in 0..years {
-                        let j = i + draws.pick(years - i);
-                        order.swap(i, j);
-                    }
-                    let mut chosen = vec![false; years];
-                    for &y in order.iter().take(k as usize) {
-                        chosen[y] = true;
-                    }
-                    chosen
+                    held_years(draws, &chances, k as usize)
                 });
                 for (y, year) in model.calendar.years.iter().enumerate() {
                     draws.begin(Purpose::Strategy, y, shock.key);
                     if draws.is_central() {
                         // Expected entrants: the shock starts in each of the
                         // year's months with probability p / months.
-                        let n = size(dist.mean(), true);
+                        let (n, p) = (size(dist.mean(), true), chances[y]);
                         let weight = p / year.months as f64;
                         for offset in 0..year.months {
                             arrive((year.first_month + offset) as i64, n, weight, out);
@@ -466,7 +464,7 @@ fn shock_entrants<D: Draws>(
                     }
                     // The chance is drawn even when the count is held, so the
                     // month and size that follow are those of the free run.
-                    let hit = draws.chance(p) > 0.0;
+                    let hit = draws.chance(chances[y]) > 0.0;
                     if held_years.as_ref().map_or(hit, |chosen| chosen[y]) {
                         let offset = draws.pick(year.months);
                         let drawn = draws.sample(dist).round();
@@ -480,5 +478,83 @@ fn shock_entrants<D: Draws>(
         }
         count.push(happened);
         children.push(total);
+    }
+}
+
+/// `k` of the years with chances `chances`, drawn as the years a shock
+/// happens in given that it happens `k` times: any `k` alike when the
+/// chances are equal (a shuffle), else year by year with its chance given
+/// the occurrences left to place.
+fn held_years<D: Draws>(draws: &mut D, chances: &[f64], k: usize) -> Vec<bool> {
+    let years = chances.len();
+    let mut chosen = vec![false; years];
+    if chances.iter().all(|&c| c == chances[0]) {
+        let mut order: Vec<usize> = (0..years).collect();
+        for i in 0..years {
+            let j = i + draws.pick(years - i);
+            order.swap(i, j);
+        }
+        for &y in order.iter().take(k) {
+            chosen[y] = true;
+        }
+        return chosen;
+    }
+    // ways[i][r]: the chance that years i.. hold exactly r occurrences.
+    let mut ways = vec![vec![0.0; k + 1]; years + 1];
+    ways[years][0] = 1.0;
+    for i in (0..years).rev() {
+        for r in 0..=k {
+            let hit = if r > 0 { ways[i + 1][r - 1] } else { 0.0 };
+            ways[i][r] = (1.0 - chances[i]) * ways[i + 1][r] + chances[i] * hit;
+        }
+    }
+    let mut left = k;
+    for (i, c) in chances.iter().enumerate() {
+        if left == 0 {
+            break;
+        }
+        let given = if ways[i][left] > 0.0 {
+            c * ways[i + 1][left - 1] / ways[i][left]
+        } else {
+            // A count the chances cannot give (held beyond them): the
+            // earliest years take it.
+            1.0
+        };
+        if draws.chance(given) > 0.0 {
+            chosen[i] = true;
+            left -= 1;
+        }
+    }
+    chosen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::draws::Random;
+
+    #[test]
+    fn held_years_follow_their_chances_given_the_count() {
+        // Chances 0.2 and 0.6 and one occurrence: it falls in the first
+        // year with chance 0.2 · 0.4 / (0.2 · 0.4 + 0.8 · 0.6) = 1/7.
+        let n = 20_000;
+        let mut first = 0;
+        for run in 0..n {
+            let mut draws = Random::new(11, run);
+            draws.begin(Purpose::Strategy, ONCE, 1);
+            let chosen = held_years(&mut draws, &[0.2, 0.6], 1);
+            assert_eq!(chosen.iter().filter(|&&c| c).count(), 1);
+            first += chosen[0] as u32;
+        }
+        let share = first as f64 / n as f64;
+        let se = (1.0 / 7.0 * 6.0 / 7.0 / n as f64).sqrt();
+        // One comparison: |z| ≤ Φ⁻¹(1 − 0.001/2) = 3.29.
+        assert!((share - 1.0 / 7.0).abs() <= 3.29 * se, "{share}");
+        // Equal chances, every year held: all of them.
+        let mut draws = Random::new(11, 0);
+        draws.begin(Purpose::Strategy, ONCE, 1);
+        assert_eq!(held_years(&mut draws, &[0.3; 3], 3), vec![true; 3]);
+        // A count beyond what the chances allow takes the earliest years.
+        assert_eq!(held_years(&mut draws, &[0.0, 0.5], 2), vec![true, true]);
     }
 }

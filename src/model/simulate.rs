@@ -29,7 +29,7 @@ use crate::model::stream::Stream;
 use crate::model::{Calendar, DAYS_PER_MONTH, DAYS_PER_YEAR, Model};
 
 /// The most children one run may hold: beyond it a config is refused at
-/// validation (see `config::validate`), so a run never meets it.
+/// validation (see `config::limits`), so a run never meets it.
 pub const MAX_CHILDREN_PER_RUN: usize = 5_000_000;
 
 /// A would-be entrant of the current month.
@@ -178,8 +178,10 @@ pub struct Workspace {
     steady_built: Vec<bool>,
     /// Each intervention's stream for the current month.
     programme_rng: Vec<Stream>,
-    /// Initial stock created so far by `[placement × bands + band]`.
-    created: Vec<u32>,
+    /// Children of the initial stock still to be given each band of their
+    /// placement's split by time in care, by
+    /// `[(placement × bands + band) × tics + time-in-care band]`.
+    tic_left: Vec<f64>,
     flows: Flows,
     /// Month index → its financial year, and the horizon's end.
     end: f64,
@@ -248,7 +250,7 @@ impl Workspace {
             steady: Vec::new(),
             steady_built: Vec::new(),
             programme_rng: vec![Stream::new(0); model.strategy.interventions.len()],
-            created: vec![0; n_cells],
+            tic_left: Vec::new(),
             flows: Flows::new(model),
             end: *model.calendar.month_starts.last().unwrap_or(&0.0),
             entrant_spec: entrant_spec(model),
@@ -414,7 +416,6 @@ impl Run<'_> {
         ws.cohort_cell_last.fill(0.0);
         ws.places_added.fill(0.0);
         ws.extra_capacity.fill(0.0);
-        ws.created.fill(0);
         ws.flows.clear();
     }
 
@@ -444,6 +445,17 @@ impl Run<'_> {
             .resize(cells * ws.hazards.tics(), Piece::default());
         ws.steady_built.clear();
         ws.steady_built.resize(cells, false);
+        let tics = ws.hazards.tics();
+        ws.tic_left.clear();
+        for placement in &model.placements {
+            for band in 0..model.ages.bands.len() {
+                let split = placement.initial_time_in_care.as_ref();
+                for k in 0..tics {
+                    let left = split.and_then(|s| s.counts.get(band)?.get(k).copied());
+                    ws.tic_left.push(left.unwrap_or(0.0));
+                }
+            }
+        }
         let mut index = 0u64;
         for (p, placement) in model.placements.iter().enumerate() {
             for (range, n) in &placement.initial_groups {
@@ -553,17 +565,19 @@ impl Run<'_> {
             .as_ref()
             .filter(|_| group == 0);
         match split {
-            Some(split) => {
-                // The first children created take the first band, and so on.
-                let nth = self.ws.created[cell] as f64;
-                self.ws.created[cell] += 1;
-                let counts = &split.counts[band];
+            Some(_) => {
+                // A child takes one of the bands its cell has left, at
+                // random: the split holds exactly, and the band does not
+                // follow the order (by age) in which children are created.
+                let tics = self.ws.hazards.tics();
+                let left = &mut self.ws.tic_left[cell * tics..(cell + 1) * tics];
+                let mut x = crate::dist::unit(rng) * left.iter().sum::<f64>();
                 let mut k = 0;
-                let mut seen = counts[0];
-                while nth >= seen && k + 1 < counts.len() {
+                while k + 1 < tics && (x >= left[k] || left[k] <= 0.0) {
+                    x -= left[k];
                     k += 1;
-                    seen += counts[k];
                 }
+                left[k] -= 1.0;
                 let lo = bounds[k];
                 let hi = bounds.get(k + 1).copied().unwrap_or(f64::INFINITY);
                 let hi = hi.min(age);
@@ -1535,6 +1549,9 @@ fn poisson(rng: &mut Stream, mean: f64) -> u64 {
 
 /// Entrants in a month: Poisson with the given mean, or negative binomial
 /// with size `dispersion` (a gamma-mixed Poisson: variance mean + mean²/size).
+/// Validation refuses a config whose entrants could exceed a million in a
+/// run but for a chance of 1 in 10¹⁵ (`config::limits`), so the cap at
+/// [`MAX_CHILDREN_PER_RUN`] only keeps memory bounded against that chance.
 fn count(rng: &mut Stream, mean: f64, dispersion: Option<f64>) -> u64 {
     if mean.is_nan() || mean <= 0.0 {
         return 0;
@@ -1543,7 +1560,7 @@ fn count(rng: &mut Stream, mean: f64, dispersion: Option<f64>) -> u64 {
         Some(Ok(g)) => g.sample(rng),
         _ => mean,
     };
-    poisson(rng, lambda)
+    poisson(rng, lambda).min(MAX_CHILDREN_PER_RUN as u64)
 }
 
 #[cfg(test)]

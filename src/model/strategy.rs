@@ -168,6 +168,17 @@ pub enum ShockTiming {
     Once(f64),
 }
 
+/// The chance that a shock with chance `p` a year happens in a financial
+/// year of `months` months: `p` in a full year; in a partial year, that of
+/// the same constant hazard over its share of a year, 1 − (1 − p)^(months / 12).
+pub fn chance_in_year(p: f64, months: usize) -> f64 {
+    if months >= 12 || p <= 0.0 || p >= 1.0 {
+        p.clamp(0.0, 1.0)
+    } else {
+        1.0 - (1.0 - p).powf(months as f64 / 12.0)
+    }
+}
+
 impl ShockTiming {
     /// The chance that the shock happens, when it happens at most once
     /// (`None` for a shock that may happen every year).
