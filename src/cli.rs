@@ -1206,7 +1206,7 @@ fn stays_text(model: &crate::model::Model) -> String {
         if m.is_finite() {
             format!("{m:.1}")
         } else {
-            "never".to_string()
+            "∞".to_string()
         }
     };
     let mut text = String::from(
@@ -1227,6 +1227,9 @@ fn stays_text(model: &crate::model::Model) -> String {
             })
             .collect();
         text += &format!("  {}: {}\n", placement.id, parts.join(", "));
+    }
+    if stays.iter().flatten().any(|(mean, _)| mean.is_infinite()) {
+        text += "  (∞: some stays never end, their exit rate being 0 from some time in care on)\n";
     }
     text
 }

@@ -1719,3 +1719,89 @@ fn a_cohorts_entrants_are_held_to_carecasts_limits() {
         "carecast accepts at most 100,000 entrants a year",
     );
 }
+
+#[test]
+fn stays_that_may_never_end_leave_an_unaged_stock_no_time_in_care() {
+    // Without ages, the initial stock's time in care is drawn from the
+    // steady state, density ∝ S(τ) on [0, ∞): with a last band whose exit
+    // hazard is 0, S never falls to 0 and there is no such profile. Random
+    // runs put every child at the last band's bound while the central
+    // projection kept some in the first band.
+    let never = "[exits.time_in_care]\nbands = [0, 6]\nfactor = [1, 0]\n";
+    assert_field_error(
+        &base_plus(never),
+        "placement[0].initial",
+        "no steady state to draw it from",
+    );
+    // Given the split, the stock needs no steady state.
+    let split = edit(
+        &base_plus(never),
+        &[
+            (
+                "initial = 40\n",
+                "initial = 40\ninitial_time_in_care = { shares = [0.5, 0.5] }\n",
+            ),
+            (
+                "initial = 20\n",
+                "initial = 20\ninitial_time_in_care = { shares = [0.5, 0.5] }\n",
+            ),
+        ],
+    );
+    let outcome = Case::new(&split).validate();
+    assert_eq!(outcome.code, Some(0), "{}", outcome.stderr);
+}
+
+#[test]
+fn a_transition_that_can_never_happen_or_names_a_band_twice() {
+    let banded = |transition: &str| {
+        let text = edit(
+            BANDED,
+            &[
+                (
+                    "[[placement]]\nid = \"fostering\"",
+                    "[[placement]]\nid = \"kinship\"\nweekly_cost = 300\n\n[[placement]]\nid = \"fostering\"",
+                ),
+                ("{ fostering = 24 }", "{ fostering = 24, kinship = 30 }"),
+            ],
+        );
+        format!("{text}\n[[transition]]\nfrom = \"fostering\"\nto = \"kinship\"\n{transition}")
+    };
+    assert_field_error(
+        &banded("annual_rate = 0.1\nbands = []\n"),
+        "transition[0].bands",
+        "an empty list of bands",
+    );
+    assert_field_error(
+        &banded("annual_rate = {}\n"),
+        "transition[0].annual_rate",
+        "an empty table of rates",
+    );
+    assert_field_error(
+        &banded("annual_rate = 0.1\nbands = [\"young\", \"young\"]\n"),
+        "transition[0].bands[1]",
+        "named twice",
+    );
+    let outcome = Case::new(banded("annual_rate = 0.1\nbands = [\"young\"]\n")).validate();
+    assert_eq!(outcome.code, Some(0), "{}", outcome.stderr);
+}
+
+#[test]
+fn a_split_by_time_in_care_written_wrongly_says_how_to_write_it() {
+    let with = |split: &str| {
+        base_with(
+            "initial = 40\n",
+            &format!(
+                "initial = 40\ninitial_time_in_care = {split}\n\n[exits.time_in_care]\nbands = [0, 6]\nfactor = [1, 0.5]\n"
+            ),
+        )
+    };
+    for (split, fragment) in [
+        (
+            "{ share = [0.5, 0.5] }",
+            "unknown key `share`: give `{ shares = [...] }`",
+        ),
+        ("[0.5, 0.5]", "expected a table, found array"),
+    ] {
+        assert_field_error(&with(split), "placement[0].initial_time_in_care", fragment);
+    }
+}

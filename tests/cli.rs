@@ -561,3 +561,41 @@ fn every_page_the_man_page_lists_can_be_printed() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("there is no subcommand \"nope\""), "{err}");
 }
+
+#[test]
+fn validate_gives_each_placements_implied_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("stays.toml");
+    // `short` leaves at 1/12 a month: mean 12, median 12 ln 2 = 8.3.
+    // `long` has an annual probability of 0.5 for six months and none
+    // after: S(6) = 0.5^(1/2) ≈ 0.71 never leave, so mean and median are ∞.
+    std::fs::write(
+        &config,
+        r#"name = "stays"
+[horizon]
+start = "2024-04"
+years = 1
+[[placement]]
+id = "short"
+weekly_cost = 700
+initial = 10
+initial_time_in_care = { shares = [0.5, 0.5] }
+[[placement]]
+id = "long"
+weekly_cost = 700
+initial = 10
+initial_time_in_care = { shares = [0.5, 0.5] }
+[exits]
+mean_months = { short = 12 }
+annual_probability = { long = 0.5 }
+[exits.time_in_care]
+bands = [0, 6]
+factor = { long = [1, 0] }
+"#,
+    )
+    .unwrap();
+    let out = stdout_of(&["validate", config.to_str().unwrap()]);
+    assert!(out.contains("  short: 12.0 / 8.3\n"), "{out}");
+    assert!(out.contains("  long: ∞ / ∞\n"), "{out}");
+    assert!(out.contains("∞: some stays never end"), "{out}");
+}

@@ -267,13 +267,25 @@ impl<'de> Deserialize<'de> for RawInitialTimeInCare {
             {
                 let mut out = IndexMap::new();
                 for (band, v) in table {
+                    if !v.is_table() {
+                        // A misspelt `shares` or `counts` reads as a band.
+                        return Err(serde::de::Error::custom(format!(
+                            "unknown key `{band}`: give `{{ shares = [...] }}` or \
+                             `{{ counts = [...] }}`, or a table of these keyed by age band"
+                        )));
+                    }
                     let item = reread::<RawTimeInCareSplit, D::Error>(v)
                         .map_err(|e| serde::de::Error::custom(format!("band {band:?}: {e}")))?;
                     out.insert(band, item);
                 }
                 Ok(RawInitialTimeInCare::PerBand(out))
             }
-            other => reread(other).map(RawInitialTimeInCare::One),
+            toml::Value::Table(_) => reread(value).map(RawInitialTimeInCare::One),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a table, found {}: give `{{ shares = [...] }}` or \
+                 `{{ counts = [...] }}`, or a table of these keyed by age band",
+                other.type_str()
+            ))),
         }
     }
 }

@@ -668,6 +668,15 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
     crate::config::limits::check(&raw)?;
 
     let stock_time_in_care = time_in_care.is_some() || strategy.selects_by_time_in_care();
+    if stock_time_in_care && !ages.tracked {
+        stock_has_a_steady_state(
+            &placements,
+            &cohorts,
+            &exits,
+            time_in_care.as_ref(),
+            &b.params,
+        )?;
+    }
     Ok(Model {
         name: raw.name,
         description: raw.description,
@@ -691,6 +700,68 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
         default_runs,
         default_seed,
     })
+}
+
+/// Without ages, a child of the initial stock whose time in care the config
+/// does not give has it drawn from the steady-state profile of its
+/// placement, density proportional to its survival S(τ) on [0, ∞). There is
+/// none when its stays may never end: an exit hazard fixed at 0 in the last
+/// band of time in care (or throughout).
+fn stock_has_a_steady_state(
+    placements: &[crate::model::Placement],
+    cohorts: &[crate::model::Cohort],
+    exits: &[Vec<crate::model::ExitRate>],
+    time_in_care: Option<&crate::model::TimeInCare>,
+    params: &[crate::model::Param],
+) -> Result<()> {
+    use crate::model::ExitRate;
+    let fixed_at = |id: crate::model::ParamId, value: f64| {
+        let d = &params[id.0].dist;
+        d.is_fixed() && d.mean() == value
+    };
+    for (p, placement) in placements.iter().enumerate() {
+        let base_zero = match exits[p].first() {
+            Some(ExitRate::AnnualProbability(id)) => fixed_at(*id, 0.0),
+            Some(ExitRate::MeanMonths(id)) => fixed_at(*id, f64::INFINITY),
+            None => false,
+        };
+        let last_zero = time_in_care
+            .and_then(|t| t.factor.get(p)?.last().copied())
+            .is_some_and(|id| fixed_at(id, 0.0));
+        let from = match time_in_care {
+            Some(t) if last_zero && !base_zero => {
+                let months = t.bounds_months.last().copied().unwrap_or(0.0);
+                format!("from {months} months in care on")
+            }
+            _ => "throughout".to_string(),
+        };
+        let main: f64 = placement.initial_groups.iter().map(|(_, n)| n).sum();
+        let main = if placement.initial_time_in_care.is_some() {
+            0.0
+        } else {
+            main
+        };
+        let in_cohorts: f64 = cohorts
+            .iter()
+            .flat_map(|c| c.initial.iter())
+            .filter(|(q, _)| *q == p)
+            .flat_map(|(_, groups)| groups.iter().map(|(_, n)| n))
+            .sum();
+        let children = main + in_cohorts;
+        if (base_zero || last_zero) && children > 0.0 {
+            return err(
+                format!("placement[{p}].initial"),
+                format!(
+                    "the {children} children of `{}` in care at the start need a time in care, \
+                     and with an exit hazard of 0 {from} their stays may never end, so without \
+                     ages there is no steady state to draw it from: give `initial_time_in_care` \
+                     for this placement, or age bands",
+                    placement.id
+                ),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Amounts for each financial year, written once for all years or as a
@@ -762,11 +833,24 @@ fn transition_rates(
             let mask = match &t.bands {
                 None => vec![true; ages.bands.len()],
                 Some(list) => {
+                    if list.is_empty() {
+                        return err(
+                            format!("{path}.bands"),
+                            "an empty list of bands would make a move that never happens: \
+                             name at least one band, or leave `bands` out for every band",
+                        );
+                    }
                     let mut mask = vec![false; ages.bands.len()];
                     for (k, id) in list.iter().enumerate() {
                         let Some(j) = band_ids.iter().position(|b| b == id) else {
                             return err(format!("{path}.bands[{k}]"), unknown_band(id, band_ids));
                         };
+                        if mask[j] {
+                            return err(
+                                format!("{path}.bands[{k}]"),
+                                format!("band \"{id}\" is named twice"),
+                            );
+                        }
                         mask[j] = true;
                     }
                     mask
@@ -807,6 +891,13 @@ fn transition_rates(
                 return err(
                     format!("{path}.annual_rate"),
                     "a rate per age band needs [[age_band]]s to be declared",
+                );
+            }
+            if table.is_empty() {
+                return err(
+                    format!("{path}.annual_rate"),
+                    "an empty table of rates would make a move that never happens: give a rate \
+                     for at least one age band, or one rate for all",
                 );
             }
             for (band, d) in table {
