@@ -296,6 +296,11 @@ pub struct DifferenceHorizon {
     /// Share of runs in which the savings over the horizon at least cover
     /// what `to` spends on its strategy (net saving ≥ 0).
     pub probability_pays_back: f64,
+    /// Whether `to` adds a strategy (a programme, investment or saving)
+    /// to `from`'s, so that paying back means anything; where it does not,
+    /// the reports print n/a for `probability_pays_back`.
+    #[serde(default = "yes")]
+    pub pays_back_applies: bool,
     pub saving_including_grants: Summary,
     /// Wilson 95% intervals of the two probabilities; absent for one run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -379,7 +384,7 @@ impl Report {
             })
             .collect();
         let first = &config.scenarios[0].model;
-        Report {
+        let mut report = Report {
             carecast_version: env!("CARGO_PKG_VERSION").to_string(),
             name: first.name.clone(),
             description: first.description.clone(),
@@ -395,7 +400,16 @@ impl Report {
                 .collect(),
             precision: None,
             config: Some(config.text.clone()),
+        };
+        let applies: Vec<bool> = report
+            .differences
+            .iter()
+            .map(|d| crate::output::pays_back_applies(&report, d))
+            .collect();
+        for (d, applies) in report.differences.iter_mut().zip(applies) {
+            d.horizon.pays_back_applies = applies;
         }
+        report
     }
 }
 
@@ -434,6 +448,7 @@ fn difference(from: &ScenarioResult, to: &ScenarioResult, tallies: &[Tally]) -> 
         horizon: DifferenceHorizon {
             probability_positive,
             probability_pays_back,
+            pays_back_applies: true,
             saving: money(horizon),
             saving_including_grants: money(
                 &tallies[derived(years, None, Derived::SavingWithGrants)],
@@ -791,4 +806,8 @@ mod tests {
         assert_eq!(input_words("entries.per_year", &label), "Entries: per year");
         assert_eq!(input_words("single", &label), "single");
     }
+}
+
+fn yes() -> bool {
+    true
 }

@@ -287,10 +287,8 @@ impl Change {
         if n < 2 {
             return 0.0;
         }
-        let n = n as f64;
-        let mean = self.sum as f64 / n;
-        let var = (self.squares.to_f64() - self.sum as f64 * mean).max(0.0) / (n - 1.0);
-        (var / n).sqrt() / 100.0
+        let var = self.squares.spread(self.sum, n) / (n as f64 - 1.0);
+        (var / n as f64).sqrt() / 100.0
     }
 }
 

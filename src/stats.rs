@@ -471,6 +471,11 @@ pub struct Overspend {
     pub p99: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_shortfall: Option<f64>,
+    /// Beyond the runs kept exactly: how far `p95`, `p99` and
+    /// `expected_shortfall`, which come from the cost's sketch, may be from
+    /// their exact values, in pounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sketch_error: Option<f64>,
 }
 
 fn default_tolerance() -> f64 {
@@ -531,6 +536,7 @@ impl Overspend {
             p95: None,
             p99: None,
             expected_shortfall: None,
+            sketch_error: None,
         }
     }
 

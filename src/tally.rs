@@ -92,6 +92,57 @@ impl Wide {
     pub fn to_f64(self) -> f64 {
         self.hi as f64 * 2f64.powi(128) + self.lo as f64
     }
+
+    /// Σ(x − mean)² of `n` values whose sum of squares this is and whose
+    /// sum is `sum`: worked out as the integer n·Σx² − (Σx)² (exact, in 256
+    /// bits) divided by n, so that no digits cancel however large the values
+    /// and however small their spread. (In `f64`, Σx² − Σx·mean lost every
+    /// digit of a spread of pence around a trillion pounds.)
+    pub fn spread(&self, sum: i128, n: u64) -> f64 {
+        if n == 0 {
+            return 0.0;
+        }
+        let mut scaled = product(self.lo, n as u128);
+        add_high(&mut scaled, self.hi as u128 * n as u128);
+        let s = sum.unsigned_abs();
+        let d = difference(scaled, product(s, s));
+        let whole = d
+            .iter()
+            .rev()
+            .fold(0.0, |acc, &limb| acc * 2f64.powi(64) + limb as f64);
+        whole / n as f64
+    }
+}
+
+/// `a × b` in four 64-bit limbs, least significant first.
+fn product(a: u128, b: u128) -> [u64; 4] {
+    let (a0, a1) = (a as u64 as u128, a >> 64);
+    let (b0, b1) = (b as u64 as u128, b >> 64);
+    let (low, cross0, cross1, high) = (a0 * b0, a0 * b1, a1 * b0, a1 * b1);
+    let middle = (low >> 64) + (cross0 as u64 as u128) + (cross1 as u64 as u128);
+    // Below 2^128: it is the product's top half.
+    let top = high + (cross0 >> 64) + (cross1 >> 64) + (middle >> 64);
+    [low as u64, middle as u64, top as u64, (top >> 64) as u64]
+}
+
+/// Adds `x × 2^128` to `limbs` (the sum stays below 2^256).
+fn add_high(limbs: &mut [u64; 4], x: u128) {
+    let top = ((limbs[3] as u128) << 64 | limbs[2] as u128).wrapping_add(x);
+    limbs[2] = top as u64;
+    limbs[3] = (top >> 64) as u64;
+}
+
+/// `a − b`, or 0 when `b` is larger.
+fn difference(a: [u64; 4], b: [u64; 4]) -> [u64; 4] {
+    let mut out = [0u64; 4];
+    let mut borrow = false;
+    for k in 0..4 {
+        let (d, b1) = a[k].overflowing_sub(b[k]);
+        let (d, b2) = d.overflowing_sub(borrow as u64);
+        out[k] = d;
+        borrow = b1 || b2;
+    }
+    if borrow { [0; 4] } else { out }
 }
 
 /// Exact counts above a threshold (a budget): how many values exceed it by
@@ -317,10 +368,8 @@ impl Tally {
         if self.n < 2 {
             return 0.0;
         }
-        let n = self.n as f64;
-        let mean = self.sum as f64 / n;
-        let ss = self.squares.to_f64() - self.sum as f64 * mean;
-        from_units((ss.max(0.0) / (n - 1.0)).sqrt())
+        let ss = self.squares.spread(self.sum, self.n);
+        from_units((ss / (self.n as f64 - 1.0)).sqrt())
     }
 
     /// Runs whose value is above zero (`at_least_zero`: at least zero):
@@ -489,9 +538,8 @@ impl Tally {
         let mean = pounds / n;
         let mean_se = (runs > 1).then(|| {
             // Σ(over − mean)² over every run, the runs within budget at 0.
-            let squares =
-                t.squares.to_f64() / (SCALE * SCALE) - 2.0 * mean * pounds + n * mean * mean;
-            round_dp((squares.max(0.0) / (n - 1.0)).sqrt() / n.sqrt(), 2)
+            let squares = t.squares.spread(t.sum, runs) / (SCALE * SCALE);
+            round_dp((squares / (n - 1.0)).sqrt() / n.sqrt(), 2)
         });
         let interval = if runs > 1 {
             wilson(t.above as usize, runs as usize)
@@ -513,6 +561,7 @@ impl Tally {
             p95: Some(round_dp(s.p95, 2)),
             p99: Some(round_dp(s.p99, 2)),
             expected_shortfall: Some(round_dp(s.expected_shortfall, 2)),
+            sketch_error: s.sketch_error.map(|e| round_dp(e, 2)),
         })
     }
 
@@ -793,5 +842,35 @@ mod tests {
         assert_eq!(o.mean_se, want.mean_se);
         // Overspends 0, 0, 10, 30: the worst 5% of four runs is 30.
         assert_eq!(o.expected_shortfall, Some(30.0));
+    }
+
+    #[test]
+    fn the_spread_of_pence_around_a_trillion_pounds_is_exact() {
+        // A trillion pounds plus 0, 1, ..., 999 pence: the sample variance
+        // of 0..n in pence is n(n + 1)/12. In f64, Σx² − Σx·mean lost every
+        // digit of it (sd £10,791 at 100 runs, £0 at 5,000).
+        let n = 1000u64;
+        let mut t = Tally::with_threshold(to_units(1e12) - 500 * 100, 0);
+        for k in 0..n {
+            t.add(1e12 + k as f64 / 100.0);
+        }
+        let want = ((n * (n + 1)) as f64 / 12.0).sqrt() / 100.0;
+        assert!(
+            (t.sd() - want).abs() < 1e-12 * want,
+            "{} against {want}",
+            t.sd()
+        );
+        // Every run is over the threshold (£5 below the least value), so
+        // the overspend is the value less a constant and its standard error
+        // is sd / √n.
+        t.normalize();
+        let o = t.overspend().unwrap();
+        assert_eq!(o.mean_se, Some(round_dp(want / (n as f64).sqrt(), 2)));
+        // Values of the largest size a tally takes: squares near 2^190.
+        let mut big = Tally::new();
+        for v in [i64::MAX / 2, i64::MAX / 2 + 2] {
+            big.add_units(v);
+        }
+        assert_eq!(big.sd(), from_units(2f64.sqrt()));
     }
 }

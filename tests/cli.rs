@@ -599,3 +599,42 @@ factor = { long = [1, 0] }
     assert!(out.contains("  long: ∞ / ∞\n"), "{out}");
     assert!(out.contains("∞: some stays never end"), "{out}");
 }
+
+#[test]
+fn the_csv_has_every_figure_of_each_budget_lines_overspend() {
+    // `line_overspend` had only the probability and the mean, where the
+    // JSON has the interval, the standard error, the tolerance and the tail.
+    let dir = tempfile::tempdir().unwrap();
+    let (json, csv) = run_json(
+        Path::new("configs/somerset-2019.toml"),
+        &["--runs", "40"],
+        dir.path(),
+        "lines",
+    );
+    let json: Value = serde_json::from_slice(&json).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    let mut checked = 0;
+    for sc in json["scenarios"].as_array().unwrap() {
+        let id = sc["id"].as_str().unwrap();
+        for y in sc["years"].as_array().unwrap() {
+            let fy = y["fy"].as_str().unwrap();
+            for (line, l) in y["budget_lines"].as_object().unwrap() {
+                let Some(o) = l["overspend"].as_object() else {
+                    continue;
+                };
+                for (stat, v) in o {
+                    let Some(v) = v.as_f64() else { continue };
+                    let prefix = format!("{id},{fy},,line_overspend,{line},{stat},");
+                    let row = csv
+                        .lines()
+                        .find(|r| r.starts_with(&prefix))
+                        .unwrap_or_else(|| panic!("no row {prefix}"));
+                    let got: f64 = row[prefix.len()..].parse().unwrap();
+                    assert_eq!(got, v, "{row}");
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "{checked}");
+}

@@ -1590,6 +1590,11 @@ fn pays_back_is_said_only_of_a_strategy_and_grants_are_named() {
         .find(|d| d.to == "agency_not_reduced")
         .unwrap();
     assert!(!carecast::output::pays_back_applies(&report, d));
+    // The JSON says so too, beside the share it holds.
+    assert!(!d.horizon.pays_back_applies);
+    assert!(report.differences.iter().all(|d| {
+        d.horizon.pays_back_applies == carecast::output::pays_back_applies(&report, d)
+    }));
     let (table, _) = run_text(torbay, &["--runs", "50"]);
     let page = page_text(&std::fs::read_to_string(&out.html).unwrap());
     let markdown = std::fs::read_to_string(&out.markdown).unwrap();

@@ -10,7 +10,7 @@
 use std::fmt::Write;
 
 use crate::report::Report;
-use crate::stats::Summary;
+use crate::stats::{Overspend, Summary};
 
 pub const HEADER: &str = "scenario,fy,month,metric,component,stat,value";
 
@@ -74,6 +74,25 @@ impl Rows {
         }
     }
 
+    /// Every figure of an overspend, as the JSON has them.
+    fn overspend(&mut self, key: Key, o: &Overspend) {
+        self.value(key, "probability", o.probability);
+        self.value(key, "mean", o.mean);
+        self.optional(key, "mean_if_overspent", o.mean_if_overspent);
+        self.value(key, "tolerance", o.tolerance);
+        for (stat, v) in [
+            ("probability_lo", o.probability_lo),
+            ("probability_hi", o.probability_hi),
+            ("mean_se", o.mean_se),
+            ("p95", o.p95),
+            ("p99", o.p99),
+            ("expected_shortfall", o.expected_shortfall),
+            ("sketch_error", o.sketch_error),
+        ] {
+            self.optional(key, stat, v);
+        }
+    }
+
     fn summary(&mut self, key: Key, s: &Summary) {
         for (stat, v) in s.fields() {
             self.value(key, stat, v);
@@ -108,22 +127,7 @@ pub fn render(report: &Report) -> Vec<u8> {
             }
             rows.summary(year("cost"), &y.cost);
             if let Some(o) = &y.overspend {
-                rows.value(year("overspend"), "probability", o.probability);
-                rows.value(year("overspend"), "mean", o.mean);
-                if let Some(m) = o.mean_if_overspent {
-                    rows.value(year("overspend"), "mean_if_overspent", m);
-                }
-                rows.value(year("overspend"), "tolerance", o.tolerance);
-                for (stat, v) in [
-                    ("probability_lo", o.probability_lo),
-                    ("probability_hi", o.probability_hi),
-                    ("mean_se", o.mean_se),
-                    ("p95", o.p95),
-                    ("p99", o.p99),
-                    ("expected_shortfall", o.expected_shortfall),
-                ] {
-                    rows.optional(year("overspend"), stat, v);
-                }
+                rows.overspend(year("overspend"), o);
             }
             rows.summary(year("lac_end"), &y.lac_end);
             rows.summary(year("entries"), &y.entries);
@@ -270,12 +274,7 @@ fn finance_rows<'a>(rows: &mut Rows, id: &'a str, y: &'a crate::report::YearRepo
         }
         rows.summary(year("line_cost").of(name), &l.cost);
         if let Some(o) = &l.overspend {
-            rows.value(
-                year("line_overspend").of(name),
-                "probability",
-                o.probability,
-            );
-            rows.value(year("line_overspend").of(name), "mean", o.mean);
+            rows.overspend(year("line_overspend").of(name), o);
         }
     }
     for (name, f) in &y.funds {

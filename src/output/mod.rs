@@ -239,8 +239,20 @@ pub fn error_line(central: bool, sc: &crate::report::ScenarioReport) -> Option<S
     if sc.years.iter().all(|y| y.cost.mean_se.is_none()) {
         return Some("Monte Carlo error: unknown from a single run".to_string());
     }
+    // Beyond the runs whose values are kept exactly, percentiles come from
+    // a sketch: its error is stated beside the Monte Carlo error.
+    let sketch = sc
+        .years
+        .iter()
+        .filter_map(|y| y.cost.sketch_error)
+        .fold(None, |most: Option<f64>, e| {
+            Some(most.map_or(e, |m| m.max(e)))
+        });
+    let sketch = sketch.map_or(String::new(), |e| {
+        format!("; percentiles from a sketch, within {}", money(e))
+    });
     Some(format!(
-        "Monte Carlo error (95%, widest year): mean {} · P50 {} · P90 {}",
+        "Monte Carlo error (95%, widest year): mean {} · P50 {} · P90 {}{sketch}",
         show(mean),
         show(p50),
         show(p90)
