@@ -1769,3 +1769,62 @@ fn every_report_gives_the_children_at_year_end_as_the_terminal_does() {
         assert!(text.contains("(P10 / P50 / P90)"), "{text}");
     }
 }
+
+#[test]
+fn a_share_below_a_tenth_of_a_percent_is_escaped_in_the_html() {
+    // `<0.1%` went into table cells and SVG text as it is: a stray `<`
+    // that browsers forgive but no XML reader does.
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_all("configs/example.toml", &["--runs", "30"], dir.path());
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out.json).unwrap()).unwrap();
+    fn tiny(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, x) in map.iter_mut() {
+                    if [
+                        "probability",
+                        "probability_positive",
+                        "probability_pays_back",
+                        "delivered",
+                    ]
+                    .contains(&k.as_str())
+                        && x.is_number()
+                    {
+                        *x = serde_json::json!(0.0004);
+                    } else {
+                        tiny(x);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(tiny),
+            _ => {}
+        }
+    }
+    tiny(&mut json);
+    let doctored = dir.path().join("tiny.json");
+    std::fs::write(&doctored, serde_json::to_vec(&json).unwrap()).unwrap();
+    let html = dir.path().join("tiny.html");
+    carecast()
+        .arg("report")
+        .arg(&doctored)
+        .arg("--quiet")
+        .arg("--html")
+        .arg(&html)
+        .assert()
+        .success();
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.matches("&lt;0.1%").count() >= 10,
+        "too few shares shown"
+    );
+    // Every `<` opens a tag, a comment or the doctype.
+    for (i, _) in page.match_indices('<') {
+        let next = page[i + 1..].chars().next().unwrap();
+        assert!(
+            next.is_ascii_alphabetic() || next == '/' || next == '!',
+            "a bare < at {i}: {}",
+            &page[i.saturating_sub(40)..(i + 40).min(page.len())]
+        );
+    }
+}

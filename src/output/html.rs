@@ -479,7 +479,7 @@ fn headline(h: &mut String, report: &Report, central: bool) {
                     },
                     y.overspend
                         .as_ref()
-                        .map_or_else(|| "–".to_string(), probability_with_error),
+                        .map_or_else(|| "–".to_string(), |o| escape(&probability_with_error(o))),
                     if_budget(y.overspend.map(|o| o.mean), money),
                     if children {
                         format!(
@@ -553,7 +553,7 @@ fn horizon_table(h: &mut String, report: &Report, central: bool) {
             escape(report.scenario_label(&d.to)),
             money(d.horizon.saving.mean),
             money_range(d.horizon.saving.p10, d.horizon.saving.p90),
-            percent(d.horizon.probability_positive),
+            escape(&percent(d.horizon.probability_positive)),
             escape(&crate::output::pays_back_cell(report, d))
         );
     }
@@ -948,7 +948,7 @@ fn strategy(h: &mut String, sc: &ScenarioReport, central: bool) {
             "<tr><td>{}</td><td>{}</td><td>{}</td>",
             escape(&iv.label),
             escape(&kind_words(&iv.kind, &iv.funding)),
-            percent(iv.delivered)
+            escape(&percent(iv.delivered))
         );
         for y in &sc.years {
             match y.interventions.get(id) {
@@ -1296,7 +1296,7 @@ fn comparison(h: &mut String, report: &Report, central: bool) {
                 money(y.saving.mean),
                 money_range(y.saving.p10, y.saving.p90),
                 money(y.saving.p50),
-                percent(y.probability_positive),
+                escape(&percent(y.probability_positive)),
                 difference(y.lac_end_difference.p50)
             );
         }
@@ -1307,8 +1307,8 @@ fn comparison(h: &mut String, report: &Report, central: bool) {
             money(d.horizon.saving.mean),
             money_range(d.horizon.saving.p10, d.horizon.saving.p90),
             money(d.horizon.saving.p50),
-            percent(d.horizon.probability_positive),
-            if !crate::output::pays_back_applies(report, d) {
+            escape(&percent(d.horizon.probability_positive)),
+            escape(&if !crate::output::pays_back_applies(report, d) {
                 crate::output::NO_STRATEGY_ADDED.to_string()
             } else if children {
                 format!(
@@ -1317,7 +1317,7 @@ fn comparison(h: &mut String, report: &Report, central: bool) {
                 )
             } else {
                 format!("in {} of runs", percent(d.horizon.probability_pays_back))
-            }
+            })
         );
         h.push_str("</tbody></table>\n");
     }

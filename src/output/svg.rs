@@ -698,7 +698,7 @@ pub fn density(d: &Density) -> String {
         money(d.budget),
         pb + dx,
         fr.top + 20.0,
-        percent(d.probability_over)
+        escape(&percent(d.probability_over))
     );
     fr.finish()
 }
