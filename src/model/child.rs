@@ -146,7 +146,7 @@ impl Ageing {
     /// be so that the child is in the band `years` is in (and under 18) on
     /// day `on`: rounding down can make a child a day older, and a child
     /// drawn for the last day of a band would then start in the next.
-    #[inline]
+    #[inline(always)]
     pub fn aged(&self, on: f64, years: f64) -> Aged {
         if !self.tracked {
             return Aged {
@@ -156,21 +156,21 @@ impl Ageing {
                 leaves_at: f64::INFINITY,
             };
         }
-        let want = self
-            .tops
-            .iter()
-            .position(|&top| years < top)
-            .unwrap_or(self.bands - 1);
         let mut born = floor_i32(on - years * DAYS_PER_YEAR).max(self.first);
         let (mut from, mut ends) = self.ends_of(born);
-        while (from + ends[want] as i32) as f64 <= on {
+        while (from + ends[self.bands - 1] as i32) as f64 <= on {
             born += 1;
             (from, ends) = self.ends_of(born);
         }
-        let band = ends
+        let mut band = ends
             .iter()
             .position(|&e| (from + e as i32) as f64 > on)
             .unwrap_or(self.bands - 1);
+        if band > 0 && years < self.tops[band - 1] {
+            // Rounding down made it a day older, into the next band.
+            (born, band) = self.younger(on, born, band);
+            (from, ends) = self.ends_of(born);
+        }
         Aged {
             born,
             band,
@@ -192,6 +192,19 @@ impl Ageing {
 
     /// The birthday after which a child in `band` is in the next band (or
     /// leaves care at 18).
+    /// A child born on `born`, in `band` on day `on` but drawn for the band
+    /// below: born later, day by day, until it is in that band.
+    #[cold]
+    fn younger(&self, on: f64, mut born: i32, band: usize) -> (i32, usize) {
+        loop {
+            born += 1;
+            let (from, ends) = self.ends_of(born);
+            if (from + ends[band - 1] as i32) as f64 > on {
+                return (born, band - 1);
+            }
+        }
+    }
+
     #[inline]
     pub fn band_end(&self, born: i32, band: usize) -> f64 {
         let (from, ends) = self.ends_of(born);
