@@ -465,6 +465,9 @@ fn negative_budget() {
         "budget.per_year[0]",
         "0 or more",
     );
+    // "-0" is zero, as a bare -0 is: not refused as negative.
+    let outcome = Case::new(base_with("\"1.5m\"", "\"-0\"")).validate();
+    assert_eq!(outcome.code, Some(0), "{}", outcome.stderr);
 }
 
 // ---------------------------------------------------------------------------
@@ -1749,6 +1752,12 @@ fn stays_that_may_never_end_leave_an_unaged_stock_no_time_in_care() {
     );
     let outcome = Case::new(&split).validate();
     assert_eq!(outcome.code, Some(0), "{}", outcome.stderr);
+    // A cohort that never leaves takes no split, so it needs ages.
+    let cohort = base_plus(
+        "[exits.time_in_care]\nbands = [0, 6]\nfactor = [1, 1]\n\n\
+         [[cohort]]\nid = \"uasc\"\nexit_factor = 0\ninitial = { ifa = 5 }\n",
+    );
+    assert_field_error(&cohort, "cohort[0].initial.ifa", "no steady state");
 }
 
 #[test]

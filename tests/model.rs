@@ -433,16 +433,17 @@ factor = [1, 0.5]
 #[test]
 fn the_time_in_care_split_does_not_follow_age() {
     // A placement's split by time in care applies alike to every age in
-    // its age band. The children were created youngest first and took the
-    // bands in that order: every one-year-old had been in care under six
-    // months and every nine-year-old longer. The split still holds
-    // exactly in each run; which child takes which band is random, so the
-    // nine-year-olds in care under six months are hypergeometric: mean 50,
-    // variance 100 · ½ · ½ · 100/199.
+    // its age band that is old enough for it. The children were created
+    // youngest first and took the bands in that order: every one-year-old
+    // had been in care under six months and every nine-year-old longer.
+    // Now each child draws its band: all 200 are old enough for both, so
+    // each is in care under six months with chance ½, whatever its age.
+    // Two comparisons: the under-six-months among the nine-year-olds
+    // (Binomial(100, ½) a run) and among all (Binomial(200, ½)).
     let m = model(SPLIT_BY_TIME_IN_CARE);
     let six_months = 6.0 * DAYS_PER_MONTH;
     let runs = 400;
-    let mut short_nine = Vec::new();
+    let (mut short_nine, mut short_all) = (Vec::new(), Vec::new());
     for run in 0..runs {
         let children: Vec<_> = children_of_run(&m, 3, run)
             .into_iter()
@@ -451,19 +452,77 @@ fn the_time_in_care_split_does_not_follow_age() {
         assert_eq!(children.len(), 200);
         let short = |c: &&carecast::model::child::Child| -c.care_start < six_months;
         let nine = |c: &&carecast::model::child::Child| -(c.born as f64) > 5.0 * 365.25;
-        assert_eq!(children.iter().filter(short).count(), 100, "run {run}");
-        let n = children.iter().filter(nine).filter(short).count();
-        short_nine.push(n as f64);
+        short_all.push(children.iter().filter(short).count() as f64);
+        short_nine.push(children.iter().filter(nine).filter(short).count() as f64);
     }
-    let f = moments(&short_nine);
-    let variance = 100.0 * 0.5 * 0.5 * 100.0 / 199.0;
-    assert_z(
-        "nine-year-olds in care under six months",
-        f.mean,
-        50.0,
-        (variance / f.n).sqrt(),
-        z_for(1),
-    );
+    let z = z_for(2);
+    for (label, xs, n) in [
+        ("nine-year-olds", &short_nine, 100.0),
+        ("all", &short_all, 200.0),
+    ] {
+        let f = moments(xs);
+        let se = (n * 0.25 / f.n).sqrt();
+        assert_z(label, f.mean, n / 2.0, se, z);
+    }
+}
+
+/// One age band 0–4, its 100 children split half and half between under
+/// and over two years in care: children under two cannot be in the second.
+const SPLIT_BEYOND_SOME_AGES: &str = r#"
+name = "split beyond some ages"
+[horizon]
+start = "2024-04"
+years = 1
+[[age_band]]
+id = "0-4"
+from = 0
+to = 5
+[[age_band]]
+id = "5-17"
+from = 5
+to = 18
+[[placement]]
+id = "fostering"
+weekly_cost = 700
+initial = { "0-4" = 100 }
+initial_time_in_care = { "0-4" = { counts = [50, 50] } }
+[exits]
+mean_months = { fostering = 1000 }
+[exits.time_in_care]
+bands = [0, 24]
+factor = [1, 1]
+"#;
+
+#[test]
+fn the_split_by_time_in_care_goes_to_children_old_enough_for_it() {
+    // Ages are uniform over 0–5 years, so 60 of the 100 are old enough to
+    // have been in care two years. Drawn without regard to age, 20 of the
+    // 50 long stays fell to children under two and were cut to their age
+    // (about 30 long stays a run). The weights are fitted so that the
+    // children old enough take all 50 on average: each child over two has
+    // a long stay with chance 50/60. One comparison of the mean count, and
+    // no child is in care longer than it has been alive.
+    let m = model(SPLIT_BEYOND_SOME_AGES);
+    let two_years = 24.0 * DAYS_PER_MONTH;
+    let runs = 400;
+    let mut long = Vec::new();
+    for run in 0..runs {
+        let children: Vec<_> = children_of_run(&m, 4, run)
+            .into_iter()
+            .filter(|c| c.care_start <= 0.0)
+            .collect();
+        for c in &children {
+            assert!(c.care_start >= c.born as f64, "in care before birth");
+        }
+        long.push(
+            children
+                .iter()
+                .filter(|c| -c.care_start >= two_years)
+                .count() as f64,
+        );
+    }
+    let f = moments(&long);
+    assert_z("long stays", f.mean, 50.0, f.se_mean, z_for(1));
 }
 
 #[test]

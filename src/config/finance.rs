@@ -44,7 +44,7 @@ pub(super) fn funds(raw: &RawConfig, calendar: &Calendar) -> Result<Vec<Fund>> {
         let amount = match (&f.amount, &f.per_year) {
             (None, None) => FundAmount::Unlimited,
             (Some(a), None) => {
-                if a.0.is_sign_negative() {
+                if a.0 < Decimal::ZERO {
                     return err(format!("{path}.amount"), "must be 0 or more");
                 }
                 FundAmount::Total(a.0)
@@ -59,7 +59,7 @@ pub(super) fn funds(raw: &RawConfig, calendar: &Calendar) -> Result<Vec<Fund>> {
                         ),
                     );
                 }
-                if let Some(k) = list.iter().position(|a| a.0.is_sign_negative()) {
+                if let Some(k) = list.iter().position(|a| a.0 < Decimal::ZERO) {
                     return err(format!("{path}.per_year[{k}]"), "must be 0 or more");
                 }
                 FundAmount::PerYear(list.iter().map(|a| a.0).collect())
@@ -129,7 +129,7 @@ pub(super) fn lines(
                 ),
             );
         }
-        if let Some(k) = l.per_year.iter().position(|a| a.0.is_sign_negative()) {
+        if let Some(k) = l.per_year.iter().position(|a| a.0 < Decimal::ZERO) {
             return err(
                 format!("{path}.per_year[{k}]"),
                 "a budget line must be 0 or more",
@@ -394,7 +394,7 @@ pub(super) fn incomes(
                 )?;
                 if let Some(y) = outcomes
                     .iter()
-                    .position(|a| matches!(a, LineAmount::Exact(x) if x.is_sign_negative()))
+                    .position(|a| matches!(a, LineAmount::Exact(x) if *x < Decimal::ZERO))
                 {
                     return err(
                         format!("{path}.outcomes_per_year[{y}]"),

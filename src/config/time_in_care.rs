@@ -140,21 +140,11 @@ pub fn factors(
     })
 }
 
-/// Splits `stock` children into whole numbers by `shares` (largest remainders).
-fn split_by_shares(stock: f64, shares: &[f64]) -> Vec<f64> {
-    let exact: Vec<f64> = shares.iter().map(|s| s * stock).collect();
-    let mut out: Vec<f64> = exact.iter().map(|x| x.floor()).collect();
-    let mut short = stock - out.iter().sum::<f64>();
-    let mut order: Vec<usize> = (0..shares.len()).collect();
-    order.sort_by(|&a, &b| (exact[b] - out[b]).total_cmp(&(exact[a] - out[a])));
-    for i in order {
-        if short < 0.5 {
-            break;
-        }
-        out[i] += 1.0;
-        short -= 1.0;
-    }
-    out
+/// The children of a stock of `stock` in each band of time in care, as
+/// `shares` of it: the expected numbers, which a run's children meet on
+/// average (see [`InitialTimeInCare::fit`]).
+fn by_shares(stock: f64, shares: &[f64]) -> Vec<f64> {
+    shares.iter().map(|s| s * stock).collect()
 }
 
 /// A split as given: shares (summing to 1) or whole counts.
@@ -247,7 +237,7 @@ pub fn initial(
                 counts.iter().map(|c| c / total.max(1.0)).collect()
             }
         };
-        Ok(stock.iter().map(|&s| split_by_shares(s, &shares)).collect())
+        Ok(stock.iter().map(|&s| by_shares(s, &shares)).collect())
     };
     let counts = match raw {
         RawInitialTimeInCare::One(s) => whole_placement(split(s, n, path)?)?,
@@ -265,7 +255,7 @@ pub fn initial(
                 };
                 let here = format!("{path}.{band}");
                 out[j] = match split(s, n, &here)? {
-                    Split::Shares(shares) => split_by_shares(stock[j], &shares),
+                    Split::Shares(shares) => by_shares(stock[j], &shares),
                     Split::Counts(counts) => {
                         let total: f64 = counts.iter().sum();
                         if total != stock[j] {
@@ -295,7 +285,10 @@ pub fn initial(
             out
         }
     };
-    Ok(InitialTimeInCare { counts })
+    Ok(InitialTimeInCare {
+        counts,
+        weights: Vec::new(),
+    })
 }
 
 /// `entries.age_by_year` (at `path`): 18 shares for ages 0–17.
@@ -323,19 +316,4 @@ pub fn age_by_year(raw: &[Number], ages: &Ages, path: &str) -> Result<Vec<f64>> 
         return err(path, format!("shares must sum to 1, they sum to {total}"));
     }
     Ok(shares)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn largest_remainders_keep_the_total() {
-        assert_eq!(split_by_shares(10.0, &[0.25, 0.25, 0.5]), [3.0, 2.0, 5.0]);
-        assert_eq!(
-            split_by_shares(7.0, &[1.0 / 3.0; 3]).iter().sum::<f64>(),
-            7.0
-        );
-        assert_eq!(split_by_shares(0.0, &[0.5, 0.5]), [0.0, 0.0]);
-    }
 }

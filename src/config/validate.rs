@@ -668,6 +668,14 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
     crate::config::limits::check(&raw)?;
 
     let stock_time_in_care = time_in_care.is_some() || strategy.selects_by_time_in_care();
+    if let Some(t) = &time_in_care {
+        let bounds: Vec<f64> = t.bounds_days().collect();
+        for p in &mut placements {
+            if let Some(split) = &mut p.initial_time_in_care {
+                split.fit(&p.initial_groups, &ages, &bounds);
+            }
+        }
+    }
     if stock_time_in_care && !ages.tracked {
         stock_has_a_steady_state(
             &placements,
@@ -736,29 +744,40 @@ fn stock_has_a_steady_state(
             _ => "throughout".to_string(),
         };
         let main: f64 = placement.initial_groups.iter().map(|(_, n)| n).sum();
-        let main = if placement.initial_time_in_care.is_some() {
-            0.0
-        } else {
-            main
-        };
-        let in_cohorts: f64 = cohorts
-            .iter()
-            .flat_map(|c| c.initial.iter())
-            .filter(|(q, _)| *q == p)
-            .flat_map(|(_, groups)| groups.iter().map(|(_, n)| n))
-            .sum();
-        let children = main + in_cohorts;
-        if (base_zero || last_zero) && children > 0.0 {
+        if (base_zero || last_zero) && main > 0.0 && placement.initial_time_in_care.is_none() {
             return err(
                 format!("placement[{p}].initial"),
                 format!(
-                    "the {children} children of `{}` in care at the start need a time in care, \
+                    "the {main} children of `{}` in care at the start need a time in care, \
                      and with an exit hazard of 0 {from} their stays may never end, so without \
                      ages there is no steady state to draw it from: give `initial_time_in_care` \
                      for this placement, or age bands",
                     placement.id
                 ),
             );
+        }
+        // A cohort's children take no split: they always need the steady
+        // state, and a cohort's own exit factor of 0 ends none of its stays.
+        for (c, cohort) in cohorts.iter().enumerate() {
+            let never = base_zero || last_zero || fixed_at(cohort.exit_factor, 0.0);
+            let children: f64 = cohort
+                .initial
+                .iter()
+                .filter(|(q, _)| *q == p)
+                .flat_map(|(_, groups)| groups.iter().map(|(_, n)| n))
+                .sum();
+            if never && children > 0.0 {
+                return err(
+                    format!("cohort[{c}].initial.{}", placement.id),
+                    format!(
+                        "the {children} children of cohort `{}` in `{}` at the start need a time \
+                         in care, and their stays may never end (an exit hazard of 0), so without \
+                         ages there is no steady state to draw it from (a placement's \
+                         `initial_time_in_care` is not applied to a cohort): give age bands",
+                        cohort.id, placement.id
+                    ),
+                );
+            }
         }
     }
     Ok(())
@@ -1328,7 +1347,7 @@ fn budget_per_year(raw: &RawBudget, calendar: &Calendar) -> Result<Vec<Decimal>>
         );
     }
     let budget: Vec<Decimal> = raw.per_year.iter().map(|a| a.0).collect();
-    if let Some(i) = budget.iter().position(|a| a.is_sign_negative()) {
+    if let Some(i) = budget.iter().position(|a| *a < Decimal::ZERO) {
         return err(
             format!("budget.per_year[{i}]"),
             format!("a budget must be 0 or more, got {}", budget[i]),

@@ -383,11 +383,13 @@ impl<'a> Grid<'a> {
                 // Each band's children uniform over its span of time in care
                 // (cut at the child's age); an open-ended span goes to the
                 // last cell, beyond every bound.
-                let counts = &split.counts[band];
-                let total: f64 = counts.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+                // The band is one the child is old enough for, by the
+                // split's fitted weights (as in a random run).
+                let mut chances = vec![0.0; bounds.len()];
+                split.chances(band, age_days, bounds, &mut chances);
                 let mut density = vec![0.0; self.tics];
                 for (j, &lo) in bounds.iter().enumerate() {
-                    let share = counts[j] / total;
+                    let share = chances[j];
                     let hi = bounds.get(j + 1).copied().unwrap_or(f64::INFINITY);
                     let (lo, hi) = (lo.min(age_days), hi.min(age_days));
                     if !hi.is_finite() {

@@ -168,7 +168,12 @@ impl Ageing {
             .unwrap_or(self.bands - 1);
         if band > 0 && years < self.tops[band - 1] {
             // Rounding down made it a day older, into the next band.
-            (born, band) = self.younger(on, born, band);
+            (born, band) = self.nearer(on, born, band, true);
+            (from, ends) = self.ends_of(born);
+        } else if band + 1 < self.bands && years >= self.tops[band] {
+            // Born on a whole day, a child dated within a day can fall short
+            // of the birthday that begins its band.
+            (born, band) = self.nearer(on, born, band, false);
             (from, ends) = self.ends_of(born);
         }
         Aged {
@@ -193,16 +198,26 @@ impl Ageing {
     /// The birthday after which a child in `band` is in the next band (or
     /// leaves care at 18).
     /// A child born on `born`, in `band` on day `on` but drawn for the band
-    /// below: born later, day by day, until it is in that band.
+    /// below (`younger`) or above: its birth moved a day at a time (at most
+    /// a few, as only rounding put it there) until it is in that band.
     #[cold]
-    fn younger(&self, on: f64, mut born: i32, band: usize) -> (i32, usize) {
-        loop {
-            born += 1;
-            let (from, ends) = self.ends_of(born);
-            if (from + ends[band - 1] as i32) as f64 > on {
-                return (born, band - 1);
+    fn nearer(&self, on: f64, born: i32, band: usize, younger: bool) -> (i32, usize) {
+        for days in 1..=3 {
+            if younger {
+                let b = born + days;
+                let (from, ends) = self.ends_of(b);
+                if (from + ends[band - 1] as i32) as f64 > on {
+                    return (b, band - 1);
+                }
+            } else {
+                let b = born - days;
+                let (from, ends) = self.ends_of(b);
+                if (from + ends[band] as i32) as f64 <= on {
+                    return (b, band + 1);
+                }
             }
         }
+        (born, band)
     }
 
     #[inline]
@@ -245,6 +260,14 @@ mod tests {
             (born, 1, eighteen, eighteen)
         );
         assert_eq!(a.band_end(born, 0), 0.0);
+        // Drawn aged exactly 10 at 0.7 of day 0: born on a whole day, the
+        // rounding would leave it 9 until day 1; it is moved to its band.
+        let late = a.aged(0.7, 10.0);
+        assert_eq!(late.band, 1, "{late:?}");
+        assert!(late.band_until > 0.7 && a.band_end(late.born, 0) <= 0.7);
+        // Drawn a breath under 10 at 0.3: born a day later, still 9.
+        let early = a.aged(0.3, 10.0 - 1e-9);
+        assert_eq!(early.band, 0, "{early:?}");
         assert_eq!(a.band_at(born, 0, 0.0, 5.0), (1, eighteen));
         // Aged exactly 18 years by the day count on day 0: moved to the
         // latest date of birth that is still under 18.

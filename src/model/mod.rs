@@ -158,9 +158,101 @@ impl TimeInCare {
 /// band when the config gives one).
 #[derive(Clone, Debug)]
 pub struct InitialTimeInCare {
-    /// Per age band: children per time-in-care band, whole numbers summing to
-    /// the band's stock.
+    /// Per age band: children per time-in-care band, summing to the band's
+    /// stock (whole numbers when the config gives counts by age band).
     pub counts: Vec<Vec<f64>>,
+    /// Per age band: each time-in-care band's weight (see
+    /// [`InitialTimeInCare::fit`]); set once the model is built.
+    pub weights: Vec<Vec<f64>>,
+}
+
+impl InitialTimeInCare {
+    /// Fits the weights with which a child of the stock takes its band of
+    /// time in care. A child can only be in a band whose lower bound is
+    /// below its age (a one-year-old has not been in care for two years),
+    /// so a band is drawn among those, with chance proportional to its
+    /// weight; the weights are scaled (iterative proportional fitting) until
+    /// the expected children in each band are the split's, given how the
+    /// age band's children spread over ages (`groups`: months of age and
+    /// children, uniform within each). Where every child is old enough for
+    /// every band the weights are the split itself.
+    pub fn fit(&mut self, groups: &[(Range<usize>, f64)], ages: &Ages, bounds_days: &[f64]) {
+        let tics = bounds_days.len();
+        self.weights = self.counts.clone();
+        for (band, counts) in self.counts.iter().enumerate() {
+            // Children of the band by how many bands they are old enough
+            // for: `mass[m]`, m = 1..=tics.
+            let mut mass = vec![0.0; tics + 1];
+            for (range, n) in groups {
+                if ages.band_of_month(range.start) != band || *n <= 0.0 {
+                    continue;
+                }
+                let (a0, a1) = if ages.tracked {
+                    (
+                        range.start as f64 * DAYS_PER_MONTH,
+                        range.end as f64 * DAYS_PER_MONTH,
+                    )
+                } else {
+                    (f64::INFINITY, f64::INFINITY)
+                };
+                for m in 1..=tics {
+                    let lo = bounds_days[m - 1];
+                    let hi = bounds_days.get(m).copied().unwrap_or(f64::INFINITY);
+                    let share = if a1 <= a0 {
+                        ((lo < a0) && (a0 <= hi)) as u8 as f64
+                    } else {
+                        ((a1.min(hi) - a0.max(lo)) / (a1 - a0)).max(0.0)
+                    };
+                    mass[m] += n * share;
+                }
+            }
+            let w = &mut self.weights[band];
+            for _ in 0..500 {
+                let mut expected = vec![0.0; tics];
+                for (m, &n) in mass.iter().enumerate().skip(1) {
+                    let sum: f64 = w[..m].iter().sum();
+                    if n <= 0.0 || sum <= 0.0 {
+                        continue;
+                    }
+                    for k in 0..m {
+                        expected[k] += n * w[k] / sum;
+                    }
+                }
+                let mut moved = 0.0f64;
+                for k in 0..tics {
+                    if expected[k] > 0.0 && counts[k] > 0.0 {
+                        let f = counts[k] / expected[k];
+                        moved = moved.max((f - 1.0).abs());
+                        w[k] *= f;
+                    }
+                }
+                if moved < 1e-13 {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// The chance that a child of age band `band` aged `age_days` (infinite
+    /// without ages) is in each time-in-care band, into `out`.
+    pub fn chances(&self, band: usize, age_days: f64, bounds_days: &[f64], out: &mut [f64]) {
+        let w = &self.weights[band];
+        let mut sum = 0.0;
+        for (k, o) in out.iter_mut().enumerate() {
+            *o = if k == 0 || bounds_days[k] < age_days {
+                w[k]
+            } else {
+                0.0
+            };
+            sum += *o;
+        }
+        if sum > 0.0 {
+            out.iter_mut().for_each(|o| *o /= sum);
+        } else {
+            out.iter_mut().for_each(|o| *o = 0.0);
+            out[0] = 1.0;
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

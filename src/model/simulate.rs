@@ -178,10 +178,8 @@ pub struct Workspace {
     steady_built: Vec<bool>,
     /// Each intervention's stream for the current month.
     programme_rng: Vec<Stream>,
-    /// Children of the initial stock still to be given each band of their
-    /// placement's split by time in care, by
-    /// `[(placement × bands + band) × tics + time-in-care band]`.
-    tic_left: Vec<f64>,
+    /// An initial child's chance of each band of time in care.
+    tic_chances: Vec<f64>,
     flows: Flows,
     /// Month index → its financial year, and the horizon's end.
     end: f64,
@@ -250,7 +248,7 @@ impl Workspace {
             steady: Vec::new(),
             steady_built: Vec::new(),
             programme_rng: vec![Stream::new(0); model.strategy.interventions.len()],
-            tic_left: Vec::new(),
+            tic_chances: Vec::new(),
             flows: Flows::new(model),
             end: *model.calendar.month_starts.last().unwrap_or(&0.0),
             entrant_spec: entrant_spec(model),
@@ -445,17 +443,8 @@ impl Run<'_> {
             .resize(cells * ws.hazards.tics(), Piece::default());
         ws.steady_built.clear();
         ws.steady_built.resize(cells, false);
-        let tics = ws.hazards.tics();
-        ws.tic_left.clear();
-        for placement in &model.placements {
-            for band in 0..model.ages.bands.len() {
-                let split = placement.initial_time_in_care.as_ref();
-                for k in 0..tics {
-                    let left = split.and_then(|s| s.counts.get(band)?.get(k).copied());
-                    ws.tic_left.push(left.unwrap_or(0.0));
-                }
-            }
-        }
+        ws.tic_chances.clear();
+        ws.tic_chances.resize(ws.hazards.tics(), 0.0);
         let mut index = 0u64;
         for (p, placement) in model.placements.iter().enumerate() {
             for (range, n) in &placement.initial_groups {
@@ -559,25 +548,17 @@ impl Run<'_> {
         };
         let bounds = &self.ws.hazards.tic_bounds;
         let u = crate::dist::unit(rng);
-        let cell = p * model.ages.bands.len() + band;
         let split = model.placements[p]
             .initial_time_in_care
             .as_ref()
             .filter(|_| group == 0);
         match split {
-            Some(_) => {
-                // A child takes one of the bands its cell has left, at
-                // random: the split holds exactly, and the band does not
-                // follow the order (by age) in which children are created.
-                let tics = self.ws.hazards.tics();
-                let left = &mut self.ws.tic_left[cell * tics..(cell + 1) * tics];
-                let mut x = crate::dist::unit(rng) * left.iter().sum::<f64>();
-                let mut k = 0;
-                while k + 1 < tics && (x >= left[k] || left[k] <= 0.0) {
-                    x -= left[k];
-                    k += 1;
-                }
-                left[k] -= 1.0;
+            Some(split) => {
+                // A band it is old enough for, by the split's fitted
+                // weights (the same chances the central projection uses).
+                let chances = &mut self.ws.tic_chances;
+                split.chances(band, age, bounds, chances);
+                let k = pick(chances, crate::dist::unit(rng));
                 let lo = bounds[k];
                 let hi = bounds.get(k + 1).copied().unwrap_or(f64::INFINITY);
                 let hi = hi.min(age);
@@ -1550,8 +1531,9 @@ fn poisson(rng: &mut Stream, mean: f64) -> u64 {
 /// Entrants in a month: Poisson with the given mean, or negative binomial
 /// with size `dispersion` (a gamma-mixed Poisson: variance mean + mean²/size).
 /// Validation refuses a config whose entrants could exceed a million in a
-/// run but for a chance of 1 in 10¹⁵ (`config::limits`), so the cap at
-/// [`MAX_CHILDREN_PER_RUN`] only keeps memory bounded against that chance.
+/// run but for a chance of 1 in 10¹⁵ (`config::limits`); the cap at
+/// [`MAX_CHILDREN_PER_RUN`] is a last guard, so that no single month's
+/// draw asks for more than a run's whole allowance.
 fn count(rng: &mut Stream, mean: f64, dispersion: Option<f64>) -> u64 {
     if mean.is_nan() || mean <= 0.0 {
         return 0;
