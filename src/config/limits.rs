@@ -477,24 +477,35 @@ fn entries_of(e: &RawEntries, path: &str, years: i64) -> Result<(f64, String)> {
 /// the mean suggests.
 fn overdispersed(monthly: f64, months: f64, k: f64) -> f64 {
     use statrs::distribution::{ContinuousCDF, Gamma};
-    let Ok(rates) = Gamma::new(months * k, k / monthly) else {
+    let shape = months * k;
+    let scale = monthly / k;
+    if !(shape.is_finite() && shape > 0.0 && scale.is_finite() && scale > 0.0) {
+        return f64::INFINITY;
+    }
+    if shape > 1e6 {
+        // So large a shape is a normal to well within the tail's chance:
+        // eight and a half standard deviations hold more than 1 − 10⁻¹⁵.
+        return (shape + 8.5 * shape.sqrt()) * scale;
+    }
+    let Ok(unit) = Gamma::new(shape, 1.0) else {
         return f64::INFINITY;
     };
-    // The quantile by bisection on the logarithm, where the survival
-    // function is accurate far into the tail.
-    let (mut lo, mut hi) = ((monthly * months).max(1.0).ln(), 700.0f64);
-    if rates.sf(hi.exp()) > TAIL {
+    // The quantile of the unit-scale gamma by bisection, between its mean
+    // and a point beyond any tail of 10⁻¹⁵ (the survival function is
+    // accurate there, and every argument stays finite).
+    let (mut lo, mut hi) = (shape, shape + 20.0 * shape.sqrt() + 100.0);
+    if unit.sf(hi) > TAIL {
         return f64::INFINITY;
     }
     for _ in 0..100 {
         let mid = 0.5 * (lo + hi);
-        if rates.sf(mid.exp()) > TAIL {
+        if unit.sf(mid) > TAIL {
             lo = mid;
         } else {
             hi = mid;
         }
     }
-    hi.exp()
+    hi * scale
 }
 
 /// Children brought by shocks over the horizon, at the top of their range
@@ -741,6 +752,12 @@ mod tests {
         }
         // A dispersion of 1 (a month's sd about its mean) is within it.
         at("1").unwrap();
+        // Fuzzing found a panic inside the gamma's survival function for a
+        // dispersion of 10⁶ (an argument beyond its range): extremes are
+        // answered, never a panic.
+        at("1000000").unwrap();
+        at("1e14").unwrap();
+        assert_eq!(at("1e-300").unwrap_err().path, "entries.dispersion");
         // A gamma of shape 1,200 and mean 200,000: its 1 − 10⁻¹⁵ quantile
         // is about 8.2 sd above the mean (the normal's is 7.9; the gamma's
         // right tail is a little longer).
