@@ -792,6 +792,11 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Res
     Ok(value)
 }
 
+/// Serde's default for a flag that older files do not carry.
+fn yes() -> bool {
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -806,8 +811,4 @@ mod tests {
         assert_eq!(input_words("entries.per_year", &label), "Entries: per year");
         assert_eq!(input_words("single", &label), "single");
     }
-}
-
-fn yes() -> bool {
-    true
 }
