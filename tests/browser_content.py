@@ -152,7 +152,8 @@ def main():
                 money(over["mean"]) if over else dash,
             ]
             if children:
-                want.append(whole(y["lac_end"]["p50"]))
+                end = y["lac_end"]
+                want.append(" / ".join(whole(end[k]) for k in ("p10", "p50", "p90")))
             if central:
                 fail("the check covers risk runs only")
             if row != want:
