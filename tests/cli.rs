@@ -638,3 +638,47 @@ fn the_csv_has_every_figure_of_each_budget_lines_overspend() {
     }
     assert!(checked > 100, "{checked}");
 }
+
+#[test]
+fn the_csv_has_the_correlations_and_whether_paying_back_applies() {
+    let dir = tempfile::tempdir().unwrap();
+    let (json, csv) = run_json(
+        Path::new("configs/example.toml"),
+        &["--runs", "30"],
+        dir.path(),
+        "pairs",
+    );
+    let json: Value = serde_json::from_slice(&json).unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    let mut checked = 0;
+    for sc in json["scenarios"].as_array().unwrap() {
+        let id = sc["id"].as_str().unwrap();
+        for c in sc["correlations"].as_array().unwrap() {
+            let pair = format!(
+                "{} & {}",
+                c["inputs"][0].as_str().unwrap(),
+                c["inputs"][1].as_str().unwrap()
+            );
+            for stat in ["requested", "realised"] {
+                let row = format!(
+                    "{id},horizon,,correlation,{pair},{stat},{}",
+                    c[stat].as_f64().unwrap()
+                );
+                assert!(csv.lines().any(|l| l == row), "no row {row}");
+                checked += 1;
+            }
+        }
+    }
+    for d in json["differences"].as_array().unwrap() {
+        let applies = d["horizon"]["pays_back_applies"].as_bool().unwrap();
+        let row = format!(
+            "{} vs {},horizon,,saving,,pays_back_applies,{}",
+            d["to"].as_str().unwrap(),
+            d["from"].as_str().unwrap(),
+            u8::from(applies)
+        );
+        assert!(csv.lines().any(|l| l == row), "no row {row}");
+        checked += 1;
+    }
+    assert!(checked >= 8, "{checked}");
+}

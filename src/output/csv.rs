@@ -171,6 +171,12 @@ pub fn render(report: &Report) -> Vec<u8> {
                 rows.value(key, "share", share.contribution);
             }
         }
+        for c in &sc.correlations {
+            let pair = format!("{} & {}", c.inputs[0], c.inputs[1]);
+            let key = Key::year(id, "horizon", "correlation").of(&pair);
+            rows.value(key, "requested", c.requested);
+            rows.value(key, "realised", c.realised);
+        }
         for m in &sc.months {
             let month = |metric| Key::month(id, &m.month, metric);
             rows.summary(month("lac"), &m.lac);
@@ -233,6 +239,12 @@ pub fn render(report: &Report) -> Vec<u8> {
             horizon("saving"),
             "probability_pays_back",
             d.horizon.probability_pays_back,
+        );
+        // 1 where `to` adds a strategy to pay back, 0 where the reports say n/a.
+        rows.value(
+            horizon("saving"),
+            "pays_back_applies",
+            f64::from(u8::from(d.horizon.pays_back_applies)),
         );
         let h = &d.horizon;
         for (stat, v) in [
