@@ -15,7 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::draws::path_key;
-use crate::model::strategy::{ShockTiming, chance_in_year};
+use crate::model::strategy::{ShockTiming, chances_by_year};
 use crate::model::{Model, ParamId};
 
 /// What an input's value measures, so that reports can write it with its
@@ -127,13 +127,7 @@ impl Input {
             InputKind::Slip(k) => bernoulli(model.strategy.savings[k].slip_probability),
             InputKind::ShockCount(s) => match model.strategy.shocks[s].timing {
                 ShockTiming::PerYear(p) => {
-                    let chances: Vec<f64> = model
-                        .calendar
-                        .years
-                        .iter()
-                        .map(|y| chance_in_year(p, y.months))
-                        .collect();
-                    count_quantile(&chances, level)
+                    count_quantile(&chances_by_year(p, &model.calendar), level)
                 }
                 ShockTiming::Month(_, p) | ShockTiming::Once(p) => bernoulli(p),
             },

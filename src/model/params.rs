@@ -11,7 +11,7 @@ use crate::model::draws::{Draws, ONCE, Purpose};
 use crate::model::hazard::IMMEDIATE;
 use crate::model::inputs::{self, Pin};
 use crate::model::shared::Quantiles;
-use crate::model::strategy::{Effect, EffectSize, ShockTiming, UnitChange, chance_in_year};
+use crate::model::strategy::{Effect, EffectSize, ShockTiming, UnitChange, chances_by_year};
 use crate::model::{DAYS_PER_MONTH, DAYS_PER_YEAR, ExitRate, Model};
 
 /// The hazard per day of an annual probability `p` (at most
@@ -435,12 +435,7 @@ fn shock_entrants<D: Draws>(
             }
             ShockTiming::PerYear(p) => {
                 // A partial year carries its share of the year's chance.
-                let chances: Vec<f64> = model
-                    .calendar
-                    .years
-                    .iter()
-                    .map(|year| chance_in_year(p, year.months))
-                    .collect();
+                let chances = chances_by_year(p, &model.calendar);
                 // With the number of occurrences held, the years they fall in
                 // are drawn from the shock's own stream, each set of years
                 // with its chance given the count.

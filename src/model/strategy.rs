@@ -179,6 +179,15 @@ pub fn chance_in_year(p: f64, months: usize) -> f64 {
     }
 }
 
+/// [`chance_in_year`] for each financial year of `calendar`.
+pub fn chances_by_year(p: f64, calendar: &crate::model::calendar::Calendar) -> Vec<f64> {
+    calendar
+        .years
+        .iter()
+        .map(|year| chance_in_year(p, year.months))
+        .collect()
+}
+
 impl ShockTiming {
     /// The chance that the shock happens, when it happens at most once
     /// (`None` for a shock that may happen every year).
