@@ -314,6 +314,50 @@ fn a_percentage_for_an_amount_of_money() {
         "placement[0].weekly_cost.mode",
         "is a percentage",
     );
+    // Every other field in pounds: a saving of "3%" was a saving of 3p.
+    let money_fields = [
+        (
+            "[[saving]]\nid = \"s\"\nper_year = [\"100k\", \"3%\"]",
+            "saving[0].per_year[1]",
+        ),
+        (
+            "[[investment]]\nid = \"i\"\nper_year = [\"2%\", 0]",
+            "investment[0].per_year[0]",
+        ),
+        (
+            "[[intervention]]\nid = \"rates\"\nkind = \"unit_cost\"\nstart = \"2024-04\"\n\
+             placement = \"ifa\"\nchange = \"-5%\"",
+            "intervention[0].change",
+        ),
+        (
+            "[[intervention]]\nid = \"team\"\nkind = \"prevent_entry\"\nstart = \"2024-04\"\n\
+             per_year = 2\ncost_per_year = \"1%\"",
+            "intervention[0].cost_per_year",
+        ),
+        (
+            "[[budget.line]]\nid = \"placements\"\nper_year = [\"1m\", \"3%\"]",
+            "budget.line[0].per_year[1]",
+        ),
+        (
+            "[[fund]]\nid = \"grant\"\nkind = \"grant\"\namount = \"10%\"",
+            "fund[0].amount",
+        ),
+        (
+            "[[staff]]\nid = \"sw\"\nfte = 10\npermanent_cost = \"5%\"",
+            "staff[0].permanent_cost",
+        ),
+        (
+            "[[income]]\nid = \"grant\"\nkind = \"fixed\"\nper_year = \"4%\"",
+            "income[0].per_year",
+        ),
+        (
+            "[history]\ncost = { \"2023/24\" = \"3%\" }",
+            "history.cost.2023/24",
+        ),
+    ];
+    for (extra, field) in money_fields {
+        assert_field_error(&base_plus(extra), field, "is a percentage");
+    }
     // A scenario's own change of a price.
     let case = Case::new(format!(
         "{BASE}\n[[scenario]]\nid = \"dear\"\n[scenario.placement.ifa]\nweekly_cost = \"4%\"\n"
@@ -1813,4 +1857,21 @@ fn a_split_by_time_in_care_written_wrongly_says_how_to_write_it() {
     ] {
         assert_field_error(&with(split), "placement[0].initial_time_in_care", fragment);
     }
+}
+
+#[test]
+fn a_scenario_table_that_drops_entries_says_it_replaced_them() {
+    // `exits.mean_months.ifa = 12` replaces the whole `mean_months` table,
+    // leaving fostering without a mean stay: the error says why.
+    let case = Case::new(base_plus(
+        "[[scenario]]\nid = \"base\"\n\n[[scenario]]\nid = \"shorter\"\nexits.mean_months.ifa = 12\n",
+    ));
+    assert_bad(
+        &case,
+        &[
+            "scenario[1] (shorter) → exits: ".to_string(),
+            "no exit rate for placement \"fostering\"".to_string(),
+            "this scenario's `exits` replaces each field it names whole".to_string(),
+        ],
+    );
 }

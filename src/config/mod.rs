@@ -96,13 +96,20 @@ fn no_percent_money(text: &str, origin: &str) -> Result<(), ConfigError> {
         Some((path, value)) => Err(ConfigError {
             origin: origin.to_string(),
             line: locate(text, &path),
-            message: percent_message(&value),
+            message: percent_message(&path, &value),
             path,
         }),
     }
 }
 
-fn percent_message(value: &str) -> String {
+fn percent_message(path: &str, value: &str) -> String {
+    if path.ends_with(".change") {
+        // A unit-cost programme's price change by a share is its `factor`.
+        return format!(
+            "{value:?} is a percentage, but `change` is pounds a week (write -20 or \"-£20\"; \
+             for a change by a percentage write `factor` instead, e.g. factor = 0.95 for 5% less)"
+        );
+    }
     format!(
         "{value:?} is a percentage, but this is an amount of money in pounds (write 450 or \
          \"£450\"; percentages are for rates such as inflation)"
@@ -117,6 +124,16 @@ fn validate_base(raw: raw::RawConfig, text: &str, origin: &str) -> Result<Model,
         path,
         message,
     })
+}
+
+/// The table of the base config (`exits`, `entries`, `budget` or
+/// `care_leavers`) that a scenario's `patch` changes with a table of its own
+/// and that an error at `path` lies in: the patch replaced that field whole,
+/// which may be why something is missing from it.
+fn replaced_table<'a>(patch: &toml::Table, path: &'a str) -> Option<&'a str> {
+    let table = path.split(['.', '[']).next()?;
+    let changed = patch.get(table)?.as_table()?;
+    changed.values().any(toml::Value::is_table).then_some(table)
 }
 
 /// Parses and validates config text with all its scenarios.
@@ -147,7 +164,7 @@ pub fn parse_config(text: &str, origin: &str) -> Result<Config, ConfigError> {
             let applied = scenario::apply(&doc, patch, i).map_err(|e| fail(e.path, e.message))?;
             let within = |path: &str| format!("scenario[{i}] ({}) → {path}", applied.id);
             if let Some((path, value)) = money::percent_as_money(&applied.doc) {
-                return Err(fail(within(&path), percent_message(&value)));
+                return Err(fail(within(&path), percent_message(&path, &value)));
             }
             let raw: raw::RawConfig = serde_path_to_error::deserialize(toml::Value::Table(
                 applied.doc.clone(),
@@ -159,8 +176,17 @@ pub fn parse_config(text: &str, origin: &str) -> Result<Config, ConfigError> {
                     too_large(&path, message, None).unwrap_or_else(|| message.to_string());
                 fail(within(&path), message)
             })?;
-            let model =
-                validate::validate_scenario(raw).map_err(|e| fail(within(&e.path), e.message))?;
+            let model = validate::validate_scenario(raw).map_err(|e| {
+                let message = match replaced_table(patch, &e.path) {
+                    Some(table) => format!(
+                        "{} (this scenario's `{table}` replaces each field it names whole, \
+                         so a table it gives must hold every entry that should stay)",
+                        e.message
+                    ),
+                    None => e.message,
+                };
+                fail(within(&e.path), message)
+            })?;
             if scenarios.iter().any(|s: &Scenario| s.id == applied.id) {
                 return Err(fail(
                     format!("scenario[{i}].id"),

@@ -26,15 +26,19 @@ pub struct Number(pub f64);
 /// council's budget, and small enough that sums of pence cannot overflow.
 pub const LIMIT: f64 = 1e15;
 
-const EXPECTED: &str =
-    "a number or an amount such as 11500000, \"11,500,000\", \"£11.5m\", \"520k\" or \"3%\"";
+const EXPECTED: &str = "a number or an amount such as 11500000, \"11,500,000\", \"£11.5m\" or \"520k\" \
+     (or, for a rate, a percentage such as \"3%\")";
 
 /// Parses an amount: optional sign, optional `£`, digits with optional
 /// thousands commas and decimals, and an optional suffix `k`, `m`, `bn` or `%`.
 pub fn parse_amount(text: &str) -> Result<Decimal, String> {
     let bad = || format!("{text:?} is not {EXPECTED}");
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let (negative, rest) = match compact.strip_prefix('-') {
+    // The minus sign may be the hyphen or U+2212, which carecast prints.
+    let (negative, rest) = match compact
+        .strip_prefix('-')
+        .or_else(|| compact.strip_prefix('\u{2212}'))
+    {
         Some(rest) => (true, rest),
         None => (false, compact.as_str()),
     };
@@ -210,10 +214,38 @@ pub fn percent_as_money(doc: &toml::Table) -> Option<(String, String)> {
         let value = doc.get(name)?.as_table()?.get(field)?;
         find(format!("{name}.{field}"), value)
     };
-    list("placement", "weekly_cost")
-        .or_else(|| list("cost_line", "per_year"))
+    // Every field that holds pounds: prices, yearly amounts, payments.
+    const LISTS: [(&str, &str); 15] = [
+        ("placement", "weekly_cost"),
+        ("cost_line", "per_year"),
+        ("intervention", "cost_per_year"),
+        ("intervention", "change"),
+        ("shock", "cost_per_year"),
+        ("saving", "per_year"),
+        ("investment", "per_year"),
+        ("fund", "amount"),
+        ("fund", "per_year"),
+        ("income", "weekly"),
+        ("income", "nightly"),
+        ("income", "payment"),
+        ("income", "per_year"),
+        ("staff", "permanent_cost"),
+        ("staff", "agency_cost"),
+    ];
+    let budget_lines = || {
+        let lines = doc.get("budget")?.get("line")?.as_array()?;
+        lines.iter().enumerate().find_map(|(i, item)| {
+            let value = item.as_table()?.get("per_year")?;
+            find(format!("budget.line[{i}].per_year"), value)
+        })
+    };
+    LISTS
+        .iter()
+        .find_map(|&(name, field)| list(name, field))
         .or_else(|| single("care_leavers", "weekly_cost"))
         .or_else(|| single("budget", "per_year"))
+        .or_else(budget_lines)
+        .or_else(|| single("history", "cost"))
 }
 
 impl Amount {

@@ -121,14 +121,42 @@ pub fn apply(base: &Table, scenario: &Table, index: usize) -> Result<ScenarioDoc
                             "must be an id (a string)",
                         ));
                     };
-                    let removed = DISABLE
-                        .iter()
-                        .any(|section| remove_by_id(&mut doc, section, target));
-                    if !removed {
+                    if ids[..k].contains(v) {
                         return Err(FieldError::new(
                             format!("{here}[{k}]"),
-                            format!("no {} has the id {target:?}", DISABLE.join(", ")),
+                            format!("names {target:?} a second time"),
                         ));
+                    }
+                    // The id must name one element: ids are unique within a
+                    // section but not across them.
+                    let named: Vec<&str> = DISABLE
+                        .iter()
+                        .copied()
+                        .filter(|section| match doc.get(*section) {
+                            Some(Value::Array(items)) => items.iter().any(|v| has_id(v, target)),
+                            _ => false,
+                        })
+                        .collect();
+                    match named.as_slice() {
+                        [] => {
+                            return Err(FieldError::new(
+                                format!("{here}[{k}]"),
+                                format!("no {} has the id {target:?}", DISABLE.join(", ")),
+                            ));
+                        }
+                        [section] => {
+                            remove_by_id(&mut doc, section, target);
+                        }
+                        several => {
+                            return Err(FieldError::new(
+                                format!("{here}[{k}]"),
+                                format!(
+                                    "{target:?} is the id of more than one element ({}), so it \
+                                     is not clear which to disable; give them different ids",
+                                    several.join(" and ")
+                                ),
+                            ));
+                        }
                     }
                 }
             }
@@ -216,7 +244,7 @@ pub fn apply(base: &Table, scenario: &Table, index: usize) -> Result<ScenarioDoc
                 return Err(FieldError::new(
                     here,
                     format!(
-                        "{other:?} cannot be changed by a scenario; expected id, label, disable, add, {}, {}",
+                        "{other:?} cannot be changed by a scenario; expected id, label, description, disable, add, {}, {}",
                         BY_ID.join(", "),
                         TABLES.join(", ")
                     ),
@@ -318,5 +346,33 @@ budget = { per_year = [5, 6] }"#,
         assert_eq!(e.path, "scenario[0].horizon");
         let e = apply(&table(BASE), &table("label = \"no id\""), 0).unwrap_err();
         assert_eq!(e.path, "scenario[0].id");
+    }
+
+    #[test]
+    fn a_disabled_id_must_name_one_element_once() {
+        // An intervention and a shock may share an id: disabling it dropped
+        // whichever section came first and kept the other, silently.
+        let shared = format!("{BASE}[[shock]]\nid = \"mst\"\nprobability_per_year = 0.5\n");
+        let e = apply(
+            &table(&shared),
+            &table("id = \"a\"\ndisable = [\"mst\"]"),
+            1,
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "scenario[1].disable[0]");
+        assert!(
+            e.message
+                .contains("more than one element (intervention and shock)"),
+            "{e:?}"
+        );
+        // Named twice, the second was reported as naming nothing.
+        let e = apply(
+            &table(BASE),
+            &table("id = \"a\"\ndisable = [\"mst\", \"fgc\", \"mst\"]"),
+            0,
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "scenario[0].disable[2]");
+        assert!(e.message.contains("a second time"), "{e:?}");
     }
 }
