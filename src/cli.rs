@@ -135,8 +135,11 @@ struct BacktestArgs {
     /// Simulated futures.
     #[arg(long, value_name = "N", default_value_t = 2000)]
     runs: u64,
+    /// Seed of the random streams of the simulated futures; the same data, origin, seed and
+    /// runs give the same scores.
     #[arg(long, value_name = "S", default_value_t = 42)]
     seed: u64,
+    /// Worker threads, 1 to 1024 [default: one per core]. The scores do not depend on it.
     #[arg(long, value_name = "T")]
     threads: Option<usize>,
     /// Write the calibrated config, with the observed counts as [history], to FILE
@@ -255,7 +258,7 @@ struct SensitivityArgs {
     /// The scenario to analyse [default: the config's first].
     #[arg(long, value_name = "ID")]
     scenario: Option<String>,
-    /// Simulated futures per setting (free, and each input at P10 and at P90).
+    /// Simulated futures per setting (free, and each input at P10 and at P90), at least 10.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     runs: u64,
     #[command(flatten)]
@@ -1123,14 +1126,14 @@ fn validate(path: PathBuf) -> Result<(), Error> {
         .map(|y| y.label.as_str())
         .collect();
     let text = format!(
-        "{}: valid — {:?}\n{} placement type(s), {} age band(s), {} cost line(s), {}years {}\n",
+        "{}: valid — {:?}\n{} placement type(s), {}, {} cost line(s), {}years {}\n",
         path.display(),
         model.name,
         model.placements.len(),
         if model.ages.tracked {
-            model.ages.bands.len()
+            format!("{} age band(s)", model.ages.bands.len())
         } else {
-            0
+            "1 age band (all ages, none declared)".to_string()
         },
         model.cost_lines.len(),
         if config.scenarios.len() > 1 {
@@ -1166,7 +1169,9 @@ fn cohorts_text(model: &crate::model::Model) -> String {
             .initial
             .iter()
             .flat_map(|(_, groups)| groups.iter().map(|(_, n)| n))
-            .sum();
+            .sum::<f64>()
+            // (An empty sum of floats is −0.)
+            + 0.0;
         let entrants = c
             .entries
             .as_ref()

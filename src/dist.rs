@@ -230,6 +230,12 @@ impl Params<'_> {
     /// Rejects parameters that the chosen distribution does not take, so a
     /// misspelt parameterisation is not silently ignored.
     fn only(&self, allowed: &[&str]) -> Result<(), FieldError> {
+        self.only_of(allowed, &[])
+    }
+
+    /// [`Params::only`] for a family written in two forms: `allowed` is the
+    /// form chosen, `other` the one not chosen, which the message names too.
+    fn only_of(&self, allowed: &[&str], other: &[&str]) -> Result<(), FieldError> {
         let s = self.spec;
         let given = [
             ("value", s.value.is_some()),
@@ -252,11 +258,22 @@ impl Params<'_> {
             if present && !allowed.contains(&name) {
                 return Err(self.err(
                     name,
-                    format!(
-                        "a {} distribution does not take `{name}` (it takes {})",
-                        s.dist,
-                        allowed.join(", ")
-                    ),
+                    if other.is_empty() {
+                        format!(
+                            "a {} distribution does not take `{name}` (it takes {})",
+                            s.dist,
+                            allowed.join(", ")
+                        )
+                    } else {
+                        format!(
+                            "a {} distribution does not take `{name}` with `{}` (it takes {}, \
+                             or {}, not a mix of the two)",
+                            s.dist,
+                            allowed[0],
+                            allowed.join(" and "),
+                            other.join(" and ")
+                        )
+                    },
                 ));
             }
         }
@@ -375,7 +392,7 @@ impl Dist {
             }
             "lognormal" => {
                 let (mu, sigma) = if s.median.is_some() || s.p90.is_some() {
-                    p.only(&["median", "p90"])?;
+                    p.only_of(&["median", "p90"], &["mean", "sd"])?;
                     let median = p.get("median", s.median)?;
                     let p90 = p.get("p90", s.p90)?;
                     if median <= 0.0 {
@@ -391,7 +408,7 @@ impl Dist {
                     }
                     (median.ln(), (p90 / median).ln() / Z90)
                 } else {
-                    p.only(&["mean", "sd"])?;
+                    p.only_of(&["mean", "sd"], &["median", "p90"])?;
                     let mean = p.get("mean", s.mean)?;
                     let sd = positive_sd(&p)?;
                     above_zero(&p, "mean", mean)?;
@@ -444,10 +461,10 @@ impl Dist {
             }
             "beta" => {
                 let (alpha, beta) = if s.alpha.is_some() || s.beta.is_some() {
-                    p.only(&["alpha", "beta"])?;
+                    p.only_of(&["alpha", "beta"], &["mean", "sd"])?;
                     (p.get("alpha", s.alpha)?, p.get("beta", s.beta)?)
                 } else {
-                    p.only(&["mean", "sd"])?;
+                    p.only_of(&["mean", "sd"], &["alpha", "beta"])?;
                     let mean = p.get("mean", s.mean)?;
                     let sd = positive_sd(&p)?;
                     if !(mean > 0.0 && mean < 1.0) {
@@ -480,10 +497,10 @@ impl Dist {
             }
             "gamma" => {
                 let (shape, scale) = if s.shape.is_some() || s.scale.is_some() {
-                    p.only(&["shape", "scale"])?;
+                    p.only_of(&["shape", "scale"], &["mean", "sd"])?;
                     (p.get("shape", s.shape)?, p.get("scale", s.scale)?)
                 } else {
-                    p.only(&["mean", "sd"])?;
+                    p.only_of(&["mean", "sd"], &["shape", "scale"])?;
                     let mean = p.get("mean", s.mean)?;
                     let sd = positive_sd(&p)?;
                     above_zero(&p, "mean", mean)?;

@@ -29,7 +29,7 @@ impl Progress {
         let bar = show.then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
             if let Ok(style) = ProgressStyle::with_template(
-                "{msg}{bar:30} {human_pos}/{human_len} simulations · {rate} a second · {eta} left",
+                "{msg}{bar:16} {human_pos}/{human_len} · {rate} a second · {eta} left",
             ) {
                 bar.set_style(style.with_key(
                     "rate",

@@ -1459,7 +1459,7 @@ fn a_price_change_that_takes_the_price_below_zero_is_refused() {
         "the example with change = -100000",
         &[
             ": intervention[5].change: ".into(),
-            "-100000".into(),
+            "a change of \u{2212}£100,000 a week".into(),
             "\"ifa\"".into(),
             "£780 to £950".into(),
             "below zero".into(),
@@ -1474,7 +1474,7 @@ fn a_price_change_that_takes_the_price_below_zero_is_refused() {
             "2026-04",
         )),
         "intervention[0].change",
-        "-900 to -100",
+        "\u{2212}£900 to \u{2212}£100",
     );
 }
 

@@ -319,7 +319,7 @@ fn config_file(dir: &tempfile::TempDir, text: &str) -> std::path::PathBuf {
 #[test]
 fn impossible_or_wrong_correlations_are_config_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(String, &[&str]); 6] = [
+    let cases: [(String, &[&str]); 7] = [
         (
             // a~b and a~c strongly positive, b~c strongly negative.
             [
@@ -335,12 +335,20 @@ fn impossible_or_wrong_correlations_are_config_errors() {
             &[
                 "correlation[0].inputs[1]",
                 "placement.z.weekly_cost",
-                "uncertain inputs",
+                "inputs of this config that can be correlated",
             ],
         ),
         (
             corr("placement.a.weekly_cost", "placement.a.inflation", 0.5),
             &["correlation[0].inputs[1]", "fixed number"],
+        ),
+        (
+            corr("placement.a.weekly_cost", "saving.s.slip_probability", 0.5),
+            &[
+                "correlation[0].inputs[1]",
+                "is a chance event",
+                "can be correlated are: placement.a.weekly_cost",
+            ],
         ),
         (
             corr("placement.a.weekly_cost", "placement.b.weekly_cost", 1.5),

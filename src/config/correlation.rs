@@ -102,20 +102,39 @@ pub(super) fn build(
 /// The parameter a correlation names, which must be an input drawn once
 /// per run from a distribution.
 fn input(name: &str, params: &[Param], strategy: &Strategy, path: &str) -> Result<ParamId> {
+    let is_shock_size = |i: usize| strategy.shocks.iter().any(|s| s.children.0 == i);
     let Some(i) = params.iter().position(|p| p.path == name) else {
-        let uncertain: Vec<&str> = params
+        // Only distributions drawn once a run can be correlated: not a
+        // shock's size, and not the chance events (a programme delivered, a
+        // saving slipping, a shock happening), which are not distributions.
+        let correlatable: Vec<&str> = params
             .iter()
-            .filter(|p| !p.dist.is_fixed())
-            .map(|p| p.path.as_str())
+            .enumerate()
+            .filter(|&(k, p)| !p.dist.is_fixed() && !is_shock_size(k))
+            .map(|(_, p)| p.path.as_str())
             .collect();
+        let chance = [
+            ".delivery_probability",
+            ".slip_probability",
+            ".probability_per_year",
+            ".probability",
+        ];
+        let why = if chance.iter().any(|c| name.ends_with(c)) {
+            format!(
+                "`{name}` is a chance event (it happens in a run or not), not a distribution, \
+                 and cannot be correlated"
+            )
+        } else {
+            format!("no input has the path `{name}`")
+        };
         return err(
             path,
             format!(
-                "no input has the path `{name}`; the uncertain inputs of this config are: {}",
-                if uncertain.is_empty() {
+                "{why}; the inputs of this config that can be correlated are: {}",
+                if correlatable.is_empty() {
                     "none".to_string()
                 } else {
-                    uncertain.join(", ")
+                    correlatable.join(", ")
                 }
             ),
         );
@@ -128,7 +147,7 @@ fn input(name: &str, params: &[Param], strategy: &Strategy, path: &str) -> Resul
             ),
         );
     }
-    if strategy.shocks.iter().any(|s| s.children.0 == i) {
+    if is_shock_size(i) {
         return err(
             path,
             format!(

@@ -22,13 +22,20 @@ pub(super) fn funds(raw: &RawConfig, calendar: &Calendar) -> Result<Vec<Fund>> {
     for (i, f) in raw.fund.iter().enumerate() {
         let path = format!("fund[{i}]");
         check_id(&f.id, &format!("{path}.id"))?;
-        if out.iter().any(|o| o.id == f.id) {
+        if default_funds().iter().any(|o| o.id == f.id) {
             return err(
                 format!("{path}.id"),
                 format!(
-                    "fund {:?} is declared twice (\"budget\" and \"grant\" are built in)",
+                    "{:?} is a fund carecast provides (\"budget\", the council's budget, and \
+                     \"grant\" are built in); choose another id",
                     f.id
                 ),
+            );
+        }
+        if out.iter().any(|o| o.id == f.id) {
+            return err(
+                format!("{path}.id"),
+                format!("fund {:?} is declared twice", f.id),
             );
         }
         let Some(kind) = FundKind::parse(&f.kind) else {
@@ -54,8 +61,9 @@ pub(super) fn funds(raw: &RawConfig, calendar: &Calendar) -> Result<Vec<Fund>> {
                     return err(
                         format!("{path}.per_year"),
                         format!(
-                            "has {} amounts but the horizon has {n_years} financial years",
-                            list.len()
+                            "has {} but the horizon has {}",
+                            crate::config::money::amounts(list.len()),
+                            years_text(n_years)
                         ),
                     );
                 }
@@ -124,8 +132,9 @@ pub(super) fn lines(
             return err(
                 format!("{path}.per_year"),
                 format!(
-                    "has {} amounts but the horizon has {n_years} financial years",
-                    l.per_year.len()
+                    "has {} but the horizon has {}",
+                    crate::config::money::amounts(l.per_year.len()),
+                    years_text(n_years)
                 ),
             );
         }
@@ -147,8 +156,10 @@ pub(super) fn lines(
             return err(
                 "budget.line",
                 format!(
-                    "the lines add up to {sum} in {}, more than the budget of {total}",
-                    calendar.years[y].label
+                    "the lines add up to {} in {}, more than the budget of {}",
+                    crate::config::money::pounds_text(sum),
+                    calendar.years[y].label,
+                    crate::config::money::pounds_text(*total)
                 ),
             );
         }
@@ -727,5 +738,14 @@ pub(super) fn spends(a: &LineAmount) -> Option<bool> {
     match a {
         LineAmount::Exact(x) if x.is_zero() => Some(false),
         _ => None,
+    }
+}
+
+/// `1 financial year`, `4 financial years`.
+pub(super) fn years_text(n: usize) -> String {
+    if n == 1 {
+        "1 financial year".to_string()
+    } else {
+        format!("{n} financial years")
     }
 }

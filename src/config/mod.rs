@@ -321,6 +321,7 @@ fn in_plain_words(message: &str) -> Option<String> {
         "f64" | "f32" => "a number",
         "a boolean" | "bool" => "true or false",
         "a string" => "text in quotes",
+        "a sequence" => "a list in square brackets",
         _ => return None,
     };
     let found = match found {

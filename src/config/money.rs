@@ -67,6 +67,47 @@ pub fn parse_amount(text: &str) -> Result<Decimal, String> {
     Ok(if negative { -value } else { value })
 }
 
+/// An amount of pounds as a message shows it: `£1,200,000`, `£450.50`,
+/// `−£50` (pence only when there are any).
+pub fn pounds_text(x: Decimal) -> String {
+    let x = x.round_dp(2).normalize();
+    let text = x.abs().to_string();
+    let (whole, pence) = match text.split_once('.') {
+        Some((w, p)) => (w.to_string(), format!(".{p:0<2}")),
+        None => (text.clone(), String::new()),
+    };
+    let mut grouped = String::new();
+    for (k, d) in whole.chars().enumerate() {
+        if k > 0 && (whole.len() - k) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(d);
+    }
+    let sign = if x.is_sign_negative() && !x.is_zero() {
+        "\u{2212}"
+    } else {
+        ""
+    };
+    format!("{sign}£{grouped}{pence}")
+}
+
+/// [`pounds_text`] of a number of pounds held as a float.
+pub fn pounds_text_f64(x: f64) -> String {
+    match decimal_from_f64(x) {
+        Some(d) => pounds_text(d),
+        None => format!("£{x}"),
+    }
+}
+
+/// `1 amount`, `3 amounts`: how many a list gave, for messages.
+pub fn amounts(n: usize) -> String {
+    if n == 1 {
+        "1 amount".to_string()
+    } else {
+        format!("{n} amounts")
+    }
+}
+
 /// What every number must be: the end of a [`too_large`] message, which the
 /// config reader replaces with the limit of the field's own quantity where
 /// it has a smaller one (`config::limits::of_field`).
@@ -263,6 +304,21 @@ impl fmt::Display for Amount {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pounds_read_as_people_write_them() {
+        let d = |t: &str| Decimal::from_str(t).unwrap();
+        assert_eq!(pounds_text(d("1200000")), "£1,200,000");
+        assert_eq!(pounds_text(d("1200000.0")), "£1,200,000");
+        assert_eq!(pounds_text(d("450.5")), "£450.50");
+        assert_eq!(pounds_text(d("-50")), "\u{2212}£50");
+        assert_eq!(pounds_text(d("-0")), "£0");
+        assert_eq!(pounds_text(d("999")), "£999");
+        assert_eq!(pounds_text(d("1000000000000.01")), "£1,000,000,000,000.01");
+        assert_eq!(pounds_text_f64(-12.25), "\u{2212}£12.25");
+        assert_eq!(amounts(1), "1 amount");
+        assert_eq!(amounts(3), "3 amounts");
+    }
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()

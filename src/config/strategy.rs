@@ -219,9 +219,9 @@ fn prices_stay_at_or_above_zero(
             };
             let (low, high) = limits::ends(b.dist(id));
             let change = if low == high {
-                format!("a change of {low} a week")
+                format!("a change of {} a week", pounds(low))
             } else {
-                format!("a change of {low} to {high} a week")
+                format!("a change of {} to {} a week", pounds(low), pounds(high))
             };
             let others: Vec<String> = in_force
                 .iter()
@@ -237,7 +237,7 @@ fn prices_stay_at_or_above_zero(
                 String::new()
             } else {
                 format!(
-                    ", £{} after inflation at the low end of its range",
+                    ", {} after inflation at the low end of its range",
                     pounds(base)
                 )
             };
@@ -245,8 +245,8 @@ fn prices_stay_at_or_above_zero(
                 format!("intervention[{i}].change"),
                 format!(
                     "{change} would take the weekly cost of placement {:?} below zero in {} \
-                     (to £{} at the low end of every input{others}): its price ranges from £{} \
-                     to £{}{inflated}, and a price must stay at £0 or more over its whole range",
+                     (to {} at the low end of every input{others}): its price ranges from {} \
+                     to {}{inflated}, and a price must stay at £0 or more over its whole range",
                     placement.id,
                     month.date,
                     pounds(price),
@@ -261,11 +261,7 @@ fn prices_stay_at_or_above_zero(
 
 /// Pounds for a message: whole pounds, or pence where there are any.
 fn pounds(x: f64) -> String {
-    if x.fract() == 0.0 {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.2}")
-    }
+    crate::config::money::pounds_text_f64(x)
 }
 
 pub(super) fn build(b: &mut Builder, raw: &RawConfig, mut ctx: Context) -> Result<Strategy> {
@@ -300,9 +296,9 @@ pub(super) fn build(b: &mut Builder, raw: &RawConfig, mut ctx: Context) -> Resul
             return err(
                 format!("{path}.per_year"),
                 format!(
-                    "has {} amounts but the horizon has {} financial years",
-                    r.per_year.len(),
-                    labels.len()
+                    "has {} but the horizon has {}",
+                    crate::config::money::amounts(r.per_year.len()),
+                    crate::config::finance::years_text(labels.len())
                 ),
             );
         }

@@ -476,7 +476,17 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
     for (i, l) in raw.cost_line.iter().enumerate() {
         let path = format!("cost_line[{i}]");
         check_id(&l.id, &format!("{path}.id"))?;
-        if l.id == "care_leavers" || l.id == "total" || !line_ids.insert(l.id.as_str()) {
+        if l.id == "care_leavers" || l.id == "total" {
+            return err(
+                format!("{path}.id"),
+                format!(
+                    "{:?} is a name carecast keeps for its own line (the care leavers' cost, and \
+                     the total); choose another id",
+                    l.id
+                ),
+            );
+        }
+        if !line_ids.insert(l.id.as_str()) {
             return err(
                 format!("{path}.id"),
                 format!("{:?} is already the name of a placement or cost line", l.id),
@@ -800,9 +810,9 @@ pub(super) fn money_per_year(
                 return err(
                     path.to_string(),
                     format!(
-                        "has {} amounts but the horizon has {n_years} financial year{}",
-                        list.len(),
-                        if n_years == 1 { "" } else { "s" }
+                        "has {} but the horizon has {}",
+                        crate::config::money::amounts(list.len()),
+                        crate::config::finance::years_text(n_years)
                     ),
                 );
             }
@@ -1334,9 +1344,9 @@ fn budget_per_year(raw: &RawBudget, calendar: &Calendar) -> Result<Vec<Decimal>>
         return err(
             "budget.per_year",
             format!(
-                "has {} amounts but the horizon has {n_years} financial year{} ({})",
-                raw.per_year.len(),
-                if n_years == 1 { "" } else { "s" },
+                "has {} but the horizon has {} ({})",
+                crate::config::money::amounts(raw.per_year.len()),
+                crate::config::finance::years_text(n_years),
                 calendar
                     .years
                     .iter()
