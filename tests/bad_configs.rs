@@ -1875,3 +1875,28 @@ fn a_scenario_table_that_drops_entries_says_it_replaced_them() {
         ],
     );
 }
+
+#[test]
+fn comparisons_labels_and_observed_counts_that_cannot_be_meant() {
+    let scenarios = "[[scenario]]\nid = \"a\"\n\n[[scenario]]\nid = \"b\"\n";
+    assert_field_error(
+        &format!("compare = [[\"a\", \"a\"]]\n{BASE}\n{scenarios}"),
+        "compare[0]",
+        "with itself",
+    );
+    assert_field_error(
+        &format!("compare = [[\"a\", \"b\"], [\"a\", \"b\"]]\n{BASE}\n{scenarios}"),
+        "compare[1]",
+        "a second time",
+    );
+    assert_field_error(
+        &base_with("id = \"ifa\"\n", "id = \"ifa\"\nlabel = \"  \"\n"),
+        "placement[1].label",
+        "is empty",
+    );
+    assert_field_error(
+        &base_plus("[history]\ntotal = { \"2024-01\" = 58.5 }\n"),
+        "history.total.2024-01",
+        "whole number, got 58.5",
+    );
+}

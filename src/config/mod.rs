@@ -226,16 +226,33 @@ pub fn parse_config(text: &str, origin: &str) -> Result<Config, ConfigError> {
             })
     };
     let compare = match compare_raw {
-        Some(pairs) => pairs
-            .iter()
-            .enumerate()
-            .map(|(k, [from, to])| {
-                Ok((
+        Some(pairs) => {
+            let mut out: Vec<(usize, usize)> = Vec::new();
+            for (k, [from, to]) in pairs.iter().enumerate() {
+                let pair = (
                     index(from, format!("compare[{k}][0]"))?,
                     index(to, format!("compare[{k}][1]"))?,
-                ))
-            })
-            .collect::<Result<Vec<_>, ConfigError>>()?,
+                );
+                let refuse = |message: String| ConfigError {
+                    origin: origin.to_string(),
+                    line: locate(text, "compare"),
+                    path: format!("compare[{k}]"),
+                    message,
+                };
+                if pair.0 == pair.1 {
+                    return Err(refuse(format!(
+                        "compares scenario {from:?} with itself; a comparison needs two scenarios"
+                    )));
+                }
+                if out.contains(&pair) {
+                    return Err(refuse(format!(
+                        "compares {from:?} with {to:?} a second time"
+                    )));
+                }
+                out.push(pair);
+            }
+            out
+        }
         None => (1..scenarios.len()).map(|k| (0, k)).collect(),
     };
     Ok(Config {

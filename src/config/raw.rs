@@ -158,6 +158,12 @@ fn one_line<'de, D: Deserializer<'de>, T: Text>(d: D) -> Result<T, D::Error> {
     let value = T::deserialize(d)?;
     if let Some(text) = value.text() {
         check_text(text, false).map_err(serde::de::Error::custom)?;
+        if text.trim().is_empty() {
+            return Err(serde::de::Error::custom(
+                "is empty: text shown in reports must say something (leave out a label to show \
+                 the id instead)",
+            ));
+        }
     }
     Ok(value)
 }

@@ -1468,6 +1468,12 @@ fn history(
                     format!("a count of children must be 0 to {MAX_CHILDREN}, got {v}"),
                 );
             }
+            if v.fract() != 0.0 {
+                return err(
+                    here,
+                    format!("a count of children in care is a whole number, got {v}"),
+                );
+            }
             out.push((ym, v));
         }
         out.sort_by_key(|(ym, _)| (ym.year, ym.month));
