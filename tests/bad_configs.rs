@@ -1616,7 +1616,11 @@ fn capital_receipts_cannot_be_spent_after_their_deadline() {
 #[test]
 fn an_income_needs_its_rate() {
     let toml = base_plus("[[income]]\nid = \"uasc\"\nkind = \"per_child_week\"\n");
-    assert_field_error(&toml, "income[0].weekly", "needs `weekly`");
+    assert_field_error(
+        &toml,
+        "income[0]",
+        "needs its rate: `weekly` (pounds a week) or `nightly`",
+    );
 }
 
 #[test]
@@ -1898,5 +1902,21 @@ fn comparisons_labels_and_observed_counts_that_cannot_be_meant() {
         &base_plus("[history]\ntotal = { \"2024-01\" = 58.5 }\n"),
         "history.total.2024-01",
         "whole number, got 58.5",
+    );
+}
+
+#[test]
+fn a_list_of_tables_written_with_single_brackets_says_how_to_write_it() {
+    // The second `[placement]` repeats the key: the message says that
+    // several placements are written `[[placement]]`.
+    let toml = "name = \"x\"\n[horizon]\nstart = \"2024-04\"\nyears = 1\n\
+                [placement]\nid = \"a\"\nweekly_cost = 1\n[placement]\nid = \"b\"\nweekly_cost = 2\n";
+    let case = Case::new(toml);
+    assert_bad(
+        &case,
+        &[
+            ":8: duplicate key `placement`".to_string(),
+            "write each as `[[placement]]`".to_string(),
+        ],
     );
 }

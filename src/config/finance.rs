@@ -326,6 +326,13 @@ pub(super) fn incomes(
                             "give the rate a week (`weekly`) or a night (`nightly`), not both",
                         );
                     }
+                    (None, None) if r.kind == "per_child_week" => {
+                        return err(
+                            path.clone(),
+                            "a per_child_week income needs its rate: `weekly` (pounds a week) \
+                             or `nightly` (pounds a night, optionally by age band)",
+                        );
+                    }
                     (None, None) => return need("weekly"),
                     (Some(w), None) => ChildRate::Weekly(b.param(
                         w,
@@ -362,7 +369,14 @@ pub(super) fn incomes(
                                 let Some(p) = placements.iter().position(|p| &p.id == id) else {
                                     return err(
                                         format!("{path}.placements[{k}]"),
-                                        format!("unknown placement {id:?}"),
+                                        format!(
+                                            "unknown placement {id:?}; expected one of {}",
+                                            placements
+                                                .iter()
+                                                .map(|p| p.id.as_str())
+                                                .collect::<Vec<_>>()
+                                                .join(", ")
+                                        ),
                                     );
                                 };
                                 mask[p] = true;

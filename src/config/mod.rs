@@ -297,6 +297,30 @@ fn toml_error(e: &toml::de::Error, mut path: String, text: &str, origin: &str) -
         && !key.is_empty()
     {
         message = format!("duplicate key `{key}`: each key may be given once in a table");
+        // `[placement]` written twice: the lists of elements take `[[…]]`.
+        const LISTS: [&str; 15] = [
+            "placement",
+            "initiative",
+            "age_band",
+            "transition",
+            "cost_line",
+            "intervention",
+            "shock",
+            "saving",
+            "investment",
+            "correlation",
+            "fund",
+            "income",
+            "staff",
+            "cohort",
+            "scenario",
+        ];
+        let name = key.trim_start_matches('[').trim_end_matches(']').trim();
+        if LISTS.contains(&name) {
+            message.push_str(&format!(
+                " (to give several, write each as `[[{name}]]`, a list of tables)"
+            ));
+        }
     }
     ConfigError {
         origin: origin.to_string(),
