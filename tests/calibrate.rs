@@ -2128,3 +2128,59 @@ fn the_generator_makes_trends_and_re_entries_that_calibration_sees() {
     // 5 intervals of nominal 95%: at least 4 should cover (P(fewer) ≈ 2%).
     assert!(covered >= 4, "{fits:?}");
 }
+
+#[test]
+fn a_year_missing_between_returns_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for year in [2020, 2021, 2023] {
+        write_year(
+            dir.path(),
+            year,
+            "A1,1,15/06/2010,WBRI,,,\n",
+            "A1,01/09/2019,S,C2,N1,U4,PR1,,,,,,\n",
+        );
+    }
+    let e = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap_err();
+    assert_eq!(e.exit_code(), 2);
+    let text = e.to_string();
+    assert!(
+        text.contains("no folder for 2021-22") && text.contains("2019-20 to 2022-23"),
+        "{text}"
+    );
+    // Two years missing are both named; the command exits with status 2.
+    std::fs::remove_dir_all(dir.path().join("2021")).unwrap();
+    let (code, _, err) = calibrate_at(dir.path(), "2023-03-31");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("2020-21, 2021-22"), "{err}");
+}
+
+#[test]
+fn a_quoted_field_running_past_the_line_end_is_an_error_naming_file_and_row() {
+    let dir = tempfile::tempdir().unwrap();
+    // A stray quote in the last column of row 3: read as CSV, the quoted
+    // field would swallow every row after it.
+    write_year(
+        dir.path(),
+        2023,
+        "A1,1,15/06/2010,WBRI,,,\nA2,1,15/06/2011,WBRI,,,\nA3,1,15/06/2012,WBRI,,,\n",
+        "A1,01/09/2022,S,C2,N1,U4,PR1,,,,,,\n\
+         A2,01/09/2022,S,C2,N1,U4,PR1,,,,,,\"SC1\n\
+         A3,01/09/2022,S,C2,N1,U4,PR1,,,,,,\n",
+    );
+    let e = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap_err();
+    assert_eq!(e.exit_code(), 2);
+    let text = e.to_string();
+    assert!(
+        text.contains("episodes.csv") && text.contains("row 3") && text.contains("quote"),
+        "{text}"
+    );
+    // Quoted fields on one line are read as usual.
+    write_year(
+        dir.path(),
+        2023,
+        "\"A1\",1,15/06/2010,WBRI,,,\n",
+        "\"A1\",\"01/09/2022\",S,C2,N1,U4,PR1,,,,,,\"SC1, SC2\"\n",
+    );
+    let data = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap();
+    assert_eq!(data.episodes.len(), 1);
+}

@@ -19,7 +19,8 @@
 //! reason; so are episodes that start after the child's 18th birthday
 //! (a date of birth that cannot be right). A missing column, an unreadable
 //! file, a plain file named like a year folder, two folders for the same
-//! year, a table with rows of which not one can be read (every date in a
+//! year, a year missing between the first return and the last, a quoted
+//! field running past the end of its line, a table with rows of which not one can be read (every date in a
 //! format not read, say), and a year (or a whole folder) without one usable
 //! episode are errors. Fields are decoded as UTF-8, or as Latin-1 (Windows exports)
 //! when they are not valid UTF-8, so a stray byte in a column that is not
@@ -214,6 +215,7 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
             "no collection-year folders: expected sub-folders named by the year each return ends or starts (e.g. 2024 or 2023 for 2023-24)",
         ));
     }
+    check_contiguous(dir, &years)?;
     let mut data = Data {
         folder: dir.to_path_buf(),
         ..Data::default()
@@ -348,6 +350,34 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
         ));
     }
     Ok(data)
+}
+
+/// Refuses returns with a year missing between the first and the last:
+/// an episode open at the end of the year before the gap would be cut off
+/// there, and the same child counted again as a new entrant in the year
+/// after it, halving the exits and inflating the entries.
+fn check_contiguous(dir: &Path, years: &BTreeMap<i32, PathBuf>) -> Result<(), Error> {
+    let read: Vec<i32> = years.keys().copied().collect();
+    let missing: Vec<String> = read
+        .windows(2)
+        .flat_map(|w| (w[0] + 1)..w[1])
+        .map(|y| format!("{}-{:02}", y - 1, y.rem_euclid(100)))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let (first, last) = (read[0], read[read.len() - 1]);
+    Err(data_error(
+        dir,
+        format!(
+            "the returns from {}-{:02} to {}-{:02} have no folder for {}: every year between the first and the last is needed (episodes open at the end of the year before a gap would be cut off and counted again as new entries after it); add the missing return(s), or move the years before the gap out of the folder",
+            first - 1,
+            first.rem_euclid(100),
+            last - 1,
+            last.rem_euclid(100),
+            missing.join(", ")
+        ),
+    ))
 }
 
 /// What a folder's name says about its collection year.
@@ -731,6 +761,20 @@ impl Table {
         Ok(reader.into_byte_records().map(move |r| {
             let record = r.map_err(|e| data_error(&path, format!("cannot read the CSV: {e}")))?;
             let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+            // SSDA903 fields never span lines: a field that does is a
+            // stray or unterminated double quote, which would otherwise
+            // swallow the rows after it into one field without a word.
+            if record
+                .iter()
+                .any(|f| f.contains(&b'\n') || f.contains(&b'\r'))
+            {
+                return Err(data_error(
+                    &path,
+                    format!(
+                        "row {line}: a double quote opens a field that runs past the end of the line (a stray or unterminated quote); SSDA903 fields never span lines: remove the quote or close it on the same line"
+                    ),
+                ));
+            }
             let fields = columns
                 .iter()
                 .map(|(name, i)| (*name, record.get(*i).map(decode).unwrap_or_default()))
