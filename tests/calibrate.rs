@@ -2184,3 +2184,80 @@ fn a_quoted_field_running_past_the_line_end_is_an_error_naming_file_and_row() {
     let data = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap();
     assert_eq!(data.episodes.len(), 1);
 }
+
+/// Episodes rows for `n` children A0.. starting on `decom` (a date text).
+fn rows_of(n: usize, decom: impl Fn(usize) -> String) -> (String, String) {
+    let mut header = String::new();
+    let mut episodes = String::new();
+    for i in 0..n {
+        header.push_str(&format!("A{i},1,15/06/2010,WBRI,,,\n"));
+        episodes.push_str(&format!("A{i},{},S,C2,N1,U4,PR1,,,,,,\n", decom(i)));
+    }
+    (header, episodes)
+}
+
+#[test]
+fn a_table_with_dates_month_first_is_an_error_naming_file_and_a_row() {
+    let dir = tempfile::tempdir().unwrap();
+    // 100 episodes starting in 2022-23, written mm/dd/yyyy: those with a
+    // day above 12 fail, the others would be read with day and month
+    // swapped.
+    let (header, episodes) = rows_of(100, |i| {
+        let (m, d) = [(4, 2), (9, 20), (1, 15), (11, 3)][i % 4];
+        format!("{m:02}/{d:02}/{}", if m < 4 { 2023 } else { 2022 })
+    });
+    write_year(dir.path(), 2023, &header, &episodes);
+    let e = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap_err();
+    assert_eq!(e.exit_code(), 2);
+    let text = e.to_string();
+    assert!(
+        text.contains("episodes.csv")
+            && text.contains("month first (mm/dd/yyyy)")
+            && text.contains("row 3: \"09/20/2022\""),
+        "{text}"
+    );
+    let (code, _, err) = calibrate_at(dir.path(), "2023-03-31");
+    assert_eq!(code, 2, "{err}");
+    // One such date among a hundred is a typo: skipped, not refused.
+    let (header, episodes) = rows_of(100, |i| {
+        if i == 7 {
+            "09/20/2022".into()
+        } else {
+            "20/09/2022".into()
+        }
+    });
+    write_year(dir.path(), 2023, &header, &episodes);
+    let data = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap();
+    assert_eq!(data.episodes.len(), 99);
+    assert_eq!(data.problems.len(), 1);
+}
+
+#[test]
+fn a_table_with_more_than_five_percent_of_its_rows_skipped_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // 200 rows, 11 with an unknown placement code: 5.5% skipped.
+    let (header, mut episodes) = rows_of(189, |_| "20/09/2022".into());
+    for i in 0..11 {
+        episodes.push_str(&format!("B{i},20/09/2022,S,C2,N1,X9,PR1,,,,,,\n"));
+    }
+    write_year(dir.path(), 2023, &header, &episodes);
+    let e = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap_err();
+    assert_eq!(e.exit_code(), 2);
+    let text = e.to_string();
+    assert!(
+        text.contains("episodes.csv")
+            && text.contains("11 of the 200 rows")
+            && text.contains("5%")
+            && text.contains("unknown PLACE code"),
+        "{text}"
+    );
+    // 10 of 200 (5%) are skipped and reported, the table read.
+    let (header, mut episodes) = rows_of(190, |_| "20/09/2022".into());
+    for i in 0..10 {
+        episodes.push_str(&format!("B{i},20/09/2022,S,C2,N1,X9,PR1,,,,,,\n"));
+    }
+    write_year(dir.path(), 2023, &header, &episodes);
+    let data = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap();
+    assert_eq!(data.episodes.len(), 190);
+    assert_eq!(data.problems.len(), 10);
+}

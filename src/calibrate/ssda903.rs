@@ -20,7 +20,9 @@
 //! (a date of birth that cannot be right). A missing column, an unreadable
 //! file, a plain file named like a year folder, two folders for the same
 //! year, a year missing between the first return and the last, a quoted
-//! field running past the end of its line, a table with rows of which not one can be read (every date in a
+//! field running past the end of its line, a table with its dates month
+//! first (mm/dd/yyyy) or more than 5% of its rows skipped, a table with
+//! rows of which not one can be read (every date in a
 //! format not read, say), and a year (or a whole folder) without one usable
 //! episode are errors. Fields are decoded as UTF-8, or as Latin-1 (Windows exports)
 //! when they are not valid UTF-8, so a stray byte in a column that is not
@@ -233,10 +235,10 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
         let return_end = Day::from_ymd(year, 3, 31).unwrap_or(Day(0));
         let return_start = Day::from_ymd(year - 1, 4, 1).unwrap_or(Day(0));
         let table = Table::open(&episode_file, &EPISODE_COLUMNS)?;
-        let (mut rows, mut usable) = (0, 0);
+        let mut count = Counts::default();
         for row in table.rows()? {
-            rows += 1;
             let (line, f) = row?;
+            count.row(line, &f, &["DECOM", "DEC"]);
             let problem = |reason: String| Problem {
                 file: episode_file.clone(),
                 row: line,
@@ -244,7 +246,7 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
             };
             let episode = match parse_episode(&f, return_start, return_end) {
                 Ok(e) => {
-                    usable += 1;
+                    count.usable += 1;
                     Episode { row: line, ..e }
                 }
                 Err(reason) => {
@@ -276,7 +278,7 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
                 }
             }
         }
-        if rows == 0 {
+        if count.rows == 0 {
             return Err(data_error(
                 &episode_file,
                 format!(
@@ -286,8 +288,8 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
                 ),
             ));
         }
-        check_some_usable(&episode_file, year, (rows, usable), &data.problems)?;
-        check_some_usable(&header, year, children, &data.problems)?;
+        check_table(&episode_file, year, &count, &data.problems)?;
+        check_table(&header, year, &children, &data.problems)?;
     }
     episodes.sort_by(|a, b| (&a.child, a.start).cmp(&(&b.child, b.start)));
     // Where the rows came from, for reporting overlaps and missing births.
@@ -518,12 +520,12 @@ fn parse_episode(
 
 /// Reads a header table into `data.dob`; returns its rows and how many of
 /// them gave a child a date of birth.
-fn read_header(path: &Path, data: &mut Data) -> Result<(usize, usize), Error> {
+fn read_header(path: &Path, data: &mut Data) -> Result<Counts, Error> {
     let table = Table::open(path, &HEADER_COLUMNS)?;
-    let (mut rows, mut usable) = (0, 0);
+    let mut count = Counts::default();
     for row in table.rows()? {
-        rows += 1;
         let (line, f) = row?;
+        count.row(line, &f, &["DOB"]);
         let child = f.get("CHILD").map(|s| s.trim()).unwrap_or("");
         let dob = f.get("DOB").map(|s| s.trim()).unwrap_or("");
         let problem = |reason: String| Problem {
@@ -537,7 +539,7 @@ fn read_header(path: &Path, data: &mut Data) -> Result<(usize, usize), Error> {
         }
         match Day::parse(dob) {
             Some(d) => {
-                usable += 1;
+                count.usable += 1;
                 data.dob.insert(child.to_string(), d);
             }
             None => data.problems.push(problem(format!(
@@ -545,20 +547,84 @@ fn read_header(path: &Path, data: &mut Data) -> Result<(usize, usize), Error> {
             ))),
         }
     }
-    Ok((rows, usable))
+    Ok(count)
 }
 
-/// A table with rows of which not one could be read (every date in another
-/// format, say) is an error naming its first bad row: skipping it row by
-/// row would calibrate on the other years as if this one had no children,
-/// and say so only on stderr. `counts` is (rows, rows usable).
-fn check_some_usable(
-    path: &Path,
-    year: i32,
-    (rows, usable): (usize, usize),
-    problems: &[Problem],
-) -> Result<(), Error> {
-    if rows == 0 || usable > 0 {
+/// The largest share of a table's rows that may be skipped as unusable
+/// before the table is refused: returns that pass the DfE's validation
+/// have next to none, and a year in which more than one row in twenty
+/// cannot be read has been exported wrongly, not mistyped.
+pub const MAX_SKIPPED_SHARE: f64 = 0.05;
+/// Skipped rows below this many never refuse a table, however small.
+pub const MIN_SKIPPED_REFUSED: usize = 10;
+/// Rows with a date read as month/day/year before a table is refused (and
+/// at least 1% of its rows): one such date is a typo, many an export in
+/// the American order.
+const MIN_SWAPPED_REFUSED: usize = 3;
+
+/// What was read of one table.
+#[derive(Clone, Debug, Default)]
+struct Counts {
+    rows: usize,
+    /// Rows that gave an episode (or a date of birth).
+    usable: usize,
+    /// Rows with a date that is no dd/mm/yyyy date but reads as
+    /// mm/dd/yyyy, and the first of them (line, text).
+    swapped: usize,
+    swapped_example: Option<(usize, String)>,
+}
+
+impl Counts {
+    fn row(&mut self, line: usize, f: &HashMap<&str, String>, dates: &[&str]) {
+        self.rows += 1;
+        if let Some(text) = dates
+            .iter()
+            .filter_map(|k| f.get(k))
+            .find(|t| reads_month_first(t))
+        {
+            self.swapped += 1;
+            if self.swapped_example.is_none() {
+                self.swapped_example = Some((line, text.trim().to_string()));
+            }
+        }
+    }
+}
+
+/// Whether `text` is no dd/mm/yyyy date because its month is above 12,
+/// while read as mm/dd/yyyy it is a valid day.
+fn reads_month_first(text: &str) -> bool {
+    let parts: Vec<&str> = text.trim().split('/').collect();
+    let [a, b, y] = parts[..] else {
+        return false;
+    };
+    let (Ok(a), Ok(b), Ok(y)) = (a.parse::<u32>(), b.parse::<u32>(), y.parse::<i32>()) else {
+        return false;
+    };
+    b > 12 && Day::from_ymd(y, a, b).is_some()
+}
+
+/// Refuses a table exported with its dates month first, one with rows of
+/// which not one could be read, and one with more than
+/// [`MAX_SKIPPED_SHARE`] of its rows skipped: skipping them row by row
+/// would calibrate on the other years as if this one had lost its
+/// children (and, with dates month first, read the rest with day and
+/// month swapped), and say so only on stderr.
+fn check_table(path: &Path, year: i32, count: &Counts, problems: &[Problem]) -> Result<(), Error> {
+    let the_return = format!("the return for {}-{:02}", year - 1, year.rem_euclid(100));
+    if let Some((line, text)) = &count.swapped_example
+        && count.swapped >= MIN_SWAPPED_REFUSED
+        && count.swapped * 100 >= count.rows
+    {
+        return Err(data_error(
+            path,
+            format!(
+                "{} of the {} rows of {the_return} have a date written month first (mm/dd/yyyy), e.g. row {line}: {text:?}; the dates of this table cannot be trusted (those with a day up to 12 would be read with day and month swapped): export it again with dates as dd/mm/yyyy or yyyy-mm-dd",
+                count.swapped, count.rows
+            ),
+        ));
+    }
+    let skipped = count.rows - count.usable;
+    if count.rows == 0 || skipped == 0 {
         return Ok(());
     }
     let first = problems
@@ -567,14 +633,26 @@ fn check_some_usable(
         .min_by_key(|p| p.row)
         .map(|p| format!("; the first: {}:{}: {}", p.file.display(), p.row, p.reason))
         .unwrap_or_default();
-    Err(data_error(
-        path,
-        format!(
-            "no usable row in the return for {}-{:02}: all {rows} rows skipped{first}",
-            year - 1,
-            year % 100
-        ),
-    ))
+    if count.usable == 0 {
+        return Err(data_error(
+            path,
+            format!(
+                "no usable row in {the_return}: all {} rows skipped{first}",
+                count.rows
+            ),
+        ));
+    }
+    if skipped >= MIN_SKIPPED_REFUSED && skipped as f64 > MAX_SKIPPED_SHARE * count.rows as f64 {
+        return Err(data_error(
+            path,
+            format!(
+                "{skipped} of the {} rows of {the_return} cannot be used, more than the {}% carecast accepts in one table: calibrating on the rest would lose that year's children without a word{first}",
+                count.rows,
+                MAX_SKIPPED_SHARE * 100.0
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The file of a year folder holding a table: the name given, or a `.csv`
