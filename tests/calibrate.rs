@@ -2261,3 +2261,81 @@ fn a_table_with_more_than_five_percent_of_its_rows_skipped_is_an_error() {
     assert_eq!(data.episodes.len(), 190);
     assert_eq!(data.problems.len(), 10);
 }
+
+#[test]
+fn a_decom_corrected_in_a_later_return_replaces_the_earlier_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    // Open at the end of 2021-22; the 2022-23 return moves its DECOM two
+    // days later and closes it. A2's episode is the same in both.
+    write_year(
+        dir.path(),
+        2022,
+        "A1,1,15/06/2010,WBRI,,,\nA2,1,15/06/2011,WBRI,,,\n",
+        "A1,01/09/2021,S,C2,N1,U4,PR1,,,,,,\nA2,01/10/2021,S,C2,N1,U4,PR1,,,,,,\n",
+    );
+    write_year(
+        dir.path(),
+        2023,
+        "A1,1,15/06/2010,WBRI,,,\nA2,1,15/06/2011,WBRI,,,\n",
+        "A1,03/09/2021,S,C2,N1,U4,PR1,10/10/2022,E11,,,,\nA2,01/10/2021,S,C2,N1,U4,PR1,,,,,,\n",
+    );
+    let data = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap();
+    assert_eq!(data.corrected, 1);
+    assert_eq!(data.episodes.len(), 2);
+    let a1 = &data.episodes[0];
+    assert_eq!(
+        (a1.start, a1.end),
+        (day(2021, 9, 3), Some(day(2022, 10, 10)))
+    );
+    // The stale copy is reported where it was read.
+    assert_eq!(data.problems.len(), 1, "{:?}", data.problems);
+    let p = &data.problems[0];
+    assert!(p.file.ends_with("2022/episodes.csv") && p.row == 2, "{p:?}");
+    assert!(
+        p.reason
+            .contains("is replaced by the episode starting 2021-09-03"),
+        "{p:?}"
+    );
+    // Both children are in the stock at 1 April 2022, A1 exits once.
+    let prep = calibrate::prepare(data, None).unwrap();
+    let est = estimates(&prep, day(2022, 4, 1), 12);
+    assert_eq!(est.stock_by_band().iter().flatten().sum::<u32>(), 2);
+    let est = estimates(&prep, day(2023, 4, 1), 12);
+    let exits: f64 = est.exits.iter().flatten().map(|r| r.events).sum();
+    assert_eq!(exits, 1.0);
+}
+
+#[test]
+fn a_decom_corrected_earlier_in_a_later_return_ends_the_episode_before_it_there() {
+    let dir = tempfile::tempdir().unwrap();
+    // 2021-22: a closed episode, then one open at the year end starting
+    // the day the first ends. 2022-23 moves the second's DECOM two days
+    // earlier (the first, closed, is not sent again).
+    write_year(
+        dir.path(),
+        2022,
+        "A1,1,15/06/2010,WBRI,,,\n",
+        "A1,01/06/2021,S,C2,N1,U4,PR1,10/02/2022,X1,,,,\n\
+         A1,10/02/2022,P,C2,N1,U1,PR1,,,,,,\n",
+    );
+    write_year(
+        dir.path(),
+        2023,
+        "A1,1,15/06/2010,WBRI,,,\n",
+        "A1,08/02/2022,P,C2,N1,U1,PR1,,,,,,\n",
+    );
+    let data = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap();
+    let spans: Vec<(Day, Option<Day>)> = data.episodes.iter().map(|e| (e.start, e.end)).collect();
+    assert_eq!(
+        spans,
+        [
+            (day(2021, 6, 1), Some(day(2022, 2, 8))),
+            (day(2022, 2, 8), None)
+        ],
+        "{:?}",
+        data.problems
+    );
+    assert_eq!(data.episodes[1].return_end, day(2023, 3, 31));
+    assert_eq!(data.corrected, 1);
+    assert_eq!(data.problems.len(), 1, "{:?}", data.problems);
+}

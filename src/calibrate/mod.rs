@@ -350,6 +350,13 @@ pub fn summary(prep: &Prepared, est: &Estimates) -> String {
         d.respite,
         d.problems.len()
     );
+    if d.corrected > 0 {
+        let _ = writeln!(
+            s,
+            "{} episodes overlapping one of a later return were corrected by it (the later return's dates kept)",
+            d.corrected
+        );
+    }
     let _ = writeln!(
         s,
         "Window: {} months from {} to the day before {}; {} periods in care",

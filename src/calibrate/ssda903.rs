@@ -9,7 +9,9 @@
 //!
 //! The same episode appears in consecutive returns (an episode open at one
 //! year end is sent again the next year, closed or still open): episodes
-//! are keyed by (CHILD, DECOM) and the latest return's copy is kept. An
+//! are keyed by (CHILD, DECOM) and the latest return's copy is kept; an
+//! episode overlapping one of a later return (a DECOM corrected there) gives
+//! way to it. An
 //! episode still open in the latest return that mentions it is in care at
 //! that return's end, and nothing is known about it after that.
 //!
@@ -117,6 +119,9 @@ pub struct Data {
     pub duplicates: usize,
     /// Short-break episodes left out.
     pub respite: usize,
+    /// Episodes replaced by an overlapping one of the same child from a
+    /// later return (its correction: a DECOM moved, say).
+    pub corrected: usize,
     /// The folder read.
     pub folder: PathBuf,
 }
@@ -299,35 +304,74 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
     };
     let mut kept: Vec<Episode> = Vec::with_capacity(episodes.len());
     for e in episodes {
-        let problem = match (data.dob.get(&e.child), kept.last()) {
-            (None, _) => Some(format!(
+        let dob_problem = match data.dob.get(&e.child) {
+            None => Some(format!(
                 "child {}: no header row with a valid DOB, episode starting {} skipped",
                 e.child, e.start
             )),
-            (Some(dob), _) if e.start < *dob => Some(format!(
+            Some(dob) if e.start < *dob => Some(format!(
                 "child {}: DECOM {} is before the child's DOB {dob}, episode skipped",
                 e.child, e.start
             )),
-            (Some(dob), _) if e.start > dob.plus_years(18) => Some(format!(
+            Some(dob) if e.start > dob.plus_years(18) => Some(format!(
                 "child {}: DECOM {} is after the 18th birthday (DOB {dob}): the DOB cannot be right, episode skipped",
                 e.child, e.start
             )),
-            (_, Some(prev)) if prev.child == e.child && e.start < prev.known_until() => {
-                Some(format!(
+            _ => None,
+        };
+        if let Some(reason) = dob_problem {
+            data.problems.push(Problem {
+                file: origin(&e),
+                row: e.row,
+                reason,
+            });
+            continue;
+        }
+        // An episode of a later return overlapping one of an earlier
+        // return is the council's correction (a DECOM moved, say): an
+        // episode the earlier return left open and the later one did not
+        // send again is replaced by it; one the earlier return closed ends
+        // where the later return's episode begins.
+        while let Some(prev) = kept.last_mut()
+            && prev.child == e.child
+            && e.start < prev.known_until()
+            && e.return_end > prev.return_end
+        {
+            data.corrected += 1;
+            if prev.end.is_some() {
+                prev.end = Some(e.start);
+                break;
+            }
+            if let Some(stale) = kept.pop() {
+                let (y, _, _) = e.return_end.ymd();
+                data.problems.push(Problem {
+                    file: origin(&stale),
+                    row: stale.row,
+                    reason: format!(
+                        "child {}: episode starting {}, open at the return's end, is replaced by the episode starting {} of the later return for {}-{:02} (a correction), skipped",
+                        stale.child,
+                        stale.start,
+                        e.start,
+                        y - 1,
+                        y.rem_euclid(100)
+                    ),
+                });
+            }
+        }
+        if let Some(prev) = kept.last()
+            && prev.child == e.child
+            && e.start < prev.known_until()
+        {
+            data.problems.push(Problem {
+                file: origin(&e),
+                row: e.row,
+                reason: format!(
                     "child {}: episode starting {} overlaps the episode {}–{}, skipped",
                     e.child,
                     e.start,
                     prev.start,
                     prev.end.map(|d| d.to_string()).unwrap_or_default()
-                ))
-            }
-            _ => None,
-        };
-        if let Some(reason) = problem {
-            data.problems.push(Problem {
-                file: origin(&e),
-                row: e.row,
-                reason,
+                ),
             });
             continue;
         }
