@@ -17,9 +17,11 @@
 //! the mean and variance of 1 − exp(−12λ) when λ ~ Gamma(d, E) (d exits in
 //! E child-months: E[e^(−tλ)] = (1 + t/E)^(−d)); time-in-care factors as
 //! lognormals with σ = 1/√d(k), the exits of their own band (the base
-//! hazards, drawn on their own, carry the reference band); moves as a PERT over the
-//! 99.9% interval of the annual rate with the estimate's mean (bounded, so
-//! that the moves out of a placement can never exceed its children).
+//! hazards, drawn on their own, carry the reference band); moves as a PERT
+//! with min and max at the 0.05% and 99.95% points of the gamma posterior
+//! Gamma(d + 1, E + 1/λ₀) and its mode and shape set so that the PERT has
+//! the posterior's mean and variance of 1 − exp(−12λ) (bounded, so that the
+//! moves out of a placement can never exceed its children).
 //!
 //! Moves out of one placement compete: the monthly probability of a move
 //! to q is (λq / Λ)(1 − exp(−Λ)) with Λ the sum of the move rates, which
@@ -255,10 +257,7 @@ fn beta_of_annual(r: &Rate) -> Option<String> {
     if r.events <= 0.0 || r.exposure <= 0.0 {
         return None;
     }
-    let a = (1.0 + 12.0 / r.exposure).powf(-r.events);
-    let b = (1.0 + 24.0 / r.exposure).powf(-r.events);
-    let mean = 1.0 - a;
-    let var = b - a * a;
+    let (mean, var) = annual_moments(r);
     if !(var > 0.0 && mean > 0.0 && mean < 1.0 && var < mean * (1.0 - mean)) {
         return None;
     }
@@ -290,20 +289,51 @@ fn num_sig_down(x: f64) -> String {
     }
 }
 
-/// PERT over the 99.9% interval of the annual rate, mean-matched.
-fn pert_of_annual(r: &Rate) -> Option<String> {
+/// The mean and variance of the annual probability 1 − exp(−12λ) when
+/// λ ~ Gamma(d, E) (d = `r.events`, E = `r.exposure`), from
+/// E[e^(−tλ)] = (1 + t/E)^(−d).
+fn annual_moments(r: &Rate) -> (f64, f64) {
+    let a = (1.0 + 12.0 / r.exposure).powf(-r.events);
+    let b = (1.0 + 24.0 / r.exposure).powf(-r.events);
+    (1.0 - a, b - a * a)
+}
+
+/// A PERT (min, mode, max, shape) for the annual probability
+/// 1 − exp(−12λ) with λ ~ Gamma(d, E): min and max at the 0.05% and 99.95%
+/// points of that gamma, and the mode and shape set so that the PERT has the
+/// gamma's mean and variance (a PERT with shape γ has mean
+/// (min + γ·mode + max) / (γ + 2) and variance (μ − min)(max − μ) / (γ + 3)).
+/// When no mode within the bounds gives that variance (a gamma of shape
+/// below about 2), the mode is at min and the mean still matches.
+fn pert_params(r: &Rate) -> Option<(f64, f64, f64, f64)> {
     if r.events <= 0.0 || r.exposure <= 0.0 {
         return None;
     }
     let lo = annual(chi2_quantile(2.0 * r.events, 0.0005) / 2.0 / r.exposure);
-    let hi = annual(chi2_quantile(2.0 * r.events + 2.0, 0.9995) / 2.0 / r.exposure);
-    let mean = annual(r.value);
-    let mode = ((6.0 * mean - lo - hi) / 4.0).clamp(lo, hi);
+    let hi = annual(chi2_quantile(2.0 * r.events, 0.9995) / 2.0 / r.exposure);
+    let (mean, var) = annual_moments(r);
+    if !(lo < mean && mean < hi && var > 0.0) {
+        return None;
+    }
+    let shape = (mean - lo) * (hi - mean) / var - 3.0;
+    let mode = ((shape + 2.0) * mean - lo - hi) / shape;
+    if shape > 0.0 && (lo..=hi).contains(&mode) {
+        return Some((lo, mode, hi, shape));
+    }
+    // Mode at min: (γ + 2)μ = (γ + 1)·min + max.
+    let shape = (hi + lo - 2.0 * mean) / (mean - lo);
+    (shape > 0.0).then_some((lo, lo, hi, shape))
+}
+
+/// The PERT of [`pert_params`] as a config value.
+fn pert_of_annual(r: &Rate) -> Option<String> {
+    let (lo, mode, hi, shape) = pert_params(r)?;
     Some(format!(
-        "{{ dist = \"pert\", min = {}, mode = {}, max = {} }}",
+        "{{ dist = \"pert\", min = {}, mode = {}, max = {}, shape = {} }}",
         num_sig(lo),
         num_sig(mode),
-        num_sig(hi)
+        num_sig(hi),
+        num_sig(shape)
     ))
 }
 
@@ -968,9 +998,13 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
                         .map(|q| &est.moves_by_band[p][q][b])
                         .filter(|r| r.value > 0.0)
                         .map(|r| {
-                            let g = posterior(r);
-                            let hi = chi2_quantile(2.0 * g.events + 2.0, 0.9995) / 2.0 / g.exposure;
-                            1.0 - (-hi).exp()
+                            pert_params(&posterior(r)).map_or(
+                                1.0 - (-r.value).exp(),
+                                |(_, _, hi, _)| {
+                                    // The monthly probability of the annual max.
+                                    1.0 - (1.0 - hi).powf(1.0 / 12.0)
+                                },
+                            )
                         })
                         .sum();
                     let value = match (opts.uncertain && worst <= 1.0 - 1e-6 && !r.pooled())
@@ -1072,6 +1106,74 @@ fn trend_value(trend: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The mean and sd of a PERT (min, mode, max, shape) read back from
+    /// its config text.
+    fn pert_moments(text: &str) -> (f64, f64) {
+        let field = |k: &str| -> f64 {
+            let at = text.find(&format!("{k} = ")).unwrap() + k.len() + 3;
+            text[at..]
+                .split([',', ' '])
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        let (a, m, c, g) = (field("min"), field("mode"), field("max"), field("shape"));
+        let mean = (a + g * m + c) / (g + 2.0);
+        (mean, ((mean - a) * (c - mean) / (g + 3.0)).sqrt())
+    }
+
+    #[test]
+    fn the_pert_of_a_move_has_the_mean_and_sd_of_its_gamma_posterior() {
+        // The reviewer's cell: 5 moves, posterior Gamma(6, 3144), annual
+        // probability sd 0.00910 (the PERT written before had 0.01134).
+        let shrunk = Shrunk {
+            events: 5.0,
+            exposure: 3144.0 - 1.0 / 0.002,
+            prior: 0.002,
+            value: 6.0 / 3144.0,
+        };
+        let g = posterior(&shrunk);
+        assert!((g.events - 6.0).abs() < 1e-12 && (g.exposure - 3144.0).abs() < 1e-9);
+        let (mean, var) = annual_moments(&g);
+        assert!((var.sqrt() - 0.00910).abs() < 5e-5, "{}", var.sqrt());
+        let text = pert_of_annual(&g).unwrap();
+        let (m, sd) = pert_moments(&text);
+        assert!(
+            (m / mean - 1.0).abs() < 1e-3,
+            "{text}: mean {m} against {mean}"
+        );
+        assert!(
+            (sd / var.sqrt() - 1.0).abs() < 1e-3,
+            "{text}: sd {sd} against {}",
+            var.sqrt()
+        );
+        // Its bounds are the gamma's own 99.9% interval (Gamma(6), not 7).
+        let hi = annual(chi2_quantile(12.0, 0.9995) / 2.0 / 3144.0);
+        assert!(text.contains(&format!("max = {}", num_sig(hi))), "{text}");
+        // From 2 events up mean and sd match; below, the mean does.
+        for (d, e) in [
+            (2.0, 400.0),
+            (3.0, 50.0),
+            (20.0, 900.0),
+            (300.0, 2.0e4),
+            (1.0, 300.0),
+        ] {
+            let r = Rate::new(d, e, 1.0);
+            let (mean, var) = annual_moments(&r);
+            let text = pert_of_annual(&r).unwrap();
+            let (m, sd) = pert_moments(&text);
+            assert!((m / mean - 1.0).abs() < 1e-3, "{d} {e} {text}: {m} {mean}");
+            if d >= 2.0 {
+                assert!(
+                    (sd / var.sqrt() - 1.0).abs() < 1e-3,
+                    "{d} {e} {text}: {sd} {}",
+                    var.sqrt()
+                );
+            }
+        }
+    }
 
     #[test]
     fn the_format_probe_is_valid_without_the_continuous_time_keys() {
