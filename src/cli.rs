@@ -909,6 +909,7 @@ fn render_reports(
 fn prepare(
     args: &DataArgs,
     years: Option<usize>,
+    same_start: bool,
 ) -> Result<
     (
         calibrate::Prepared,
@@ -938,6 +939,12 @@ fn prepare(
         check_years(years)?;
     }
     let base = args.base.as_deref().map(calibrate::load_base).transpose()?;
+    // `calibrate` writes the base's amounts by year into a horizon starting
+    // at `at`: they must be the same years (a backtest's origins differ
+    // from the base's start by design).
+    if same_start && let Some(b) = &base {
+        calibrate::check_base_start(b, at)?;
+    }
     let years = check_years(years.unwrap_or(base.as_ref().map_or(3, |b| b.years)))?;
     let options = calibrate::ssda903::ReadOptions {
         files: calibrate::ssda903::FileNames {
@@ -993,7 +1000,7 @@ fn calibrate(mut args: CalibrateArgs) -> Result<(), Error> {
     if args.out.as_deref().is_some_and(output::write::is_stdout) {
         args.out = None;
     }
-    let (prep, base, request) = prepare(&args.data, args.years)?;
+    let (prep, base, request) = prepare(&args.data, args.years, true)?;
     let (estimates, text) =
         calibrate::calibrate_prepared(&prep, base.as_ref(), &request, Vec::new(), None)?;
     let summary = calibrate::summary(&prep, &estimates);
@@ -1039,7 +1046,7 @@ fn backtest(args: BacktestArgs) -> Result<(), Error> {
         Some(every) => Some(crate::backtest::parse_every(every)?),
         None => None,
     };
-    let (prep, base, request) = prepare(&args.data, None)?;
+    let (prep, base, request) = prepare(&args.data, None, false)?;
     if let Some(step) = step {
         let last = prep.data.last_day().unwrap_or(request.at);
         origins = crate::backtest::origins_every(request.at, step, last);

@@ -636,7 +636,7 @@ fn calibrate_on_a_base_keeps_its_money_and_maps_codes_to_its_placements() {
     let e = carecast()
         .args(["calibrate", "--ssda903"])
         .arg(data.path())
-        .args(["--at", "2023-04", "--base"])
+        .args(["--at", "2024-03-31", "--base"])
         .arg(&base)
         .assert()
         .code(2)
@@ -658,13 +658,34 @@ fn calibrate_on_a_base_keeps_its_money_and_maps_codes_to_its_placements() {
     carecast()
         .args(["calibrate", "--ssda903"])
         .arg(data.path())
-        .args(["--at", "2023-04", "--base"])
+        .args(["--at", "2024-03-31", "--base"])
         .arg(&base)
         .arg("--out")
         .arg(&config)
         .assert()
         .success();
     let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains("start = \"2024-04\""), "{text}");
+    // Calibrated a year before the base's start, the base's amounts by
+    // year would each move a year: refused, saying what to do.
+    let e = carecast()
+        .args(["calibrate", "--ssda903"])
+        .arg(data.path())
+        .args(["--at", "2023-03-31", "--base"])
+        .arg(&base)
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let e = String::from_utf8(e).unwrap();
+    assert!(
+        e.contains("its horizon starts 2024-04")
+            && e.contains("the calibrated horizon 2023-04")
+            && e.contains("12 months earlier")
+            && e.contains("--at 2024-03-31"),
+        "{e}"
+    );
     let cfg = carecast::config::parse_config(&text, "c.toml").unwrap();
     assert_eq!(cfg.scenarios.len(), 3, "the base's scenarios are kept");
     let model = &cfg.scenarios[0].model;

@@ -86,10 +86,38 @@ pub struct BaseConfig {
     pub bands: Option<Vec<AgeBand>>,
     pub placements: Vec<String>,
     pub fy_start_month: u32,
+    /// The first month of the base's horizon (year, month).
+    pub start: (i32, u32),
     /// Financial years of the base's horizon: its amounts per year.
     pub years: usize,
     pub mapping: indexmap::IndexMap<String, String>,
     pub name: String,
+}
+
+/// Refuses a base whose horizon starts in another month than the one
+/// calibrated at: its amounts by year (budget, cost lines, savings) belong
+/// to its own financial years, and the config written starts at `at`, so
+/// they would silently move by the difference.
+pub fn check_base_start(base: &BaseConfig, at: Day) -> Result<(), Error> {
+    let (y, m, _) = at.ymd();
+    let (by, bm) = base.start;
+    if (y, m) == (by, bm) {
+        return Ok(());
+    }
+    let day_before = Day::from_ymd(by, bm, 1).map(|d| Day(d.0 - 1));
+    Err(Error::Usage(format!(
+        "--base {}: its horizon starts {by:04}-{bm:02} but --at starts the calibrated horizon {y:04}-{m:02}; the base's amounts by financial year (budget, cost lines, savings) would be applied {} months {} than the base meant them, not realigned. Calibrate at the day before the base's start{} (data to that day are needed), or change the base's [horizon] start to {y:04}-{m:02} and its yearly amounts to match",
+        base.path.display(),
+        ((y * 12 + m as i32) - (by * 12 + bm as i32)).abs(),
+        if (y, m) < (by, bm) {
+            "earlier"
+        } else {
+            "later"
+        },
+        day_before
+            .map(|d| format!(" (--at {d})"))
+            .unwrap_or_default(),
+    )))
 }
 
 /// Loads and validates a base config.
@@ -126,6 +154,7 @@ pub fn load_base(path: &Path) -> Result<BaseConfig, Error> {
         }),
         placements: model.placements.iter().map(|p| p.id.clone()).collect(),
         fy_start_month: model.calendar.fy_start_month,
+        start: (model.calendar.start.year, model.calendar.start.month),
         years: model.calendar.years.len(),
         name: model.name.clone(),
         mapping,
