@@ -1722,6 +1722,68 @@ fn exits_left_out_of_the_time_in_care_fit_are_counted_in_the_config() {
         text.contains("and 1 exits of periods begun before the first return"),
         "{text}"
     );
+    // Each exit cell's comment gives the cell's real exits and child-months
+    // (they add up to all 3), then the fit's, saying they are weighted.
+    assert!(
+        text.contains("exits of known time in care in")
+            && text.contains("child-months weighted by the time-in-care factors"),
+        "{text}"
+    );
+    let real: f64 = text
+        .lines()
+        .filter(|l| l.contains("; fitted on "))
+        .filter_map(|l| l.split("   # ").nth(1))
+        .map(|rest| rest.split(' ').next().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(real, 3.0, "{text}");
+}
+
+#[test]
+fn a_config_calibrated_before_the_last_return_says_which_data_it_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "A,1,15/06/2010,WBRI,,,\nB,1,15/06/2012,WBRI,,,\n";
+    write_year(
+        dir.path(),
+        2021,
+        header,
+        "A,01/05/2020,S,C2,N1,U4,PR1,,,,,,\n",
+    );
+    write_year(
+        dir.path(),
+        2022,
+        header,
+        "A,01/05/2020,S,C2,N1,U4,PR1,01/06/2021,E11,,,,\n",
+    );
+    write_year(
+        dir.path(),
+        2023,
+        header,
+        "B,01/05/2022,S,C2,N1,U4,PR1,,,,,,\n",
+    );
+    let prep = prepared(dir.path());
+    let req = Request {
+        at: day(2022, 4, 1),
+        window: 12,
+        years: 1,
+        uncertain: false,
+        trend: TrendUse::Shrunk,
+    };
+    let (_, text) = calibrate::calibrate_prepared(&prep, None, &req, Vec::new(), None).unwrap();
+    assert!(
+        text.contains("Returns 2021–2023 read (2 episodes")
+            && text.contains(
+                "Only data before 2022-04-01 were used for the estimates: the returns 2021–2022, 1 episodes starting before that day"
+            ),
+        "{text}"
+    );
+    // At the end of the returns, all of them are used.
+    let req = Request {
+        at: day(2023, 4, 1),
+        ..req
+    };
+    let (_, text) = calibrate::calibrate_prepared(&prep, None, &req, Vec::new(), None).unwrap();
+    assert!(text.contains("Returns 2021–2023: 2 episodes"), "{text}");
+    assert!(!text.contains("Only data before"), "{text}");
 }
 
 #[test]

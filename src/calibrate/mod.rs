@@ -317,16 +317,32 @@ pub fn calibrate_prepared(
         prep.data.first_day().unwrap_or(req.at),
     );
     let d = &prep.data;
-    let provenance = vec![
+    let (first_year, last_year) = (
+        d.years.first().copied().unwrap_or(0),
+        d.years.last().copied().unwrap_or(0),
+    );
+    // The collection year holding the day before the date: the last whose
+    // data the estimates use.
+    let (ey, em, _) = Day(req.at.0 - 1).ymd();
+    let used_to = if em >= 4 { ey + 1 } else { ey };
+    let read = format!(
+        "{} episodes after removing {} repeated in later returns; {} short-break episodes (LS V3/V4) left out; {} rows skipped as unusable",
+        d.episodes.len(),
+        d.duplicates,
+        d.respite,
+        d.problems.len()
+    );
+    let used = if used_to < last_year {
         format!(
-            "Returns {}–{}: {} episodes after removing {} repeated in later returns; {} short-break episodes (LS V3/V4) left out; {} rows skipped as unusable.",
-            d.years.first().copied().unwrap_or(0),
-            d.years.last().copied().unwrap_or(0),
-            d.episodes.len(),
-            d.duplicates,
-            d.respite,
-            d.problems.len()
-        ),
+            "Returns {first_year}–{last_year} read ({read}). Only data before {} were used for the estimates: the returns {first_year}–{used_to}, {} episodes starting before that day; the later returns give only the observed history.",
+            req.at,
+            d.episodes.iter().filter(|e| e.start < req.at).count()
+        )
+    } else {
+        format!("Returns {first_year}–{last_year}: {read}.")
+    };
+    let provenance = vec![
+        used,
         format!(
             "{} periods in care; {} children in the header tables.",
             prep.spells.len(),

@@ -367,6 +367,12 @@ fn shrunk_interval(r: &Shrunk) -> (f64, f64) {
 /// Comment on a shrunk rate: its data, the coarser rate, the value and its
 /// 95% interval.
 fn shrunk_note(r: &Shrunk, events: &str) -> String {
+    shrunk_note_in(r, events, "child-months")
+}
+
+/// As [`shrunk_note`], naming the exposure `exposure` (weighted
+/// child-months, say).
+fn shrunk_note_in(r: &Shrunk, events: &str, exposure: &str) -> String {
     if r.pooled() {
         return format!(
             "no child at risk in the window: the pooled rate {} a month",
@@ -377,7 +383,7 @@ fn shrunk_note(r: &Shrunk, events: &str) -> String {
     let interval = format!("(95% {}–{})", sig(low), sig(high));
     if r.prior > 0.0 {
         format!(
-            "{} {events} in {} child-months ({} a month), with the pooled {}: {} a month {interval}",
+            "{} {events} in {} {exposure} ({} a month), with the pooled {}: {} a month {interval}",
             num(r.events),
             sig(r.exposure),
             sig(r.events / r.exposure),
@@ -386,7 +392,7 @@ fn shrunk_note(r: &Shrunk, events: &str) -> String {
         )
     } else {
         format!(
-            "{} {events} in {} child-months: {} a month {interval}",
+            "{} {events} in {} {exposure}: {} a month {interval}",
             num(r.events),
             sig(r.exposure),
             sig(r.value)
@@ -898,7 +904,7 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
         "\n# Exits other than at 18: monthly hazard λ{} = exits / child-months in care{}, shrunk\n\
          # towards the main-effects rate λ₀ (placement × age band) as (exits + {k}) / (child-months + {k}/λ₀),\n\
          # written as the annual probability 1 − exp(−12λ). A cell without exposure takes λ₀. The 95%\n\
-         # interval is that of the gamma posterior Gamma(exits + {k}, child-months + {k}/λ₀).",
+         # interval is that of the gamma posterior Gamma(exits + {k}, child-months + {k}/λ₀).{}",
         if tic.is_some() {
             " (the base, before the time-in-care factor)"
         } else {
@@ -906,6 +912,12 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
         },
         if tic.is_some() {
             " weighted by the factors"
+        } else {
+            ""
+        },
+        if tic.is_some() {
+            "\n# Each cell's comment gives its exits and child-months in care, then the figures of the fit:\n\
+             # the exits of periods whose time in care is known, over child-months weighted by the factors."
         } else {
             ""
         },
@@ -931,7 +943,22 @@ pub fn config_text(est: &Estimates, base: Option<&Base>, opts: &WriteOptions) ->
                 t,
                 "{} = {value}   # {}",
                 quote(&band.id),
-                shrunk_note(r, "exits")
+                match (tic, est.exits.get(p).and_then(|e| e.get(b))) {
+                    // The fit's figures are the exits of periods whose time
+                    // in care is known, over child-months weighted by the
+                    // factors: say so, and give the cell's real ones.
+                    (Some(_), Some(raw)) if !r.pooled() => format!(
+                        "{} exits in {} child-months; fitted on {}",
+                        num(raw.events),
+                        sig(raw.exposure),
+                        shrunk_note_in(
+                            r,
+                            "exits of known time in care",
+                            "child-months weighted by the time-in-care factors"
+                        )
+                    ),
+                    _ => shrunk_note(r, "exits"),
+                }
             );
         }
     }
