@@ -2422,3 +2422,43 @@ fn a_decom_corrected_earlier_in_a_later_return_ends_the_episode_before_it_there(
     assert_eq!(data.corrected, 1);
     assert_eq!(data.problems.len(), 1, "{:?}", data.problems);
 }
+
+#[test]
+fn a_short_row_says_how_many_fields_it_has_and_a_header_without_rows_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write_year(
+        dir.path(),
+        2023,
+        "A1,1,15/06/2010,WBRI,,,\nA2,1\n",
+        "A1,01/09/2022,S\nA1,01/10/2022,S,C2,N1,U4,PR1,,\n",
+    );
+    let data = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap();
+    let reasons: Vec<String> = data
+        .problems
+        .iter()
+        .map(|p| format!("{}:{}: {}", p.file.display(), p.row, p.reason))
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("episodes.csv:2: the row has 3 fields, expected 13")),
+        "{reasons:#?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("header.csv:3: the row has 2 fields, expected 7")),
+        "{reasons:#?}"
+    );
+    // A row missing only fields after the columns read is read.
+    assert_eq!(data.episodes.len(), 1);
+    // A header table with its column names only.
+    write_year(dir.path(), 2023, "", "A1,01/10/2022,S,C2,N1,U4,PR1,,,,,,\n");
+    let e = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap_err();
+    assert_eq!(e.exit_code(), 2);
+    let text = e.to_string();
+    assert!(
+        text.contains("header.csv") && text.contains("lists no children"),
+        "{text}"
+    );
+}

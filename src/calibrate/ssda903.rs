@@ -242,13 +242,17 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
         let table = Table::open(&episode_file, &EPISODE_COLUMNS)?;
         let mut count = Counts::default();
         for row in table.rows()? {
-            let (line, f) = row?;
+            let (line, f, short) = row?;
             count.row(line, &f, &["DECOM", "DEC"]);
             let problem = |reason: String| Problem {
                 file: episode_file.clone(),
                 row: line,
                 reason,
             };
+            if let Some((n, m)) = short {
+                data.problems.push(problem(short_row(n, m)));
+                continue;
+            }
             let episode = match parse_episode(&f, return_start, return_end) {
                 Ok(e) => {
                     count.usable += 1;
@@ -290,6 +294,16 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
                     "the return for {}-{:02} lists no episodes",
                     year - 1,
                     year % 100
+                ),
+            ));
+        }
+        if children.rows == 0 {
+            return Err(data_error(
+                &header,
+                format!(
+                    "the return for {}-{:02} lists no children: the header table holds only its column names",
+                    year - 1,
+                    year.rem_euclid(100)
                 ),
             ));
         }
@@ -481,7 +495,7 @@ fn year_from_dates(episode_file: &Path, named: i32) -> Result<i32, Error> {
     };
     let (mut ends_named, mut ends_later, mut starts_later) = (0usize, 0usize, false);
     for row in table.rows()? {
-        let (_, f) = row?;
+        let (_, f, _) = row?;
         if let Some(d) = f.get("DEC").and_then(|t| Day::parse(t)) {
             ends_named += in_year(d, named) as usize;
             ends_later += in_year(d, named + 1) as usize;
@@ -562,13 +576,18 @@ fn parse_episode(
     })
 }
 
+/// Why a row with `n` fields in a table of `m` columns is skipped.
+fn short_row(n: usize, m: usize) -> String {
+    format!("the row has {n} fields, expected {m} (one for each column name): a field is missing")
+}
+
 /// Reads a header table into `data.dob`; returns its rows and how many of
 /// them gave a child a date of birth.
 fn read_header(path: &Path, data: &mut Data) -> Result<Counts, Error> {
     let table = Table::open(path, &HEADER_COLUMNS)?;
     let mut count = Counts::default();
     for row in table.rows()? {
-        let (line, f) = row?;
+        let (line, f, short) = row?;
         count.row(line, &f, &["DOB"]);
         let child = f.get("CHILD").map(|s| s.trim()).unwrap_or("");
         let dob = f.get("DOB").map(|s| s.trim()).unwrap_or("");
@@ -577,6 +596,10 @@ fn read_header(path: &Path, data: &mut Data) -> Result<Counts, Error> {
             row: line,
             reason,
         };
+        if let Some((n, m)) = short {
+            data.problems.push(problem(short_row(n, m)));
+            continue;
+        }
         if child.is_empty() {
             data.problems.push(problem("CHILD is empty".into()));
             continue;
@@ -820,9 +843,13 @@ struct Table {
     path: PathBuf,
     reader: csv::Reader<std::fs::File>,
     columns: Vec<(&'static str, usize)>,
+    /// Number of column names.
+    width: usize,
 }
 
-type Row = (usize, HashMap<&'static str, String>);
+/// A row: its line, the fields read by column name, and, when the row
+/// is too short to hold every column needed, (its fields, the columns).
+type Row = (usize, HashMap<&'static str, String>, Option<(usize, usize)>);
 
 impl Table {
     fn open(path: &Path, needed: &[&'static str]) -> Result<Table, Error> {
@@ -871,6 +898,7 @@ impl Table {
             path: path.to_path_buf(),
             reader,
             columns,
+            width: names.len(),
         })
     }
 
@@ -879,6 +907,7 @@ impl Table {
             path,
             reader,
             columns,
+            width,
         } = self;
         Ok(reader.into_byte_records().map(move |r| {
             let record = r.map_err(|e| data_error(&path, format!("cannot read the CSV: {e}")))?;
@@ -901,7 +930,13 @@ impl Table {
                 .iter()
                 .map(|(name, i)| (*name, record.get(*i).map(decode).unwrap_or_default()))
                 .collect();
-            Ok((line, fields))
+            // Short rows are read when every column needed is there (an
+            // export may leave out empty fields at the end of a row).
+            let short = columns
+                .iter()
+                .any(|(_, i)| *i >= record.len())
+                .then_some((record.len(), width));
+            Ok((line, fields, short))
         }))
     }
 }
