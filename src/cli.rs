@@ -955,6 +955,12 @@ fn prepare(
     };
     let data = calibrate::ssda903::read_dir(&args.ssda903, &options)?;
     report_problems(&data.problems);
+    for w in data.warnings.iter().take(100) {
+        stderr_line!("warning: {}", one_line(w));
+    }
+    if data.warnings.len() > 100 {
+        stderr_line!("warning: … and {} more", data.warnings.len() - 100);
+    }
     let prep = calibrate::prepare(data, base.as_ref())?;
     let request = calibrate::Request {
         at,

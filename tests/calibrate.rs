@@ -2462,3 +2462,36 @@ fn a_short_row_says_how_many_fields_it_has_and_a_header_without_rows_is_an_error
         "{text}"
     );
 }
+
+#[test]
+fn two_dates_of_birth_for_one_child_give_a_warning_naming_child_and_files() {
+    let dir = tempfile::tempdir().unwrap();
+    write_year(
+        dir.path(),
+        2022,
+        "A1,1,15/06/2010,WBRI,,,\n",
+        "A1,01/09/2021,S,C2,N1,U4,PR1,,,,,,\n",
+    );
+    write_year(
+        dir.path(),
+        2023,
+        "A1,1,16/06/2010,WBRI,,,\n",
+        "A1,01/09/2021,S,C2,N1,U4,PR1,,,,,,\n",
+    );
+    let data = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap();
+    assert_eq!(data.dob["A1"], day(2010, 6, 16));
+    assert_eq!(data.warnings.len(), 1, "{:?}", data.warnings);
+    let w = &data.warnings[0];
+    assert!(
+        w.contains("child A1 has two dates of birth: 2010-06-15 in ")
+            && w.contains("2022/header.csv:2")
+            && w.contains("2023/header.csv:2"),
+        "{w}"
+    );
+    let (code, _, err) = calibrate_at(dir.path(), "2023-03-31");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning: child A1 has two dates of birth"),
+        "{err}"
+    );
+}

@@ -119,6 +119,9 @@ pub struct Data {
     pub duplicates: usize,
     /// Short-break episodes left out.
     pub respite: usize,
+    /// Things read that are used but may be wrong (a child given two
+    /// dates of birth), for stderr.
+    pub warnings: Vec<String>,
     /// Episodes replaced by an overlapping one of the same child from a
     /// later return (its correction: a DECOM moved, say).
     pub corrected: usize,
@@ -231,12 +234,14 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
     let mut seen: HashMap<(String, Day), (usize, i32)> = HashMap::new();
     let mut episodes: Vec<Episode> = Vec::new();
     let mut files: HashMap<i32, PathBuf> = HashMap::new();
+    // The header file that gave each child's date of birth.
+    let mut dob_files: HashMap<String, (PathBuf, usize)> = HashMap::new();
     for (&year, folder) in &years {
         data.years.push(year);
         let header = find_file(folder, options.files.header.as_deref(), "header")?;
         let episode_file = find_file(folder, options.files.episodes.as_deref(), "episode")?;
         files.insert(year, episode_file.clone());
-        let children = read_header(&header, &mut data)?;
+        let children = read_header(&header, &mut data, &mut dob_files)?;
         let return_end = Day::from_ymd(year, 3, 31).unwrap_or(Day(0));
         let return_start = Day::from_ymd(year - 1, 4, 1).unwrap_or(Day(0));
         let table = Table::open(&episode_file, &EPISODE_COLUMNS)?;
@@ -583,7 +588,11 @@ fn short_row(n: usize, m: usize) -> String {
 
 /// Reads a header table into `data.dob`; returns its rows and how many of
 /// them gave a child a date of birth.
-fn read_header(path: &Path, data: &mut Data) -> Result<Counts, Error> {
+fn read_header(
+    path: &Path,
+    data: &mut Data,
+    dob_files: &mut HashMap<String, (PathBuf, usize)>,
+) -> Result<Counts, Error> {
     let table = Table::open(path, &HEADER_COLUMNS)?;
     let mut count = Counts::default();
     for row in table.rows()? {
@@ -607,7 +616,17 @@ fn read_header(path: &Path, data: &mut Data) -> Result<Counts, Error> {
         match Day::parse(dob) {
             Some(d) => {
                 count.usable += 1;
-                data.dob.insert(child.to_string(), d);
+                if let Some(before) = data.dob.insert(child.to_string(), d)
+                    && before != d
+                    && let Some((file, row)) = dob_files.get(child)
+                {
+                    data.warnings.push(format!(
+                        "child {child} has two dates of birth: {before} in {}:{row} and {d} in {}:{line}; the later return's ({d}) is used",
+                        file.display(),
+                        path.display()
+                    ));
+                }
+                dob_files.insert(child.to_string(), (path.to_path_buf(), line));
             }
             None => data.problems.push(problem(format!(
                 "DOB {dob:?} of child {child} is not a date (dd/mm/yyyy or yyyy-mm-dd)"
