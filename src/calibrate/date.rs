@@ -89,7 +89,10 @@ impl Day {
         let (by, bm, bd) = self.ymd();
         let (y, m, d) = on.ymd();
         let mut months = (y - by) * 12 + m as i32 - bm as i32;
-        if d < bd && d < days_in_month(y, m) {
+        // A monthly anniversary on a day the month lacks falls on its last
+        // day, except a 29 February birthday, which falls on 1 March in
+        // other years, as `plus_years` and the model date it.
+        if d < bd && (d < days_in_month(y, m) || (bm, bd) == (2, 29)) {
             months -= 1;
         }
         months
@@ -159,5 +162,13 @@ mod tests {
         assert_eq!(dob.plus_years(18), Day::from_ymd(2028, 1, 31).unwrap());
         let leap = Day::from_ymd(2008, 2, 29).unwrap();
         assert_eq!(leap.plus_years(18), Day::from_ymd(2026, 3, 1).unwrap());
+        // 18 (216 months) on 1 March 2026, not on 28 February.
+        assert_eq!(leap.months_of_age(Day::from_ymd(2026, 2, 28).unwrap()), 215);
+        assert_eq!(leap.months_of_age(Day::from_ymd(2026, 3, 1).unwrap()), 216);
+        assert_eq!(leap.months_of_age(Day::from_ymd(2024, 2, 29).unwrap()), 192);
+        // Born on 29 January: the monthly anniversary in February 2026 is
+        // its last day, as before.
+        let jan = Day::from_ymd(2008, 1, 29).unwrap();
+        assert_eq!(jan.months_of_age(Day::from_ymd(2026, 2, 28).unwrap()), 217);
     }
 }
