@@ -358,6 +358,14 @@ fn a_percentage_for_an_amount_of_money() {
     for (extra, field) in money_fields {
         assert_field_error(&base_plus(extra), field, "is a percentage");
     }
+    // A discrete distribution's weights are shares, which may be written
+    // as percentages in a field of pounds.
+    let weights = base_plus(
+        "[[staff]]\nid = \"sw\"\nfte = 10\npermanent_cost = { dist = \"discrete\", \
+         values = [40000, 50000], weights = [\"30%\", \"70%\"] }",
+    );
+    let outcome = Case::new(weights).validate();
+    assert_eq!(outcome.code, Some(0), "{}", outcome.stderr);
     // A scenario's own change of a price.
     let case = Case::new(format!(
         "{BASE}\n[[scenario]]\nid = \"dear\"\n[scenario.placement.ifa]\nweekly_cost = \"4%\"\n"

@@ -2389,6 +2389,37 @@ fn a_decom_corrected_in_a_later_return_replaces_the_earlier_copy() {
 }
 
 #[test]
+fn a_move_recorded_late_in_a_later_return_ends_the_earlier_episode_there() {
+    let dir = tempfile::tempdir().unwrap();
+    // 2021-22 leaves A1 open in U4 since June; 2022-23 does not send that
+    // episode again but gives a move to U1 in February 2022, within the
+    // earlier return's year. The time in U4 before the move is kept.
+    write_year(
+        dir.path(),
+        2022,
+        "A1,1,15/06/2010,WBRI,,,\n",
+        "A1,01/06/2021,S,C2,N1,U4,PR1,,,,,,\n",
+    );
+    write_year(
+        dir.path(),
+        2023,
+        "A1,1,15/06/2010,WBRI,,,\n",
+        "A1,01/02/2022,P,C2,N1,U1,PR1,,,,,,\n",
+    );
+    let data = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap();
+    assert_eq!(data.corrected, 1);
+    assert!(data.problems.is_empty(), "{:?}", data.problems);
+    let spans: Vec<(Day, Option<Day>)> = data.episodes.iter().map(|e| (e.start, e.end)).collect();
+    assert_eq!(
+        spans,
+        vec![
+            (day(2021, 6, 1), Some(day(2022, 2, 1))),
+            (day(2022, 2, 1), None)
+        ]
+    );
+}
+
+#[test]
 fn a_decom_corrected_earlier_in_a_later_return_ends_the_episode_before_it_there() {
     let dir = tempfile::tempdir().unwrap();
     // 2021-22: a closed episode, then one open at the year end starting
@@ -2429,8 +2460,8 @@ fn a_short_row_says_how_many_fields_it_has_and_a_header_without_rows_is_an_error
     write_year(
         dir.path(),
         2023,
-        "A1,1,15/06/2010,WBRI,,,\nA2,1\n",
-        "A1,01/09/2022,S\nA1,01/10/2022,S,C2,N1,U4,PR1,,\n",
+        "A1,1,15/06/2010,WBRI,,,\nA2,1\nA3,2,03/02/2012,WBRI,,,\n",
+        "A1,01/09/2022,S\nA1,01/10/2022,S,C2,N1,U4,PR1,,\nA3,01/11/2022,S,C2,N1,U4,PR1\n",
     );
     let data = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap();
     let reasons: Vec<String> = data
@@ -2450,8 +2481,10 @@ fn a_short_row_says_how_many_fields_it_has_and_a_header_without_rows_is_an_error
             .any(|r| r.contains("header.csv:3: the row has 2 fields, expected 7")),
         "{reasons:#?}"
     );
-    // A row missing only fields after the columns read is read.
-    assert_eq!(data.episodes.len(), 1);
+    // Rows missing only fields after the columns read, or optional ones
+    // (an open episode exported without its trailing empty DEC, REC, ...),
+    // are read.
+    assert_eq!(data.episodes.len(), 2);
     // A header table with its column names only.
     write_year(dir.path(), 2023, "", "A1,01/10/2022,S,C2,N1,U4,PR1,,,,,,\n");
     let e = ssda903::read_dir(dir.path(), &ReadOptions::default()).unwrap_err();

@@ -106,9 +106,12 @@ pub fn check_base_start(base: &BaseConfig, at: Day) -> Result<(), Error> {
     }
     let day_before = Day::from_ymd(by, bm, 1).map(|d| Day(d.0 - 1));
     Err(Error::Usage(format!(
-        "--base {}: its horizon starts {by:04}-{bm:02} but --at starts the calibrated horizon {y:04}-{m:02}; the base's amounts by financial year (budget, cost lines, savings) would be applied {} months {} than the base meant them, not realigned. Calibrate at the day before the base's start{} (data to that day are needed), or change the base's [horizon] start to {y:04}-{m:02} and its yearly amounts to match",
+        "--base {}: its horizon starts {by:04}-{bm:02} but --at starts the calibrated horizon {y:04}-{m:02}; the base's amounts by financial year (budget, cost lines, savings) would be applied {} {} than the base meant them, not realigned. Calibrate at the day before the base's start{} (data to that day are needed), or change the base's [horizon] start to {y:04}-{m:02} and its yearly amounts to match",
         base.path.display(),
-        ((y * 12 + m as i32) - (by * 12 + bm as i32)).abs(),
+        match ((y * 12 + m as i32) - (by * 12 + bm as i32)).abs() {
+            1 => "1 month".to_string(),
+            n => format!("{n} months"),
+        },
         if (y, m) < (by, bm) {
             "earlier"
         } else {

@@ -66,6 +66,10 @@ const EPISODE_COLUMNS: [&str; 8] = [
     "DEC",
     "REC",
 ];
+/// The columns an episode cannot do without: a row that ends before one of
+/// them is short. The others may be empty (an open episode has no DEC or
+/// REC), and an export may leave out empty fields at the end of a row.
+const EPISODE_REQUIRED: [&str; 4] = ["CHILD", "DECOM", "LS", "PLACE"];
 
 /// One episode of care, as the latest return that holds it gives it.
 #[derive(Clone, Debug, PartialEq)]
@@ -244,7 +248,7 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
         let children = read_header(&header, &mut data, &mut dob_files)?;
         let return_end = Day::from_ymd(year, 3, 31).unwrap_or(Day(0));
         let return_start = Day::from_ymd(year - 1, 4, 1).unwrap_or(Day(0));
-        let table = Table::open(&episode_file, &EPISODE_COLUMNS)?;
+        let table = Table::open(&episode_file, &EPISODE_COLUMNS, &EPISODE_REQUIRED)?;
         let mut count = Counts::default();
         for row in table.rows()? {
             let (line, f, short) = row?;
@@ -347,17 +351,24 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
             continue;
         }
         // An episode of a later return overlapping one of an earlier
-        // return is the council's correction (a DECOM moved, say): an
-        // episode the earlier return left open and the later one did not
-        // send again is replaced by it; one the earlier return closed ends
-        // where the later return's episode begins.
+        // return is the council's correction. The same episode sent again
+        // with its DECOM moved (an open episode with the same legal status,
+        // placement and provider) is replaced by it. Otherwise the later
+        // return has an episode the earlier one lacked (a move recorded
+        // late, say): the earlier episode ends where it begins, keeping the
+        // time in care before it. An earlier episode that begins no earlier
+        // is replaced whole.
         while let Some(prev) = kept.last_mut()
             && prev.child == e.child
             && e.start < prev.known_until()
             && e.return_end > prev.return_end
         {
             data.corrected += 1;
-            if prev.end.is_some() {
+            let resent = prev.end.is_none()
+                && prev.legal_status == e.legal_status
+                && prev.place == e.place
+                && prev.provider == e.provider;
+            if e.start > prev.start && !resent {
                 prev.end = Some(e.start);
                 break;
             }
@@ -367,7 +378,7 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
                     file: origin(&stale),
                     row: stale.row,
                     reason: format!(
-                        "child {}: episode starting {}, open at the return's end, is replaced by the episode starting {} of the later return for {}-{:02} (a correction), skipped",
+                        "child {}: episode starting {} is replaced by the episode starting {} of the later return for {}-{:02} (a correction), skipped",
                         stale.child,
                         stale.start,
                         e.start,
@@ -493,7 +504,7 @@ fn year_of_name(name: &str) -> Option<Named> {
 /// `named`: `named` when its dates lie in April named−1 to March named,
 /// `named + 1` when they lie a year later.
 fn year_from_dates(episode_file: &Path, named: i32) -> Result<i32, Error> {
-    let table = Table::open(episode_file, &["DECOM", "DEC"])?;
+    let table = Table::open(episode_file, &["DECOM", "DEC"], &[])?;
     let in_year = |d: Day, end_year: i32| {
         Day::from_ymd(end_year - 1, 4, 1).is_some_and(|a| a <= d)
             && Day::from_ymd(end_year, 3, 31).is_some_and(|b| d <= b)
@@ -593,7 +604,7 @@ fn read_header(
     data: &mut Data,
     dob_files: &mut HashMap<String, (PathBuf, usize)>,
 ) -> Result<Counts, Error> {
-    let table = Table::open(path, &HEADER_COLUMNS)?;
+    let table = Table::open(path, &HEADER_COLUMNS, &HEADER_COLUMNS)?;
     let mut count = Counts::default();
     for row in table.rows()? {
         let (line, f, short) = row?;
@@ -862,6 +873,8 @@ struct Table {
     path: PathBuf,
     reader: csv::Reader<std::fs::File>,
     columns: Vec<(&'static str, usize)>,
+    /// The columns a row must reach (see [`EPISODE_REQUIRED`]).
+    required: Vec<&'static str>,
     /// Number of column names.
     width: usize,
 }
@@ -871,7 +884,11 @@ struct Table {
 type Row = (usize, HashMap<&'static str, String>, Option<(usize, usize)>);
 
 impl Table {
-    fn open(path: &Path, needed: &[&'static str]) -> Result<Table, Error> {
+    fn open(
+        path: &Path,
+        needed: &[&'static str],
+        required: &[&'static str],
+    ) -> Result<Table, Error> {
         let (mut file, _) = crate::input::open(path)
             .map_err(|e| data_error(path, e.message("the file", "an SSDA903 table (CSV)")))?;
         check_not_utf16(path, &mut file)?;
@@ -917,6 +934,7 @@ impl Table {
             path: path.to_path_buf(),
             reader,
             columns,
+            required: required.to_vec(),
             width: names.len(),
         })
     }
@@ -926,6 +944,7 @@ impl Table {
             path,
             reader,
             columns,
+            required,
             width,
         } = self;
         Ok(reader.into_byte_records().map(move |r| {
@@ -949,11 +968,12 @@ impl Table {
                 .iter()
                 .map(|(name, i)| (*name, record.get(*i).map(decode).unwrap_or_default()))
                 .collect();
-            // Short rows are read when every column needed is there (an
-            // export may leave out empty fields at the end of a row).
+            // A row that stops before a required column is short; one
+            // that leaves out only optional fields at its end (an export
+            // may drop trailing empty fields) is read with them empty.
             let short = columns
                 .iter()
-                .any(|(_, i)| *i >= record.len())
+                .any(|(name, i)| required.contains(name) && *i >= record.len())
                 .then_some((record.len(), width));
             Ok((line, fields, short))
         }))

@@ -236,10 +236,14 @@ pub fn percent_as_money(doc: &toml::Table) -> Option<(String, String)> {
                 .iter()
                 .enumerate()
                 .find_map(|(k, item)| find(format!("{path}[{k}]"), item)),
-            // A distribution's parameters; `dist` names it.
+            // A distribution's parameters in pounds: not `dist`, which names
+            // it, nor those that are shares or shapes (a discrete
+            // distribution's `weights` may be percentages).
             Value::Table(t) => t
                 .iter()
-                .filter(|(key, _)| key.as_str() != "dist")
+                .filter(|(key, _)| {
+                    !["dist", "weights", "shape", "alpha", "beta", "size"].contains(&key.as_str())
+                })
                 .find_map(|(key, item)| find(format!("{path}.{key}"), item)),
             _ => None,
         }

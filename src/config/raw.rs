@@ -160,8 +160,8 @@ fn one_line<'de, D: Deserializer<'de>, T: Text>(d: D) -> Result<T, D::Error> {
         check_text(text, false).map_err(serde::de::Error::custom)?;
         if text.trim().is_empty() {
             return Err(serde::de::Error::custom(
-                "is empty: text shown in reports must say something (leave out a label to show \
-                 the id instead)",
+                "is empty: give some text, or leave the field out where it is optional (a label \
+                 left out shows the id)",
             ));
         }
     }
