@@ -1930,9 +1930,10 @@ fn time_in_care_factors_cover_the_truth_and_the_config_has_the_new_keys() {
 /// the one in docs/calibration.md; also `cargo run --release --example
 /// calibration_accuracy -- 40 1000 --uncertain`.
 #[test]
-#[ignore = "slow: 40 councils × 1,000 runs took 34 s in release and 221 s in a debug build on 2 shared cores; \
-            measured in release: total inside P5-P95 in 91% of councils and months, bias -0.3% ± 0.4 at +12 months \
-            and +0.2% ± 0.6 at +24; `forecasts_carry_the_estimation_error_of_the_rates` (10 councils, 20 s) runs in the normal suite"]
+#[ignore = "slow: 40 councils × 1,000 runs took 14 to 34 s in release and 221 s in a debug build on 2 shared cores; \
+            measured in release on 3 December 2026: total inside P5-P95 in 91% of councils and months, bias -0.0% ± 0.3 \
+            at +12 months and +0.1% ± 0.6 at +24; `forecasts_carry_the_estimation_error_of_the_rates` (10 councils, 20 s) \
+            runs in the normal suite"]
 fn accuracy_on_forty_synthetic_councils() {
     let mut setup = accuracy::Setup::new(Truth::realistic(1.0), 40, 1000);
     setup.request.uncertain = true;
