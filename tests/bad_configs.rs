@@ -1928,3 +1928,44 @@ fn a_list_of_tables_written_with_single_brackets_says_how_to_write_it() {
         ],
     );
 }
+
+#[test]
+fn a_split_by_time_in_care_no_child_is_old_enough_for_is_refused() {
+    // Children aged 0-4 cannot have been in care for 60 months or more.
+    let toml = r#"name = "time in care beyond age"
+[horizon]
+start = "2024-04"
+years = 1
+[[age_band]]
+id = "0-4"
+from = 0
+to = 5
+[[age_band]]
+id = "5-17"
+from = 5
+to = 18
+[[placement]]
+id = "fostering"
+weekly_cost = 450
+initial = { "0-4" = 10, "5-17" = 10 }
+initial_time_in_care = { "0-4" = { counts = [5, 0, 5] }, "5-17" = { counts = [5, 5, 0] } }
+[entries]
+per_year = 10
+mix = { fostering = 1 }
+age_mix = { "0-4" = 0.5, "5-17" = 0.5 }
+[exits]
+mean_months = { fostering = 12 }
+[exits.time_in_care]
+bands = [0, 24, 60]
+factor = [1, 1, 1]
+"#;
+    assert_field_error(
+        toml,
+        "placement[0].initial_time_in_care",
+        "puts 5 of age band \"0-4\" in care for 60 months or more, but none of them is old enough",
+    );
+    // The same split within what the ages allow is accepted.
+    let allowed = toml.replace("counts = [5, 0, 5] }", "counts = [5, 5, 0] }");
+    let outcome = Case::new(allowed).validate();
+    assert_eq!(outcome.code, Some(0), "{}", outcome.stderr);
+}

@@ -680,9 +680,11 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
     let stock_time_in_care = time_in_care.is_some() || strategy.selects_by_time_in_care();
     if let Some(t) = &time_in_care {
         let bounds: Vec<f64> = t.bounds_days().collect();
-        for p in &mut placements {
+        for (i, p) in placements.iter_mut().enumerate() {
             if let Some(split) = &mut p.initial_time_in_care {
-                split.fit(&p.initial_groups, &ages, &bounds);
+                split.fit(&p.initial_groups, &ages, &bounds).map_err(|m| {
+                    FieldError::new(format!("placement[{i}].initial_time_in_care"), m)
+                })?;
             }
         }
     }

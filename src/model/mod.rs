@@ -176,7 +176,19 @@ impl InitialTimeInCare {
     /// age band's children spread over ages (`groups`: months of age and
     /// children, uniform within each). Where every child is old enough for
     /// every band the weights are the split itself.
-    pub fn fit(&mut self, groups: &[(Range<usize>, f64)], ages: &Ages, bounds_days: &[f64]) {
+    ///
+    /// A split no stock of these ages can have is refused: children in a
+    /// band of time in care that no child of their age band is old enough
+    /// for. (A split the ages allow only in part, say more infants in care
+    /// six months or more than the spread of ages within a year puts past
+    /// six months, is fitted as closely as they allow: a council's returns,
+    /// whose children are each as old as their time in care, can give one.)
+    pub fn fit(
+        &mut self,
+        groups: &[(Range<usize>, f64)],
+        ages: &Ages,
+        bounds_days: &[f64],
+    ) -> Result<(), String> {
         let tics = bounds_days.len();
         self.weights = self.counts.clone();
         for (band, counts) in self.counts.iter().enumerate() {
@@ -206,6 +218,20 @@ impl InitialTimeInCare {
                     mass[m] += n * share;
                 }
             }
+            // Children in band k or above must be old enough for band k.
+            for k in 1..tics {
+                let asked: f64 = counts[k..].iter().sum();
+                let old_enough: f64 = mass[k + 1..].iter().sum();
+                if asked > 0.0 && old_enough <= 0.0 {
+                    let name = ages.bands.get(band).map_or("all", |b| b.id.as_str());
+                    return Err(format!(
+                        "the split puts {} of age band {name:?} in care for {} months or more, but \
+                         none of them is old enough to have been in care that long",
+                        round_for_message(asked),
+                        round_for_message(bounds_days[k] / DAYS_PER_MONTH),
+                    ));
+                }
+            }
             let w = &mut self.weights[band];
             for _ in 0..500 {
                 let mut expected = vec![0.0; tics];
@@ -231,6 +257,7 @@ impl InitialTimeInCare {
                 }
             }
         }
+        Ok(())
     }
 
     /// The chance that a child of age band `band` aged `age_days` (infinite
@@ -252,6 +279,16 @@ impl InitialTimeInCare {
             out.iter_mut().for_each(|o| *o = 0.0);
             out[0] = 1.0;
         }
+    }
+}
+
+/// A number of children (expected, so perhaps fractional) or of months,
+/// as a message shows it: whole when it is, else to two decimals.
+fn round_for_message(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-9 {
+        format!("{:.0}", x.round())
+    } else {
+        format!("{x:.2}")
     }
 }
 
