@@ -214,9 +214,8 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
             return Err(data_error(
                 dir,
                 format!(
-                    "two folders hold the return for {}-{:02}: {} and {} (a folder may be named by the year the return starts or ends; the dates inside decide which)",
-                    year - 1,
-                    year % 100,
+                    "two folders hold the return for {}: {} and {} (a folder may be named by the year the return starts or ends; the dates inside decide which)",
+                    collection_year(year),
                     other.display(),
                     path.display()
                 ),
@@ -299,20 +298,15 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
         if count.rows == 0 {
             return Err(data_error(
                 &episode_file,
-                format!(
-                    "the return for {}-{:02} lists no episodes",
-                    year - 1,
-                    year % 100
-                ),
+                format!("the return for {} lists no episodes", collection_year(year)),
             ));
         }
         if children.rows == 0 {
             return Err(data_error(
                 &header,
                 format!(
-                    "the return for {}-{:02} lists no children: the header table holds only its column names",
-                    year - 1,
-                    year.rem_euclid(100)
+                    "the return for {} lists no children: the header table holds only its column names",
+                    collection_year(year)
                 ),
             ));
         }
@@ -378,12 +372,11 @@ pub fn read_dir(dir: &Path, options: &ReadOptions) -> Result<Data, Error> {
                     file: origin(&stale),
                     row: stale.row,
                     reason: format!(
-                        "child {}: episode starting {} is replaced by the episode starting {} of the later return for {}-{:02} (a correction), skipped",
+                        "child {}: episode starting {} is replaced by the episode starting {} of the later return for {} (a correction), skipped",
                         stale.child,
                         stale.start,
                         e.start,
-                        y - 1,
-                        y.rem_euclid(100)
+                        collection_year(y)
                     ),
                 });
             }
@@ -437,7 +430,7 @@ fn check_contiguous(dir: &Path, years: &BTreeMap<i32, PathBuf>) -> Result<(), Er
     let missing: Vec<String> = read
         .windows(2)
         .flat_map(|w| (w[0] + 1)..w[1])
-        .map(|y| format!("{}-{:02}", y - 1, y.rem_euclid(100)))
+        .map(collection_year)
         .collect();
     if missing.is_empty() {
         return Ok(());
@@ -446,11 +439,9 @@ fn check_contiguous(dir: &Path, years: &BTreeMap<i32, PathBuf>) -> Result<(), Er
     Err(data_error(
         dir,
         format!(
-            "the returns from {}-{:02} to {}-{:02} have no folder for {}: every year between the first and the last is needed (episodes open at the end of the year before a gap would be cut off and counted again as new entries after it); add the missing return(s), or move the years before the gap out of the folder",
-            first - 1,
-            first.rem_euclid(100),
-            last - 1,
-            last.rem_euclid(100),
+            "the returns from {} to {} have no folder for {}: every year between the first and the last is needed (episodes open at the end of the year before a gap would be cut off and counted again as new entries after it); add the missing return(s), or move the years before the gap out of the folder",
+            collection_year(first),
+            collection_year(last),
             missing.join(", ")
         ),
     ))
@@ -700,6 +691,12 @@ fn reads_month_first(text: &str) -> bool {
     b > 12 && Day::from_ymd(y, a, b).is_some()
 }
 
+/// The collection year ending in March of `year`, as returns are named:
+/// `2021-22`.
+fn collection_year(year: i32) -> String {
+    format!("{}-{:02}", year - 1, year.rem_euclid(100))
+}
+
 /// Refuses a table exported with its dates month first, one with rows of
 /// which not one could be read, and one with more than
 /// [`MAX_SKIPPED_SHARE`] of its rows skipped: skipping them row by row
@@ -707,7 +704,7 @@ fn reads_month_first(text: &str) -> bool {
 /// children (and, with dates month first, read the rest with day and
 /// month swapped), and say so only on stderr.
 fn check_table(path: &Path, year: i32, count: &Counts, problems: &[Problem]) -> Result<(), Error> {
-    let the_return = format!("the return for {}-{:02}", year - 1, year.rem_euclid(100));
+    let the_return = format!("the return for {}", collection_year(year));
     if let Some((line, text)) = &count.swapped_example
         && count.swapped >= MIN_SWAPPED_REFUSED
         && count.swapped * 100 >= count.rows

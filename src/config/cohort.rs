@@ -67,10 +67,7 @@ pub(super) fn cohorts(
             let Some(p) = placement_ids.iter().position(|q| q == id) else {
                 return err(
                     here,
-                    format!(
-                        "unknown placement {id:?}; expected one of {}",
-                        placement_ids.join(", ")
-                    ),
+                    crate::config::validate::unknown_placement(id, placement_ids),
                 );
             };
             let by_band = initial_stock(Some(n), ages, band_ids, &here)?;

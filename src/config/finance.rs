@@ -369,13 +369,12 @@ pub(super) fn incomes(
                                 let Some(p) = placements.iter().position(|p| &p.id == id) else {
                                     return err(
                                         format!("{path}.placements[{k}]"),
-                                        format!(
-                                            "unknown placement {id:?}; expected one of {}",
-                                            placements
+                                        crate::config::validate::unknown_placement(
+                                            id,
+                                            &placements
                                                 .iter()
                                                 .map(|p| p.id.as_str())
-                                                .collect::<Vec<_>>()
-                                                .join(", ")
+                                                .collect::<Vec<_>>(),
                                         ),
                                     );
                                 };

@@ -34,10 +34,7 @@ impl<'a> Context<'a> {
                 let ids: Vec<&str> = self.placements.iter().map(|p| p.id.as_str()).collect();
                 err(
                     path.to_string(),
-                    format!(
-                        "unknown placement {id:?}; expected one of {}",
-                        ids.join(", ")
-                    ),
+                    crate::config::validate::unknown_placement(id, &ids),
                 )
             },
             Ok,

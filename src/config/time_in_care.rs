@@ -103,10 +103,7 @@ pub fn factors(
                 if !placement_ids.contains(&key.as_str()) {
                     return err(
                         format!("exits.time_in_care.factor.{key}"),
-                        format!(
-                            "unknown placement {key:?}; expected one of {}",
-                            placement_ids.join(", ")
-                        ),
+                        crate::config::validate::unknown_placement(key, placement_ids),
                     );
                 }
             }

@@ -337,10 +337,7 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
                 let Some(j) = placement_ids.iter().position(|id| id == o) else {
                     return err(
                         format!("{path}.overflow"),
-                        format!(
-                            "unknown placement {o:?}; expected one of {}",
-                            placement_ids.join(", ")
-                        ),
+                        unknown_placement(o, &placement_ids),
                     );
                 };
                 if capacity.is_none() {
@@ -434,10 +431,7 @@ fn build(raw: RawConfig, scenario: bool) -> Result<Model> {
             placement_ids.iter().position(|p| *p == id).ok_or_else(|| {
                 FieldError::new(
                     format!("{path}.{field}"),
-                    format!(
-                        "unknown placement {id:?}; expected one of {}",
-                        placement_ids.join(", ")
-                    ),
+                    unknown_placement(id, &placement_ids),
                 )
             })
         };
@@ -835,6 +829,14 @@ pub(super) fn money_per_year(
         });
     }
     Ok(out)
+}
+
+/// An unknown placement id, with the ids there are.
+pub(super) fn unknown_placement(id: &str, placement_ids: &[&str]) -> String {
+    format!(
+        "unknown placement {id:?}; expected one of {}",
+        placement_ids.join(", ")
+    )
 }
 
 pub(super) fn unknown_band(id: &str, band_ids: &[&str]) -> String {
@@ -1252,10 +1254,7 @@ fn exits(
             if !placement_ids.contains(&key.as_str()) {
                 return err(
                     format!("exits.{name}.{key}"),
-                    format!(
-                        "unknown placement {key:?}; expected one of {}",
-                        placement_ids.join(", ")
-                    ),
+                    unknown_placement(key, placement_ids),
                 );
             }
         }
@@ -1491,13 +1490,7 @@ fn history(
     for (id, table) in &raw.by_placement {
         let path = format!("history.by_placement.{id}");
         let Some(p) = placement_ids.iter().position(|x| x == id) else {
-            return err(
-                path,
-                format!(
-                    "unknown placement {id:?}; expected one of {}",
-                    placement_ids.join(", ")
-                ),
-            );
+            return err(path, unknown_placement(id, placement_ids));
         };
         series.push((Series::Placement(p), points(table, &path)?));
     }
@@ -1624,13 +1617,7 @@ fn calibration_mapping(mapping: &IndexMap<String, String>, placement_ids: &[&str
             );
         }
         if !placement_ids.contains(&target.as_str()) {
-            return err(
-                path,
-                format!(
-                    "unknown placement {target:?}; expected one of {}",
-                    placement_ids.join(", ")
-                ),
-            );
+            return err(path, unknown_placement(target, placement_ids));
         }
     }
     Ok(())
